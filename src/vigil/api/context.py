@@ -1,0 +1,25 @@
+"""What every router needs from the running process, handed to the router factories."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vigil.bus.base import Bus
+from vigil.config import VigilConfig
+from vigil.pipeline.control import EngineControl
+from vigil.store.media import MediaStore
+from vigil.store.sink import EventSink
+from vigil.store.store import EventStore
+
+
+@dataclass(slots=True)
+class AppContext:
+    config: VigilConfig
+    engine: EngineControl
+    store: EventStore
+    media: MediaStore
+    bus: Bus
+    sink: EventSink | None = None
+    # Proxies drop idle connections after 30-60 s; a comment line well inside that keeps
+    # an event stream open.
+    sse_keepalive_s: float = 15.0

@@ -1,0 +1,36 @@
+"""What every bus provides: publish event messages, subscribe with a bounded queue."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from vigil.events import EventMessage
+
+
+class Subscription(Protocol):
+    """A subscriber's view: pull messages, and say when done."""
+
+    def get(self, timeout: float | None = None) -> EventMessage | None:
+        """The next message, or None when `timeout` seconds pass without one."""
+        ...
+
+    @property
+    def dropped(self) -> int:
+        """Messages this subscriber lost because it fell behind (lossy subscribers only)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class Bus(Protocol):
+    def publish(self, message: EventMessage) -> None:
+        """Deliver to every subscriber; returns once the message is accepted."""
+        ...
+
+    def subscribe(self, name: str, *, lossless: bool = True, max_pending: int = 10_000) -> Subscription:
+        """A new subscription. A lossless one applies back-pressure to publishers when full
+        (the store sink must see every event); a lossy one drops its oldest messages (a browser
+        tab that stopped reading must not stall the pipeline)."""
+        ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,78 @@
+"""In-process bus: a bounded queue per subscriber, fan-out on publish."""
+
+from __future__ import annotations
+
+import queue
+import threading
+
+from vigil.events import EventMessage
+
+
+class MemorySubscription:
+    def __init__(self, bus: MemoryBus, name: str, lossless: bool, max_pending: int) -> None:
+        self.name = name
+        self.lossless = lossless
+        self._queue: queue.Queue[EventMessage] = queue.Queue(maxsize=max_pending)
+        self._bus = bus
+        self._dropped = 0
+
+    def deliver(self, message: EventMessage) -> None:
+        if self.lossless:
+            self._queue.put(message)
+            return
+        while True:
+            try:
+                self._queue.put_nowait(message)
+                return
+            except queue.Full:
+                try:
+                    self._queue.get_nowait()
+                    self._dropped += 1
+                except queue.Empty:
+                    pass
+
+    def get(self, timeout: float | None = None) -> EventMessage | None:
+        try:
+            return self._queue.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    @property
+    def dropped(self) -> int:
+        return self._dropped
+
+    @property
+    def pending(self) -> int:
+        return self._queue.qsize()
+
+    def close(self) -> None:
+        self._bus.unsubscribe(self)
+
+
+class MemoryBus:
+    def __init__(self) -> None:
+        self._subscribers: list[MemorySubscription] = []
+        self._lock = threading.Lock()
+
+    def publish(self, message: EventMessage) -> None:
+        with self._lock:
+            subscribers = list(self._subscribers)
+        for subscriber in subscribers:
+            subscriber.deliver(message)
+
+    def subscribe(
+        self, name: str, *, lossless: bool = True, max_pending: int = 10_000
+    ) -> MemorySubscription:
+        subscription = MemorySubscription(self, name, lossless, max_pending)
+        with self._lock:
+            self._subscribers.append(subscription)
+        return subscription
+
+    def unsubscribe(self, subscription: MemorySubscription) -> None:
+        with self._lock:
+            if subscription in self._subscribers:
+                self._subscribers.remove(subscription)
+
+    def close(self) -> None:
+        with self._lock:
+            self._subscribers.clear()

@@ -1,0 +1,5 @@
+"""The `vigil` command line."""
+
+from vigil.cli.main import app
+
+__all__ = ["app"]

@@ -1,0 +1,80 @@
+"""`vigil bench`: measured, never guessed; every figure is a ratio to a baseline of the same run."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import av
+import numpy as np
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from vigil.cli.analyze import analyze_video
+from vigil.cli.common import load_or_exit
+from vigil.cli.serve import DEMO_CONFIG
+from vigil.config import ROOT, VigilConfig
+from vigil.vision.detector import OnnxDetector
+
+app = typer.Typer(help="Benchmarks (results belong in docs/benchmarks.md).", no_args_is_help=True)
+
+
+def decode_all(video: Path) -> list[np.ndarray]:
+    with av.open(str(video)) as container:
+        return [frame.to_ndarray(format="bgr24") for frame in container.decode(video=0)]
+
+
+def detector_only_fps(config: VigilConfig, frames: list[np.ndarray]) -> float:
+    detector = OnnxDetector(config.detector)
+    batch = config.batching.max_batch
+    detector.detect(frames[:batch])  # warm-up: the first run allocates and optimises
+    started = time.perf_counter()
+    for start in range(0, len(frames), batch):
+        detector.detect(frames[start : start + batch])
+    return len(frames) / (time.perf_counter() - started)
+
+
+def bench_pipeline(video: Path, config: VigilConfig) -> dict[str, Any]:
+    frames = decode_all(video)
+    with av.open(str(video)) as container:
+        native_fps = float(container.streams.video[0].average_rate or 25)
+    detector_fps = detector_only_fps(config, frames)
+    summary = analyze_video(video, config, native_fps)
+    pipeline_fps = summary["frames"] / summary["seconds"]
+    return {
+        "video": str(video),
+        "frames": len(frames),
+        "pipeline_frames": summary["frames"],
+        "batch": config.batching.max_batch,
+        "detector_only_fps": round(detector_fps, 2),
+        "pipeline_fps": round(pipeline_fps, 2),
+        "ratio": round(pipeline_fps / detector_fps, 3),
+        "events": summary["events"],
+        "tracks": summary["tracks"],
+    }
+
+
+@app.command("pipeline")
+def pipeline(
+    video: Annotated[Path, typer.Option(help="Clip to analyse")] = ROOT / "media" / "vtest.mp4",
+    config: Annotated[Path, typer.Option(help="Settings (zones, lines, modules of the first "
+                                         "camera apply)")] = DEMO_CONFIG,
+    batch: Annotated[int | None, typer.Option(help="Frames per inference call")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
+    """End-to-end analysed frames/s against detector-only frames/s on the same frames."""
+    settings = load_or_exit(config)
+    if batch:
+        settings.batching.max_batch = batch
+    result = bench_pipeline(video, settings)
+    if as_json:
+        typer.echo(json.dumps(result))
+        return
+    table = Table("measure", "value", title=f"vigil bench pipeline — {video.name}")
+    for key in ("frames", "batch", "detector_only_fps", "pipeline_fps", "ratio"):
+        table.add_row(key, str(result[key]))
+    table.add_row("events", json.dumps(result["events"]))
+    Console().print(table)

@@ -1,0 +1,111 @@
+"""The analytics module interface: pure functions of tracks over time, no I/O.
+
+A module is created once per camera with its validated settings and the camera's geometry. On
+every analysed frame it receives that frame's tracks and returns signals; the pipeline turns
+signals into events (ids, lifecycle, snapshots), so modules never deal with storage or images.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol
+
+import numpy as np
+import supervision as sv
+from pydantic import BaseModel, ConfigDict
+
+from vigil.config import CameraConfig
+from vigil.events import Phase
+
+
+class ModuleSettings(BaseModel):
+    """Base of every module's settings: unknown keys are errors, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass(slots=True)
+class Tracks:
+    """The confirmed tracks of one camera on one analysed frame.
+
+    `detections` carries `tracker_id`, `class_id`, `confidence` and `data["class_name"]`.
+    """
+
+    camera_id: str
+    ts_ms: int
+    detections: sv.Detections
+    frame_shape: tuple[int, int]  # height, width
+
+    def class_names(self) -> np.ndarray:
+        return np.asarray(self.detections.data.get("class_name", np.array([], dtype=str)))
+
+
+@dataclass(slots=True)
+class Signal:
+    """A module's statement about one object: an event starts, goes on, or ends.
+
+    `key` identifies the event within the module and camera across frames (for instance zone
+    name and track id); the pipeline maps it to one event id. An instantaneous event (a line
+    crossing) is a single signal with phase END and `instant=True`.
+    """
+
+    key: tuple[Any, ...]
+    phase: Phase
+    type: str
+    track_id: int
+    class_id: int
+    class_name: str
+    score: float
+    box: tuple[float, float, float, float]
+    zone: str | None = None
+    line: str | None = None
+    direction: str | None = None
+    dwell_s: float | None = None
+    instant: bool = False
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+class AnalyticsModule(Protocol):
+    """What every module provides. Implementations live one per file in `vigil.modules`."""
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+    settings_model: ClassVar[type[ModuleSettings]]
+
+    def __init__(self, settings: Any, camera: CameraConfig) -> None: ...
+
+    def update(self, tracks: Tracks) -> list[Signal]:
+        """Signals caused by this frame's tracks."""
+        ...
+
+    def finish(self, ts_ms: int) -> list[Signal]:
+        """END signals for everything still open, when the camera stops."""
+        ...
+
+    def stats(self) -> dict[str, Any]:
+        """Live counters for the UI (for example per-class line counts)."""
+        ...
+
+
+def class_allowed(class_name: str, allowed: list[str] | None) -> bool:
+    return allowed is None or class_name in allowed
+
+
+def signal_for(
+    tracks: Tracks, index: int, key: tuple[Any, ...], phase: Phase, type_: str, **fields: Any
+) -> Signal:
+    """A signal about the object at `index` of this frame's detections."""
+    detections = tracks.detections
+    x1, y1, x2, y2 = (float(v) for v in detections.xyxy[index])
+    confidence = detections.confidence
+    return Signal(
+        key=key,
+        phase=phase,
+        type=type_,
+        track_id=int(detections.tracker_id[index]),  # type: ignore[index]
+        class_id=int(detections.class_id[index]),  # type: ignore[index]
+        class_name=str(tracks.class_names()[index]),
+        score=float(confidence[index]) if confidence is not None else 1.0,
+        box=(x1, y1, x2, y2),
+        **fields,
+    )

@@ -1,0 +1,1 @@
+"""From sampled frames to events: batching, detection, tracking, modules, event lifecycle."""

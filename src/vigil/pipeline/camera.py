@@ -1,0 +1,86 @@
+"""Everything the pipeline keeps for one camera: tracker, modules, event lifecycle, live frame."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+import supervision as sv
+
+from vigil.config import CameraConfig, TrackerConfig
+from vigil.domain import Frame, now_ms
+from vigil.events import EventMessage
+from vigil.modules.base import AnalyticsModule, Tracks
+from vigil.modules.registry import build_modules
+from vigil.pipeline.lifecycle import EventLifecycle, SnapshotRequest
+from vigil.vision.tracker import CameraTracker
+
+Output = tuple[EventMessage, SnapshotRequest | None]
+
+
+@dataclass(slots=True)
+class LiveState:
+    frame: Frame
+    tracks: sv.Detections
+
+
+class RateMeter:
+    """Events per second over a sliding window."""
+
+    def __init__(self, window_s: float = 5.0) -> None:
+        self.window_s = window_s
+        self._times: deque[float] = deque()
+
+    def tick(self) -> None:
+        now = time.monotonic()
+        self._times.append(now)
+        while self._times and now - self._times[0] > self.window_s:
+            self._times.popleft()
+
+    def rate(self) -> float:
+        now = time.monotonic()
+        while self._times and now - self._times[0] > self.window_s:
+            self._times.popleft()
+        if len(self._times) < 2:
+            return 0.0
+        return (len(self._times) - 1) / max(now - self._times[0], 1e-6)
+
+
+class CameraPipeline:
+    def __init__(self, config: CameraConfig, tracker_config: TrackerConfig) -> None:
+        self.config = config
+        self.tracker = CameraTracker(tracker_config, config.analysis_fps)
+        self.modules: list[AnalyticsModule] = build_modules(config)
+        self.lifecycle = EventLifecycle(config)
+        self.live: LiveState | None = None
+        self.analysed = RateMeter()
+        self.lag_ms = 0.0
+        self.frames_analysed = 0
+        self.tracks_seen: dict[str, set[int]] = {}
+
+    def process(self, frame: Frame, detections: sv.Detections) -> list[Output]:
+        tracks = self.tracker.update(detections, frame.ts_ms)
+        self.live = LiveState(frame, tracks)
+        self.frames_analysed += 1
+        self.analysed.tick()
+        self.lag_ms = max(0.0, float(now_ms() - frame.ts_ms))
+        self._remember_tracks(tracks)
+        view = Tracks(frame.camera_id, frame.ts_ms, tracks, frame.image.shape[:2])
+        out: list[Output] = []
+        for module in self.modules:
+            out.extend(self.lifecycle.apply(module.name, module.update(view), frame, frame.ts_ms))
+        return out
+
+    def close(self) -> list[Output]:
+        """End every open event, at the time of the last analysed frame."""
+        ts = self.live.frame.ts_ms if self.live else now_ms()
+        return self.lifecycle.close_all({m.name: m.finish(ts) for m in self.modules}, ts)
+
+    def _remember_tracks(self, tracks: sv.Detections) -> None:
+        if tracks.tracker_id is None:
+            return
+        names = tracks.data.get("class_name", np.zeros(0, dtype=str))
+        for name, track_id in zip(names, tracks.tracker_id, strict=True):
+            self.tracks_seen.setdefault(str(name), set()).add(int(track_id))

@@ -1,0 +1,42 @@
+"""What the API may ask of the running pipeline, as a Protocol, so the API never reaches inside it."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from vigil.config import CameraConfig
+from vigil.domain import CameraStatus
+
+
+class EngineControl(Protocol):
+    def cameras(self) -> list[CameraConfig]:
+        """Cameras being analysed, in the order they were added."""
+        ...
+
+    def status(self, camera_id: str) -> CameraStatus | None: ...
+
+    def statuses(self) -> list[CameraStatus]: ...
+
+    def add_camera(self, camera: CameraConfig) -> None:
+        """Start analysing a camera. Raises KeyError if its id is taken."""
+        ...
+
+    def replace_camera(self, camera: CameraConfig) -> None:
+        """Restart a camera with new settings. Raises KeyError if unknown."""
+        ...
+
+    def remove_camera(self, camera_id: str) -> None:
+        """Stop a camera and end its open events. Raises KeyError if unknown."""
+        ...
+
+    def live_jpeg(
+        self, camera_id: str, *, overlay: bool = True, max_width: int | None = None
+    ) -> tuple[bytes, int] | None:
+        """The latest analysed frame as (JPEG bytes, frame epoch ms), faces blurred unless
+        privacy.blur_live is off; with `overlay`, boxes, track ids, zones and lines drawn.
+        None until the camera delivered a frame. Raises KeyError if unknown."""
+        ...
+
+    def module_stats(self, camera_id: str) -> dict[str, Any]:
+        """Live counters per module (line counts per class and direction, zone occupancy)."""
+        ...

@@ -1,0 +1,261 @@
+"""The running pipeline: camera readers → one batcher → one detector → per-camera analysis."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from vigil.bus import Bus
+from vigil.config import CameraConfig, VigilConfig
+from vigil.domain import CameraStatus, Frame
+from vigil.pipeline.batcher import FrameBatcher
+from vigil.pipeline.camera import CameraPipeline, Output
+from vigil.pipeline.output import EventOutput
+from vigil.privacy.redact import FaceRedactor, redact_regions
+from vigil.sources import CameraReader
+from vigil.store.media import MediaStore
+from vigil.vision.detector import Detector
+from vigil.vision.overlay import draw_geometry, draw_tracks, encode_jpeg, fit_width
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class _Camera:
+    config: CameraConfig
+    reader: CameraReader
+    pipeline: CameraPipeline
+
+
+@dataclass(slots=True)
+class InferenceStats:
+    batches: int = 0
+    frames: int = 0
+    seconds: float = 0.0
+    last_batch_ms: float = 0.0
+
+
+class Engine:
+    """Implements `EngineControl` for the API.
+
+    `offline=True` is for analysing recordings: files play as fast as they decode, once, and the
+    batcher blocks instead of dropping, so every sampled frame is analysed.
+    """
+
+    def __init__(
+        self,
+        config: VigilConfig,
+        *,
+        detector: Detector,
+        redactor: FaceRedactor,
+        bus: Bus,
+        media: MediaStore,
+        offline: bool = False,
+    ) -> None:
+        self.config = config
+        self.detector = detector
+        self.redactor = redactor
+        self.offline = offline
+        batching = config.batching
+        self.batcher = FrameBatcher(
+            batching.max_batch, batching.max_wait_ms, batching.queue_per_camera, lossless=offline
+        )
+        self.output = EventOutput(bus, media, redactor)
+        self.inference = InferenceStats()
+        self._cameras: dict[str, _Camera] = {}
+        self._lock = threading.RLock()  # guards _cameras and per-camera analysis state
+        self._live_cache: dict[tuple[str, int, bool, int | None], bytes] = {}
+        self._running = False
+        self._busy = False
+        self._thread = threading.Thread(target=self._analyse_forever, name="inference", daemon=True)
+
+    # lifecycle -------------------------------------------------------------------------------
+
+    def start(self, cameras: Iterable[CameraConfig]) -> None:
+        self._running = True
+        self._thread.start()
+        for camera in cameras:
+            if camera.enabled:
+                self.add_camera(camera)
+
+    def stop(self) -> None:
+        with self._lock:
+            cameras = list(self._cameras)
+        for camera_id in cameras:
+            self.remove_camera(camera_id)
+        self._running = False
+        self.batcher.close()
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+        self.output.close()
+
+    def wait_until_done(self, progress: Callable[[int], None] | None = None) -> None:
+        """Offline: return when every reader has finished and every frame has been analysed."""
+        while True:
+            with self._lock:
+                cameras = list(self._cameras.values())
+            done = all(camera.reader.finished for camera in cameras)
+            if progress is not None:
+                progress(sum(camera.pipeline.frames_analysed for camera in cameras))
+            if done and self.batcher.pending == 0 and not self._busy:
+                return
+            time.sleep(0.05)
+
+    # EngineControl ---------------------------------------------------------------------------
+
+    def cameras(self) -> list[CameraConfig]:
+        with self._lock:
+            return [camera.config for camera in self._cameras.values()]
+
+    def add_camera(self, camera: CameraConfig) -> None:
+        with self._lock:
+            if camera.id in self._cameras:
+                raise KeyError(camera.id)
+            reader = CameraReader(
+                camera.id,
+                camera.url,
+                camera.analysis_fps,
+                self.batcher.put,
+                loop=camera.loop and not self.offline,
+                start_offset_s=camera.start_offset_s,
+                realtime=not self.offline,
+            )
+            self._cameras[camera.id] = _Camera(
+                camera, reader, CameraPipeline(camera, self.config.tracker)
+            )
+        reader.start()
+
+    def replace_camera(self, camera: CameraConfig) -> None:
+        self.remove_camera(camera.id)
+        self.add_camera(camera)
+
+    def remove_camera(self, camera_id: str) -> None:
+        with self._lock:
+            camera = self._cameras[camera_id]
+        camera.reader.stop()
+        self.batcher.remove_camera(camera_id)
+        with self._lock:
+            self._cameras.pop(camera_id, None)
+            outputs = camera.pipeline.close()
+        self._submit(outputs)
+
+    def status(self, camera_id: str) -> CameraStatus | None:
+        with self._lock:
+            camera = self._cameras.get(camera_id)
+        return self._status(camera) if camera else None
+
+    def statuses(self) -> list[CameraStatus]:
+        with self._lock:
+            cameras = list(self._cameras.values())
+        return [self._status(camera) for camera in cameras]
+
+    def live_jpeg(
+        self, camera_id: str, *, overlay: bool = True, max_width: int | None = None
+    ) -> tuple[bytes, int] | None:
+        with self._lock:
+            camera = self._cameras[camera_id]
+            live = camera.pipeline.live
+        if live is None:
+            return None
+        key = (camera_id, live.frame.seq, overlay, max_width)
+        cached = self._live_cache.get(key)
+        if cached is None:
+            # Scale first: redaction then costs what the viewer's size needs, not the camera's.
+            image, scale = fit_width(live.frame.image, max_width)
+            if self.config.privacy.blur_live:
+                redact_regions(image, self.redactor.detector.detect(image))
+            if overlay:
+                draw_geometry(image, camera.config, scale)
+                draw_tracks(image, live.tracks, scale)
+            cached = encode_jpeg(image, quality=75)
+            # One entry per camera and view is enough: older frames are never asked for again.
+            self._live_cache = {k: v for k, v in self._live_cache.items() if k[0] != camera_id
+                                or k[1] == live.frame.seq}
+            self._live_cache[key] = cached
+        return cached, live.frame.ts_ms
+
+    def module_stats(self, camera_id: str) -> dict[str, Any]:
+        with self._lock:
+            pipeline = self._cameras[camera_id].pipeline
+            return {module.name: module.stats() for module in pipeline.modules}
+
+    # analysis --------------------------------------------------------------------------------
+
+    def frames_analysed(self) -> int:
+        with self._lock:
+            return sum(camera.pipeline.frames_analysed for camera in self._cameras.values())
+
+    def tracks_by_class(self) -> dict[str, int]:
+        """Distinct tracks seen per class, over all cameras (offline summaries)."""
+        totals: dict[str, int] = {}
+        with self._lock:
+            for camera in self._cameras.values():
+                for name, ids in camera.pipeline.tracks_seen.items():
+                    totals[name] = totals.get(name, 0) + len(ids)
+        return totals
+
+    def events_by_module(self) -> dict[str, int]:
+        totals: dict[str, int] = {}
+        with self._lock:
+            for camera in self._cameras.values():
+                for name, count in camera.pipeline.lifecycle.events_by_module.items():
+                    totals[name] = totals.get(name, 0) + count
+        return totals
+
+    def _analyse_forever(self) -> None:
+        while self._running:
+            batch = self.batcher.next_batch(timeout=0.2)
+            if not batch:
+                continue
+            self._busy = True
+            try:
+                self._analyse(batch)
+            except Exception:
+                # A bad frame or a module bug must not stop every camera's analysis.
+                log.exception("analysis of a batch of %d frames failed", len(batch))
+            finally:
+                self._busy = self.batcher.pending > 0
+
+    def _analyse(self, batch: list[Frame]) -> None:
+        started = time.perf_counter()
+        detections = self.detector.detect([frame.image for frame in batch])
+        elapsed = time.perf_counter() - started
+        stats = self.inference
+        stats.batches += 1
+        stats.frames += len(batch)
+        stats.seconds += elapsed
+        stats.last_batch_ms = elapsed * 1000
+        for frame, found in zip(batch, detections, strict=True):
+            with self._lock:
+                camera = self._cameras.get(frame.camera_id)
+                if camera is None:
+                    continue  # removed while its frame was in flight
+                outputs = camera.pipeline.process(frame, found)
+            self._submit(outputs)
+
+    def _submit(self, outputs: list[Output]) -> None:
+        for message, snapshot in outputs:
+            self.output.submit(message, snapshot)
+
+    def _status(self, camera: _Camera) -> CameraStatus:
+        source = camera.reader.status
+        pipeline = camera.pipeline
+        return CameraStatus(
+            camera_id=camera.config.id,
+            name=camera.config.name,
+            tenant=camera.config.tenant,
+            online=source.online,
+            input_fps=round(source.input_fps, 2),
+            analysed_fps=round(pipeline.analysed.rate(), 2),
+            lag_ms=round(pipeline.lag_ms, 1),
+            dropped_frames=self.batcher.dropped[camera.config.id],
+            reconnects=source.reconnects,
+            last_error=source.last_error,
+            width=source.width,
+            height=source.height,
+            extra={"open_events": float(pipeline.lifecycle.open_events)},
+        )

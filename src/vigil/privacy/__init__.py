@@ -1,0 +1,1 @@
+"""Privacy by design: face redaction, and later retention and the audit chain."""

@@ -1,0 +1,70 @@
+"""Wiring: builds the store, bus, models and engine from one config, and tears them down in order."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from vigil.bus import MemoryBus
+from vigil.config import VigilConfig
+from vigil.pipeline.engine import Engine
+from vigil.privacy.redact import FaceRedactor
+from vigil.store import EventSink, EventStore, LocalMediaStore
+from vigil.store.media import MediaStore
+from vigil.vision.detector import OnnxDetector
+from vigil.vision.faces import FaceDetector
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    config: VigilConfig
+    store: EventStore
+    media: MediaStore
+    bus: MemoryBus
+    engine: Engine
+    sink: EventSink
+
+    def stop(self) -> None:
+        """Stop cameras, end open events, flush them to the store, close the store."""
+        self.engine.stop()
+        self.sink.stop()
+        self.bus.close()
+        self.store.close()
+
+
+def build_runtime(config: VigilConfig, *, offline: bool = False) -> Runtime:
+    """Everything needed to analyse the configured cameras; cameras start with `start_runtime`."""
+    config.store.media_dir.mkdir(parents=True, exist_ok=True)
+    _ensure_sqlite_dir(config.store.url)
+    store = EventStore(config.store.url)
+    store.migrate()
+    media = LocalMediaStore(config.store.media_dir)
+    bus = MemoryBus()
+    sink = EventSink(store, bus, config.store)
+    sink.start()
+    detector = OnnxDetector(config.detector)
+    faces = FaceDetector(config.privacy.face_model, config.privacy.face_threshold)
+    engine = Engine(
+        config, detector=detector, redactor=FaceRedactor(faces), bus=bus, media=media,
+        offline=offline,
+    )
+    return Runtime(config, store, media, bus, engine, sink)
+
+
+def start_runtime(runtime: Runtime) -> None:
+    """Record config-declared cameras in the store, then start the engine with every camera:
+    those of the config file and those added earlier through the API."""
+    config = runtime.config
+    stored = runtime.store.sync_config_cameras(config.cameras)
+    declared = {camera.id for camera in config.cameras}
+    added_by_api = [row.config for row in stored if row.config.id not in declared]
+    runtime.engine.start([*config.cameras, *added_by_api])
+
+
+def _ensure_sqlite_dir(url: str) -> None:
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and url != "sqlite:///:memory:":
+        Path(url[len(prefix):]).parent.mkdir(parents=True, exist_ok=True)

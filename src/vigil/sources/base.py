@@ -1,0 +1,64 @@
+"""What every camera input provides: the FrameSource protocol and its frame and error types."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+
+class SourceError(Exception):
+    """A camera input failed; the message is meant for operators (it names the URL and why)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RawFrame:
+    """One decoded-or-decodable frame as a source delivers it, before sampling.
+
+    Conversion to a BGR array is deferred to `to_bgr` because most frames are dropped by the
+    sampler, and colour conversion (or JPEG decoding) costs more than demuxing.
+    """
+
+    pts_s: float | None  # media time in seconds on the source's own clock; None if unknown
+    to_bgr: Callable[[], np.ndarray]  # H×W×3 uint8, BGR
+
+
+@dataclass(frozen=True, slots=True)
+class SourceOptions:
+    """Settings that sources need besides their URL."""
+
+    analysis_fps: float  # rate at which snapshot URLs are polled and still images repeated
+    loop: bool = True  # files and still images restart at the end
+    start_offset_s: float = 0.0  # files start this far in (demo cameras share one clip)
+    open_timeout_s: float = 5.0
+    read_timeout_s: float = 5.0
+    # Set by the reader when it stops, so sources that wait between reads return at once.
+    cancel: threading.Event = field(default_factory=threading.Event)
+
+
+class FrameSource(Protocol):
+    """A camera input: open it, read frames until None (end), close it.
+
+    Sources are used by one thread and opened once; the reader creates a new one to reconnect.
+    `open` and `read` raise SourceError with a message for operators.
+    """
+
+    @property
+    def live(self) -> bool:
+        """True for cameras (stamp frames with wall clock, reconnect at end of stream),
+        False for files and still images (stamp with media time, may be paced or finish)."""
+        ...
+
+    @property
+    def nominal_fps(self) -> float | None:
+        """Frame rate the source declares, if any (known after `open`)."""
+        ...
+
+    def open(self) -> None: ...
+
+    def read(self) -> RawFrame | None: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,27 @@
+"""Picks the source implementation for a camera URL."""
+
+from __future__ import annotations
+
+from vigil.sources.base import FrameSource, SourceOptions
+from vigil.sources.file import FileSource
+from vigil.sources.http import HttpSource
+from vigil.sources.image import StillImageSource
+from vigil.sources.rtsp import RtspSource
+from vigil.sources.urls import SourceKind, classify, local_path
+
+
+def create_source(url: str, options: SourceOptions) -> FrameSource:
+    """A new, unopened source for `url`; ValueError if no source can read such a URL.
+
+    `rtsp://` and `rtsps://` are RTSP cameras; `http(s)://` are MJPEG streams or snapshot
+    URLs (decided by the camera's answer when opened); anything else is a file path or
+    `file://` URL, read as a still image if its extension is an image's.
+    """
+    kind = classify(url)
+    if kind is SourceKind.RTSP:
+        return RtspSource(url, options)
+    if kind is SourceKind.HTTP:
+        return HttpSource(url, options)
+    if kind is SourceKind.IMAGE:
+        return StillImageSource(local_path(url), options)
+    return FileSource(local_path(url), options)

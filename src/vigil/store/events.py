@@ -1,0 +1,221 @@
+"""Event rows: idempotent upserts, lookups, keyset-paginated queries and bucketed counts."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from typing import Any
+
+import sqlalchemy as sa
+
+from vigil.events import Event, EventState, ObjectInfo
+from vigil.store.db import dialect_insert
+from vigil.store.query import CountQuery, CountRow, EventPage, EventQuery, decode_cursor, encode_cursor
+from vigil.store.schema import events
+
+# Columns a newer version of an event may change; id, tenant and camera never change.
+_UPDATABLE = (
+    "camera_name", "module", "type", "state", "class_name", "class_id", "track_id", "score",
+    "box", "color", "zone", "line", "direction", "dwell_s", "start_ms", "end_ms", "updated_ms",
+    "snapshot", "attributes",
+)
+COUNTED_TYPES = ("line.crossing", "zone.presence")
+
+
+def to_row(event: Event) -> dict[str, Any]:
+    obj = event.object
+    return {
+        "id": event.id,
+        "tenant": event.tenant,
+        "camera_id": event.camera_id,
+        "camera_name": event.camera_name,
+        "module": event.module,
+        "type": event.type,
+        "state": event.state.value,
+        "class_name": obj.class_name,
+        "class_id": obj.class_id,
+        "track_id": obj.track_id,
+        "score": obj.score,
+        "box": list(obj.box) if obj.box is not None else None,
+        "color": obj.color,
+        "zone": event.zone,
+        "line": event.line,
+        "direction": event.direction,
+        "dwell_s": event.dwell_s,
+        "start_ms": event.start_ms,
+        "end_ms": event.end_ms,
+        "updated_ms": event.updated_ms,
+        "snapshot": event.snapshot,
+        "attributes": event.attributes,
+    }
+
+
+def from_row(row: sa.RowMapping) -> Event:
+    box = row["box"]
+    return Event(
+        id=row["id"],
+        tenant=row["tenant"],
+        camera_id=row["camera_id"],
+        camera_name=row["camera_name"],
+        module=row["module"],
+        type=row["type"],
+        state=EventState(row["state"]),
+        object=ObjectInfo(
+            class_name=row["class_name"],
+            class_id=row["class_id"],
+            track_id=row["track_id"],
+            score=row["score"],
+            box=tuple(box) if box is not None else None,
+            color=row["color"],
+        ),
+        zone=row["zone"],
+        line=row["line"],
+        direction=row["direction"],
+        dwell_s=row["dwell_s"],
+        start_ms=row["start_ms"],
+        end_ms=row["end_ms"],
+        updated_ms=row["updated_ms"],
+        snapshot=row["snapshot"],
+        attributes=row["attributes"] or {},
+    )
+
+
+def supersedes(new: Event, old: Event) -> bool:
+    """Whether `new` should replace `old` (same id): an ended event never goes back to active;
+    otherwise the later `updated_ms` wins, and on a tie the newer arrival."""
+    if (new.state is EventState.ENDED) != (old.state is EventState.ENDED):
+        return new.state is EventState.ENDED
+    return new.updated_ms >= old.updated_ms
+
+
+def collapse(batch: Iterable[Event]) -> list[Event]:
+    """One event per id, the one that `supersedes` the others, in first-seen order.
+    PostgreSQL refuses an upsert that touches one row twice, and it saves work on SQLite."""
+    latest: dict[str, Event] = {}
+    for event in batch:
+        current = latest.get(event.id)
+        if current is None or supersedes(event, current):
+            latest[event.id] = event
+    return list(latest.values())
+
+
+def upsert(engine: sa.Engine, batch: list[Event]) -> int:
+    """Write `batch` in one transaction; returns the number of distinct events written."""
+    rows = [to_row(event) for event in collapse(batch)]
+    if not rows:
+        return 0
+    insert = dialect_insert(engine, events)
+    new = insert.excluded
+    # The same rule as `supersedes`, in SQL, so a replayed or late message never overwrites a
+    # newer stored state.
+    newer = sa.or_(
+        sa.and_(new.state == EventState.ENDED.value, events.c.state != EventState.ENDED.value),
+        sa.and_(new.state == events.c.state, new.updated_ms >= events.c.updated_ms),
+    )
+    statement = insert.on_conflict_do_update(
+        index_elements=[events.c.id],
+        set_={name: new[name] for name in _UPDATABLE},
+        where=newer,
+    )
+    with engine.begin() as connection:
+        connection.execute(statement, rows)
+    return len(rows)
+
+
+def _in(column: sa.ColumnElement[Any], values: Collection[str] | None) -> list[Any]:
+    return [] if values is None else [column.in_(list(values))]
+
+
+def get(engine: sa.Engine, event_id: str, tenants: Collection[str] | None) -> Event | None:
+    statement = sa.select(events).where(events.c.id == event_id, *_in(events.c.tenant, tenants))
+    with engine.connect() as connection:
+        row = connection.execute(statement).mappings().first()
+    return from_row(row) if row is not None else None
+
+
+def query(engine: sa.Engine, q: EventQuery) -> EventPage:
+    c = events.c
+    where: list[Any] = [
+        *_in(c.tenant, q.tenants),
+        *_in(c.camera_id, q.camera_ids),
+        *_in(c.class_name, q.class_names),
+    ]
+    for column, value in (
+        (c.module, q.module), (c.type, q.type), (c.zone, q.zone), (c.line, q.line),
+        (c.state, q.state.value if q.state is not None else None),
+    ):
+        if value is not None:
+            where.append(column == value)
+    if q.start_ms is not None:
+        where.append(c.start_ms >= q.start_ms)
+    if q.end_ms is not None:
+        where.append(c.start_ms < q.end_ms)
+    if q.cursor is not None:
+        after_start, after_id = decode_cursor(q.cursor)
+        where.append(
+            sa.or_(c.start_ms < after_start, sa.and_(c.start_ms == after_start, c.id < after_id))
+        )
+    statement = (
+        sa.select(events)
+        .where(*where)
+        .order_by(c.start_ms.desc(), c.id.desc())
+        .limit(q.limit + 1)  # one more than asked tells whether another page exists
+    )
+    with engine.connect() as connection:
+        rows = connection.execute(statement).mappings().all()
+    items = [from_row(row) for row in rows[: q.limit]]
+    next_cursor = None
+    if len(rows) > q.limit:
+        last = items[-1]
+        next_cursor = encode_cursor(last.start_ms, last.id)
+    return EventPage(items=items, next_cursor=next_cursor)
+
+
+def counts(engine: sa.Engine, q: CountQuery) -> list[CountRow]:
+    c = events.c
+    interval_ms = sa.bindparam("interval_ms", q.interval_s * 1000, type_=sa.BigInteger)
+    kinds: list[Any] = []
+    if q.lines is None and q.zones is None:
+        kinds.append(c.type.in_(COUNTED_TYPES))
+    if q.lines is not None:
+        kinds.append(sa.and_(c.type == "line.crossing", c.line.in_(list(q.lines))))
+    if q.zones is not None:
+        kinds.append(sa.and_(c.type == "zone.presence", c.zone.in_(list(q.zones))))
+    # Integer division of epoch ms gives epoch-aligned buckets. The bucket is computed in a
+    # subquery so GROUP BY names a column, not an expression with a bound parameter, which
+    # PostgreSQL would not recognise as the same expression as the one in the select list.
+    bucketed = (
+        sa.select(
+            (c.start_ms // interval_ms).label("bucket"),
+            c.camera_id, c.line, c.zone, c.class_name, c.direction,
+        )
+        .where(
+            sa.or_(*kinds),
+            c.start_ms >= q.start_ms,
+            c.start_ms < q.end_ms,
+            *_in(c.tenant, q.tenants),
+            *_in(c.camera_id, q.camera_ids),
+            *_in(c.class_name, q.class_names),
+        )
+        .subquery()
+    )
+    keys = [bucketed.c[name] for name in ("bucket", "camera_id", "line", "zone", "class_name",
+                                          "direction")]
+    statement = sa.select(*keys, sa.func.count().label("n")).group_by(*keys)
+    with engine.connect() as connection:
+        rows = connection.execute(statement).all()
+    result = [
+        CountRow(
+            bucket_start_ms=int(bucket) * q.interval_s * 1000,
+            camera_id=camera_id,
+            line=line,
+            zone=zone,
+            class_name=class_name,
+            direction=direction,
+            count=int(n),
+        )
+        for bucket, camera_id, line, zone, class_name, direction, n in rows
+    ]
+    # Sorted here because databases disagree on where NULLs sort.
+    result.sort(key=lambda r: (r.bucket_start_ms, r.camera_id, r.line or "", r.zone or "",
+                               r.class_name, r.direction or ""))
+    return result

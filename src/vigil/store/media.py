@@ -1,0 +1,96 @@
+"""The media store: face-blurred snapshots by key. A local directory now, S3-compatible later.
+
+Keys come from event rows and, through them, from the API, so every key is checked before it
+becomes a path: only [A-Za-z0-9._/-], relative, no '..', no empty segments.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+_KEY = re.compile(r"^[A-Za-z0-9._/-]{1,1024}$")
+
+
+class InvalidMediaKey(ValueError):
+    """A media key that could name something outside the store."""
+
+
+def validate_key(key: str) -> str:
+    if not _KEY.match(key):
+        raise InvalidMediaKey(
+            f"media key {key[:80]!r} must be 1-1024 characters of A-Z a-z 0-9 . _ / -"
+        )
+    if ".." in key or key.startswith("/") or key.endswith("/"):
+        raise InvalidMediaKey(f"media key {key!r} must be relative and must not contain '..'")
+    if any(part in ("", ".") for part in key.split("/")):
+        raise InvalidMediaKey(f"media key {key!r} has an empty or '.' path segment")
+    return key
+
+
+def media_key(tenant: str, camera_id: str, ts_ms: int, event_id: str, ext: str = "jpg") -> str:
+    """The key of an event's snapshot: tenant/camera/YYYY-MM-DD (UTC)/<event id>.<ext>."""
+    day = datetime.fromtimestamp(ts_ms / 1000, tz=UTC).strftime("%Y-%m-%d")
+    return validate_key(f"{tenant}/{camera_id}/{day}/{event_id}.{ext}")
+
+
+class MediaStore(Protocol):
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        """Store `data` under `key`, replacing what was there; readers never see a partial."""
+        ...
+
+    def get(self, key: str) -> bytes | None:
+        """The stored bytes, or None if there are none."""
+        ...
+
+    def delete(self, key: str) -> None:
+        """Remove `key`; removing a missing key is not an error."""
+        ...
+
+    def exists(self, key: str) -> bool: ...
+
+
+class LocalMediaStore:
+    """Files under `root`, one per key. The content type is implied by the key's extension,
+    so it is not stored separately (an object store keeps it as object metadata)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root).resolve()
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, key: str) -> Path:
+        path = self.root / validate_key(key)
+        # A symlink planted inside the root must not lead out of it.
+        if not path.resolve().is_relative_to(self.root):
+            raise InvalidMediaKey(f"media key {key!r} resolves outside the media directory")
+        return path
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def get(self, key: str) -> bytes | None:
+        try:
+            return self._path(key).read_bytes()
+        except (FileNotFoundError, IsADirectoryError):
+            return None
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()

@@ -1,0 +1,123 @@
+"""What callers may ask of the event store, validated before any SQL is built."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from vigil.events import Event, EventState
+
+MAX_LIMIT = 1000
+MAX_BUCKETS = 100_000
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+class QueryError(ValueError):
+    """A query parameter is out of range or malformed; `param` names it for the caller."""
+
+    def __init__(self, param: str, message: str) -> None:
+        super().__init__(f"{param}: {message}")
+        self.param = param
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class EventQuery:
+    """Filters for listing events, newest first. Time bounds apply to `start_ms`:
+    `start_ms <= event.start_ms < end_ms`. `tenants=None` means no tenant restriction;
+    an empty collection matches nothing."""
+
+    tenants: Collection[str] | None = None
+    start_ms: int | None = None
+    end_ms: int | None = None
+    camera_ids: Collection[str] | None = None
+    class_names: Collection[str] | None = None
+    module: str | None = None
+    type: str | None = None
+    zone: str | None = None
+    line: str | None = None
+    state: EventState | None = None
+    limit: int = 50
+    cursor: str | None = None
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.limit <= MAX_LIMIT:
+            raise QueryError("limit", f"must be between 1 and {MAX_LIMIT}, got {self.limit}")
+        check_range(self.start_ms, self.end_ms)
+        if self.cursor is not None:
+            decode_cursor(self.cursor)
+
+
+@dataclass(frozen=True, slots=True)
+class EventPage:
+    items: list[Event]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CountQuery:
+    """Line crossings per camera, line, class and direction, and zone entries per camera, zone
+    and class, in buckets of `interval_s` aligned to the epoch, over `start_ms <= t < end_ms`.
+    A `lines` filter keeps only crossings of those lines, a `zones` filter only entries of those
+    zones; with both, each applies to its own kind."""
+
+    start_ms: int
+    end_ms: int
+    interval_s: int = 60
+    tenants: Collection[str] | None = None
+    camera_ids: Collection[str] | None = None
+    lines: Collection[str] | None = None
+    zones: Collection[str] | None = None
+    class_names: Collection[str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.interval_s < 1:
+            raise QueryError("interval", f"must be at least 1 second, got {self.interval_s}")
+        check_range(self.start_ms, self.end_ms)
+        buckets = (self.end_ms - self.start_ms) // (self.interval_s * 1000)
+        if buckets > MAX_BUCKETS:
+            raise QueryError(
+                "interval",
+                f"{self.interval_s} s makes {buckets} buckets over this range; "
+                f"at most {MAX_BUCKETS} are allowed, so widen the interval or narrow the range",
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class CountRow:
+    bucket_start_ms: int
+    camera_id: str
+    line: str | None
+    zone: str | None
+    class_name: str
+    direction: str | None
+    count: int
+
+
+def check_range(start_ms: int | None, end_ms: int | None) -> None:
+    if start_ms is not None and end_ms is not None and start_ms > end_ms:
+        raise QueryError("start", "must not be after end")
+
+
+def encode_cursor(start_ms: int, event_id: str) -> str:
+    """The position after which the next page starts. Opaque to clients; it only encodes the
+    sort key (start_ms, id) of the last row, so pages stay stable while new events arrive."""
+    raw = f"{start_ms}.{event_id}".encode("ascii")
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[int, str]:
+    invalid = QueryError("cursor", "not a cursor returned by this API; start without one")
+    if len(cursor) > 128:
+        raise invalid
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise invalid from None
+    start, _, event_id = raw.partition(".")
+    if not start.isdigit() or len(start) > 16 or not _UUID.match(event_id):
+        raise invalid
+    return int(start), event_id

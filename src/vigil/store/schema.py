@@ -1,0 +1,67 @@
+"""The event store's tables, in SQLAlchemy Core. The Alembic migrations create exactly these.
+
+Types are portable (SQLite now, PostgreSQL later): epoch milliseconds are BigInteger, ids are
+36-character UUID strings, and JSON columns map to JSON on SQLite and JSON on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+# Constraint names are fixed so that later migrations can refer to them on every dialect.
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("tenant", sa.String(64), nullable=False),
+    sa.Column("camera_id", sa.String(64), nullable=False),
+    sa.Column("camera_name", sa.String(256), nullable=False),
+    sa.Column("module", sa.String(64), nullable=False),
+    sa.Column("type", sa.String(64), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("class_name", sa.String(64), nullable=False),
+    sa.Column("class_id", sa.Integer, nullable=False),
+    sa.Column("track_id", sa.Integer, nullable=True),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("box", sa.JSON, nullable=True),
+    sa.Column("color", sa.String(32), nullable=True),
+    sa.Column("zone", sa.String(128), nullable=True),
+    sa.Column("line", sa.String(128), nullable=True),
+    sa.Column("direction", sa.String(8), nullable=True),
+    sa.Column("dwell_s", sa.Float, nullable=True),
+    sa.Column("start_ms", sa.BigInteger, nullable=False),
+    sa.Column("end_ms", sa.BigInteger, nullable=True),
+    sa.Column("updated_ms", sa.BigInteger, nullable=False),
+    sa.Column("snapshot", sa.String(1024), nullable=True),
+    sa.Column("attributes", sa.JSON, nullable=False),
+    # Keyset pagination orders by (start_ms, id); each index ends with the sort key so a
+    # filtered, newest-first page is an index range scan.
+    sa.Index(None, "tenant", "start_ms"),
+    sa.Index(None, "camera_id", "start_ms"),
+    sa.Index(None, "start_ms", "id"),
+    sa.Index(None, "type"),
+    sa.Index(None, "class_name"),
+)
+
+cameras = sa.Table(
+    "cameras",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("tenant", sa.String(64), nullable=False),
+    sa.Column("name", sa.String(256), nullable=False),
+    sa.Column("config", sa.JSON, nullable=False),
+    sa.Column("origin", sa.String(16), nullable=False),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    sa.Column("updated_ms", sa.BigInteger, nullable=False),
+    sa.CheckConstraint("origin IN ('config', 'api')", name="origin"),
+    sa.Index(None, "tenant"),
+)

@@ -1,0 +1,166 @@
+"""The store sink: a thread that writes every event on the bus to the event store in batches.
+
+Its bus subscription is lossless, so while the database is unavailable the sink keeps retrying
+the same batch and the bus holds further messages, slowing publishers instead of losing data.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, replace
+
+import sqlalchemy as sa
+
+from vigil.bus.base import Bus, Subscription
+from vigil.config import StoreConfig
+from vigil.domain import now_ms
+from vigil.events import Event
+from vigil.store.events import collapse, supersedes
+from vigil.store.store import EventStore
+
+log = logging.getLogger(__name__)
+
+# Errors that a later attempt can overcome: a locked or unreachable database. Anything else
+# means the database refuses the data itself, and retrying the same batch would stall forever.
+TRANSIENT_ERRORS: tuple[type[Exception], ...] = (sa.exc.OperationalError, sa.exc.InterfaceError)
+
+
+@dataclass(slots=True)
+class SinkStats:
+    messages: int = 0
+    events_written: int = 0
+    batches: int = 0
+    errors: int = 0
+    rejected: int = 0
+    last_error: str | None = None
+    last_write_ms: int | None = None
+
+
+class EventSink:
+    """Start it before anything publishes; `stop()` writes everything received, then returns."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        bus: Bus,
+        config: StoreConfig | None = None,
+        *,
+        name: str = "store-sink",
+        retry_initial_s: float = 0.05,
+        retry_max_s: float = 5.0,
+    ) -> None:
+        config = config or StoreConfig()
+        self.store = store
+        self.bus = bus
+        self.name = name
+        self.batch_size = config.batch_size
+        self.flush_s = config.flush_ms / 1000
+        self.retry_initial_s = retry_initial_s
+        self.retry_max_s = retry_max_s
+        self._stats = SinkStats()
+        self._stats_lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._subscription: Subscription | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def stats(self) -> SinkStats:
+        """A consistent copy of the counters."""
+        with self._stats_lock:
+            return replace(self._stats)
+
+    def start(self) -> None:
+        if self._thread is not None:
+            raise RuntimeError("the event sink is already started")
+        self._subscription = self.bus.subscribe(self.name, lossless=True)
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float | None = None) -> bool:
+        """Write everything received so far and stop. Returns False if `timeout` seconds passed
+        first (the database stayed unavailable); the thread then keeps trying."""
+        if self._thread is None:
+            return True
+        self._stopping.set()
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def _run(self) -> None:
+        subscription = self._subscription
+        assert subscription is not None
+        while not self._stopping.is_set():
+            batch = self._collect(subscription, first_wait=0.1)
+            if batch:
+                self._write(batch)
+        # No new deliveries after close; a publish already in flight may still land, so the
+        # queue is drained with a short wait rather than none.
+        subscription.close()
+        while batch := self._collect(subscription, first_wait=0.05):
+            self._write(batch)
+
+    def _collect(self, subscription: Subscription, first_wait: float) -> list[Event]:
+        """Up to `batch_size` distinct events, waiting at most `flush_s` after the first one."""
+        batch: dict[str, Event] = {}
+        received = 0
+        deadline: float | None = None
+        while len(batch) < self.batch_size:
+            wait = first_wait if deadline is None else max(0.0, deadline - time.monotonic())
+            message = subscription.get(timeout=wait)
+            if message is None:
+                break
+            received += 1
+            event = message.event
+            current = batch.get(event.id)
+            if current is None or supersedes(event, current):
+                batch[event.id] = event
+            if deadline is None:
+                deadline = time.monotonic() + self.flush_s
+        if received:
+            with self._stats_lock:
+                self._stats.messages += received
+        return list(batch.values())
+
+    def _write(self, batch: list[Event]) -> None:
+        try:
+            self._upsert_retrying(batch)
+        except Exception as error:
+            self._record_error(error)
+            self._write_one_by_one(batch)
+
+    def _write_one_by_one(self, batch: list[Event]) -> None:
+        """Isolate the events the database refuses, so one bad event cannot block the rest.
+        A refused event is logged in full and counted; nothing else is left unwritten."""
+        for event in collapse(batch):
+            try:
+                self._upsert_retrying([event])
+            except Exception as error:
+                self._record_error(error)
+                with self._stats_lock:
+                    self._stats.rejected += 1
+                log.error("event store refused event %s: %s; event: %r", event.id, error, event)
+
+    def _upsert_retrying(self, events: list[Event]) -> None:
+        """Write `events`, retrying transient errors with exponential backoff until it works."""
+        delay = self.retry_initial_s
+        while True:
+            try:
+                written = self.store.upsert_events(events)
+            except TRANSIENT_ERRORS as error:
+                self._record_error(error)
+                log.warning("event store unavailable, retrying in %.2f s: %s", delay, error)
+                time.sleep(delay)
+                delay = min(delay * 2, self.retry_max_s)
+                continue
+            with self._stats_lock:
+                self._stats.events_written += written
+                self._stats.batches += 1
+                self._stats.last_write_ms = now_ms()
+            return
+
+    def _record_error(self, error: Exception) -> None:
+        message = f"{type(error).__name__}: {error}".splitlines()[0][:500]
+        with self._stats_lock:
+            self._stats.errors += 1
+            self._stats.last_error = message

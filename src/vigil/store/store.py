@@ -1,0 +1,60 @@
+"""`EventStore`: the one object the rest of Vigil uses to reach the database.
+
+Every read takes a `tenants` scope so access control is enforced where the data is; None means
+no restriction (single-tenant deployments and internal callers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+
+from vigil.config import CameraConfig
+from vigil.events import Event
+from vigil.store import cameras as camera_rows
+from vigil.store import events as event_rows
+from vigil.store.cameras import Origin, StoredCamera
+from vigil.store.db import make_engine, migrate
+from vigil.store.query import CountQuery, CountRow, EventPage, EventQuery
+
+
+class EventStore:
+    def __init__(self, url: str, *, busy_timeout_ms: int = 5000) -> None:
+        self.url = url
+        self.engine = make_engine(url, busy_timeout_ms=busy_timeout_ms)
+
+    def migrate(self) -> None:
+        """Create or upgrade the schema (Alembic `upgrade head`); safe to call at every start."""
+        migrate(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def upsert_events(self, events: list[Event]) -> int:
+        """Write events in one transaction, idempotently by id; returns distinct ids written."""
+        return event_rows.upsert(self.engine, events)
+
+    def get_event(self, event_id: str, tenants: Collection[str] | None = None) -> Event | None:
+        return event_rows.get(self.engine, event_id, tenants)
+
+    def query_events(self, q: EventQuery) -> EventPage:
+        return event_rows.query(self.engine, q)
+
+    def counts(self, q: CountQuery) -> list[CountRow]:
+        return event_rows.counts(self.engine, q)
+
+    def list_cameras(self, tenants: Collection[str] | None = None) -> list[StoredCamera]:
+        return camera_rows.list_all(self.engine, tenants)
+
+    def get_camera(
+        self, camera_id: str, tenants: Collection[str] | None = None
+    ) -> StoredCamera | None:
+        return camera_rows.get(self.engine, camera_id, tenants)
+
+    def put_camera(self, camera: CameraConfig, origin: Origin) -> None:
+        camera_rows.put(self.engine, camera, origin)
+
+    def delete_camera(self, camera_id: str) -> bool:
+        return camera_rows.delete(self.engine, camera_id)
+
+    def sync_config_cameras(self, declared: Sequence[CameraConfig]) -> list[StoredCamera]:
+        return camera_rows.sync_config(self.engine, declared)

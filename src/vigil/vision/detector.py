@@ -1,0 +1,96 @@
+"""Object detection through onnxruntime, on batches of frames from any number of cameras."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import onnxruntime as ort
+import supervision as sv
+
+from vigil.config import DetectorConfig
+from vigil.vision.boxes import Letterbox, letterbox_into
+from vigil.vision.coco import COCO_CLASSES
+from vigil.vision.decoders import Decoder, NanoDetDecoder, YoloDecoder
+
+
+class Detector(Protocol):
+    labels: tuple[str, ...]
+
+    def detect(self, images: list[np.ndarray]) -> list[sv.Detections]:
+        """Detections per image (BGR uint8), each with `data["class_name"]`."""
+        ...
+
+
+class ModelError(RuntimeError):
+    """The model file is missing, unreadable, or does not match the configured family."""
+
+
+def onnx_session(path: Path, threads: int) -> ort.InferenceSession:
+    if not Path(path).is_file():
+        raise ModelError(f"model file not found: {path}")
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads or (os.cpu_count() or 1)
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    try:
+        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    except Exception as error:  # onnxruntime raises several unrelated types for bad files
+        raise ModelError(f"cannot load ONNX model {path}: {error}") from None
+
+
+class OnnxDetector:
+    def __init__(self, config: DetectorConfig) -> None:
+        self.config = config
+        self.labels = tuple(config.labels) if config.labels else COCO_CLASSES
+        self.session = onnx_session(config.model, config.threads)
+        model_input = self.session.get_inputs()[0]
+        self._input_name = model_input.name
+        # A model exported with a fixed batch of 1 still works, one image per call.
+        self._fixed_batch = model_input.shape[0] if isinstance(model_input.shape[0], int) else None
+        size = config.input_size
+        decoders: dict[str, Decoder] = {
+            "nanodet": NanoDetDecoder(size, num_classes=len(self.labels)),
+            "yolo": YoloDecoder(size, num_classes=len(self.labels)),
+        }
+        self.decoder = decoders[config.family]
+        wanted = set(config.classes) if config.classes else None
+        unknown = (wanted or set()) - set(self.labels)
+        if unknown:
+            raise ModelError(f"detector.classes names unknown classes: {', '.join(sorted(unknown))}")
+        self._keep = np.array([wanted is None or name in wanted for name in self.labels])
+        self._labels_array = np.array(self.labels)
+
+    def detect(self, images: list[np.ndarray]) -> list[sv.Detections]:
+        if not images:
+            return []
+        size = self.config.input_size
+        canvas = np.empty((len(images), size, size, 3), dtype=np.uint8)
+        canvas[:] = self.decoder.pad_bgr
+        boxes = [letterbox_into(image, canvas[i]) for i, image in enumerate(images)]
+        tensor = self.decoder.prepare(canvas)
+        raws = []
+        step = self._fixed_batch or len(images)
+        for start in range(0, len(images), step):
+            outputs = self.session.run(None, {self._input_name: tensor[start : start + step]})
+            raws.extend(
+                self.decoder.decode(
+                    list(outputs), self.config.score_threshold, self.config.nms_iou
+                )
+            )
+        return [self._to_detections(raw, box) for raw, box in zip(raws, boxes, strict=True)]
+
+    def _to_detections(
+        self, raw: tuple[np.ndarray, np.ndarray, np.ndarray], letterbox: Letterbox
+    ) -> sv.Detections:
+        xyxy, scores, class_ids = raw
+        class_ids = class_ids.astype(np.int64)
+        keep = self._keep[class_ids]
+        return sv.Detections(
+            xyxy=letterbox.to_image(xyxy[keep]).reshape(-1, 4),
+            confidence=scores[keep].astype(np.float32),
+            class_id=class_ids[keep],
+            data={"class_name": self._labels_array[class_ids[keep]]},
+        )

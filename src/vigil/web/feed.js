@@ -1,0 +1,106 @@
+// The live event feed: Server-Sent Events from /api/events/stream, newest first, capped.
+import { eventStreamUrl, snapshotUrl } from "./api.js";
+import { openDetail } from "./detail.js";
+import { formatDuration, formatTime, h, placeLabel, typeLabel } from "./dom.js";
+
+const MAX_ROWS = 100;
+const RECONNECT_MS = 5000;
+
+export function thumbnail(event) {
+  if (!event.snapshot) return h("div", { class: "thumb thumb-empty", "aria-hidden": "true" });
+  const image = h("img", {
+    class: "thumb", "data-testid": "event-thumb", src: snapshotUrl(event),
+    alt: "Face-blurred snapshot", loading: "lazy", decoding: "async",
+  });
+  image.addEventListener("error", () => image.replaceWith(thumbnail({})), { once: true });
+  return image;
+}
+
+function eventRow(event) {
+  const object = event.object ?? {};
+  const dwell = event.dwell_s ? ` · ${formatDuration(event.dwell_s)}` : "";
+  return h("li", {
+    class: "event-row", "data-testid": "event-row", "data-event-id": event.id,
+    "data-camera-id": event.camera_id, "data-state": event.state, tabindex: 0,
+    onclick: () => openDetail(event),
+    onkeydown: (key) => key.key === "Enter" && openDetail(event),
+  },
+  thumbnail(event),
+  h("div", { class: "event-main" },
+    h("div", { class: "event-title" },
+      h("span", { class: "type-badge", "data-module": event.module, text: typeLabel(event.type) }),
+      h("span", { class: "event-class", text: object.class_name ?? "" }),
+      event.state === "active" ? h("span", { class: "live-dot", title: "still active" }) : null),
+    h("div", { class: "event-place", text: `${placeLabel(event)}${dwell}` }),
+    h("div", { class: "event-camera", text: event.camera_name || event.camera_id })),
+  h("time", { class: "event-time", datetime: new Date(event.start_ms).toISOString(),
+    text: formatTime(event.start_ms) }));
+}
+
+/** Build the feed panel; returns its element and a stop function that closes the stream. */
+export function createFeed() {
+  const rows = new Map();
+  const list = h("ol", { class: "feed-list", "data-testid": "event-feed" });
+  const empty = h("p", { class: "feed-empty", text: "Waiting for events…" });
+  const status = h("span", { class: "conn", "data-testid": "feed-status", "data-state": "connecting",
+    text: "connecting" });
+  const panel = h("section", { class: "feed", "aria-label": "Live events" },
+    h("header", { class: "panel-head" }, h("h2", { text: "Live events" }), status),
+    empty, list);
+
+  let source = null;
+  let retry = null;
+
+  function setStatus(state, label) {
+    status.dataset.state = state;
+    status.textContent = label;
+  }
+
+  function show(message) {
+    let event;
+    try {
+      event = JSON.parse(message.data);
+    } catch {
+      return;
+    }
+    if (!event?.id) return;
+    const row = eventRow(event);
+    const previous = rows.get(event.id);
+    // Updates and ends replace the row where it is, so rows do not jump while being read.
+    if (previous) previous.replaceWith(row);
+    else list.prepend(row);
+    rows.set(event.id, row);
+    empty.hidden = true;
+    while (rows.size > MAX_ROWS) {
+      const oldest = list.lastElementChild;
+      rows.delete(oldest.dataset.eventId);
+      oldest.remove();
+    }
+  }
+
+  function connect() {
+    setStatus("connecting", "connecting");
+    source = new EventSource(eventStreamUrl());
+    for (const name of ["start", "update", "end"]) source.addEventListener(name, show);
+    source.onopen = () => setStatus("open", "live");
+    source.onerror = () => {
+      // EventSource retries by itself while CONNECTING; after a hard failure (CLOSED, e.g. a
+      // 5xx answer) it gives up, so reconnect by hand.
+      if (source.readyState === EventSource.CLOSED) {
+        setStatus("closed", "disconnected");
+        retry = setTimeout(connect, RECONNECT_MS);
+      } else {
+        setStatus("connecting", "reconnecting");
+      }
+    };
+  }
+
+  connect();
+  return {
+    element: panel,
+    stop() {
+      clearTimeout(retry);
+      source?.close();
+    },
+  };
+}

@@ -1,0 +1,129 @@
+// One camera tile of the live wall: the face-blurred live view with overlays drawn by the
+// server, name, online badge, frame rates and the last error when the camera is down.
+import { liveFrameUrl, liveStreamUrl } from "./api.js";
+import { h } from "./dom.js";
+
+const TILE_WIDTH = 640;
+const ENLARGED_WIDTH = 1280;
+const FRAME_POLL_MS = 1000;
+const RETRY_MS = 5000;
+
+const fps = (value) => (typeof value === "number" ? value.toFixed(1) : "–");
+
+export class CameraTile {
+  /**
+   * @param camera one item of GET /api/cameras
+   * @param mjpeg  stream MJPEG (one long-lived connection) or poll single frames
+   * @param onSelect called when the operator clicks the tile
+   */
+  constructor(camera, mjpeg, onSelect) {
+    this.id = camera.id;
+    this.mjpeg = mjpeg;
+    this.enlarged = false;
+    // idle: no request; running: a stream or frame poll is open; retrying: waiting after a failure.
+    this.state = "idle";
+    this.timer = null;
+
+    this.image = h("img", { class: "tile-image", "data-testid": "camera-image", alt: "" });
+    this.image.addEventListener("load", () => this.onFrame());
+    this.image.addEventListener("error", () => this.onFail());
+    this.placeholder = h("div", { class: "tile-placeholder" });
+    this.media = h("div", { class: "tile-media" }, this.image, this.placeholder);
+    this.name = h("span", { class: "tile-name" });
+    this.badge = h("span", { class: "badge", "data-testid": "camera-status" });
+    this.rates = h("span", { class: "tile-rates", title: "analysed fps / input fps" });
+    this.error = h("p", { class: "tile-error", role: "status" });
+    this.element = h("article", {
+      class: "tile", "data-testid": "camera-tile", "data-camera-id": camera.id,
+      tabindex: 0, role: "button", "aria-expanded": "false",
+      onclick: () => onSelect(this),
+      onkeydown: (key) => {
+        if (key.key === "Enter" || key.key === " ") {
+          key.preventDefault();
+          onSelect(this);
+        }
+      },
+    },
+    this.media,
+    h("footer", { class: "tile-bar" }, this.name, this.badge, this.rates),
+    this.error);
+    this.update(camera);
+  }
+
+  update(camera) {
+    const status = camera.status ?? {};
+    this.online = Boolean(status.online);
+    this.name.textContent = camera.name || camera.id;
+    this.image.alt = `Live view of ${camera.name || camera.id}`;
+    this.element.title = camera.name || camera.id;
+    this.badge.textContent = this.online ? "online" : "offline";
+    this.badge.dataset.state = this.online ? "online" : "offline";
+    const lag = typeof status.lag_ms === "number" ? ` · lag ${Math.round(status.lag_ms)} ms` : "";
+    this.rates.textContent = `${fps(status.analysed_fps)} / ${fps(status.input_fps)} fps${lag}`;
+    this.error.textContent = !this.online && status.last_error ? status.last_error : "";
+    this.element.dataset.online = String(this.online);
+    // Tiles take the camera's own shape, so the picture fills them without letterboxing.
+    if (status.width > 0 && status.height > 0) {
+      this.media.style.aspectRatio = `${status.width} / ${status.height}`;
+    }
+    if (!this.online) this.placeholder.textContent = "Camera offline";
+    if (this.online && this.state === "idle") this.start();
+    if (!this.online) this.stop();
+  }
+
+  setEnlarged(enlarged) {
+    if (enlarged === this.enlarged) return;
+    this.enlarged = enlarged;
+    this.element.classList.toggle("enlarged", enlarged);
+    this.element.setAttribute("aria-expanded", String(enlarged));
+    // A larger view asks the server for more pixels; the stream restarts at the new width.
+    if (this.state === "running") {
+      this.stop();
+      this.start();
+    }
+  }
+
+  get width() {
+    return this.enlarged ? ENLARGED_WIDTH : TILE_WIDTH;
+  }
+
+  start() {
+    clearTimeout(this.timer);
+    if (!this.online || document.hidden) return;
+    this.state = "running";
+    this.element.dataset.signal = "waiting";
+    this.placeholder.textContent = "Connecting…";
+    this.image.src = this.mjpeg
+      ? liveStreamUrl(this.id, this.width)
+      : liveFrameUrl(this.id, this.width, Date.now());
+  }
+
+  stop() {
+    this.state = "idle";
+    clearTimeout(this.timer);
+    // Removing src aborts the request, which frees the connection an MJPEG stream holds.
+    this.image.removeAttribute("src");
+  }
+
+  onFrame() {
+    if (this.state !== "running") return;
+    this.element.dataset.signal = "ok";
+    if (!this.mjpeg) {
+      this.timer = setTimeout(() => {
+        if (this.state === "running") this.image.src = liveFrameUrl(this.id, this.width, Date.now());
+      }, FRAME_POLL_MS);
+    }
+  }
+
+  onFail() {
+    if (this.state !== "running") return;
+    this.stop();
+    this.state = "retrying";
+    this.element.dataset.signal = "lost";
+    this.placeholder.textContent = "No signal — retrying";
+    this.timer = setTimeout(() => {
+      this.state = "idle";
+      this.start();
+    }, RETRY_MS);
+  }
+}
