@@ -15,7 +15,7 @@ from vigil.domain import CameraStatus, Frame
 from vigil.pipeline.batcher import FrameBatcher
 from vigil.pipeline.camera import CameraPipeline, Output
 from vigil.pipeline.output import EventOutput
-from vigil.privacy.redact import FaceRedactor, redact_regions
+from vigil.privacy.redact import FaceRedactor, redact_faces
 from vigil.sources import CameraReader
 from vigil.store.media import MediaStore
 from vigil.vision.detector import Detector
@@ -167,7 +167,7 @@ class Engine:
             # Scale first: redaction then costs what the viewer's size needs, not the camera's.
             image, scale = fit_width(live.frame.image, max_width)
             if self.config.privacy.blur_live:
-                redact_regions(image, self.redactor.detector.detect(image))
+                redact_faces(image, self.redactor.detector)
             if overlay:
                 draw_geometry(image, camera.config, scale)
                 draw_tracks(image, live.tracks, scale)
