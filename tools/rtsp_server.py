@@ -30,7 +30,7 @@ gi.require_version("Gst", "1.0")
 gi.require_version("GstRtspServer", "1.0")
 from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
 
-_PULL_TIMEOUT_NS = 2 * Gst.SECOND
+_CHECK_TIMEOUT_NS = 30 * Gst.SECOND
 # Element -> Debian package that provides it, to name what is missing.
 _NEEDED = {
     "filesrc": "libgstreamer1.0-0",
@@ -62,23 +62,41 @@ class LoopingFeeder:
         self._pass_start: int | None = None  # ns: earliest pts of the current pass (file time)
         self._pass_end = 0  # ns: end of the latest buffer of the current pass (file time)
 
+    def check(self) -> str | None:
+        """Why the file cannot be served (no H.264 track, unreadable), or None if it can.
+
+        Run once at startup, so that serving can use blocking pulls: a pull with a timeout
+        would end or stall the stream whenever a loaded machine is slower than the timeout.
+        """
+        self._demux.set_state(Gst.State.PAUSED)
+        bus = self._demux.get_bus()
+        message = bus.timed_pop_filtered(
+            _CHECK_TIMEOUT_NS, Gst.MessageType.ERROR | Gst.MessageType.ASYNC_DONE
+        )
+        self._demux.set_state(Gst.State.NULL)
+        if message is None:
+            return "the file did not start playing within 30 s"
+        if message.type == Gst.MessageType.ERROR:
+            error, _debug = message.parse_error()
+            return f"not an MP4 file with an H.264 video track ({error.message})"
+        return None
+
     def start(self) -> Gst.Caps:
         """Starts demuxing and returns the stream's caps (needed by the appsrc up front)."""
         self._demux.set_state(Gst.State.PLAYING)
-        sample = self._sink.emit("try-pull-preroll", _PULL_TIMEOUT_NS)
-        if sample is None:
-            raise RuntimeError("no H.264 video stream could be read from the file")
-        caps: Gst.Caps = sample.get_caps()
+        caps: Gst.Caps = self._sink.emit("pull-preroll").get_caps()
         return caps
 
     def stop(self) -> None:
         self._demux.set_state(Gst.State.NULL)
 
     def next_buffer(self) -> Gst.Buffer | None:
-        sample = self._sink.emit("try-pull-sample", _PULL_TIMEOUT_NS)
-        if sample is None and self._sink.get_property("eos"):
+        # pull-sample returns None only at the end of the file, or when the media is being
+        # torn down (then the rewind's pull returns None too and the stream ends).
+        sample = self._sink.emit("pull-sample")
+        if sample is None:
             self._rewind()
-            sample = self._sink.emit("try-pull-sample", _PULL_TIMEOUT_NS)
+            sample = self._sink.emit("pull-sample")
         if sample is None:
             return None
         buf: Gst.Buffer = sample.get_buffer().copy()
@@ -144,6 +162,10 @@ def main(argv: list[str]) -> int:
     ]
     if missing:
         print(f"missing GStreamer elements: {', '.join(missing)}", file=sys.stderr, flush=True)
+        return 1
+    problem = LoopingFeeder(args.file).check()
+    if problem is not None:
+        print(f"cannot serve {args.file}: {problem}", file=sys.stderr, flush=True)
         return 1
     server = GstRtspServer.RTSPServer()
     server.set_address("127.0.0.1")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+_MAX_STEP_S = 1.0
+
 
 class MediaClock:
     """Turns a source's presentation times into seconds since the reader's first frame.
@@ -19,7 +21,6 @@ class MediaClock:
         self._step_s = step_s  # duration of one frame: learnt from the stream as it plays
         self._now_s: float | None = None
         self._last_pts_s: float | None = None
-        self.jumps = 0  # discontinuities seen, for logs and tests
 
     def restart(self, step_s: float | None) -> None:
         """A new stream begins (reconnect or reopen): its first frame follows the last one."""
@@ -37,10 +38,10 @@ class MediaClock:
             delta = pts_s - self._last_pts_s
             if 0.0 < delta <= self._max_gap_s:
                 self._now_s += delta
-                self._step_s = delta
+                # A real pause (a camera stalling for 3 s) is not a frame's duration.
+                self._step_s = min(delta, _MAX_STEP_S)
             else:
                 self._now_s += self._step_s
-                self.jumps += 1
         if pts_s is not None:
             self._last_pts_s = pts_s
         elif self._last_pts_s is not None:

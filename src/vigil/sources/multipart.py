@@ -32,14 +32,15 @@ class MultipartSplitter:
         self._buf = bytearray()
 
     def feed(self, data: bytes) -> list[bytes]:
-        """Adds bytes from the stream; ValueError if it does not look multipart at all."""
+        """Adds bytes from the stream; ValueError once more than `max_part_bytes` are
+        buffered without a complete part (not a multipart stream, or a runaway part)."""
         self._buf += data
         parts: list[bytes] = []
         while (part := self._next_part()) is not None:
             parts.append(part)
         if len(self._buf) > self._max_part_bytes:
             raise ValueError(
-                f"no multipart boundary in {len(self._buf)} bytes (expected {self._token!r})"
+                f"no complete part in {len(self._buf)} bytes (boundary {self._token!r})"
             )
         return parts
 

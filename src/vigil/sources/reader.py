@@ -144,7 +144,7 @@ class CameraReader:
                     "camera %s: finished %s (%d frames sampled)",
                     self.camera_id,
                     self._shown,
-                    self._status.frames_sampled,
+                    self.status.frames_sampled,
                 )
                 return
             if ended:

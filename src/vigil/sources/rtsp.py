@@ -19,6 +19,10 @@ _AV_OPTIONS = {
     # FFmpeg probes 5 s of stream by default before the first frame; cameras declare their
     # parameters in the SDP, so 1 s is plenty and makes connecting 2-3x faster.
     "analyzeduration": "1000000",
+    # Without this the packets read while probing are delivered in one burst after opening,
+    # and frames stamped with the wall clock at receipt would get nearly equal times. With
+    # it they are dropped and reading starts at the next keyframe, in real time.
+    "fflags": "nobuffer",
 }
 
 # An error that arrives this close to the timeout was the timeout (FFmpeg reports it as

@@ -1,0 +1,3 @@
+"""Vigil: open video intelligence for cities, without biometric identification."""
+
+__version__ = "0.1.0"
