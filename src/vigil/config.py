@@ -1,4 +1,4 @@
-"""One settings model, loaded from YAML. Every error names the offending key and what was expected."""
+"""One settings model, loaded from YAML. Errors name the offending key and what was expected."""
 
 from __future__ import annotations
 
@@ -40,12 +40,12 @@ class DetectorConfig(Strict):
         "nanodet", description="Output decoder: bundled NanoDet, or Ultralytics-style YOLO export"
     )
     input_size: int = Field(416, ge=32, description="Square network input size in pixels")
-    labels: list[str] | None = Field(None, description="Class names of a custom model; COCO when unset")
+    labels: list[str] | None = Field(
+        None, description="Class names of a custom model; COCO when unset"
+    )
     score_threshold: float = Field(0.35, gt=0.0, lt=1.0)
     nms_iou: float = Field(0.5, gt=0.0, le=1.0)
-    classes: list[str] | None = Field(
-        None, description="Keep only these classes (all when unset)"
-    )
+    classes: list[str] | None = Field(None, description="Keep only these classes (all when unset)")
     threads: int = Field(0, ge=0, description="onnxruntime intra-op threads; 0 = all cores")
 
 
@@ -120,7 +120,9 @@ class CameraConfig(Strict):
     @classmethod
     def _valid_id(cls, value: str) -> str:
         if not _ID.match(value):
-            raise ValueError("use 1-64 lower-case letters, digits, '-' or '_', starting alphanumeric")
+            raise ValueError(
+                "use 1-64 lower-case letters, digits, '-' or '_', starting alphanumeric"
+            )
         return value
 
     @model_validator(mode="after")

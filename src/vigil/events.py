@@ -63,7 +63,9 @@ class ObjectInfo(BaseModel):
 
     class_name: str = Field(description="COCO class name, e.g. 'person', 'car'")
     class_id: int
-    track_id: int | None = Field(None, description="Per-camera tracker id; not stable across cameras")
+    track_id: int | None = Field(
+        None, description="Per-camera tracker id; not stable across cameras"
+    )
     score: float = Field(ge=0.0, le=1.0)
     box: tuple[float, float, float, float] | None = Field(
         None, description="x1, y1, x2, y2 in pixels of the frame the snapshot shows"
@@ -76,13 +78,15 @@ class Event(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    schema_version: Literal[1] = SCHEMA_VERSION
+    schema_version: Literal[1] = 1
     id: str = Field(description="UUIDv7: sorts by creation time")
     tenant: str
     camera_id: str
     camera_name: str
     module: str = Field(description="Analytics module that produced the event, e.g. 'zone'")
-    type: str = Field(description="Event type within the module, e.g. 'zone.entry', 'line.crossing'")
+    type: str = Field(
+        description="Event type within the module, e.g. 'zone.entry', 'line.crossing'"
+    )
     state: EventState
     object: ObjectInfo
     zone: str | None = None

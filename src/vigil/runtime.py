@@ -1,4 +1,4 @@
-"""Wiring: builds the store, bus, models and engine from one config, and tears them down in order."""
+"""Wiring: store, bus, models and engine built from one config, and torn down in order."""
 
 from __future__ import annotations
 
@@ -48,7 +48,11 @@ def build_runtime(config: VigilConfig, *, offline: bool = False) -> Runtime:
     detector = OnnxDetector(config.detector)
     faces = FaceDetector(config.privacy.face_model, config.privacy.face_threshold)
     engine = Engine(
-        config, detector=detector, redactor=FaceRedactor(faces), bus=bus, media=media,
+        config,
+        detector=detector,
+        redactor=FaceRedactor(faces),
+        bus=bus,
+        media=media,
         offline=offline,
     )
     return Runtime(config, store, media, bus, engine, sink)
@@ -67,4 +71,4 @@ def start_runtime(runtime: Runtime) -> None:
 def _ensure_sqlite_dir(url: str) -> None:
     prefix = "sqlite:///"
     if url.startswith(prefix) and url != "sqlite:///:memory:":
-        Path(url[len(prefix):]).parent.mkdir(parents=True, exist_ok=True)
+        Path(url[len(prefix) :]).parent.mkdir(parents=True, exist_ok=True)

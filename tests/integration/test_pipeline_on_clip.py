@@ -8,11 +8,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from tests.media import CLIP
 from vigil.cli.analyze import analyze_video
 from vigil.config import VigilConfig
 from vigil.store import EventQuery, EventStore, LocalMediaStore
-
-from tests.media import CLIP
 
 
 def test_clip_is_tracked_counted_and_stored(demo_config: VigilConfig, tmp_path: Path) -> None:

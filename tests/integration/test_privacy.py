@@ -13,12 +13,11 @@ import cv2
 import numpy as np
 import pytest
 
+from tests.media import FACE_PHOTO
 from vigil.config import VigilConfig, parse_camera
 from vigil.runtime import build_runtime, start_runtime
 from vigil.store import EventQuery
 from vigil.vision.faces import FaceDetector
-
-from tests.media import FACE_PHOTO
 
 
 def faces_in(detector: FaceDetector, image: np.ndarray) -> int:
@@ -32,13 +31,19 @@ def face_camera_config(tmp_path: Path) -> VigilConfig:
     config = VigilConfig()
     config.store.url = f"sqlite:///{tmp_path / 'vigil.db'}"
     config.store.media_dir = tmp_path / "media"
-    config.cameras = [parse_camera({
-        "id": "faces",
-        "url": str(FACE_PHOTO),
-        "analysis_fps": 4,
-        "zones": [{"name": "all", "polygon": [[0, 0], [width, 0], [width, height], [0, height]]}],
-        "modules": {"zone": {"classes": ["person"], "update_every_s": 1}},
-    })]
+    config.cameras = [
+        parse_camera(
+            {
+                "id": "faces",
+                "url": str(FACE_PHOTO),
+                "analysis_fps": 4,
+                "zones": [
+                    {"name": "all", "polygon": [[0, 0], [width, 0], [width, height], [0, height]]}
+                ],
+                "modules": {"zone": {"classes": ["person"], "update_every_s": 1}},
+            }
+        )
+    ]
     return config
 
 
@@ -55,8 +60,9 @@ def test_snapshots_and_live_view_have_no_detectable_face(face_camera_config: Vig
         events = []
         while time.monotonic() < deadline and not events:
             time.sleep(0.5)
-            events = [e for e in runtime.store.query_events(EventQuery(limit=100)).items
-                      if e.snapshot]
+            events = [
+                e for e in runtime.store.query_events(EventQuery(limit=100)).items if e.snapshot
+            ]
         assert events, "the people in the photo should have produced zone events"
         live = runtime.engine.live_jpeg("faces", overlay=False)
         assert live is not None

@@ -71,12 +71,16 @@ def test_line_crossing_direction_and_per_class_counts() -> None:
 
 
 def test_line_ignores_objects_that_do_not_cross() -> None:
-    frames = [frame_tracks(t, (1, "person", standing_at(300 + t / 100, 240))) for t in range(0, 5000, 500)]
+    frames = [
+        frame_tracks(t, (1, "person", standing_at(300 + t / 100, 240))) for t in range(0, 5000, 500)
+    ]
     assert run("line", {}, frames) == []
 
 
 def test_loitering_fires_only_past_threshold() -> None:
-    stay = [frame_tracks(t, (1, "person", INSIDE), (2, "car", INSIDE)) for t in range(0, 12001, 1000)]
+    stay = [
+        frame_tracks(t, (1, "person", INSIDE), (2, "car", INSIDE)) for t in range(0, 12001, 1000)
+    ]
     leave = [frame_tracks(t) for t in range(13000, 17001, 1000)]
     signals = run("loitering", {"threshold_s": 10}, stay + leave)
     starts = [s for s in signals if s.phase is Phase.START]

@@ -1,4 +1,4 @@
-"""The YOLO decoder on tiny ONNX graphs whose outputs the test controls, through the real detector."""
+"""The YOLO decoder, through the real detector, on tiny ONNX graphs with known outputs."""
 
 from __future__ import annotations
 
@@ -42,18 +42,29 @@ def constant_model(path: Path, rows: np.ndarray, fixed_batch: bool = False) -> P
 
 
 def detector(path: Path, **overrides: object) -> OnnxDetector:
-    settings = {"model": path, "family": "yolo", "input_size": SIZE, "labels": LABELS,
-                "score_threshold": 0.3, "nms_iou": 0.5, "threads": 1, **overrides}
+    settings = {
+        "model": path,
+        "family": "yolo",
+        "input_size": SIZE,
+        "labels": LABELS,
+        "score_threshold": 0.3,
+        "nms_iou": 0.5,
+        "threads": 1,
+        **overrides,
+    }
     return OnnxDetector(DetectorConfig.model_validate(settings))
 
 
 # Boxes in network pixels as centre x, centre y, width, height, then one score per class.
-V8_BOXES = np.array([
-    [20, 30, 10, 20, 0.9, 0.0, 0.0],   # person, strong
-    [21, 31, 10, 20, 0.8, 0.0, 0.0],   # same person, weaker: suppressed by NMS
-    [21, 31, 10, 20, 0.0, 0.7, 0.0],   # a car on the same spot: another class, kept
-    [50, 50, 8, 8, 0.0, 0.0, 0.2],     # dog below the score threshold
-], dtype=np.float32)
+V8_BOXES = np.array(
+    [
+        [20, 30, 10, 20, 0.9, 0.0, 0.0],  # person, strong
+        [21, 31, 10, 20, 0.8, 0.0, 0.0],  # same person, weaker: suppressed by NMS
+        [21, 31, 10, 20, 0.0, 0.7, 0.0],  # a car on the same spot: another class, kept
+        [50, 50, 8, 8, 0.0, 0.0, 0.2],  # dog below the score threshold
+    ],
+    dtype=np.float32,
+)
 
 
 def test_v8_output_is_decoded_suppressed_and_mapped_back(tmp_path: Path) -> None:
@@ -67,8 +78,10 @@ def test_v8_output_is_decoded_suppressed_and_mapped_back(tmp_path: Path) -> None
 
 
 def test_v5_objectness_multiplies_class_scores(tmp_path: Path) -> None:
-    rows = np.array([[20, 30, 10, 20, 0.5, 0.9, 0.1, 0.0],
-                     [40, 40, 10, 10, 0.2, 0.0, 0.0, 0.9]], dtype=np.float32)  # 0.18 < 0.3
+    rows = np.array(
+        [[20, 30, 10, 20, 0.5, 0.9, 0.1, 0.0], [40, 40, 10, 10, 0.2, 0.0, 0.0, 0.9]],
+        dtype=np.float32,
+    )  # 0.18 < 0.3
     model = constant_model(tmp_path / "v5.onnx", rows[None])
     (found,) = detector(model).detect([np.zeros((64, 64, 3), dtype=np.uint8)])
     assert found.data["class_name"].tolist() == ["person"]
@@ -100,7 +113,7 @@ def test_class_filter_keeps_only_wanted_classes(tmp_path: Path) -> None:
 
 def test_wrong_label_count_is_explained(tmp_path: Path) -> None:
     model = constant_model(tmp_path / "v8.onnx", V8_BOXES.T[None])
-    with pytest.raises(ValueError, match="check detector.labels"):
+    with pytest.raises(ValueError, match=r"check detector\.labels"):
         detector(model, labels=["a", "b", "c", "d", "e", "f", "g"]).detect(
             [np.zeros((64, 64, 3), dtype=np.uint8)]
         )

@@ -11,7 +11,9 @@ from vigil.modules.base import Tracks
 CLASS_IDS = {"person": 0, "car": 2, "dog": 16}
 
 
-def frame_tracks(ts_ms: int, *objects: tuple[int, str, tuple[float, float, float, float]]) -> Tracks:
+def frame_tracks(
+    ts_ms: int, *objects: tuple[int, str, tuple[float, float, float, float]]
+) -> Tracks:
     detections = sv.Detections(
         xyxy=np.array([box for _, _, box in objects], dtype=np.float32).reshape(-1, 4),
         confidence=np.full(len(objects), 0.8, dtype=np.float32),
@@ -28,10 +30,14 @@ def standing_at(x: float, y: float) -> tuple[float, float, float, float]:
 
 
 def camera(**modules: dict[str, object]) -> CameraConfig:
-    return parse_camera({
-        "id": "cam",
-        "url": "clip.mp4",
-        "zones": [{"name": "plaza", "polygon": [[100, 100], [300, 100], [300, 300], [100, 300]]}],
-        "lines": [{"name": "gate", "start": [400, 0], "end": [400, 480]}],
-        "modules": modules,
-    })
+    return parse_camera(
+        {
+            "id": "cam",
+            "url": "clip.mp4",
+            "zones": [
+                {"name": "plaza", "polygon": [[100, 100], [300, 100], [300, 300], [100, 300]]}
+            ],
+            "lines": [{"name": "gate", "start": [400, 0], "end": [400, 480]}],
+            "modules": modules,
+        }
+    )

@@ -27,7 +27,9 @@ class Bus(Protocol):
         """Deliver to every subscriber; returns once the message is accepted."""
         ...
 
-    def subscribe(self, name: str, *, lossless: bool = True, max_pending: int = 10_000) -> Subscription:
+    def subscribe(
+        self, name: str, *, lossless: bool = True, max_pending: int = 10_000
+    ) -> Subscription:
         """A new subscription. A lossless one applies back-pressure to publishers when full
         (the store sink must see every event); a lossy one drops its oldest messages (a browser
         tab that stopped reading must not stall the pipeline)."""

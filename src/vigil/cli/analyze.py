@@ -23,21 +23,28 @@ def probe(video: Path) -> tuple[float, int | None]:
         rate = float(stream.average_rate or stream.base_rate or 25)
         frames = stream.frames or (
             int(float(stream.duration * stream.time_base) * rate)
-            if stream.duration and stream.time_base else None
+            if stream.duration and stream.time_base
+            else None
         )
     return rate, frames
 
 
-def analyze_video(video: Path, config: VigilConfig | None, fps: float | None,
-                  keep: Path | None = None) -> dict[str, Any]:
+def analyze_video(
+    video: Path, config: VigilConfig | None, fps: float | None, keep: Path | None = None
+) -> dict[str, Any]:
     config = config or VigilConfig()
     native_fps, total = probe(video)
     template = config.cameras[0] if config.cameras else None
     rate = min(60.0, fps or (template.analysis_fps if template else native_fps))
-    camera = CameraConfig.model_validate({
-        **(template.model_dump() if template else {"id": "video"}),
-        "url": str(video), "analysis_fps": rate, "loop": False, "start_offset_s": 0.0,
-    })
+    camera = CameraConfig.model_validate(
+        {
+            **(template.model_dump() if template else {"id": "video"}),
+            "url": str(video),
+            "analysis_fps": rate,
+            "loop": False,
+            "start_offset_s": 0.0,
+        }
+    )
     expected = round(total * min(1.0, rate / native_fps)) if total else None
     with tempfile.TemporaryDirectory(prefix="vigil-analyze-") as scratch:
         where = keep or Path(scratch)
@@ -69,8 +76,10 @@ def analyze_video(video: Path, config: VigilConfig | None, fps: float | None,
 
 def print_summary(summary: dict[str, Any]) -> None:
     console = Console()
-    console.print(f"[bold]{summary['video']}[/]: {summary['frames']} frames in "
-                  f"{summary['seconds']} s ({summary['frames_per_second']} frames/s)")
+    console.print(
+        f"[bold]{summary['video']}[/]: {summary['frames']} frames in "
+        f"{summary['seconds']} s ({summary['frames_per_second']} frames/s)"
+    )
     if summary.get("error"):
         console.print(f"[red]error:[/] {summary['error']}")
     table = Table("class", "tracks", title="Tracks")
@@ -85,6 +94,10 @@ def print_summary(summary: dict[str, Any]) -> None:
 
 def _progress() -> Progress:
     return Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TimeRemainingColumn(), console=Console(stderr=True), transient=False,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=False,
     )

@@ -60,8 +60,9 @@ def bench_pipeline(video: Path, config: VigilConfig) -> dict[str, Any]:
 @app.command("pipeline")
 def pipeline(
     video: Annotated[Path, typer.Option(help="Clip to analyse")] = ROOT / "media" / "vtest.mp4",
-    config: Annotated[Path, typer.Option(help="Settings (zones, lines, modules of the first "
-                                         "camera apply)")] = DEMO_CONFIG,
+    config: Annotated[
+        Path, typer.Option(help="Settings (zones, lines, modules of the first camera apply)")
+    ] = DEMO_CONFIG,
     batch: Annotated[int | None, typer.Option(help="Frames per inference call")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:

@@ -30,9 +30,9 @@ app.command("events")(remote.events)
 @app.command()
 def demo(
     port: Annotated[int, typer.Option(help="Port of the web UI and API")] = 8080,
-    data: Annotated[Path, typer.Option(help="Where the demo keeps its database and snapshots")] = Path(
-        "data/demo"
-    ),
+    data: Annotated[
+        Path, typer.Option(help="Where the demo keeps its database and snapshots")
+    ] = Path("data/demo"),
 ) -> None:
     """Run the demo: three cameras replaying the bundled street clip, web UI on 127.0.0.1."""
     config = load_or_exit(DEMO_CONFIG)
@@ -64,12 +64,19 @@ def analyze(
     video: Annotated[Path, typer.Argument(help="Video file to analyse (any format FFmpeg reads)")],
     config: Annotated[
         Path | None,
-        typer.Option("--config", "-c", help="Settings; the first camera's zones, lines and "
-                     "modules are applied to the video"),
+        typer.Option(
+            "--config",
+            "-c",
+            help="Settings; the first camera's zones, lines and modules are applied to the video",
+        ),
     ] = None,
-    fps: Annotated[float | None, typer.Option(help="Frames analysed per second of video "
-                                              "(default: the camera's, or 10)")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout")] = False,
+    fps: Annotated[
+        float | None,
+        typer.Option(help="Frames analysed per second of video (default: the camera's, or 10)"),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object on stdout")
+    ] = False,
 ) -> None:
     """Analyse a recording as fast as the machine allows; summary of tracks and events."""
     from vigil.cli.analyze import analyze_video

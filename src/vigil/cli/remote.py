@@ -15,7 +15,9 @@ from rich.table import Table
 
 from vigil.cli.common import fail
 
-cameras = typer.Typer(help="List, add and remove cameras of a running server.", no_args_is_help=True)
+cameras = typer.Typer(
+    help="List, add and remove cameras of a running server.", no_args_is_help=True
+)
 ApiUrl = Annotated[str, typer.Option("--api", envvar="VIGIL_API", help="Base URL of the server")]
 DEFAULT_API = "http://127.0.0.1:8080"
 
@@ -35,8 +37,9 @@ def _request(method: str, api: str, path: str, **kwargs: Any) -> httpx.Response:
 
 
 @cameras.command("list")
-def list_cameras(api: ApiUrl = DEFAULT_API,
-                 as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def list_cameras(
+    api: ApiUrl = DEFAULT_API, as_json: Annotated[bool, typer.Option("--json")] = False
+) -> None:
     """Cameras with their live status."""
     items = _request("GET", api, "/api/cameras").json()
     if as_json:
@@ -45,9 +48,15 @@ def list_cameras(api: ApiUrl = DEFAULT_API,
     table = Table("id", "name", "online", "in fps", "analysed fps", "dropped", "error")
     for item in items:
         status = item["status"] or {}
-        table.add_row(item["id"], item["name"], "yes" if status.get("online") else "no",
-                      str(status.get("input_fps", "")), str(status.get("analysed_fps", "")),
-                      str(status.get("dropped_frames", "")), status.get("last_error") or "")
+        table.add_row(
+            item["id"],
+            item["name"],
+            "yes" if status.get("online") else "no",
+            str(status.get("input_fps", "")),
+            str(status.get("analysed_fps", "")),
+            str(status.get("dropped_frames", "")),
+            status.get("last_error") or "",
+        )
     Console().print(table)
 
 
@@ -57,8 +66,9 @@ def add_camera(
     url: Annotated[str, typer.Argument(help="rtsp://…, http(s)://… MJPEG/snapshot, or a file")],
     name: Annotated[str, typer.Option(help="Display name")] = "",
     fps: Annotated[float, typer.Option(help="Frames analysed per second")] = 5.0,
-    settings: Annotated[Path | None, typer.Option(
-        help="YAML file with zones, lines and modules for the camera")] = None,
+    settings: Annotated[
+        Path | None, typer.Option(help="YAML file with zones, lines and modules for the camera")
+    ] = None,
     api: ApiUrl = DEFAULT_API,
 ) -> None:
     """Start analysing a new camera."""
@@ -82,7 +92,9 @@ def remove_camera(camera_id: Annotated[str, typer.Argument()], api: ApiUrl = DEF
 
 def events(
     camera: Annotated[str | None, typer.Option(help="Camera id")] = None,
-    class_name: Annotated[str | None, typer.Option("--class", help="Object class, e.g. person")] = None,
+    class_name: Annotated[
+        str | None, typer.Option("--class", help="Object class, e.g. person")
+    ] = None,
     module: Annotated[str | None, typer.Option(help="Module, e.g. line")] = None,
     start: Annotated[str | None, typer.Option(help="ISO 8601 start time")] = None,
     end: Annotated[str | None, typer.Option(help="ISO 8601 end time")] = None,
@@ -91,8 +103,18 @@ def events(
     api: ApiUrl = DEFAULT_API,
 ) -> None:
     """Query stored events of a running server, newest first."""
-    params = {k: v for k, v in {"camera": camera, "class": class_name, "module": module,
-                                "start": start, "end": end, "limit": limit}.items() if v}
+    params = {
+        k: v
+        for k, v in {
+            "camera": camera,
+            "class": class_name,
+            "module": module,
+            "start": start,
+            "end": end,
+            "limit": limit,
+        }.items()
+        if v
+    }
     if output == "csv":
         typer.echo(_request("GET", api, "/api/events", params={**params, "format": "csv"}).text)
         return
@@ -103,8 +125,14 @@ def events(
     table = Table("start (UTC)", "camera", "type", "class", "zone/line", "dir", "dwell s", "id")
     for item in items:
         when = datetime.fromtimestamp(item["start_ms"] / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S")
-        table.add_row(when, item["camera_id"], item["type"], item["object"]["class_name"],
-                      item.get("zone") or item.get("line") or "", item.get("direction") or "",
-                      f"{item['dwell_s']:.1f}" if item.get("dwell_s") is not None else "",
-                      item["id"])
+        table.add_row(
+            when,
+            item["camera_id"],
+            item["type"],
+            item["object"]["class_name"],
+            item.get("zone") or item.get("line") or "",
+            item.get("direction") or "",
+            f"{item['dwell_s']:.1f}" if item.get("dwell_s") is not None else "",
+            item["id"],
+        )
     Console().print(table)

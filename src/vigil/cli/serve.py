@@ -19,15 +19,18 @@ def serve_config(config: VigilConfig) -> None:
     from vigil.api import create_app
     from vigil.cli.common import fail
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     for camera in config.cameras:
         _warn_missing_file(camera.url)
     try:
         runtime = build_runtime(config)
     except ModelError as error:
         fail(f"{error} (the bundled models live in {ROOT / 'models'})")
-    app = create_app(config, runtime.engine, runtime.store, runtime.media, runtime.bus,
-                     sink=runtime.sink)
+    app = create_app(
+        config, runtime.engine, runtime.store, runtime.media, runtime.bus, sink=runtime.sink
+    )
     start_runtime(runtime)
     host, port = config.server.host, config.server.port
     log.info("Vigil is serving on http://%s:%d", host, port)

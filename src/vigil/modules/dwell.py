@@ -86,7 +86,9 @@ class ZoneDwell:
         visit = self._visits.get(track_id)
         key = (self.zone.name, track_id)
         if visit is None:
-            latest = signal_for(tracks, index, key, Phase.START, self.event_type, zone=self.zone.name)
+            latest = signal_for(
+                tracks, index, key, Phase.START, self.event_type, zone=self.zone.name
+            )
             visit = _Visit(now, now, now, False, latest)
             self._visits[track_id] = visit
         else:
@@ -137,7 +139,5 @@ class DwellZonesModule:
 
 def watched_zones(camera: CameraConfig, names: list[str] | None, **options: Any) -> list[ZoneDwell]:
     return [
-        ZoneDwell(zone, **options)
-        for zone in camera.zones
-        if names is None or zone.name in names
+        ZoneDwell(zone, **options) for zone in camera.zones if names is None or zone.name in names
     ]

@@ -21,7 +21,9 @@ from vigil.modules.registry import register
 
 
 class LineSettings(ModuleSettings):
-    lines: list[str] | None = Field(None, description="Line names to count on; all lines when unset")
+    lines: list[str] | None = Field(
+        None, description="Line names to count on; all lines when unset"
+    )
     classes: list[str] | None = Field(None, description="Object classes to count; all when unset")
     min_crossing_frames: int = Field(
         1, ge=1, description="Frames an object must stay on the far side before it counts"
@@ -31,9 +33,11 @@ class LineSettings(ModuleSettings):
 class _CountedLine:
     def __init__(self, line: LineConfig, classes: list[str] | None, min_frames: int) -> None:
         self.config = line
-        self.classes = line.classes if classes is None else [
-            name for name in classes if line.classes is None or name in line.classes
-        ]
+        self.classes = (
+            line.classes
+            if classes is None
+            else [name for name in classes if line.classes is None or name in line.classes]
+        )
         self.zone = sv.LineZone(
             start=sv.Point(*line.start),
             end=sv.Point(*line.end),
@@ -58,8 +62,14 @@ class _CountedLine:
                 key = (self.config.name, track_id, tracks.ts_ms, direction)
                 signals.append(
                     signal_for(
-                        tracks, int(index), key, Phase.END, "line.crossing",
-                        line=self.config.name, direction=direction, instant=True,
+                        tracks,
+                        int(index),
+                        key,
+                        Phase.END,
+                        "line.crossing",
+                        line=self.config.name,
+                        direction=direction,
+                        instant=True,
                     )
                 )
         return signals

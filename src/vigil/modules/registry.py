@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from pydantic import ValidationError
 
@@ -14,11 +14,15 @@ if TYPE_CHECKING:
 _REGISTRY: dict[str, type[AnalyticsModule]] = {}
 
 
-def register(module: type[AnalyticsModule]) -> type[AnalyticsModule]:
+M = TypeVar("M")
+
+
+def register(module: M) -> M:
     """Class decorator: make a module available to camera configs under its `name`."""
-    if module.name in _REGISTRY:
-        raise ValueError(f"analytics module {module.name!r} is registered twice")
-    _REGISTRY[module.name] = module
+    checked = cast(type[AnalyticsModule], module)
+    if checked.name in _REGISTRY:
+        raise ValueError(f"analytics module {checked.name!r} is registered twice")
+    _REGISTRY[checked.name] = checked
     return module
 
 
@@ -45,7 +49,9 @@ def validate_module_settings(camera: CameraConfig) -> None:
     for name, settings in camera.modules.items():
         module = modules.get(name)
         if module is None:
-            raise ValueError(f"unknown analytics module {name!r}; available: {', '.join(sorted(modules))}")
+            raise ValueError(
+                f"unknown analytics module {name!r}; available: {', '.join(sorted(modules))}"
+            )
         try:
             parsed = module.settings_model.model_validate(settings or {})
         except ValidationError as error:

@@ -1,4 +1,4 @@
-"""Zone presence: an event per visit of an object to a zone; its start is the entry, its end the exit."""
+"""Zone presence: one event per visit of an object to a zone, from entry to exit."""
 
 from __future__ import annotations
 
@@ -23,7 +23,9 @@ class ZoneSettings(ModuleSettings):
 @register
 class ZoneModule(DwellZonesModule):
     name: ClassVar[str] = "zone"
-    description: ClassVar[str] = "Zone presence, entry and exit: one event per visit, with dwell time"
+    description: ClassVar[str] = (
+        "Zone presence, entry and exit: one event per visit, with dwell time"
+    )
     settings_model: ClassVar[type[ZoneSettings]] = ZoneSettings
     event_type: ClassVar[str] = "zone.presence"
 

@@ -1,4 +1,4 @@
-"""What the API may ask of the running pipeline, as a Protocol, so the API never reaches inside it."""
+"""What the API may ask of the running pipeline: a Protocol, so the API never reaches inside."""
 
 from __future__ import annotations
 

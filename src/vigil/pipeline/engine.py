@@ -173,8 +173,11 @@ class Engine:
                 draw_tracks(image, live.tracks, scale)
             cached = encode_jpeg(image, quality=75)
             # One entry per camera and view is enough: older frames are never asked for again.
-            self._live_cache = {k: v for k, v in self._live_cache.items() if k[0] != camera_id
-                                or k[1] == live.frame.seq}
+            self._live_cache = {
+                k: v
+                for k, v in self._live_cache.items()
+                if k[0] != camera_id or k[1] == live.frame.seq
+            }
             self._live_cache[key] = cached
         return cached, live.frame.ts_ms
 

@@ -77,7 +77,9 @@ class EventLifecycle:
                     continue  # already published whole by the START emit above
                 out.append(self._finish(current, ts_ms))
             else:
-                out.append((EventMessage(phase=Phase.UPDATE, event=current.event.model_copy()), None))
+                out.append(
+                    (EventMessage(phase=Phase.UPDATE, event=current.event.model_copy()), None)
+                )
         return out
 
     def _open_event(self, module: str, signal: Signal, frame: Frame | None, ts_ms: int) -> _Open:
@@ -154,9 +156,9 @@ class EventLifecycle:
             event.object.box = _rounded(current.best_box)
         return EventMessage(phase=Phase.END, event=event.model_copy()), request
 
-    def close_all(self, modules_finish: dict[str, list[Signal]], ts_ms: int) -> list[
-        tuple[EventMessage, SnapshotRequest | None]
-    ]:
+    def close_all(
+        self, modules_finish: dict[str, list[Signal]], ts_ms: int
+    ) -> list[tuple[EventMessage, SnapshotRequest | None]]:
         out = []
         for module, signals in modules_finish.items():
             out.extend(self.apply(module, signals, None, ts_ms))
@@ -169,4 +171,3 @@ class EventLifecycle:
 def _rounded(box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
     x1, y1, x2, y2 = (round(v, 1) for v in box)
     return x1, y1, x2, y2
-

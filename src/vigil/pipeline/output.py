@@ -11,6 +11,8 @@ import logging
 import queue
 import threading
 
+import numpy as np
+
 from vigil.bus import Bus
 from vigil.events import EventMessage
 from vigil.pipeline.lifecycle import SnapshotRequest
@@ -20,7 +22,7 @@ from vigil.vision.overlay import draw_box, encode_jpeg
 
 log = logging.getLogger(__name__)
 
-_STOP = object()
+_Job = tuple[EventMessage, SnapshotRequest | None]
 
 
 class EventOutput:
@@ -31,8 +33,8 @@ class EventOutput:
         self.published = 0
         self.snapshots = 0
         self.snapshot_errors = 0
-        self._queue: queue.Queue[object] = queue.Queue(maxsize=max_pending)
-        self._last_redacted: tuple[int, int, object] | None = None  # (id(image), seq, redacted)
+        self._queue: queue.Queue[_Job | None] = queue.Queue(maxsize=max_pending)
+        self._last_redacted: tuple[int, int, np.ndarray] | None = None  # id(image), seq, result
         self._thread = threading.Thread(target=self._run, name="event-output", daemon=True)
         self._thread.start()
 
@@ -45,15 +47,15 @@ class EventOutput:
 
     def close(self) -> None:
         """Finish everything submitted, then stop."""
-        self._queue.put(_STOP)
+        self._queue.put(None)
         self._thread.join()
 
     def _run(self) -> None:
         while True:
             item = self._queue.get()
-            if item is _STOP:
+            if item is None:
                 return
-            message, snapshot = item  # type: ignore[misc]
+            message, snapshot = item
             if snapshot is not None:
                 self._store_snapshot(message, snapshot)
             self.bus.publish(message)
@@ -71,12 +73,12 @@ class EventOutput:
             self.snapshot_errors += 1
             message.event.snapshot = None
 
-    def _redacted(self, request: SnapshotRequest) -> object:
+    def _redacted(self, request: SnapshotRequest) -> np.ndarray:
         # Events of the same frame (a person entering a zone while crossing a line) share one
         # redaction pass; the copy keeps each snapshot's box drawing to itself.
         cached = self._last_redacted
         if cached is not None and cached[0] == id(request.image) and cached[1] == request.frame_seq:
-            return cached[2].copy()  # type: ignore[attr-defined]
+            return cached[2].copy()
         redacted = self.redactor.redact(request.image)
         self._last_redacted = (id(request.image), request.frame_seq, redacted)
         return redacted.copy()

@@ -7,8 +7,13 @@ import numpy as np
 
 # Hue sectors on OpenCV's 0-179 scale, checked in order; red wraps around 0.
 _HUES: tuple[tuple[int, int, str], ...] = (
-    (0, 8, "red"), (8, 22, "orange"), (22, 34, "yellow"), (34, 85, "green"),
-    (85, 130, "blue"), (130, 160, "purple"), (160, 180, "red"),
+    (0, 8, "red"),
+    (8, 22, "orange"),
+    (22, 34, "yellow"),
+    (34, 85, "green"),
+    (85, 130, "blue"),
+    (130, 160, "purple"),
+    (160, 180, "red"),
 )
 
 

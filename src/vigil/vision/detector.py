@@ -59,7 +59,9 @@ class OnnxDetector:
         wanted = set(config.classes) if config.classes else None
         unknown = (wanted or set()) - set(self.labels)
         if unknown:
-            raise ModelError(f"detector.classes names unknown classes: {', '.join(sorted(unknown))}")
+            raise ModelError(
+                f"detector.classes names unknown classes: {', '.join(sorted(unknown))}"
+            )
         self._keep = np.array([wanted is None or name in wanted for name in self.labels])
         self._labels_array = np.array(self.labels)
 
@@ -76,9 +78,7 @@ class OnnxDetector:
         for start in range(0, len(images), step):
             outputs = self.session.run(None, {self._input_name: tensor[start : start + step]})
             raws.extend(
-                self.decoder.decode(
-                    list(outputs), self.config.score_threshold, self.config.nms_iou
-                )
+                self.decoder.decode(list(outputs), self.config.score_threshold, self.config.nms_iou)
             )
         return [self._to_detections(raw, box) for raw, box in zip(raws, boxes, strict=True)]
 

@@ -19,15 +19,23 @@ def _scale_for(image: np.ndarray) -> float:
 
 def draw_box(image: np.ndarray, box: tuple[float, float, float, float], label: str = "") -> None:
     scale = _scale_for(image)
-    x1, y1, x2, y2 = (int(round(v)) for v in box)
+    x1, y1, x2, y2 = (round(float(v)) for v in box)
     cv2.rectangle(image, (x1, y1), (x2, y2), _BOX, max(1, int(2 * scale)), cv2.LINE_AA)
     if label:
         size = 0.5 * scale
         (tw, th), _ = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, size, 1)
         top = max(th + 4, y1)
         cv2.rectangle(image, (x1, top - th - 4), (x1 + tw + 4, top), _BOX, -1)
-        cv2.putText(image, label, (x1 + 2, top - 3), cv2.FONT_HERSHEY_SIMPLEX, size, (0, 0, 0), 1,
-                    cv2.LINE_AA)
+        cv2.putText(
+            image,
+            label,
+            (x1 + 2, top - 3),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            size,
+            (0, 0, 0),
+            1,
+            cv2.LINE_AA,
+        )
 
 
 def draw_tracks(image: np.ndarray, tracks: sv.Detections, scale: float = 1.0) -> None:
@@ -48,14 +56,30 @@ def draw_geometry(image: np.ndarray, camera: CameraConfig, scale: float = 1.0) -
         points = (np.asarray(zone.polygon) * scale).astype(np.int32).reshape(-1, 1, 2)
         cv2.polylines(image, [points], True, _ZONE, thickness, cv2.LINE_AA)
         x, y = points[0, 0]
-        cv2.putText(image, zone.name, (int(x) + 4, int(y) + 16), cv2.FONT_HERSHEY_SIMPLEX,
-                    0.5 * size, _ZONE, 1, cv2.LINE_AA)
+        cv2.putText(
+            image,
+            zone.name,
+            (int(x) + 4, int(y) + 16),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            0.5 * size,
+            _ZONE,
+            1,
+            cv2.LINE_AA,
+        )
     for line in camera.lines:
         start = (int(line.start[0] * scale), int(line.start[1] * scale))
         end = (int(line.end[0] * scale), int(line.end[1] * scale))
         cv2.line(image, start, end, _LINE, thickness + 1, cv2.LINE_AA)
-        cv2.putText(image, line.name, (end[0] + 4, end[1]), cv2.FONT_HERSHEY_SIMPLEX,
-                    0.5 * size, _LINE, 1, cv2.LINE_AA)
+        cv2.putText(
+            image,
+            line.name,
+            (end[0] + 4, end[1]),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            0.5 * size,
+            _LINE,
+            1,
+            cv2.LINE_AA,
+        )
 
 
 def fit_width(image: np.ndarray, max_width: int | None) -> tuple[np.ndarray, float]:

@@ -27,7 +27,9 @@ class CameraTracker:
         tracked = self._tracker.update(detections, timestamp=ts_ms / 1000)
         if tracked.tracker_id is None or not len(tracked):
             return _empty_tracks()
-        return tracked[tracked.tracker_id >= 0]
+        confirmed = tracked[tracked.tracker_id >= 0]
+        assert isinstance(confirmed, sv.Detections)
+        return confirmed
 
 
 def _empty_tracks() -> sv.Detections:
