@@ -1,10 +1,10 @@
 // The Vigil REST API, same origin. Every URL is built here so the pages never concatenate
 // user-supplied ids into paths unescaped.
 
-export class ApiError extends Error {}
+class ApiError extends Error {}
 
 /** A path with a query string; empty and missing values are left out. */
-export function apiUrl(path, params = {}) {
+function apiUrl(path, params = {}) {
   const query = new URLSearchParams();
   for (const [key, value] of Object.entries(params)) {
     if (value !== undefined && value !== null && value !== "") query.set(key, String(value));

@@ -20,6 +20,7 @@ function route() {
   // Pages hold open streams (MJPEG, SSE) and pollers; they must be released before the next
   // page opens, or the browser's six connections per host run out.
   unmountPage();
+  document.querySelector("dialog.detail").close();
   const container = document.getElementById("page");
   container.replaceChildren();
   container.dataset.page = name;
@@ -28,7 +29,7 @@ function route() {
     else link.removeAttribute("aria-current");
   }
   document.title = `Vigil · ${name[0].toUpperCase()}${name.slice(1)}`;
-  unmountPage = PAGES[name](container) ?? (() => {});
+  unmountPage = PAGES[name](container);
 }
 
 function watchHealth() {
@@ -39,7 +40,8 @@ function watchHealth() {
       const health = await fetchHealth();
       const { cameras = 0, online = 0 } = health;
       text.textContent = `${online}/${cameras} online`;
-      box.dataset.state = cameras > 0 && online === cameras ? "ok" : online > 0 ? "degraded" : "down";
+      if (cameras === 0) box.dataset.state = "idle";
+      else box.dataset.state = online === cameras ? "ok" : online > 0 ? "degraded" : "down";
     } catch {
       text.textContent = "server unreachable";
       box.dataset.state = "down";

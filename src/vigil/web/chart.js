@@ -1,10 +1,11 @@
 // A small hand-drawn SVG bar chart: counts per interval, "in" above the axis, "out" below.
 import { s } from "./dom.js";
 
-const WIDTH = 600;
-const HEIGHT = 170;
-const MARGIN = { top: 12, right: 8, bottom: 22, left: 34 };
-const X_LABELS = 6;
+// About the size the chart is shown at, so its 10px labels stay readable.
+const WIDTH = 440;
+const HEIGHT = 140;
+const MARGIN = { top: 10, right: 6, bottom: 20, left: 28 };
+const X_LABELS = 5;
 
 const clockFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
 const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: "short", hour: "2-digit" });

@@ -32,7 +32,7 @@ function lineCard(line) {
     h("span", { class: "kind", text: "line" }), totals),
   h("table", { class: "counts" },
     h("thead", {},
-      h("tr", {}, h("th", { rowspan: 2, scope: "col", text: "Class" }),
+      h("tr", {}, h("th", { class: "col-class", rowspan: 2, scope: "col", text: "Class" }),
         h("th", { colspan: 2, scope: "colgroup", text: "Period" }),
         h("th", { colspan: 2, scope: "colgroup", text: "Live total" })),
       h("tr", {}, ["in", "out", "in", "out"].map((label) => h("th", { scope: "col", text: label })))),

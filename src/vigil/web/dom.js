@@ -56,7 +56,6 @@ export function formatTime(ms) {
 }
 
 export const formatDateTime = (ms) => dateTimeFormat.format(new Date(ms));
-export const formatShortDateTime = (ms) => shortDateTimeFormat.format(new Date(ms));
 
 export function formatDuration(seconds) {
   if (seconds === null || seconds === undefined) return "";

@@ -39,6 +39,7 @@ function places(cameras, cameraId, kind) {
 export function mountEvents(container) {
   const initial = hashParams();
   let cameras = [];
+  let query = {};
   let cursor = null;
   // Each search bumps the generation; answers to older searches are dropped.
   let generation = 0;
@@ -107,8 +108,9 @@ export function mountEvents(container) {
 
   async function load(fresh) {
     const mine = fresh ? ++generation : generation;
-    const query = filters();
     if (fresh) {
+      // Frozen for "Load more": a relative period must not slide between pages.
+      query = filters();
       cursor = null;
       csv.href = eventsCsvUrl(query);
       remember();

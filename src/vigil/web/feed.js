@@ -5,27 +5,38 @@ import { formatDuration, formatTime, h, placeLabel, typeLabel } from "./dom.js";
 
 const MAX_ROWS = 100;
 const RECONNECT_MS = 5000;
+// The stream delivers an event as soon as it is published, while the store writes events in
+// batches (store.flush_ms, 200 ms by default) and serves snapshots only of stored events. The
+// thumbnail of an event new to the feed is therefore requested a moment later.
+const LIVE_SNAPSHOT_DELAY_MS = 1500;
 
-export function thumbnail(event) {
+/** The event's snapshot, or an empty frame when it has none (or it cannot be loaded). */
+export function thumbnail(event, delayMs = 0) {
   if (!event.snapshot) return h("div", { class: "thumb thumb-empty", "aria-hidden": "true" });
-  const image = h("img", {
-    class: "thumb", "data-testid": "event-thumb", src: snapshotUrl(event),
-    alt: "Face-blurred snapshot", loading: "lazy", decoding: "async",
-  });
-  image.addEventListener("error", () => image.replaceWith(thumbnail({})), { once: true });
-  return image;
+  const image = () => {
+    // The row's text describes the event, so the thumbnail is decorative: empty alt.
+    const img = h("img", { class: "thumb", "data-testid": "event-thumb", src: snapshotUrl(event),
+      alt: "", loading: "lazy", decoding: "async" });
+    img.addEventListener("error", () => img.replaceWith(thumbnail({})), { once: true });
+    return img;
+  };
+  if (delayMs <= 0) return image();
+  const waiting = h("div", { class: "thumb", "aria-hidden": "true" });
+  setTimeout(() => waiting.replaceWith(image()), delayMs);
+  return waiting;
 }
 
-function eventRow(event) {
+function eventRow(event, thumb) {
   const object = event.object ?? {};
   const dwell = event.dwell_s ? ` · ${formatDuration(event.dwell_s)}` : "";
   return h("li", {
     class: "event-row", "data-testid": "event-row", "data-event-id": event.id,
-    "data-camera-id": event.camera_id, "data-state": event.state, tabindex: 0,
+    "data-camera-id": event.camera_id, "data-state": event.state,
+    "data-snapshot": event.snapshot ?? "", tabindex: 0,
     onclick: () => openDetail(event),
     onkeydown: (key) => key.key === "Enter" && openDetail(event),
   },
-  thumbnail(event),
+  thumb,
   h("div", { class: "event-main" },
     h("div", { class: "event-title" },
       h("span", { class: "type-badge", "data-module": event.module, text: typeLabel(event.type) }),
@@ -64,8 +75,12 @@ export function createFeed() {
       return;
     }
     if (!event?.id) return;
-    const row = eventRow(event);
     const previous = rows.get(event.id);
+    // An update keeps the thumbnail it already shows (the snapshot key does not change), so
+    // the image neither flickers nor is fetched again.
+    const shown = previous?.querySelector(".thumb");
+    const keep = shown && previous.dataset.snapshot === (event.snapshot ?? "");
+    const row = eventRow(event, keep ? shown : thumbnail(event, LIVE_SNAPSHOT_DELAY_MS));
     // Updates and ends replace the row where it is, so rows do not jump while being read.
     if (previous) previous.replaceWith(row);
     else list.prepend(row);

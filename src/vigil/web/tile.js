@@ -56,7 +56,7 @@ export class CameraTile {
     this.name.textContent = camera.name || camera.id;
     this.image.alt = `Live view of ${camera.name || camera.id}`;
     this.element.title = camera.name || camera.id;
-    this.badge.textContent = this.online ? "online" : "offline";
+    this.badge.textContent = this.online ? "online" : camera.enabled === false ? "disabled" : "offline";
     this.badge.dataset.state = this.online ? "online" : "offline";
     const lag = typeof status.lag_ms === "number" ? ` · lag ${Math.round(status.lag_ms)} ms` : "";
     this.rates.textContent = `${fps(status.analysed_fps)} / ${fps(status.input_fps)} fps${lag}`;
