@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from vigil.bus.base import Bus
-from vigil.config import VigilConfig
 from vigil.pipeline.control import EngineControl
 from vigil.store.media import MediaStore
 from vigil.store.sink import EventSink
@@ -14,7 +13,6 @@ from vigil.store.store import EventStore
 
 @dataclass(slots=True)
 class AppContext:
-    config: VigilConfig
     engine: EngineControl
     store: EventStore
     media: MediaStore

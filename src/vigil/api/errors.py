@@ -6,7 +6,6 @@ per problem, each naming the parameter, so a person reading a curl reply sees th
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,8 +15,6 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from vigil.store.query import QueryError
-
-log = logging.getLogger(__name__)
 
 
 class ErrorOut(BaseModel):
@@ -57,8 +54,8 @@ async def _query_error(_request: Request, error: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(error)}, status_code=422)
 
 
-async def _unexpected(request: Request, error: Exception) -> JSONResponse:
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
+async def _unexpected(_request: Request, _error: Exception) -> JSONResponse:
+    # Starlette re-raises the error after this response, so the server logs the traceback.
     return JSONResponse({"detail": "internal error; see the server log"}, status_code=500)
 
 

@@ -41,7 +41,8 @@ class BodyLimitMiddleware:
         for name, value in scope["headers"]:
             if name == b"content-length":
                 if not value.isdigit():
-                    await JSONResponse({"detail": "invalid Content-Length"}, 400)(scope, receive, send)
+                    response = JSONResponse({"detail": "invalid Content-Length"}, 400)
+                    await response(scope, receive, send)
                     return
                 if int(value) > self.max_bytes:
                     await JSONResponse({"detail": too_large}, 413)(scope, receive, send)
@@ -71,7 +72,8 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
         path: str = scope.get("path", "")
-        csp = DOCS_CONTENT_SECURITY_POLICY if path.startswith(DOCS_PATHS) else CONTENT_SECURITY_POLICY
+        docs = path.startswith(DOCS_PATHS)
+        csp = DOCS_CONTENT_SECURITY_POLICY if docs else CONTENT_SECURITY_POLICY
         extra = [
             (b"x-content-type-options", b"nosniff"),
             (b"referrer-policy", b"no-referrer"),

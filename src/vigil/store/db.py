@@ -19,8 +19,11 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000) -> sa.Engine:
     parsed = sa.make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return sa.create_engine(parsed, pool_pre_ping=True)
-    if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    if not parsed.database or parsed.database == ":memory:":
+        # Each pooled connection would get its own empty database: the sink would write where
+        # the API never reads.
+        raise ValueError(f"{url}: an in-memory SQLite database cannot be shared; use a file path")
+    Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine(parsed)
 
     @sa.event.listens_for(engine, "connect")

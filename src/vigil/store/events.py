@@ -9,7 +9,14 @@ import sqlalchemy as sa
 
 from vigil.events import Event, EventState, ObjectInfo
 from vigil.store.db import dialect_insert
-from vigil.store.query import CountQuery, CountRow, EventPage, EventQuery, decode_cursor, encode_cursor
+from vigil.store.query import (
+    CountQuery,
+    CountRow,
+    EventPage,
+    EventQuery,
+    decode_cursor,
+    encode_cursor,
+)
 from vigil.store.schema import events
 
 # Columns a newer version of an event may change; id, tenant and camera never change.
@@ -198,22 +205,22 @@ def counts(engine: sa.Engine, q: CountQuery) -> list[CountRow]:
         )
         .subquery()
     )
-    keys = [bucketed.c[name] for name in ("bucket", "camera_id", "line", "zone", "class_name",
-                                          "direction")]
+    names = ("bucket", "camera_id", "line", "zone", "class_name", "direction")
+    keys = [bucketed.c[name] for name in names]
     statement = sa.select(*keys, sa.func.count().label("n")).group_by(*keys)
     with engine.connect() as connection:
-        rows = connection.execute(statement).all()
+        rows = connection.execute(statement).mappings().all()
     result = [
         CountRow(
-            bucket_start_ms=int(bucket) * q.interval_s * 1000,
-            camera_id=camera_id,
-            line=line,
-            zone=zone,
-            class_name=class_name,
-            direction=direction,
-            count=int(n),
+            bucket_start_ms=int(row["bucket"]) * q.interval_s * 1000,
+            camera_id=row["camera_id"],
+            line=row["line"],
+            zone=row["zone"],
+            class_name=row["class_name"],
+            direction=row["direction"],
+            count=int(row["n"]),
         )
-        for bucket, camera_id, line, zone, class_name, direction, n in rows
+        for row in rows
     ]
     # Sorted here because databases disagree on where NULLs sort.
     result.sort(key=lambda r: (r.bucket_start_ms, r.camera_id, r.line or "", r.zone or "",

@@ -22,6 +22,8 @@ from vigil.store.store import EventStore
 
 log = logging.getLogger(__name__)
 
+# How often the thread looks at the stop flag while waiting for messages.
+POLL_S = 0.1
 # Errors that a later attempt can overcome: a locked or unreachable database. Anything else
 # means the database refuses the data itself, and retrying the same batch would stall forever.
 TRANSIENT_ERRORS: tuple[type[Exception], ...] = (sa.exc.OperationalError, sa.exc.InterfaceError)
@@ -91,7 +93,7 @@ class EventSink:
         subscription = self._subscription
         assert subscription is not None
         while not self._stopping.is_set():
-            batch = self._collect(subscription, first_wait=0.1)
+            batch = self._collect(subscription, first_wait=POLL_S)
             if batch:
                 self._write(batch)
         # No new deliveries after close; a publish already in flight may still land, so the
@@ -101,15 +103,25 @@ class EventSink:
             self._write(batch)
 
     def _collect(self, subscription: Subscription, first_wait: float) -> list[Event]:
-        """Up to `batch_size` distinct events, waiting at most `flush_s` after the first one."""
+        """Up to `batch_size` distinct events, waiting at most `flush_s` after the first one;
+        once stopping, only what is already queued."""
         batch: dict[str, Event] = {}
         received = 0
         deadline: float | None = None
         while len(batch) < self.batch_size:
-            wait = first_wait if deadline is None else max(0.0, deadline - time.monotonic())
+            if deadline is None:
+                wait = first_wait
+            else:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                # Short waits so that stop() is noticed within a poll, not a flush interval.
+                wait = 0.0 if self._stopping.is_set() else min(remaining, POLL_S)
             message = subscription.get(timeout=wait)
             if message is None:
-                break
+                if deadline is None or self._stopping.is_set():
+                    break
+                continue
             received += 1
             event = message.event
             current = batch.get(event.id)

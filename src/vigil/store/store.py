@@ -19,7 +19,6 @@ from vigil.store.query import CountQuery, CountRow, EventPage, EventQuery
 
 class EventStore:
     def __init__(self, url: str, *, busy_timeout_ms: int = 5000) -> None:
-        self.url = url
         self.engine = make_engine(url, busy_timeout_ms=busy_timeout_ms)
 
     def migrate(self) -> None:

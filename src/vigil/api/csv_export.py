@@ -1,0 +1,70 @@
+"""Events as CSV rows: flat columns, times in ISO 8601 UTC, spreadsheet-safe text."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable
+
+from vigil.api.params import iso
+from vigil.events import Event
+
+COLUMNS = (
+    "id", "tenant", "camera_id", "camera_name", "module", "type", "state", "class_name",
+    "class_id", "track_id", "score", "x1", "y1", "x2", "y2", "color", "zone", "line",
+    "direction", "dwell_s", "start", "end", "updated", "snapshot", "attributes",
+)
+# A cell starting with one of these is run as a formula by spreadsheet programs; camera and
+# zone names are typed by people, so text cells are defused with a leading apostrophe.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text(value: str | None) -> str:
+    if value is None:
+        return ""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def _number(value: float | int | None) -> str:
+    return "" if value is None else str(value)
+
+
+def event_row(event: Event) -> list[str]:
+    obj = event.object
+    box = obj.box or (None, None, None, None)
+    return [
+        event.id,
+        _text(event.tenant),
+        _text(event.camera_id),
+        _text(event.camera_name),
+        _text(event.module),
+        _text(event.type),
+        event.state.value,
+        _text(obj.class_name),
+        _number(obj.class_id),
+        _number(obj.track_id),
+        _number(obj.score),
+        *(_number(v) for v in box),
+        _text(obj.color),
+        _text(event.zone),
+        _text(event.line),
+        _text(event.direction),
+        _number(event.dwell_s),
+        iso(event.start_ms) or "",
+        iso(event.end_ms) or "",
+        iso(event.updated_ms) or "",
+        _text(event.snapshot),
+        _text(json.dumps(event.attributes, separators=(",", ":"), default=str))
+        if event.attributes
+        else "",
+    ]
+
+
+def render(rows: Iterable[list[str]], header: bool) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    if header:
+        writer.writerow(COLUMNS)
+    writer.writerows(rows)
+    return buffer.getvalue()

@@ -1,0 +1,125 @@
+"""Prometheus metrics, computed when scraped from the engine's camera statuses and the sink.
+
+A private registry keeps these apart from anything else in the process (and lets tests create
+several apps); a custom collector means no gauges to keep in sync between scrapes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from fastapi import APIRouter, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoMetricFamily
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector, CollectorRegistry
+
+from vigil.pipeline.control import EngineControl
+from vigil.store.sink import EventSink
+
+_METRIC_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+_LABELS = ["camera", "tenant"]
+# Names the fixed per-camera metrics use; an engine extra of the same name is not exported.
+_RESERVED = frozenset(
+    {"online", "input_fps", "analysed_fps", "lag_seconds", "dropped_frames", "reconnects"}
+)
+
+
+class VigilCollector(Collector):
+    def __init__(self, engine: EngineControl, sink: EventSink | None) -> None:
+        self.engine = engine
+        self.sink = sink
+
+    def collect(self) -> Iterator[Metric]:
+        yield from self._cameras()
+        if self.sink is not None:
+            yield from self._sink(self.sink)
+
+    def _cameras(self) -> Iterator[Metric]:
+        statuses = self.engine.statuses()
+        gauges = {
+            "online": GaugeMetricFamily(
+                "vigil_camera_online", "1 while the camera delivers frames", labels=_LABELS
+            ),
+            "input_fps": GaugeMetricFamily(
+                "vigil_camera_input_fps", "Frames per second read from the source", labels=_LABELS
+            ),
+            "analysed_fps": GaugeMetricFamily(
+                "vigil_camera_analysed_fps", "Frames per second analysed", labels=_LABELS
+            ),
+            "lag": GaugeMetricFamily(
+                "vigil_camera_lag_seconds",
+                "Delay from frame capture to the end of its analysis",
+                labels=_LABELS,
+            ),
+        }
+        dropped = CounterMetricFamily(
+            "vigil_camera_dropped_frames", "Frames dropped because analysis fell behind",
+            labels=_LABELS,
+        )
+        reconnects = CounterMetricFamily(
+            "vigil_camera_reconnects", "Reconnections to the source", labels=_LABELS
+        )
+        extras: dict[str, GaugeMetricFamily] = {}
+        for s in statuses:
+            labels = [s.camera_id, s.tenant]
+            gauges["online"].add_metric(labels, 1.0 if s.online else 0.0)
+            gauges["input_fps"].add_metric(labels, s.input_fps)
+            gauges["analysed_fps"].add_metric(labels, s.analysed_fps)
+            gauges["lag"].add_metric(labels, s.lag_ms / 1000)
+            dropped.add_metric(labels, s.dropped_frames)
+            reconnects.add_metric(labels, s.reconnects)
+            # Engine-specific per-camera gauges (queue depth, inference latency, ...).
+            for key, value in s.extra.items():
+                if not _METRIC_NAME.match(key) or key in _RESERVED:
+                    continue
+                family = extras.get(key)
+                if family is None:
+                    family = extras[key] = GaugeMetricFamily(
+                        f"vigil_camera_{key}", f"Camera {key.replace('_', ' ')}", labels=_LABELS
+                    )
+                family.add_metric(labels, value)
+        yield GaugeMetricFamily("vigil_cameras", "Cameras the pipeline runs", value=len(statuses))
+        yield from gauges.values()
+        yield dropped
+        yield reconnects
+        yield from extras.values()
+
+    def _sink(self, sink: EventSink) -> Iterator[Metric]:
+        stats = sink.stats
+        for name, help_text, value in (
+            ("messages", "Bus messages received by the store sink", stats.messages),
+            ("events_written", "Events written (after collapsing)", stats.events_written),
+            ("batches", "Write transactions committed", stats.batches),
+            ("errors", "Failed write attempts (each retried)", stats.errors),
+            ("rejected", "Events the database refused as invalid (logged)", stats.rejected),
+        ):
+            yield CounterMetricFamily(f"vigil_sink_{name}", help_text, value=value)
+        if stats.last_write_ms is not None:
+            yield GaugeMetricFamily(
+                "vigil_sink_last_write_timestamp_seconds",
+                "Time of the last successful write",
+                value=stats.last_write_ms / 1000,
+            )
+        if stats.last_error is not None:
+            info = InfoMetricFamily("vigil_sink_last_error", "The sink's most recent error")
+            info.add_metric([], {"error": stats.last_error[:200]})
+            yield info
+
+
+def metrics_router(engine: EngineControl, sink: EventSink | None) -> APIRouter:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(VigilCollector(engine, sink))
+    router = APIRouter(tags=["meta"])
+
+    @router.get(
+        "/metrics",
+        summary="Prometheus metrics",
+        response_class=Response,
+        responses={200: {"content": {"text/plain": {}}}},
+    )
+    def metrics() -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    return router

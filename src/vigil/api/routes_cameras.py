@@ -1,0 +1,177 @@
+"""Camera management: list, inspect, add, change and remove cameras at run time.
+
+Every change goes to the running pipeline first (so a camera it rejects is never persisted)
+and then to the store, so API-added cameras come back after a restart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Response
+
+from vigil.api.access import tenant_scope, visible
+from vigil.api.context import AppContext
+from vigil.api.errors import error_responses
+from vigil.api.params import CAMERA_ID_PATTERN
+from vigil.api.redact import redact_url, restore_url
+from vigil.api.schemas import CameraOut, CameraStatusOut
+from vigil.config import CameraConfig
+from vigil.domain import CameraStatus
+from vigil.store.cameras import Origin
+
+CameraId = Annotated[str, Path(pattern=CAMERA_ID_PATTERN, description="Camera id")]
+Scope = Annotated[Collection[str] | None, Depends(tenant_scope)]
+
+
+def status_out(camera_status: CameraStatus | None) -> CameraStatusOut:
+    if camera_status is None:  # declared but not running (disabled, or being restarted)
+        return CameraStatusOut(
+            online=False, input_fps=0.0, analysed_fps=0.0, lag_ms=0.0, dropped_frames=0,
+            reconnects=0, last_error=None, width=None, height=None,
+        )
+    return CameraStatusOut(
+        online=camera_status.online,
+        input_fps=camera_status.input_fps,
+        analysed_fps=camera_status.analysed_fps,
+        lag_ms=camera_status.lag_ms,
+        dropped_frames=camera_status.dropped_frames,
+        reconnects=camera_status.reconnects,
+        last_error=camera_status.last_error,
+        width=camera_status.width,
+        height=camera_status.height,
+    )
+
+
+def camera_out(
+    camera: CameraConfig, origin: Origin, camera_status: CameraStatus | None
+) -> CameraOut:
+    return CameraOut(
+        **camera.model_dump(exclude={"url"}),
+        url=redact_url(camera.url),
+        origin=origin,
+        status=status_out(camera_status),
+    )
+
+
+def cameras_router(ctx: AppContext) -> APIRouter:
+    router = APIRouter(prefix="/api/cameras", tags=["cameras"])
+
+    def known(tenants: Collection[str] | None) -> dict[str, tuple[CameraConfig, Origin]]:
+        """Running cameras in the engine's order, then stored ones it does not run (disabled).
+        A running camera the store does not know was handed to the engine by its owner, like
+        the config file's cameras."""
+        stored = {s.config.id: s for s in ctx.store.list_cameras(tenants)}
+        result: dict[str, tuple[CameraConfig, Origin]] = {}
+        for camera in ctx.engine.cameras():
+            if visible(camera.tenant, tenants):
+                entry = stored.pop(camera.id, None)
+                result[camera.id] = (camera, entry.origin if entry else "config")
+        for camera_id, entry in stored.items():
+            result[camera_id] = (entry.config, entry.origin)
+        return result
+
+    def find(camera_id: str, tenants: Collection[str] | None) -> tuple[CameraConfig, Origin]:
+        stored = ctx.store.get_camera(camera_id, tenants)
+        if stored is not None:
+            return stored.config, stored.origin
+        for camera in ctx.engine.cameras():
+            if camera.id == camera_id and visible(camera.tenant, tenants):
+                return camera, "config"
+        raise HTTPException(404, f"no camera with id {camera_id!r}")
+
+    def running(camera_id: str) -> bool:
+        return any(camera.id == camera_id for camera in ctx.engine.cameras())
+
+    @router.get("", summary="List cameras with their live status", response_model=list[CameraOut])
+    def list_cameras(tenants: Scope) -> list[CameraOut]:
+        return [
+            camera_out(camera, origin, ctx.engine.status(camera_id))
+            for camera_id, (camera, origin) in known(tenants).items()
+        ]
+
+    @router.post(
+        "",
+        summary="Add a camera and start analysing it",
+        status_code=201,
+        response_model=CameraOut,
+        responses=error_responses(409, 413, 422),
+    )
+    def add_camera(camera: CameraConfig, response: Response, tenants: Scope) -> CameraOut:
+        if not visible(camera.tenant, tenants):
+            raise HTTPException(403, f"tenant {camera.tenant!r} is not yours")
+        if camera.id in known(None):
+            raise HTTPException(409, f"camera {camera.id!r} already exists")
+        try:
+            if camera.enabled:  # a disabled camera is kept but not run, as at start
+                ctx.engine.add_camera(camera)
+        except KeyError:
+            raise HTTPException(
+                409, f"camera {camera.id!r} already exists"
+            ) from None
+        ctx.store.put_camera(camera, "api")
+        response.headers["Location"] = f"/api/cameras/{camera.id}"
+        return camera_out(camera, "api", ctx.engine.status(camera.id))
+
+    @router.get(
+        "/{camera_id}",
+        summary="One camera with its live status",
+        response_model=CameraOut,
+        responses=error_responses(404, 422),
+    )
+    def get_camera(camera_id: CameraId, tenants: Scope) -> CameraOut:
+        camera, origin = find(camera_id, tenants)
+        return camera_out(camera, origin, ctx.engine.status(camera_id))
+
+    @router.put(
+        "/{camera_id}",
+        summary="Replace a camera's settings and restart its analysis",
+        description=(
+            "The body is a full camera config, as for POST. A `url` equal to the masked one "
+            "that GET returned keeps the stored credentials. Changes to a camera declared in "
+            "the config file apply until the next start, when the file wins again."
+        ),
+        response_model=CameraOut,
+        responses=error_responses(404, 413, 422),
+    )
+    def replace_camera(camera_id: CameraId, camera: CameraConfig, tenants: Scope) -> CameraOut:
+        if camera.id != camera_id:
+            raise HTTPException(
+                422,
+                f"id: the body's id {camera.id!r} differs from the path's {camera_id!r}",
+            )
+        current, origin = find(camera_id, tenants)
+        if not visible(camera.tenant, tenants):
+            raise HTTPException(403, f"tenant {camera.tenant!r} is not yours")
+        camera = camera.model_copy(update={"url": restore_url(camera.url, current.url)})
+        if running(camera_id):
+            if camera.enabled:
+                ctx.engine.replace_camera(camera)
+            else:
+                ctx.engine.remove_camera(camera_id)
+        elif camera.enabled:
+            ctx.engine.add_camera(camera)
+        ctx.store.put_camera(camera, origin)
+        return camera_out(camera, origin, ctx.engine.status(camera_id))
+
+    @router.delete(
+        "/{camera_id}",
+        summary="Stop analysing a camera and forget it",
+        status_code=204,
+        response_class=Response,
+        responses=error_responses(404, 409, 422),
+    )
+    def delete_camera(camera_id: CameraId, tenants: Scope) -> Response:
+        _camera, origin = find(camera_id, tenants)
+        if origin == "config":
+            raise HTTPException(
+                409,
+                f"camera {camera_id!r} is declared in the config file; remove it there",
+            )
+        if running(camera_id):
+            ctx.engine.remove_camera(camera_id)
+        ctx.store.delete_camera(camera_id)
+        return Response(status_code=204)
+
+    return router

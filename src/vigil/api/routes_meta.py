@@ -1,0 +1,35 @@
+"""Health, the event JSON Schema and the analytics module catalogue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from vigil.api.context import AppContext
+from vigil.api.schemas import HealthOut, ModuleOut
+from vigil.events import event_json_schema
+from vigil.modules.registry import describe_modules
+
+
+def meta_router(ctx: AppContext) -> APIRouter:
+    router = APIRouter(tags=["meta"])
+
+    @router.get("/healthz", summary="Liveness and camera counts", response_model=HealthOut)
+    def healthz() -> HealthOut:
+        statuses = ctx.engine.statuses()
+        return HealthOut(cameras=len(statuses), online=sum(1 for s in statuses if s.online))
+
+    @router.get("/api/schema/event", summary="JSON Schema of the event")
+    def event_schema() -> dict[str, Any]:
+        return event_json_schema()
+
+    @router.get(
+        "/api/modules",
+        summary="Analytics modules with their settings schema",
+        response_model=list[ModuleOut],
+    )
+    def modules() -> list[dict[str, Any]]:
+        return describe_modules()
+
+    return router

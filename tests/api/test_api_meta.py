@@ -1,0 +1,131 @@
+"""Health, metrics, schemas, OpenAPI, security headers, body limits and error format."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
+
+from vigil.api import create_app
+from vigil.bus import MemoryBus
+from vigil.config import VigilConfig
+from vigil.events import EventMessage, Phase, event_json_schema
+from vigil.store import EventSink, EventStore, LocalMediaStore
+
+ROUTES = {
+    ("/healthz", "get"),
+    ("/metrics", "get"),
+    ("/api/cameras", "get"),
+    ("/api/cameras", "post"),
+    ("/api/cameras/{camera_id}", "get"),
+    ("/api/cameras/{camera_id}", "put"),
+    ("/api/cameras/{camera_id}", "delete"),
+    ("/api/cameras/{camera_id}/live.jpg", "get"),
+    ("/api/cameras/{camera_id}/live.mjpeg", "get"),
+    ("/api/cameras/{camera_id}/stats", "get"),
+    ("/api/events", "get"),
+    ("/api/events/stream", "get"),
+    ("/api/events/{event_id}", "get"),
+    ("/api/events/{event_id}/snapshot.jpg", "get"),
+    ("/api/counts", "get"),
+    ("/api/schema/event", "get"),
+    ("/api/modules", "get"),
+}
+
+
+def test_healthz_counts_cameras_and_online(client: TestClient, engine: object) -> None:
+    assert client.get("/healthz").json() == {"status": "ok", "cameras": 2, "online": 0}
+    engine.set_frame("gate", 1)  # type: ignore[attr-defined]
+    assert client.get("/healthz").json() == {"status": "ok", "cameras": 2, "online": 1}
+
+
+def test_openapi_lists_every_route_with_summary_and_tag(client: TestClient) -> None:
+    document = client.get("/openapi.json").json()
+    found = {(path, method) for path, item in document["paths"].items() for method in item}
+    assert found == ROUTES
+    for path, method in ROUTES:
+        operation = document["paths"][path][method]
+        assert operation["summary"] and operation["tags"], (path, method)
+    assert "CameraConfig" in document["components"]["schemas"]
+    assert "Event" in document["components"]["schemas"]
+
+
+def test_schema_and_modules(client: TestClient) -> None:
+    assert client.get("/api/schema/event").json() == event_json_schema()
+    modules = {item["name"]: item for item in client.get("/api/modules").json()}
+    assert {"line", "zone", "loitering"} <= set(modules)
+    assert "properties" in modules["line"]["settings_schema"]
+
+
+def test_metrics_from_engine_and_sink(
+    config: VigilConfig, engine: object, store: EventStore, media: LocalMediaStore,
+    bus: MemoryBus, make_event: object,
+) -> None:
+    sink = EventSink(store, bus)
+    app = create_app(config, engine, store, media, bus, sink=sink)  # type: ignore[arg-type]
+    sink.start()
+    bus.publish(EventMessage(phase=Phase.END, event=make_event()))  # type: ignore[operator]
+    sink.stop()
+    engine.set_frame("gate", 1)  # type: ignore[attr-defined]
+    response = TestClient(app).get("/metrics")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain")
+    samples = {
+        (sample.name, sample.labels.get("camera")): sample.value
+        for family in text_string_to_metric_families(response.text)
+        for sample in family.samples
+    }
+    assert samples[("vigil_cameras", None)] == 2
+    assert samples[("vigil_camera_online", "gate")] == 1
+    assert samples[("vigil_camera_online", "dock")] == 0
+    assert samples[("vigil_camera_input_fps", "gate")] == 25.0
+    assert samples[("vigil_camera_analysed_fps", "gate")] == 5.0
+    assert samples[("vigil_camera_lag_seconds", "gate")] == 0.12
+    assert samples[("vigil_camera_dropped_frames_total", "gate")] == 3
+    assert samples[("vigil_camera_queue_depth", "gate")] == 2.0
+    assert samples[("vigil_sink_events_written_total", None)] == 1
+    assert samples[("vigil_sink_batches_total", None)] == 1
+    assert samples[("vigil_sink_errors_total", None)] == 0
+    assert not any("Bad" in name for name, _ in samples)
+
+
+def test_security_headers_everywhere(client: TestClient) -> None:
+    for path in ("/healthz", "/api/cameras", "/api/nowhere"):
+        headers = client.get(path).headers
+        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["referrer-policy"] == "no-referrer"
+        assert headers["x-frame-options"] == "DENY"
+        assert "script-src 'self'" in headers["content-security-policy"]
+        assert "img-src 'self' data:" in headers["content-security-policy"]
+    assert "cdn.jsdelivr.net" in client.get("/docs").headers["content-security-policy"]
+
+
+def test_unknown_route_is_a_json_404(client: TestClient) -> None:
+    response = client.get("/api/nowhere")
+    assert response.status_code == 404 and response.json() == {"detail": "Not Found"}
+
+
+def test_bodies_over_one_mib_are_refused(client: TestClient) -> None:
+    big = b'{"id": "x", "url": "' + b"a" * (1024 * 1024) + b'"}'
+    json_type = {"content-type": "application/json"}
+    response = client.post("/api/cameras", content=big, headers=json_type)
+    assert response.status_code == 413 and "larger than" in response.json()["detail"]
+
+    def chunks():  # no Content-Length: counted while it arrives
+        yield b'{"id": "x", "url": "'
+        for _ in range(20):
+            yield b"a" * 65536
+        yield b'"}'
+
+    response = client.post("/api/cameras", content=chunks(), headers=json_type)
+    assert response.status_code == 413 and "larger than" in response.json()["detail"]
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_an_unexpected_error_is_a_json_500(app: FastAPI, engine: object) -> None:
+    def broken() -> list[object]:
+        raise RuntimeError("engine exploded")
+
+    engine.statuses = broken  # type: ignore[attr-defined]
+    response = TestClient(app, raise_server_exceptions=False).get("/healthz")
+    assert response.status_code == 500
+    assert response.json() == {"detail": "internal error; see the server log"}

@@ -1,0 +1,57 @@
+"""The cameras table: API-added cameras persist; config-file cameras are mirrored."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from vigil.config import CameraConfig
+from vigil.store import EventStore
+
+
+def camera(camera_id: str, tenant: str = "default", **fields: object) -> CameraConfig:
+    return CameraConfig.model_validate(
+        {"id": camera_id, "tenant": tenant, "url": f"rtsp://cam/{camera_id}", **fields}
+    )
+
+
+def test_put_get_list_delete(store: EventStore) -> None:
+    zone = {"name": "z", "polygon": [[0, 0], [9, 0], [9, 9]]}
+    store.put_camera(camera("gate", zones=[zone]), "api")
+    store.put_camera(camera("dock", tenant="harbour"), "config")
+    gate = store.get_camera("gate")
+    assert gate is not None and gate.origin == "api" and gate.config.zones[0].name == "z"
+    assert [c.config.id for c in store.list_cameras()] == ["gate", "dock"]
+    assert [c.config.id for c in store.list_cameras(tenants=["harbour"])] == ["dock"]
+    assert store.get_camera("gate", tenants=["harbour"]) is None
+    assert store.delete_camera("gate") is True
+    assert store.delete_camera("gate") is False
+    assert store.get_camera("gate") is None
+
+
+def test_replacing_keeps_creation_time(store: EventStore) -> None:
+    store.put_camera(camera("gate", name="Gate"), "api")
+    created = store.get_camera("gate")
+    time.sleep(0.01)
+    store.put_camera(camera("gate", name="Main gate", analysis_fps=2), "api")
+    replaced = store.get_camera("gate")
+    assert created is not None and replaced is not None
+    assert replaced.created_ms == created.created_ms < replaced.updated_ms
+    assert replaced.config.name == "Main gate" and replaced.config.analysis_fps == 2
+
+
+def test_origin_is_checked(store: EventStore) -> None:
+    with pytest.raises(ValueError, match="origin"):
+        store.put_camera(camera("gate"), "elsewhere")  # type: ignore[arg-type]
+
+
+def test_sync_config_mirrors_the_file_and_keeps_api_cameras(store: EventStore) -> None:
+    store.put_camera(camera("old"), "config")
+    store.put_camera(camera("added"), "api")
+    store.put_camera(camera("taken"), "api")
+    result = store.sync_config_cameras([camera("new"), camera("taken", name="From file")])
+    by_id = {c.config.id: c for c in result}
+    assert set(by_id) == {"added", "new", "taken"}
+    assert by_id["added"].origin == "api"
+    assert by_id["taken"].origin == "config" and by_id["taken"].config.name == "From file"

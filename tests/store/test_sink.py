@@ -1,0 +1,123 @@
+"""The store sink on a real bus and a real SQLite file, including a real lock fault."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from vigil.bus import MemoryBus
+from vigil.config import StoreConfig
+from vigil.events import Event, EventMessage, EventState, Phase
+from vigil.store import EventQuery, EventSink, EventStore
+
+MakeEvent = Callable[..., Event]
+BASE_MS = 1_795_000_000_000
+
+
+def stored_count(store: EventStore) -> int:
+    with store.engine.connect() as connection:
+        return int(connection.execute(sa.text("SELECT count(*) FROM events")).scalar_one())
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return condition()
+
+
+def test_stop_flushes_everything_pending(store: EventStore, make_event: MakeEvent) -> None:
+    bus = MemoryBus()
+    # A flush interval far longer than the test: only stop() can have written the tail.
+    sink = EventSink(store, bus, StoreConfig(batch_size=500, flush_ms=60_000))
+    sink.start()
+    for i in range(1234):
+        bus.publish(EventMessage(phase=Phase.END, event=make_event(start_ms=BASE_MS + i)))
+    assert sink.stop(timeout=30)
+    assert stored_count(store) == 1234
+    stats = sink.stats
+    assert stats.messages == 1234 and stats.events_written == 1234
+    assert stats.batches >= 3 and stats.errors == 0 and stats.last_write_ms is not None
+
+
+def test_partial_batch_is_written_after_flush_ms(store: EventStore, make_event: MakeEvent) -> None:
+    bus = MemoryBus()
+    sink = EventSink(store, bus, StoreConfig(batch_size=500, flush_ms=50))
+    sink.start()
+    event = make_event()
+    bus.publish(EventMessage(phase=Phase.END, event=event))
+    assert wait_for(lambda: store.get_event(event.id) is not None, timeout=3)
+    sink.stop()
+
+
+def test_messages_of_one_event_collapse_to_the_latest(
+    store: EventStore, make_event: MakeEvent
+) -> None:
+    bus = MemoryBus()
+    sink = EventSink(store, bus, StoreConfig(batch_size=500, flush_ms=60_000))
+    sink.start()
+    start = make_event(state=EventState.ACTIVE, type="zone.presence", zone="z", line=None,
+                       direction=None, dwell_s=0.0)
+    update = start.model_copy(update={"dwell_s": 5.0, "updated_ms": start.start_ms + 5000})
+    end = update.model_copy(update={"state": EventState.ENDED, "dwell_s": 8.0,
+                                    "end_ms": start.start_ms + 8000,
+                                    "updated_ms": start.start_ms + 8000})
+    for phase, event in ((Phase.START, start), (Phase.UPDATE, update), (Phase.END, end)):
+        bus.publish(EventMessage(phase=phase, event=event))
+    sink.stop()
+    assert store.get_event(start.id) == end
+    assert sink.stats.messages == 3 and sink.stats.events_written == 1
+
+
+def test_retries_while_the_database_is_locked_and_loses_nothing(
+    db_path: Path, make_event: MakeEvent
+) -> None:
+    store = EventStore(f"sqlite:///{db_path}", busy_timeout_ms=20)
+    store.migrate()
+    bus = MemoryBus()
+    sink = EventSink(store, bus, StoreConfig(batch_size=50, flush_ms=10), retry_initial_s=0.02,
+                     retry_max_s=0.1)
+    sink.start()
+    # Another process holds the write lock: every write attempt fails with "database is locked".
+    blocker = sqlite3.connect(db_path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    publisher = threading.Thread(
+        target=lambda: [
+            bus.publish(EventMessage(phase=Phase.END, event=make_event(start_ms=BASE_MS + i)))
+            for i in range(300)
+        ]
+    )
+    publisher.start()
+    assert wait_for(lambda: sink.stats.errors >= 3)
+    assert stored_count(store) == 0
+    blocker.execute("ROLLBACK")
+    blocker.close()
+    publisher.join(10)
+    assert sink.stop(timeout=30)
+    stats = sink.stats
+    assert stats.errors >= 3 and "locked" in (stats.last_error or "")
+    assert stored_count(store) == 300 and stats.events_written == 300 and stats.rejected == 0
+    store.close()
+
+
+def test_an_event_the_database_refuses_does_not_block_the_others(
+    store: EventStore, make_event: MakeEvent
+) -> None:
+    bus = MemoryBus()
+    sink = EventSink(store, bus, StoreConfig(batch_size=500, flush_ms=60_000))
+    sink.start()
+    good = [make_event(start_ms=BASE_MS + i) for i in range(3)]
+    bad = make_event(start_ms=BASE_MS + 10, attributes={"not json": object()})
+    for event in (good[0], bad, good[1], good[2]):
+        bus.publish(EventMessage(phase=Phase.END, event=event))
+    assert sink.stop(timeout=10)
+    page = store.query_events(EventQuery())
+    assert {e.id for e in page.items} == {e.id for e in good}
+    assert sink.stats.rejected == 1 and sink.stats.events_written == 3
