@@ -24,6 +24,7 @@ class Runtime:
     store: EventStore
     media: MediaStore
     bus: MemoryBus
+    committed: MemoryBus  # events once stored: what live views follow
     engine: Engine
     sink: EventSink
 
@@ -32,6 +33,7 @@ class Runtime:
         self.engine.stop()
         self.sink.stop()
         self.bus.close()
+        self.committed.close()
         self.store.close()
 
 
@@ -42,8 +44,8 @@ def build_runtime(config: VigilConfig, *, offline: bool = False) -> Runtime:
     store = EventStore(config.store.url)
     store.migrate()
     media = LocalMediaStore(config.store.media_dir)
-    bus = MemoryBus()
-    sink = EventSink(store, bus, config.store)
+    bus, committed = MemoryBus(), MemoryBus()
+    sink = EventSink(store, bus, config.store, committed=committed)
     sink.start()
     detector = OnnxDetector(config.detector)
     faces = FaceDetector(config.privacy.face_model, config.privacy.face_threshold)
@@ -55,7 +57,7 @@ def build_runtime(config: VigilConfig, *, offline: bool = False) -> Runtime:
         media=media,
         offline=offline,
     )
-    return Runtime(config, store, media, bus, engine, sink)
+    return Runtime(config, store, media, bus, committed, engine, sink)
 
 
 def start_runtime(runtime: Runtime) -> None:
@@ -70,5 +72,5 @@ def start_runtime(runtime: Runtime) -> None:
 
 def _ensure_sqlite_dir(url: str) -> None:
     prefix = "sqlite:///"
-    if url.startswith(prefix) and url != "sqlite:///:memory:":
+    if url.startswith(prefix):
         Path(url[len(prefix) :]).parent.mkdir(parents=True, exist_ok=True)

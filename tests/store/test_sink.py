@@ -121,3 +121,25 @@ def test_an_event_the_database_refuses_does_not_block_the_others(
     page = store.query_events(EventQuery())
     assert {e.id for e in page.items} == {e.id for e in good}
     assert sink.stats.rejected == 1 and sink.stats.events_written == 3
+
+
+def test_committed_bus_only_sees_events_the_store_already_has(
+    store: EventStore, make_event: MakeEvent
+) -> None:
+    bus, committed = MemoryBus(), MemoryBus()
+    follower = committed.subscribe("live-view")
+    sink = EventSink(store, bus, StoreConfig(batch_size=500, flush_ms=20), committed=committed)
+    sink.start()
+    started = make_event(state=EventState.ACTIVE)
+    ended = started.model_copy(update={"state": EventState.ENDED, "end_ms": started.start_ms + 5})
+    bus.publish(EventMessage(phase=Phase.START, event=started))
+    bus.publish(EventMessage(phase=Phase.END, event=ended))
+    seen = []
+    for _ in range(2):
+        message = follower.get(timeout=5)
+        assert message is not None
+        # Anyone told of the event can fetch it (and its snapshot) from the store at once.
+        assert store.get_event(message.event.id) is not None
+        seen.append(message.phase)
+    assert seen == [Phase.START, Phase.END]  # every step of its life, in order
+    sink.stop()

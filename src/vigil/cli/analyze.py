@@ -62,12 +62,14 @@ def analyze_video(
         frames = runtime.engine.frames_analysed()
         tracks, events = runtime.engine.tracks_by_class(), runtime.engine.events_by_module()
         runtime.stop()
+        snapshots = runtime.engine.output.snapshots
     return {
         "video": str(video),
         "frames": frames,
         "analysis_fps": rate,
         "tracks": tracks,
         "events": events,
+        "snapshots": snapshots,
         "seconds": round(seconds, 3),
         "frames_per_second": round(frames / seconds, 2) if seconds else 0.0,
         "error": status.last_error if status and frames == 0 else None,

@@ -29,7 +29,7 @@ def serve_config(config: VigilConfig) -> None:
     except ModelError as error:
         fail(f"{error} (the bundled models live in {ROOT / 'models'})")
     app = create_app(
-        config, runtime.engine, runtime.store, runtime.media, runtime.bus, sink=runtime.sink
+        config, runtime.engine, runtime.store, runtime.media, runtime.committed, sink=runtime.sink
     )
     start_runtime(runtime)
     host, port = config.server.host, config.server.port

@@ -61,8 +61,15 @@ class Engine:
         self.redactor = redactor
         self.offline = offline
         batching = config.batching
+        # Offline, a camera's reader may run a whole batch ahead: nothing is dropped, so a short
+        # queue would only starve inference of frames.
+        queue = (
+            max(batching.queue_per_camera, batching.max_batch)
+            if offline
+            else batching.queue_per_camera
+        )
         self.batcher = FrameBatcher(
-            batching.max_batch, batching.max_wait_ms, batching.queue_per_camera, lossless=offline
+            batching.max_batch, batching.max_wait_ms, queue, lossless=offline
         )
         self.output = EventOutput(bus, media, redactor)
         self.inference = InferenceStats()

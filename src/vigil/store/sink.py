@@ -2,6 +2,8 @@
 
 Its bus subscription is lossless, so while the database is unavailable the sink keeps retrying
 the same batch and the bus holds further messages, slowing publishers instead of losing data.
+Once a batch is committed, its messages are republished on the `committed` bus: live views
+that follow it never show an event (or ask for its snapshot) before the store can serve it.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import sqlalchemy as sa
 from vigil.bus.base import Bus, Subscription
 from vigil.config import StoreConfig
 from vigil.domain import now_ms
-from vigil.events import Event
+from vigil.events import Event, EventMessage
 from vigil.store.events import collapse, supersedes
 from vigil.store.store import EventStore
 
@@ -49,6 +51,7 @@ class EventSink:
         bus: Bus,
         config: StoreConfig | None = None,
         *,
+        committed: Bus | None = None,
         name: str = "store-sink",
         retry_initial_s: float = 0.05,
         retry_max_s: float = 5.0,
@@ -56,6 +59,7 @@ class EventSink:
         config = config or StoreConfig()
         self.store = store
         self.bus = bus
+        self.committed = committed
         self.name = name
         self.batch_size = config.batch_size
         self.flush_s = config.flush_ms / 1000
@@ -93,20 +97,25 @@ class EventSink:
         subscription = self._subscription
         assert subscription is not None
         while not self._stopping.is_set():
-            batch = self._collect(subscription, first_wait=POLL_S)
+            batch, messages = self._collect(subscription, first_wait=POLL_S)
             if batch:
-                self._write(batch)
+                self._write(batch, messages)
         # No new deliveries after close; a publish already in flight may still land, so the
         # queue is drained with a short wait rather than none.
         subscription.close()
-        while batch := self._collect(subscription, first_wait=0.05):
-            self._write(batch)
+        while True:
+            batch, messages = self._collect(subscription, first_wait=0.05)
+            if not batch:
+                break
+            self._write(batch, messages)
 
-    def _collect(self, subscription: Subscription, first_wait: float) -> list[Event]:
+    def _collect(
+        self, subscription: Subscription, first_wait: float
+    ) -> tuple[list[Event], list[EventMessage]]:
         """Up to `batch_size` distinct events, waiting at most `flush_s` after the first one;
         once stopping, only what is already queued."""
         batch: dict[str, Event] = {}
-        received = 0
+        messages: list[EventMessage] = []
         deadline: float | None = None
         while len(batch) < self.batch_size:
             if deadline is None:
@@ -122,28 +131,35 @@ class EventSink:
                 if deadline is None or self._stopping.is_set():
                     break
                 continue
-            received += 1
+            messages.append(message)
             event = message.event
             current = batch.get(event.id)
             if current is None or supersedes(event, current):
                 batch[event.id] = event
             if deadline is None:
                 deadline = time.monotonic() + self.flush_s
-        if received:
+        if messages:
             with self._stats_lock:
-                self._stats.messages += received
-        return list(batch.values())
+                self._stats.messages += len(messages)
+        return list(batch.values()), messages
 
-    def _write(self, batch: list[Event]) -> None:
+    def _write(self, batch: list[Event], messages: list[EventMessage]) -> None:
+        refused: set[str] = set()
         try:
             self._upsert_retrying(batch)
         except Exception as error:
             self._record_error(error)
-            self._write_one_by_one(batch)
+            refused = self._write_one_by_one(batch)
+        if self.committed is not None:
+            for message in messages:
+                if message.event.id not in refused:
+                    self.committed.publish(message)
 
-    def _write_one_by_one(self, batch: list[Event]) -> None:
+    def _write_one_by_one(self, batch: list[Event]) -> set[str]:
         """Isolate the events the database refuses, so one bad event cannot block the rest.
-        A refused event is logged in full and counted; nothing else is left unwritten."""
+        A refused event is logged in full and counted; nothing else is left unwritten.
+        Returns the ids of the refused events."""
+        refused: set[str] = set()
         for event in collapse(batch):
             try:
                 self._upsert_retrying([event])
@@ -152,6 +168,8 @@ class EventSink:
                 with self._stats_lock:
                     self._stats.rejected += 1
                 log.error("event store refused event %s: %s; event: %r", event.id, error, event)
+                refused.add(event.id)
+        return refused
 
     def _upsert_retrying(self, events: list[Event]) -> None:
         """Write `events`, retrying transient errors with exponential backoff until it works."""

@@ -35,6 +35,9 @@ def onnx_session(path: Path, threads: int) -> ort.InferenceSession:
     options.intra_op_num_threads = threads or (os.cpu_count() or 1)
     options.inter_op_num_threads = 1
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    # Idle pool threads otherwise spin for a while after each run; with a detector and a face
+    # model sharing two cores, the spinning of one steals the cores the other needs.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     try:
         return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     except Exception as error:  # onnxruntime raises several unrelated types for bad files

@@ -5,13 +5,9 @@ import { formatDuration, formatTime, h, placeLabel, typeLabel } from "./dom.js";
 
 const MAX_ROWS = 100;
 const RECONNECT_MS = 5000;
-// The stream delivers an event as soon as it is published, while the store writes events in
-// batches (store.flush_ms, 200 ms by default) and serves snapshots only of stored events. The
-// thumbnail of an event new to the feed is therefore requested a moment later.
-const LIVE_SNAPSHOT_DELAY_MS = 1500;
 
 /** The event's snapshot, or an empty frame when it has none (or it cannot be loaded). */
-export function thumbnail(event, delayMs = 0) {
+export function thumbnail(event) {
   if (!event.snapshot) return h("div", { class: "thumb thumb-empty", "aria-hidden": "true" });
   const image = () => {
     // The row's text describes the event, so the thumbnail is decorative: empty alt.
@@ -20,10 +16,7 @@ export function thumbnail(event, delayMs = 0) {
     img.addEventListener("error", () => img.replaceWith(thumbnail({})), { once: true });
     return img;
   };
-  if (delayMs <= 0) return image();
-  const waiting = h("div", { class: "thumb", "aria-hidden": "true" });
-  setTimeout(() => waiting.replaceWith(image()), delayMs);
-  return waiting;
+  return image();
 }
 
 function eventRow(event, thumb) {
@@ -80,7 +73,7 @@ export function createFeed() {
     // the image neither flickers nor is fetched again.
     const shown = previous?.querySelector(".thumb");
     const keep = shown && previous.dataset.snapshot === (event.snapshot ?? "");
-    const row = eventRow(event, keep ? shown : thumbnail(event, LIVE_SNAPSHOT_DELAY_MS));
+    const row = eventRow(event, keep ? shown : thumbnail(event));
     // Updates and ends replace the row where it is, so rows do not jump while being read.
     if (previous) previous.replaceWith(row);
     else list.prepend(row);
