@@ -27,6 +27,7 @@ from vigil.bus import MemoryBus
 from vigil.config import CameraConfig, VigilConfig, parse_config
 from vigil.domain import CameraStatus
 from vigil.events import Event, EventState, ObjectInfo, uuid7
+from vigil.pipeline.control import PipelineMetric
 from vigil.store import EventStore, LocalMediaStore
 
 BASE_MS = 1_795_000_000_000
@@ -106,6 +107,9 @@ class StaticEngine:
         ok, encoded = cv2.imencode(".jpg", image)
         assert ok
         return encoded.tobytes(), ts_ms
+
+    def pipeline_metrics(self) -> dict[str, PipelineMetric]:
+        return {"inference_frames": PipelineMetric("counter", "Frames through inference", 42)}
 
     def module_stats(self, camera_id: str) -> dict[str, Any]:
         if camera_id not in self._cameras:

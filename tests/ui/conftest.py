@@ -6,21 +6,15 @@ cameras replaying the bundled clip; it is stopped by PID when the module's tests
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+
+from tests.media import LINE, ZONE
+from tests.server import Server, running_server
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -35,20 +29,12 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-STARTUP_TIMEOUT_S = 90
 # Screenshots wait for the images in view to finish loading (live streams never finish).
 VISIBLE_IMAGES_SETTLED = """() => [...document.images]
   .filter(image => image.getAttribute("src") && !image.src.includes(".mjpeg"))
   .filter(image => image.getBoundingClientRect().top < window.innerHeight)
   .every(image => image.complete)"""
 
-# Geometry of the demo config (examples/demo.yaml), drawn for the 768×576 clip: a walkway zone
-# and a counting line across it, so people in the clip produce zone, line and loitering events.
-ZONE = {
-    "name": "walkway",
-    "polygon": [[0, 195], [560, 190], [768, 290], [768, 470], [430, 380], [250, 305], [0, 270]],
-}
-LINE = {"name": "lamp-post", "start": [380, 150], "end": [380, 420]}
 # Every zone visit counts (no minimum duration): on a loaded 2-core machine the analysed rate
 # drops and tracks break up, and the test must still see events within a minute.
 MODULES = {
@@ -64,52 +50,11 @@ CAMERAS = [
 
 
 @dataclass
-class Server:
-    url: str
-    cameras: list[dict[str, Any]]
-    log: Path
-
-    def get_json(self, path: str) -> Any:
-        with urllib.request.urlopen(self.url + path, timeout=10) as response:
-            return json.load(response)
-
-
-@dataclass
 class Console:
     """Console errors, uncaught exceptions and every requested URL of one page."""
 
     errors: list[str] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _vigil_command() -> list[str]:
-    # The console script installed beside this interpreter (the project's venv).
-    script = Path(sys.executable).with_name("vigil")
-    assert script.exists(), f"{script} is missing; install the project: pip install -e .[test]"
-    return [str(script)]
-
-
-def _wait_for_health(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"vigil serve exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url + "/healthz", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.5)
-    pytest.fail(
-        f"vigil serve did not answer /healthz in {STARTUP_TIMEOUT_S} s:\n{log.read_text()[-3000:]}"
-    )
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +65,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         )
     assert CLIP.exists(), f"the bundled clip {CLIP} is missing"
     workdir = tmp_path_factory.mktemp("vigil-ui")
-    port = _free_port()
     cameras = [
         {
             **camera,
@@ -132,33 +76,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         }
         for camera in CAMERAS
     ]
-    config = {
-        "server": {"host": "127.0.0.1", "port": port},
-        "store": {"url": f"sqlite:///{workdir / 'vigil.db'}", "media_dir": str(workdir / "media")},
-        "cameras": cameras,
-    }
-    config_path = workdir / "vigil.yaml"
-    config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-    log = workdir / "server.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [*_vigil_command(), "serve", "--config", str(config_path)],
-            cwd=workdir,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_for_health(url, process, log)
-        yield Server(url, cameras, log)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with running_server(workdir, cameras) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

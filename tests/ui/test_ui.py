@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from tests.server import Server
+
 pytestmark = pytest.mark.browser
 
 ALL_IMAGES_LOADED = """selector => {
@@ -24,8 +26,6 @@ ALL_IMAGES_LOADED = """selector => {
 ANY_IMAGE_LOADED = """selector => [...document.querySelectorAll(selector)]
   .some(image => image.complete && image.naturalWidth > 0)"""
 
-# The fixtures' types live in conftest.py, which test modules cannot import.
-Server = Any
 Page = tuple[Any, Any]
 Shot = Callable[[Any, str], Path]
 

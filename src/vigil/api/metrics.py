@@ -33,6 +33,9 @@ class VigilCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         yield from self._cameras()
+        for name, metric in self.engine.pipeline_metrics().items():
+            family = CounterMetricFamily if metric.kind == "counter" else GaugeMetricFamily
+            yield family(f"vigil_{name}", metric.help, value=metric.value)
         if self.sink is not None:
             yield from self._sink(self.sink)
 

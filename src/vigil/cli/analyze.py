@@ -16,9 +16,20 @@ from vigil.config import CameraConfig, VigilConfig
 from vigil.runtime import build_runtime
 
 
+class UnreadableVideo(ValueError):
+    """The file is not a video FFmpeg can read."""
+
+
 def probe(video: Path) -> tuple[float, int | None]:
     """The video's frame rate and its frame count when the container knows it."""
-    with av.open(str(video)) as container:
+    try:
+        container = av.open(str(video))
+    except av.FFmpegError as error:
+        raise UnreadableVideo(f"cannot read video {video}: {error}") from None
+    if not container.streams.video:
+        container.close()
+        raise UnreadableVideo(f"{video} has no video stream")
+    with container:
         stream = container.streams.video[0]
         rate = float(stream.average_rate or stream.base_rate or 25)
         frames = stream.frames or (
@@ -72,7 +83,7 @@ def analyze_video(
         "snapshots": snapshots,
         "seconds": round(seconds, 3),
         "frames_per_second": round(frames / seconds, 2) if seconds else 0.0,
-        "error": status.last_error if status and frames == 0 else None,
+        "error": status.last_error if status else None,
     }
 
 

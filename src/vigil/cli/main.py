@@ -72,18 +72,27 @@ def analyze(
     ] = None,
     fps: Annotated[
         float | None,
-        typer.Option(help="Frames analysed per second of video (default: the camera's, or 10)"),
+        typer.Option(help="Frames analysed per second of video (default: the camera's, else every frame)"),
     ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON object on stdout")
     ] = False,
+    keep: Annotated[
+        Path | None,
+        typer.Option(help="Keep the events database and snapshots in this directory"),
+    ] = None,
 ) -> None:
     """Analyse a recording as fast as the machine allows; summary of tracks and events."""
-    from vigil.cli.analyze import analyze_video
+    from vigil.cli.analyze import UnreadableVideo, analyze_video
 
     if not video.is_file():
         fail(f"no such video file: {video}")
-    summary = analyze_video(video, load_or_exit(config) if config else None, fps)
+    try:
+        summary = analyze_video(video, load_or_exit(config) if config else None, fps, keep)
+    except UnreadableVideo as error:
+        fail(str(error))
+    if summary["frames"] == 0:
+        fail(f"no frame of {video} could be analysed: {summary['error'] or 'empty video'}")
     if as_json:
         typer.echo(json.dumps(summary))
     else:

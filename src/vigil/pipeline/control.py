@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 from vigil.config import CameraConfig
 from vigil.domain import CameraStatus
+
+
+class PipelineMetric(NamedTuple):
+    kind: Literal["counter", "gauge"]
+    help: str
+    value: float
 
 
 class EngineControl(Protocol):
@@ -35,6 +41,10 @@ class EngineControl(Protocol):
         """The latest analysed frame as (JPEG bytes, frame epoch ms), faces blurred unless
         privacy.blur_live is off; with `overlay`, boxes, track ids, zones and lines drawn.
         None until the camera delivered a frame. Raises KeyError if unknown."""
+        ...
+
+    def pipeline_metrics(self) -> dict[str, PipelineMetric]:
+        """Engine-wide figures for /metrics: inference, queues, published events."""
         ...
 
     def module_stats(self, camera_id: str) -> dict[str, Any]:

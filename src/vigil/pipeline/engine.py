@@ -14,6 +14,7 @@ from vigil.config import CameraConfig, VigilConfig
 from vigil.domain import CameraStatus, Frame
 from vigil.pipeline.batcher import FrameBatcher
 from vigil.pipeline.camera import CameraPipeline, Output
+from vigil.pipeline.control import PipelineMetric
 from vigil.pipeline.output import EventOutput
 from vigil.privacy.redact import FaceRedactor, redact_faces
 from vigil.sources import CameraReader
@@ -187,6 +188,31 @@ class Engine:
             }
             self._live_cache[key] = cached
         return cached, live.frame.ts_ms
+
+    def pipeline_metrics(self) -> dict[str, PipelineMetric]:
+        stats, output = self.inference, self.output
+        return {
+            "inference_batches": PipelineMetric("counter", "Inference calls", stats.batches),
+            "inference_frames": PipelineMetric("counter", "Frames through inference", stats.frames),
+            "inference_seconds": PipelineMetric(
+                "counter", "Time spent in inference calls", stats.seconds
+            ),
+            "inference_last_batch_seconds": PipelineMetric(
+                "gauge", "Duration of the latest inference call", stats.last_batch_ms / 1000
+            ),
+            "batcher_queue_depth": PipelineMetric(
+                "gauge", "Frames waiting for inference", self.batcher.pending
+            ),
+            "output_queue_depth": PipelineMetric(
+                "gauge", "Events waiting for snapshot and publication", output.pending
+            ),
+            "events_published": PipelineMetric(
+                "counter", "Event messages published", output.published
+            ),
+            "snapshots_stored": PipelineMetric(
+                "counter", "Face-blurred snapshots stored", output.snapshots
+            ),
+        }
 
     def module_stats(self, camera_id: str) -> dict[str, Any]:
         with self._lock:

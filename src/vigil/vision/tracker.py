@@ -15,7 +15,9 @@ class CameraTracker:
 
     def __init__(self, config: TrackerConfig, analysis_fps: float) -> None:
         self._tracker = ByteTrackTracker(
-            lost_track_buffer=max(1, round(config.lost_track_buffer_s * analysis_fps)),
+            # Given timestamps, `trackers` keeps a lost track for lost_track_buffer / 30 seconds
+            # (ByteTrack's buffer is defined at 30 fps), whatever the frame rate.
+            lost_track_buffer=max(1, round(config.lost_track_buffer_s * 30)),
             frame_rate=analysis_fps,
             track_activation_threshold=config.activation_threshold,
             high_conf_det_threshold=max(config.activation_threshold, 0.5),
