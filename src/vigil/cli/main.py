@@ -72,7 +72,7 @@ def analyze(
     ] = None,
     fps: Annotated[
         float | None,
-        typer.Option(help="Frames analysed per second of video (default: the camera's, else every frame)"),
+        typer.Option(help="Frames analysed per second (default: the camera's, else all)"),
     ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON object on stdout")
