@@ -88,7 +88,9 @@ class Event(BaseModel):
         description="Event type within the module, e.g. 'zone.entry', 'line.crossing'"
     )
     state: EventState
-    object: ObjectInfo
+    object: ObjectInfo | None = Field(
+        None, description="The object the event is about; none for scene events (e.g. tampering)"
+    )
     zone: str | None = None
     line: str | None = None
     direction: str | None = Field(None, description="'in' or 'out' for line crossings")

@@ -59,6 +59,13 @@ def test_round_trip_keeps_every_field(store: EventStore, make_event: MakeEvent) 
     assert store.get_event(uuid7()) is None
 
 
+def test_scene_event_without_object_round_trips(store: EventStore, make_event: MakeEvent) -> None:
+    event = make_event(module="tamper", type="tamper.covered", line=None, direction=None)
+    event = event.model_copy(update={"object": None})
+    store.upsert_events([event])
+    assert store.get_event(event.id) == event
+
+
 def test_upsert_is_idempotent_by_id(store: EventStore, make_event: MakeEvent) -> None:
     event = make_event()
     store.upsert_events([event])

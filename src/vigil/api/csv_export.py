@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterable
 
 from vigil.api.params import iso
-from vigil.events import Event
+from vigil.events import Event, ObjectInfo
 
 COLUMNS = (
     "id", "tenant", "camera_id", "camera_name", "module", "type", "state", "class_name",
@@ -30,9 +30,23 @@ def _number(value: float | int | None) -> str:
     return "" if value is None else str(value)
 
 
-def event_row(event: Event) -> list[str]:
-    obj = event.object
+def _object_cells(obj: ObjectInfo | None) -> list[str]:
+    """Class, class id, track id, score, box corners and colour; empty for scene events
+    (tampering, stream health), which concern no object."""
+    if obj is None:
+        return [""] * 9
     box = obj.box or (None, None, None, None)
+    return [
+        _text(obj.class_name),
+        _number(obj.class_id),
+        _number(obj.track_id),
+        _number(obj.score),
+        *(_number(v) for v in box),
+        _text(obj.color),
+    ]
+
+
+def event_row(event: Event) -> list[str]:
     return [
         event.id,
         _text(event.tenant),
@@ -41,12 +55,7 @@ def event_row(event: Event) -> list[str]:
         _text(event.module),
         _text(event.type),
         event.state.value,
-        _text(obj.class_name),
-        _number(obj.class_id),
-        _number(obj.track_id),
-        _number(obj.score),
-        *(_number(v) for v in box),
-        _text(obj.color),
+        *_object_cells(event.object),
         _text(event.zone),
         _text(event.line),
         _text(event.direction),

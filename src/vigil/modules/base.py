@@ -29,12 +29,15 @@ class Tracks:
     """The confirmed tracks of one camera on one analysed frame.
 
     `detections` carries `tracker_id`, `class_id`, `confidence` and `data["class_name"]`.
+    `image` is the frame itself (BGR), for modules that look at pixels (motion, tampering);
+    modules must never store or send it: images leave the pipeline only face-blurred.
     """
 
     camera_id: str
     ts_ms: int
     detections: sv.Detections
     frame_shape: tuple[int, int]  # height, width
+    image: np.ndarray | None = None
 
     def class_names(self) -> np.ndarray:
         return np.asarray(self.detections.data.get("class_name", np.array([], dtype=str)))
@@ -46,17 +49,18 @@ class Signal:
 
     `key` identifies the event within the module and camera across frames (for instance zone
     name and track id); the pipeline maps it to one event id. An instantaneous event (a line
-    crossing) is a single signal with phase END and `instant=True`.
+    crossing) is a single signal with phase END and `instant=True`. A scene event (tampering,
+    a crowd) concerns no single object: its object fields stay None.
     """
 
     key: tuple[Any, ...]
     phase: Phase
     type: str
-    track_id: int
-    class_id: int
-    class_name: str
-    score: float
-    box: tuple[float, float, float, float]
+    track_id: int | None = None
+    class_id: int | None = None
+    class_name: str | None = None
+    score: float | None = None
+    box: tuple[float, float, float, float] | None = None
     zone: str | None = None
     line: str | None = None
     direction: str | None = None

@@ -25,7 +25,7 @@ class SnapshotRequest:
     key: str
     image: np.ndarray
     frame_seq: int
-    box: tuple[float, float, float, float]
+    box: tuple[float, float, float, float] | None
 
 
 @dataclass(slots=True)
@@ -83,7 +83,6 @@ class EventLifecycle:
         return out
 
     def _open_event(self, module: str, signal: Signal, frame: Frame | None, ts_ms: int) -> _Open:
-        color = color_name(frame.image, signal.box) if frame is not None else None
         ended = signal.instant or signal.phase is Phase.END
         event = Event(
             id=uuid7(ts_ms),
@@ -93,14 +92,7 @@ class EventLifecycle:
             module=module,
             type=signal.type,
             state=EventState.ENDED if ended else EventState.ACTIVE,
-            object=ObjectInfo(
-                class_name=signal.class_name,
-                class_id=signal.class_id,
-                track_id=signal.track_id,
-                score=round(signal.score, 4),
-                box=_rounded(signal.box),
-                color=color,
-            ),
+            object=_object(signal, frame),
             zone=signal.zone,
             line=signal.line,
             direction=signal.direction,
@@ -116,7 +108,8 @@ class EventLifecycle:
             event.attributes["frame_size"] = [width, height]
             event.snapshot = snapshot_key(event)
         self.events_by_module[module] = self.events_by_module.get(module, 0) + 1
-        return _Open(event, signal.score, signal.score, None, None)
+        score = signal.score or 0.0
+        return _Open(event, score, score, None, None)
 
     def _emit(
         self, current: _Open, phase: Phase, frame: Frame | None, signal: Signal, first: bool
@@ -133,7 +126,7 @@ class EventLifecycle:
         event.updated_ms = ts_ms
         if signal.dwell_s is not None:
             event.dwell_s = round(signal.dwell_s, 3)
-        if frame is not None and signal.score > current.best_score:
+        if frame is not None and signal.score is not None and signal.score > current.best_score:
             current.best_score = signal.score
             current.best_frame = frame
             current.best_box = signal.box
@@ -144,7 +137,7 @@ class EventLifecycle:
         event.end_ms = ts_ms
         request = None
         improved = current.best_score >= current.snapshot_score + _SNAPSHOT_GAIN
-        if improved and current.best_frame is not None and current.best_box is not None:
+        if improved and current.best_frame is not None and event.object is not None:
             request = SnapshotRequest(
                 event.snapshot or snapshot_key(event),
                 current.best_frame.image,
@@ -153,7 +146,7 @@ class EventLifecycle:
             )
             event.snapshot = request.key
             event.object.score = round(current.best_score, 4)
-            event.object.box = _rounded(current.best_box)
+            event.object.box = _rounded(current.best_box) if current.best_box else None
         return EventMessage(phase=Phase.END, event=event.model_copy()), request
 
     def close_all(
@@ -166,6 +159,20 @@ class EventLifecycle:
             out.append(self._finish(current, ts_ms))
         self._open.clear()
         return out
+
+
+def _object(signal: Signal, frame: Frame | None) -> ObjectInfo | None:
+    if signal.class_name is None or signal.class_id is None:
+        return None
+    box = signal.box
+    return ObjectInfo(
+        class_name=signal.class_name,
+        class_id=signal.class_id,
+        track_id=signal.track_id,
+        score=round(signal.score or 0.0, 4),
+        box=_rounded(box) if box else None,
+        color=color_name(frame.image, box) if frame is not None and box else None,
+    )
 
 
 def _rounded(box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:

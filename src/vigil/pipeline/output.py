@@ -64,7 +64,8 @@ class EventOutput:
     def _store_snapshot(self, message: EventMessage, request: SnapshotRequest) -> None:
         try:
             image = self._redacted(request)
-            draw_box(image, request.box)
+            if request.box is not None:
+                draw_box(image, request.box)
             self.media.put(request.key, encode_jpeg(image, quality=80), "image/jpeg")
             self.snapshots += 1
         except Exception:

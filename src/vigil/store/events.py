@@ -38,12 +38,12 @@ def to_row(event: Event) -> dict[str, Any]:
         "module": event.module,
         "type": event.type,
         "state": event.state.value,
-        "class_name": obj.class_name,
-        "class_id": obj.class_id,
-        "track_id": obj.track_id,
-        "score": obj.score,
-        "box": list(obj.box) if obj.box is not None else None,
-        "color": obj.color,
+        "class_name": obj.class_name if obj else None,
+        "class_id": obj.class_id if obj else None,
+        "track_id": obj.track_id if obj else None,
+        "score": obj.score if obj else None,
+        "box": list(obj.box) if obj and obj.box is not None else None,
+        "color": obj.color if obj else None,
         "zone": event.zone,
         "line": event.line,
         "direction": event.direction,
@@ -66,7 +66,9 @@ def from_row(row: sa.RowMapping) -> Event:
         module=row["module"],
         type=row["type"],
         state=EventState(row["state"]),
-        object=ObjectInfo(
+        object=None
+        if row["class_name"] is None
+        else ObjectInfo(
             class_name=row["class_name"],
             class_id=row["class_id"],
             track_id=row["track_id"],
