@@ -69,6 +69,20 @@ class Signal:
     attributes: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(slots=True)
+class Sample:
+    """One measurement for the statistics series (occupancy, queue length, speed …).
+
+    The pipeline aggregates a module's samples per minute (count, sum, min, max) per camera,
+    module, metric, place and class; the API serves them as time series and CSV.
+    """
+
+    metric: str
+    value: float
+    place: str | None = None  # zone, line or slot name
+    class_name: str | None = None
+
+
 class AnalyticsModule(Protocol):
     """What every module provides. Implementations live one per file in `vigil.modules`."""
 
@@ -84,6 +98,10 @@ class AnalyticsModule(Protocol):
 
     def finish(self, ts_ms: int) -> list[Signal]:
         """END signals for everything still open, when the camera stops."""
+        ...
+
+    def measure(self, tracks: Tracks) -> list[Sample]:
+        """Samples for the statistics series, after `update` on the same frame."""
         ...
 
     def stats(self) -> dict[str, Any]:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import supervision as sv
 
 from vigil.config import CameraConfig, ZoneConfig
 from vigil.events import Phase
-from vigil.modules.base import Signal, Tracks, class_allowed, signal_for
+from vigil.modules.base import Sample, Signal, Tracks, class_allowed, signal_for
 
 
 @dataclass(slots=True)
@@ -126,15 +126,21 @@ def _intersect(first: list[str] | None, second: list[str] | None) -> list[str] |
 
 
 class DwellZonesModule:
-    """Shared body of modules that are a set of `ZoneDwell`s, one per watched zone."""
+    """Shared body of modules that are a set of `ZoneDwell`s, one per watched zone.
+
+    Each frame it samples, per zone, how many objects are in (`sample_metric`)."""
 
     zones: list[ZoneDwell]
+    sample_metric: ClassVar[str]
 
     def update(self, tracks: Tracks) -> list[Signal]:
         return [signal for zone in self.zones for signal in zone.update(tracks)]
 
     def finish(self, ts_ms: int) -> list[Signal]:
         return [signal for zone in self.zones for signal in zone.finish(ts_ms)]
+
+    def measure(self, tracks: Tracks) -> list[Sample]:
+        return [Sample(self.sample_metric, zone.occupancy, zone.zone.name) for zone in self.zones]
 
 
 def watched_zones(camera: CameraConfig, names: list[str] | None, **options: Any) -> list[ZoneDwell]:

@@ -16,7 +16,14 @@ from pydantic import Field
 
 from vigil.config import CameraConfig, LineConfig
 from vigil.events import Phase
-from vigil.modules.base import ModuleSettings, Signal, Tracks, class_allowed, signal_for
+from vigil.modules.base import (
+    ModuleSettings,
+    Sample,
+    Signal,
+    Tracks,
+    class_allowed,
+    signal_for,
+)
 from vigil.modules.registry import register
 
 
@@ -93,6 +100,9 @@ class LineModule:
 
     def finish(self, ts_ms: int) -> list[Signal]:
         return []
+
+    def measure(self, tracks: Tracks) -> list[Sample]:
+        return []  # crossings are events; their counts come from the event store
 
     def stats(self) -> dict[str, Any]:
         result: dict[str, Any] = {}

@@ -25,6 +25,7 @@ class LoiteringModule(DwellZonesModule):
     name: ClassVar[str] = "loitering"
     description: ClassVar[str] = "Loitering: an object stays in a zone longer than a threshold"
     settings_model: ClassVar[type[LoiteringSettings]] = LoiteringSettings
+    sample_metric: ClassVar[str] = "loitering"
 
     def __init__(self, settings: LoiteringSettings, camera: CameraConfig) -> None:
         self.zones = watched_zones(

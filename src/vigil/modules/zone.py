@@ -28,6 +28,7 @@ class ZoneModule(DwellZonesModule):
     )
     settings_model: ClassVar[type[ZoneSettings]] = ZoneSettings
     event_type: ClassVar[str] = "zone.presence"
+    sample_metric: ClassVar[str] = "occupancy"
 
     def __init__(self, settings: ZoneSettings, camera: CameraConfig) -> None:
         self.zones = watched_zones(
