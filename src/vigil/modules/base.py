@@ -15,6 +15,7 @@ import supervision as sv
 from pydantic import BaseModel, ConfigDict
 
 from vigil.config import CameraConfig
+from vigil.domain import SourceStatus
 from vigil.events import Phase
 
 
@@ -104,9 +105,30 @@ class AnalyticsModule(Protocol):
         """Samples for the statistics series, after `update` on the same frame."""
         ...
 
+    def on_status(self, status: SourceStatus, now_ms: int) -> list[Signal]:
+        """Signals about the camera's input itself, called about once a second even when no
+        frame arrives (stream health: offline, frozen, low frame rate)."""
+        ...
+
     def stats(self) -> dict[str, Any]:
         """Live counters for the UI (for example per-class line counts)."""
         ...
+
+
+class ModuleBase:
+    """Defaults for the optional parts of a module: most modules only need `update`."""
+
+    def finish(self, ts_ms: int) -> list[Signal]:
+        return []
+
+    def measure(self, tracks: Tracks) -> list[Sample]:
+        return []
+
+    def on_status(self, status: SourceStatus, now_ms: int) -> list[Signal]:
+        return []
+
+    def stats(self) -> dict[str, Any]:
+        return {}
 
 
 def class_allowed(class_name: str, allowed: list[str] | None) -> bool:

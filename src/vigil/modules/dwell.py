@@ -11,7 +11,7 @@ import supervision as sv
 
 from vigil.config import CameraConfig, ZoneConfig
 from vigil.events import Phase
-from vigil.modules.base import Sample, Signal, Tracks, class_allowed, signal_for
+from vigil.modules.base import ModuleBase, Sample, Signal, Tracks, class_allowed, signal_for
 
 
 @dataclass(slots=True)
@@ -125,7 +125,7 @@ def _intersect(first: list[str] | None, second: list[str] | None) -> list[str] |
     return [name for name in first if name in second]
 
 
-class DwellZonesModule:
+class DwellZonesModule(ModuleBase):
     """Shared body of modules that are a set of `ZoneDwell`s, one per watched zone.
 
     Each frame it samples, per zone, how many objects are in (`sample_metric`)."""

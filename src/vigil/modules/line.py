@@ -17,8 +17,8 @@ from pydantic import Field
 from vigil.config import CameraConfig, LineConfig
 from vigil.events import Phase
 from vigil.modules.base import (
+    ModuleBase,
     ModuleSettings,
-    Sample,
     Signal,
     Tracks,
     class_allowed,
@@ -83,7 +83,7 @@ class _CountedLine:
 
 
 @register
-class LineModule:
+class LineModule(ModuleBase):
     name: ClassVar[str] = "line"
     description: ClassVar[str] = "Directional line crossing with per-class in/out counts"
     settings_model: ClassVar[type[LineSettings]] = LineSettings
@@ -97,12 +97,6 @@ class LineModule:
 
     def update(self, tracks: Tracks) -> list[Signal]:
         return [signal for line in self.lines for signal in line.update(tracks)]
-
-    def finish(self, ts_ms: int) -> list[Signal]:
-        return []
-
-    def measure(self, tracks: Tracks) -> list[Sample]:
-        return []  # crossings are events; their counts come from the event store
 
     def stats(self) -> dict[str, Any]:
         result: dict[str, Any] = {}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from pydantic import ValidationError
@@ -85,5 +87,8 @@ def _check_references(camera: CameraConfig, module: str, settings: Any) -> None:
 
 
 def _load_builtin_modules() -> None:
-    # Importing the module files runs their @register decorators.
-    from vigil.modules import line, loitering, zone  # noqa: F401
+    """Import every file of this package once: their @register decorators fill the registry."""
+    import vigil.modules as package
+
+    for info in pkgutil.iter_modules(package.__path__):
+        importlib.import_module(f"{package.__name__}.{info.name}")

@@ -10,7 +10,7 @@ import numpy as np
 import supervision as sv
 
 from vigil.config import CameraConfig, TrackerConfig
-from vigil.domain import Frame, now_ms
+from vigil.domain import Frame, SourceStatus, now_ms
 from vigil.events import EventMessage
 from vigil.modules.base import AnalyticsModule, Tracks
 from vigil.modules.registry import build_modules
@@ -71,6 +71,13 @@ class CameraPipeline:
         out: list[Output] = []
         for module in self.modules:
             out.extend(self.lifecycle.apply(module.name, module.update(view), frame, frame.ts_ms))
+        return out
+
+    def check_source(self, status: SourceStatus, now: int) -> list[Output]:
+        out: list[Output] = []
+        for module in self.modules:
+            signals = module.on_status(status, now)
+            out.extend(self.lifecycle.apply(module.name, signals, None, now))
         return out
 
     def close(self) -> list[Output]:

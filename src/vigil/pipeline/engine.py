@@ -11,7 +11,7 @@ from typing import Any
 
 from vigil.bus import Bus
 from vigil.config import CameraConfig, VigilConfig
-from vigil.domain import CameraStatus, Frame
+from vigil.domain import CameraStatus, Frame, now_ms
 from vigil.pipeline.batcher import FrameBatcher
 from vigil.pipeline.camera import CameraPipeline, Output
 from vigil.pipeline.control import PipelineMetric
@@ -23,6 +23,8 @@ from vigil.vision.detector import Detector
 from vigil.vision.overlay import draw_geometry, draw_tracks, encode_jpeg, fit_width
 
 log = logging.getLogger(__name__)
+
+HEALTH_PERIOD_S = 1.0
 
 
 @dataclass(slots=True)
@@ -80,12 +82,14 @@ class Engine:
         self._running = False
         self._busy = False
         self._thread = threading.Thread(target=self._analyse_forever, name="inference", daemon=True)
+        self._health = threading.Thread(target=self._watch_sources, name="health", daemon=True)
 
     # lifecycle -------------------------------------------------------------------------------
 
     def start(self, cameras: Iterable[CameraConfig]) -> None:
         self._running = True
         self._thread.start()
+        self._health.start()
         for camera in cameras:
             if camera.enabled:
                 self.add_camera(camera)
@@ -97,8 +101,9 @@ class Engine:
             self.remove_camera(camera_id)
         self._running = False
         self.batcher.close()
-        if self._thread.is_alive():
-            self._thread.join(timeout=10)
+        for thread in (self._thread, self._health):
+            if thread.is_alive():
+                thread.join(timeout=10)
         self.output.close()
 
     def wait_until_done(self, progress: Callable[[int], None] | None = None) -> None:
@@ -255,6 +260,21 @@ class Engine:
                 log.exception("analysis of a batch of %d frames failed", len(batch))
             finally:
                 self._busy = self.batcher.pending > 0
+
+    def _watch_sources(self) -> None:
+        """Once a second, let modules judge each camera's input (offline, frozen, slow), which
+        must work exactly when no frame arrives to trigger them."""
+        while self._running:
+            time.sleep(HEALTH_PERIOD_S)
+            with self._lock:
+                cameras = list(self._cameras.values())
+            for camera in cameras:
+                status, now = camera.reader.status, now_ms()
+                with self._lock:
+                    if camera.config.id not in self._cameras:
+                        continue
+                    outputs = camera.pipeline.check_source(status, now)
+                self._submit(outputs)
 
     def _analyse(self, batch: list[Frame]) -> None:
         started = time.perf_counter()

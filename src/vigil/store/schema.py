@@ -65,3 +65,23 @@ cameras = sa.Table(
     sa.CheckConstraint("origin IN ('config', 'api')", name="origin"),
     sa.Index(None, "tenant"),
 )
+
+# Per-minute aggregates of module samples (occupancy, queue length, speed …). One row per
+# camera, module, metric, place, class and minute; '' stands for "no place" / "all classes"
+# because primary-key columns cannot be NULL on every dialect.
+series = sa.Table(
+    "series",
+    metadata,
+    sa.Column("tenant", sa.String(64), nullable=False),
+    sa.Column("camera_id", sa.String(64), primary_key=True),
+    sa.Column("module", sa.String(64), primary_key=True),
+    sa.Column("metric", sa.String(64), primary_key=True),
+    sa.Column("place", sa.String(128), primary_key=True),
+    sa.Column("class_name", sa.String(64), primary_key=True),
+    sa.Column("bucket_ms", sa.BigInteger, primary_key=True),
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.Column("sum", sa.Float, nullable=False),
+    sa.Column("min", sa.Float, nullable=False),
+    sa.Column("max", sa.Float, nullable=False),
+    sa.Index(None, "tenant", "bucket_ms"),
+)

@@ -1,0 +1,1 @@
+"""Analytics modules: one file each, registered by name; see registry.py."""

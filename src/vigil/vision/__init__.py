@@ -1,0 +1,1 @@
+"""Computer vision: detectors and their decoders, face detection, tracking, drawing."""
