@@ -11,7 +11,7 @@ import numpy as np
 from tests.media import CLIP
 from vigil.cli.analyze import analyze_video
 from vigil.config import VigilConfig
-from vigil.store import EventQuery, EventStore, LocalMediaStore
+from vigil.store import EventQuery, EventStore, LocalMediaStore, SeriesQuery
 
 
 def test_clip_is_tracked_counted_and_stored(demo_config: VigilConfig, tmp_path: Path) -> None:
@@ -36,6 +36,15 @@ def test_clip_is_tracked_counted_and_stored(demo_config: VigilConfig, tmp_path: 
     assert visits and all(event.zone == "walkway" for event in visits)
     ended = [event for event in visits if event.state == "ended"]
     assert ended and all(event.dwell_s is not None and event.dwell_s >= 1.0 for event in ended)
+
+    # Zone occupancy is sampled every frame and stored per minute: the clip spans two minutes
+    # of camera time at most, and people are in the walkway throughout.
+    first = min(event.start_ms for event in visits)
+    occupancy = store.query_series(SeriesQuery(start_ms=first - 120_000, end_ms=first + 300_000,
+                                               metrics=["occupancy"], places=["walkway"]))
+    assert 1 <= len(occupancy) <= 3
+    assert sum(row.samples for row in occupancy) == summary["frames"]
+    assert max(row.max for row in occupancy) >= 3
 
     media = LocalMediaStore(keep / "media")
     for event in crossings + visits:

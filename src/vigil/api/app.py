@@ -13,6 +13,7 @@ from vigil.api.routes_counts import counts_router
 from vigil.api.routes_events import events_router
 from vigil.api.routes_live import live_router
 from vigil.api.routes_meta import meta_router
+from vigil.api.routes_series import series_router
 from vigil.api.routes_stream import stream_router
 from vigil.api.web import mount_web
 from vigil.bus.base import Bus
@@ -67,5 +68,6 @@ def create_app(
     app.include_router(stream_router(ctx))
     app.include_router(events_router(ctx))
     app.include_router(counts_router(ctx))
+    app.include_router(series_router(ctx))
     mount_web(app)
     return app

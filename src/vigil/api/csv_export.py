@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from vigil.api.params import iso
 from vigil.events import Event, ObjectInfo
@@ -70,10 +70,15 @@ def event_row(event: Event) -> list[str]:
     ]
 
 
-def render(rows: Iterable[list[str]], header: bool) -> str:
+def render(rows: Iterable[Sequence[str]], header: Sequence[str] | None = None) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     if header:
-        writer.writerow(COLUMNS)
+        writer.writerow(header)
     writer.writerows(rows)
     return buffer.getvalue()
+
+
+def text_cells(values: Iterable[str | float | int | None]) -> list[str]:
+    """Cells of a row: numbers as they are, text defused against spreadsheet formulas."""
+    return [_text(v) if isinstance(v, str) or v is None else _number(v) for v in values]

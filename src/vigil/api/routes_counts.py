@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 
 from vigil.api.access import tenant_scope
 from vigil.api.context import AppContext
+from vigil.api.csv_export import render, text_cells
 from vigil.api.errors import error_responses
 from vigil.api.params import iso, split_values, time_range
 from vigil.api.schemas import CountRowOut, CountsOut
@@ -16,6 +17,7 @@ from vigil.domain import now_ms
 from vigil.store.query import CountQuery
 
 DEFAULT_SPAN_MS = 24 * 3600 * 1000
+CSV_COLUMNS = ("bucket_start", "camera_id", "line", "zone", "class_name", "direction", "count")
 Values = Annotated[list[str] | None, Query()]
 
 
@@ -24,7 +26,7 @@ def counts_router(ctx: AppContext) -> APIRouter:
 
     @router.get(
         "/counts",
-        summary="Line crossings and zone entries per time bucket",
+        summary="Line crossings and zone entries per time bucket (JSON or CSV)",
         description=(
             "Rows for `line.crossing` events are per camera, line, class and direction; rows "
             "for `zone.presence` events (one per visit) are per camera, zone and class. "
@@ -44,7 +46,8 @@ def counts_router(ctx: AppContext) -> APIRouter:
         line: Values = None,
         zone: Values = None,
         class_: Annotated[list[str] | None, Query(alias="class")] = None,
-    ) -> CountsOut:
+        format: Literal["json", "csv"] = "json",
+    ) -> CountsOut | Response:
         start_ms, end_ms = time_range(start, end, default_span_ms=DEFAULT_SPAN_MS, now_ms=now_ms())
         assert start_ms is not None and end_ms is not None  # the default span fills both
         rows = ctx.store.counts(
@@ -59,22 +62,27 @@ def counts_router(ctx: AppContext) -> APIRouter:
                 class_names=split_values(class_, "class"),
             )
         )
+        out = [
+            CountRowOut(
+                bucket_start=iso(row.bucket_start_ms) or "",
+                camera_id=row.camera_id,
+                line=row.line,
+                zone=row.zone,
+                class_name=row.class_name,
+                direction=row.direction,
+                count=row.count,
+            )
+            for row in rows
+        ]
+        if format == "csv":
+            body = render((text_cells(row.model_dump().values()) for row in out), CSV_COLUMNS)
+            return Response(
+                body,
+                media_type="text/csv; charset=utf-8",
+                headers={"Content-Disposition": 'attachment; filename="vigil-counts.csv"'},
+            )
         return CountsOut(
-            interval_s=interval,
-            start=iso(start_ms) or "",
-            end=iso(end_ms) or "",
-            rows=[
-                CountRowOut(
-                    bucket_start=iso(row.bucket_start_ms) or "",
-                    camera_id=row.camera_id,
-                    line=row.line,
-                    zone=row.zone,
-                    class_name=row.class_name,
-                    direction=row.direction,
-                    count=row.count,
-                )
-                for row in rows
-            ],
+            interval_s=interval, start=iso(start_ms) or "", end=iso(end_ms) or "", rows=out
         )
 
     return router

@@ -11,7 +11,7 @@ from fastapi.responses import StreamingResponse
 
 from vigil.api.access import tenant_scope
 from vigil.api.context import AppContext
-from vigil.api.csv_export import event_row, render
+from vigil.api.csv_export import COLUMNS, event_row, render
 from vigil.api.errors import error_responses
 from vigil.api.params import EVENT_ID_PATTERN, split_values, time_range
 from vigil.api.schemas import EventPageOut
@@ -30,13 +30,13 @@ Values = Annotated[list[str] | None, Query()]
 def csv_lines(store: EventStore, query: EventQuery) -> Iterator[str]:
     """The header, then every matching event page by page, up to CSV_MAX_ROWS rows. Runs in a
     worker thread as the client reads, so a large export never sits in memory at once."""
-    yield render([], header=True)
+    yield render([], header=COLUMNS)
     query = replace(query, limit=MAX_LIMIT)
     sent = 0
     while sent < CSV_MAX_ROWS:
         page = store.query_events(query)
         items = page.items[: CSV_MAX_ROWS - sent]
-        yield render((event_row(event) for event in items), header=False)
+        yield render(event_row(event) for event in items)
         sent += len(items)
         if page.next_cursor is None:
             return

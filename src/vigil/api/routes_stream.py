@@ -69,6 +69,8 @@ def stream_router(ctx: AppContext) -> APIRouter:
                             last_sent = time.monotonic()
                         await asyncio.sleep(POLL_S)
                         continue
+                    if not isinstance(message, EventMessage):
+                        continue  # statistics points are not live events
                     event = message.event
                     if (cameras is None or event.camera_id in cameras) and visible(
                         event.tenant, tenants

@@ -5,12 +5,16 @@ from __future__ import annotations
 from typing import Protocol
 
 from vigil.events import EventMessage
+from vigil.series import SeriesMessage
+
+# Events (start/update/end) and statistics series points share the bus.
+BusMessage = EventMessage | SeriesMessage
 
 
 class Subscription(Protocol):
     """A subscriber's view: pull messages, and say when done."""
 
-    def get(self, timeout: float | None = None) -> EventMessage | None:
+    def get(self, timeout: float | None = None) -> BusMessage | None:
         """The next message, or None when `timeout` seconds pass without one."""
         ...
 
@@ -23,7 +27,7 @@ class Subscription(Protocol):
 
 
 class Bus(Protocol):
-    def publish(self, message: EventMessage) -> None:
+    def publish(self, message: BusMessage) -> None:
         """Deliver to every subscriber; returns once the message is accepted."""
         ...
 

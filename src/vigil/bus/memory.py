@@ -5,18 +5,18 @@ from __future__ import annotations
 import queue
 import threading
 
-from vigil.events import EventMessage
+from vigil.bus.base import BusMessage
 
 
 class MemorySubscription:
     def __init__(self, bus: MemoryBus, name: str, lossless: bool, max_pending: int) -> None:
         self.name = name
         self.lossless = lossless
-        self._queue: queue.Queue[EventMessage] = queue.Queue(maxsize=max_pending)
+        self._queue: queue.Queue[BusMessage] = queue.Queue(maxsize=max_pending)
         self._bus = bus
         self._dropped = 0
 
-    def deliver(self, message: EventMessage) -> None:
+    def deliver(self, message: BusMessage) -> None:
         if self.lossless:
             self._queue.put(message)
             return
@@ -31,7 +31,7 @@ class MemorySubscription:
                 except queue.Empty:
                     pass
 
-    def get(self, timeout: float | None = None) -> EventMessage | None:
+    def get(self, timeout: float | None = None) -> BusMessage | None:
         try:
             return self._queue.get(timeout=timeout)
         except queue.Empty:
@@ -54,7 +54,7 @@ class MemoryBus:
         self._subscribers: list[MemorySubscription] = []
         self._lock = threading.Lock()
 
-    def publish(self, message: EventMessage) -> None:
+    def publish(self, message: BusMessage) -> None:
         with self._lock:
             subscribers = list(self._subscribers)
         for subscriber in subscribers:

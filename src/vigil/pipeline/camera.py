@@ -15,6 +15,8 @@ from vigil.events import EventMessage
 from vigil.modules.base import AnalyticsModule, Tracks
 from vigil.modules.registry import build_modules
 from vigil.pipeline.lifecycle import EventLifecycle, SnapshotRequest
+from vigil.pipeline.series import SeriesAggregator
+from vigil.series import SeriesPoint
 from vigil.vision.tracker import CameraTracker
 
 Output = tuple[EventMessage, SnapshotRequest | None]
@@ -59,6 +61,8 @@ class CameraPipeline:
         self.lag_ms = 0.0
         self.frames_analysed = 0
         self.tracks_seen: dict[str, set[int]] = {}
+        self.series = SeriesAggregator(config.tenant, config.id)
+        self._series_ready: list[SeriesPoint] = []
 
     def process(self, frame: Frame, detections: sv.Detections) -> list[Output]:
         tracks = self.tracker.update(detections, frame.ts_ms)
@@ -71,7 +75,15 @@ class CameraPipeline:
         out: list[Output] = []
         for module in self.modules:
             out.extend(self.lifecycle.apply(module.name, module.update(view), frame, frame.ts_ms))
+            samples = module.measure(view)
+            if samples:
+                self._series_ready.extend(self.series.add(module.name, samples, frame.ts_ms))
         return out
+
+    def take_series(self) -> list[SeriesPoint]:
+        """Series points ready to publish since the last call."""
+        ready, self._series_ready = self._series_ready, []
+        return ready
 
     def check_source(self, status: SourceStatus, now: int) -> list[Output]:
         out: list[Output] = []
@@ -83,6 +95,7 @@ class CameraPipeline:
     def close(self) -> list[Output]:
         """End every open event, at the time of the last analysed frame."""
         ts = self.live.frame.ts_ms if self.live else now_ms()
+        self._series_ready.extend(self.series.flush())
         return self.lifecycle.close_all({m.name: m.finish(ts) for m in self.modules}, ts)
 
     def _remember_tracks(self, tracks: sv.Detections) -> None:

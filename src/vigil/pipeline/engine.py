@@ -17,6 +17,7 @@ from vigil.pipeline.camera import CameraPipeline, Output
 from vigil.pipeline.control import PipelineMetric
 from vigil.pipeline.output import EventOutput
 from vigil.privacy.redact import FaceRedactor, redact_faces
+from vigil.series import SeriesMessage
 from vigil.sources import CameraReader
 from vigil.store.media import MediaStore
 from vigil.vision.detector import Detector
@@ -74,6 +75,7 @@ class Engine:
         self.batcher = FrameBatcher(
             batching.max_batch, batching.max_wait_ms, queue, lossless=offline
         )
+        self.bus = bus
         self.output = EventOutput(bus, media, redactor)
         self.inference = InferenceStats()
         self._cameras: dict[str, _Camera] = {}
@@ -154,7 +156,10 @@ class Engine:
         with self._lock:
             self._cameras.pop(camera_id, None)
             outputs = camera.pipeline.close()
+            points = camera.pipeline.take_series()
         self._submit(outputs)
+        if points:
+            self.bus.publish(SeriesMessage(points=points))
 
     def status(self, camera_id: str) -> CameraStatus | None:
         with self._lock:
@@ -291,7 +296,10 @@ class Engine:
                 if camera is None:
                     continue  # removed while its frame was in flight
                 outputs = camera.pipeline.process(frame, found)
+                points = camera.pipeline.take_series()
             self._submit(outputs)
+            if points:
+                self.bus.publish(SeriesMessage(points=points))
 
     def _submit(self, outputs: list[Output]) -> None:
         for message, snapshot in outputs:

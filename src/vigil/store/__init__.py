@@ -2,7 +2,15 @@
 
 from vigil.store.cameras import Origin, StoredCamera
 from vigil.store.media import InvalidMediaKey, LocalMediaStore, MediaStore, media_key, validate_key
-from vigil.store.query import CountQuery, CountRow, EventPage, EventQuery, QueryError
+from vigil.store.query import (
+    CountQuery,
+    CountRow,
+    EventPage,
+    EventQuery,
+    QueryError,
+    SeriesQuery,
+    SeriesRow,
+)
 from vigil.store.sink import EventSink, SinkStats
 from vigil.store.store import EventStore
 
@@ -18,6 +26,8 @@ __all__ = [
     "MediaStore",
     "Origin",
     "QueryError",
+    "SeriesQuery",
+    "SeriesRow",
     "SinkStats",
     "StoredCamera",
     "media_key",

@@ -121,3 +121,42 @@ def decode_cursor(cursor: str) -> tuple[int, str]:
     if not start.isdigit() or len(start) > 16 or not _UUID.match(event_id):
         raise invalid
     return int(start), event_id
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesQuery:
+    """Statistics series re-bucketed to `interval_s` (a multiple of the stored minute), over
+    `start_ms <= bucket < end_ms`. Empty filters match everything."""
+
+    start_ms: int
+    end_ms: int
+    interval_s: int = 60
+    tenants: Collection[str] | None = None
+    camera_ids: Collection[str] | None = None
+    modules: Collection[str] | None = None
+    metrics: Collection[str] | None = None
+    places: Collection[str] | None = None
+    class_names: Collection[str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.interval_s < 60 or self.interval_s % 60:
+            raise QueryError("interval", f"must be a whole number of minutes in seconds (60, "
+                                         f"300, 3600 …), got {self.interval_s}")
+        check_range(self.start_ms, self.end_ms)
+        buckets = (self.end_ms - self.start_ms) // (self.interval_s * 1000)
+        if buckets > MAX_BUCKETS:
+            raise QueryError("interval", f"gives {buckets} buckets; at most {MAX_BUCKETS}")
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesRow:
+    bucket_start_ms: int
+    camera_id: str
+    module: str
+    metric: str
+    place: str
+    class_name: str
+    samples: int
+    mean: float
+    min: float
+    max: float

@@ -11,14 +11,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import sqlalchemy as sa
 
-from vigil.bus.base import Bus, Subscription
+from vigil.bus.base import Bus, BusMessage, Subscription
 from vigil.config import StoreConfig
 from vigil.domain import now_ms
 from vigil.events import Event, EventMessage
+from vigil.series import SeriesMessage, SeriesPoint
 from vigil.store.events import collapse, supersedes
 from vigil.store.store import EventStore
 
@@ -40,6 +41,30 @@ class SinkStats:
     rejected: int = 0
     last_error: str | None = None
     last_write_ms: int | None = None
+
+
+@dataclass(slots=True)
+class _Batch:
+    """What one write cycle collected from the bus."""
+
+    events: dict[str, Event] = field(default_factory=dict)  # latest state per event id
+    messages: list[EventMessage] = field(default_factory=list)
+    points: list[SeriesPoint] = field(default_factory=list)
+    received: int = 0
+
+    def __bool__(self) -> bool:
+        return self.received > 0
+
+    def add(self, message: BusMessage) -> None:
+        self.received += 1
+        if isinstance(message, SeriesMessage):
+            self.points.extend(message.points)
+            return
+        self.messages.append(message)
+        event = message.event
+        current = self.events.get(event.id)
+        if current is None or supersedes(event, current):
+            self.events[event.id] = event
 
 
 class EventSink:
@@ -97,27 +122,21 @@ class EventSink:
         subscription = self._subscription
         assert subscription is not None
         while not self._stopping.is_set():
-            batch, messages = self._collect(subscription, first_wait=POLL_S)
+            batch = self._collect(subscription, first_wait=POLL_S)
             if batch:
-                self._write(batch, messages)
+                self._write(batch)
         # No new deliveries after close; a publish already in flight may still land, so the
         # queue is drained with a short wait rather than none.
         subscription.close()
-        while True:
-            batch, messages = self._collect(subscription, first_wait=0.05)
-            if not batch:
-                break
-            self._write(batch, messages)
+        while batch := self._collect(subscription, first_wait=0.05):
+            self._write(batch)
 
-    def _collect(
-        self, subscription: Subscription, first_wait: float
-    ) -> tuple[list[Event], list[EventMessage]]:
-        """Up to `batch_size` distinct events, waiting at most `flush_s` after the first one;
-        once stopping, only what is already queued."""
-        batch: dict[str, Event] = {}
-        messages: list[EventMessage] = []
+    def _collect(self, subscription: Subscription, first_wait: float) -> _Batch:
+        """Up to `batch_size` distinct events (and any series points), waiting at most
+        `flush_s` after the first message; once stopping, only what is already queued."""
+        batch = _Batch()
         deadline: float | None = None
-        while len(batch) < self.batch_size:
+        while len(batch.events) + len(batch.points) < self.batch_size:
             if deadline is None:
                 wait = first_wait
             else:
@@ -131,29 +150,46 @@ class EventSink:
                 if deadline is None or self._stopping.is_set():
                     break
                 continue
-            messages.append(message)
-            event = message.event
-            current = batch.get(event.id)
-            if current is None or supersedes(event, current):
-                batch[event.id] = event
+            batch.add(message)
             if deadline is None:
                 deadline = time.monotonic() + self.flush_s
-        if messages:
+        if batch.received:
             with self._stats_lock:
-                self._stats.messages += len(messages)
-        return list(batch.values()), messages
+                self._stats.messages += batch.received
+        return batch
 
-    def _write(self, batch: list[Event], messages: list[EventMessage]) -> None:
+    def _write(self, batch: _Batch) -> None:
         refused: set[str] = set()
-        try:
-            self._upsert_retrying(batch)
-        except Exception as error:
-            self._record_error(error)
-            refused = self._write_one_by_one(batch)
+        events = list(batch.events.values())
+        if events:
+            try:
+                self._upsert_retrying(events)
+            except Exception as error:
+                self._record_error(error)
+                refused = self._write_one_by_one(events)
+        if batch.points:
+            self._write_series(batch.points)
         if self.committed is not None:
-            for message in messages:
+            for message in batch.messages:
                 if message.event.id not in refused:
                     self.committed.publish(message)
+
+    def _write_series(self, points: list[SeriesPoint]) -> None:
+        """Statistics points, retried like events while the database is unavailable; points
+        it refuses outright are logged and dropped (they are aggregates, not evidence)."""
+        delay = self.retry_initial_s
+        while True:
+            try:
+                self.store.upsert_series(points)
+                return
+            except TRANSIENT_ERRORS as error:
+                self._record_error(error)
+                time.sleep(delay)
+                delay = min(delay * 2, self.retry_max_s)
+            except Exception as error:
+                self._record_error(error)
+                log.error("event store refused %d series points: %s", len(points), error)
+                return
 
     def _write_one_by_one(self, batch: list[Event]) -> set[str]:
         """Isolate the events the database refuses, so one bad event cannot block the rest.

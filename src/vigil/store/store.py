@@ -10,11 +10,20 @@ from collections.abc import Collection, Sequence
 
 from vigil.config import CameraConfig
 from vigil.events import Event
+from vigil.series import SeriesPoint
 from vigil.store import cameras as camera_rows
 from vigil.store import events as event_rows
+from vigil.store import series as series_rows
 from vigil.store.cameras import Origin, StoredCamera
 from vigil.store.db import make_engine, migrate
-from vigil.store.query import CountQuery, CountRow, EventPage, EventQuery
+from vigil.store.query import (
+    CountQuery,
+    CountRow,
+    EventPage,
+    EventQuery,
+    SeriesQuery,
+    SeriesRow,
+)
 
 
 class EventStore:
@@ -40,6 +49,13 @@ class EventStore:
 
     def counts(self, q: CountQuery) -> list[CountRow]:
         return event_rows.counts(self.engine, q)
+
+    def upsert_series(self, points: list[SeriesPoint]) -> int:
+        """Write statistics points in one transaction (replacing partial minutes)."""
+        return series_rows.upsert(self.engine, points)
+
+    def query_series(self, q: SeriesQuery) -> list[SeriesRow]:
+        return series_rows.query(self.engine, q)
 
     def list_cameras(self, tenants: Collection[str] | None = None) -> list[StoredCamera]:
         return camera_rows.list_all(self.engine, tenants)
