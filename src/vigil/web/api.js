@@ -47,6 +47,8 @@ export const fetchModules = () => getJson("/api/modules");
 export const fetchStats = (cameraId) => getJson(cameraPath(cameraId, "stats"));
 export const fetchEvents = (filters) => getJson("/api/events", { ...filters, format: "json" });
 export const fetchCounts = (params) => getJson("/api/counts", params);
+export const fetchSeries = (params) => getJson("/api/series", { ...params, format: "json" });
+export const seriesCsvUrl = (params) => apiUrl("/api/series", { ...params, format: "csv" });
 
 export const eventsCsvUrl = (filters) => apiUrl("/api/events", { ...filters, format: "csv" });
 export const eventStreamUrl = (params = {}) => apiUrl("/api/events/stream", params);

@@ -4,8 +4,10 @@ import { every } from "./dom.js";
 import { mountLive } from "./live.js";
 import { mountEvents } from "./events.js";
 import { mountCounters } from "./counters.js";
+import { mountDashboard } from "./dashboard.js";
 
-const PAGES = { live: mountLive, events: mountEvents, counters: mountCounters };
+const PAGES = { live: mountLive, events: mountEvents, counters: mountCounters,
+  statistics: mountDashboard };
 const HEALTH_POLL_MS = 5000;
 
 let unmountPage = () => {};
