@@ -14,7 +14,9 @@ from tests.ui.test_ui import Page, Shot, assert_clean, reload_until
 pytestmark = pytest.mark.browser
 
 
-def test_statistics_page_charts_zone_occupancy(server: Server, page: Page, screenshot: Shot) -> None:
+def test_statistics_page_charts_zone_occupancy(
+    server: Server, page: Page, screenshot: Shot
+) -> None:
     tab, console = page
     tab.goto(server.url + "/#/statistics", wait_until="domcontentloaded")
     sections = tab.locator("[data-testid=series-camera]")
