@@ -28,6 +28,7 @@ ROUTES = {
     ("/api/events/{event_id}", "get"),
     ("/api/events/{event_id}/snapshot.jpg", "get"),
     ("/api/counts", "get"),
+    ("/api/series", "get"),
     ("/api/schema/event", "get"),
     ("/api/modules", "get"),
 }
