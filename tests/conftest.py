@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from tests.media import DEMO
+from tests.services.fixtures import postgres_server, postgres_url  # noqa: F401  (session fixtures)
 from vigil.config import ROOT, VigilConfig, load_config
+
+# Cheap argon2id parameters for the suite (and the servers it starts); see vigil.auth.passwords.
+os.environ.setdefault("VIGIL_ARGON2_FAST", "1")
 
 
 @pytest.fixture

@@ -22,15 +22,52 @@ import yaml
 STARTUP_TIMEOUT_S = 90
 
 
+ADMIN = "admin"
+ADMIN_PASSWORD = "e2e test password, not a default"
+
+
 @dataclass
 class Server:
     url: str
     cameras: list[dict[str, Any]]
     log: Path
+    # An admin of tenant "default" exists (ADMIN / ADMIN_PASSWORD) with this API token.
+    token: str = ""
+    config: Path | None = None
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
+
+    def open(self, path: str, timeout: float = 10) -> Any:
+        """urlopen with the admin's token; use as a context manager."""
+        request = urllib.request.Request(self.url + path, headers=self.headers)
+        return urllib.request.urlopen(request, timeout=timeout)
 
     def get_json(self, path: str) -> Any:
-        with urllib.request.urlopen(self.url + path, timeout=10) as response:
+        with self.open(path) as response:
             return json.load(response)
+
+
+def create_admin(config: dict[str, Any]) -> str:
+    """The first administrator, as `vigil users create-admin` makes it (no default user
+    exists), and an API token for the tests; returns the token."""
+    from vigil.auth.roles import Role
+    from vigil.auth.store import AuthStore
+    from vigil.domain import now_ms
+    from vigil.store import EventStore
+
+    store = EventStore(config["store"]["url"])
+    try:
+        store.migrate()
+        users = AuthStore(store.engine)
+        user = users.find_user(ADMIN) or users.create_user(
+            ADMIN, ADMIN_PASSWORD, Role.ADMIN, "default"
+        )
+        _token, secret = users.create_token(user.id, "tests", None, now_ms() + 86_400_000)
+    finally:
+        store.close()
+    return secret
 
 
 def free_port() -> int:
@@ -64,16 +101,21 @@ def _wait_for_health(url: str, process: subprocess.Popen[bytes], log: Path) -> N
 
 
 @contextmanager
-def running_server(workdir: Path, cameras: list[dict[str, Any]]) -> Iterator[Server]:
-    """Serve `cameras` with a fresh store under `workdir`; stopped by PID on exit."""
+def running_server(
+    workdir: Path, cameras: list[dict[str, Any]], settings: dict[str, Any] | None = None
+) -> Iterator[Server]:
+    """Serve `cameras` with a fresh store under `workdir`; stopped by PID on exit. `settings`
+    adds top-level config sections (for example `alerts`)."""
     port = free_port()
     config = {
         "server": {"host": "127.0.0.1", "port": port},
         "store": {"url": f"sqlite:///{workdir / 'vigil.db'}", "media_dir": str(workdir / "media")},
         "cameras": cameras,
+        **(settings or {}),
     }
     config_path = workdir / "vigil.yaml"
     config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    token = create_admin(config)
     log = workdir / "server.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
@@ -86,7 +128,7 @@ def running_server(workdir: Path, cameras: list[dict[str, Any]]) -> Iterator[Ser
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_for_health(url, process, log)
-        yield Server(url, cameras, log)
+        yield Server(url, cameras, log, token, config_path)
     finally:
         process.send_signal(signal.SIGTERM)
         try:

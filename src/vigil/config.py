@@ -9,6 +9,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from vigil.alerts.config import AlertsConfig
+
 Point = tuple[float, float]
 ROOT = Path(__file__).resolve().parents[2]
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -73,6 +75,68 @@ class PrivacyConfig(Strict):
         0.35, gt=0.0, lt=1.0, description="CenterFace score above which a region is blurred"
     )
     blur_live: bool = Field(True, description="Blur faces in live view too")
+    person_colors: bool = Field(
+        False,
+        description="Store the dominant colour of people (event.object.color for class person); "
+        "off by default; a tenant admin may switch it on per tenant (an audited action)",
+    )
+
+
+class RetentionConfig(Strict):
+    """How long events and media are kept, enforced by a background job. A tenant admin may
+    override these per tenant through the API; a camera's `retention:` overrides both."""
+
+    events_days: float = Field(30.0, gt=0.0, description="Events are deleted after this many days")
+    media_hours: float = Field(
+        72.0, gt=0.0, description="Snapshots are deleted after this many hours (EDPB: 72 h)"
+    )
+    media_quota_mb: float | None = Field(
+        None, gt=0.0, description="Size quota of the media volume; oldest snapshots go first"
+    )
+    interval_s: float = Field(300.0, ge=1.0, description="How often the retention job runs")
+
+
+class CameraRetentionConfig(Strict):
+    events_days: float | None = Field(None, gt=0.0)
+    media_hours: float | None = Field(None, gt=0.0)
+
+
+class PrivacyMaskConfig(Strict):
+    name: str = ""
+    polygon: list[Point] = Field(
+        description="Vertices in pixels of the camera image; the area is blacked out in live "
+        "view and in every stored image"
+    )
+
+    @field_validator("polygon")
+    @classmethod
+    def _enough_vertices(cls, value: list[Point]) -> list[Point]:
+        if len(value) < 3:
+            raise ValueError(f"a privacy mask needs at least 3 points, got {len(value)}")
+        return value
+
+
+class SecurityConfig(Strict):
+    """Identity, sessions, tokens, rate limits and keys. See docs/security.md."""
+
+    session_hours: float = Field(12.0, gt=0.0, le=24 * 30, description="Session cookie lifetime")
+    secure_cookies: bool | None = Field(
+        None, description="Mark cookies Secure; unset: when the request came over https"
+    )
+    lockout_failures: int = Field(5, ge=1, description="Failed logins before an account locks")
+    lockout_minutes: float = Field(15.0, gt=0.0, description="How long a locked account waits")
+    login_per_minute: int = Field(10, ge=1, description="Login attempts per client address")
+    search_per_minute: int = Field(120, ge=1, description="Searches per user or token")
+    token_max_days: int = Field(365, ge=1, description="Longest lifetime of an API token")
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins allowed to call the API from a browser; none by default",
+    )
+    key_file: Path | None = Field(
+        None,
+        description="Fernet key for camera credentials; default: vigil.key beside media_dir, "
+        "created with mode 0600 on first run",
+    )
 
 
 class ZoneConfig(Strict):
@@ -101,6 +165,28 @@ class LineConfig(Strict):
         return self
 
 
+class CalibrationConfig(Strict):
+    """Ground calibration: four points on the ground, in the image and in metres on a map.
+
+    They define the homography between pixels and the ground plane that speed, distance and
+    density need. List the same four points in the same order in both lists.
+    """
+
+    image_points: list[Point] = Field(
+        description="Four points on the ground, in pixels of the camera image"
+    )
+    ground_points: list[Point] = Field(
+        description="The same four points in metres on a flat ground map (any origin and axes)"
+    )
+
+    @model_validator(mode="after")
+    def _valid_homography(self) -> CalibrationConfig:
+        from vigil.modules.geometry import check_calibration
+
+        check_calibration(self.image_points, self.ground_points)
+        return self
+
+
 class CameraConfig(Strict):
     id: str = Field(description="Lower-case letters, digits, '-' and '_'; unique")
     name: str = ""
@@ -112,8 +198,17 @@ class CameraConfig(Strict):
     enabled: bool = True
     zones: list[ZoneConfig] = Field(default_factory=list)
     lines: list[LineConfig] = Field(default_factory=list)
+    calibration: CalibrationConfig | None = Field(
+        None, description="Ground calibration for speeds, distances and densities in metres"
+    )
     modules: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Analytics modules by name, each with its own settings"
+    )
+    privacy_masks: list[PrivacyMaskConfig] = Field(
+        default_factory=list, description="Areas blacked out in live view and stored images"
+    )
+    retention: CameraRetentionConfig | None = Field(
+        None, description="Overrides the tenant's and the global retention for this camera"
     )
 
     @field_validator("id")
@@ -137,6 +232,19 @@ class CameraConfig(Strict):
         validate_module_settings(self)
         return self
 
+    @model_validator(mode="after")
+    def _check_module_needs(self) -> CameraConfig:
+        """Modules that need more of the camera than its zones and lines (a ground
+        calibration, say) check it in an optional `check_camera(settings, camera)`."""
+        from vigil.modules.registry import registry
+
+        modules = registry()
+        for name, settings in self.modules.items():
+            check = getattr(modules[name], "check_camera", None)
+            if check is not None:
+                check(modules[name].settings_model.model_validate(settings or {}), self)
+        return self
+
 
 class VigilConfig(Strict):
     server: ServerConfig = Field(default_factory=ServerConfig)
@@ -146,6 +254,9 @@ class VigilConfig(Strict):
     tracker: TrackerConfig = Field(default_factory=TrackerConfig)
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
     cameras: list[CameraConfig] = Field(default_factory=list)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    security: SecurityConfig = Field(default_factory=SecurityConfig)
+    retention: RetentionConfig = Field(default_factory=RetentionConfig)
 
     @model_validator(mode="after")
     def _unique_camera_ids(self) -> VigilConfig:

@@ -6,10 +6,13 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from vigil.alerts.service import AlertService, public_url
+from vigil.auth.secrets import SecretBox, default_key_file
 from vigil.bus import MemoryBus
 from vigil.config import VigilConfig
 from vigil.pipeline.engine import Engine
 from vigil.privacy.redact import FaceRedactor
+from vigil.search.indexer import SearchIndexer, start_indexer
 from vigil.store import EventSink, EventStore, LocalMediaStore
 from vigil.store.media import MediaStore
 from vigil.vision.detector import OnnxDetector
@@ -27,11 +30,19 @@ class Runtime:
     committed: MemoryBus  # events once stored: what live views follow
     engine: Engine
     sink: EventSink
+    alerts: AlertService | None = None  # None for offline analysis: no notifications
+    search: SearchIndexer | None = None  # keeps the search index up to date
 
     def stop(self) -> None:
         """Stop cameras, end open events, flush them to the store, close the store."""
         self.engine.stop()
         self.sink.stop()
+        if self.alerts is not None:
+            # After the sink, so the alerts of its last events are evaluated and sent.
+            self.alerts.stop()
+        if self.search is not None:
+            # After the sink too: its last committed events become searchable.
+            self.search.stop()
         self.bus.close()
         self.committed.close()
         self.store.close()
@@ -41,7 +52,11 @@ def build_runtime(config: VigilConfig, *, offline: bool = False) -> Runtime:
     """Everything needed to analyse the configured cameras; cameras start with `start_runtime`."""
     config.store.media_dir.mkdir(parents=True, exist_ok=True)
     _ensure_sqlite_dir(config.store.url)
-    store = EventStore(config.store.url)
+    # Camera credentials are encrypted at rest with a key file made on first run (0600).
+    key_file = config.security.key_file or default_key_file(config.store.media_dir)
+    store = EventStore(
+        config.store.url, secrets=None if offline else SecretBox.from_key_file(key_file)
+    )
     store.migrate()
     media = LocalMediaStore(config.store.media_dir)
     bus, committed = MemoryBus(), MemoryBus()
@@ -57,7 +72,12 @@ def build_runtime(config: VigilConfig, *, offline: bool = False) -> Runtime:
         media=media,
         offline=offline,
     )
-    return Runtime(config, store, media, bus, committed, engine, sink)
+    alerts = None
+    if not offline:
+        alerts = AlertService(config.alerts, store, public_url=public_url(config), media=media)
+        alerts.start(committed)
+    search = start_indexer(config, store, committed)
+    return Runtime(config, store, media, bus, committed, engine, sink, alerts, search=search)
 
 
 def start_runtime(runtime: Runtime) -> None:

@@ -23,6 +23,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from vigil.api import create_app
+from vigil.auth.deps import optional_principal
+from vigil.auth.principal import internal_principal
 from vigil.bus import MemoryBus
 from vigil.config import CameraConfig, VigilConfig, parse_config
 from vigil.domain import CameraStatus
@@ -208,7 +210,14 @@ def app(
     # As `vigil serve` does at start: the config file's cameras are recorded in the store.
     store.migrate()
     store.sync_config_cameras(config.cameras)
-    return create_app(config, engine, store, media, bus)
+    return trust(create_app(config, engine, store, media, bus))
+
+
+def trust(app: FastAPI) -> FastAPI:
+    """Route tests call as an unrestricted internal principal (every tenant, every
+    permission); what users of each role and tenant may do is tested in tests/security."""
+    app.dependency_overrides[optional_principal] = lambda: internal_principal("tests")
+    return app
 
 
 @pytest.fixture

@@ -12,6 +12,8 @@ from vigil.config import VigilConfig
 from vigil.events import EventMessage, Phase, event_json_schema
 from vigil.store import EventSink, EventStore, LocalMediaStore
 
+from .conftest import trust
+
 ROUTES = {
     ("/healthz", "get"),
     ("/metrics", "get"),
@@ -23,14 +25,67 @@ ROUTES = {
     ("/api/cameras/{camera_id}/live.jpg", "get"),
     ("/api/cameras/{camera_id}/live.mjpeg", "get"),
     ("/api/cameras/{camera_id}/stats", "get"),
+    ("/api/cameras/{camera_id}/heatmap", "get"),
+    ("/api/cameras/{camera_id}/heatmap.png", "get"),
     ("/api/events", "get"),
     ("/api/events/stream", "get"),
     ("/api/events/{event_id}", "get"),
     ("/api/events/{event_id}/snapshot.jpg", "get"),
     ("/api/counts", "get"),
     ("/api/series", "get"),
+    ("/api/search", "get"),
     ("/api/schema/event", "get"),
     ("/api/modules", "get"),
+    ("/api/alert-actions", "get"),
+    ("/api/alert-rules", "get"),
+    ("/api/alert-rules", "post"),
+    ("/api/alert-rules/{rule_id}", "get"),
+    ("/api/alert-rules/{rule_id}", "put"),
+    ("/api/alert-rules/{rule_id}", "delete"),
+    ("/api/alert-rules/{rule_id}/test", "post"),
+    ("/api/alerts", "get"),
+    ("/api/alerts/{alert_id}", "get"),
+}
+# Identity, audit, retention and privacy settings (vigil.api.routes_{auth,users,audit,retention}).
+ROUTES |= {
+    ("/api/auth/status", "get"),
+    ("/api/auth/login", "post"),
+    ("/api/auth/setup", "post"),
+    ("/api/auth/link", "get"),
+    ("/api/auth/logout", "post"),
+    ("/api/auth/me", "get"),
+    ("/api/auth/purpose", "put"),
+    ("/api/auth/password", "post"),
+    ("/api/auth/tokens", "get"),
+    ("/api/auth/tokens", "post"),
+    ("/api/auth/tokens/{token_id}", "delete"),
+    ("/api/users", "get"),
+    ("/api/users", "post"),
+    ("/api/users/{user_id}", "get"),
+    ("/api/users/{user_id}", "patch"),
+    ("/api/users/{user_id}", "delete"),
+    ("/api/users/{user_id}/password", "post"),
+    ("/api/users/{user_id}/unlock", "post"),
+    ("/api/users/{user_id}/tokens", "get"),
+    ("/api/users/{user_id}/tokens", "post"),
+    ("/api/users/{user_id}/tokens/{token_id}", "delete"),
+    ("/api/groups", "get"),
+    ("/api/groups/{name}", "put"),
+    ("/api/groups/{name}", "delete"),
+    ("/api/tenants", "get"),
+    ("/api/tenants", "post"),
+    ("/api/audit", "get"),
+    ("/api/audit/verify", "get"),
+    ("/api/retention", "get"),
+    ("/api/retention", "put"),
+    ("/api/retention/run", "post"),
+    ("/api/settings/privacy", "get"),
+    ("/api/settings/privacy", "put"),
+    ("/api/cases", "get"),
+    ("/api/cases", "post"),
+    ("/api/cases/{case_id}", "get"),
+    ("/api/cases/{case_id}/events", "post"),
+    ("/api/cases/{case_id}/release", "post"),
 }
 
 
@@ -63,7 +118,7 @@ def test_metrics_from_engine_and_sink(
     bus: MemoryBus, make_event: object,
 ) -> None:
     sink = EventSink(store, bus)
-    app = create_app(config, engine, store, media, bus, sink=sink)  # type: ignore[arg-type]
+    app = trust(create_app(config, engine, store, media, bus, sink=sink))  # type: ignore[arg-type]
     sink.start()
     bus.publish(EventMessage(phase=Phase.END, event=make_event()))  # type: ignore[operator]
     sink.stop()

@@ -7,9 +7,9 @@ file. The broken ones must report what is wrong and never stop the good one.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -40,6 +40,7 @@ def cli(server: Server, *args: str, timeout: float = 120) -> subprocess.Complete
     return subprocess.run(
         [*vigil_command(), *args, "--api", server.url],
         capture_output=True, text=True, timeout=timeout, check=False,
+        env={**os.environ, "VIGIL_TOKEN": server.token},
     )
 
 
@@ -83,21 +84,19 @@ def test_events_of_the_good_camera_arrive_and_are_queryable(server: Server) -> N
     assert {item["camera_id"] for item in items} == {"good"}
     with_snapshot = [item for item in items if item["snapshot"]]
     assert with_snapshot
-    with urllib.request.urlopen(f"{server.url}/api/events/{with_snapshot[0]['id']}/snapshot.jpg",
-                                timeout=10) as response:
+    with server.open(f"/api/events/{with_snapshot[0]['id']}/snapshot.jpg") as response:
         assert response.headers["Content-Type"] == "image/jpeg"
         assert response.read()[:2] == b"\xff\xd8"
 
 
 def test_live_view_is_a_scaled_jpeg_of_the_camera(server: Server) -> None:
-    with urllib.request.urlopen(f"{server.url}/api/cameras/good/live.jpg?width=384",
-                                timeout=10) as response:
+    with server.open("/api/cameras/good/live.jpg?width=384") as response:
         image = cv2.imdecode(np.frombuffer(response.read(), np.uint8), cv2.IMREAD_COLOR)
     assert image.shape == (288, 384, 3)  # the 768×576 clip, halved
 
 
 def test_metrics_report_cameras_and_inference(server: Server) -> None:
-    with urllib.request.urlopen(f"{server.url}/metrics", timeout=10) as response:
+    with server.open("/metrics") as response:
         text = response.read().decode()
     assert 'vigil_camera_online{camera="good"' in text
     assert 'vigil_camera_online{camera="unreachable"' in text

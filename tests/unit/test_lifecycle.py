@@ -76,3 +76,12 @@ def test_close_all_ends_open_events_without_a_frame() -> None:
     life.apply("zone", [person(Phase.START, 0.6)], frame(0), 0)
     (message, shot), = life.close_all({}, 900)
     assert message.phase is Phase.END and message.event.end_ms == 900 and shot is None
+
+
+def test_attributes_of_later_signals_reach_the_event() -> None:
+    life = EventLifecycle(camera())
+    life.apply("zone", [person(Phase.START, 0.6, attributes={"peak": 3})], frame(0), 0)
+    (end, _), = life.apply("zone", [person(Phase.END, 0.6, attributes={"peak": 5,
+                                                                       "reason": "left"})],
+                           frame(1), 200)
+    assert end.event.attributes["peak"] == 5 and end.event.attributes["reason"] == "left"

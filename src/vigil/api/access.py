@@ -1,18 +1,37 @@
-"""Which tenants a request may see, as a FastAPI dependency every data route takes.
+"""Which tenants (and cameras, and kinds of data) a request may see, as a FastAPI dependency
+every data route takes.
 
-Without authentication there is one trust domain, so the scope is unrestricted (None). The
-authentication layer replaces this dependency (`app.dependency_overrides[tenant_scope]`) with
-one that returns the caller's tenants; the store then filters every query by them.
+The scope comes from the authenticated principal (`vigil.auth.deps.optional_principal`): a
+user sees their own tenant, narrowed to their camera groups and to the kinds of data their role
+reads; a system administrator sees no tenant's data. The store filters every query by it.
+Internal principals (tests, the process itself) are unrestricted (None). Tests may still replace
+this dependency (`app.dependency_overrides[tenant_scope]`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import Annotated
+
+from fastapi import Depends
+
+from vigil.auth.deps import optional_principal
+from vigil.auth.principal import Principal
+from vigil.auth.scope import allows
 
 
-def tenant_scope() -> Collection[str] | None:
-    return None
+def tenant_scope(
+    principal: Annotated[Principal | None, Depends(optional_principal)],
+) -> Collection[str] | None:
+    if principal is None:
+        return frozenset()  # anonymous callers never get this far; if they did, they see nothing
+    return principal.scope()
 
 
-def visible(tenant: str, tenants: Collection[str] | None) -> bool:
-    return tenants is None or tenant in tenants
+def visible(
+    tenant: str,
+    tenants: Collection[str] | None,
+    camera_id: str | None = None,
+    kind: str | None = None,
+) -> bool:
+    return allows(tenants, tenant, camera_id, kind)

@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
+from vigil.alerts.service import AlertService, public_url
 from vigil.api.context import AppContext
 from vigil.api.errors import install_error_handlers
 from vigil.api.metrics import metrics_router
 from vigil.api.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
+from vigil.api.routes_alerts import alerts_router
 from vigil.api.routes_cameras import cameras_router
 from vigil.api.routes_counts import counts_router
 from vigil.api.routes_events import events_router
+from vigil.api.routes_heatmap import heatmap_router
 from vigil.api.routes_live import live_router
 from vigil.api.routes_meta import meta_router
+from vigil.api.routes_search import search_router
 from vigil.api.routes_series import series_router
 from vigil.api.routes_stream import stream_router
 from vigil.api.web import mount_web
+from vigil.auth.deps import authorize
+from vigil.auth.wiring import Identity, build_identity, install_identity
 from vigil.bus.base import Bus
 from vigil.config import VigilConfig
 from vigil.pipeline.control import EngineControl
+from vigil.search.service import SearchService
 from vigil.store.media import MediaStore
 from vigil.store.sink import EventSink
 from vigil.store.store import EventStore
@@ -29,6 +36,12 @@ TAGS = [
     {"name": "events", "description": "Event search, export, snapshots and the live feed"},
     {"name": "counts", "description": "Line crossings and zone entries over time"},
     {"name": "meta", "description": "Health, metrics, schemas and the module catalogue"},
+    {"name": "alerts", "description": "Alert rules, their actions, and fired alerts"},
+    {"name": "auth", "description": "Login, sessions, your identity and API tokens"},
+    {"name": "users", "description": "Users, camera groups and tenants"},
+    {"name": "audit", "description": "The hash-chained audit log (auditors)"},
+    {"name": "retention", "description": "Retention, evidence locks (cases), privacy settings"},
+    {"name": "search", "description": "Plain-language search over events (no person search)"},
 ]
 
 
@@ -40,11 +53,14 @@ def create_app(
     bus: Bus,
     *,
     sink: EventSink | None = None,
+    alerts: AlertService | None = None,
+    identity: Identity | None = None,
+    demo: bool = False,
 ) -> FastAPI:
     """The API over an engine. Migrates the store (idempotent). Starting the cameras, those
     of the config file and those added through the API in an earlier run
     (`store.sync_config_cameras`), is the engine owner's job, as is running `sink`, which
-    the app only reports in /metrics."""
+    the app only reports in /metrics, and starting `alerts`, whose rules the app manages."""
     store.migrate()
     ctx = AppContext(engine=engine, store=store, media=media, bus=bus, sink=sink)
     app = FastAPI(
@@ -52,6 +68,12 @@ def create_app(
         summary="Open video analytics for cities: privacy-safe events, counts and live view",
         version="1",
         openapi_tags=TAGS,
+        # Every route: authentication, CSRF, role permission, purpose, rate limit, audit
+        # (vigil.auth.policy). The documents are served by install_identity, behind it too.
+        dependencies=[Depends(authorize)],
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.context = ctx
     # The settings the app was built from, for whatever wraps it (tests, authentication).
@@ -64,10 +86,23 @@ def create_app(
     app.include_router(metrics_router(engine, sink))
     app.include_router(cameras_router(ctx))
     app.include_router(live_router(ctx))
+    app.include_router(heatmap_router(ctx, blur_live=config.privacy.blur_live))
     # Before the events router, whose /{event_id} would otherwise claim /stream.
     app.include_router(stream_router(ctx))
     app.include_router(events_router(ctx))
     app.include_router(counts_router(ctx))
+    # Without the engine owner's running service, rules and stored alerts can still be
+    # managed and tested; nothing is evaluated.
+    alerts = alerts or AlertService(
+        config.alerts, store, public_url=public_url(config), media=media
+    )
+    app.include_router(alerts_router(ctx, alerts))
     app.include_router(series_router(ctx))
+    # One search service per store: the runtime's indexer feeds the same in-memory index.
+    app.include_router(search_router(ctx, SearchService.for_store(store, config=config)))
+    identity = identity or build_identity(
+        config, engine, store, media, attributes=getattr(engine, "attributes", None)
+    )
+    install_identity(app, identity, config, engine, store, demo=demo)
     mount_web(app)
     return app

@@ -7,14 +7,16 @@ several apps); a custom collector means no gauges to keep in sync between scrape
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector, CollectorRegistry
 
+from vigil.auth.roles import Role
+from vigil.auth.scope import allows
 from vigil.pipeline.control import EngineControl
 from vigil.store.sink import EventSink
 
@@ -27,9 +29,15 @@ _RESERVED = frozenset(
 
 
 class VigilCollector(Collector):
-    def __init__(self, engine: EngineControl, sink: EventSink | None) -> None:
+    def __init__(
+        self,
+        engine: EngineControl,
+        sink: EventSink | None,
+        tenants: Collection[str] | None = None,
+    ) -> None:
         self.engine = engine
         self.sink = sink
+        self.tenants = tenants  # per-camera series only of these tenants' cameras (None: all)
 
     def collect(self) -> Iterator[Metric]:
         yield from self._cameras()
@@ -40,7 +48,9 @@ class VigilCollector(Collector):
             yield from self._sink(self.sink)
 
     def _cameras(self) -> Iterator[Metric]:
-        statuses = self.engine.statuses()
+        statuses = [
+            s for s in self.engine.statuses() if allows(self.tenants, s.tenant, s.camera_id)
+        ]
         gauges = {
             "online": GaugeMetricFamily(
                 "vigil_camera_online", "1 while the camera delivers frames", labels=_LABELS
@@ -111,9 +121,16 @@ class VigilCollector(Collector):
             yield info
 
 
+def metrics_scope(request: Request) -> Collection[str] | None:
+    """Whose cameras the caller sees in /metrics: a tenant admin their tenant's, a system
+    administrator (operations, no media) and internal callers every camera."""
+    principal = getattr(request.state, "principal", None)
+    if principal is None or principal.tenants is None or principal.role is Role.SYSADMIN:
+        return None
+    return principal.scope()
+
+
 def metrics_router(engine: EngineControl, sink: EventSink | None) -> APIRouter:
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(VigilCollector(engine, sink))
     router = APIRouter(tags=["meta"])
 
     @router.get(
@@ -122,7 +139,12 @@ def metrics_router(engine: EngineControl, sink: EventSink | None) -> APIRouter:
         response_class=Response,
         responses={200: {"content": {"text/plain": {}}}},
     )
-    def metrics() -> Response:
+    def metrics(request: Request) -> Response:
+        registry = CollectorRegistry(auto_describe=False)
+        registry.register(VigilCollector(engine, sink, metrics_scope(request)))
+        # Collectors of other parts (retention counters …) registered on the app.
+        for collector in getattr(request.app.state, "metrics_collectors", []):
+            registry.register(collector)
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     return router

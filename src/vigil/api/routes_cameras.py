@@ -65,7 +65,7 @@ def cameras_router(ctx: AppContext) -> APIRouter:
         stored = {s.config.id: s for s in ctx.store.list_cameras(tenants)}
         result: dict[str, tuple[CameraConfig, Origin]] = {}
         for camera in ctx.engine.cameras():
-            if visible(camera.tenant, tenants):
+            if visible(camera.tenant, tenants, camera.id, "cameras"):
                 entry = stored.pop(camera.id, None)
                 result[camera.id] = (camera, entry.origin if entry else "config")
         for camera_id, entry in stored.items():
@@ -77,7 +77,7 @@ def cameras_router(ctx: AppContext) -> APIRouter:
         if stored is not None:
             return stored.config, stored.origin
         for camera in ctx.engine.cameras():
-            if camera.id == camera_id and visible(camera.tenant, tenants):
+            if camera.id == camera_id and visible(camera.tenant, tenants, camera.id, "cameras"):
                 return camera, "config"
         raise HTTPException(404, f"no camera with id {camera_id!r}")
 

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 from fastapi.responses import StreamingResponse
 
-from vigil.api.access import tenant_scope
+from vigil.api.access import tenant_scope, visible
 from vigil.api.context import AppContext
 from vigil.api.csv_export import COLUMNS, event_row, render
 from vigil.api.errors import error_responses
@@ -125,6 +125,11 @@ def events_router(ctx: AppContext) -> APIRouter:
             raise HTTPException(404, f"no event with id {event_id!r}")
         if event.snapshot is None:
             raise HTTPException(404, f"event {event_id!r} has no snapshot")
+        # Media of a tenant lives under its own prefix; a key naming another is never read.
+        if not visible(event.tenant, tenants, event.camera_id, "media") or (
+            not event.snapshot.startswith(f"{event.tenant}/")
+        ):
+            raise HTTPException(404, f"the snapshot of event {event_id!r} is no longer stored")
         try:
             data = ctx.media.get(event.snapshot)
         except InvalidMediaKey:

@@ -39,7 +39,7 @@ def live_router(ctx: AppContext) -> APIRouter:
 
     def check_camera(camera_id: str, tenants: Collection[str] | None) -> None:
         for camera in ctx.engine.cameras():
-            if camera.id == camera_id and visible(camera.tenant, tenants):
+            if camera.id == camera_id and visible(camera.tenant, tenants, camera.id, "live"):
                 return
         raise HTTPException(404, f"camera {camera_id!r} is not running")
 

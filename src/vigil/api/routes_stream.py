@@ -73,7 +73,7 @@ def stream_router(ctx: AppContext) -> APIRouter:
                         continue  # statistics points are not live events
                     event = message.event
                     if (cameras is None or event.camera_id in cameras) and visible(
-                        event.tenant, tenants
+                        event.tenant, tenants, event.camera_id, "events"
                     ):
                         yield sse_message(message)
                         last_sent = time.monotonic()

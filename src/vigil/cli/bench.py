@@ -79,3 +79,40 @@ def pipeline(
         table.add_row(key, str(result[key]))
     table.add_row("events", json.dumps(result["events"]))
     Console().print(table)
+
+
+@app.command("search")
+def search(
+    events: Annotated[int, typer.Option(help="Synthetic events to search over")] = 100_000,
+    repeat: Annotated[int, typer.Option(help="Runs of each benchmark query")] = 5,
+    data: Annotated[
+        Path, typer.Option(help="Where the synthetic data set is built once and reused")
+    ] = Path("data/bench"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
+    """Search latency (p50/p95) over N synthetic events, against brute-force numpy."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from vigil.search.bench import run_bench
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  console=Console(stderr=True)) as progress:
+        tasks: dict[str, Any] = {}
+
+        def update(label: str, done: int, total: int) -> None:
+            if label not in tasks:
+                tasks[label] = progress.add_task(label, total=total)
+            progress.update(tasks[label], completed=done, total=total)
+
+        result = run_bench(events, data, repeat, update)
+    if as_json:
+        typer.echo(json.dumps(result))
+        return
+    table = Table("", "p50 ms", "p95 ms", "max ms",
+                  title=f"vigil bench search — {events:,} events, "
+                        f"{result['distinct_captions']:,} distinct captions")
+    for key in ("vigil", "brute_force_numpy"):
+        row = result[key]
+        table.add_row(key, str(row["p50_ms"]), str(row["p95_ms"]), str(row["max_ms"]))
+    Console().print(table)
+    Console().print(f"[dim]{result['machine']}; {result['queries']} queries x {repeat}[/]")

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from vigil.cli import bench, remote
+from vigil.cli import audit, bench, remote, search, users
 from vigil.cli.common import fail, load_or_exit
 from vigil.cli.serve import DEMO_CONFIG, serve_config
 from vigil.config import ROOT
@@ -22,6 +22,9 @@ app = typer.Typer(
 )
 app.add_typer(remote.cameras, name="cameras")
 app.add_typer(bench.app, name="bench")
+app.add_typer(users.app, name="users")
+app.add_typer(audit.app, name="audit")
+app.add_typer(search.app, name="search")
 modules_app = typer.Typer(help="Analytics modules.", no_args_is_help=True)
 app.add_typer(modules_app, name="modules")
 app.command("events")(remote.events)
@@ -41,7 +44,7 @@ def demo(
     config.server.port = port
     config.store.url = f"sqlite:///{data / 'vigil.db'}"
     config.store.media_dir = data / "media"
-    serve_config(config)
+    serve_config(config, demo=True)
 
 
 @app.command()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -24,7 +25,11 @@ DEFAULT_API = "http://127.0.0.1:8080"
 
 def _request(method: str, api: str, path: str, **kwargs: Any) -> httpx.Response:
     try:
-        response = httpx.request(method, api.rstrip("/") + path, timeout=30, **kwargs)
+        token = os.environ.get("VIGIL_TOKEN")  # an API token: vigil users tokens create
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        response = httpx.request(
+            method, api.rstrip("/") + path, timeout=30, headers=headers, **kwargs
+        )
     except httpx.HTTPError as error:
         fail(f"cannot reach Vigil at {api}: {error}. Is `vigil serve` or `vigil demo` running?")
     if response.status_code >= 400:

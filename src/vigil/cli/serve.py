@@ -7,6 +7,7 @@ from pathlib import Path
 
 import uvicorn
 
+from vigil.auth.secrets import SecretError
 from vigil.config import ROOT, VigilConfig
 from vigil.runtime import build_runtime, start_runtime
 from vigil.vision.detector import ModelError
@@ -15,7 +16,7 @@ DEMO_CONFIG = ROOT / "examples" / "demo.yaml"
 log = logging.getLogger("vigil")
 
 
-def serve_config(config: VigilConfig) -> None:
+def serve_config(config: VigilConfig, *, demo: bool = False) -> None:
     from vigil.api import create_app
     from vigil.cli.common import fail
 
@@ -28,16 +29,36 @@ def serve_config(config: VigilConfig) -> None:
         runtime = build_runtime(config)
     except ModelError as error:
         fail(f"{error} (the bundled models live in {ROOT / 'models'})")
+    except SecretError as error:
+        fail(str(error))
     app = create_app(
-        config, runtime.engine, runtime.store, runtime.media, runtime.committed, sink=runtime.sink
+        config, runtime.engine, runtime.store, runtime.media, runtime.committed, sink=runtime.sink,
+        alerts=runtime.alerts, demo=demo,
     )
     start_runtime(runtime)
     host, port = config.server.host, config.server.port
     log.info("Vigil is serving on http://%s:%d", host, port)
+    _announce_login(app, f"http://{host}:{port}", demo)
+    app.state.retention.start()
     try:
         uvicorn.run(app, host=host, port=port, log_level="warning")
     finally:
+        app.state.retention.stop()
         runtime.stop()
+
+
+def _announce_login(app: object, url: str, demo: bool) -> None:
+    """The demo prints its one-time login link; a server without users says how to create
+    the first administrator (see docs/security.md, First run)."""
+    from vigil.auth.demo import prepare_demo_login
+    from vigil.auth.wiring import describe_first_run
+
+    if demo:
+        print(prepare_demo_login(app.state.auth, url), flush=True)  # type: ignore[attr-defined]
+        return
+    first_run = describe_first_run(app, url)
+    if first_run:
+        log.warning(first_run)
 
 
 def _warn_missing_file(url: str) -> None:

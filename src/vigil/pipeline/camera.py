@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import supervision as sv
@@ -20,6 +21,13 @@ from vigil.series import SeriesPoint
 from vigil.vision.tracker import CameraTracker
 
 Output = tuple[EventMessage, SnapshotRequest | None]
+
+
+@runtime_checkable
+class DetectionGate(Protocol):
+    """A module that can tell, before inference, that a frame need not be detected (motion)."""
+
+    def wants_detection(self, image: np.ndarray, ts_ms: int) -> bool: ...
 
 
 @dataclass(slots=True)
@@ -63,8 +71,25 @@ class CameraPipeline:
         self.tracks_seen: dict[str, set[int]] = {}
         self.series = SeriesAggregator(config.tenant, config.id)
         self._series_ready: list[SeriesPoint] = []
+        # Motion gating: frames a gate turns away skip inference and reuse the detections of the
+        # last detected frame (see docs/modules/motion.md).
+        self._gates = [m for m in self.modules if isinstance(m, DetectionGate)]
+        self._last_detections: sv.Detections = sv.Detections.empty()
 
-    def process(self, frame: Frame, detections: sv.Detections) -> list[Output]:
+    def wants_detection(self, frame: Frame) -> bool:
+        """False when a gating module (motion with gate_detection) sees nothing new in the frame:
+        the engine then skips inference and calls `process(frame, None)`."""
+        # Every gate sees every frame (each keeps its own reference), hence no short-circuit.
+        verdicts = [gate.wants_detection(frame.image, frame.ts_ms) for gate in self._gates]
+        return all(verdicts)
+
+    def process(self, frame: Frame, detections: sv.Detections | None) -> list[Output]:
+        """`detections` None: the frame was not detected (motion gate); the tracker is advanced
+        with the detections of the last detected frame, which a still scene still shows."""
+        if detections is None:
+            detections = self._last_detections
+        else:
+            self._last_detections = detections
         tracks = self.tracker.update(detections, frame.ts_ms)
         self.live = LiveState(frame, tracks)
         self.frames_analysed += 1

@@ -9,18 +9,22 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import supervision as sv
+
 from vigil.bus import Bus
-from vigil.config import CameraConfig, VigilConfig
+from vigil.config import CameraConfig, PrivacyMaskConfig, VigilConfig
 from vigil.domain import CameraStatus, Frame, now_ms
 from vigil.pipeline.batcher import FrameBatcher
 from vigil.pipeline.camera import CameraPipeline, Output
 from vigil.pipeline.control import PipelineMetric
 from vigil.pipeline.output import EventOutput
+from vigil.privacy.masks import AttributePolicy, apply_masks
 from vigil.privacy.redact import FaceRedactor, redact_faces
 from vigil.series import SeriesMessage
 from vigil.sources import CameraReader
 from vigil.store.media import MediaStore
 from vigil.vision.detector import Detector
+from vigil.vision.ocr import OcrSettings, SceneTextReader
 from vigil.vision.overlay import draw_geometry, draw_tracks, encode_jpeg, fit_width
 
 log = logging.getLogger(__name__)
@@ -41,6 +45,7 @@ class InferenceStats:
     frames: int = 0
     seconds: float = 0.0
     last_batch_ms: float = 0.0
+    skipped: int = 0  # frames the motion gate kept from inference
 
 
 class Engine:
@@ -59,6 +64,7 @@ class Engine:
         bus: Bus,
         media: MediaStore,
         offline: bool = False,
+        attributes: AttributePolicy | None = None,
     ) -> None:
         self.config = config
         self.detector = detector
@@ -76,7 +82,12 @@ class Engine:
             batching.max_batch, batching.max_wait_ms, queue, lossless=offline
         )
         self.bus = bus
-        self.output = EventOutput(bus, media, redactor)
+        # Person colours are dropped unless the tenant allows them (privacy.person_colors).
+        self.attributes = attributes or AttributePolicy(config.privacy.person_colors)
+        self.output = EventOutput(
+            bus, media, redactor, masks=self._privacy_masks, attributes=self.attributes,
+            ocr=SceneTextReader(OcrSettings()),  # scene text on vehicle snapshots
+        )
         self.inference = InferenceStats()
         self._cameras: dict[str, _Camera] = {}
         self._lock = threading.RLock()  # guards _cameras and per-camera analysis state
@@ -184,6 +195,8 @@ class Engine:
         if cached is None:
             # Scale first: redaction then costs what the viewer's size needs, not the camera's.
             image, scale = fit_width(live.frame.image, max_width)
+            # Privacy masks first: what lies under them is never encoded or served.
+            apply_masks(image, camera.config.privacy_masks, scale)
             if self.config.privacy.blur_live:
                 redact_faces(image, self.redactor.detector)
             if overlay:
@@ -199,11 +212,19 @@ class Engine:
             self._live_cache[key] = cached
         return cached, live.frame.ts_ms
 
+    def _privacy_masks(self, camera_id: str) -> list[PrivacyMaskConfig]:
+        with self._lock:
+            camera = self._cameras.get(camera_id)
+        return camera.config.privacy_masks if camera is not None else []
+
     def pipeline_metrics(self) -> dict[str, PipelineMetric]:
         stats, output = self.inference, self.output
         return {
             "inference_batches": PipelineMetric("counter", "Inference calls", stats.batches),
             "inference_frames": PipelineMetric("counter", "Frames through inference", stats.frames),
+            "inference_skipped_frames": PipelineMetric(
+                "counter", "Still frames that skipped inference (motion gate)", stats.skipped
+            ),
             "inference_seconds": PipelineMetric(
                 "counter", "Time spent in inference calls", stats.seconds
             ),
@@ -282,14 +303,21 @@ class Engine:
                 self._submit(outputs)
 
     def _analyse(self, batch: list[Frame]) -> None:
-        started = time.perf_counter()
-        detections = self.detector.detect([frame.image for frame in batch])
-        elapsed = time.perf_counter() - started
+        wanted = self._wanted(batch)
+        todo = [frame.image for frame, want in zip(batch, wanted, strict=True) if want]
         stats = self.inference
-        stats.batches += 1
-        stats.frames += len(batch)
-        stats.seconds += elapsed
-        stats.last_batch_ms = elapsed * 1000
+        stats.skipped += len(batch) - len(todo)
+        results: list[sv.Detections] = []
+        if todo:
+            started = time.perf_counter()
+            results = self.detector.detect(todo)
+            elapsed = time.perf_counter() - started
+            stats.batches += 1
+            stats.frames += len(todo)
+            stats.seconds += elapsed
+            stats.last_batch_ms = elapsed * 1000
+        found_iter = iter(results)
+        detections = [next(found_iter) if want else None for want in wanted]
         for frame, found in zip(batch, detections, strict=True):
             with self._lock:
                 camera = self._cameras.get(frame.camera_id)
@@ -300,6 +328,16 @@ class Engine:
             self._submit(outputs)
             if points:
                 self.bus.publish(SeriesMessage(points=points))
+
+    def _wanted(self, batch: list[Frame]) -> list[bool]:
+        """Motion gating: per frame, whether it goes through the detector (a camera's `motion`
+        module with gate_detection turns still frames away; see docs/modules/motion.md)."""
+        wanted = []
+        with self._lock:
+            for frame in batch:
+                camera = self._cameras.get(frame.camera_id)
+                wanted.append(camera is not None and camera.pipeline.wants_detection(frame))
+        return wanted
 
     def _submit(self, outputs: list[Output]) -> None:
         for message, snapshot in outputs:

@@ -124,6 +124,7 @@ class EventLifecycle:
     def _observe(self, current: _Open, signal: Signal, frame: Frame | None, ts_ms: int) -> None:
         event = current.event
         event.updated_ms = ts_ms
+        event.attributes.update(signal.attributes)  # peaks, reasons and durations as they grow
         if signal.dwell_s is not None:
             event.dwell_s = round(signal.dwell_s, 3)
         if frame is not None and signal.score is not None and signal.score > current.best_score:

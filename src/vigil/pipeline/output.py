@@ -10,14 +10,18 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from vigil.bus import Bus
+from vigil.config import PrivacyMaskConfig
 from vigil.events import EventMessage
 from vigil.pipeline.lifecycle import SnapshotRequest
+from vigil.privacy.masks import AttributePolicy, apply_masks
 from vigil.privacy.redact import FaceRedactor
 from vigil.store.media import MediaStore
+from vigil.vision.ocr import SceneTextReader
 from vigil.vision.overlay import draw_box, encode_jpeg
 
 log = logging.getLogger(__name__)
@@ -26,10 +30,26 @@ _Job = tuple[EventMessage, SnapshotRequest | None]
 
 
 class EventOutput:
-    def __init__(self, bus: Bus, media: MediaStore, redactor: FaceRedactor, max_pending: int = 256):
+    def __init__(
+        self,
+        bus: Bus,
+        media: MediaStore,
+        redactor: FaceRedactor,
+        max_pending: int = 256,
+        *,
+        masks: Callable[[str], Sequence[PrivacyMaskConfig]] | None = None,
+        attributes: AttributePolicy | None = None,
+        ocr: SceneTextReader | None = None,
+    ):
         self.bus = bus
         self.media = media
         self.redactor = redactor
+        # Privacy: a camera's static masks are blacked out before redaction and encoding;
+        # person attributes the tenant does not allow are dropped before publication.
+        self.masks = masks
+        self.attributes = attributes
+        # Scene text (OCR) on the face-blurred snapshot's object crop, before publication.
+        self.ocr = ocr
         self.published = 0
         self.snapshots = 0
         self.snapshot_errors = 0
@@ -56,14 +76,20 @@ class EventOutput:
             if item is None:
                 return
             message, snapshot = item
+            if self.attributes is not None:
+                self.attributes.scrub(message.event)
             if snapshot is not None:
                 self._store_snapshot(message, snapshot)
+            if self.ocr is not None:
+                self.ocr.carry(message.event)  # text read from an earlier snapshot of the event
             self.bus.publish(message)
             self.published += 1
 
     def _store_snapshot(self, message: EventMessage, request: SnapshotRequest) -> None:
         try:
-            image = self._redacted(request)
+            image = self._redacted(request, message.event.camera_id)
+            if self.ocr is not None:
+                self._read_text(message, image, request)
             if request.box is not None:
                 draw_box(image, request.box)
             self.media.put(request.key, encode_jpeg(image, quality=80), "image/jpeg")
@@ -74,12 +100,23 @@ class EventOutput:
             self.snapshot_errors += 1
             message.event.snapshot = None
 
-    def _redacted(self, request: SnapshotRequest) -> np.ndarray:
+    def _read_text(
+        self, message: EventMessage, image: np.ndarray, request: SnapshotRequest
+    ) -> None:
+        assert self.ocr is not None
+        try:
+            self.ocr.read(message.event, image, request.box)
+        except Exception:  # the text is a bonus: never lose the snapshot or event over it
+            log.exception("scene text failed on snapshot %s", request.key)
+
+    def _redacted(self, request: SnapshotRequest, camera_id: str) -> np.ndarray:
         # Events of the same frame (a person entering a zone while crossing a line) share one
         # redaction pass; the copy keeps each snapshot's box drawing to itself.
         cached = self._last_redacted
         if cached is not None and cached[0] == id(request.image) and cached[1] == request.frame_seq:
             return cached[2].copy()
-        redacted = self.redactor.redact(request.image)
+        masks = self.masks(camera_id) if self.masks is not None else ()
+        image = apply_masks(request.image.copy(), masks) if masks else request.image
+        redacted = self.redactor.redact(image)
         self._last_redacted = (id(request.image), request.frame_seq, redacted)
         return redacted.copy()

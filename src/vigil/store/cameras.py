@@ -12,6 +12,7 @@ from typing import Literal
 
 import sqlalchemy as sa
 
+from vigil.auth.scope import scope_clauses
 from vigil.config import CameraConfig
 from vigil.domain import now_ms
 from vigil.store.db import dialect_insert
@@ -39,7 +40,7 @@ def _from_row(row: sa.RowMapping) -> StoredCamera:
 
 
 def _tenant_filter(tenants: Collection[str] | None) -> list[sa.ColumnElement[bool]]:
-    return [] if tenants is None else [cameras.c.tenant.in_(list(tenants))]
+    return scope_clauses(tenants, cameras.c.tenant, cameras.c.id, "cameras")
 
 
 def list_all(engine: sa.Engine, tenants: Collection[str] | None) -> list[StoredCamera]:

@@ -18,7 +18,11 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000) -> sa.Engine:
     (a short lock by another connection waits instead of failing), foreign keys enforced."""
     parsed = sa.make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return sa.create_engine(parsed, pool_pre_ping=True)
+        # preserve_rowcount: with SQLAlchemy 2.1 and psycopg 3.3 an INSERT's `rowcount` reads
+        # -1 unless captured right after execution, and "inserted or not" relies on it.
+        return sa.create_engine(
+            parsed, pool_pre_ping=True, execution_options={"preserve_rowcount": True}
+        )
     if not parsed.database or parsed.database == ":memory:":
         # Each pooled connection would get its own empty database: the sink would write where
         # the API never reads.
@@ -54,3 +58,8 @@ def migrate(engine: sa.Engine) -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+        if connection.dialect.name == "postgresql":
+            # PostgreSQL only: events partitioned by day (vigil.store.postgres).
+            from vigil.store.postgres import partition_events
+
+            partition_events(connection)

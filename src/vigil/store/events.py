@@ -6,7 +6,9 @@ from collections.abc import Collection, Iterable
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as pg_dialect
 
+from vigil.auth.scope import scope_clauses
 from vigil.events import Event, EventState, ObjectInfo
 from vigil.store.db import dialect_insert
 from vigil.store.query import (
@@ -112,7 +114,18 @@ def upsert(engine: sa.Engine, batch: list[Event]) -> int:
     rows = [to_row(event) for event in collapse(batch)]
     if not rows:
         return 0
-    insert = dialect_insert(engine, events)
+    if engine.dialect.name == "postgresql":
+        # Day-partitioned table keyed by (id, start_ms); big batches go through binary COPY.
+        from vigil.store import postgres
+
+        return postgres.upsert_events(engine, rows, _on_conflict_update)
+    with engine.begin() as connection:
+        connection.execute(_on_conflict_update(dialect_insert(engine, events)), rows)
+    return len(rows)
+
+
+def _on_conflict_update(insert: Any) -> Any:
+    """`insert` (SQLite or PostgreSQL INSERT, VALUES or SELECT) made an idempotent upsert."""
     new = insert.excluded
     # The same rule as `supersedes`, in SQL, so a replayed or late message never overwrites a
     # newer stored state.
@@ -120,14 +133,15 @@ def upsert(engine: sa.Engine, batch: list[Event]) -> int:
         sa.and_(new.state == EventState.ENDED.value, events.c.state != EventState.ENDED.value),
         sa.and_(new.state == events.c.state, new.updated_ms >= events.c.updated_ms),
     )
-    statement = insert.on_conflict_do_update(
-        index_elements=[events.c.id],
+    # PostgreSQL's partitioned table needs the partition key in its primary key; an event's
+    # start never changes, so (id, start_ms) identifies it as well as id does.
+    on_postgresql = isinstance(insert, pg_dialect.Insert)
+    keys = [events.c.id, events.c.start_ms] if on_postgresql else [events.c.id]
+    return insert.on_conflict_do_update(
+        index_elements=keys,
         set_={name: new[name] for name in _UPDATABLE},
         where=newer,
     )
-    with engine.begin() as connection:
-        connection.execute(statement, rows)
-    return len(rows)
 
 
 def _in(column: sa.ColumnElement[Any], values: Collection[str] | None) -> list[Any]:
@@ -135,7 +149,10 @@ def _in(column: sa.ColumnElement[Any], values: Collection[str] | None) -> list[A
 
 
 def get(engine: sa.Engine, event_id: str, tenants: Collection[str] | None) -> Event | None:
-    statement = sa.select(events).where(events.c.id == event_id, *_in(events.c.tenant, tenants))
+    statement = sa.select(events).where(
+        events.c.id == event_id,
+        *scope_clauses(tenants, events.c.tenant, events.c.camera_id, "events"),
+    )
     with engine.connect() as connection:
         row = connection.execute(statement).mappings().first()
     return from_row(row) if row is not None else None
@@ -144,7 +161,7 @@ def get(engine: sa.Engine, event_id: str, tenants: Collection[str] | None) -> Ev
 def query(engine: sa.Engine, q: EventQuery) -> EventPage:
     c = events.c
     where: list[Any] = [
-        *_in(c.tenant, q.tenants),
+        *scope_clauses(q.tenants, c.tenant, c.camera_id, "events"),
         *_in(c.camera_id, q.camera_ids),
         *_in(c.class_name, q.class_names),
     ]
@@ -201,7 +218,7 @@ def counts(engine: sa.Engine, q: CountQuery) -> list[CountRow]:
             sa.or_(*kinds),
             c.start_ms >= q.start_ms,
             c.start_ms < q.end_ms,
-            *_in(c.tenant, q.tenants),
+            *scope_clauses(q.tenants, c.tenant, c.camera_id, "stats"),
             *_in(c.camera_id, q.camera_ids),
             *_in(c.class_name, q.class_names),
         )

@@ -94,3 +94,21 @@ class LocalMediaStore:
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
+
+    def size(self, key: str) -> int | None:
+        """Bytes stored under `key`, or None (for retention's size quota)."""
+        try:
+            return self._path(key).stat().st_size
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+
+    def total_bytes(self) -> int:
+        """Bytes of every stored file (the volume's use against its quota)."""
+        total = 0
+        for directory, _dirs, files in os.walk(self.root):
+            for name in files:
+                try:
+                    total += os.stat(os.path.join(directory, name)).st_size
+                except FileNotFoundError:  # removed while walking
+                    continue
+        return total

@@ -85,3 +85,182 @@ series = sa.Table(
     sa.Column("max", sa.Float, nullable=False),
     sa.Index(None, "tenant", "bucket_ms"),
 )
+
+# Alert rules created through the API; rules of the config file are read from the config.
+# `spec` is the whole rule as the API accepts it (vigil.alerts.config.RuleConfig).
+alert_rules = sa.Table(
+    "alert_rules",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("tenant", sa.String(64), nullable=False),
+    sa.Column("name", sa.String(256), nullable=False),
+    sa.Column("spec", sa.JSON, nullable=False),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    sa.Column("updated_ms", sa.BigInteger, nullable=False),
+    sa.Index(None, "tenant"),
+)
+
+# Every fired alert, with the outcome of each of its actions in `outcomes` (by action name:
+# status, attempts, last error, recent attempts). `dedup_key` makes firing idempotent: the same
+# rule and event (and, for rules that repeat on updates, the same message) is stored once, even
+# when the bus delivers a message again after a restart.
+alerts = sa.Table(
+    "alerts",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("tenant", sa.String(64), nullable=False),
+    sa.Column("rule_id", sa.String(64), nullable=False),
+    sa.Column("rule_name", sa.String(256), nullable=False),
+    sa.Column("event_id", sa.String(36), nullable=False),
+    sa.Column("camera_id", sa.String(64), nullable=False),
+    sa.Column("event_type", sa.String(64), nullable=False),
+    sa.Column("fired_ms", sa.BigInteger, nullable=False),
+    sa.Column("match_count", sa.Integer, nullable=True),
+    sa.Column("dedup_key", sa.String(192), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("last_error", sa.String(512), nullable=True),
+    sa.Column("outcomes", sa.JSON, nullable=False),
+    sa.CheckConstraint(
+        "status IN ('pending', 'delivered', 'partial', 'failed', 'recorded')", name="status"
+    ),
+    sa.UniqueConstraint("dedup_key"),
+    sa.Index(None, "tenant", "fired_ms"),
+    sa.Index(None, "fired_ms", "id"),
+    sa.Index(None, "rule_id", "fired_ms"),
+    sa.Index(None, "camera_id", "fired_ms"),
+    sa.Index(None, "event_id"),
+)
+
+# Identity, audit chain and evidence (issue 4; vigil.auth, vigil.privacy.audit/retention).
+tenants = sa.Table(
+    "tenants",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(256), nullable=False),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    # person_colors, retention overrides: changed only through audited admin actions.
+    sa.Column("settings", sa.JSON, nullable=False),
+)
+
+camera_groups = sa.Table(
+    "camera_groups",
+    metadata,
+    sa.Column("tenant", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("cameras", sa.JSON, nullable=False),
+    sa.Column("updated_ms", sa.BigInteger, nullable=False),
+)
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("username", sa.String(64), nullable=False),
+    sa.Column("tenant", sa.String(64), nullable=True),  # None for system administrators
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("camera_groups", sa.JSON, nullable=False),  # [] = every camera of the tenant
+    sa.Column("password_hash", sa.String(256), nullable=False),  # argon2id, PHC string
+    sa.Column("disabled", sa.Boolean, nullable=False),
+    sa.Column("failed_logins", sa.Integer, nullable=False),
+    sa.Column("locked_until_ms", sa.BigInteger, nullable=True),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    sa.Column("updated_ms", sa.BigInteger, nullable=False),
+    sa.Column("last_login_ms", sa.BigInteger, nullable=True),
+    sa.UniqueConstraint("username"),
+    sa.Index(None, "tenant"),
+)
+
+# The session token itself is never stored: `id` is its SHA-256.
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column(
+        "user_id", sa.String(36), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("csrf", sa.String(64), nullable=False),
+    sa.Column("purpose", sa.String(512), nullable=True),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    sa.Column("expires_ms", sa.BigInteger, nullable=False),
+    sa.Column("last_seen_ms", sa.BigInteger, nullable=False),
+    sa.Column("ip", sa.String(64), nullable=False),
+    sa.Index(None, "user_id"),
+)
+
+# Bearer tokens `vgl_<id>_<secret>`: only the SHA-256 of the secret is stored.
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("id", sa.String(16), primary_key=True),
+    sa.Column(
+        "user_id", sa.String(36), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("name", sa.String(128), nullable=False),
+    sa.Column("secret_hash", sa.String(64), nullable=False),
+    sa.Column("scopes", sa.JSON, nullable=True),  # None = the owner's role, else a subset
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    sa.Column("expires_ms", sa.BigInteger, nullable=False),
+    sa.Column("last_used_ms", sa.BigInteger, nullable=True),
+    sa.Column("revoked_ms", sa.BigInteger, nullable=True),
+    sa.Index(None, "user_id"),
+)
+
+# One-time login links (the demo's, and `vigil users login-link`): SHA-256 of the code.
+login_links = sa.Table(
+    "login_links",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column(
+        "user_id", sa.String(36), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("expires_ms", sa.BigInteger, nullable=False),
+    sa.Column("used_ms", sa.BigInteger, nullable=True),
+)
+
+# Append-only, hash-chained: see vigil.privacy.audit for the canonical form.
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("ts_ms", sa.BigInteger, nullable=False),
+    sa.Column("actor", sa.String(128), nullable=False),
+    sa.Column("role", sa.String(32), nullable=False),
+    sa.Column("tenant", sa.String(64), nullable=True),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("target", sa.String(512), nullable=False),
+    sa.Column("purpose", sa.String(512), nullable=False),
+    sa.Column("outcome", sa.String(16), nullable=False),
+    sa.Column("ip", sa.String(64), nullable=False),
+    sa.Column("details", sa.JSON, nullable=False),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.Index(None, "tenant", "ts_ms"),
+    sa.Index(None, "ts_ms"),
+)
+
+# Evidence locks: events (and their media) in an open case are exempt from retention.
+cases = sa.Table(
+    "cases",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("tenant", sa.String(64), nullable=False),
+    sa.Column("name", sa.String(256), nullable=False),
+    sa.Column("purpose", sa.String(512), nullable=False),
+    sa.Column("created_by", sa.String(128), nullable=False),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    sa.Column("released_ms", sa.BigInteger, nullable=True),
+    sa.Column("released_by", sa.String(128), nullable=True),
+    sa.Index(None, "tenant"),
+)
+
+case_events = sa.Table(
+    "case_events",
+    metadata,
+    sa.Column(
+        "case_id", sa.String(36), sa.ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("event_id", sa.String(36), primary_key=True),
+    sa.Column("added_ms", sa.BigInteger, nullable=False),
+    sa.Index(None, "event_id"),
+)

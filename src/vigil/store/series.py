@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from vigil.auth.scope import scope_clauses
 from vigil.series import SeriesPoint
 from vigil.store.db import dialect_insert
 from vigil.store.query import SeriesQuery, SeriesRow
@@ -56,7 +57,7 @@ def query(engine: sa.Engine, q: SeriesQuery) -> list[SeriesRow]:
         .where(
             c.bucket_ms >= q.start_ms,
             c.bucket_ms < q.end_ms,
-            *_in(c.tenant, q.tenants),
+            *scope_clauses(q.tenants, c.tenant, c.camera_id, "stats"),
             *_in(c.camera_id, q.camera_ids),
             *_in(c.module, q.modules),
             *_in(c.metric, q.metrics),

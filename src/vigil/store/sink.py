@@ -51,12 +51,14 @@ class _Batch:
     messages: list[EventMessage] = field(default_factory=list)
     points: list[SeriesPoint] = field(default_factory=list)
     received: int = 0
+    delivered: list[BusMessage] = field(default_factory=list)  # to acknowledge once written
 
     def __bool__(self) -> bool:
         return self.received > 0
 
     def add(self, message: BusMessage) -> None:
         self.received += 1
+        self.delivered.append(message)
         if isinstance(message, SeriesMessage):
             self.points.extend(message.points)
             return
@@ -169,6 +171,11 @@ class EventSink:
                 refused = self._write_one_by_one(events)
         if batch.points:
             self._write_series(batch.points)
+        # A bus with acknowledgements (NATS JetStream) redelivers what is not acknowledged:
+        # acknowledge only now, after the commit (refused messages were logged in full).
+        ack = getattr(self._subscription, "ack", None)
+        if ack is not None:
+            ack(batch.delivered)
         if self.committed is not None:
             for message in batch.messages:
                 if message.event.id not in refused:

@@ -7,7 +7,9 @@ no restriction (single-tenant deployments and internal callers).
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import replace
 
+from vigil.auth.secrets import SecretBox
 from vigil.config import CameraConfig
 from vigil.events import Event
 from vigil.series import SeriesPoint
@@ -27,8 +29,23 @@ from vigil.store.query import (
 
 
 class EventStore:
-    def __init__(self, url: str, *, busy_timeout_ms: int = 5000) -> None:
+    def __init__(
+        self, url: str, *, busy_timeout_ms: int = 5000, secrets: SecretBox | None = None
+    ) -> None:
         self.engine = make_engine(url, busy_timeout_ms=busy_timeout_ms)
+        # Camera URLs (which carry credentials) are encrypted at rest when a key is given.
+        self.secrets = secrets
+
+    def _seal(self, camera: CameraConfig) -> CameraConfig:
+        if self.secrets is None:
+            return camera
+        return camera.model_copy(update={"url": self.secrets.encrypt(camera.url)})
+
+    def _open(self, stored: StoredCamera) -> StoredCamera:
+        if self.secrets is None:
+            return stored
+        config = stored.config.model_copy(update={"url": self.secrets.decrypt(stored.config.url)})
+        return replace(stored, config=config)
 
     def migrate(self) -> None:
         """Create or upgrade the schema (Alembic `upgrade head`); safe to call at every start."""
@@ -58,18 +75,20 @@ class EventStore:
         return series_rows.query(self.engine, q)
 
     def list_cameras(self, tenants: Collection[str] | None = None) -> list[StoredCamera]:
-        return camera_rows.list_all(self.engine, tenants)
+        return [self._open(row) for row in camera_rows.list_all(self.engine, tenants)]
 
     def get_camera(
         self, camera_id: str, tenants: Collection[str] | None = None
     ) -> StoredCamera | None:
-        return camera_rows.get(self.engine, camera_id, tenants)
+        stored = camera_rows.get(self.engine, camera_id, tenants)
+        return None if stored is None else self._open(stored)
 
     def put_camera(self, camera: CameraConfig, origin: Origin) -> None:
-        camera_rows.put(self.engine, camera, origin)
+        camera_rows.put(self.engine, self._seal(camera), origin)
 
     def delete_camera(self, camera_id: str) -> bool:
         return camera_rows.delete(self.engine, camera_id)
 
     def sync_config_cameras(self, declared: Sequence[CameraConfig]) -> list[StoredCamera]:
-        return camera_rows.sync_config(self.engine, declared)
+        sealed = [self._seal(camera) for camera in declared]
+        return [self._open(row) for row in camera_rows.sync_config(self.engine, sealed)]

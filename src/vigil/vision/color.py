@@ -41,7 +41,10 @@ def _pixel_name(hue: int, saturation: int, value: int) -> str:
         return "black"
     if saturation < 40:
         return "white" if value > 190 else "gray"
-    if saturation < 90 and 8 <= hue < 30 and value < 170:
+    # Orange and yellow hues: dark ones are brown, pale ones beige (a brown car is not orange).
+    if 8 <= hue < 34 and saturation < 90:
+        return "brown" if value < 140 else "beige"
+    if 8 <= hue < 22 and value < 140:
         return "brown"
     for low, high, name in _HUES:
         if low <= hue < high:

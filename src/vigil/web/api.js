@@ -1,6 +1,8 @@
 // The Vigil REST API, same origin. Every URL is built here so the pages never concatenate
 // user-supplied ids into paths unescaped.
 
+import { can } from "./login.js";
+
 class ApiError extends Error {}
 
 /** A path with a query string; empty and missing values are left out. */
@@ -56,4 +58,6 @@ export const liveStreamUrl = (id, width) =>
   apiUrl(cameraPath(id, "live.mjpeg"), { overlay: true, fps: 5, width });
 export const liveFrameUrl = (id, width, nonce) =>
   apiUrl(cameraPath(id, "live.jpg"), { overlay: true, width, t: nonce });
-export const snapshotUrl = (event) => `/api/events/${encodeURIComponent(event.id)}/snapshot.jpg`;
+// Roles without media:read (operators, viewers) get no snapshot URL: no image is requested.
+export const snapshotUrl = (event) =>
+  can("media:read") ? `/api/events/${encodeURIComponent(event.id)}/snapshot.jpg` : null;

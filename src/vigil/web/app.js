@@ -1,20 +1,28 @@
 // Entry point: hash router and the header health indicator.
 import { fetchHealth } from "./api.js";
+import { pageAllowed, startSession } from "./login.js";
+import { mountUsers } from "./users.js";
+import { mountAudit } from "./audit.js";
 import { every } from "./dom.js";
 import { mountLive } from "./live.js";
 import { mountEvents } from "./events.js";
 import { mountCounters } from "./counters.js";
 import { mountDashboard } from "./dashboard.js";
+import { mountAlerts } from "./alerts.js";
+import { installHeaderSearch, mountSearch } from "./search.js";
 
 const PAGES = { live: mountLive, events: mountEvents, counters: mountCounters,
-  statistics: mountDashboard };
+  statistics: mountDashboard, alerts: mountAlerts, users: mountUsers, audit: mountAudit };
+PAGES.search = mountSearch;  // opened from the header search box
 const HEALTH_POLL_MS = 5000;
 
 let unmountPage = () => {};
 
 function currentPage() {
   const name = location.hash.replace(/^#\/?/, "").split(/[/?]/)[0];
-  return name in PAGES ? name : "live";
+  if (name in PAGES && pageAllowed(name)) return name;
+  // The first page this role may open (a viewer: live; an auditor: audit).
+  return Object.keys(PAGES).find(pageAllowed) ?? "live";
 }
 
 function route() {
@@ -51,6 +59,10 @@ function watchHealth() {
   });
 }
 
-window.addEventListener("hashchange", route);
-route();
-watchHealth();
+// Nothing is shown before the session is known: anonymous visitors get the login page.
+installHeaderSearch();
+startSession(() => {
+  window.addEventListener("hashchange", route);
+  route();
+  watchHealth();
+});

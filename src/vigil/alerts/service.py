@@ -1,0 +1,338 @@
+"""The alert service: evaluates rules on stored events, records what fires, hands deliveries to
+the dispatcher, and manages the rules added through the API.
+
+It follows the `committed` bus, on which the store sink republishes each event once it is
+stored, so an alert never names an event that /api/events/{id} cannot serve yet.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import socket
+import threading
+import time
+from collections.abc import Callable, Collection, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+
+from vigil.alerts.actions import Action, Attempt, build_actions
+from vigil.alerts.alert import Alert, Links
+from vigil.alerts.config import AlertsConfig, RuleConfig, unknown_actions
+from vigil.alerts.delivery import DeliveryReport, Dispatcher, attempt_once
+from vigil.alerts.rules import Firing, RuleEngine
+from vigil.bus.base import Bus, Subscription
+from vigil.config import VigilConfig
+from vigil.domain import now_ms
+from vigil.events import Event, EventMessage, EventState, ObjectInfo, uuid7
+from vigil.store import alerts as alert_rows
+from vigil.store.alerts import AlertStatus, StoredAlert, StoredRule
+from vigil.store.media import InvalidMediaKey, MediaStore
+from vigil.store.store import EventStore
+
+log = logging.getLogger(__name__)
+
+POLL_S = 0.1
+HISTORY = 10  # attempts kept per action in an alert's outcomes
+# A locked or unreachable database may recover; anything else will not.
+TRANSIENT_ERRORS: tuple[type[Exception], ...] = (sa.exc.OperationalError, sa.exc.InterfaceError)
+T = TypeVar("T")
+
+
+class RuleError(Exception):
+    """A rule change that cannot be made; `status` is the HTTP status that says why."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def public_url(config: VigilConfig) -> str:
+    """Base URL for links in notifications: `alerts.public_url`, else the server's address."""
+    if config.alerts.public_url:
+        return config.alerts.public_url
+    host = config.server.host
+    if host in ("0.0.0.0", "::", ""):
+        host = socket.getfqdn()
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{config.server.port}"
+
+
+def _visible(tenant: str, tenants: Collection[str] | None) -> bool:
+    return tenants is None or tenant in tenants
+
+
+def sample_event(rule: RuleConfig, ts_ms: int) -> Event:
+    """A made-up event that fits the rule, for test alerts; marked `attributes.test`."""
+    module = rule.module or (rule.type.split(".")[0] if rule.type else "test")
+    return Event(
+        id=uuid7(ts_ms),
+        tenant=rule.tenant,
+        camera_id=rule.cameras[0] if rule.cameras else "test-camera",
+        camera_name="Test camera",
+        module=module,
+        type=rule.type or f"{module}.test",
+        state=EventState.ENDED,
+        object=ObjectInfo(
+            class_name=rule.classes[0] if rule.classes else "person",
+            class_id=0,
+            score=max(rule.min_score or 0.0, 0.9),
+        ),
+        zone=rule.zone,
+        line=rule.line,
+        direction=rule.direction,
+        dwell_s=rule.min_dwell_s,
+        start_ms=ts_ms,
+        end_ms=ts_ms,
+        updated_ms=ts_ms,
+        attributes={"test": True},
+    )
+
+
+def _overall(outcomes: Mapping[str, Mapping[str, Any]]) -> AlertStatus:
+    statuses = {entry["status"] for entry in outcomes.values()}
+    if not statuses:
+        return "recorded"
+    if statuses & {"pending", "retrying"}:
+        return "pending"
+    if statuses == {"delivered"}:
+        return "delivered"
+    return "failed" if statuses == {"failed"} else "partial"
+
+
+class AlertService:
+    def __init__(
+        self,
+        config: AlertsConfig,
+        store: EventStore,
+        *,
+        public_url: str,
+        media: MediaStore | None = None,
+        clock: Callable[[], int] = now_ms,
+        actions: Mapping[str, Action] | None = None,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.links = Links(public_url.rstrip("/"))
+        self.media = media
+        self.actions = (
+            dict(actions) if actions is not None
+            else build_actions(config.actions, self.links, self._snapshot)
+        )
+        self._clock = clock
+        self._engine = RuleEngine(config.rules, clock=clock)
+        self._rules_lock = threading.Lock()
+        self._dispatcher = Dispatcher(
+            self.actions, self._on_report, queue_size=config.queue_size, clock=clock
+        )
+        self._deliveries: dict[str, dict[str, dict[str, Any]]] = {}  # alert → action → outcome
+        self._deliveries_lock = threading.Lock()
+        self._subscription: Subscription | None = None
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+
+    # Life cycle
+
+    def start(self, bus: Bus) -> None:
+        """Load the rules and follow `bus` (the committed bus) until `stop()`."""
+        if self._thread is not None:
+            raise RuntimeError("the alert service is already started")
+        self.reload()
+        self._dispatcher.start()
+        self._subscription = bus.subscribe("alerts", lossless=True)
+        self._thread = threading.Thread(target=self._run, name="alerts", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Evaluate what was already received, then give deliveries up to `timeout` seconds."""
+        if self._thread is not None:
+            self._stopping.set()
+            self._thread.join(timeout)
+        if not self._dispatcher.stop(timeout):
+            log.warning("alert deliveries were still in progress at shutdown")
+
+    def _run(self) -> None:
+        subscription = self._subscription
+        assert subscription is not None
+        while not self._stopping.is_set():
+            message = subscription.get(timeout=POLL_S)
+            if message is not None:
+                self._handle_safely(message)
+        subscription.close()
+        # The sink stops first and its last events are already queued here: evaluate them too.
+        while (message := subscription.get(timeout=0.05)) is not None:
+            self._handle_safely(message)
+
+    def _handle_safely(self, message: object) -> None:
+        try:
+            self.handle(message)
+        except Exception:
+            log.exception("alert evaluation failed for a message; going on with the next")
+
+    # Evaluation
+
+    def handle(self, message: object) -> list[Alert]:
+        """Evaluate one bus message; store and dispatch what fires. Returns the new alerts."""
+        if not isinstance(message, EventMessage):
+            return []  # statistics points and the like are not events
+        with self._rules_lock:
+            firings = self._engine.evaluate(message)
+        return [alert for firing in firings if (alert := self._fire(firing)) is not None]
+
+    def _fire(self, firing: Firing) -> Alert | None:
+        rule, event = firing.rule, firing.event
+        alert = Alert(
+            id=uuid7(firing.fired_ms),
+            rule_id=rule.id,
+            rule_name=rule.title,
+            event=event,
+            fired_ms=firing.fired_ms,
+            count=firing.count,
+        )
+        names = [name for name in rule.actions if name in self.actions]
+        outcomes: dict[str, dict[str, Any]] = {
+            name: {"type": self.actions[name].kind, "status": "pending", "attempts": 0,
+                   "last_error": None, "delivered_ms": None, "history": []}
+            for name in names
+        }
+        dedup_key = f"{rule.id}/{event.id}"
+        if rule.repeat_on_update:
+            dedup_key += f"/{firing.phase.value}/{event.updated_ms}"
+        row = StoredAlert(
+            id=alert.id, tenant=event.tenant, rule_id=rule.id, rule_name=alert.rule_name,
+            event_id=event.id, camera_id=event.camera_id, event_type=event.type,
+            fired_ms=alert.fired_ms, match_count=alert.count, status=_overall(outcomes),
+            outcomes=outcomes,
+        )
+        try:
+            if not self._retrying(lambda: alert_rows.insert_alert(self.store.engine, row,
+                                                                  dedup_key)):
+                return None  # fired before (the bus delivered the message again)
+        except Exception:
+            # People must still be told; the record is what is lost, and the log says so.
+            log.exception("alert %s (rule %s, event %s) could not be stored", alert.id, rule.id,
+                          event.id)
+        log.info("alert %s: rule %s fired for event %s on %s", alert.id, rule.id, event.id,
+                 event.camera_id)
+        if names:
+            with self._deliveries_lock:
+                self._deliveries[alert.id] = outcomes
+            self._dispatcher.submit(alert, names)
+        return alert
+
+    def _on_report(self, alert: Alert, report: DeliveryReport) -> None:
+        with self._deliveries_lock:
+            outcomes = self._deliveries.get(alert.id)
+            if outcomes is None:
+                return
+            entry = outcomes[report.action]
+            entry["status"] = report.status
+            entry["attempts"] = report.attempts
+            if report.status == "delivered":
+                entry["delivered_ms"] = report.at_ms
+            else:
+                entry["last_error"] = report.detail
+            if report.sent:
+                entry["history"] = [
+                    *entry["history"],
+                    {"attempt": report.attempts, "at_ms": report.at_ms,
+                     "ok": report.status == "delivered", "detail": report.detail},
+                ][-HISTORY:]
+            status = _overall(outcomes)
+            if status != "pending":
+                del self._deliveries[alert.id]
+            failures = [e["last_error"] for e in outcomes.values() if e["status"] != "delivered"
+                        and e["last_error"]]
+            # Written under the lock, so that a later report never loses to an earlier one.
+            self._retrying(lambda: alert_rows.update_delivery(
+                self.store.engine,
+                alert.id,
+                status=status,
+                attempts=sum(e["attempts"] for e in outcomes.values()),
+                last_error=failures[-1] if failures else None,
+                outcomes=copy.deepcopy(outcomes),
+            ))
+
+    def _retrying(self, write: Callable[[], T], attempts: int = 5) -> T:
+        delay = 0.05
+        for _ in range(attempts - 1):
+            try:
+                return write()
+            except TRANSIENT_ERRORS as error:
+                log.warning("alert store busy, retrying in %.2f s: %s", delay, error)
+                time.sleep(delay)
+                delay *= 2
+        return write()
+
+    def _snapshot(self, key: str) -> bytes | None:
+        if self.media is None:
+            return None
+        try:
+            return self.media.get(key)
+        except InvalidMediaKey:
+            return None
+
+    # Rules
+
+    def reload(self) -> None:
+        """Take up the current rules: the config file's, then those stored through the API."""
+        rules = [*self.config.rules, *(s.rule for s in alert_rows.list_rules(self.store.engine,
+                                                                              None))]
+        with self._rules_lock:
+            self._engine.set_rules(rules)
+
+    def list_rules(self, tenants: Collection[str] | None) -> list[StoredRule]:
+        declared = [StoredRule(rule, "config") for rule in self.config.rules
+                    if _visible(rule.tenant, tenants)]
+        return [*declared, *alert_rows.list_rules(self.store.engine, tenants)]
+
+    def get_rule(self, rule_id: str, tenants: Collection[str] | None) -> StoredRule | None:
+        for rule in self.config.rules:
+            if rule.id == rule_id:
+                return StoredRule(rule, "config") if _visible(rule.tenant, tenants) else None
+        return alert_rows.get_rule(self.store.engine, rule_id, tenants)
+
+    def save_rule(self, rule: RuleConfig, *, create: bool) -> StoredRule:
+        """Add (`create`) or replace a rule of the API; config-file rules are read-only."""
+        if any(declared.id == rule.id for declared in self.config.rules):
+            raise RuleError(409, f"rule {rule.id!r} is declared in the config file; change it "
+                                 "there")
+        problem = unknown_actions(rule.actions, self.config.actions)
+        if problem:
+            raise RuleError(422, f"actions: {problem}")
+        exists = alert_rows.get_rule(self.store.engine, rule.id, None) is not None
+        if create and exists:
+            raise RuleError(409, f"rule {rule.id!r} already exists")
+        if not create and not exists:
+            raise RuleError(404, f"no alert rule with id {rule.id!r}")
+        alert_rows.put_rule(self.store.engine, rule)
+        self.reload()
+        stored = alert_rows.get_rule(self.store.engine, rule.id, None)
+        assert stored is not None
+        return stored
+
+    def delete_rule(self, rule_id: str) -> None:
+        if any(declared.id == rule_id for declared in self.config.rules):
+            raise RuleError(409, f"rule {rule_id!r} is declared in the config file; remove it "
+                                 "there")
+        if not alert_rows.delete_rule(self.store.engine, rule_id):
+            raise RuleError(404, f"no alert rule with id {rule_id!r}")
+        self.reload()
+
+    def test_rule(self, rule: RuleConfig) -> dict[str, Attempt]:
+        """Send a test alert (a made-up event, marked as a test) through each of the rule's
+        actions once, at the same time; nothing is stored."""
+        now = self._clock()
+        alert = Alert(id=uuid7(now), rule_id=rule.id, rule_name=rule.title,
+                      event=sample_event(rule, now), fired_ms=now, test=True)
+        names = [name for name in rule.actions if name in self.actions]
+        if not names:
+            return {}
+        with ThreadPoolExecutor(max_workers=len(names), thread_name_prefix="alert-test") as pool:
+            futures = {name: pool.submit(attempt_once, self.actions[name], alert)
+                       for name in names}
+        return {name: future.result() for name, future in futures.items()}

@@ -1,0 +1,141 @@
+"""Tampering: defocus or blur (a turned focus ring, a smeared or fogged lens).
+
+Sharpness is the variance of the Laplacian of the 160-px gray copy divided by the variance of the
+image itself: a blur removes fine detail much faster than overall contrast, while dimming or
+brightening the scene changes both alike, so dusk does not look like defocus. The module learns
+the camera's normal sharpness (the median over its first `learn_s`), follows slow changes of it
+(`adapt_s`), and reports `tamper.defocus` when sharpness stays below `max_ratio` of that baseline
+for `duration_s`. Images without structure (a covered lens) are not judged: that is
+`tamper_covered`'s fault.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar
+
+import cv2
+import numpy as np
+from pydantic import Field
+
+from vigil.config import CameraConfig
+from vigil.events import Phase
+from vigil.modules.base import ModuleBase, ModuleSettings, Signal, Tracks
+from vigil.modules.registry import register
+from vigil.vision.persistence import Change, Persistence
+from vigil.vision.pixels import small_gray
+
+KEY = ("defocus",)
+TYPE = "tamper.defocus"
+MIN_CONTRAST = 4.0  # gray-level standard deviation below which an image is not judged
+
+
+def sharpness(gray: np.ndarray) -> float:
+    """Variance of the Laplacian over the variance of the image (contrast-independent)."""
+    image = gray.astype(np.float32)
+    laplacian = cv2.Laplacian(image, cv2.CV_32F)
+    return float(laplacian.var()) / (float(image.var()) + 1.0)
+
+
+class DefocusSettings(ModuleSettings):
+    max_ratio: float = Field(
+        0.5, gt=0.0, lt=1.0, description="Sharpness below this share of the learned baseline "
+        "is defocus"
+    )
+    duration_s: float = Field(10.0, ge=0.0, description="Blur must last this long to start")
+    recover_s: float = Field(3.0, ge=0.0, description="Sharp this long ends the event")
+    learn_s: float = Field(
+        10.0, gt=0.0, description="Seconds at start (and after re-learning) whose median "
+        "sharpness becomes the baseline"
+    )
+    adapt_s: float = Field(
+        3600.0, gt=0.0, description="Time constant with which the baseline follows slow "
+        "changes of sharp frames"
+    )
+    relearn_after_s: float = Field(
+        3600.0, ge=0.0, description="Blur lasting this long is accepted as the new normal: "
+        "the event ends and the baseline is learned again (0 = never)"
+    )
+
+
+@register
+class TamperDefocusModule(ModuleBase):
+    name: ClassVar[str] = "tamper_defocus"
+    description: ClassVar[str] = (
+        "Tampering: defocus or blur (sharpness far below the camera's learned baseline)"
+    )
+    settings_model: ClassVar[type[DefocusSettings]] = DefocusSettings
+
+    def __init__(self, settings: DefocusSettings, camera: CameraConfig) -> None:
+        self.settings = settings
+        self.persistence = Persistence(settings.duration_s, settings.recover_s)
+        self.baseline: float | None = None
+        self.sharpness = 0.0
+        self.ratio = 1.0
+        self.events = 0
+        self._learning: list[float] = []
+        self._learn_from: int | None = None
+        self._last_ts: int | None = None
+        self._started_ms = 0
+
+    def update(self, tracks: Tracks) -> list[Signal]:
+        if tracks.image is None:
+            return []
+        ts = tracks.ts_ms
+        small = small_gray(tracks.image)
+        elapsed_s = max(0, ts - (self._last_ts if self._last_ts is not None else ts)) / 1000
+        self._last_ts = ts
+        if float(small.std()) < MIN_CONTRAST:
+            return []  # no structure to judge (covered, black)
+        value = self.sharpness = sharpness(small)
+        if self.baseline is None:
+            self._learn(value, ts)
+            return []
+        self.ratio = value / self.baseline if self.baseline > 0 else 1.0
+        blurred = self.ratio < self.settings.max_ratio
+        if not blurred and not self.persistence.active:
+            alpha = 1.0 - math.exp(-elapsed_s / self.settings.adapt_s)
+            self.baseline += alpha * (value - self.baseline)
+        change = self.persistence.update(blurred, ts)
+        if change is Change.STARTED:
+            self.events += 1
+            self._started_ms = ts
+            attributes = {
+                "sharpness_ratio": round(self.ratio, 3),
+                "sharpness": round(value, 4),
+                "baseline": round(self.baseline, 4),
+            }
+            return [Signal(KEY, Phase.START, TYPE, attributes=attributes)]
+        if change is Change.ENDED:
+            return [Signal(KEY, Phase.END, TYPE)]
+        relearn_ms = self.settings.relearn_after_s * 1000
+        if self.persistence.active and relearn_ms and ts - self._started_ms >= relearn_ms:
+            self.relearn()
+            return [Signal(KEY, Phase.END, TYPE, attributes={"relearned": True})]
+        return []
+
+    def relearn(self) -> None:
+        """Forget the baseline and learn it again from the coming frames."""
+        self.persistence.reset()
+        self.baseline, self._learning, self._learn_from = None, [], None
+
+    def finish(self, ts_ms: int) -> list[Signal]:
+        return [Signal(KEY, Phase.END, TYPE)] if self.persistence.reset() else []
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "defocus": self.persistence.active,
+            "learning": self.baseline is None,
+            "sharpness": round(self.sharpness, 4),
+            "baseline": round(self.baseline, 4) if self.baseline is not None else None,
+            "ratio": round(self.ratio, 3),
+            "events": self.events,
+        }
+
+    def _learn(self, value: float, ts: int) -> None:
+        if self._learn_from is None:
+            self._learn_from = ts
+        self._learning.append(value)
+        if ts - self._learn_from >= self.settings.learn_s * 1000 and len(self._learning) >= 3:
+            self.baseline = float(np.median(self._learning))
+            self._learning = []

@@ -1,0 +1,378 @@
+"""Retention: events kept N days, media M hours, media volume under a size quota; evidence
+locks (cases) exempt what they hold until released.
+
+Settings, most specific first: the camera's `retention:` (config file or camera API), the
+tenant's override (set by its admin, audited), the global `retention:` section. A background
+job (`RetentionJob.start`) enforces them every `interval_s`; each run deletes what is due, logs
+and counts it (/metrics), and appends an audit record per tenant touched and one for the run.
+The clock is injectable so tests can move time.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from vigil.auth.store import AuthStore
+from vigil.auth.tables import case_events, cases
+from vigil.config import CameraConfig, RetentionConfig
+from vigil.domain import now_ms
+from vigil.privacy.audit import AuditLog
+from vigil.store.media import InvalidMediaKey, MediaStore
+from vigil.store.schema import events
+
+log = logging.getLogger(__name__)
+
+DAY_MS = 86_400_000
+HOUR_MS = 3_600_000
+BATCH = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    events_days: float
+    media_hours: float
+    source: str  # "camera", "tenant" or "global"
+
+
+@dataclass
+class TenantReport:
+    events_deleted: int = 0
+    snapshots_deleted: int = 0
+    bytes_freed: int = 0
+
+
+@dataclass
+class RetentionReport:
+    ran_ms: int
+    tenants: dict[str, TenantReport] = field(default_factory=dict)
+    quota_bytes: int | None = None
+    media_bytes: int | None = None
+    over_quota_locked: bool = False  # still over quota: only locked media is left
+
+    def tenant(self, tenant: str) -> TenantReport:
+        return self.tenants.setdefault(tenant, TenantReport())
+
+    @property
+    def events_deleted(self) -> int:
+        return sum(t.events_deleted for t in self.tenants.values())
+
+    @property
+    def snapshots_deleted(self) -> int:
+        return sum(t.snapshots_deleted for t in self.tenants.values())
+
+    @property
+    def bytes_freed(self) -> int:
+        return sum(t.bytes_freed for t in self.tenants.values())
+
+    def as_dict(self, tenants: Iterable[str] | None = None) -> dict[str, Any]:
+        shown = self.tenants if tenants is None else {
+            k: v for k, v in self.tenants.items() if k in set(tenants)
+        }
+        return {
+            "ran_ms": self.ran_ms,
+            "events_deleted": sum(t.events_deleted for t in shown.values()),
+            "snapshots_deleted": sum(t.snapshots_deleted for t in shown.values()),
+            "bytes_freed": sum(t.bytes_freed for t in shown.values()),
+            "tenants": {k: vars(v) for k, v in shown.items()},
+            **({} if tenants is not None else {
+                "quota_bytes": self.quota_bytes, "media_bytes": self.media_bytes,
+                "over_quota_locked": self.over_quota_locked,
+            }),
+        }
+
+
+def _locked_ids() -> sa.Select[Any]:
+    return (
+        sa.select(case_events.c.event_id)
+        .join(cases, cases.c.id == case_events.c.case_id)
+        .where(cases.c.released_ms.is_(None))
+    )
+
+
+class RetentionJob:
+    def __init__(
+        self,
+        engine: sa.Engine,
+        media: MediaStore,
+        config: RetentionConfig,
+        auth: AuthStore,
+        *,
+        cameras: Callable[[], Iterable[CameraConfig]] = list,
+        audit: AuditLog | None = None,
+        clock: Callable[[], int] = now_ms,
+    ) -> None:
+        self.engine = engine
+        self.media = media
+        self.config = config
+        self.auth = auth
+        self.cameras = cameras
+        self.audit = audit
+        self.clock = clock
+        self.runs = 0
+        self.events_deleted = 0
+        self.snapshots_deleted = 0
+        self.bytes_freed = 0
+        self.last_report: RetentionReport | None = None
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # policy --------------------------------------------------------------------------------
+
+    def tenant_override(self, tenant: str) -> dict[str, float]:
+        settings = self.auth.tenant_settings(tenant).get("retention") or {}
+        return {k: float(v) for k, v in settings.items() if v is not None}
+
+    def policy_for(self, tenant: str, camera: CameraConfig | None) -> Policy:
+        events_days, media_hours = self.config.events_days, self.config.media_hours
+        source = "global"
+        override = self.tenant_override(tenant)
+        if override:
+            events_days = override.get("events_days", events_days)
+            media_hours = override.get("media_hours", media_hours)
+            source = "tenant"
+        own = camera.retention if camera is not None else None
+        if own is not None and (own.events_days or own.media_hours):
+            events_days = own.events_days or events_days
+            media_hours = own.media_hours or media_hours
+            source = "camera"
+        return Policy(events_days, media_hours, source)
+
+    # enforcement ---------------------------------------------------------------------------
+
+    def run_once(self) -> RetentionReport:
+        with self._lock:
+            return self._run()
+
+    def _run(self) -> RetentionReport:
+        now = self.clock()
+        report = RetentionReport(ran_ms=now)
+        configured = {camera.id: camera for camera in self.cameras()}
+        with self.engine.connect() as c:
+            pairs = c.execute(sa.select(events.c.tenant, events.c.camera_id).distinct()).all()
+        for tenant, camera_id in pairs:
+            policy = self.policy_for(tenant, configured.get(camera_id))
+            scope = [events.c.tenant == tenant, events.c.camera_id == camera_id]
+            ended = sa.func.coalesce(events.c.end_ms, events.c.updated_ms)
+            self._delete_events(
+                report.tenant(tenant),
+                [*scope, ended < now - int(policy.events_days * DAY_MS)],
+            )
+            self._delete_snapshots(
+                report.tenant(tenant),
+                [*scope, events.c.snapshot.is_not(None),
+                 ended < now - int(policy.media_hours * HOUR_MS)],
+            )
+        self._enforce_quota(report)
+        report.tenants = {k: v for k, v in report.tenants.items() if any(vars(v).values())}
+        self._account(report)
+        return report
+
+    def _select(self, where: list[Any], order: bool = False) -> list[tuple[str, str, str | None]]:
+        statement = (
+            sa.select(events.c.id, events.c.tenant, events.c.snapshot)
+            .where(*where, events.c.id.not_in(_locked_ids()))
+            .limit(BATCH)
+        )
+        if order:
+            statement = statement.order_by(events.c.start_ms, events.c.id)
+        with self.engine.connect() as c:
+            return [(row[0], row[1], row[2]) for row in c.execute(statement)]
+
+    def _remove_media(self, key: str | None) -> int:
+        if not key:
+            return 0
+        size_of = getattr(self.media, "size", None)
+        try:
+            size = size_of(key) if size_of is not None else None
+            self.media.delete(key)
+        except InvalidMediaKey:
+            return 0
+        return size or 0
+
+    def _delete_events(self, tally: TenantReport, where: list[Any]) -> None:
+        while rows := self._select(where):
+            for _id, _tenant, snapshot in rows:
+                freed = self._remove_media(snapshot)
+                if snapshot:
+                    tally.snapshots_deleted += 1
+                    tally.bytes_freed += freed
+            with self.engine.begin() as c:
+                c.execute(sa.delete(events).where(events.c.id.in_([r[0] for r in rows])))
+            tally.events_deleted += len(rows)
+
+    def _delete_snapshots(self, tally: TenantReport, where: list[Any]) -> None:
+        while rows := self._select(where):
+            self._forget_snapshots(rows, {rows[0][1]: tally})
+
+    def _forget_snapshots(
+        self, rows: list[tuple[str, str, str | None]], tallies: dict[str, TenantReport]
+    ) -> int:
+        freed_total = 0
+        for _id, tenant, snapshot in rows:
+            freed = self._remove_media(snapshot)
+            tally = tallies.setdefault(tenant, TenantReport())
+            tally.snapshots_deleted += 1
+            tally.bytes_freed += freed
+            freed_total += freed
+        with self.engine.begin() as c:
+            c.execute(
+                sa.update(events).where(events.c.id.in_([r[0] for r in rows])).values(snapshot=None)
+            )
+        return freed_total
+
+    def _enforce_quota(self, report: RetentionReport) -> None:
+        quota_mb = self.config.media_quota_mb
+        total_of = getattr(self.media, "total_bytes", None)
+        if quota_mb is None or total_of is None:
+            return
+        quota = int(quota_mb * 1024 * 1024)
+        used = int(total_of())
+        report.quota_bytes = quota
+        while used > quota:
+            rows = self._select([events.c.snapshot.is_not(None)], order=True)
+            if not rows:
+                report.over_quota_locked = True
+                break
+            for row in rows:  # oldest first, one at a time, until under the quota
+                used -= self._forget_snapshots([row], report.tenants)
+                if used <= quota:
+                    break
+        report.media_bytes = used
+
+    def _account(self, report: RetentionReport) -> None:
+        self.runs += 1
+        self.events_deleted += report.events_deleted
+        self.snapshots_deleted += report.snapshots_deleted
+        self.bytes_freed += report.bytes_freed
+        self.last_report = report
+        if report.events_deleted or report.snapshots_deleted:
+            log.info(
+                "retention: deleted %d events and %d snapshots (%d bytes)",
+                report.events_deleted, report.snapshots_deleted, report.bytes_freed,
+            )
+        if self.audit is None:
+            return
+        for tenant, tally in report.tenants.items():
+            self.audit.append(
+                "retention.delete", actor="system", role="system", tenant=tenant,
+                target=f"tenant:{tenant}", details=vars(tally), ts_ms=report.ran_ms,
+            )
+        if report.tenants or report.over_quota_locked:
+            self.audit.append(
+                "retention.run", actor="system", role="system", details=report.as_dict(),
+                ts_ms=report.ran_ms,
+            )
+        seq, head = self.audit.head()
+        # An anchor outside the database: removing the newest audit records shows against it.
+        log.info("audit chain head: seq=%d hash=%s", seq, head)
+
+    # background ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._loop, name="retention", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.run_once()
+            except Exception:
+                log.exception("retention run failed; retrying at the next interval")
+            self._stop.wait(self.config.interval_s)
+
+
+# --- cases (evidence locks) ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    id: str
+    tenant: str
+    name: str
+    purpose: str
+    created_by: str
+    created_ms: int
+    released_ms: int | None
+    released_by: str | None
+    event_ids: list[str]
+
+
+class CaseStore:
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+
+    def create(self, tenant: str, name: str, purpose: str, created_by: str) -> Case:
+        case_id = str(uuid.uuid4())
+        with self.engine.begin() as c:
+            c.execute(sa.insert(cases).values(
+                id=case_id, tenant=tenant, name=name, purpose=purpose, created_by=created_by,
+                created_ms=now_ms(), released_ms=None, released_by=None,
+            ))
+        found = self.get(case_id, [tenant])
+        assert found is not None
+        return found
+
+    def get(self, case_id: str, tenants: Iterable[str] | None) -> Case | None:
+        where = [cases.c.id == case_id]
+        if tenants is not None:
+            where.append(cases.c.tenant.in_(list(tenants)))
+        with self.engine.connect() as c:
+            row = c.execute(sa.select(cases).where(*where)).mappings().first()
+            if row is None:
+                return None
+            ids = c.execute(
+                sa.select(case_events.c.event_id).where(case_events.c.case_id == case_id)
+                .order_by(case_events.c.added_ms, case_events.c.event_id)
+            ).scalars().all()
+        return Case(**row, event_ids=list(ids))
+
+    def all(self, tenants: Iterable[str] | None) -> list[Case]:
+        statement = sa.select(cases.c.id).order_by(cases.c.created_ms.desc())
+        if tenants is not None:
+            statement = statement.where(cases.c.tenant.in_(list(tenants)))
+        with self.engine.connect() as c:
+            ids = c.execute(statement).scalars().all()
+        return [case for case_id in ids if (case := self.get(case_id, tenants)) is not None]
+
+    def missing_events(self, tenant: str, event_ids: Iterable[str]) -> list[str]:
+        """Which of these ids are not events of `tenant`."""
+        wanted = sorted(set(event_ids))
+        with self.engine.connect() as c:
+            found = set(c.execute(sa.select(events.c.id).where(
+                events.c.id.in_(wanted), events.c.tenant == tenant
+            )).scalars())
+        return [event_id for event_id in wanted if event_id not in found]
+
+    def add_events(self, case: Case, event_ids: Iterable[str]) -> list[str]:
+        """Lock events of the case's own tenant; returns the ids that were not found there."""
+        wanted = sorted(set(event_ids))
+        with self.engine.begin() as c:
+            found = set(c.execute(sa.select(events.c.id).where(
+                events.c.id.in_(wanted), events.c.tenant == case.tenant
+            )).scalars())
+            for event_id in sorted(found - set(case.event_ids)):
+                c.execute(sa.insert(case_events).values(
+                    case_id=case.id, event_id=event_id, added_ms=now_ms()
+                ))
+        return [event_id for event_id in wanted if event_id not in found]
+
+    def release(self, case: Case, by: str) -> None:
+        with self.engine.begin() as c:
+            c.execute(sa.update(cases).where(cases.c.id == case.id).values(
+                released_ms=now_ms(), released_by=by
+            ))

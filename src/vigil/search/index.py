@@ -1,0 +1,866 @@
+"""The search index: captions, their vectors and keyword index, and which event has which.
+
+Storage is one SQLite file beside the event store (`vigil.db` → `vigil.search.db`), written only
+by the indexer and rebuilt whole by `vigil search reindex`: it is derived data, so it has its own
+schema version (PRAGMA user_version) instead of an Alembic migration, and its writes never take
+the event store's write lock. Tables:
+
+- `captions`: one row per distinct caption (with the facts every filter reads: tenant, camera,
+  class, colour, type, zone, line, direction, part of day) and its 384-d float32 vector;
+- `captions_fts`: SQLite FTS5 (porter stemming) over the caption text, for keyword ranking;
+- `docs`: one row per event: its caption, start time, and a sequence number that grows with
+  every write, so readers pick up changes incrementally.
+
+Many events share a caption (the same kind of thing happening at the same place and time of
+day), so vectors are stored and compared once per caption, not per event: scoring a query is a
+matrix-vector product over the distinct captions, exact, and filters, facets and paging run over
+compact numpy columns of the events held in memory (about 20 bytes per event).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import sqlite3
+import threading
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import sqlalchemy as sa
+
+from vigil.events import Event, EventState
+from vigil.search.captions import CaptionFacts, caption, facts
+from vigil.search.embedding import Embedder, embed_query
+from vigil.search.query import Filters, ParsedQuery, PlaceNames
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+RRF_K = 60
+# With words left over for ranking, a caption matches when it has one of them or its cosine
+# similarity is within this much of the best one (and above the floor).
+SIMILARITY_MARGIN = 0.12
+SIMILARITY_FLOOR = 0.25
+KEYWORD_LIMIT = 2000
+# Keywords in more than this share of the captions (and at least COMMON_MIN) are not searched.
+COMMON_SHARE = 0.05
+COMMON_MIN = 200
+# Candidate captions scored exactly up to this many; beyond, a sign-bit shortlist of SHORTLIST
+# captions is rescored (see SearchIndex._similarity).
+EXACT_LIMIT = 20_000
+SHORTLIST = 4096
+FACET_COLUMNS = ("camera_id", "class_name", "type", "color")
+_COLUMNS = ("tenant", "camera_id", "camera_name", "module", "type", "class_name", "color",
+            "zone", "line", "direction", "part_of_day")
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS captions (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    text TEXT NOT NULL,
+    tenant TEXT NOT NULL, camera_id TEXT NOT NULL, camera_name TEXT NOT NULL,
+    module TEXT NOT NULL, type TEXT NOT NULL, class_name TEXT, color TEXT,
+    zone TEXT, line TEXT, direction TEXT, part_of_day TEXT NOT NULL,
+    model TEXT NOT NULL, vector BLOB NOT NULL
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS captions_fts USING fts5(
+    text, content='captions', content_rowid='id', tokenize='porter unicode61'
+);
+CREATE TABLE IF NOT EXISTS docs (
+    doc INTEGER PRIMARY KEY,
+    event_id TEXT NOT NULL UNIQUE,
+    caption_id INTEGER NOT NULL,
+    start_ms INTEGER NOT NULL,
+    updated_ms INTEGER NOT NULL,
+    ended INTEGER NOT NULL,
+    seq INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS docs_seq ON docs (seq);
+"""
+_FTS_WORD = re.compile(r"[a-z0-9]+")
+
+
+def index_path_for(store_url: str, fallback_dir: Path) -> Path:
+    """`sqlite:///data/vigil.db` → `data/vigil.search.db`; other stores → fallback_dir."""
+    parsed = sa.make_url(store_url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        db = Path(parsed.database)
+        return db.with_name(db.stem + ".search.db")
+    return fallback_dir / "vigil.search.db"
+
+
+def caption_key(f: CaptionFacts, text: str) -> str:
+    payload = json.dumps([asdict(f), text], sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
+
+
+class _Codes:
+    """A column of strings (or None) as small integers, with the table of values."""
+
+    def __init__(self) -> None:
+        self.values: list[str | None] = [None]
+        self.codes: dict[str | None, int] = {None: 0}
+
+    def code(self, value: str | None) -> int:
+        found = self.codes.get(value)
+        if found is None:
+            found = self.codes[value] = len(self.values)
+            self.values.append(value)
+        return found
+
+    def wanted(self, values: Collection[str]) -> np.ndarray:
+        return np.array([self.codes[v] for v in values if v in self.codes], dtype=np.int32)
+
+
+class _Grow:
+    """A numpy array that grows by doubling; `view(n)` is its first n rows."""
+
+    def __init__(self, dtype: Any, width: int | None = None, fill: Any = 0) -> None:
+        shape = (1024,) if width is None else (1024, width)
+        self.data = np.full(shape, fill, dtype=dtype)
+        self.fill = fill
+
+    def ensure(self, n: int) -> None:
+        if n <= len(self.data):
+            return
+        size = len(self.data)
+        while size < n:
+            size *= 2
+        bigger = np.full((size, *self.data.shape[1:]), self.fill, dtype=self.data.dtype)
+        bigger[: len(self.data)] = self.data
+        self.data = bigger
+
+
+@dataclass(slots=True)
+class Facet:
+    value: str
+    label: str
+    count: int
+
+
+@dataclass(slots=True)
+class Hit:
+    event: Event
+    caption: str
+    score: float
+    similarity: float | None
+    words: list[str]
+
+
+@dataclass(slots=True)
+class SearchResult:
+    hits: list[Hit]
+    total: int
+    facets: dict[str, list[Facet]]
+    timeline: dict[str, Any]
+    as_of: tuple[int, int]  # (caption id, seq) the result was computed at
+    has_more: bool
+    best_similarity: float | None = None
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Explicit:
+    """Filters given as API parameters (the UI's facet clicks), ANDed with the query's."""
+
+    cameras: set[str] | None = None
+    classes: set[str] | None = None
+    types: set[str] | None = None
+    colors: set[str] | None = None
+    start_ms: int | None = None
+    end_ms: int | None = None
+
+
+class SearchIndex:
+    """Thread-safe: one writer (the indexer or reindex) and any number of searching threads."""
+
+    def __init__(
+        self,
+        path: Path,
+        embedder: Embedder,
+        tz: ZoneInfo | None = None,
+        *,
+        exact_limit: int = EXACT_LIMIT,
+        shortlist: int = SHORTLIST,
+    ) -> None:
+        self.path = path
+        self.exact_limit = exact_limit
+        self.shortlist = shortlist
+        self.embedder = embedder
+        self.tz = tz or ZoneInfo("UTC")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._write_lock = threading.Lock()
+        self._mirror_lock = threading.Lock()
+        self._init_schema()
+        self._reset_mirror()
+
+    # ------------------------------------------------------------------ connections
+
+    def _db(self) -> sqlite3.Connection:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(str(self.path), timeout=30, check_same_thread=False)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA busy_timeout=30000")
+            self._local.db = db
+        return db
+
+    def close(self) -> None:
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()
+            self._local.db = None
+
+    def _init_schema(self) -> None:
+        db = self._db()
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version not in (0, SCHEMA_VERSION):
+            # Derived data: an index of another version is dropped and rebuilt by reindex.
+            log.warning("search index %s has schema %d; starting it anew", self.path, version)
+            db.executescript(
+                "DROP TABLE IF EXISTS captions_fts; DROP TABLE IF EXISTS captions; "
+                "DROP TABLE IF EXISTS docs; DROP TABLE IF EXISTS meta;"
+            )
+        db.executescript(_SCHEMA)
+        db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        db.execute("INSERT OR IGNORE INTO meta VALUES ('generation', '1')")
+        db.execute("INSERT OR IGNORE INTO meta VALUES ('tz', ?)", (self.tz.key,))
+        db.commit()
+        stored_tz = self._meta("tz")
+        if stored_tz != self.tz.key:
+            log.warning(
+                "search captions were written for time zone %s, the server now uses %s: run "
+                "`vigil search reindex` so that times of day in captions match", stored_tz,
+                self.tz.key,
+            )
+
+    def _meta(self, key: str) -> str | None:
+        row = self._db().execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    # ------------------------------------------------------------------ mirror
+
+    def _reset_mirror(self) -> None:
+        with self._mirror_lock:
+            self._generation = self._meta("generation")
+            self._caption_last = 0
+            self._seq_last = 0
+            self._n_captions = 0
+            self._caption_row: dict[int, int] = {}
+            self._caption_ids = _Grow(np.int64)
+            self._vectors = _Grow(np.float32, self.embedder.dim)
+            self._has_vector = _Grow(np.bool_, fill=False)
+            # Sign bits of each vector (384 bits = 6 x uint64), for the shortlist scan.
+            self._bits = _Grow(np.uint64, self.embedder.dim // 64)
+            self._codes = {name: _Codes() for name in _COLUMNS}
+            self._columns = {name: _Grow(np.int32) for name in _COLUMNS}
+            self._texts: list[str] = []
+            self._max_doc = 0
+            self._doc_row = _Grow(np.int32, fill=-1)  # caption row per doc; -1: none
+            self._doc_start = _Grow(np.int64)
+            self._doc_seq = _Grow(np.int64)
+            self._names_cache: dict[tuple[Any, ...], PlaceNames] = {}
+            self._df_cache: dict[str, tuple[int, int]] = {}
+
+    def refresh(self) -> None:
+        """Pick up what was written since the last call (by this or another process)."""
+        db = self._db()
+        if self._meta("generation") != self._generation:
+            self._reset_mirror()
+        with self._mirror_lock:
+            rows = db.execute(
+                "SELECT id, text, model, vector, " + ", ".join(_COLUMNS)
+                + " FROM captions WHERE id > ? ORDER BY id", (self._caption_last,)
+            ).fetchall()
+            if rows:
+                self._add_captions(rows)
+            docs = db.execute(
+                "SELECT doc, caption_id, start_ms, seq FROM docs WHERE seq > ?", (self._seq_last,)
+            ).fetchall()
+            if docs:
+                array = np.array(docs, dtype=np.int64)
+                top = int(array[:, 0].max())
+                for grow in (self._doc_row, self._doc_start, self._doc_seq):
+                    grow.ensure(top + 1)
+                rows_of = np.array(
+                    [self._caption_row.get(int(c), -1) for c in array[:, 1]], dtype=np.int32
+                )
+                self._doc_row.data[array[:, 0]] = rows_of
+                self._doc_start.data[array[:, 0]] = array[:, 2]
+                self._doc_seq.data[array[:, 0]] = array[:, 3]
+                self._max_doc = max(self._max_doc, top)
+                self._seq_last = max(self._seq_last, int(array[:, 3].max()))
+
+    def _add_captions(self, rows: list[tuple[Any, ...]]) -> None:
+        start = self._n_captions
+        n = start + len(rows)
+        for grow in (self._caption_ids, self._vectors, self._has_vector, self._bits,
+                     *self._columns.values()):
+            grow.ensure(n)
+        model = self.embedder.name
+        for offset, row in enumerate(rows):
+            position = start + offset
+            caption_id, text, row_model, vector = row[:4]
+            self._caption_row[int(caption_id)] = position
+            self._caption_ids.data[position] = caption_id
+            self._texts.append(text)
+            if row_model == model and len(vector) == 4 * self.embedder.dim:
+                values = np.frombuffer(vector, dtype=np.float32)
+                self._vectors.data[position] = values
+                self._bits.data[position] = sign_bits(values)
+                self._has_vector.data[position] = True
+            for name, value in zip(_COLUMNS, row[4:], strict=True):
+                self._columns[name].data[position] = self._codes[name].code(value)
+            self._caption_last = max(self._caption_last, int(caption_id))
+        self._n_captions = n
+
+    # ------------------------------------------------------------------ writing
+
+    def index_events(self, events: Sequence[Event]) -> int:
+        """Index the latest state of `events`; returns how many docs were written. Idempotent:
+        an event whose caption did not change (and did not just end) is not written again."""
+        latest: dict[str, Event] = {}
+        for event in events:
+            current = latest.get(event.id)
+            if current is None or _newer(event, current):
+                latest[event.id] = event
+        if not latest:
+            return 0
+        with self._write_lock:
+            return self._index(list(latest.values()))
+
+    def _index(self, events: list[Event]) -> int:
+        db = self._db()
+        prepared = []
+        for event in events:
+            f = facts(event, self.tz)
+            text = caption(event, self.tz)
+            prepared.append((event, f, text, caption_key(f, text)))
+        existing: dict[str, tuple[int, int, int]] = {}
+        for chunk in _chunks([e.id for e in events], 500):
+            marks = ",".join("?" * len(chunk))
+            for event_id, caption_id, ended, updated in db.execute(
+                f"SELECT event_id, caption_id, ended, updated_ms FROM docs "
+                f"WHERE event_id IN ({marks})", chunk,
+            ):
+                existing[event_id] = (caption_id, ended, updated)
+        keys = list({key for *_, key in prepared})
+        caption_ids: dict[str, int] = {}
+        for chunk in _chunks(keys, 500):
+            marks = ",".join("?" * len(chunk))
+            for caption_id, key in db.execute(
+                f"SELECT id, key FROM captions WHERE key IN ({marks})", chunk
+            ):
+                caption_ids[key] = caption_id
+        new: dict[str, tuple[CaptionFacts, str]] = {}
+        for _, f, text, key in prepared:
+            if key not in caption_ids:
+                new[key] = (f, text)
+        vectors = self.embedder.embed([text for _, text in new.values()]) if new else None
+        writes = []
+        for event, _, _, key in prepared:
+            before = existing.get(event.id)
+            ended = int(event.state is EventState.ENDED)
+            if before is not None and key in caption_ids and before[0] == caption_ids[key] and (
+                before[1] >= ended
+            ):
+                continue
+            writes.append((event, key, ended))
+        if not writes and not new:
+            return 0
+        with db:
+            for (key, (f, text)), vector in zip(new.items(), vectors if vectors is not None
+                                                else [], strict=True):
+                cursor = db.execute(
+                    "INSERT INTO captions (key, text, " + ", ".join(_COLUMNS)
+                    + ", model, vector) VALUES (?, ?, " + ", ".join("?" * len(_COLUMNS))
+                    + ", ?, ?)",
+                    (key, text, *(getattr(f, c) for c in _COLUMNS), self.embedder.name,
+                     np.asarray(vector, dtype=np.float32).tobytes()),
+                )
+                caption_ids[key] = int(cursor.lastrowid or 0)
+                db.execute("INSERT INTO captions_fts (rowid, text) VALUES (?, ?)",
+                           (caption_ids[key], text))
+            seq = db.execute("SELECT coalesce(max(seq), 0) + 1 FROM docs").fetchone()[0]
+            db.executemany(
+                "INSERT INTO docs (event_id, caption_id, start_ms, updated_ms, ended, seq) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO UPDATE SET "
+                "caption_id = excluded.caption_id, start_ms = excluded.start_ms, "
+                "updated_ms = excluded.updated_ms, ended = excluded.ended, seq = excluded.seq",
+                [(e.id, caption_ids[key], e.start_ms, e.updated_ms, ended, seq)
+                 for e, key, ended in writes],
+            )
+        self.refresh()
+        return len(writes)
+
+    def remove(self, event_ids: Iterable[str]) -> int:
+        """Forget events (deleted from the store by retention, say)."""
+        ids = list(event_ids)
+        if not ids:
+            return 0
+        with self._write_lock, self._db() as db:
+            seq = db.execute("SELECT coalesce(max(seq), 0) + 1 FROM docs").fetchone()[0]
+            removed = 0
+            for chunk in _chunks(ids, 500):
+                marks = ",".join("?" * len(chunk))
+                removed += db.execute(
+                    f"UPDATE docs SET caption_id = 0, seq = ? WHERE event_id IN ({marks}) "
+                    "AND caption_id != 0", (seq, *chunk),
+                ).rowcount
+        self.refresh()
+        return removed
+
+    def clear(self) -> None:
+        """Empty the index (reindex starts here); readers reload on their next refresh."""
+        with self._write_lock, self._db() as db:
+            generation = int(self._meta("generation") or 0) + 1
+            db.execute("DELETE FROM docs")
+            db.execute("DELETE FROM captions")
+            db.execute("INSERT INTO captions_fts (captions_fts) VALUES ('delete-all')")
+            db.execute("UPDATE meta SET value = ? WHERE key = 'generation'", (str(generation),))
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('tz', ?)", (self.tz.key,))
+        self._reset_mirror()
+
+    def event_ids(self, after_doc: int = 0, limit: int = 1000) -> list[tuple[int, str]]:
+        """(doc, event id) of indexed events after `after_doc`, for consistency checks."""
+        return [(int(d), str(e)) for d, e in self._db().execute(
+            "SELECT doc, event_id FROM docs WHERE doc > ? AND caption_id != 0 ORDER BY doc "
+            "LIMIT ?", (after_doc, limit))]
+
+    def max_updated_ms(self) -> int | None:
+        row = self._db().execute("SELECT max(updated_ms) FROM docs").fetchone()
+        return None if row is None or row[0] is None else int(row[0])
+
+    # ------------------------------------------------------------------ reading
+
+    def stats(self) -> dict[str, int]:
+        self.refresh()
+        with self._mirror_lock:
+            docs = int((self._doc_row.data[: self._max_doc + 1] >= 0).sum())
+            return {"captions": self._n_captions, "events": docs}
+
+    def names(self, tenants: Collection[str] | None = None, *, refresh: bool = True
+              ) -> PlaceNames:
+        """Camera, zone and line names and event types of indexed events in the scope."""
+        if refresh:
+            self.refresh()
+        key = (self._n_captions, None if tenants is None else tuple(sorted(tenants)))
+        cached = self._names_cache.get(key)
+        if cached is not None:
+            return cached
+        with self._mirror_lock:
+            n = self._n_captions
+            scope = np.ones(n, dtype=bool)
+            if tenants is not None:
+                scope = np.isin(self._columns["tenant"].data[:n],
+                                self._codes["tenant"].wanted(tenants))
+
+            def present(column: str) -> list[str]:
+                used = np.unique(self._columns[column].data[:n][scope])
+                values = self._codes[column].values
+                return [v for c in used.tolist() if (v := values[c]) is not None]
+
+            ids = self._columns["camera_id"].data[:n][scope].astype(np.int64)
+            labels = self._columns["camera_name"].data[:n][scope].astype(np.int64)
+            pairs = np.unique(ids << 32 | labels)
+            cameras = {}
+            for pair in pairs.tolist():
+                camera = self._codes["camera_id"].values[pair >> 32]
+                label = self._codes["camera_name"].values[pair & 0xFFFFFFFF]
+                if camera is not None:
+                    cameras[camera] = label or camera
+            names = PlaceNames(
+                cameras=cameras, zones=frozenset(present("zone")),
+                lines=frozenset(present("line")), types=frozenset(present("type")),
+                modules=frozenset(present("module")),
+            )
+        if len(self._names_cache) > 64:
+            self._names_cache.clear()
+        self._names_cache[key] = names
+        return names
+
+    def search(
+        self,
+        parsed: ParsedQuery,
+        *,
+        tenants: Collection[str] | None,
+        limit: int,
+        offset: int = 0,
+        as_of: tuple[int, int] | None = None,
+        explicit: Explicit | None = None,
+        fetch: Callable[[list[str]], dict[str, Event]],
+        timeline_buckets: int = 48,
+    ) -> SearchResult:
+        clock = _Timer()
+        self.refresh()
+        explicit = explicit or Explicit()
+        with self._mirror_lock:
+            n = self._n_captions
+            max_doc = self._max_doc
+            seq_now = self._seq_last
+            caption_as_of, seq_as_of = as_of or (self._caption_last, seq_now)
+            mask = self._caption_mask(n, parsed.filters, explicit, tenants)
+            mask &= self._caption_ids.data[:n] <= caption_as_of
+            rows = np.flatnonzero(mask)
+            # A view of all vectors, no copy: gathering most rows would copy the matrix.
+            vectors = self._vectors.data[:n]
+            has_vector = self._has_vector.data[rows]
+            bits = self._bits.data[:n]
+            texts = self._texts
+            columns = {name: self._columns[name].data[:n].copy() for name in FACET_COLUMNS}
+            # Copied: a concurrent refresh may point a doc at a caption added after `n`.
+            doc_row = self._doc_row.data[: max_doc + 1].copy()
+            doc_start = self._doc_start.data[: max_doc + 1]
+            doc_seq = self._doc_seq.data[: max_doc + 1]
+        clock.lap("filter")
+
+        # Caption scores: similarity and keyword ranks, fused by reciprocal rank.
+        similarity = np.full(len(rows), np.nan, dtype=np.float32)
+        if parsed.semantic_text and len(rows):
+            query = embed_query(self.embedder, parsed.semantic_text)
+            clock.lap("embed")
+            similarity = self._similarity(query, rows, vectors, bits)
+            similarity[~has_vector] = np.nan
+            clock.lap("vectors")
+        keyword_rank = self._keyword_ranks(parsed.keywords, rows, caption_as_of)
+        clock.lap("keywords")
+        score, matched, best = _fuse(similarity, keyword_rank, bool(parsed.keywords))
+        caption_score = np.full(n + 1, -np.inf, dtype=np.float64)  # index n: "no caption"
+        caption_score[rows[matched]] = score[matched]
+        sim_of = np.full(n + 1, np.nan, dtype=np.float32)
+        sim_of[rows] = similarity
+
+        # Events: those of matching captions, in the time range, seen at `as_of`. A doc
+        # without a caption has row -1, which reads the last entry: "no caption", never kept.
+        caption_ok = np.isfinite(caption_score)
+        keep = caption_ok[doc_row]
+        if seq_as_of < seq_now:
+            keep &= doc_seq <= seq_as_of
+        start_ms = _max_opt(parsed.filters.start_ms, explicit.start_ms)
+        end_ms = _min_opt(parsed.filters.end_ms, explicit.end_ms)
+        if start_ms is not None:
+            keep &= doc_start >= start_ms
+        if end_ms is not None:
+            keep &= doc_start < end_ms
+        docs = np.flatnonzero(keep)
+        if parsed.filters.hours is not None:
+            docs = docs[_in_hours(doc_start[docs], parsed.filters.hours, ZoneInfo(parsed.tz))]
+        clock.lap("events")
+        total = len(docs)
+        doc_rows = doc_row[docs]
+        counts = np.bincount(doc_rows, minlength=n + 1)[:n]
+        facets = self._facets(counts, columns)
+        timeline = _timeline(doc_start[docs], start_ms, end_ms, timeline_buckets)
+        clock.lap("facets")
+
+        page_docs = _top(docs, doc_rows, doc_start[docs], caption_score, offset + limit + 1)
+        has_more = len(page_docs) > offset + limit
+        page_docs = page_docs[offset : offset + limit]
+        ids = self._event_ids(page_docs.tolist())
+        events = fetch([ids[d] for d in page_docs.tolist() if d in ids])
+        hits = []
+        for d in page_docs.tolist():
+            event = events.get(ids.get(d, ""))
+            if event is None or (tenants is not None and event.tenant not in tenants):
+                continue
+            row = int(doc_row[d])
+            text = texts[row]
+            sim = float(sim_of[row])
+            hits.append(Hit(event, text, float(caption_score[row]),
+                            None if np.isnan(sim) else round(sim, 3),
+                            _words_in(parsed.keywords, text)))
+        clock.lap("fetch")
+        return SearchResult(
+            hits=hits, total=total, facets=facets, timeline=timeline,
+            as_of=(caption_as_of, seq_as_of), has_more=has_more,
+            best_similarity=None if best is None else round(best, 3), timings_ms=clock.laps,
+        )
+
+    def _similarity(self, query: np.ndarray, rows: np.ndarray, vectors: np.ndarray,
+                    bits: np.ndarray) -> np.ndarray:
+        """Cosine similarity of the query to the candidate captions `rows`.
+
+        Up to `exact_limit` candidates, exactly. Beyond, in two steps, so that a query reads
+        48 bytes per caption instead of 1536: the Hamming distance of sign bits picks a
+        shortlist of `shortlist` captions, which are then scored exactly; the others get NaN
+        (no similarity rank; they can still match by keywords, or by filters alone).
+        """
+        n = len(vectors)
+        if len(rows) <= max(self.exact_limit, self.shortlist):
+            return vectors[rows] @ query if len(rows) * 4 < n else (vectors @ query)[rows]
+        candidate_bits = bits if len(rows) == n else bits[rows]
+        distance = hamming(candidate_bits, sign_bits(query))
+        short = np.argpartition(distance, self.shortlist)[: self.shortlist]
+        similarity = np.full(len(rows), np.nan, dtype=np.float32)
+        similarity[short] = vectors[rows[short]] @ query
+        return similarity
+
+    def _caption_mask(self, n: int, filters: Filters, explicit: Explicit,
+                      tenants: Collection[str] | None) -> np.ndarray:
+        mask = np.ones(n, dtype=bool)
+
+        def only(column: str, values: Collection[str] | None) -> None:
+            nonlocal mask
+            if values is not None:
+                mask &= self._member(column, values)[self._columns[column].data[:n]]
+
+        only("tenant", tenants)
+        only("class_name", filters.classes)
+        only("color", filters.colors)
+        only("type", filters.types)
+        only("direction", filters.directions)
+        only("camera_id", explicit.cameras)
+        only("class_name", explicit.classes)
+        only("type", explicit.types)
+        only("color", explicit.colors)
+        for place in filters.places:
+            anywhere = np.zeros(n, dtype=bool)
+            for column, values in (("camera_id", place.cameras), ("zone", place.zones),
+                                   ("line", place.lines)):
+                if values:
+                    anywhere |= self._member(column, values)[self._columns[column].data[:n]]
+            mask &= anywhere
+        return mask
+
+    def _member(self, column: str, values: Collection[str]) -> np.ndarray:
+        """A lookup table: True at the codes of `values` (one gather instead of np.isin)."""
+        table = np.zeros(len(self._codes[column].values), dtype=bool)
+        table[self._codes[column].wanted(values)] = True
+        return table
+
+    def _keyword_ranks(self, keywords: list[str], rows: np.ndarray, as_of: int) -> np.ndarray:
+        """Rank (0 = best) of each candidate caption by FTS5 bm25; -1 where no word occurs."""
+        ranks = np.full(len(rows), -1, dtype=np.int64)
+        terms = [t for k in keywords for t in _FTS_WORD.findall(k.lower())]
+        # Words in a large share of all captions ("long", "time") tell little and cost a
+        # bm25 sort over all their captions: the similarity ranking covers them.
+        terms = [t for t in dict.fromkeys(terms) if self._doc_frequency(t) <= self._common()]
+        if not terms or not len(rows):
+            return ranks
+        match = " OR ".join(f'"{t}"' for t in dict.fromkeys(terms))
+        # The best KEYWORD_LIMIT captions: a word in thousands of captions ranks little and
+        # its hits beyond those add nothing to the fused score.
+        found = self._db().execute(
+            "SELECT rowid FROM captions_fts WHERE captions_fts MATCH ? AND rowid <= ? "
+            "ORDER BY bm25(captions_fts) LIMIT ?", (match, as_of, KEYWORD_LIMIT),
+        ).fetchall()
+        with self._mirror_lock:
+            found_rows = np.array(
+                [self._caption_row.get(int(caption_id), -1) for (caption_id,) in found],
+                dtype=np.int64,
+            )
+        if not len(found_rows):
+            return ranks
+        positions = np.searchsorted(rows, found_rows)
+        positions = np.clip(positions, 0, len(rows) - 1)
+        inside = rows[positions] == found_rows
+        positions = positions[inside]
+        ranks[positions] = np.arange(len(positions))
+        return ranks
+
+    def _common(self) -> int:
+        return max(COMMON_MIN, int(self._n_captions * COMMON_SHARE))
+
+    def _doc_frequency(self, term: str) -> int:
+        """Captions containing `term` (after stemming), cached until the index grows 10 %."""
+        n = self._n_captions
+        cached = self._df_cache.get(term)
+        if cached is not None and cached[1] * 1.1 >= n:
+            return cached[0]
+        count = int(self._db().execute(
+            "SELECT count(*) FROM captions_fts WHERE captions_fts MATCH ?", (f'"{term}"',)
+        ).fetchone()[0])
+        if len(self._df_cache) > 10_000:
+            self._df_cache.clear()
+        self._df_cache[term] = (count, n)
+        return count
+
+    def _facets(self, counts: np.ndarray, columns: dict[str, np.ndarray]) -> dict[str, list[Facet]]:
+        out: dict[str, list[Facet]] = {}
+        # cached per caption count; the caller has just refreshed
+        names = self.names(refresh=False).cameras if counts.any() else {}
+        for column in FACET_COLUMNS:
+            codes = columns[column]
+            per_code = np.bincount(codes, weights=counts, minlength=len(self._codes[column].values))
+            items = []
+            for code in np.flatnonzero(per_code).tolist():
+                value = self._codes[column].values[code]
+                if value is None:
+                    continue
+                label = names.get(value, value) if column == "camera_id" else value
+                items.append(Facet(value, label, int(per_code[code])))
+            items.sort(key=lambda f: (-f.count, f.value))
+            out[column] = items
+        return out
+
+    def _event_ids(self, docs: list[int]) -> dict[int, str]:
+        if not docs:
+            return {}
+        marks = ",".join("?" * len(docs))
+        return {int(d): str(e) for d, e in self._db().execute(
+            f"SELECT doc, event_id FROM docs WHERE doc IN ({marks})", docs)}
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def sign_bits(vectors: np.ndarray) -> np.ndarray:
+    """The signs of each vector's components, packed into uint64 words."""
+    packed = np.packbits(np.asarray(vectors) > 0, axis=-1)
+    return packed.view(np.uint64)
+
+
+_POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
+
+
+def hamming(codes: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """Bits that differ between each row of `codes` and `query` (uint64 words)."""
+    xor = np.bitwise_xor(codes, query)
+    count = getattr(np, "bitwise_count", None)
+    if count is not None:  # numpy >= 2.0
+        return count(xor).sum(axis=1, dtype=np.int32)
+    return _POPCOUNT[xor.view(np.uint8)].sum(axis=1, dtype=np.int32)
+
+
+def _newer(new: Event, old: Event) -> bool:
+    if (new.state is EventState.ENDED) != (old.state is EventState.ENDED):
+        return new.state is EventState.ENDED
+    return new.updated_ms >= old.updated_ms
+
+
+def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _max_opt(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else max(a, b)
+
+
+def _min_opt(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else min(a, b)
+
+
+def _fuse(similarity: np.ndarray, keyword_rank: np.ndarray, have_keywords: bool
+          ) -> tuple[np.ndarray, np.ndarray, float | None]:
+    """Reciprocal rank fusion of similarity and keyword ranks; which captions match."""
+    n = len(similarity)
+    score = np.zeros(n, dtype=np.float64)
+    known = ~np.isnan(similarity)
+    best = float(np.nanmax(similarity)) if known.any() else None
+    if known.any():
+        order = np.argsort(-np.where(known, similarity, -np.inf), kind="stable")
+        rank = np.empty(n, dtype=np.int64)
+        rank[order] = np.arange(n)
+        score += np.where(known, 1.0 / (RRF_K + 1 + rank), 0.0)
+    hit = keyword_rank >= 0
+    score += np.where(hit, 1.0 / (RRF_K + 1 + keyword_rank), 0.0)
+    if have_keywords and best is not None:
+        close = known & (similarity >= max(SIMILARITY_FLOOR, best - SIMILARITY_MARGIN))
+        matched = hit | close
+    elif have_keywords:
+        matched = hit
+    else:
+        matched = np.ones(n, dtype=bool)
+    return score, matched, best
+
+
+def _top(docs: np.ndarray, rows: np.ndarray, starts: np.ndarray, caption_score: np.ndarray,
+         k: int) -> np.ndarray:
+    """The first k docs ordered by caption score (high first), then start time (newest)."""
+    if not len(docs) or k <= 0:
+        return docs[:0]
+    scores = caption_score[rows]
+    if len(docs) > 4 * k:
+        # Only captions whose docs can reach the first k matter: all docs of captions scoring
+        # above the k-th doc's caption, and the newest of those scoring the same as it.
+        per_caption = np.bincount(rows)
+        present = np.flatnonzero(per_caption)
+        order = present[np.argsort(-caption_score[present], kind="stable")]
+        cumulative = np.cumsum(per_caption[order])
+        cut = min(int(np.searchsorted(cumulative, k)), len(order) - 1)
+        threshold = caption_score[order[cut]]
+        above = np.flatnonzero(scores > threshold)
+        tied = np.flatnonzero(scores == threshold)
+        wanted = k - len(above)
+        if wanted <= 0:
+            tied = tied[:0]
+        elif wanted < len(tied):
+            # The newest `wanted`, and any others as new as the last of them (the final sort
+            # breaks those ties by id).
+            newest = -np.partition(-starts[tied], wanted - 1)[wanted - 1]
+            tied = tied[starts[tied] >= newest]
+        keep = np.concatenate([above, tied])
+        docs, starts, scores = docs[keep], starts[keep], scores[keep]
+    order = np.lexsort((-docs, -starts, -scores))
+    return docs[order[:k]]
+
+
+def _in_hours(starts: np.ndarray, hours: tuple[int, int], tz: ZoneInfo) -> np.ndarray:
+    """Whether each epoch-ms instant falls in the local [start, end) hours (may wrap)."""
+    if not len(starts):
+        return np.zeros(0, dtype=bool)
+    hour_index = starts // 3_600_000
+    lo, hi = int(hour_index.min()), int(hour_index.max())
+    if hi - lo > 24 * 366 * 20:
+        lo = hi - 24 * 366 * 20
+    local_hour = np.empty(hi - lo + 1, dtype=np.int16)
+    for offset in range(hi - lo + 1):
+        moment = datetime.fromtimestamp((lo + offset) * 3600, UTC).astimezone(tz)
+        local_hour[offset] = moment.hour
+    hour = local_hour[np.clip(hour_index - lo, 0, hi - lo)]
+    start, end = hours
+    if start < end:
+        return (hour >= start) & (hour < end)
+    return (hour >= start) | (hour < end)
+
+
+def _timeline(starts: np.ndarray, start_ms: int | None, end_ms: int | None, buckets: int
+              ) -> dict[str, Any]:
+    if not len(starts):
+        return {"start_ms": start_ms, "end_ms": end_ms, "bucket_ms": None, "counts": []}
+    lo = int(starts.min()) if start_ms is None else start_ms
+    hi = int(starts.max()) + 1 if end_ms is None else end_ms
+    span = max(hi - lo, 60_000)
+    nice = [60_000, 300_000, 900_000, 1_800_000, 3_600_000, 3 * 3_600_000, 6 * 3_600_000,
+            12 * 3_600_000, 86_400_000, 7 * 86_400_000, 30 * 86_400_000]
+    bucket = next((b for b in nice if span / b <= buckets), nice[-1])
+    lo = lo - lo % bucket
+    count = max(1, -(-(hi - lo) // bucket))
+    index = np.clip((starts - lo) // bucket, 0, count - 1)
+    counts = np.bincount(index, minlength=count)
+    return {"start_ms": lo, "end_ms": lo + count * bucket, "bucket_ms": bucket,
+            "counts": counts.astype(int).tolist()}
+
+
+def _words_in(keywords: list[str], text: str) -> list[str]:
+    words = _FTS_WORD.findall(text.lower())
+    found = []
+    for keyword in keywords:
+        stem = keyword[: max(4, len(keyword) - 3)] if len(keyword) > 4 else keyword
+        if any(w == keyword or w.startswith(stem) for w in words):
+            found.append(keyword)
+    return found
+
+
+class _Timer:
+    def __init__(self) -> None:
+        import time
+
+        self._now = time.perf_counter
+        self._last = self._now()
+        self.laps: dict[str, float] = {}
+
+    def lap(self, name: str) -> None:
+        now = self._now()
+        self.laps[name] = round((now - self._last) * 1000, 2)
+        self._last = now

@@ -1,0 +1,265 @@
+"""PostgreSQL specifics of the event store: a day-partitioned events table, partition
+retention, and binary COPY for bulk ingest.
+
+* `partition_events` (run by `migrate`) turns the `events` table the migrations create into one
+  partitioned by range of `start_ms`, one partition per UTC day (`events_pYYYYMMDD`). Its
+  primary key becomes (id, start_ms): PostgreSQL requires the partition key in every unique
+  constraint. An event's id and start never change, so upserts target (id, start_ms).
+* `ensure_partitions` creates the partitions a batch needs (cached per engine).
+* `drop_partitions_older_than` is retention at partition granularity: dropping a day is
+  instant and leaves no bloat, unlike deleting its rows.
+* `copy_upsert` writes a large batch with binary COPY into a temporary table, then one
+  INSERT … SELECT … ON CONFLICT: COPY speed, and still idempotent by event id.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import threading
+import weakref
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import sqlalchemy as sa
+
+DAY_MS = 86_400_000
+# Batches at least this large go through COPY; smaller ones use a plain multi-row upsert.
+COPY_MIN_ROWS = 500
+_PARTITION = re.compile(r"^events_p(\d{8})$")
+
+_known: weakref.WeakKeyDictionary[sa.Engine, set[int]] = weakref.WeakKeyDictionary()
+_known_lock = threading.Lock()
+
+
+def is_postgresql(engine: sa.Engine | sa.Connection) -> bool:
+    return engine.dialect.name == "postgresql"
+
+
+def partition_name(day: int) -> str:
+    """`events_pYYYYMMDD` for the UTC day `day` (days since the epoch)."""
+    date = dt.datetime.fromtimestamp(day * DAY_MS / 1000, dt.UTC).date()
+    return f"events_p{date:%Y%m%d}"
+
+
+def _day_of(name: str) -> int | None:
+    match = _PARTITION.match(name)
+    if match is None:
+        return None
+    date = dt.datetime.strptime(match.group(1), "%Y%m%d").replace(tzinfo=dt.UTC)
+    return int(date.timestamp() * 1000) // DAY_MS
+
+
+def partition_events(connection: sa.Connection) -> bool:
+    """Make `events` a table partitioned by day (a no-op when it already is). Returns whether
+    anything changed. Existing rows are moved into their day's partitions."""
+    kind = connection.execute(
+        sa.text("SELECT relkind FROM pg_class WHERE oid = to_regclass('events')")
+    ).scalar()
+    if kind is None or kind == "p":
+        return False
+    indexes = connection.execute(
+        sa.text(
+            "SELECT indexname, indexdef FROM pg_indexes "
+            "WHERE schemaname = current_schema() AND tablename = 'events'"
+        )
+    ).all()
+    connection.execute(sa.text("ALTER TABLE events RENAME TO events_unpartitioned"))
+    connection.execute(sa.text("ALTER TABLE events_unpartitioned DROP CONSTRAINT pk_events"))
+    for name, _ in indexes:
+        if name != "pk_events":
+            connection.execute(sa.text(f'DROP INDEX "{name}"'))
+    connection.execute(
+        sa.text(
+            "CREATE TABLE events (LIKE events_unpartitioned INCLUDING DEFAULTS "
+            "INCLUDING CONSTRAINTS) PARTITION BY RANGE (start_ms)"
+        )
+    )
+    connection.execute(
+        sa.text("ALTER TABLE events ADD CONSTRAINT pk_events PRIMARY KEY (id, start_ms)")
+    )
+    for name, definition in indexes:
+        if name == "pk_events":
+            continue
+        # Defined on the partitioned table, each index exists on every partition.
+        connection.execute(
+            sa.text(re.sub(r" ON (\S+\.)?events_unpartitioned ", r" ON \1events ", definition))
+        )
+    days = connection.execute(
+        sa.text(f"SELECT DISTINCT start_ms / {DAY_MS} FROM events_unpartitioned")
+    ).scalars().all()
+    for day in days:
+        _create_partition(connection, int(day))
+    connection.execute(sa.text("INSERT INTO events SELECT * FROM events_unpartitioned"))
+    connection.execute(sa.text("DROP TABLE events_unpartitioned"))
+    return True
+
+
+def _create_partition(connection: sa.Connection, day: int) -> None:
+    connection.execute(
+        sa.text(
+            f"CREATE TABLE IF NOT EXISTS {partition_name(day)} PARTITION OF events "
+            f"FOR VALUES FROM ({day * DAY_MS}) TO ({(day + 1) * DAY_MS})"
+        )
+    )
+
+
+def ensure_partitions(engine: sa.Engine, start_ms: Iterable[int], *, refresh: bool = False) -> None:
+    """Create the day partitions that rows starting at `start_ms` need."""
+    days = {ms // DAY_MS for ms in start_ms}
+    with _known_lock:
+        known = _known.setdefault(engine, set())
+        if refresh:
+            known.clear()
+        missing = days - known
+    if not missing:
+        return
+    for day in sorted(missing):
+        try:
+            with engine.begin() as connection:
+                _create_partition(connection, day)
+        except sa.exc.IntegrityError:
+            # Another writer created it at the same moment (pg_type's unique index says so).
+            pass
+        except sa.exc.ProgrammingError as error:
+            if "already exists" not in str(error):
+                raise
+    with _known_lock:
+        _known.setdefault(engine, set()).update(missing)
+
+
+def forget_partitions(engine: sa.Engine) -> None:
+    with _known_lock:
+        _known.pop(engine, None)
+
+
+def list_partitions(engine: sa.Engine) -> list[str]:
+    """The names of the day partitions of `events`, oldest first."""
+    with engine.connect() as connection:
+        names = connection.execute(
+            sa.text(
+                "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+                "WHERE i.inhparent = to_regclass('events')"
+            )
+        ).scalars().all()
+    return sorted(name for name in names if _day_of(name) is not None)
+
+
+def drop_partitions_older_than(
+    engine: sa.Engine, days: float, *, now_ms: int, locked: sa.Select[Any] | None = None
+) -> list[str]:
+    """Drop every day partition that ends more than `days` days before `now_ms`; returns the
+    names dropped. A partition holding an event whose id `locked` selects (evidence in an open
+    case) is kept: row-level retention deletes its other rows."""
+    cutoff = now_ms - int(days * DAY_MS)
+    dropped: list[str] = []
+    for name in list_partitions(engine):
+        day = _day_of(name)
+        assert day is not None
+        if (day + 1) * DAY_MS > cutoff:
+            continue
+        with engine.begin() as connection:
+            if locked is not None:
+                part = sa.table(name, sa.column("id"))
+                held = connection.execute(
+                    sa.select(sa.literal(1)).select_from(part)
+                    .where(part.c.id.in_(locked)).limit(1)
+                ).first()
+                if held is not None:
+                    continue
+            connection.execute(sa.text(f"DROP TABLE {name}"))
+        dropped.append(name)
+    if dropped:
+        forget_partitions(engine)
+    return dropped
+
+
+def _column_types(connection: Any, columns: list[str]) -> list[str]:
+    rows = connection.execute(
+        "SELECT attname, format_type(atttypid, NULL) FROM pg_attribute "
+        "WHERE attrelid = 'events'::regclass AND attnum > 0 AND NOT attisdropped"
+    ).fetchall()
+    types = dict(rows)
+    return [types[column] for column in columns]
+
+
+def copy_upsert(
+    engine: sa.Engine, rows: list[dict[str, Any]],
+    on_conflict: Callable[[Any], Any],
+) -> int:
+    """Upsert `rows` (distinct ids) with binary COPY into a temporary table, then
+    INSERT … SELECT with `on_conflict` applied (the same rule as the row-by-row upsert)."""
+    import psycopg
+    from sqlalchemy.dialects import postgresql
+
+    from vigil.store.schema import events
+
+    columns = list(rows[0])
+    incoming = sa.table("events_incoming", *(sa.column(name) for name in columns))
+    statement = on_conflict(
+        postgresql.insert(events).from_select(columns, sa.select(*incoming.c))
+    )
+    # Only constants of our own (state names) are bound: literal rendering is safe.
+    insert_sql = str(
+        statement.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True})
+    )
+    connection = engine.raw_connection()
+    try:
+        raw = connection.driver_connection
+        assert raw is not None
+        with raw.cursor() as cursor:
+            cursor.execute(
+                "CREATE TEMP TABLE events_incoming (LIKE events INCLUDING DEFAULTS) "
+                "ON COMMIT DROP"
+            )
+            types = _column_types(cursor, columns)
+            quoted = ", ".join(f'"{name}"' for name in columns)
+            with cursor.copy(f"COPY events_incoming ({quoted}) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types(types)
+                for row in rows:
+                    copy.write_row([row[name] for name in columns])
+            cursor.execute(insert_sql)
+        raw.commit()
+    except psycopg.Error as error:
+        _rollback(connection)
+        # Same exception classes as the SQLAlchemy path, so the sink retries transient ones.
+        raise sa.exc.DBAPIError.instance(
+            "COPY events_incoming", None, error, psycopg.Error
+        ) from error
+    except BaseException:
+        _rollback(connection)
+        raise
+    finally:
+        connection.close()
+    return len(rows)
+
+
+def _rollback(connection: Any) -> None:
+    try:
+        connection.rollback()
+    except Exception:
+        connection.invalidate()
+
+
+def upsert_events(
+    engine: sa.Engine, rows: list[dict[str, Any]], on_conflict: Callable[[Any], Any],
+) -> int:
+    """The PostgreSQL write path of `vigil.store.events.upsert`: partitions first, then COPY for
+    large batches or one multi-row upsert for small ones. A partition dropped meanwhile by
+    another process (retention) is recreated and the batch written again."""
+    from sqlalchemy.dialects import postgresql
+
+    from vigil.store.schema import events
+
+    for attempt in (0, 1):
+        ensure_partitions(engine, (row["start_ms"] for row in rows), refresh=attempt > 0)
+        try:
+            if len(rows) >= COPY_MIN_ROWS:
+                return copy_upsert(engine, rows, on_conflict)
+            with engine.begin() as connection:
+                connection.execute(on_conflict(postgresql.insert(events)), rows)
+            return len(rows)
+        except sa.exc.IntegrityError as error:
+            if attempt or "no partition of relation" not in str(error):
+                raise
+    raise AssertionError("unreachable")
