@@ -56,7 +56,8 @@ _REFUSALS = [re.compile(p) for p in (
     r"\b(find|follow|track|trace|locate) (him|her|them|someone|somebody)\b",
     r"\bwhere (did|does|has|is) (he|she|they)\b", r"\b(looks?|looking) like\b", r"\bresembl",
     r"\blook-?alikes?\b", r"\bsimilar (person|people|face|man|woman|guy|individual)\b",
-    r"\b(photo|photograph|picture|image|mugshot|selfie)s?\b", r"\bgait\b",
+    r"\b(photo|photograph|picture|image|mugshot|selfie)s?\b",
+    r"\bgait\b",  # refused: gait matching identifies people and is never offered
     r"\bbody[- ]shape\b", r"\bperson (search|lookup)\b",
 )]
 
