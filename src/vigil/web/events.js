@@ -43,6 +43,7 @@ export function mountEvents(container) {
   let cursor = null;
   // Each search bumps the generation; answers to older searches are dropped.
   let generation = 0;
+  let mounted = true;
 
   const period = periodPicker({
     period: initial.get("period") ?? "24h", from: initial.get("from") ?? "",
@@ -95,6 +96,8 @@ export function mountEvents(container) {
   }
 
   function remember() {
+    // A page left while its data was loading must not pull the address back to itself.
+    if (!mounted) return;
     const params = new URLSearchParams();
     const { period: chosen, from, to } = period.value;
     params.set("period", chosen);
@@ -158,8 +161,11 @@ export function mountEvents(container) {
     } catch (error) {
       problem.replaceChildren(errorBox(`Filters could not be loaded: ${error.message}`));
     }
-    search();
+    if (mounted) search();
   })();
 
-  return () => { generation += 1; };
+  return () => {
+    mounted = false;
+    generation += 1;
+  };
 }
