@@ -22,6 +22,7 @@ from functools import partial
 from typing import Any
 
 from vigil.bus.base import Bus, Subscription
+from vigil.bus.gather import POLL_S, gather
 from vigil.events import Event, EventMessage
 from vigil.search.service import SearchService
 from vigil.store.store import EventStore
@@ -30,7 +31,6 @@ log = logging.getLogger(__name__)
 
 CATCH_UP_MARGIN_MS = 3_600_000
 SWEEP_EVERY_S = 3600.0
-POLL_S = 0.1
 
 
 @dataclass(slots=True)
@@ -113,24 +113,12 @@ class SearchIndexer:
 
     def _collect(self, subscription: Subscription, first_wait: float) -> list[Event]:
         events: list[Event] = []
-        deadline: float | None = None
-        while len(events) < self.batch_size:
-            if deadline is None:
-                wait = first_wait
-            else:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                wait = 0.0 if self._stopping.is_set() else min(remaining, POLL_S)
-            message = subscription.get(timeout=wait)
-            if message is None:
-                if deadline is None or self._stopping.is_set():
-                    break
-                continue
+        for message in gather(
+            subscription, first_wait=first_wait, flush_s=self.flush_s, stopping=self._stopping,
+            is_full=lambda: len(events) >= self.batch_size,
+        ):
             if isinstance(message, EventMessage):
                 events.append(message.event)
-            if deadline is None:
-                deadline = time.monotonic() + self.flush_s
         with self._lock:
             self._stats.messages += len(events)
         return events

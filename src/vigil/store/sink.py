@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 import sqlalchemy as sa
 
 from vigil.bus.base import Bus, BusMessage, Subscription
+from vigil.bus.gather import POLL_S, gather
 from vigil.config import StoreConfig
 from vigil.domain import now_ms
 from vigil.events import Event, EventMessage
@@ -25,8 +26,6 @@ from vigil.store.store import EventStore
 
 log = logging.getLogger(__name__)
 
-# How often the thread looks at the stop flag while waiting for messages.
-POLL_S = 0.1
 # Errors that a later attempt can overcome: a locked or unreachable database. Anything else
 # means the database refuses the data itself, and retrying the same batch would stall forever.
 TRANSIENT_ERRORS: tuple[type[Exception], ...] = (sa.exc.OperationalError, sa.exc.InterfaceError)
@@ -137,24 +136,11 @@ class EventSink:
         """Up to `batch_size` distinct events (and any series points), waiting at most
         `flush_s` after the first message; once stopping, only what is already queued."""
         batch = _Batch()
-        deadline: float | None = None
-        while len(batch.events) + len(batch.points) < self.batch_size:
-            if deadline is None:
-                wait = first_wait
-            else:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                # Short waits so that stop() is noticed within a poll, not a flush interval.
-                wait = 0.0 if self._stopping.is_set() else min(remaining, POLL_S)
-            message = subscription.get(timeout=wait)
-            if message is None:
-                if deadline is None or self._stopping.is_set():
-                    break
-                continue
+        for message in gather(
+            subscription, first_wait=first_wait, flush_s=self.flush_s, stopping=self._stopping,
+            is_full=lambda: len(batch.events) + len(batch.points) >= self.batch_size,
+        ):
             batch.add(message)
-            if deadline is None:
-                deadline = time.monotonic() + self.flush_s
         if batch.received:
             with self._stats_lock:
                 self._stats.messages += batch.received
