@@ -29,11 +29,62 @@ class ServerConfig(Strict):
     port: int = Field(8080, ge=1, le=65535)
 
 
+class S3Config(Strict):
+    """The S3-compatible object store of `store.media_url`."""
+
+    endpoint: str | None = Field(
+        None, pattern=r"^https?://\S+$",
+        description="S3 API address, e.g. http://127.0.0.1:8333 (SeaweedFS, MinIO); unset = AWS",
+    )
+    region: str = Field("us-east-1", min_length=1, description="Region of the bucket")
+    access_key: str | None = Field(
+        None, min_length=1, description="Access key id; default from the AWS_ACCESS_KEY_ID "
+        "environment variable (boto3's usual chain)",
+    )
+    secret_key: str | None = Field(
+        None, min_length=1, description="Secret access key; default from the "
+        "AWS_SECRET_ACCESS_KEY environment variable (boto3's usual chain)",
+    )
+
+    @model_validator(mode="after")
+    def _keys_together(self) -> S3Config:
+        if (self.access_key is None) != (self.secret_key is None):
+            raise ValueError("access_key and secret_key go together")
+        return self
+
+
 class StoreConfig(Strict):
     url: str = Field("sqlite:///data/vigil.db", description="SQLAlchemy URL of the event store")
     media_dir: Path = Field(Path("data/media"), description="Directory for face-blurred snapshots")
     batch_size: int = Field(500, ge=1, description="Events written per transaction at most")
     flush_ms: int = Field(200, ge=1, description="Longest wait before a partial batch is written")
+    media_url: str | None = Field(
+        None, description="s3://bucket[/prefix] to keep snapshots in an S3-compatible store; "
+        "unset = media_dir",
+    )
+    s3: S3Config = Field(default_factory=S3Config)
+
+    @field_validator("media_url")
+    @classmethod
+    def _s3_media_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.startswith("s3://"):
+            raise ValueError(f"{value!r} is not an S3 URL; expected s3://bucket[/prefix]")
+        bucket, _, prefix = value.removeprefix("s3://").partition("/")
+        if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", bucket) or ".." in bucket:
+            raise ValueError(
+                f"{bucket!r} is not an S3 bucket name: 3-63 characters of a-z 0-9 . -, "
+                "starting and ending with a letter or digit"
+            )
+        prefix = prefix.strip("/")
+        if prefix and (not re.fullmatch(r"[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*", prefix)
+                       or ".." in prefix or "." in prefix.split("/")):
+            raise ValueError(
+                f"prefix {prefix!r} may use A-Z a-z 0-9 . _ - and single '/' separators, "
+                "with no '.' or '..'"
+            )
+        return value
 
 
 class DetectorConfig(Strict):
@@ -246,6 +297,62 @@ class CameraConfig(Strict):
         return self
 
 
+class BusConfig(Strict):
+    """Where events travel between processes. Unset `url`: an in-process bus (one node)."""
+
+    url: str | None = Field(
+        None,
+        description="NATS server URL(s), comma-separated (nats://h1:4222,nats://h2:4222); "
+        "set it to run Vigil as a cluster (docs/deployment.md)",
+    )
+    prefix: str = Field(
+        "vigil", pattern=r"^[A-Za-z0-9_-]{1,32}$",
+        description="Subject, stream and bucket name prefix; clusters sharing NATS differ here",
+    )
+    replicas: int = Field(
+        1, ge=1, le=5, description="JetStream replicas of streams and buckets (3 in production)"
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _nats_urls(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        for url in value.split(","):
+            if not re.match(r"^(nats|tls)://[^\s/]+$", url.strip()):
+                raise ValueError(
+                    f"{url.strip()!r} is not a NATS URL; expected nats://host:port, "
+                    "comma-separated for a cluster"
+                )
+        return value
+
+
+class ClusterConfig(Strict):
+    """How workers share cameras (used when `bus.url` is set)."""
+
+    worker_id: str | None = Field(
+        None, pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description="This worker's name; default: host name and process id",
+    )
+    capacity: int = Field(16, ge=1, le=10_000, description="Cameras this worker analyses at most")
+    heartbeat_s: float = Field(
+        1.0, gt=0.0, le=60.0, description="How often a worker says it is alive and renews leases"
+    )
+    ttl_s: float = Field(
+        3.0, gt=0.0, le=600.0,
+        description="A worker silent this long is presumed dead and its cameras move",
+    )
+
+    @model_validator(mode="after")
+    def _ttl_covers_heartbeats(self) -> ClusterConfig:
+        if self.ttl_s < 2 * self.heartbeat_s:
+            raise ValueError(
+                f"ttl_s ({self.ttl_s}) must be at least twice heartbeat_s ({self.heartbeat_s}), "
+                "or one late heartbeat would move every camera"
+            )
+        return self
+
+
 class VigilConfig(Strict):
     server: ServerConfig = Field(default_factory=ServerConfig)
     store: StoreConfig = Field(default_factory=StoreConfig)
@@ -257,6 +364,8 @@ class VigilConfig(Strict):
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     security: SecurityConfig = Field(default_factory=SecurityConfig)
     retention: RetentionConfig = Field(default_factory=RetentionConfig)
+    bus: BusConfig = Field(default_factory=BusConfig)
+    cluster: ClusterConfig = Field(default_factory=ClusterConfig)
 
     @model_validator(mode="after")
     def _unique_camera_ids(self) -> VigilConfig:

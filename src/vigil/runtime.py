@@ -1,4 +1,9 @@
-"""Wiring: store, bus, models and engine built from one config, and torn down in order."""
+"""Wiring: store, bus, models and engine built from one config, and torn down in order.
+
+Three shapes, one config: a single node (`build_runtime` without `bus.url`: engine, sink and
+API in one process over an in-process bus), an API node of a cluster (`build_runtime` with
+`bus.url`: sink and API over NATS, cameras run by workers), and a worker (`build_worker`).
+"""
 
 from __future__ import annotations
 
@@ -8,17 +13,24 @@ from pathlib import Path
 
 from vigil.alerts.service import AlertService, public_url
 from vigil.auth.secrets import SecretBox, default_key_file
-from vigil.bus import MemoryBus
+from vigil.bus import Bus, MemoryBus
+from vigil.bus.nats import NatsBus
+from vigil.cluster.registry import ClusterRegistry
+from vigil.cluster.remote import ClusterEngine
+from vigil.cluster.worker import Worker
 from vigil.config import VigilConfig
 from vigil.pipeline.engine import Engine
 from vigil.privacy.redact import FaceRedactor
 from vigil.search.indexer import SearchIndexer, start_indexer
-from vigil.store import EventSink, EventStore, LocalMediaStore
-from vigil.store.media import MediaStore
+from vigil.store import EventSink, EventStore
+from vigil.store.media import MediaStore, open_media
 from vigil.vision.detector import OnnxDetector
 from vigil.vision.faces import FaceDetector
 
 log = logging.getLogger(__name__)
+# Events once committed by a store sink travel on their own streams, so that every API node
+# (live feed, alerts, search) follows what any node's sink wrote.
+COMMITTED_SUFFIX = "-committed"
 
 
 @dataclass
@@ -26,9 +38,9 @@ class Runtime:
     config: VigilConfig
     store: EventStore
     media: MediaStore
-    bus: MemoryBus
-    committed: MemoryBus  # events once stored: what live views follow
-    engine: Engine
+    bus: Bus
+    committed: Bus  # events once stored: what live views follow
+    engine: Engine | ClusterEngine
     sink: EventSink
     alerts: AlertService | None = None  # None for offline analysis: no notifications
     search: SearchIndexer | None = None  # keeps the search index up to date
@@ -48,36 +60,77 @@ class Runtime:
         self.store.close()
 
 
-def build_runtime(config: VigilConfig, *, offline: bool = False) -> Runtime:
-    """Everything needed to analyse the configured cameras; cameras start with `start_runtime`."""
+def open_store(config: VigilConfig, *, offline: bool = False) -> EventStore:
+    """The event store, migrated; camera credentials are encrypted at rest with a key file made
+    on first run (0600) unless offline."""
     config.store.media_dir.mkdir(parents=True, exist_ok=True)
     _ensure_sqlite_dir(config.store.url)
-    # Camera credentials are encrypted at rest with a key file made on first run (0600).
     key_file = config.security.key_file or default_key_file(config.store.media_dir)
     store = EventStore(
         config.store.url, secrets=None if offline else SecretBox.from_key_file(key_file)
     )
     store.migrate()
-    media = LocalMediaStore(config.store.media_dir)
-    bus, committed = MemoryBus(), MemoryBus()
-    sink = EventSink(store, bus, config.store, committed=committed)
-    sink.start()
+    return store
+
+
+def _open_media(config: VigilConfig) -> MediaStore:
+    media = open_media(config.store)
+    return media
+
+
+def open_nats(config: VigilConfig, suffix: str = "") -> NatsBus:
+    """The cluster's bus (`bus.url`), on streams named after `bus.prefix` + `suffix`."""
+    bus = config.bus
+    if bus.url is None:
+        raise ValueError("bus.url: a cluster node needs the NATS server(s) of its cluster")
+    return NatsBus(bus.url, prefix=bus.prefix + suffix, replicas=bus.replicas)
+
+
+def build_engine(config: VigilConfig, bus: Bus, media: MediaStore, *, offline: bool) -> Engine:
     detector = OnnxDetector(config.detector)
     faces = FaceDetector(config.privacy.face_model, config.privacy.face_threshold)
-    engine = Engine(
-        config,
-        detector=detector,
-        redactor=FaceRedactor(faces),
-        bus=bus,
-        media=media,
+    return Engine(
+        config, detector=detector, redactor=FaceRedactor(faces), bus=bus, media=media,
         offline=offline,
     )
+
+
+def build_runtime(config: VigilConfig, *, offline: bool = False) -> Runtime:
+    """Everything needed to analyse the configured cameras (or, with `bus.url`, to serve a
+    cluster's API); cameras start with `start_runtime`."""
+    store = open_store(config, offline=offline)
+    media = _open_media(config)
+    clustered = config.bus.url is not None and not offline
+    bus: Bus
+    committed: Bus
+    engine: Engine | ClusterEngine
+    if clustered:
+        nats_bus = open_nats(config)
+        registry = ClusterRegistry(nats_bus, ttl_s=config.cluster.ttl_s,
+                                   replicas=config.bus.replicas)
+        bus, committed = nats_bus, open_nats(config, COMMITTED_SUFFIX)
+        engine = ClusterEngine(store, nats_bus, registry)
+    else:
+        bus, committed = MemoryBus(), MemoryBus()
+        engine = build_engine(config, bus, media, offline=offline)
+    sink = EventSink(store, bus, config.store, committed=committed)
+    sink.start()
     alerts = None
     if not offline:
         alerts = AlertService(config.alerts, store, public_url=public_url(config), media=media)
         alerts.start(committed)
     search = start_indexer(config, store, committed)
     return Runtime(config, store, media, bus, committed, engine, sink, alerts, search=search)
+
+
+def build_worker(config: VigilConfig) -> Worker:
+    """A cluster worker: its engine publishes to NATS; API nodes store and serve."""
+    bus = open_nats(config)
+    store = open_store(config)
+    media = _open_media(config)
+    registry = ClusterRegistry(bus, ttl_s=config.cluster.ttl_s, replicas=config.bus.replicas)
+    engine = build_engine(config, bus, media, offline=False)
+    return Worker(config, engine=engine, store=store, bus=bus, registry=registry)
 
 
 def start_runtime(runtime: Runtime) -> None:

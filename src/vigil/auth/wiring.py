@@ -33,6 +33,13 @@ class Identity:
     attributes: AttributePolicy
 
 
+def load_tenant_choices(auth_store: AuthStore, attributes: AttributePolicy) -> None:
+    """Apply each tenant's stored privacy choices (person colours) to `attributes`."""
+    for tenant in auth_store.list_tenants():
+        choice = (tenant["settings"] or {}).get("person_colors")
+        attributes.set(tenant["id"], None if choice is None else bool(choice))
+
+
 def build_identity(
     config: VigilConfig,
     engine: EngineControl,
@@ -44,10 +51,7 @@ def build_identity(
     set_default(audit_log)
     auth_store = AuthStore(store.engine)
     attributes = attributes or AttributePolicy(config.privacy.person_colors)
-    for tenant in auth_store.list_tenants():
-        choice = (tenant["settings"] or {}).get("person_colors")
-        if choice is not None:
-            attributes.set(tenant["id"], bool(choice))
+    load_tenant_choices(auth_store, attributes)
 
     def all_cameras() -> list[CameraConfig]:
         running = {camera.id: camera for camera in engine.cameras()}

@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from vigil.config import CameraConfig, VigilConfig
+from vigil.pipeline.engine import Engine
 from vigil.runtime import build_runtime
 
 
@@ -63,17 +64,19 @@ def analyze_video(
         settings.store.url = f"sqlite:///{where / 'vigil.db'}"
         settings.store.media_dir = where / "media"
         runtime = build_runtime(settings, offline=True)
+        engine = runtime.engine
+        assert isinstance(engine, Engine)  # offline analysis never runs as a cluster
         started = time.perf_counter()
-        runtime.engine.start([camera])
+        engine.start([camera])
         with _progress() as progress:
             task = progress.add_task(f"analysing {video.name}", total=expected)
-            runtime.engine.wait_until_done(lambda done: progress.update(task, completed=done))
+            engine.wait_until_done(lambda done: progress.update(task, completed=done))
         seconds = time.perf_counter() - started
-        status = runtime.engine.status(camera.id)
-        frames = runtime.engine.frames_analysed()
-        tracks, events = runtime.engine.tracks_by_class(), runtime.engine.events_by_module()
+        status = engine.status(camera.id)
+        frames = engine.frames_analysed()
+        tracks, events = engine.tracks_by_class(), engine.events_by_module()
         runtime.stop()
-        snapshots = runtime.engine.output.snapshots
+        snapshots = engine.output.snapshots
     return {
         "video": str(video),
         "frames": frames,

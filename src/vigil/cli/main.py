@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from vigil.cli import audit, bench, remote, search, users
+from vigil.cli import audit, bench, cluster, remote, search, users
 from vigil.cli.common import fail, load_or_exit
 from vigil.cli.serve import DEMO_CONFIG, serve_config
 from vigil.config import ROOT
@@ -25,6 +25,8 @@ app.add_typer(bench.app, name="bench")
 app.add_typer(users.app, name="users")
 app.add_typer(audit.app, name="audit")
 app.add_typer(search.app, name="search")
+app.add_typer(cluster.app, name="cluster")
+app.command("worker")(cluster.worker)
 modules_app = typer.Typer(help="Analytics modules.", no_args_is_help=True)
 app.add_typer(modules_app, name="modules")
 app.command("events")(remote.events)
@@ -52,14 +54,19 @@ def serve(
     config: Annotated[Path, typer.Option("--config", "-c", help="YAML config file")],
     host: Annotated[str | None, typer.Option(help="Override server.host")] = None,
     port: Annotated[int | None, typer.Option(help="Override server.port")] = None,
+    demo_login: Annotated[
+        bool,
+        typer.Option(help="Print a one-time login link usable from this machine (local demos)"),
+    ] = False,
 ) -> None:
-    """Serve the API and web UI and analyse every camera of a config file."""
+    """Serve the API and web UI and analyse every camera of a config file (with bus.url set,
+    serve a cluster's API: workers analyse the cameras)."""
     settings = load_or_exit(config)
     if host:
         settings.server.host = host
     if port:
         settings.server.port = port
-    serve_config(settings)
+    serve_config(settings, demo=demo_login)
 
 
 @app.command()

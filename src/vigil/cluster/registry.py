@@ -1,0 +1,141 @@
+"""Worker heartbeats and camera leases in NATS KV buckets.
+
+* `<prefix>_workers`: one key per live worker, refreshed every heartbeat; the bucket's TTL
+  removes the key of a worker that stopped refreshing it (crashed, frozen, cut off).
+* `<prefix>_leases`: one key per camera being analysed, holding the owning worker's id. A lease
+  is taken with `create` (fails if someone holds it), renewed with `update` at the revision
+  the owner last saw (fails if anyone else wrote it since), and released with a revision-checked
+  delete. The bucket's TTL frees the lease of a worker that stopped renewing.
+
+Both TTLs are the cluster's `ttl_s`, so a dead worker's cameras become free about when the
+other workers stop counting it as alive.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import nats.js.errors as js_errors
+from nats.js import api
+from nats.js.kv import KeyValue
+
+from vigil.bus.nats import NatsBus, token
+
+KV_TIMEOUT_S = 10.0
+WRONG_LAST_SEQUENCE = 10071  # JetStream's error code for a failed revision check
+
+
+@dataclass(slots=True)
+class WorkerInfo:
+    """What a worker says about itself in each heartbeat."""
+
+    id: str
+    capacity: int
+    host: str = ""
+    pid: int = 0
+    started_ms: int = 0
+    cameras: list[str] = field(default_factory=list)
+    statuses: list[dict[str, Any]] = field(default_factory=list)  # CameraStatus fields
+    metrics: dict[str, list[Any]] = field(default_factory=dict)  # name → [kind, help, value]
+
+    def encode(self) -> bytes:
+        return json.dumps(asdict(self), separators=(",", ":")).encode()
+
+    @classmethod
+    def decode(cls, data: bytes) -> WorkerInfo:
+        return cls(**json.loads(data))
+
+
+class ClusterRegistry:
+    """Heartbeats and leases for one cluster (`prefix`), over `bus`'s NATS connection."""
+
+    def __init__(self, bus: NatsBus, *, ttl_s: float, replicas: int = 1) -> None:
+        self.bus = bus
+        self.ttl_s = ttl_s
+        stem = token(bus.prefix)
+        self._workers: KeyValue = bus.call(self._bucket(f"{stem}_workers", replicas), KV_TIMEOUT_S)
+        self._leases: KeyValue = bus.call(self._bucket(f"{stem}_leases", replicas), KV_TIMEOUT_S)
+
+    async def _bucket(self, name: str, replicas: int) -> KeyValue:
+        try:
+            return await self.bus.js.key_value(name)
+        except js_errors.BucketNotFoundError:
+            return await self.bus.js.create_key_value(
+                api.KeyValueConfig(bucket=name, history=1, ttl=self.ttl_s, replicas=replicas)
+            )
+
+    # heartbeats ------------------------------------------------------------------------------
+
+    def heartbeat(self, info: WorkerInfo) -> None:
+        self.bus.call(self._workers.put(token(info.id), info.encode()), KV_TIMEOUT_S)
+
+    def leave(self, worker_id: str) -> None:
+        """Say this worker is gone now, rather than when its heartbeat expires."""
+        self.bus.call(self._workers.delete(token(worker_id)), KV_TIMEOUT_S)
+
+    def workers(self) -> dict[str, WorkerInfo]:
+        """Live workers by id."""
+        return self.bus.call(self._live_workers(), KV_TIMEOUT_S)
+
+    async def _live_workers(self) -> dict[str, WorkerInfo]:
+        try:
+            keys = await self._workers.keys()
+        except js_errors.NoKeysError:
+            return {}
+        live: dict[str, WorkerInfo] = {}
+        for key in keys:
+            try:
+                entry = await self._workers.get(key)
+            except js_errors.NotFoundError:  # expired or left between keys() and get()
+                continue
+            if entry.value:
+                info = WorkerInfo.decode(entry.value)
+                live[info.id] = info
+        return live
+
+    # leases ----------------------------------------------------------------------------------
+
+    def acquire(self, camera_id: str, worker_id: str) -> int | None:
+        """Take the lease of `camera_id`; its revision, or None if another worker holds it."""
+        return self.bus.call(self._acquire(camera_id, worker_id), KV_TIMEOUT_S)
+
+    async def _acquire(self, camera_id: str, worker_id: str) -> int | None:
+        try:
+            return int(await self._leases.create(token(camera_id), worker_id.encode()))
+        except js_errors.KeyWrongLastSequenceError:
+            return None
+
+    def renew(self, camera_id: str, worker_id: str, revision: int) -> int | None:
+        """Extend a held lease; its new revision, or None if it was lost (expired and taken,
+        or written by anyone else since `revision`)."""
+        return self.bus.call(self._renew(camera_id, worker_id, revision), KV_TIMEOUT_S)
+
+    async def _renew(self, camera_id: str, worker_id: str, revision: int) -> int | None:
+        try:
+            return int(await self._leases.update(token(camera_id), worker_id.encode(), revision))
+        except js_errors.KeyWrongLastSequenceError:
+            return None
+
+    def release(self, camera_id: str, revision: int) -> None:
+        """Give a lease up; a lease already lost is left to its new holder."""
+        self.bus.call(self._release(camera_id, revision), KV_TIMEOUT_S)
+
+    async def _release(self, camera_id: str, revision: int) -> None:
+        try:
+            await self._leases.delete(token(camera_id), last=revision)
+        except js_errors.BadRequestError as error:
+            if error.err_code != WRONG_LAST_SEQUENCE:
+                raise
+
+    def owner(self, camera_id: str) -> str | None:
+        """The worker holding the lease of `camera_id`, if any."""
+        return self.bus.call(self._owner(camera_id), KV_TIMEOUT_S)
+
+    async def _owner(self, camera_id: str) -> str | None:
+        try:
+            entry = await self._leases.get(token(camera_id))
+        except js_errors.NotFoundError:  # never taken, released, or expired
+            return None
+        return entry.value.decode() if entry.value else None

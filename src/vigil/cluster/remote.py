@@ -1,0 +1,116 @@
+"""The pipeline as an API node of a cluster sees it: cameras live in the store, workers
+analyse them, and their heartbeats carry each camera's status.
+
+Adding, changing or removing a camera is a store write (the API route does it); every worker
+reads the store each heartbeat and the placement follows, so the control methods here have
+nothing to start or stop. Live frames and module counters come from the owning worker by
+request/reply.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from vigil.bus.nats import NatsBus
+from vigil.cluster.registry import ClusterRegistry, WorkerInfo
+from vigil.cluster.rpc import CameraUnavailable, ask, json_reply, live_frame
+from vigil.config import CameraConfig
+from vigil.domain import CameraStatus
+from vigil.pipeline.control import PipelineMetric
+from vigil.store.store import EventStore
+
+# Heartbeats arrive once a second; a status page polling faster reads the same snapshot.
+WORKERS_CACHE_S = 0.5
+
+
+class ClusterEngine:
+    """Implements `EngineControl` for an API node of a cluster."""
+
+    def __init__(self, store: EventStore, bus: NatsBus, registry: ClusterRegistry) -> None:
+        self.store = store
+        self.bus = bus
+        self.registry = registry
+        self._lock = threading.Lock()
+        self._workers: dict[str, WorkerInfo] = {}
+        self._read_at = float("-inf")
+
+    def start(self, cameras: Iterable[CameraConfig]) -> None:
+        """Nothing to start here: the workers run the cameras recorded in the store."""
+
+    def stop(self) -> None:
+        """Nothing to stop: the workers keep running."""
+
+    def workers(self) -> dict[str, WorkerInfo]:
+        with self._lock:
+            if time.monotonic() - self._read_at > WORKERS_CACHE_S:
+                self._workers = self.registry.workers()
+                self._read_at = time.monotonic()
+            return self._workers
+
+    # EngineControl ---------------------------------------------------------------------------
+
+    def cameras(self) -> list[CameraConfig]:
+        return [stored.config for stored in self.store.list_cameras(None) if stored.config.enabled]
+
+    def status(self, camera_id: str) -> CameraStatus | None:
+        return next((s for s in self.statuses() if s.camera_id == camera_id), None)
+
+    def statuses(self) -> list[CameraStatus]:
+        return [
+            CameraStatus(**status)
+            for worker in self.workers().values()
+            for status in worker.statuses
+        ]
+
+    def add_camera(self, camera: CameraConfig) -> None:
+        """The route's store write is what starts it: workers read the store."""
+
+    def replace_camera(self, camera: CameraConfig) -> None:
+        """Workers see the changed settings in the store and restart the camera."""
+
+    def remove_camera(self, camera_id: str) -> None:
+        """Workers see the camera gone from the store (or disabled) and stop it."""
+
+    def _running(self) -> set[str]:
+        return {camera.id for camera in self.cameras()}
+
+    def _known(self, camera_id: str) -> None:
+        if camera_id not in self._running():
+            raise KeyError(camera_id)
+
+    def live_jpeg(
+        self, camera_id: str, *, overlay: bool = True, max_width: int | None = None
+    ) -> tuple[bytes, int] | None:
+        self._known(camera_id)
+        try:
+            reply = ask(self.bus, camera_id,
+                        {"op": "live", "overlay": overlay, "max_width": max_width})
+        except CameraUnavailable:
+            return None  # starting or moving: the API answers 503 with Retry-After
+        return live_frame(reply)
+
+    def module_stats(self, camera_id: str) -> dict[str, Any]:
+        self._known(camera_id)
+        try:
+            stats: dict[str, Any] = json_reply(ask(self.bus, camera_id, {"op": "stats"}))
+        except CameraUnavailable:
+            return {}
+        return stats
+
+    def pipeline_metrics(self) -> dict[str, PipelineMetric]:
+        """Every worker's figures summed, and how many workers are alive."""
+        workers = self.workers()
+        totals: dict[str, PipelineMetric] = {
+            "cluster_workers": PipelineMetric("gauge", "Live workers", float(len(workers))),
+        }
+        for worker in workers.values():
+            for name, (kind, help_, value) in worker.metrics.items():
+                if name.endswith("last_batch_seconds"):
+                    continue  # a latest value does not add up over workers
+                before = totals.get(name)
+                total = float(value) + (before.value if before else 0.0)
+                totals[name] = PipelineMetric(kind, help_, total)
+        return totals

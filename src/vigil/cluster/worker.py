@@ -1,0 +1,185 @@
+"""`vigil worker`: analyses the cameras the cluster assigns to it.
+
+Every `heartbeat_s` a worker: says it is alive (with its cameras' status and its metrics),
+reads the live workers and the enabled cameras, computes the placement (rendezvous hashing,
+the same on every worker), gives up cameras that are no longer its own, renews the leases of
+those it keeps and takes the leases of those newly assigned to it. Events go to the bus
+(JetStream), snapshots to the shared media store, and the store sink of an API node writes
+them. A worker that cannot renew a lease for most of the lease's lifetime stops that camera
+on its own: by the time the lease expires and another worker takes it, this one has let go.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import socket
+import threading
+import time
+from dataclasses import asdict, dataclass
+
+from vigil.auth.store import AuthStore
+from vigil.auth.wiring import load_tenant_choices
+from vigil.bus.nats import NatsBus
+from vigil.cluster.assign import assign
+from vigil.cluster.registry import ClusterRegistry, WorkerInfo
+from vigil.cluster.rpc import Responder
+from vigil.config import CameraConfig, VigilConfig
+from vigil.domain import now_ms
+from vigil.pipeline.engine import Engine
+from vigil.store.store import EventStore
+
+log = logging.getLogger(__name__)
+# Let go of a camera once this share of the lease's lifetime passed without a renewal.
+FENCE_SHARE = 0.75
+
+
+def default_worker_id() -> str:
+    host = "".join(c if c.isalnum() or c in "-_" else "-" for c in socket.gethostname())
+    return f"{host[:40]}-{os.getpid()}"
+
+
+@dataclass(slots=True)
+class _Lease:
+    revision: int
+    renewed: float  # time.monotonic() of the last successful renewal
+    config: CameraConfig
+
+
+class Worker:
+    def __init__(
+        self, config: VigilConfig, *, engine: Engine, store: EventStore, bus: NatsBus,
+        registry: ClusterRegistry,
+    ) -> None:
+        self.config = config
+        self.id = config.cluster.worker_id or default_worker_id()
+        self.engine = engine
+        self.store = store
+        self.bus = bus
+        self.registry = registry
+        self.responder = Responder(bus, engine)
+        self.auth = AuthStore(store.engine)
+        self._leases: dict[str, _Lease] = {}
+        self._started_ms = now_ms()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def cameras(self) -> list[str]:
+        """Cameras this worker holds the lease of (and analyses)."""
+        return sorted(self._leases)
+
+    def start(self) -> None:
+        self.engine.start([])
+        self._thread = threading.Thread(target=self._run, name="worker", daemon=True)
+        self._thread.start()
+
+    def run_forever(self) -> None:
+        """Until `stop()` is called (SIGTERM / Ctrl-C in `vigil worker`)."""
+        self.start()
+        self._stopping.wait()
+
+    def stop(self) -> None:
+        """Stop every camera (ending its open events), release the leases, leave."""
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(30)
+        for camera_id in list(self._leases):
+            self._let_go(camera_id, release=True)
+        self.engine.stop()
+        try:
+            self.registry.leave(self.id)
+        except Exception as error:  # the bus is gone: the heartbeat expires by itself
+            log.warning("could not leave the cluster: %s", error)
+
+    def _run(self) -> None:
+        period = self.config.cluster.heartbeat_s
+        while not self._stopping.is_set():
+            started = time.monotonic()
+            try:
+                self.tick()
+            except Exception as error:
+                # NATS or the database unreachable: keep analysing what is leased until the
+                # fence says otherwise, and try again next period.
+                log.warning("worker %s: cluster round failed: %s", self.id, error)
+            self._fence()
+            self._stopping.wait(max(0.0, period - (time.monotonic() - started)))
+
+    def tick(self) -> None:
+        """One round of heartbeat, placement and leases."""
+        self.registry.heartbeat(self._info())
+        workers = self.registry.workers()
+        workers.setdefault(self.id, self._info())  # our own heartbeat may not be listed yet
+        cameras = {
+            stored.config.id: stored.config
+            for stored in self.store.list_cameras(None)
+            if stored.config.enabled
+        }
+        load_tenant_choices(self.auth, self.engine.attributes)
+        placement = assign(cameras, {w.id: w.capacity for w in workers.values()})
+        mine = {camera for camera, worker in placement.items() if worker == self.id}
+        for camera_id in [c for c in self._leases if c not in mine]:
+            self._let_go(camera_id, release=True)
+        for camera_id, lease in list(self._leases.items()):
+            self._renew(camera_id, lease, cameras[camera_id])
+        for camera_id in sorted(mine - set(self._leases)):
+            self._take(camera_id, cameras[camera_id])
+
+    def _renew(self, camera_id: str, lease: _Lease, config: CameraConfig) -> None:
+        revision = self.registry.renew(camera_id, self.id, lease.revision)
+        if revision is None:
+            log.warning("worker %s lost the lease of camera %s", self.id, camera_id)
+            self._let_go(camera_id, release=False)
+            return
+        lease.revision, lease.renewed = revision, time.monotonic()
+        if config != lease.config:
+            self.engine.replace_camera(config)
+            lease.config = config
+
+    def _take(self, camera_id: str, config: CameraConfig) -> None:
+        revision = self.registry.acquire(camera_id, self.id)
+        if revision is None:
+            return  # its previous owner still holds it; it lets go or expires
+        self._leases[camera_id] = _Lease(revision, time.monotonic(), config)
+        self.engine.add_camera(config)
+        self.responder.serve(camera_id)
+        log.info("worker %s analyses camera %s", self.id, camera_id)
+
+    def _let_go(self, camera_id: str, *, release: bool) -> None:
+        lease = self._leases.pop(camera_id)
+        self.responder.stop_serving(camera_id)
+        with contextlib.suppress(KeyError):  # its reader may have been removed already
+            self.engine.remove_camera(camera_id)
+        if release:
+            try:
+                self.registry.release(camera_id, lease.revision)
+            except Exception as error:  # it expires by itself
+                log.warning("could not release camera %s: %s", camera_id, error)
+        log.info("worker %s stopped camera %s", self.id, camera_id)
+
+    def _fence(self) -> None:
+        limit = FENCE_SHARE * self.config.cluster.ttl_s
+        now = time.monotonic()
+        for camera_id, lease in list(self._leases.items()):
+            if now - lease.renewed > limit:
+                log.warning(
+                    "worker %s could not renew the lease of camera %s for %.1f s; stopping it "
+                    "before another worker takes it", self.id, camera_id, now - lease.renewed,
+                )
+                self._let_go(camera_id, release=False)
+
+    def _info(self) -> WorkerInfo:
+        return WorkerInfo(
+            id=self.id,
+            capacity=self.config.cluster.capacity,
+            host=socket.gethostname(),
+            pid=os.getpid(),
+            started_ms=self._started_ms,
+            cameras=self.cameras,
+            statuses=[asdict(status) for status in self.engine.statuses()],
+            metrics={
+                name: [metric.kind, metric.help, metric.value]
+                for name, metric in self.engine.pipeline_metrics().items()
+            },
+        )
