@@ -8,7 +8,11 @@ from pathlib import Path
 import pytest
 
 from tests.media import DEMO
-from tests.services.fixtures import postgres_server, postgres_url  # noqa: F401  (session fixtures)
+from tests.services.fixtures import (  # noqa: F401  (session fixtures)
+    postgres_server,
+    postgres_url,
+    seaweed_server,
+)
 from vigil.config import ROOT, VigilConfig, load_config
 
 # Cheap argon2id parameters for the suite (and the servers it starts); see vigil.auth.passwords.

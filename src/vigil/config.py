@@ -70,11 +70,11 @@ class StoreConfig(Strict):
         if value is None:
             return None
         if not value.startswith("s3://"):
-            raise ValueError(f"{value!r} is not an S3 URL; expected s3://bucket[/prefix]")
+            raise ValueError("not an S3 URL; expected s3://bucket or s3://bucket/prefix")
         bucket, _, prefix = value.removeprefix("s3://").partition("/")
         if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", bucket) or ".." in bucket:
             raise ValueError(
-                f"{bucket!r} is not an S3 bucket name: 3-63 characters of a-z 0-9 . -, "
+                f"bucket {bucket!r} is not an S3 bucket name: 3-63 characters of a-z 0-9 . -, "
                 "starting and ending with a letter or digit"
             )
         prefix = prefix.strip("/")

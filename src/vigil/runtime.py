@@ -73,11 +73,6 @@ def open_store(config: VigilConfig, *, offline: bool = False) -> EventStore:
     return store
 
 
-def _open_media(config: VigilConfig) -> MediaStore:
-    media = open_media(config.store)
-    return media
-
-
 def open_nats(config: VigilConfig, suffix: str = "") -> NatsBus:
     """The cluster's bus (`bus.url`), on streams named after `bus.prefix` + `suffix`."""
     bus = config.bus
@@ -99,7 +94,7 @@ def build_runtime(config: VigilConfig, *, offline: bool = False) -> Runtime:
     """Everything needed to analyse the configured cameras (or, with `bus.url`, to serve a
     cluster's API); cameras start with `start_runtime`."""
     store = open_store(config, offline=offline)
-    media = _open_media(config)
+    media = open_media(config.store)
     clustered = config.bus.url is not None and not offline
     bus: Bus
     committed: Bus
@@ -127,7 +122,7 @@ def build_worker(config: VigilConfig) -> Worker:
     """A cluster worker: its engine publishes to NATS; API nodes store and serve."""
     bus = open_nats(config)
     store = open_store(config)
-    media = _open_media(config)
+    media = open_media(config.store)
     registry = ClusterRegistry(bus, ttl_s=config.cluster.ttl_s, replicas=config.bus.replicas)
     engine = build_engine(config, bus, media, offline=False)
     return Worker(config, engine=engine, store=store, bus=bus, registry=registry)

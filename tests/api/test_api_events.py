@@ -5,15 +5,19 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
 
+from vigil.api import create_app
+from vigil.bus import MemoryBus
+from vigil.config import VigilConfig
 from vigil.events import Event, uuid7
 from vigil.store import EventStore, LocalMediaStore, media_key
 
-from .conftest import BASE_MS
+from .conftest import BASE_MS, StaticEngine, trust
 
 MakeEvent = Callable[..., Event]
 T0_ISO = "2026-11-18T11:06:40Z"  # BASE_MS
@@ -176,3 +180,26 @@ def test_tenant_scope_applies_to_events(
     assert client.get(f"/api/events/{quote(theirs.id)}/snapshot.jpg").status_code == 404
     csv_rows = list(csv.DictReader(io.StringIO(client.get("/api/events?format=csv").text)))
     assert [row["id"] for row in csv_rows] == [mine.id]
+
+
+def test_an_unreachable_media_store_answers_503_not_500(
+    config: VigilConfig, engine: StaticEngine, store: EventStore, bus: MemoryBus,
+    make_event: MakeEvent, tmp_path: Path,
+) -> None:
+    from vigil.store.media import MediaError
+
+    class Unreachable(LocalMediaStore):
+        """An object store that went away after start (stopping one mid-test costs seconds)."""
+
+        def get(self, key: str) -> bytes | None:
+            raise MediaError("S3 media store http://127.0.0.1:9, bucket 'm': connection refused")
+
+    down = Unreachable(tmp_path / "media")
+    client = TestClient(trust(create_app(config, engine, store, down, bus)))  # migrates
+    event = make_event()
+    key = media_key(event.tenant, event.camera_id, event.start_ms, event.id)
+    store.upsert_events([event.model_copy(update={"snapshot": key})])
+    response = client.get(f"/api/events/{event.id}/snapshot.jpg")
+    assert response.status_code == 503 and response.headers["retry-after"] == "5"
+    assert "media store is unavailable" in response.json()["detail"]
+    assert "127.0.0.1" not in response.json()["detail"]  # internal endpoints stay in the log

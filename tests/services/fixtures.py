@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from vigil.services.seaweedfs import SeaweedServer
+
 POSTGRES_ENV = "VIGIL_TEST_POSTGRES_URL"
 
 
@@ -59,3 +61,16 @@ def reset_postgres(url: str) -> str:
     finally:
         engine.dispose()
     return url
+
+
+@pytest.fixture(scope="session")
+def seaweed_server() -> Iterator[SeaweedServer]:
+    """A SeaweedFS node with an S3 gateway for the session (tests make their own buckets or
+    prefixes in it)."""
+    directory = Path(tempfile.mkdtemp(prefix="vigil-test-s3-"))
+    server = SeaweedServer(directory).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(directory, ignore_errors=True)

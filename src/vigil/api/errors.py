@@ -6,6 +6,7 @@ per problem, each naming the parameter, so a person reading a curl reply sees th
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,7 +15,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from vigil.store.media import MediaError
 from vigil.store.query import QueryError
+
+log = logging.getLogger(__name__)
 
 
 class ErrorOut(BaseModel):
@@ -54,6 +58,15 @@ async def _query_error(_request: Request, error: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(error)}, status_code=422)
 
 
+async def _media_unavailable(_request: Request, error: Exception) -> JSONResponse:
+    # The reason names internal endpoints: it goes to the log, not to the client.
+    log.error("media store unavailable: %s", error)
+    return JSONResponse(
+        {"detail": "the media store is unavailable; try again shortly (the server log says why)"},
+        status_code=503, headers={"Retry-After": "5"},
+    )
+
+
 async def _unexpected(_request: Request, _error: Exception) -> JSONResponse:
     # Starlette re-raises the error after this response, so the server logs the traceback.
     return JSONResponse({"detail": "internal error; see the server log"}, status_code=500)
@@ -62,4 +75,5 @@ async def _unexpected(_request: Request, _error: Exception) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(QueryError, _query_error)
+    app.add_exception_handler(MediaError, _media_unavailable)
     app.add_exception_handler(Exception, _unexpected)

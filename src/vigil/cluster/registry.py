@@ -13,9 +13,11 @@ other workers stop counting it as alive.
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import Coroutine
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import nats.js.errors as js_errors
 from nats.js import api
@@ -23,6 +25,7 @@ from nats.js.kv import KeyValue
 
 from vigil.bus.nats import NatsBus, token
 
+T = TypeVar("T")
 KV_TIMEOUT_S = 10.0
 WRONG_LAST_SEQUENCE = 10071  # JetStream's error code for a failed revision check
 
@@ -58,6 +61,11 @@ class ClusterRegistry:
         self._workers: KeyValue = bus.call(self._bucket(f"{stem}_workers", replicas), KV_TIMEOUT_S)
         self._leases: KeyValue = bus.call(self._bucket(f"{stem}_leases", replicas), KV_TIMEOUT_S)
 
+    def _call(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        # Bounded by the TTL too: an answer later than that is too late to keep a lease.
+        timeout = min(KV_TIMEOUT_S, self.ttl_s)
+        return self.bus.call(asyncio.wait_for(coroutine, timeout), timeout + 1)
+
     async def _bucket(self, name: str, replicas: int) -> KeyValue:
         try:
             return await self.bus.js.key_value(name)
@@ -69,15 +77,15 @@ class ClusterRegistry:
     # heartbeats ------------------------------------------------------------------------------
 
     def heartbeat(self, info: WorkerInfo) -> None:
-        self.bus.call(self._workers.put(token(info.id), info.encode()), KV_TIMEOUT_S)
+        self._call(self._workers.put(token(info.id), info.encode()))
 
     def leave(self, worker_id: str) -> None:
         """Say this worker is gone now, rather than when its heartbeat expires."""
-        self.bus.call(self._workers.delete(token(worker_id)), KV_TIMEOUT_S)
+        self._call(self._workers.delete(token(worker_id)))
 
     def workers(self) -> dict[str, WorkerInfo]:
         """Live workers by id."""
-        return self.bus.call(self._live_workers(), KV_TIMEOUT_S)
+        return self._call(self._live_workers())
 
     async def _live_workers(self) -> dict[str, WorkerInfo]:
         try:
@@ -99,7 +107,7 @@ class ClusterRegistry:
 
     def acquire(self, camera_id: str, worker_id: str) -> int | None:
         """Take the lease of `camera_id`; its revision, or None if another worker holds it."""
-        return self.bus.call(self._acquire(camera_id, worker_id), KV_TIMEOUT_S)
+        return self._call(self._acquire(camera_id, worker_id))
 
     async def _acquire(self, camera_id: str, worker_id: str) -> int | None:
         try:
@@ -110,7 +118,7 @@ class ClusterRegistry:
     def renew(self, camera_id: str, worker_id: str, revision: int) -> int | None:
         """Extend a held lease; its new revision, or None if it was lost (expired and taken,
         or written by anyone else since `revision`)."""
-        return self.bus.call(self._renew(camera_id, worker_id, revision), KV_TIMEOUT_S)
+        return self._call(self._renew(camera_id, worker_id, revision))
 
     async def _renew(self, camera_id: str, worker_id: str, revision: int) -> int | None:
         try:
@@ -120,7 +128,7 @@ class ClusterRegistry:
 
     def release(self, camera_id: str, revision: int) -> None:
         """Give a lease up; a lease already lost is left to its new holder."""
-        self.bus.call(self._release(camera_id, revision), KV_TIMEOUT_S)
+        self._call(self._release(camera_id, revision))
 
     async def _release(self, camera_id: str, revision: int) -> None:
         try:
@@ -131,7 +139,7 @@ class ClusterRegistry:
 
     def owner(self, camera_id: str) -> str | None:
         """The worker holding the lease of `camera_id`, if any."""
-        return self.bus.call(self._owner(camera_id), KV_TIMEOUT_S)
+        return self._call(self._owner(camera_id))
 
     async def _owner(self, camera_id: str) -> str | None:
         try:

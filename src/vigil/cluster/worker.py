@@ -61,19 +61,25 @@ class Worker:
         self.responder = Responder(bus, engine)
         self.auth = AuthStore(store.engine)
         self._leases: dict[str, _Lease] = {}
+        self._lock = threading.Lock()  # guards _leases; never held across a network call
         self._started_ms = now_ms()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self._fence_thread: threading.Thread | None = None
 
     @property
     def cameras(self) -> list[str]:
         """Cameras this worker holds the lease of (and analyses)."""
-        return sorted(self._leases)
+        with self._lock:
+            return sorted(self._leases)
 
     def start(self) -> None:
         self.engine.start([])
         self._thread = threading.Thread(target=self._run, name="worker", daemon=True)
         self._thread.start()
+        self._fence_thread = threading.Thread(target=self._fence_forever, name="fence",
+                                              daemon=True)
+        self._fence_thread.start()
 
     def run_forever(self) -> None:
         """Until `stop()` is called (SIGTERM / Ctrl-C in `vigil worker`)."""
@@ -83,9 +89,10 @@ class Worker:
     def stop(self) -> None:
         """Stop every camera (ending its open events), release the leases, leave."""
         self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(30)
-        for camera_id in list(self._leases):
+        for thread in (self._thread, self._fence_thread):
+            if thread is not None:
+                thread.join(30)
+        for camera_id in self.cameras:
             self._let_go(camera_id, release=True)
         self.engine.stop()
         try:
@@ -102,9 +109,14 @@ class Worker:
             except Exception as error:
                 # NATS or the database unreachable: keep analysing what is leased until the
                 # fence says otherwise, and try again next period.
-                log.warning("worker %s: cluster round failed: %s", self.id, error)
-            self._fence()
+                log.warning("worker %s: cluster round failed: %s", self.id, error or
+                            type(error).__name__)
             self._stopping.wait(max(0.0, period - (time.monotonic() - started)))
+
+    def _fence_forever(self) -> None:
+        # Its own thread: a round blocked on an unreachable NATS must not delay the fence.
+        while not self._stopping.wait(self.config.cluster.ttl_s / 20):
+            self.fence()
 
     def tick(self) -> None:
         """One round of heartbeat, placement and leases."""
@@ -119,35 +131,50 @@ class Worker:
         load_tenant_choices(self.auth, self.engine.attributes)
         placement = assign(cameras, {w.id: w.capacity for w in workers.values()})
         mine = {camera for camera, worker in placement.items() if worker == self.id}
-        for camera_id in [c for c in self._leases if c not in mine]:
+        for camera_id in [c for c in self.cameras if c not in mine]:
             self._let_go(camera_id, release=True)
-        for camera_id, lease in list(self._leases.items()):
-            self._renew(camera_id, lease, cameras[camera_id])
-        for camera_id in sorted(mine - set(self._leases)):
+        for camera_id in self.cameras:
+            self._renew(camera_id, cameras[camera_id])
+        for camera_id in sorted(mine - set(self.cameras)):
             self._take(camera_id, cameras[camera_id])
 
-    def _renew(self, camera_id: str, lease: _Lease, config: CameraConfig) -> None:
+    def _renew(self, camera_id: str, config: CameraConfig) -> None:
+        with self._lock:
+            lease = self._leases.get(camera_id)
+        if lease is None:  # fenced meanwhile
+            return
         revision = self.registry.renew(camera_id, self.id, lease.revision)
         if revision is None:
             log.warning("worker %s lost the lease of camera %s", self.id, camera_id)
             self._let_go(camera_id, release=False)
             return
-        lease.revision, lease.renewed = revision, time.monotonic()
-        if config != lease.config:
-            self.engine.replace_camera(config)
+        with self._lock:
+            if self._leases.get(camera_id) is not lease:
+                return  # fenced while renewing: the lease expires unrenewed
+            lease.revision, lease.renewed = revision, time.monotonic()
+            changed = config != lease.config
             lease.config = config
+        if changed:
+            with contextlib.suppress(KeyError):  # fenced meanwhile
+                self.engine.replace_camera(config)
 
     def _take(self, camera_id: str, config: CameraConfig) -> None:
         revision = self.registry.acquire(camera_id, self.id)
         if revision is None:
             return  # its previous owner still holds it; it lets go or expires
-        self._leases[camera_id] = _Lease(revision, time.monotonic(), config)
+        with self._lock:
+            self._leases[camera_id] = _Lease(revision, time.monotonic(), config)
         self.engine.add_camera(config)
         self.responder.serve(camera_id)
         log.info("worker %s analyses camera %s", self.id, camera_id)
 
     def _let_go(self, camera_id: str, *, release: bool) -> None:
-        lease = self._leases.pop(camera_id)
+        with self._lock:
+            lease = self._leases.pop(camera_id, None)
+        if lease is not None:
+            self._stop_camera(camera_id, lease, release=release)
+
+    def _stop_camera(self, camera_id: str, lease: _Lease, *, release: bool) -> None:
         self.responder.stop_serving(camera_id)
         with contextlib.suppress(KeyError):  # its reader may have been removed already
             self.engine.remove_camera(camera_id)
@@ -158,16 +185,23 @@ class Worker:
                 log.warning("could not release camera %s: %s", camera_id, error)
         log.info("worker %s stopped camera %s", self.id, camera_id)
 
-    def _fence(self) -> None:
+    def fence(self) -> None:
+        """Stop the cameras whose lease went unrenewed for most of its lifetime."""
         limit = FENCE_SHARE * self.config.cluster.ttl_s
         now = time.monotonic()
-        for camera_id, lease in list(self._leases.items()):
-            if now - lease.renewed > limit:
-                log.warning(
-                    "worker %s could not renew the lease of camera %s for %.1f s; stopping it "
-                    "before another worker takes it", self.id, camera_id, now - lease.renewed,
-                )
-                self._let_go(camera_id, release=False)
+        with self._lock:
+            stale = {c: lease for c, lease in self._leases.items() if now - lease.renewed > limit}
+            for camera_id in stale:
+                del self._leases[camera_id]
+        for camera_id, lease in stale.items():
+            log.warning(
+                "worker %s could not renew the lease of camera %s in time; stopping it before "
+                "another worker takes it", self.id, camera_id,
+            )
+            # One thread each: stopping a camera reads no more frames at once, but publishing
+            # its closing events waits for NATS, and that must not delay the next camera.
+            threading.Thread(target=self._stop_camera, args=(camera_id, lease),
+                             kwargs={"release": False}, daemon=True).start()
 
     def _info(self) -> WorkerInfo:
         return WorkerInfo(

@@ -1,4 +1,5 @@
-"""The media store: face-blurred snapshots by key. A local directory now, S3-compatible later.
+"""The media store: face-blurred snapshots by key, in a local directory or an S3-compatible
+object store (vigil.store.s3media), chosen by `store.media_url`.
 
 Keys come from event rows and, through them, from the API, so every key is checked before it
 becomes a path: only [A-Za-z0-9._/-], relative, no '..', no empty segments.
@@ -11,13 +12,21 @@ import re
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from vigil.config import StoreConfig
 
 _KEY = re.compile(r"^[A-Za-z0-9._/-]{1,1024}$")
 
 
 class InvalidMediaKey(ValueError):
     """A media key that could name something outside the store."""
+
+
+class MediaError(OSError):
+    """The media store could not be reached or refused an operation: the object-store
+    counterpart of a disk error, so code that survives one survives the other."""
 
 
 def validate_key(key: str) -> str:
@@ -112,3 +121,18 @@ class LocalMediaStore:
                 except FileNotFoundError:  # removed while walking
                     continue
         return total
+
+
+def open_media(config: StoreConfig) -> MediaStore:
+    """The media store `config` names: the S3 bucket of `media_url` when set, else `media_dir`."""
+    if config.media_url is None:
+        return LocalMediaStore(config.media_dir)
+    # Imported here so that boto3 is needed only by those who keep media on S3.
+    from vigil.store.s3media import S3MediaStore
+
+    bucket, _, prefix = config.media_url.removeprefix("s3://").partition("/")
+    s3 = config.s3
+    return S3MediaStore(
+        bucket, prefix, endpoint_url=s3.endpoint, region=s3.region,
+        access_key=s3.access_key, secret_key=s3.secret_key,
+    )

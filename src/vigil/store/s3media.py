@@ -1,0 +1,159 @@
+"""The media store on an S3-compatible object store: AWS S3, SeaweedFS, MinIO, ...
+
+Same contract as the local directory: every key is validated before it reaches the store, a put
+replaces an object in one step (S3 never shows a partial object), a missing key reads as None.
+Objects live under `prefix` in `bucket`, the bucket is created when missing, and every failure
+to reach or use the store is a MediaError that names the endpoint, the bucket and what to check.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+)
+
+from vigil.store.media import MediaError, validate_key
+
+_MISSING = frozenset({"404", "NoSuchKey", "NotFound"})
+_DENIED = frozenset({"403", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch"})
+
+
+class S3MediaStore:
+    """Objects under `prefix` in `bucket`. The content type is kept as object metadata, so the
+    store serves it back. One boto3 client is shared by every thread (clients are
+    thread-safe; sessions are not, hence a session of its own)."""
+
+    def __init__(
+        self,
+        bucket: str,
+        prefix: str = "",
+        endpoint_url: str | None = None,
+        region: str = "us-east-1",
+        access_key: str | None = None,
+        secret_key: str | None = None,
+        *,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 30.0,
+        attempts: int = 3,
+    ) -> None:
+        self.bucket = bucket
+        prefix = prefix.strip("/")
+        self.prefix = f"{validate_key(prefix)}/" if prefix else ""
+        self.endpoint = endpoint_url or f"AWS S3 ({region})"
+        self._region = region
+        config = Config(
+            connect_timeout=connect_timeout, read_timeout=read_timeout,
+            retries={"max_attempts": attempts, "mode": "standard"},
+            # Self-hosted stores (SeaweedFS, MinIO) serve buckets by path, not by host name.
+            s3={"addressing_style": "path"} if endpoint_url else {},
+        )
+        self._client = boto3.session.Session().client(
+            "s3", endpoint_url=endpoint_url, region_name=region,
+            aws_access_key_id=access_key, aws_secret_access_key=secret_key, config=config,
+        )
+        self._ensure_bucket()
+
+    def _key(self, key: str) -> str:
+        return self.prefix + validate_key(key)
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        name = self._key(key)
+        with self._errors(f"storing {name!r}"):
+            self._client.put_object(
+                Bucket=self.bucket, Key=name, Body=data, ContentType=content_type
+            )
+
+    def get(self, key: str) -> bytes | None:
+        name = self._key(key)
+        with self._errors(f"reading {name!r}"):
+            try:
+                response = self._client.get_object(Bucket=self.bucket, Key=name)
+            except ClientError as error:
+                if _code(error) in _MISSING:
+                    return None
+                raise
+            body: bytes = response["Body"].read()
+            return body
+
+    def delete(self, key: str) -> None:
+        name = self._key(key)
+        with self._errors(f"deleting {name!r}"):
+            # S3 answers 204 whether or not the object was there.
+            self._client.delete_object(Bucket=self.bucket, Key=name)
+
+    def exists(self, key: str) -> bool:
+        return self.size(key) is not None
+
+    def size(self, key: str) -> int | None:
+        """Bytes stored under `key`, or None (for retention's size quota)."""
+        name = self._key(key)
+        with self._errors(f"looking up {name!r}"):
+            try:
+                response = self._client.head_object(Bucket=self.bucket, Key=name)
+            except ClientError as error:
+                if _code(error) in _MISSING:
+                    return None
+                raise
+            return int(response["ContentLength"])
+
+    def total_bytes(self) -> int:
+        """Bytes of every object under the prefix (the store's use against its quota)."""
+        with self._errors("listing objects"):
+            pages = self._client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=self.prefix
+            )
+            return sum(item["Size"] for page in pages for item in page.get("Contents", []))
+
+    def _ensure_bucket(self) -> None:
+        # Looked up first: a key allowed to use a bucket need not be allowed to create one.
+        with self._errors("opening the bucket"):
+            try:
+                self._client.head_bucket(Bucket=self.bucket)
+                return
+            except ClientError as error:
+                if _code(error) not in _MISSING:
+                    raise
+            # AWS wants the region named, except us-east-1, which it rejects when named.
+            where = {} if self._region == "us-east-1" else {
+                "CreateBucketConfiguration": {"LocationConstraint": self._region}
+            }
+            # Made by another node in the meantime: just as good.
+            with contextlib.suppress(self._client.exceptions.BucketAlreadyOwnedByYou):
+                self._client.create_bucket(Bucket=self.bucket, **where)
+
+    @contextlib.contextmanager
+    def _errors(self, doing: str) -> Iterator[None]:
+        try:
+            yield
+        except (BotoCoreError, ClientError) as error:
+            raise MediaError(
+                f"S3 media store {self.endpoint}, bucket {self.bucket!r}: {doing} failed: "
+                f"{error}; {_hint(error)}"
+            ) from error
+
+
+def _code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def _hint(error: Exception) -> str:
+    if isinstance(error, (EndpointConnectionError, ConnectTimeoutError)):
+        return "check that the S3 server runs and that store.s3.endpoint names it"
+    if isinstance(error, NoCredentialsError):
+        return ("set store.s3.access_key and store.s3.secret_key, or AWS_ACCESS_KEY_ID and "
+                "AWS_SECRET_ACCESS_KEY")
+    if isinstance(error, ClientError) and _code(error) in _DENIED:
+        return ("check the access key and secret (store.s3.access_key / secret_key or "
+                "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY) and that they may use this bucket")
+    if isinstance(error, ClientError) and _code(error) == "BucketAlreadyExists":
+        return "the bucket name is taken by another account; choose another in store.media_url"
+    return "check store.media_url, store.s3.endpoint and store.s3.region"
