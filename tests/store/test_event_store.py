@@ -267,3 +267,20 @@ def test_a_locked_database_waits_for_the_busy_timeout(db_path: Path, make_event:
 def test_in_memory_sqlite_is_refused() -> None:
     with pytest.raises(ValueError, match="in-memory"):
         EventStore("sqlite://")
+
+
+def test_nodes_starting_together_on_a_fresh_database_all_migrate(store_url: str) -> None:
+    # A cluster's API node and workers all migrate at start, at the same moment.
+    from concurrent.futures import ThreadPoolExecutor
+
+    def start_node(_: int) -> list[str]:
+        node = EventStore(store_url)
+        try:
+            node.migrate()
+            return [table for table in sa.inspect(node.engine).get_table_names()]
+        finally:
+            node.close()
+
+    with ThreadPoolExecutor(4) as pool:
+        tables = list(pool.map(start_node, range(4)))
+    assert all("events" in found and "alembic_version" in found for found in tables)

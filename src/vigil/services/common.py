@@ -57,6 +57,18 @@ class RunAs:
             return {}
         return {"user": self.uid, "group": self.gid, "extra_groups": []}
 
+    def blocked_parent(self, path: Path) -> Path | None:
+        """The first directory above `path` that this user may not enter, if any."""
+        if self.uid is None:
+            return None
+        for parent in reversed(Path(path).resolve().parents):
+            info = parent.stat()
+            allowed = (0o100 if info.st_uid == self.uid
+                       else 0o010 if info.st_gid == self.gid else 0o001)
+            if not info.st_mode & allowed:
+                return parent
+        return None
+
     def own(self, path: Path) -> None:
         if self.uid is not None:
             os.chown(path, self.uid, self.gid if self.gid is not None else -1)

@@ -162,6 +162,12 @@ class PostgresServer:
         return env
 
     def _initdb(self) -> None:
+        blocked = self.run_as.blocked_parent(self.directory)
+        if blocked is not None:
+            raise ServiceError(
+                f"PostgreSQL runs as an unprivileged user, which cannot enter {blocked}: "
+                f"allow it (chmod o+x {blocked}) or keep the data elsewhere"
+            )
         self.data.mkdir(parents=True, exist_ok=True)
         self.run_as.own(self.data)
         os.chmod(self.data, 0o700)

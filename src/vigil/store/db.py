@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +14,7 @@ from alembic.config import Config
 from sqlalchemy.dialects import postgresql, sqlite
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+MIGRATION_LOCK = 0x56494749  # "VIGI": the advisory lock key that serialises migrations
 
 
 def make_engine(url: str, *, busy_timeout_ms: int = 5000) -> sa.Engine:
@@ -52,10 +56,36 @@ def dialect_insert(engine: sa.Engine, table: sa.Table) -> Any:
 
 
 def migrate(engine: sa.Engine) -> None:
-    """Run the Alembic migrations up to head on `engine`, in one transaction."""
+    """Run the Alembic migrations up to head on `engine`, in one transaction. Processes that
+    start together (a cluster's nodes, a server and a CLI command) take turns; those after
+    the first find nothing left to do."""
+    with _migration_turn(engine):
+        _upgrade(engine)
+
+
+@contextmanager
+def _migration_turn(engine: sa.Engine) -> Iterator[None]:
+    if engine.dialect.name != "sqlite":
+        yield  # PostgreSQL: an advisory lock inside the migration's transaction
+        return
+    database = engine.url.database
+    assert database, "make_engine refuses SQLite without a file"
+    with open(f"{database}.migrate-lock", "a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _upgrade(engine: sa.Engine) -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # The lock ends with the transaction.
+            connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"),
+                               {"key": MIGRATION_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
         if connection.dialect.name == "postgresql":
