@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import faulthandler
 import logging
 import signal
 import threading
@@ -46,6 +47,8 @@ def worker(
         fail(str(error))
     except Exception as error:  # NATS, PostgreSQL or S3 unreachable: say which and why
         fail(f"the worker could not join the cluster: {type(error).__name__}: {error}")
+    # `kill -USR1 <pid>` prints every thread's stack: what a stuck worker is waiting for.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     stopping = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -91,7 +94,7 @@ def up(
     for node in [cluster.api, *cluster.worker_nodes]:
         if node is not None:
             console.print(f"  {node.name:<10} pid {node.pid:<8} log {node.log}")
-    typer.echo(banner.replace("Vigil demo is running.", "The Vigil cluster is running."))
+    typer.echo(f"\n  The Vigil cluster is running.\n{banner}\n")
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda signum, frame: stopping.set())
     try:

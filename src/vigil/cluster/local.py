@@ -129,9 +129,10 @@ class LocalCluster:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             text = self.api.log.read_text(errors="replace") if self.api.log.exists() else ""
-            if "/api/auth/link?code=" in text:
+            if "/api/auth/link?code=" in text and "from another machine)" in text:
                 start = text.rindex("Open this one-time login link")
-                return text[start:].split("\n\n  (a new password")[0]
+                end = text.index("from another machine)", start)
+                return "  " + text[start:end] + "from another machine)"
             if not self.api.running:
                 raise ServiceError(f"the API node exited; see {self.api.log}")
             time.sleep(0.2)
