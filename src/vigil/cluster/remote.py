@@ -9,6 +9,7 @@ request/reply.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Iterable
@@ -22,6 +23,7 @@ from vigil.domain import CameraStatus
 from vigil.pipeline.control import PipelineMetric
 from vigil.store.store import EventStore
 
+log = logging.getLogger(__name__)
 # Heartbeats arrive once a second; a status page polling faster reads the same snapshot.
 WORKERS_CACHE_S = 0.5
 
@@ -44,9 +46,14 @@ class ClusterEngine:
         """Nothing to stop: the workers keep running."""
 
     def workers(self) -> dict[str, WorkerInfo]:
+        """Live workers; while NATS cannot be reached, the last ones seen and a warning in the
+        log, so that the API (and /healthz) keeps answering from the store meanwhile."""
         with self._lock:
             if time.monotonic() - self._read_at > WORKERS_CACHE_S:
-                self._workers = self.registry.workers()
+                try:
+                    self._workers = self.registry.workers()
+                except Exception as error:
+                    log.warning("cannot read the cluster's workers: %s", error)
                 self._read_at = time.monotonic()
             return self._workers
 
