@@ -13,7 +13,8 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
 BATCH = 500
+RETENTION_LOCK = 0x56494752  # advisory lock key: one API node of a cluster runs retention
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,10 +292,32 @@ class RetentionJob:
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
-                self.run_once()
+                with self._cluster_turn() as mine:
+                    if mine:
+                        self.run_once()
             except Exception:
                 log.exception("retention run failed; retrying at the next interval")
             self._stop.wait(self.config.interval_s)
+
+    @contextmanager
+    def _cluster_turn(self) -> Iterator[bool]:
+        """Whether this node runs the scheduled pass: with PostgreSQL, the one API node that
+        holds the advisory lock (the others skip this interval, so the audit log records each
+        deletion once); with SQLite there is one node."""
+        if self.engine.dialect.name != "postgresql":
+            yield True
+            return
+        with self.engine.connect() as connection:
+            mine = bool(connection.execute(
+                sa.text("SELECT pg_try_advisory_lock(:key)"), {"key": RETENTION_LOCK}
+            ).scalar_one())
+            try:
+                yield mine
+            finally:
+                if mine:
+                    connection.execute(sa.text("SELECT pg_advisory_unlock(:key)"),
+                                       {"key": RETENTION_LOCK})
+                connection.commit()
 
 
 # --- cases (evidence locks) ----------------------------------------------------------------
