@@ -1,12 +1,17 @@
-"""Fixtures shared by the whole suite: bundled files, and a demo-like config."""
+"""Fixtures shared by the whole suite: bundled files, a demo-like config, and the database
+every store of the suite lives in (SQLite, or PostgreSQL with VIGIL_TEST_DATABASE=postgresql;
+see tests/databases.py)."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests import databases
+from tests.databases import database_url
 from tests.media import DEMO
 from tests.services.fixtures import (  # noqa: F401  (session fixtures)
     postgres_server,
@@ -23,8 +28,45 @@ os.environ.setdefault("VIGIL_ARGON2_FAST", "1")
 def demo_config(tmp_path: Path) -> VigilConfig:
     """The demo's settings with its store and snapshots in a fresh temporary directory."""
     config = load_config(DEMO)
-    config.store.url = f"sqlite:///{tmp_path / 'vigil.db'}"
+    config.store.url = database_url(tmp_path)
     config.store.media_dir = tmp_path / "media"
     for camera in config.cameras:
         camera.url = str(ROOT / camera.url)
     return config
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Registered here, not in pyproject.toml: scripts/setup reinstalls when that file changes.
+    config.addinivalue_line(
+        "markers", "sqlite_only(reason): about SQLite itself; skipped when "
+        "VIGIL_TEST_DATABASE=postgresql",
+    )
+    databases.backend()  # a bad VIGIL_TEST_DATABASE stops the run before it starts
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not databases.on_postgresql():
+        return
+    for item in items:
+        marker = item.get_closest_marker("sqlite_only")
+        if marker is not None:
+            reason = marker.kwargs.get("reason") or (marker.args[0] if marker.args else "")
+            item.add_marker(pytest.mark.skip(reason=f"SQLite only: {reason}".rstrip(": ")))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def database_cluster(request: pytest.FixtureRequest) -> Iterator[None]:
+    """On PostgreSQL runs, the cluster that `database_url` makes databases in (started once)."""
+    if not databases.on_postgresql():
+        yield
+        return
+    with databases.postgres_databases(request.getfixturevalue("postgres_url")):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def drop_test_databases() -> Iterator[None]:
+    """Drop the PostgreSQL databases a test made, when it ends (no-op on SQLite)."""
+    mark = databases.mark()
+    yield
+    databases.drop_since(mark)

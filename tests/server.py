@@ -19,6 +19,8 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.databases import database_url
+
 STARTUP_TIMEOUT_S = 90
 
 
@@ -109,7 +111,7 @@ def running_server(
     port = free_port()
     config = {
         "server": {"host": "127.0.0.1", "port": port},
-        "store": {"url": f"sqlite:///{workdir / 'vigil.db'}", "media_dir": str(workdir / "media")},
+        "store": {"url": database_url(workdir), "media_dir": str(workdir / "media")},
         "cameras": cameras,
         **(settings or {}),
     }

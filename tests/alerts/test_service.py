@@ -1,6 +1,6 @@
-"""The alert service over a real SQLite store and a real webhook receiver: what fires is
-stored once, every delivery attempt is recorded, retries back off, a slow action blocks
-nothing else, and rules added through the API take effect at once."""
+"""The alert service over a real store (SQLite or PostgreSQL) and a real webhook receiver:
+what fires is stored once, every delivery attempt is recorded, retries back off, a slow action
+blocks nothing else, and rules added through the API take effect at once."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import pytest
 
 from tests.alerts.conftest import BASE_MS, Clock, build_event, message, rule
 from tests.alerts.receivers import free_port, webhook_receiver
+from tests.databases import database_url
 from vigil.alerts.config import AlertsConfig
 from vigil.alerts.service import AlertService, RuleError
 from vigil.bus import MemoryBus
@@ -34,7 +35,7 @@ def wait_until(check: Callable[[], T], timeout: float = 10.0) -> T:
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[EventStore]:
-    event_store = EventStore(f"sqlite:///{tmp_path / 'vigil.db'}")
+    event_store = EventStore(database_url(tmp_path))
     event_store.migrate()
     yield event_store
     event_store.close()

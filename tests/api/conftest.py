@@ -1,4 +1,5 @@
-"""A real app over a real SQLite store, media directory and MemoryBus.
+"""A real app over a real store (SQLite, or PostgreSQL: tests/databases.py), media directory
+and MemoryBus.
 
 The pipeline is `StaticEngine`, a tiny in-memory implementation of EngineControl for
 route-level tests only: cameras in a dict and one real JPEG per camera (made with
@@ -22,6 +23,7 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from tests.databases import database_url
 from vigil.api import create_app
 from vigil.auth.deps import optional_principal
 from vigil.auth.principal import internal_principal
@@ -176,13 +178,16 @@ def make_event() -> Callable[..., Event]:
 
 
 @pytest.fixture
-def config() -> VigilConfig:
-    return parse_config(CONFIG)
+def config(tmp_path: Path) -> VigilConfig:
+    config = parse_config(CONFIG)
+    # Where the app keeps files beside the store (the search index of a PostgreSQL store).
+    config.store.media_dir = tmp_path / "media"
+    return config
 
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[EventStore]:
-    event_store = EventStore(f"sqlite:///{tmp_path / 'vigil.db'}")
+    event_store = EventStore(database_url(tmp_path))
     yield event_store
     event_store.close()
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,9 +33,10 @@ def receiver() -> Iterator[WebhookReceiver]:
 
 @pytest.fixture
 def alerts_client(
-    receiver: WebhookReceiver, store: EventStore, media: LocalMediaStore, bus: MemoryBus
+    receiver: WebhookReceiver, store: EventStore, media: LocalMediaStore, bus: MemoryBus,
+    tmp_path: Path,
 ) -> Iterator[tuple[TestClient, AlertService]]:
-    config = parse_config({**CONFIG, "alerts": {
+    config = parse_config({**CONFIG, "store": {"media_dir": str(tmp_path / "media")}, "alerts": {
         "actions": {"ops": {"type": "webhook", "url": receiver.url, "secret": SECRET,
                             "backoff_s": 0.05}},
         "rules": [{"id": "door-in", "name": "Door, inbound", "line": "door", "direction": "in",

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from tests.databases import database_url
 from vigil.bus.nats import NatsBus
 from vigil.cluster.registry import ClusterRegistry
 from vigil.cluster.remote import ClusterEngine
@@ -76,7 +77,7 @@ class RecordingEngine:
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[EventStore]:
-    store = EventStore(f"sqlite:///{tmp_path / 'vigil.db'}")
+    store = EventStore(database_url(tmp_path))
     store.migrate()
     yield store
     store.close()

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 
 from tests.media import CLIP
 from vigil.cli.analyze import analyze_video
@@ -14,6 +15,10 @@ from vigil.config import VigilConfig
 from vigil.store import EventQuery, EventStore, LocalMediaStore, SeriesQuery
 
 
+# `vigil analyze --keep` always keeps a SQLite store (vigil.cli.analyze): the PostgreSQL run would
+# repeat the same SQLite run. The runtime's store on PostgreSQL is covered by
+# tests/integration/test_privacy.py, tests/search/test_runtime.py and the e2e server tests.
+@pytest.mark.sqlite_only(reason="vigil analyze --keep writes a SQLite store")
 def test_clip_is_tracked_counted_and_stored(demo_config: VigilConfig, tmp_path: Path) -> None:
     keep = tmp_path / "run"
     summary = analyze_video(CLIP, demo_config, fps=5, keep=keep)
@@ -25,7 +30,7 @@ def test_clip_is_tracked_counted_and_stored(demo_config: VigilConfig, tmp_path: 
     assert summary["events"].get("line", 0) >= 4
     assert summary["events"].get("zone", 0) >= 5
 
-    store = EventStore(f"sqlite:///{keep / 'vigil.db'}")
+    store = EventStore(f"sqlite:///{keep / 'vigil.db'}")  # what analyze_video kept
     crossings = store.query_events(EventQuery(type="line.crossing", limit=1000)).items
     assert len(crossings) == summary["events"]["line"]
     directions = {event.direction for event in crossings}

@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 import pytest
 
+from tests.databases import database_url
 from tests.media import FACE_PHOTO
 from vigil.config import VigilConfig, parse_camera
 from vigil.runtime import build_runtime, start_runtime
@@ -29,7 +30,7 @@ def face_camera_config(tmp_path: Path) -> VigilConfig:
     photo = cv2.imread(str(FACE_PHOTO))
     height, width = photo.shape[:2]
     config = VigilConfig()
-    config.store.url = f"sqlite:///{tmp_path / 'vigil.db'}"
+    config.store.url = database_url(tmp_path)
     config.store.media_dir = tmp_path / "media"
     config.cameras = [
         parse_camera(

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import StaticEngine, trust
+from tests.databases import database_url
 from tests.media import ZONE
 from tests.unit.tracks import camera, frame_tracks, standing_at
 from tests.vision.footage import BASE_MS, clip_frames
@@ -124,6 +125,7 @@ def client_for(tmp_path: Path, grid: dict[str, Any] | None, blur_live: bool = Tr
     config = parse_config(
         {
             "privacy": {"blur_live": blur_live},
+            "store": {"url": database_url(tmp_path), "media_dir": str(tmp_path / "media")},
             "cameras": [
                 {"id": "gate", "url": "a.mp4", "modules": {"heatmap": {}}},
                 {"id": "dock", "tenant": "harbour", "url": "b.mp4"},
@@ -131,9 +133,10 @@ def client_for(tmp_path: Path, grid: dict[str, Any] | None, blur_live: bool = Tr
         }
     )
     engine = HeatmapEngine(config.cameras, grid=grid)
-    store = EventStore(f"sqlite:///{tmp_path / 'vigil.db'}")
+    store = EventStore(config.store.url)
     # Called as an unrestricted internal principal, as the API's route tests are.
-    app = trust(create_app(config, engine, store, LocalMediaStore(tmp_path / "media"), MemoryBus()))
+    app = trust(create_app(config, engine, store, LocalMediaStore(config.store.media_dir),
+                           MemoryBus()))
     return TestClient(app), engine
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.databases import database_url
 from tests.search.embedding_cache import CachedEmbedder
 from tests.search.labelled import NOW_MS, SYNTHETIC_EVENTS
 from vigil.events import Event
@@ -39,7 +40,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory, cached_embedder: CachedEmbe
            ) -> Iterator[Corpus]:
     """1500 synthetic events over 14 days, in a store and a complete search index."""
     where = tmp_path_factory.mktemp("search-corpus")
-    store = EventStore(f"sqlite:///{where / 'vigil.db'}")
+    store = EventStore(database_url(where, "corpus"))
     store.migrate()
     events = list(synthetic_events(SYNTHETIC_EVENTS))
     store.upsert_events(events)
@@ -53,7 +54,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory, cached_embedder: CachedEmbe
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[EventStore]:
-    event_store = EventStore(f"sqlite:///{tmp_path / 'vigil.db'}")
+    event_store = EventStore(database_url(tmp_path))
     event_store.migrate()
     yield event_store
     event_store.close()

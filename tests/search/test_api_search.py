@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import BASE_MS, CONFIG, StaticEngine, build_event, trust
+from tests.databases import database_url
 from vigil.api import create_app
 from vigil.api.access import tenant_scope
 from vigil.bus import MemoryBus
@@ -24,11 +25,13 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[FastAPI, Eve
     """One app for the module (building one takes seconds): the API tests' config, a store."""
     where = tmp_path_factory.mktemp("search-api")
     config = parse_config(CONFIG)
-    store = EventStore(f"sqlite:///{where / 'vigil.db'}")
+    config.store.url = database_url(where, "searchapi")
+    config.store.media_dir = where / "media"
+    store = EventStore(config.store.url)
     store.migrate()
     store.sync_config_cameras(config.cameras)
     app = trust(create_app(config, StaticEngine(config.cameras), store,
-                           LocalMediaStore(where / "media"), MemoryBus()))
+                           LocalMediaStore(config.store.media_dir), MemoryBus()))
     yield app, store
     store.close()
 

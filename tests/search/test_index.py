@@ -33,7 +33,12 @@ def filled(store: EventStore, service: SearchService) -> list[Event]:
 
 def test_index_path_sits_beside_the_store(tmp_path: Path) -> None:
     assert index_path_for("sqlite:///data/vigil.db", tmp_path) == Path("data/vigil.search.db")
-    assert index_path_for("postgresql://h/db", tmp_path) == tmp_path / "vigil.search.db"
+    # A server's store: named after its database, so two stores never share one index.
+    assert index_path_for("postgresql://h/vigil", tmp_path) == tmp_path / "vigil.search.db"
+    assert index_path_for("postgresql+psycopg://u:p@h:5432/site_b", tmp_path) == (
+        tmp_path / "site_b.search.db")
+    assert index_path_for("postgresql://h/../x y", tmp_path) == tmp_path / "_x_y.search.db"
+    assert index_path_for("postgresql://h", tmp_path) == tmp_path / "vigil.search.db"
 
 
 def test_an_event_is_indexed_when_it_starts_and_again_when_it_changes(

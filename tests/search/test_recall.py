@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.databases import database_url
 from tests.search.conftest import Corpus
 from tests.search.embedding_cache import CachedEmbedder
 from tests.search.labelled import CLIP, SYNTHETIC, Labelled, recall_at
@@ -74,7 +75,7 @@ def clip_run(tmp_path_factory: pytest.TempPathFactory, cached_embedder: CachedEm
     data = json.loads(CLIP_EVENTS.read_text())
     events = [Event.model_validate(item) for item in data["events"]]
     where = tmp_path_factory.mktemp("clip-events")
-    store = EventStore(f"sqlite:///{where / 'vigil.db'}")
+    store = EventStore(database_url(where, "clip"))
     store.migrate()
     store.upsert_events(events)
     index = SearchIndex(where / "vigil.search.db", cached_embedder)

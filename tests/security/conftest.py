@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import BASE_MS, StaticEngine, build_event
+from tests.databases import database_url
 from vigil.api import create_app
 from vigil.auth.roles import ROLE_PERMISSIONS, Role
 from vigil.auth.service import AuthService
@@ -72,10 +73,12 @@ class World:
 
 def make_world(tmp_path: Path, **config_overrides: Any) -> World:
     config = parse_config({**CONFIG, **config_overrides})
-    store = EventStore(f"sqlite:///{tmp_path / 'vigil.db'}")
+    config.store.url = database_url(tmp_path)
+    config.store.media_dir = tmp_path / "media"
+    store = EventStore(config.store.url)
     store.migrate()
     store.sync_config_cameras(config.cameras)
-    media = LocalMediaStore(tmp_path / "media")
+    media = LocalMediaStore(config.store.media_dir)
     engine = StaticEngine(config.cameras)
     for camera in config.cameras:
         engine.set_frame(camera.id, BASE_MS)

@@ -10,6 +10,7 @@ from pathlib import Path
 import sqlalchemy as sa
 import yaml
 
+from tests.databases import database_url
 from tests.security.conftest import World
 from tests.server import vigil_command
 from vigil.auth.tables import audit_log
@@ -24,7 +25,7 @@ def fill(log: AuditLog, count: int = 5) -> None:
 
 
 def test_each_record_holds_the_hash_of_the_previous_one(tmp_path: Path) -> None:
-    store = EventStore(f"sqlite:///{tmp_path / 'a.db'}")
+    store = EventStore(database_url(tmp_path, "a"))
     store.migrate()
     log = AuditLog(store.engine)
     fill(log, 3)
@@ -43,7 +44,7 @@ def test_each_record_holds_the_hash_of_the_previous_one(tmp_path: Path) -> None:
 
 
 def test_altering_a_record_is_found_at_that_record(tmp_path: Path) -> None:
-    store = EventStore(f"sqlite:///{tmp_path / 'a.db'}")
+    store = EventStore(database_url(tmp_path, "a"))
     store.migrate()
     log = AuditLog(store.engine)
     fill(log, 6)
@@ -64,7 +65,7 @@ def test_altering_a_record_is_found_at_that_record(tmp_path: Path) -> None:
 
 
 def test_deleting_a_record_is_found_where_it_is_missing(tmp_path: Path) -> None:
-    store = EventStore(f"sqlite:///{tmp_path / 'a.db'}")
+    store = EventStore(database_url(tmp_path, "a"))
     store.migrate()
     log = AuditLog(store.engine)
     fill(log, 6)
@@ -81,7 +82,7 @@ def test_deleting_a_record_is_found_where_it_is_missing(tmp_path: Path) -> None:
     renumbered = log.verify()
     assert renumbered.first_bad_seq == 3 and "altered" in (renumbered.problem or "")
     # Cutting off the newest records shows only against an anchor kept elsewhere.
-    fresh = EventStore(f"sqlite:///{tmp_path / 'b.db'}")
+    fresh = EventStore(database_url(tmp_path, "b"))
     fresh.migrate()
     log2 = AuditLog(fresh.engine)
     fill(log2, 6)
@@ -97,11 +98,11 @@ def test_deleting_a_record_is_found_where_it_is_missing(tmp_path: Path) -> None:
 
 
 def test_verify_cli_proves_the_chain_or_names_the_bad_record(tmp_path: Path) -> None:
-    db = tmp_path / "vigil.db"
+    url = database_url(tmp_path)
     config = tmp_path / "vigil.yaml"
-    config.write_text(yaml.safe_dump({"store": {"url": f"sqlite:///{db}",
+    config.write_text(yaml.safe_dump({"store": {"url": url,
                                                 "media_dir": str(tmp_path / "media")}}))
-    store = EventStore(f"sqlite:///{db}")
+    store = EventStore(url)
     store.migrate()
     log = AuditLog(store.engine)
     fill(log, 4)

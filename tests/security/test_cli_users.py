@@ -8,6 +8,7 @@ from pathlib import Path
 
 import yaml
 
+from tests.databases import database_url
 from tests.server import vigil_command
 from vigil.auth.store import AuthStore
 from vigil.domain import now_ms
@@ -21,8 +22,9 @@ def run(config: Path, *args: str, stdin: str | None = None) -> subprocess.Comple
 
 
 def test_users_cli_creates_lists_disables_resets_and_makes_tokens(tmp_path: Path) -> None:
+    url = database_url(tmp_path)
     config = tmp_path / "site.yaml"
-    config.write_text(yaml.safe_dump({"store": {"url": f"sqlite:///{tmp_path / 'v.db'}",
+    config.write_text(yaml.safe_dump({"store": {"url": url,
                                                 "media_dir": str(tmp_path / "media")}}))
     weak = run(config, "create-admin", "--password-stdin", stdin="short\n")
     assert weak.returncode == 2 and "12 characters" in weak.stderr
@@ -51,7 +53,7 @@ def test_users_cli_creates_lists_disables_resets_and_makes_tokens(tmp_path: Path
     link = run(config, "login-link", "chief")
     assert link.returncode == 0 and "/api/auth/link?code=" in link.stdout
 
-    store = EventStore(f"sqlite:///{tmp_path / 'v.db'}")
+    store = EventStore(url)
     users = AuthStore(store.engine)
     night = users.find_user("night-shift")
     assert night is not None and night.disabled

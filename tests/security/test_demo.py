@@ -9,10 +9,14 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.server import free_port, vigil_command
 
 
+# `vigil demo` always keeps a SQLite store in --data (vigil.cli.main.demo): the PostgreSQL run
+# would repeat the same SQLite run. `vigil serve` on PostgreSQL is covered by tests/e2e, tests/ui.
+@pytest.mark.sqlite_only(reason="vigil demo writes a SQLite store")
 def test_demo_prints_a_one_time_link_that_logs_the_browser_in(tmp_path: Path) -> None:
     port = free_port()
     log = tmp_path / "demo.log"

@@ -40,6 +40,25 @@ def test_request_bodies_are_limited(world: World) -> None:
     assert login.status_code == 413
 
 
+def test_nul_characters_are_refused_everywhere(world: World) -> None:
+    """PostgreSQL cannot store NUL in text: the same requests are a 422 on both stores, never a
+    500 (and the hint, `\\u0000` spelled out, is still accepted)."""
+    admin = world.session("alpha-admin")
+    refused = [
+        admin.get("/api/events", params={"camera": "alpha\x00gate"}),
+        admin.get("/api/events/%00"),
+        admin.get("/api/counts", params={"line": "\x00"}),
+        admin.post("/api/cases", json={"name": "a\x00b", "purpose": "p"}),
+        admin.post("/api/cases", content=b'{"name": "x", "purpose": "\\u0000"}',
+                   headers={"content-type": "application/json"}),
+        world.client().post("/api/auth/login", json={"username": "\x00", "password": "x"}),
+    ]
+    for response in refused:
+        assert response.status_code == 422 and "NUL" in response.json()["detail"], response.text
+    spelled = admin.post("/api/cases", json={"name": "a\\u0000b", "purpose": "an inquiry"})
+    assert spelled.status_code in (200, 201), spelled.text
+
+
 def test_no_cross_origin_access_by_default(world: World) -> None:
     client = world.client("alpha-admin")
     simple = client.get("/api/events", headers={"Origin": "https://evil.example"})
@@ -64,7 +83,7 @@ def test_camera_credentials_are_encrypted_at_rest_and_never_returned(tmp_path: P
     box = SecretBox.from_key_file(key_file)
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     world = make_world(tmp_path)
-    store = EventStore(f"sqlite:///{tmp_path / 'vigil.db'}", secrets=box)
+    store = EventStore(world.config.store.url, secrets=box)
     world.app.state.context.store = store  # as `vigil serve` builds it: with the key
     store.sync_config_cameras(world.config.cameras)
     with store.engine.connect() as connection:

@@ -7,6 +7,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from tests.databases import database_url
 from tests.security.conftest import PASSWORD, World, make_world
 from vigil.auth.passwords import hash_password
 from vigil.auth.roles import Permission
@@ -167,8 +168,9 @@ def test_first_run_has_no_default_user_and_refuses_remote_clients(tmp_path: Path
     from vigil.config import parse_config
     from vigil.store import EventStore, LocalMediaStore
 
-    config = parse_config({})
-    store = EventStore(f"sqlite:///{tmp_path / 'v.db'}")
+    config = parse_config({"store": {"url": database_url(tmp_path),
+                                     "media_dir": str(tmp_path / "m")}})
+    store = EventStore(config.store.url)
     app = create_app(config, StaticEngine([]), store, LocalMediaStore(tmp_path / "m"), MemoryBus())
     remote = TestClient(app, client=("203.0.113.9", 5000))
     assert remote.get("/api/cameras").status_code == 503

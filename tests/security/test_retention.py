@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.api.conftest import build_event
+from tests.databases import database_url
 from tests.security.conftest import World
 from vigil.auth.store import AuthStore
 from vigil.config import CameraConfig, RetentionConfig, parse_camera
@@ -30,7 +31,7 @@ class Clock:
 class Site:
     def __init__(self, tmp_path: Path, config: RetentionConfig,
                  cameras: list[CameraConfig] | None = None) -> None:
-        self.store = EventStore(f"sqlite:///{tmp_path / 'v.db'}")
+        self.store = EventStore(database_url(tmp_path))
         self.store.migrate()
         self.media = LocalMediaStore(tmp_path / "media")
         self.auth = AuthStore(self.store.engine)

@@ -23,9 +23,8 @@ def test_one_api_node_at_a_time_takes_the_scheduled_pass(
                          RetentionConfig(), AuthStore(store.engine))
             for i in range(2)
         ]
-        with nodes[0]._cluster_turn() as first:
-            with nodes[1]._cluster_turn() as second:
-                assert (first, second) == (True, False)
+        with nodes[0]._cluster_turn() as first, nodes[1]._cluster_turn() as second:
+            assert (first, second) == (True, False)
         with nodes[1]._cluster_turn() as later:
             assert later  # released after the first node's pass
     finally:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.media import CLIP
 from vigil.cli.analyze import analyze_video
 from vigil.config import VigilConfig
@@ -24,6 +26,9 @@ SCENE_MODULES = {
 }
 
 
+# `vigil analyze --keep` always keeps a SQLite store (vigil.cli.analyze): the PostgreSQL run would
+# repeat the same SQLite run.
+@pytest.mark.sqlite_only(reason="vigil analyze --keep writes a SQLite store")
 def test_scene_modules_on_the_healthy_clip(demo_config: VigilConfig, tmp_path: Path) -> None:
     camera = demo_config.cameras[0]
     camera.modules = {"zone": {"classes": ["person"]}, **SCENE_MODULES}
@@ -38,7 +43,7 @@ def test_scene_modules_on_the_healthy_clip(demo_config: VigilConfig, tmp_path: P
                   "stream_health"):
         assert events.get(quiet, 0) == 0, f"{quiet} raised {events[quiet]} events on a clean clip"
 
-    store = EventStore(f"sqlite:///{keep / 'vigil.db'}")
+    store = EventStore(f"sqlite:///{keep / 'vigil.db'}")  # what analyze_video kept
     (motion,) = store.query_events(EventQuery(type="motion", limit=10)).items[:1]
     assert motion.object is None and motion.module == "motion" and motion.snapshot
     assert 0 < motion.attributes["area"] < 0.5

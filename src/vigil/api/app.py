@@ -8,7 +8,7 @@ from vigil.alerts.service import AlertService, public_url
 from vigil.api.context import AppContext
 from vigil.api.errors import install_error_handlers
 from vigil.api.metrics import metrics_router
-from vigil.api.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
+from vigil.api.middleware import BodyLimitMiddleware, NulMiddleware, SecurityHeadersMiddleware
 from vigil.api.routes_alerts import alerts_router
 from vigil.api.routes_cameras import cameras_router
 from vigil.api.routes_counts import counts_router
@@ -80,6 +80,7 @@ def create_app(
     app.state.config = config
     install_error_handlers(app)
     # Added last is outermost: headers are set even on a 413 from the body limit.
+    app.add_middleware(NulMiddleware)
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     app.include_router(meta_router(ctx))

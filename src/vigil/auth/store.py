@@ -156,6 +156,12 @@ class AuthStore:
     def update_tenant_settings(self, tenant: str, changes: dict[str, Any]) -> dict[str, Any]:
         self.ensure_tenant(tenant)
         with self.engine.begin() as c:
+            # Read, merge and write under the row's write lock, taken first by a no-op UPDATE
+            # (on PostgreSQL a concurrent change waits for this transaction; on SQLite the
+            # transaction holds the database's write lock from here), so that changes made at
+            # the same time (retention by one admin, person colours by another) both stay.
+            c.execute(sa.update(tenants).where(tenants.c.id == tenant)
+                      .values(settings=tenants.c.settings))
             current = c.execute(
                 sa.select(tenants.c.settings).where(tenants.c.id == tenant)
             ).scalar_one()
@@ -297,14 +303,19 @@ class AuthStore:
         return result.rowcount > 0
 
     def record_failure(self, user_id: str, now: int, lock_after: int, lock_ms: int) -> User:
+        # One atomic increment, not a read and a write: failed logins that arrive together
+        # (threads of one server, or several API nodes on PostgreSQL) must each count, or
+        # parallel guessing would never reach the lockout.
         with self.engine.begin() as c:
             failures = c.execute(
-                sa.select(users.c.failed_logins).where(users.c.id == user_id)
-            ).scalar_one() + 1
-            values: dict[str, Any] = {"failed_logins": failures}
+                sa.update(users).where(users.c.id == user_id)
+                .values(failed_logins=users.c.failed_logins + 1)
+                .returning(users.c.failed_logins)
+            ).scalar_one()
             if failures >= lock_after:
-                values.update(failed_logins=0, locked_until_ms=now + lock_ms)
-            c.execute(sa.update(users).where(users.c.id == user_id).values(**values))
+                c.execute(sa.update(users).where(users.c.id == user_id).values(
+                    failed_logins=0, locked_until_ms=now + lock_ms
+                ))
         user = self.get_user(user_id)
         assert user is not None
         return user

@@ -88,12 +88,15 @@ _FTS_WORD = re.compile(r"[a-z0-9]+")
 
 
 def index_path_for(store_url: str, fallback_dir: Path) -> Path:
-    """`sqlite:///data/vigil.db` → `data/vigil.search.db`; other stores → fallback_dir."""
+    """`sqlite:///data/vigil.db` → `data/vigil.search.db`; a database server's store (database
+    `vigil`) → `fallback_dir/vigil.search.db`: named after the database, so stores of two
+    databases that share a data directory never share (and mix up) one index."""
     parsed = sa.make_url(store_url)
     if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
         db = Path(parsed.database)
         return db.with_name(db.stem + ".search.db")
-    return fallback_dir / "vigil.search.db"
+    name = re.sub(r"[^A-Za-z0-9_.-]", "_", parsed.database or "")
+    return fallback_dir / f"{name.strip('.') or 'vigil'}.search.db"
 
 
 def caption_key(f: CaptionFacts, text: str) -> str:

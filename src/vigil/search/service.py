@@ -129,7 +129,10 @@ class SearchService:
             service = _SHARED.get(store)
             if service is None:
                 url = store.engine.url.render_as_string(hide_password=False)
-                media_dir = getattr(getattr(config, "store", None), "media_dir", Path("data"))
+                # Without a config, the default store settings' data directory (data/media →
+                # data), not the current directory.
+                media_dir = getattr(getattr(config, "store", None), "media_dir",
+                                    Path("data/media"))
                 path = index_path or index_path_for(url, Path(media_dir).parent)
                 tz = search_timezone(config)
                 index = SearchIndex(path, embedder or default_embedder(), zone_info(tz))
