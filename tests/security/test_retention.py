@@ -107,6 +107,24 @@ def test_a_case_locks_its_events_and_media_until_released(site: Site) -> None:
     assert site.state(kept) == "deleted"
 
 
+@pytest.mark.parametrize("age", [40 * DAY, 80 * HOUR], ids=["event expires", "media expires"])
+def test_a_case_that_takes_an_event_during_a_pass_keeps_it_whole(site: Site, age: int) -> None:
+    evidence = site.event(age)
+    case = site.cases.create("city", "theft 18", "court order 2026/18", "investigator")
+    select = site.job._select
+
+    def investigator_locks_it_meanwhile(*args: object, **kwargs: object) -> object:
+        rows = select(*args, **kwargs)  # type: ignore[arg-type]
+        if rows:
+            site.cases.add_events(case, [evidence.id])  # between selection and deletion
+        return rows
+
+    site.job._select = investigator_locks_it_meanwhile  # type: ignore[method-assign]
+    report = site.job.run_once()
+    assert site.state(evidence) == "kept"
+    assert (report.events_deleted, report.snapshots_deleted) == (0, 0)
+
+
 def test_tenant_and_camera_settings_override_the_global_ones(tmp_path: Path) -> None:
     cameras = [parse_camera({"id": "lobby", "tenant": "city", "url": "x.mp4",
                              "retention": {"events_days": 2, "media_hours": 1}})]

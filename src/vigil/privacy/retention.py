@@ -201,14 +201,21 @@ class RetentionJob:
 
     def _delete_events(self, tally: TenantReport, where: list[Any]) -> None:
         while rows := self._select(where):
-            for _id, _tenant, snapshot in rows:
+            # Rows first, re-checking evidence locks in the same statement: a case that took
+            # an event since it was selected keeps it, and its snapshot, whole.
+            with self.engine.begin() as c:
+                gone = c.execute(
+                    sa.delete(events)
+                    .where(events.c.id.in_([r[0] for r in rows]),
+                           events.c.id.not_in(_locked_ids()))
+                    .returning(events.c.snapshot)
+                ).all()
+            for (snapshot,) in gone:
                 freed = self._remove_media(snapshot)
                 if snapshot:
                     tally.snapshots_deleted += 1
                     tally.bytes_freed += freed
-            with self.engine.begin() as c:
-                c.execute(sa.delete(events).where(events.c.id.in_([r[0] for r in rows])))
-            tally.events_deleted += len(rows)
+            tally.events_deleted += len(gone)
 
     def _delete_snapshots(self, tally: TenantReport, where: list[Any]) -> None:
         while rows := self._select(where):
@@ -217,17 +224,23 @@ class RetentionJob:
     def _forget_snapshots(
         self, rows: list[tuple[str, str, str | None]], tallies: dict[str, TenantReport]
     ) -> int:
+        """Unlink the snapshots of `rows` (unless a case took the event meanwhile), then delete
+        the files; returns the bytes freed."""
+        keys = {event_id: snapshot for event_id, _tenant, snapshot in rows}
+        with self.engine.begin() as c:
+            forgotten = c.execute(
+                sa.update(events)
+                .where(events.c.id.in_(list(keys)), events.c.id.not_in(_locked_ids()))
+                .values(snapshot=None)
+                .returning(events.c.id, events.c.tenant)
+            ).all()
         freed_total = 0
-        for _id, tenant, snapshot in rows:
-            freed = self._remove_media(snapshot)
+        for event_id, tenant in forgotten:
+            freed = self._remove_media(keys[event_id])
             tally = tallies.setdefault(tenant, TenantReport())
             tally.snapshots_deleted += 1
             tally.bytes_freed += freed
             freed_total += freed
-        with self.engine.begin() as c:
-            c.execute(
-                sa.update(events).where(events.c.id.in_([r[0] for r in rows])).values(snapshot=None)
-            )
         return freed_total
 
     def _enforce_quota(self, report: RetentionReport) -> None:
