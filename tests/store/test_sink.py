@@ -143,3 +143,94 @@ def test_committed_bus_only_sees_events_the_store_already_has(
         seen.append(message.phase)
     assert seen == [Phase.START, Phase.END]  # every step of its life, in order
     sink.stop()
+
+
+class _BatchBus(MemoryBus):
+    """A committed bus that, like NATS, publishes a batch in one call."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[list[EventMessage]] = []
+
+    def publish_many(self, messages: list[EventMessage]) -> int:
+        self.calls.append(list(messages))
+        for message in messages:
+            self.publish(message)
+        return len(messages)
+
+
+def test_committed_messages_are_republished_in_one_call_per_batch(
+    store: EventStore, make_event: MakeEvent
+) -> None:
+    bus, committed = MemoryBus(), _BatchBus()
+    sink = EventSink(store, bus, StoreConfig(batch_size=500, flush_ms=60_000),
+                     committed=committed)
+    sink.start()
+    published = [EventMessage(phase=Phase.END, event=make_event(start_ms=BASE_MS + i))
+                 for i in range(1200)]
+    for message in published:
+        bus.publish(message)
+    assert sink.stop(timeout=30)
+    assert [len(call) for call in committed.calls] == [500, 500, 200]
+    assert [m for call in committed.calls for m in call] == published  # in order
+
+
+class _FailingAcks:
+    """A subscription whose acknowledgements fail, as on a bus that lost its leader."""
+
+    def __init__(self, inner: object) -> None:
+        self.inner = inner
+        self.failures = 0
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+    def ack(self, messages: object) -> None:
+        self.failures += 1
+        raise TimeoutError("no leader")
+
+
+def test_a_failed_acknowledgement_does_not_stop_the_sink(
+    store: EventStore, make_event: MakeEvent
+) -> None:
+    bus = MemoryBus()
+    subscriptions: list[_FailingAcks] = []
+
+    def subscribe(name: str, **options: object) -> _FailingAcks:
+        subscriptions.append(_FailingAcks(MemoryBus.subscribe(bus, name)))
+        return subscriptions[-1]
+
+    bus.subscribe = subscribe  # type: ignore[method-assign, assignment]
+    sink = EventSink(store, bus, StoreConfig(batch_size=50, flush_ms=10))
+    sink.start()
+    for i in range(200):
+        bus.publish(EventMessage(phase=Phase.END, event=make_event(start_ms=BASE_MS + i)))
+    assert wait_for(lambda: stored_count(store) == 200, timeout=10)
+    assert sink.stop(timeout=10)
+    assert subscriptions[0].failures >= 4 and sink.stats.errors >= 4
+
+
+def test_rows_from_the_bus_are_written_and_republished_as_messages(
+    store: EventStore, make_event: MakeEvent
+) -> None:
+    from vigil.store.rows import EventRow, copy_row
+
+    bus, committed = MemoryBus(), MemoryBus()
+    # A bus that delivers events as rows, as NATS batch envelopes do.
+    bus.subscribe_rows = lambda name: MemoryBus.subscribe(bus, name)  # type: ignore[attr-defined]
+    follower = committed.subscribe("live-view")
+    sink = EventSink(store, bus, StoreConfig(batch_size=500, flush_ms=20), committed=committed)
+    sink.start()
+    started = make_event(state=EventState.ACTIVE)
+    ended = started.model_copy(update={"state": EventState.ENDED, "end_ms": started.start_ms + 5,
+                                       "updated_ms": started.start_ms + 5})
+    others = [make_event(start_ms=BASE_MS + i) for i in range(1, 4)]
+    sent = [EventMessage(phase=Phase.START, event=started), *(
+        EventMessage(phase=Phase.END, event=event) for event in [ended, *others])]
+    for message in sent:
+        bus.publish(EventRow(message.phase.value, copy_row(message.event)))  # type: ignore[arg-type]
+    assert sink.stop(timeout=10)
+    assert store.get_event(started.id) == ended
+    assert {e.id for e in store.query_events(EventQuery()).items} == {started.id} | {
+        e.id for e in others}
+    assert [follower.get(timeout=1) for _ in sent] == sent

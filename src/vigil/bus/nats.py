@@ -10,6 +10,21 @@ redelivered messages duplicate nothing because store writes are idempotent by ev
 A lossy subscription is a plain core-NATS subscription with a bounded, drop-oldest queue (live
 views).
 
+`publish_many` carries many messages of one subject in one JetStream message, a batch envelope
+(marked by the `Vigil-Batch` header): per-message overheads (a JetStream write, an
+acknowledgement, a delivery, a consumer ack) are paid once per envelope. A batch never mixes
+subjects, so subject filters keep working; subscribers see the messages one by one either way.
+An envelope of events holds them as rows of the events table (`vigil.store.rows`, with the
+column names, so a reader maps columns by name): the store sink subscribes with
+`subscribe_rows` and writes them as they are, without a pydantic model per message; other
+subscribers get `EventMessage`s, validated.
+
+Publishing never waits without bound: acknowledgements that do not come (a stream leader killed
+mid-publish) are waited for `ack_timeout_s`, then the message is published again — with the same
+Nats-Msg-Id, so JetStream stores it once — with backoff, through every transient JetStream
+error, until `publish_timeout_s` has passed; then `PublishTimeoutError` says what never got
+through.
+
 nats-py is asyncio; `NatsBus` runs a private event loop in a daemon thread so that the rest of
 Vigil (threads) uses it synchronously.
 """
@@ -17,30 +32,53 @@ Vigil (threads) uses it synchronously.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
+import functools
+import hashlib
 import logging
 import queue
 import re
 import threading
 from collections.abc import Coroutine, Iterable
 from concurrent.futures import Future
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import nats
 from nats.js import api
-from nats.js.errors import NotFoundError
+from nats.js.errors import BadRequestError, NotFoundError
+from pydantic import TypeAdapter
 
 from vigil.bus.base import BusMessage
 from vigil.events import EventMessage
 from vigil.series import SeriesMessage
+from vigil.store.rows import COLUMNS, EventRow, Row, copy_row, dumps_bytes, invalid_rows, loads
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 EVENTS_STREAM = "VIGIL_EVENTS"
 SERIES_STREAM = "VIGIL_SERIES"
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+# Envelopes published before waiting for their acknowledgements: enough to keep JetStream busy
+# through an acknowledgement round trip, few enough to bound what a failure sends again.
+PUBLISH_WINDOW = 32
+RETRY_INITIAL_S = 0.05
+RETRY_MAX_S = 2.0
+# Envelopes fetched per pull request, at most.
+FETCH_MAX = 64
+# Messages per batch envelope, at most (and at most half the server's max_payload in bytes).
+ENVELOPE_MAX = 500
+BATCH_HEADER = "Vigil-Batch"
+_SERIES_BATCH = TypeAdapter(list[SeriesMessage])
+Delivered = BusMessage | EventRow
 
 
+class PublishTimeoutError(TimeoutError):
+    """JetStream did not acknowledge a publish within the bus's `publish_timeout_s`."""
+
+
+@functools.lru_cache(maxsize=4096)  # tenants and cameras repeat: one regex per name, not message
 def token(value: str) -> str:
     """`value` made a single subject token (dots, wildcards and spaces become '_')."""
     return _UNSAFE.sub("_", value) or "_"
@@ -56,16 +94,6 @@ def subject_for(message: BusMessage, prefix: str = "vigil") -> str:
     return f"{prefix}.events.{token(event.tenant)}.{token(event.camera_id)}"
 
 
-def encode(message: BusMessage) -> bytes:
-    return message.model_dump_json().encode()
-
-
-def decode(subject: str, data: bytes) -> BusMessage:
-    if ".series." in subject:
-        return SeriesMessage.model_validate_json(data)
-    return EventMessage.model_validate_json(data)
-
-
 def message_id(message: BusMessage) -> str | None:
     """JetStream de-duplicates a publish retried after a lost acknowledgement by this id."""
     if isinstance(message, EventMessage):
@@ -74,17 +102,138 @@ def message_id(message: BusMessage) -> str | None:
     return None
 
 
+def encode(message: BusMessage) -> bytes:
+    return message.model_dump_json().encode()
+
+
+def decode(subject: str, data: bytes, headers: dict[str, str] | None = None, *,
+           rows: bool = False) -> list[Delivered]:
+    """The messages one JetStream message carries: one, or a batch envelope's. With `rows`,
+    an envelope's events come as `EventRow`s (for the store sink: checked against the event
+    schema, but no model built). An event the schema refuses is logged and left out; the rest
+    of its envelope is delivered."""
+    series = ".series." in subject
+    if headers and BATCH_HEADER in headers:
+        if series:
+            return list(_SERIES_BATCH.validate_json(data))
+        try:
+            batch = loads(data)
+            phases, event_rows = batch["phases"], _local_rows(batch["columns"], batch["rows"])
+        except (KeyError, TypeError, ValueError) as error:
+            raise ValueError(f"not an event batch: {error}") from error
+        delivered = [EventRow(phase, row) for phase, row in zip(phases, event_rows, strict=True)]
+        for index, problem in sorted(invalid_rows(event_rows).items(), reverse=True):
+            log.error("nats: invalid event %s on %s dropped: %s; row: %r",
+                      delivered[index].id, subject, problem, delivered[index].row)
+            del delivered[index]
+        if rows:
+            return list(delivered)
+        return [event.message() for event in delivered]
+    if series:
+        return [SeriesMessage.model_validate_json(data)]
+    return [EventMessage.model_validate_json(data)]
+
+
+def _local_rows(columns: list[str], rows: list[Row]) -> list[Row]:
+    """`rows` in this version's column order (a publisher of another version may differ)."""
+    if tuple(columns) == COLUMNS:
+        if any(len(row) != len(COLUMNS) for row in rows):
+            raise ValueError("an event row does not match its columns")
+        return rows
+    where = {name: i for i, name in enumerate(columns)}
+    picks = [where.get(name) for name in COLUMNS]
+    return [tuple(None if i is None else row[i] for i in picks) for row in rows]
+
+
+def batch_id(subject: str, payload: bytes) -> str:
+    """The Nats-Msg-Id of an envelope: a digest of what it carries (the same messages always
+    pack into the same bytes), so that publishing it again is recognised as a duplicate."""
+    digest = hashlib.blake2b(payload, digest_size=16, key=subject.encode()[:64])
+    return "batch:" + digest.hexdigest()
+
+
+@dataclass(slots=True)
+class _Outgoing:
+    subject: str
+    payload: bytes
+    headers: dict[str, str] | None
+    count: int  # bus messages it carries
+
+
+def pack(messages: Iterable[BusMessage], prefix: str, max_bytes: int) -> list[_Outgoing]:
+    """`messages` in batch envelopes: grouped by subject (order kept within each), at most
+    ENVELOPE_MAX messages and `max_bytes` each."""
+    by_subject: dict[str, list[BusMessage]] = {}
+    for message in messages:
+        by_subject.setdefault(subject_for(message, prefix), []).append(message)
+    out: list[_Outgoing] = []
+    for subject, group in by_subject.items():
+        for start in range(0, len(group), ENVELOPE_MAX):
+            _pack_into(out, subject, group[start:start + ENVELOPE_MAX], max_bytes)
+    return out
+
+
+def _pack_into(out: list[_Outgoing], subject: str, chunk: list[BusMessage],
+               max_bytes: int) -> None:
+    if ".series." in subject:
+        payload = _SERIES_BATCH.dump_json(
+            [message for message in chunk if isinstance(message, SeriesMessage)]
+        )
+    else:
+        events = [message for message in chunk if isinstance(message, EventMessage)]
+        payload = dumps_bytes({
+            "columns": COLUMNS,
+            "phases": [message.phase.value for message in events],
+            "rows": [copy_row(message.event) for message in events],
+        })
+    if len(payload) > max_bytes and len(chunk) > 1:
+        half = len(chunk) // 2
+        _pack_into(out, subject, chunk[:half], max_bytes)
+        _pack_into(out, subject, chunk[half:], max_bytes)
+        return
+    headers = {BATCH_HEADER: str(len(chunk)), "Nats-Msg-Id": batch_id(subject, payload)}
+    out.append(_Outgoing(subject, payload, headers, len(chunk)))
+
+
+def transient(error: BaseException) -> bool:
+    """Whether publishing the same message again may succeed. During a leader election a
+    publish fails in many ways (a timeout, 503 no responders or "no response from stream", a 500,
+    an API error without a code, a reconnect in progress); only a refusal of the message itself
+    or a connection this bus closed is final."""
+    if isinstance(error, (nats.errors.ConnectionClosedError, nats.errors.MaxPayloadError,
+                          nats.errors.BadSubjectError, BadRequestError)):
+        return False
+    return isinstance(error, (nats.errors.Error, asyncio.TimeoutError, OSError))
+
+
+@dataclass(slots=True, eq=False)
+class _Delivery:
+    """One JetStream message handed to the subscriber, acknowledged once all it carries are."""
+
+    msg: Any
+    remaining: int
+
+
 class NatsSubscription:
     """A durable pull consumer (lossless) or a core subscription (lossy)."""
 
-    def __init__(self, bus: NatsBus, name: str, lossless: bool, max_pending: int) -> None:
+    def __init__(self, bus: NatsBus, name: str, lossless: bool, max_pending: int,
+                 rows: bool = False) -> None:
         self.bus = bus
         self.name = name
         self.lossless = lossless
         self.max_pending = max_pending
-        self._queue: queue.Queue[tuple[BusMessage, Any]] = queue.Queue()
-        self._unacked: dict[int, Any] = {}
+        self.rows = rows
+        # Whole deliveries (a single message or an envelope's messages) cross threads; `get`
+        # hands them out one message at a time.
+        self._queue: queue.Queue[tuple[list[Delivered], _Delivery | None]] = queue.Queue()
+        self._current: collections.deque[Delivered] = collections.deque()
+        self._current_delivery: _Delivery | None = None
+        self._queued = 0  # messages in `_queue` and `_current`
+        self._queued_lock = threading.Lock()
+        self._unacked: dict[int, _Delivery] = {}
         self._dropped = 0
+        self._ack_errors = 0
         self._closed = False
         self._tasks: list[asyncio.Task[None]] = []
         self._subs: list[Any] = []
@@ -109,56 +258,107 @@ class NatsSubscription:
             for _, subject in self.bus.streams():
                 self._subs.append(await self.bus.nc.subscribe(subject, cb=self._on_core))
 
+    def _count(self, delta: int) -> None:
+        with self._queued_lock:
+            self._queued += delta
+
     async def _pull(self, psub: Any) -> None:
+        per_delivery = 1.0  # messages per JetStream message lately: envelopes carry many
         while not self._closed:
-            room = self.max_pending - self._queue.qsize()
+            room = self.max_pending - self._queued
             if room <= 0:
                 await asyncio.sleep(0.01)
                 continue
             try:
-                msgs = await psub.fetch(batch=min(room, 1000), timeout=0.5)
+                msgs = await psub.fetch(
+                    batch=max(1, min(FETCH_MAX, int(room / per_delivery))), timeout=0.5
+                )
             except (TimeoutError, nats.errors.TimeoutError):
                 continue
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                # Disconnected or no JetStream leader yet: the client reconnects by itself.
+            except Exception as error:
+                # Disconnected, or the stream has no leader yet (a node was lost): the client
+                # reconnects by itself and a new leader is elected; fetch again shortly.
+                log.debug("nats: fetch failed: %s", error)
                 await asyncio.sleep(0.2)
                 continue
             for msg in msgs:
                 try:
-                    message = decode(msg.subject, msg.data)
-                except ValueError:
-                    await msg.term()  # never decodable: do not redeliver forever
+                    messages = decode(msg.subject, msg.data, msg.headers, rows=self.rows)
+                except ValueError as error:
+                    log.error("nats: undecodable message on %s dropped: %s", msg.subject, error)
+                    with contextlib.suppress(Exception):
+                        await msg.term()  # never decodable: do not redeliver forever
                     continue
-                self._queue.put((message, msg))
+                per_delivery = 0.8 * per_delivery + 0.2 * max(len(messages), 1)
+                if not messages:
+                    with contextlib.suppress(Exception):
+                        await msg.ack()
+                    continue
+                self._count(len(messages))
+                self._queue.put((messages, _Delivery(msg, len(messages))))
 
     async def _on_core(self, msg: Any) -> None:
-        message = decode(msg.subject, msg.data)
-        while self._queue.qsize() >= self.max_pending:
-            try:
-                self._queue.get_nowait()
-                self._dropped += 1
-            except queue.Empty:
-                break
-        self._queue.put((message, None))
+        try:
+            messages = decode(msg.subject, msg.data, msg.headers)
+        except ValueError as error:
+            log.warning("nats: undecodable message on %s dropped: %s", msg.subject, error)
+            return
+        for message in messages:
+            while self._queued >= self.max_pending and self._drop_oldest():
+                pass
+            self._count(1)
+            self._queue.put(([message], None))
+
+    def _drop_oldest(self) -> bool:
+        try:
+            dropped, _ = self._queue.get_nowait()
+        except queue.Empty:
+            return False
+        self._count(-len(dropped))
+        self._dropped += len(dropped)
+        return True
 
     # -- Subscription protocol (caller's thread) -------------------------------------------
 
-    def get(self, timeout: float | None = None) -> BusMessage | None:
-        try:
-            message, msg = self._queue.get(timeout=timeout)
-        except queue.Empty:
-            return None
-        if msg is not None:
-            self._unacked[id(message)] = msg
+    def get(self, timeout: float | None = None) -> Any:
+        """The next message (an `EventRow` for an enveloped event of a row subscription), or
+        None when `timeout` seconds pass without one."""
+        if not self._current:
+            try:
+                messages, delivery = self._queue.get(timeout=timeout)
+            except queue.Empty:
+                return None
+            self._current.extend(messages)
+            self._current_delivery = delivery
+        message = self._current.popleft()
+        self._count(-1)
+        if self._current_delivery is not None:
+            self._unacked[id(message)] = self._current_delivery
         return message
 
-    def ack(self, messages: Iterable[BusMessage]) -> None:
-        """Acknowledge `messages` (returned by `get`): JetStream will not deliver them again."""
-        msgs = [m for m in (self._unacked.pop(id(message), None) for message in messages) if m]
-        if msgs:
-            self.bus.call(_ack_all(msgs), timeout=30)
+    def ack(self, messages: Iterable[Delivered]) -> None:
+        """Acknowledge `messages` (returned by `get`): JetStream will not deliver them again.
+        An envelope is acknowledged once every message it carried is. A failed acknowledgement
+        (the connection is down) is logged, not raised: the message comes again after the ack
+        wait, and the store's idempotent writes absorb it."""
+        done = []
+        for message in messages:
+            delivery = self._unacked.pop(id(message), None)
+            if delivery is None:
+                continue
+            delivery.remaining -= 1
+            if delivery.remaining == 0:
+                done.append(delivery.msg)
+        if not done:
+            return
+        try:
+            self.bus.call(_ack_all(done), timeout=30)
+        except Exception as error:
+            self._ack_errors += 1
+            log.warning("nats: %d acknowledgements failed (they will be redelivered): %s",
+                        len(done), error)
 
     @property
     def dropped(self) -> int:
@@ -166,7 +366,11 @@ class NatsSubscription:
 
     @property
     def pending(self) -> int:
-        return self._queue.qsize()
+        return self._queued
+
+    @property
+    def ack_errors(self) -> int:
+        return self._ack_errors
 
     def close(self) -> None:
         """Stop receiving. Unacknowledged messages are redelivered to the next subscriber."""
@@ -197,7 +401,11 @@ async def _log_disconnect() -> None:
 
 
 async def _ack_all(msgs: list[Any]) -> None:
-    await asyncio.gather(*(msg.ack() for msg in msgs))
+    results = await asyncio.gather(*(msg.ack() for msg in msgs), return_exceptions=True)
+    failed = [r for r in results if isinstance(r, BaseException)
+              and not isinstance(r, nats.errors.MsgAlreadyAckdError)]
+    if failed:
+        raise failed[0]
 
 
 class NatsBus:
@@ -212,12 +420,18 @@ class NatsBus:
         ack_wait_s: float = 30.0,
         max_age_s: float = 7 * 86400,
         connect_timeout_s: float = 30.0,
+        ack_timeout_s: float = 5.0,
+        publish_timeout_s: float = 60.0,
     ) -> None:
         self.servers = servers.split(",") if isinstance(servers, str) else list(servers)
         self.prefix = prefix
         self.replicas = replicas
         self.ack_wait_s = ack_wait_s
         self.max_age_s = max_age_s
+        # How long a publish waits for JetStream's acknowledgement before sending again, and
+        # how long it keeps trying in all before giving up with PublishTimeoutError.
+        self.ack_timeout_s = ack_timeout_s
+        self.publish_timeout_s = publish_timeout_s
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="nats-bus",
                                         daemon=True)
@@ -275,49 +489,105 @@ class NatsBus:
     # -- Bus protocol ----------------------------------------------------------------------
 
     def publish(self, message: BusMessage) -> None:
-        self.call(self._publish(message), timeout=60)
+        """Publish one message; returns once JetStream has stored it."""
+        mid = message_id(message)
+        outgoing = _Outgoing(subject_for(message, self.prefix), encode(message),
+                             {"Nats-Msg-Id": mid} if mid else None, 1)
+        self.call(self._publish_all([outgoing]), timeout=self.publish_timeout_s + 10)
 
-    async def _publish(self, message: BusMessage) -> None:
-        headers = {"Nats-Msg-Id": mid} if (mid := message_id(message)) else None
+    def publish_many(self, messages: Iterable[BusMessage], window: int = PUBLISH_WINDOW) -> int:
+        """Publish `messages` in batch envelopes (one subject each), pipelined up to `window`
+        envelopes unacknowledged; returns once JetStream has stored all of them."""
+        outgoing = pack(messages, self.prefix, self._max_envelope_bytes())
+        self.call(self._publish_all(outgoing, window), timeout=self.publish_timeout_s + 10)
+        return sum(item.count for item in outgoing)
+
+    def _max_envelope_bytes(self) -> int:
+        # Half the server's limit leaves room for headers and for the occasional big message.
+        return max(64 * 1024, int(getattr(self.nc, "max_payload", 1 << 20)) // 2)
+
+    async def _publish_all(self, items: list[_Outgoing], window: int = PUBLISH_WINDOW) -> None:
+        deadline = self._loop.time() + self.publish_timeout_s
+        for start in range(0, len(items), window):
+            await self._publish_acked(items[start:start + window], deadline)
+
+    async def _publish_acked(self, items: list[_Outgoing], deadline: float) -> None:
+        """Publish `items` until JetStream acknowledged each (or `deadline`): pipelined, then
+        whatever failed or went unanswered again, with backoff."""
+        pending = items
+        delay = RETRY_INITIAL_S
         while True:
-            try:
-                await self.js.publish(
-                    subject_for(message, self.prefix), encode(message), headers=headers
-                )
+            pending, error = await self._publish_round(pending, deadline)
+            if not pending:
                 return
-            except (nats.errors.TimeoutError, nats.errors.NoRespondersError,
-                    nats.js.errors.ServiceUnavailableError):
-                # Leader election after a node loss: the same Nats-Msg-Id keeps a retry from
-                # storing the message twice.
-                await asyncio.sleep(0.2)
+            if self._loop.time() + delay >= deadline:
+                count = sum(item.count for item in pending)
+                raise PublishTimeoutError(
+                    f"JetStream did not acknowledge {count} message(s) on "
+                    f"{sorted({item.subject for item in pending})[:3]} within "
+                    f"{self.publish_timeout_s:g} s (servers {','.join(self.servers)}); "
+                    f"last error: {error!r}"
+                ) from error
+            # A new stream leader is being elected, or the client is reconnecting.
+            log.debug("nats: retrying %d publishes in %.2f s: %r", len(pending), delay, error)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RETRY_MAX_S)
 
-    def publish_many(self, messages: Iterable[BusMessage], window: int = 4096) -> int:
-        """Publish `messages` pipelined (up to `window` unacknowledged); returns once JetStream
-        has stored all of them."""
-        return self.call(self._publish_many(list(messages), window), timeout=None)
-
-    async def _publish_many(self, messages: list[BusMessage], window: int) -> int:
-        # publish_async pipelines without a request/reply round trip per message; anything
-        # whose acknowledgement fails is published again (same Nats-Msg-Id: no duplicate).
-        for start in range(0, len(messages), window):
-            chunk = messages[start:start + window]
-            futures = []
-            for message in chunk:
-                mid = message_id(message)
-                futures.append(await self.js.publish_async(
-                    subject_for(message, self.prefix), encode(message),
-                    headers={"Nats-Msg-Id": mid} if mid else None,
-                ))
-            results = await asyncio.gather(*futures, return_exceptions=True)
-            for message, result in zip(chunk, results, strict=True):
-                if isinstance(result, BaseException):
-                    await self._publish(message)
-        return len(messages)
+    async def _publish_round(
+        self, items: list[_Outgoing], deadline: float
+    ) -> tuple[list[_Outgoing], BaseException | None]:
+        """One pipelined attempt: the items not acknowledged, and the last error seen."""
+        futures: list[asyncio.Future[Any] | None] = []
+        error: BaseException | None = None
+        try:
+            for item in items:
+                try:
+                    futures.append(await self.js.publish_async(
+                        item.subject, item.payload, headers=item.headers,
+                        wait_stall=self.ack_timeout_s,
+                    ))
+                except Exception as failure:
+                    if not transient(failure):
+                        raise
+                    error = failure
+                    futures.append(None)
+            waiting = [future for future in futures if future is not None]
+            if waiting:
+                timeout = max(0.0, min(self.ack_timeout_s, deadline - self._loop.time()))
+                await asyncio.wait(waiting, timeout=timeout)
+            failed = []
+            for item, future in zip(items, futures, strict=True):
+                if future is None:
+                    failed.append(item)
+                elif not future.done():
+                    # No acknowledgement: lost with a connection or a leader.
+                    error = error or TimeoutError(
+                        f"no acknowledgement within {self.ack_timeout_s:g} s")
+                    failed.append(item)
+                elif (refused := future.exception()) is not None:
+                    if not transient(refused):
+                        raise refused
+                    error = refused
+                    failed.append(item)
+            return failed, error
+        finally:
+            # Cancelling what is still unanswered frees its slot in nats-py's limit of pending
+            # publishes (a publish sent again gets a new future).
+            for future in futures:
+                if future is not None and not future.done():
+                    future.cancel()
 
     def subscribe(
         self, name: str, *, lossless: bool = True, max_pending: int = 10_000
     ) -> NatsSubscription:
-        subscription = NatsSubscription(self, name, lossless, max_pending)
+        return self._subscribe(NatsSubscription(self, name, lossless, max_pending))
+
+    def subscribe_rows(self, name: str, *, max_pending: int = 10_000) -> NatsSubscription:
+        """A lossless subscription that delivers enveloped events as `EventRow`s (the store
+        sink's); anything else as `subscribe` does."""
+        return self._subscribe(NatsSubscription(self, name, True, max_pending, rows=True))
+
+    def _subscribe(self, subscription: NatsSubscription) -> NatsSubscription:
         self.call(subscription._start(), timeout=30)
         self._subscriptions.append(subscription)
         return subscription
@@ -327,9 +597,21 @@ class NatsBus:
             subscription.close()
         self._subscriptions.clear()
         if self._thread.is_alive():
-            nc = getattr(self, "nc", None)
-            if nc is not None:
-                with contextlib.suppress(Exception):
-                    self.call(nc.drain(), timeout=10)
+            with contextlib.suppress(Exception):
+                self.call(self._shutdown(), timeout=20)
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(10)
+
+    async def _shutdown(self) -> None:
+        nc = getattr(self, "nc", None)
+        if nc is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(nc.drain(), 10)
+            if not nc.is_closed:  # the servers are gone: nothing left to drain to
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(nc.close(), 5)
+        # Whatever the client left behind ends here, not later on a loop that no longer runs.
+        tasks = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -116,3 +116,50 @@ def search(
         table.add_row(key, str(row["p50_ms"]), str(row["p95_ms"]), str(row["max_ms"]))
     Console().print(table)
     Console().print(f"[dim]{result['machine']}; {result['queries']} queries x {repeat}[/]")
+
+
+@app.command("ingest")
+def ingest(
+    events: Annotated[int, typer.Option(help="Synthetic events (each a start and an end message)")]
+    = 300_000,
+    nats: Annotated[str | None, typer.Option(
+        help="NATS server(s) to use (default: a throwaway server on loopback)")] = None,
+    postgres: Annotated[str | None, typer.Option(
+        help="PostgreSQL URL to use, in two scratch schemas (default: a throwaway server)")] = None,
+    cameras: Annotated[int, typer.Option(help="Cameras the events come from")] = 200,
+    lag: Annotated[int, typer.Option(
+        help="Events published between an event's start and its end")] = 20_000,
+    batch: Annotated[int, typer.Option(help="Sink batch size, and rows per raw COPY")] = 5_000,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
+    """Events/s through bus → store sink → PostgreSQL, against raw binary COPY of the same rows."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from vigil.bench_ingest import IngestSettings, run_ingest
+
+    settings = IngestSettings(events=events, cameras=cameras, lag=lag, batch=batch)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  console=Console(stderr=True), disable=as_json) as progress:
+        tasks: dict[str, Any] = {}
+
+        def update(label: str, done: int, total: int) -> None:
+            if label not in tasks:
+                tasks[label] = progress.add_task(label, total=total)
+            progress.update(tasks[label], completed=done, total=total)
+
+        result = run_ingest(settings, nats, postgres, update)
+    if as_json:
+        typer.echo(json.dumps(result))
+        return
+    table = Table("measure", "value", title=f"vigil bench ingest — {events:,} events "
+                  f"({2 * events:,} bus messages), {cameras} cameras")
+    table.add_row("publish (events/s)", f"{result['publish_events_per_s']:,}")
+    table.add_row("end to end: bus → sink → PostgreSQL (events/s)",
+                  f"{result['end_to_end_events_per_s']:,}")
+    table.add_row("end to end (events/min)", f"{result['end_to_end_events_per_min']:,}")
+    table.add_row("raw binary COPY of the same rows (events/s)",
+                  f"{result['raw_copy_events_per_s']:,}")
+    table.add_row("ratio end to end / raw COPY", str(result["ratio"]))
+    Console().print(table)
+    Console().print(f"[dim]{result['machine']}; sink batches {result['sink_batches']}, "
+                    f"sink errors {result['sink_errors']}[/]")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Iterable
 from typing import Any
 
@@ -19,6 +20,8 @@ from vigil.store.query import (
     decode_cursor,
     encode_cursor,
 )
+from vigil.store.rows import COLUMNS, JSON_COLUMNS, Row, copy_row
+from vigil.store.rows import supersedes as newer_state
 from vigil.store.schema import events
 
 # Columns a newer version of an event may change; id, tenant and camera never change.
@@ -93,9 +96,8 @@ def from_row(row: sa.RowMapping) -> Event:
 def supersedes(new: Event, old: Event) -> bool:
     """Whether `new` should replace `old` (same id): an ended event never goes back to active;
     otherwise the later `updated_ms` wins, and on a tie the newer arrival."""
-    if (new.state is EventState.ENDED) != (old.state is EventState.ENDED):
-        return new.state is EventState.ENDED
-    return new.updated_ms >= old.updated_ms
+    return newer_state(new.state is EventState.ENDED, new.updated_ms,
+                       old.state is EventState.ENDED, old.updated_ms)
 
 
 def collapse(batch: Iterable[Event]) -> list[Event]:
@@ -111,7 +113,12 @@ def collapse(batch: Iterable[Event]) -> list[Event]:
 
 def upsert(engine: sa.Engine, batch: list[Event]) -> int:
     """Write `batch` in one transaction; returns the number of distinct events written."""
-    rows = [to_row(event) for event in collapse(batch)]
+    return upsert_rows(engine, [copy_row(event) for event in collapse(batch)])
+
+
+def upsert_rows(engine: sa.Engine, rows: list[Row]) -> int:
+    """Write `rows` (`vigil.store.rows`, distinct ids) in one transaction, with the same rule
+    as `supersedes`; returns how many."""
     if not rows:
         return 0
     if engine.dialect.name == "postgresql":
@@ -120,8 +127,18 @@ def upsert(engine: sa.Engine, batch: list[Event]) -> int:
 
         return postgres.upsert_events(engine, rows, _on_conflict_update)
     with engine.begin() as connection:
-        connection.execute(_on_conflict_update(dialect_insert(engine, events)), rows)
+        connection.execute(_on_conflict_update(dialect_insert(engine, events)),
+                           [row_dict(row) for row in rows])
     return len(rows)
+
+
+def row_dict(row: Row) -> dict[str, Any]:
+    """A row as the SQLAlchemy insert takes it (JSON columns as values, not text)."""
+    values = dict(zip(COLUMNS, row, strict=True))
+    for name in JSON_COLUMNS:
+        if values[name] is not None:
+            values[name] = json.loads(values[name])
+    return values
 
 
 def _on_conflict_update(insert: Any) -> Any:

@@ -8,13 +8,17 @@ retention, and binary COPY for bulk ingest.
 * `ensure_partitions` creates the partitions a batch needs (cached per engine).
 * `drop_partitions_older_than` is retention at partition granularity: dropping a day is
   instant and leaves no bloat, unlike deleting its rows.
-* `copy_upsert` writes a large batch with binary COPY into a temporary table, then one
-  INSERT … SELECT … ON CONFLICT: COPY speed, and still idempotent by event id.
+* `copy_upsert` writes a large batch with binary COPY: events in their first state straight
+  into the table, the others into a temporary table, then one INSERT … SELECT … ON CONFLICT:
+  COPY speed, and still idempotent by event id.
+* Day partitions leave free space in their pages (FILLFACTOR), so that an event's end, which
+  rewrites its row, is a HOT update that leaves the indexes alone.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import threading
 import weakref
@@ -23,9 +27,18 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from vigil.store.rows import COLUMNS, JSON_COLUMNS, Row, probably_new
+
 DAY_MS = 86_400_000
 # Batches at least this large go through COPY; smaller ones use a plain multi-row upsert.
 COPY_MIN_ROWS = 500
+# Free space left in each page of a day partition: an event's end rewrites its row, and with
+# room on the same page (no indexed column changes) PostgreSQL does it as a HOT update, without
+# new entries in the six indexes. Measured (60k events, start then end): the upsert of the ends
+# ran 4-5x faster, and the table after ingest was smaller (55 MB against 66 MB at 100, whose
+# updates left dead index entries). Pages of events that are never updated stay half empty.
+FILLFACTOR = 50
+INCOMING = "events_incoming"
 _PARTITION = re.compile(r"^events_p(\d{8})$")
 
 _known: weakref.WeakKeyDictionary[sa.Engine, set[int]] = weakref.WeakKeyDictionary()
@@ -99,7 +112,8 @@ def _create_partition(connection: sa.Connection, day: int) -> None:
     connection.execute(
         sa.text(
             f"CREATE TABLE IF NOT EXISTS {partition_name(day)} PARTITION OF events "
-            f"FOR VALUES FROM ({day * DAY_MS}) TO ({(day + 1) * DAY_MS})"
+            f"FOR VALUES FROM ({day * DAY_MS}) TO ({(day + 1) * DAY_MS}) "
+            f"WITH (fillfactor = {FILLFACTOR})"
         )
     )
 
@@ -174,57 +188,90 @@ def drop_partitions_older_than(
     return dropped
 
 
-def _column_types(connection: Any, columns: list[str]) -> list[str]:
-    rows = connection.execute(
+def _copy_types(cursor: Any) -> list[str]:
+    """The COPY types of the row columns: the table's, except JSON columns sent as text (rows
+    hold them serialised; binary json and text are the same bytes on the wire)."""
+    rows = cursor.execute(
         "SELECT attname, format_type(atttypid, NULL) FROM pg_attribute "
         "WHERE attrelid = 'events'::regclass AND attnum > 0 AND NOT attisdropped"
     ).fetchall()
     types = dict(rows)
-    return [types[column] for column in columns]
+    return ["text" if name in JSON_COLUMNS else types[name] for name in COLUMNS]
 
 
-def copy_upsert(
-    engine: sa.Engine, rows: list[dict[str, Any]],
-    on_conflict: Callable[[Any], Any],
-) -> int:
-    """Upsert `rows` (distinct ids) with binary COPY into a temporary table, then
-    INSERT … SELECT with `on_conflict` applied (the same rule as the row-by-row upsert)."""
-    import psycopg
+@functools.lru_cache(maxsize=8)
+def _upsert_sql(dialect: sa.Dialect, on_conflict: Callable[[Any], Any]) -> str:
     from sqlalchemy.dialects import postgresql
 
     from vigil.store.schema import events
 
-    columns = list(rows[0])
-    incoming = sa.table("events_incoming", *(sa.column(name) for name in columns))
+    incoming = sa.table(INCOMING, *(sa.column(name) for name in COLUMNS))
     statement = on_conflict(
-        postgresql.insert(events).from_select(columns, sa.select(*incoming.c))
+        postgresql.insert(events).from_select(list(COLUMNS), sa.select(*incoming.c))
     )
     # Only constants of our own (state names) are bound: literal rendering is safe.
-    insert_sql = str(
-        statement.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True})
-    )
+    return str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+
+
+def copy_rows(cursor: Any, table: str, rows: list[Row], types: list[str]) -> None:
+    columns = ", ".join(f'"{name}"' for name in COLUMNS)
+    with cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(types)
+        for row in rows:
+            copy.write_row(row)
+
+
+def _copy_new(cursor: Any, rows: list[Row], types: list[str]) -> bool:
+    """COPY `rows` straight into `events`, as one all-or-nothing step; False (and nothing
+    written) if any of them is stored already."""
+    import psycopg
+
+    cursor.execute("SAVEPOINT vigil_copy_new")
+    try:
+        copy_rows(cursor, "events", rows, types)
+    except psycopg.errors.UniqueViolation:
+        cursor.execute("ROLLBACK TO SAVEPOINT vigil_copy_new")
+        return False
+    cursor.execute("RELEASE SAVEPOINT vigil_copy_new")
+    return True
+
+
+def copy_upsert(
+    engine: sa.Engine, rows: list[Row], on_conflict: Callable[[Any], Any],
+) -> int:
+    """Upsert `rows` (distinct ids) with binary COPY, in one transaction.
+
+    Events in their first state (`probably_new`) are copied straight into the table: plain COPY
+    speed. Should one of them be stored already (a redelivery, another sink), that step is rolled
+    back and they join the others: COPY into a temporary table, then one INSERT … SELECT with
+    `on_conflict` applied (the same rule as the row-by-row upsert)."""
+    import psycopg
+
     connection = engine.raw_connection()
     try:
         raw = connection.driver_connection
         assert raw is not None
         with raw.cursor() as cursor:
-            cursor.execute(
-                "CREATE TEMP TABLE events_incoming (LIKE events INCLUDING DEFAULTS) "
-                "ON COMMIT DROP"
-            )
-            types = _column_types(cursor, columns)
-            quoted = ", ".join(f'"{name}"' for name in columns)
-            with cursor.copy(f"COPY events_incoming ({quoted}) FROM STDIN (FORMAT BINARY)") as copy:
-                copy.set_types(types)
-                for row in rows:
-                    copy.write_row([row[name] for name in columns])
-            cursor.execute(insert_sql)
+            types = _copy_types(cursor)
+            new = [row for row in rows if probably_new(row)]
+            rest = [row for row in rows if not probably_new(row)]
+            if new and not _copy_new(cursor, new, types):
+                rest = rows
+            if rest:
+                # Kept for the session (rows go at commit): creating and dropping a table per
+                # batch would bloat the system catalogs at thousands of batches an hour.
+                cursor.execute(
+                    f"CREATE TEMP TABLE IF NOT EXISTS {INCOMING} "
+                    "(LIKE events INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+                )
+                copy_rows(cursor, INCOMING, rest, types)
+                cursor.execute(_upsert_sql(engine.dialect, on_conflict))
         raw.commit()
     except psycopg.Error as error:
         _rollback(connection)
         # Same exception classes as the SQLAlchemy path, so the sink retries transient ones.
         raise sa.exc.DBAPIError.instance(
-            "COPY events_incoming", None, error, psycopg.Error
+            "COPY events", None, error, psycopg.Error
         ) from error
     except BaseException:
         _rollback(connection)
@@ -242,22 +289,26 @@ def _rollback(connection: Any) -> None:
 
 
 def upsert_events(
-    engine: sa.Engine, rows: list[dict[str, Any]], on_conflict: Callable[[Any], Any],
+    engine: sa.Engine, rows: list[Row], on_conflict: Callable[[Any], Any],
 ) -> int:
-    """The PostgreSQL write path of `vigil.store.events.upsert`: partitions first, then COPY for
-    large batches or one multi-row upsert for small ones. A partition dropped meanwhile by
-    another process (retention) is recreated and the batch written again."""
+    """The PostgreSQL write path of `vigil.store.events.upsert_rows` (distinct ids):
+    partitions first, then COPY for large batches or one multi-row upsert for small ones.
+    A partition dropped meanwhile by another process (retention) is recreated and the batch
+    written again."""
     from sqlalchemy.dialects import postgresql
 
-    from vigil.store.schema import events
+    from vigil.store.events import row_dict
+    from vigil.store.rows import START_MS
+    from vigil.store.schema import events as table
 
     for attempt in (0, 1):
-        ensure_partitions(engine, (row["start_ms"] for row in rows), refresh=attempt > 0)
+        ensure_partitions(engine, (row[START_MS] for row in rows), refresh=attempt > 0)
         try:
             if len(rows) >= COPY_MIN_ROWS:
                 return copy_upsert(engine, rows, on_conflict)
             with engine.begin() as connection:
-                connection.execute(on_conflict(postgresql.insert(events)), rows)
+                connection.execute(on_conflict(postgresql.insert(table)),
+                                   [row_dict(row) for row in rows])
             return len(rows)
         except sa.exc.IntegrityError as error:
             if attempt or "no partition of relation" not in str(error):

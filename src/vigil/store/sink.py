@@ -4,6 +4,10 @@ Its bus subscription is lossless, so while the database is unavailable the sink 
 the same batch and the bus holds further messages, slowing publishers instead of losing data.
 Once a batch is committed, its messages are republished on the `committed` bus: live views
 that follow it never show an event (or ask for its snapshot) before the store can serve it.
+
+Events are written as rows (`vigil.store.rows`). On a bus that can deliver them in that form
+(`subscribe_rows`: NATS batch envelopes) the sink never builds an `Event` for them, unless it
+has a committed bus to republish to.
 """
 
 from __future__ import annotations
@@ -12,16 +16,18 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import sqlalchemy as sa
 
-from vigil.bus.base import Bus, BusMessage, Subscription
+from vigil.bus.base import Bus, Subscription
 from vigil.bus.gather import POLL_S, gather
 from vigil.config import StoreConfig
 from vigil.domain import now_ms
-from vigil.events import Event, EventMessage
+from vigil.events import EventMessage
 from vigil.series import SeriesMessage, SeriesPoint
-from vigil.store.events import collapse, supersedes
+from vigil.store.events import upsert_rows
+from vigil.store.rows import ID, EventRow, Row, copy_row, row_supersedes
 from vigil.store.store import EventStore
 
 log = logging.getLogger(__name__)
@@ -46,26 +52,53 @@ class SinkStats:
 class _Batch:
     """What one write cycle collected from the bus."""
 
-    events: dict[str, Event] = field(default_factory=dict)  # latest state per event id
-    messages: list[EventMessage] = field(default_factory=list)
+    rows: dict[str, Row] = field(default_factory=dict)  # latest state per event id
+    messages: list[EventMessage | EventRow] = field(default_factory=list)
     points: list[SeriesPoint] = field(default_factory=list)
     received: int = 0
-    delivered: list[BusMessage] = field(default_factory=list)  # to acknowledge once written
+    delivered: list[Any] = field(default_factory=list)  # to acknowledge once written
+    # Events that cannot even be made a row (id, error, what came): refused like the database
+    # would, never the end of the sink.
+    unwritable: list[tuple[str, Exception, object]] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return self.received > 0
 
-    def add(self, message: BusMessage) -> None:
+    def add(self, message: EventMessage | EventRow | SeriesMessage) -> None:
         self.received += 1
         self.delivered.append(message)
         if isinstance(message, SeriesMessage):
             self.points.extend(message.points)
             return
+        try:
+            row = message.row if isinstance(message, EventRow) else copy_row(message.event)
+            current = self.rows.get(row[ID])
+            if current is None or row_supersedes(row, current):
+                self.rows[row[ID]] = row
+        except (TypeError, ValueError, IndexError) as error:  # attributes that are not JSON …
+            event_id = message.id if isinstance(message, EventRow) else message.event.id
+            self.unwritable.append((str(event_id), error, message))
+            return
         self.messages.append(message)
-        event = message.event
-        current = self.events.get(event.id)
-        if current is None or supersedes(event, current):
-            self.events[event.id] = event
+
+
+def _messages(written: list[EventMessage | EventRow], refused: set[str]) -> list[EventMessage]:
+    """The event messages of `written` but those of refused events, as `EventMessage`s."""
+    out = []
+    for message in written:
+        if isinstance(message, EventMessage):
+            if message.event.id not in refused:
+                out.append(message)
+            continue
+        if message.id in refused:
+            continue
+        try:
+            out.append(message.message())
+        except ValueError as error:
+            # Stored (the database took it) but not a valid event for those who follow the
+            # committed bus: they do without it rather than stall the sink.
+            log.error("event %s not republished: %s", message.id, error)
+    return out
 
 
 class EventSink:
@@ -106,7 +139,10 @@ class EventSink:
     def start(self) -> None:
         if self._thread is not None:
             raise RuntimeError("the event sink is already started")
-        self._subscription = self.bus.subscribe(self.name, lossless=True)
+        # A bus that delivers events as rows spares the sink a model per message.
+        subscribe_rows = getattr(self.bus, "subscribe_rows", None)
+        self._subscription = (subscribe_rows(self.name) if subscribe_rows is not None
+                              else self.bus.subscribe(self.name, lossless=True))
         self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
         self._thread.start()
 
@@ -138,7 +174,7 @@ class EventSink:
         batch = _Batch()
         for message in gather(
             subscription, first_wait=first_wait, flush_s=self.flush_s, stopping=self._stopping,
-            is_full=lambda: len(batch.events) + len(batch.points) >= self.batch_size,
+            is_full=lambda: len(batch.rows) + len(batch.points) >= self.batch_size,
         ):
             batch.add(message)
         if batch.received:
@@ -148,24 +184,49 @@ class EventSink:
 
     def _write(self, batch: _Batch) -> None:
         refused: set[str] = set()
-        events = list(batch.events.values())
-        if events:
+        for event_id, error, what in batch.unwritable:
+            refused.add(self._refuse(event_id, error, what))
+        rows = list(batch.rows.values())
+        if rows:
             try:
-                self._upsert_retrying(events)
+                self._upsert_retrying(rows)
             except Exception as error:
                 self._record_error(error)
-                refused = self._write_one_by_one(events)
+                refused |= self._write_one_by_one(rows)
         if batch.points:
             self._write_series(batch.points)
+        if self.committed is not None:
+            try:
+                self._republish(self.committed, _messages(batch.messages, refused))
+            except Exception as error:
+                # Left unacknowledged, the batch comes again: written again (a no-op) and
+                # republished, so followers of the committed bus miss nothing.
+                self._record_error(error)
+                log.error("could not republish %d committed messages: %s",
+                          len(batch.messages), error)
+                return
         # A bus with acknowledgements (NATS JetStream) redelivers what is not acknowledged:
         # acknowledge only now, after the commit (refused messages were logged in full).
         ack = getattr(self._subscription, "ack", None)
         if ack is not None:
-            ack(batch.delivered)
-        if self.committed is not None:
-            for message in batch.messages:
-                if message.event.id not in refused:
-                    self.committed.publish(message)
+            try:
+                ack(batch.delivered)
+            except Exception as error:
+                # Unacknowledged messages come again (a bus that lost its leader, say); the
+                # writes are idempotent, so a failed ack costs a rewrite, never the sink thread.
+                self._record_error(error)
+                log.warning("could not acknowledge %d messages: %s", len(batch.delivered), error)
+
+    @staticmethod
+    def _republish(committed: Bus, messages: list[EventMessage]) -> None:
+        # In order; in one call where the bus can (on NATS one publish per message would wait
+        # for an acknowledgement each and bound the sink to a few thousand messages a second).
+        publish_many = getattr(committed, "publish_many", None)
+        if publish_many is not None:
+            publish_many(messages)
+            return
+        for message in messages:
+            committed.publish(message)
 
     def _write_series(self, points: list[SeriesPoint]) -> None:
         """Statistics points, retried like events while the database is unavailable; points
@@ -184,28 +245,31 @@ class EventSink:
                 log.error("event store refused %d series points: %s", len(points), error)
                 return
 
-    def _write_one_by_one(self, batch: list[Event]) -> set[str]:
+    def _write_one_by_one(self, rows: list[Row]) -> set[str]:
         """Isolate the events the database refuses, so one bad event cannot block the rest.
         A refused event is logged in full and counted; nothing else is left unwritten.
         Returns the ids of the refused events."""
         refused: set[str] = set()
-        for event in collapse(batch):
+        for row in rows:
             try:
-                self._upsert_retrying([event])
+                self._upsert_retrying([row])
             except Exception as error:
-                self._record_error(error)
-                with self._stats_lock:
-                    self._stats.rejected += 1
-                log.error("event store refused event %s: %s; event: %r", event.id, error, event)
-                refused.add(event.id)
+                refused.add(self._refuse(row[ID], error, row))
         return refused
 
-    def _upsert_retrying(self, events: list[Event]) -> None:
-        """Write `events`, retrying transient errors with exponential backoff until it works."""
+    def _refuse(self, event_id: str, error: Exception, event: object) -> str:
+        self._record_error(error)
+        with self._stats_lock:
+            self._stats.rejected += 1
+        log.error("event store refused event %s: %s; event: %r", event_id, error, event)
+        return event_id
+
+    def _upsert_retrying(self, rows: list[Row]) -> None:
+        """Write `rows`, retrying transient errors with exponential backoff until it works."""
         delay = self.retry_initial_s
         while True:
             try:
-                written = self.store.upsert_events(events)
+                written = upsert_rows(self.store.engine, rows)
             except TRANSIENT_ERRORS as error:
                 self._record_error(error)
                 log.warning("event store unavailable, retrying in %.2f s: %s", delay, error)

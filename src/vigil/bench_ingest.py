@@ -1,0 +1,308 @@
+"""`vigil bench ingest`: events through bus → store sink → PostgreSQL, against raw binary COPY of
+the same rows in the same run.
+
+What counts as an event: one stored event, that is one row of the `events` table. The pipeline
+publishes each event at least twice — a start (state active) and an end (state ended) — so the
+full path carries two bus messages per event and writes its row twice (an insert, then the
+update that ends it), like a live deployment does. The end of an event is published `lag` events
+after its start, so the two never meet in one sink batch (they would be collapsed into one
+write); `lag` 0 publishes each end right after its start instead.
+
+* full path: a publisher (its own process, as engines are) publishes the messages with
+  `NatsBus.publish_many`; an `EventSink` on a second `NatsBus` writes them to PostgreSQL and
+  acknowledges them once committed. Timed from the first publish to the last commit.
+* raw COPY: the final rows of the same events, converted (`copy_row`) and written with binary
+  COPY straight into an empty `events` table of the same schema, committed every `batch` rows.
+  Measured before and after the full path; the faster of the two is the baseline (neighbours on
+  a shared machine slow one phase or the other; the faster baseline is the harder one to keep
+  up with).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import gc
+import multiprocessing
+import os
+import platform
+import queue
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from vigil.config import StoreConfig
+from vigil.events import Event, EventMessage, EventState, Phase
+from vigil.search.synthetic import generated_cameras, synthetic_events
+from vigil.store.media import media_key
+from vigil.store.rows import copy_row
+
+Progress = Callable[[str, int, int], None]
+PUBLISH_CHUNK = 5_000  # messages per publish_many call: a producer's batch
+
+
+@dataclass(frozen=True, slots=True)
+class IngestSettings:
+    events: int = 300_000
+    cameras: int = 200
+    lag: int = 20_000
+    batch: int = 5_000
+    seed: int = 7
+    end_ms: int = 0  # the newest event's end; the publisher process rebuilds the same events
+
+
+def make_events(settings: IngestSettings) -> list[Event]:
+    """The final (ended) state of each synthetic event, oldest first: two tenants, `cameras`
+    cameras, twelve kinds of events, people, vehicles and bags, each with a snapshot key."""
+    # Recent events (one day up to now) land in the day partitions a live system writes to.
+    events = []
+    for event in synthetic_events(settings.events, seed=settings.seed, end_ms=settings.end_ms,
+                                  days=1,
+                                  cameras=generated_cameras(settings.cameras)):
+        event.snapshot = media_key(event.tenant, event.camera_id, event.start_ms, event.id)
+        events.append(event)
+    return events
+
+
+def started(event: Event) -> Event:
+    """`event` as its start message carries it."""
+    return event.model_copy(update={
+        "state": EventState.ACTIVE, "end_ms": None, "updated_ms": event.start_ms,
+        "dwell_s": 0.0 if event.dwell_s is not None else None,
+    })
+
+
+def messages(events: list[Event], lag: int) -> Iterator[EventMessage]:
+    """Each event's start, and its end `lag` starts later."""
+    for i in range(len(events) + lag):
+        if i < len(events):
+            yield EventMessage(phase=Phase.START, event=started(events[i]))
+        if i >= lag:
+            yield EventMessage(phase=Phase.END, event=events[i - lag])
+
+
+# -- services ------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def services(nats_url: str | None, postgres_url: str | None) -> Iterator[tuple[str, str]]:
+    """(NATS URL, PostgreSQL URL): the ones given, or throwaway servers on loopback."""
+    directory = Path(tempfile.mkdtemp(prefix="vigil-bench-ingest-"))
+    os.chmod(directory, 0o755)  # PostgreSQL runs as its own user when we are root
+    stack = contextlib.ExitStack()
+    try:
+        if nats_url is None:
+            from vigil.services.nats import NatsServer
+
+            nats_url = stack.enter_context(NatsServer(directory / "nats", max_memory="64MB")).url
+        if postgres_url is None:
+            from vigil.services.postgres import PostgresServer
+
+            server = stack.enter_context(PostgresServer(directory / "postgres"))
+            postgres_url = server.create_database("vigil_bench_ingest", extensions=())
+        yield nats_url, postgres_url
+    finally:
+        stack.close()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def scratch_schema(postgres_url: str, name: str) -> Iterator[str]:
+    """A URL whose connections work in a new, empty schema `name`, dropped afterwards (so an
+    existing database can be given with --postgres)."""
+    engine = sa.create_engine(postgres_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
+            connection.execute(sa.text(f'CREATE SCHEMA "{name}"'))
+        url = sa.make_url(postgres_url).update_query_dict({"options": f"-csearch_path={name}"})
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with contextlib.suppress(Exception), engine.begin() as connection:
+            connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
+        engine.dispose()
+
+
+def _store(url: str) -> Any:
+    from vigil.store import EventStore
+
+    store = EventStore(url)
+    store.migrate()
+    return store
+
+
+def _count(store: Any) -> tuple[int, int]:
+    with store.engine.connect() as connection:
+        row = connection.execute(sa.text(
+            "SELECT count(*), count(*) FILTER (WHERE state = 'ended') FROM events"
+        )).one()
+    return int(row[0]), int(row[1])
+
+
+# -- raw COPY ------------------------------------------------------------------------------
+
+
+def raw_copy(url: str, events: list[Event], batch: int, progress: Progress,
+             label: str = "raw COPY") -> float:
+    """Seconds to write the final rows of `events` with binary COPY, committed every `batch`."""
+    from vigil.store import postgres
+
+    store = _store(url)
+    try:
+        postgres.ensure_partitions(store.engine, (event.start_ms for event in events))
+        connection = store.engine.raw_connection()
+        try:
+            raw = connection.driver_connection
+            assert raw is not None
+            with raw.cursor() as cursor:
+                types = postgres._copy_types(cursor)
+            raw.commit()
+            began = time.perf_counter()
+            for start in range(0, len(events), batch):
+                rows = [copy_row(event) for event in events[start:start + batch]]
+                with raw.cursor() as cursor:
+                    postgres.copy_rows(cursor, "events", rows, types)
+                raw.commit()
+                progress(label, min(start + batch, len(events)), len(events))
+            seconds = time.perf_counter() - began
+        finally:
+            connection.close()
+        if _count(store) != (len(events), len(events)):
+            raise RuntimeError(f"raw COPY stored {_count(store)} rows, not {len(events)}")
+        return seconds
+    finally:
+        store.close()
+
+
+# -- full path -----------------------------------------------------------------------------
+
+
+def _publisher(nats_url: str, prefix: str, settings: IngestSettings, ready: Any,
+               go: Any, result: Any) -> None:
+    """The producer process: builds the same events (same seed), waits for `go`, publishes."""
+    from vigil.bus.nats import NatsBus
+
+    events = make_events(settings)
+    outgoing = list(messages(events, settings.lag))
+    del events
+    gc.freeze()  # the data set is not garbage: keep the collector from rescanning it
+    bus = NatsBus(nats_url, prefix=prefix)
+    try:
+        ready.set()
+        go.wait()
+        began = time.monotonic()
+        published = 0
+        for start in range(0, len(outgoing), PUBLISH_CHUNK):
+            published += bus.publish_many(outgoing[start:start + PUBLISH_CHUNK])
+            result.put(("progress", published))
+        result.put(("done", began, time.monotonic(), published))
+    except BaseException as error:
+        result.put(("error", repr(error)))
+        raise
+    finally:
+        bus.close()
+
+
+def full_path(nats_url: str, url: str, settings: IngestSettings, progress: Progress
+              ) -> dict[str, float]:
+    """Publish every message and wait until the sink committed the last; returns timings."""
+    from vigil.bus.nats import NatsBus
+    from vigil.store.sink import EventSink
+
+    total = 2 * settings.events
+    prefix = f"bench{uuid.uuid4().hex[:8]}"
+    store = _store(url)
+    context = multiprocessing.get_context("spawn")
+    ready, go, result = context.Event(), context.Event(), context.Queue()
+    producer = context.Process(target=_publisher, name="vigil-bench-publisher",
+                               args=(nats_url, prefix, settings, ready, go, result))
+    producer.start()
+    bus = NatsBus(nats_url, prefix=prefix)
+    sink = EventSink(store, bus, StoreConfig(batch_size=settings.batch, flush_ms=100))
+    try:
+        sink.start()
+        while not ready.wait(0.5):
+            if not producer.is_alive():
+                raise RuntimeError("the publisher process failed to start")
+        go.set()
+        publish: tuple[Any, ...] | None = None
+        while publish is None or sink.stats.messages < total:
+            try:
+                item = result.get(timeout=0.1)
+            except queue.Empty:
+                if not producer.is_alive() and publish is None:
+                    raise RuntimeError("the publisher process died") from None
+            else:
+                if item[0] == "progress":
+                    progress("publish", item[1], total)
+                elif item[0] == "done":
+                    publish = item
+                else:
+                    raise RuntimeError(f"the publisher failed: {item[1]}")
+            progress("sink: messages received", sink.stats.messages, total)
+        # Everything is received; stop() writes what is left and returns after its commit.
+        if not sink.stop(timeout=600):
+            raise RuntimeError("the sink did not finish writing")
+        finished = time.monotonic()
+        rows, ended = _count(store)
+        if (rows, ended) != (settings.events, settings.events):
+            raise RuntimeError(f"the full path stored {rows} rows ({ended} ended), "
+                               f"not {settings.events}")
+        began, published_at = publish[1], publish[2]
+        stats = sink.stats
+        return {"publish_s": published_at - began, "end_to_end_s": finished - began,
+                "sink_batches": stats.batches, "sink_errors": stats.errors}
+    finally:
+        sink.stop(timeout=60)
+        producer.join(30)
+        if producer.is_alive():
+            producer.kill()
+        with contextlib.suppress(Exception):
+            for stream, _ in bus.streams():
+                bus.call(bus.js.delete_stream(stream), timeout=10)
+        bus.close()
+        store.close()
+
+
+def run_ingest(settings: IngestSettings, nats_url: str | None, postgres_url: str | None,
+               progress: Progress) -> dict[str, Any]:
+    if not settings.end_ms:
+        settings = dataclasses.replace(settings, end_ms=time.time_ns() // 1_000_000)
+    events = make_events(settings)
+    gc.freeze()
+    with services(nats_url, postgres_url) as (nats, postgres):
+        copy_s = []
+        with scratch_schema(postgres, "vigil_bench_copy") as copy_url:
+            copy_s.append(raw_copy(copy_url, events, settings.batch, progress))
+        with scratch_schema(postgres, "vigil_bench_path") as path_url:
+            path = full_path(nats, path_url, settings, progress)
+        with scratch_schema(postgres, "vigil_bench_copy") as copy_url:
+            copy_s.append(raw_copy(copy_url, events, settings.batch, progress,
+                                   "raw COPY, again"))
+    n = settings.events
+    end_to_end = n / path["end_to_end_s"]
+    raw = n / min(copy_s)
+    return {
+        "events": n,
+        "messages": 2 * n,
+        "cameras": settings.cameras,
+        "lag": settings.lag,
+        "batch": settings.batch,
+        "publish_events_per_s": round(n / path["publish_s"]),
+        "end_to_end_events_per_s": round(end_to_end),
+        "end_to_end_events_per_min": round(end_to_end * 60),
+        "raw_copy_events_per_s": round(raw),
+        "raw_copy_runs_events_per_s": [round(n / seconds) for seconds in copy_s],
+        "ratio": round(end_to_end / raw, 3),
+        "sink_batches": path["sink_batches"],
+        "sink_errors": path["sink_errors"],
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, "
+                   f"load {os.getloadavg()[0]:.2f} at the end",
+    }
