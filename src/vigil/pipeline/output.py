@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -25,6 +26,8 @@ from vigil.vision.ocr import SceneTextReader
 from vigil.vision.overlay import draw_box, encode_jpeg
 
 log = logging.getLogger(__name__)
+PUBLISH_RETRY_S = 0.25
+PUBLISH_RETRY_MAX_S = 10.0
 
 _Job = tuple[EventMessage, SnapshotRequest | None]
 
@@ -51,6 +54,8 @@ class EventOutput:
         # Scene text (OCR) on the face-blurred snapshot's object crop, before publication.
         self.ocr = ocr
         self.published = 0
+        self.lost = 0  # refused by the bus while stopping
+        self._closing = False
         self.snapshots = 0
         self.snapshot_errors = 0
         self._queue: queue.Queue[_Job | None] = queue.Queue(maxsize=max_pending)
@@ -66,7 +71,9 @@ class EventOutput:
         self._queue.put((message, snapshot))
 
     def close(self) -> None:
-        """Finish everything submitted, then stop."""
+        """Finish everything submitted, then stop (without retrying a bus that still refuses:
+        those events are counted in `lost` and logged)."""
+        self._closing = True
         self._queue.put(None)
         self._thread.join()
 
@@ -82,8 +89,27 @@ class EventOutput:
                 self._store_snapshot(message, snapshot)
             if self.ocr is not None:
                 self.ocr.carry(message.event)  # text read from an earlier snapshot of the event
-            self.bus.publish(message)
-            self.published += 1
+            self._publish(message)
+
+    def _publish(self, message: EventMessage) -> None:
+        """Publish, retrying while the bus refuses (NATS unreachable, no stream leader): the
+        pipeline keeps going and its events wait here, in order, behind the bounded queue."""
+        delay = PUBLISH_RETRY_S
+        while True:
+            try:
+                self.bus.publish(message)
+                self.published += 1
+                return
+            except Exception as error:
+                if self._closing:
+                    self.lost += 1
+                    log.error("stopping: could not publish event %s (%s): %s",
+                              message.event.id, message.phase, error)
+                    return
+                log.warning("could not publish event %s, retrying in %.1f s: %s",
+                            message.event.id, delay, error)
+                time.sleep(delay)
+                delay = min(delay * 2, PUBLISH_RETRY_MAX_S)
 
     def _store_snapshot(self, message: EventMessage, request: SnapshotRequest) -> None:
         try:
