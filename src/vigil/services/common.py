@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import time
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -109,17 +110,19 @@ def stop_process(process: subprocess.Popen[bytes], signal_: int, timeout: float 
         process.wait(timeout)
 
 
-class ServiceProcess:
+class ServiceProcess(ABC):
     """What every launcher shares: its server process, whether it runs, SIGKILL as a crash
     would do it (fault tests), and use as a context manager (start, then stop)."""
 
     process: subprocess.Popen[bytes] | None = None
 
+    @abstractmethod
     def start(self, timeout: float = 60.0) -> Self:
-        raise NotImplementedError
+        """Start the server (or reuse its running process) and wait until it serves."""
 
+    @abstractmethod
     def stop(self, timeout: float = 20.0) -> None:
-        raise NotImplementedError
+        """Stop the server by its PID, gracefully, then by force after `timeout` seconds."""
 
     @property
     def running(self) -> bool:
