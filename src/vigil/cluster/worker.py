@@ -162,9 +162,14 @@ class Worker:
         revision = self.registry.acquire(camera_id, self.id)
         if revision is None:
             return  # its previous owner still holds it; it lets go or expires
+        try:
+            self.engine.add_camera(config)
+        except KeyError:
+            # Still being stopped after a fence: give the lease back and take it next round.
+            self.registry.release(camera_id, revision)
+            return
         with self._lock:
             self._leases[camera_id] = _Lease(revision, time.monotonic(), config)
-        self.engine.add_camera(config)
         self.responder.serve(camera_id)
         log.info("worker %s analyses camera %s", self.id, camera_id)
 
