@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -81,6 +83,23 @@ def pipeline(
     Console().print(table)
 
 
+@contextmanager
+def step_bars(*, disable: bool = False) -> Iterator[Callable[[str, int, int], None]]:
+    """Progress bars on stderr, one per labelled step; yields `update(label, done, total)`."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  console=Console(stderr=True), disable=disable) as progress:
+        tasks: dict[str, Any] = {}
+
+        def update(label: str, done: int, total: int) -> None:
+            if label not in tasks:
+                tasks[label] = progress.add_task(label, total=total)
+            progress.update(tasks[label], completed=done, total=total)
+
+        yield update
+
+
 @app.command("search")
 def search(
     events: Annotated[int, typer.Option(help="Synthetic events to search over")] = 100_000,
@@ -91,19 +110,9 @@ def search(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
     """Search latency (p50/p95) over N synthetic events, against brute-force numpy."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
     from vigil.search.bench import run_bench
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  console=Console(stderr=True)) as progress:
-        tasks: dict[str, Any] = {}
-
-        def update(label: str, done: int, total: int) -> None:
-            if label not in tasks:
-                tasks[label] = progress.add_task(label, total=total)
-            progress.update(tasks[label], completed=done, total=total)
-
+    with step_bars() as update:
         result = run_bench(events, data, repeat, update)
     if as_json:
         typer.echo(json.dumps(result))
@@ -133,20 +142,10 @@ def ingest(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
     """Events/s through bus → store sink → PostgreSQL, against raw binary COPY of the same rows."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
     from vigil.bench_ingest import IngestSettings, run_ingest
 
     settings = IngestSettings(events=events, cameras=cameras, lag=lag, batch=batch)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  console=Console(stderr=True), disable=as_json) as progress:
-        tasks: dict[str, Any] = {}
-
-        def update(label: str, done: int, total: int) -> None:
-            if label not in tasks:
-                tasks[label] = progress.add_task(label, total=total)
-            progress.update(tasks[label], completed=done, total=total)
-
+    with step_bars(disable=as_json) as update:
         result = run_ingest(settings, nats, postgres, update)
     if as_json:
         typer.echo(json.dumps(result))
