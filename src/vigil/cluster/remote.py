@@ -38,6 +38,8 @@ class ClusterEngine:
         self._lock = threading.Lock()
         self._workers: dict[str, WorkerInfo] = {}
         self._read_at = float("-inf")
+        self._enabled: set[str] = set()
+        self._enabled_at = float("-inf")
 
     def start(self, cameras: Iterable[CameraConfig]) -> None:
         """Nothing to start here: the workers run the cameras recorded in the store."""
@@ -81,11 +83,15 @@ class ClusterEngine:
     def remove_camera(self, camera_id: str) -> None:
         """Workers see the camera gone from the store (or disabled) and stop it."""
 
-    def _running(self) -> set[str]:
-        return {camera.id for camera in self.cameras()}
-
     def _known(self, camera_id: str) -> None:
-        if camera_id not in self._running():
+        """KeyError unless `camera_id` is an enabled camera. Live MJPEG asks at every frame,
+        so the answer is read from the store at most every WORKERS_CACHE_S."""
+        with self._lock:
+            if time.monotonic() - self._enabled_at > WORKERS_CACHE_S:
+                self._enabled = {camera.id for camera in self.cameras()}
+                self._enabled_at = time.monotonic()
+            enabled = self._enabled
+        if camera_id not in enabled:
             raise KeyError(camera_id)
 
     def live_jpeg(

@@ -120,9 +120,10 @@ class Worker:
 
     def tick(self) -> None:
         """One round of heartbeat, placement and leases."""
-        self.registry.heartbeat(self._info())
+        info = self._info()
+        self.registry.heartbeat(info)
         workers = self.registry.workers()
-        workers.setdefault(self.id, self._info())  # our own heartbeat may not be listed yet
+        workers.setdefault(self.id, info)  # our own heartbeat may not be listed yet
         cameras = {
             stored.config.id: stored.config
             for stored in self.store.list_cameras(None)
