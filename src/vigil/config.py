@@ -328,7 +328,8 @@ class BusConfig(Strict):
 
 
 class ClusterConfig(Strict):
-    """How workers share cameras (used when `bus.url` is set)."""
+    """How workers share cameras, and API nodes take turns evaluating alert rules (used when
+    `bus.url` is set)."""
 
     worker_id: str | None = Field(
         None, pattern=r"^[A-Za-z0-9_-]{1,64}$",
@@ -336,11 +337,14 @@ class ClusterConfig(Strict):
     )
     capacity: int = Field(16, ge=1, le=10_000, description="Cameras this worker analyses at most")
     heartbeat_s: float = Field(
-        1.0, gt=0.0, le=60.0, description="How often a worker says it is alive and renews leases"
+        1.0, gt=0.0, le=60.0,
+        description="How often a worker says it is alive and renews leases (an API node: its "
+                    "alerts role)",
     )
     ttl_s: float = Field(
         3.0, gt=0.0, le=600.0,
-        description="A worker silent this long is presumed dead and its cameras move",
+        description="A worker silent this long is presumed dead and its cameras move (an API "
+                    "node: another one takes up evaluating alerts)",
     )
 
     @model_validator(mode="after")

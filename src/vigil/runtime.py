@@ -17,6 +17,7 @@ from vigil.bus import Bus, MemoryBus
 from vigil.bus.nats import NatsBus
 from vigil.cluster.registry import ClusterRegistry
 from vigil.cluster.remote import ClusterEngine
+from vigil.cluster.role import RoleLease, node_id
 from vigil.cluster.worker import Worker
 from vigil.config import VigilConfig
 from vigil.pipeline.engine import Engine
@@ -44,6 +45,7 @@ class Runtime:
     sink: EventSink
     alerts: AlertService | None = None  # None for offline analysis: no notifications
     search: SearchIndexer | None = None  # keeps the search index up to date
+    alerts_role: RoleLease | None = None  # an API node of a cluster: alerts on one node at once
 
     def stop(self) -> None:
         """Stop cameras, end open events, flush them to the store, close the store."""
@@ -52,6 +54,9 @@ class Runtime:
         if self.alerts is not None:
             # After the sink, so the alerts of its last events are evaluated and sent.
             self.alerts.stop()
+        if self.alerts_role is not None:
+            # After evaluating its last events: another node takes over at once.
+            self.alerts_role.stop()
         if self.search is not None:
             # After the sink too: its last committed events become searchable.
             self.search.stop()
@@ -99,12 +104,16 @@ def build_runtime(config: VigilConfig, *, offline: bool = False) -> Runtime:
     bus: Bus
     committed: Bus
     engine: Engine | ClusterEngine
+    role = None
     if clustered:
         nats_bus = open_nats(config)
         registry = ClusterRegistry(nats_bus, ttl_s=config.cluster.ttl_s,
                                    replicas=config.bus.replicas)
         bus, committed = nats_bus, open_nats(config, COMMITTED_SUFFIX)
         engine = ClusterEngine(store, nats_bus, registry)
+        role = RoleLease(registry, "alerts", node_id(), heartbeat_s=config.cluster.heartbeat_s,
+                         ttl_s=config.cluster.ttl_s)
+        role.start()
     else:
         bus, committed = MemoryBus(), MemoryBus()
         engine = build_engine(config, bus, media, offline=offline)
@@ -113,9 +122,10 @@ def build_runtime(config: VigilConfig, *, offline: bool = False) -> Runtime:
     alerts = None
     if not offline:
         alerts = AlertService(config.alerts, store, public_url=public_url(config), media=media)
-        alerts.start(committed)
+        alerts.start(committed, role=role)
     search = start_indexer(config, store, committed)
-    return Runtime(config, store, media, bus, committed, engine, sink, alerts, search=search)
+    return Runtime(config, store, media, bus, committed, engine, sink, alerts, search=search,
+                   alerts_role=role)
 
 
 def build_worker(config: VigilConfig) -> Worker:

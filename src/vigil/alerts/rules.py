@@ -122,6 +122,18 @@ class RuleEngine:
             for rule in self._rules
         }
 
+    def restore_cooldowns(self, fired: Iterable[tuple[str, str, int]]) -> None:
+        """Take up cool-downs from (rule id, camera id, fired at clock ms) of earlier firings:
+        what another evaluator fired before this one took over."""
+        rules = {rule.id: rule for rule in self._rules}
+        for rule_id, camera_id, fired_ms in fired:
+            rule = rules.get(rule_id)
+            if rule is None:
+                continue
+            key = camera_id if rule.cooldown_per_camera else ""
+            last = self._state[rule_id].last_fired
+            last[key] = max(last.get(key, fired_ms), fired_ms)
+
     def evaluate(self, message: EventMessage) -> list[Firing]:
         return [
             firing

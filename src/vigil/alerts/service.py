@@ -3,6 +3,12 @@ the dispatcher, and manages the rules added through the API.
 
 It follows the `committed` bus, on which the store sink republishes each event once it is
 stored, so an alert never names an event that /api/events/{id} cannot serve yet.
+
+In a cluster, count windows, cool-downs and "once per event" only hold if one evaluator sees
+every event, so the API nodes take turns: the node holding the `alerts` role (a lease in NATS,
+`vigil.cluster.role`) follows the shared durable consumer and acknowledges what it evaluated;
+the others stand by. A new holder starts with the cool-downs the stored alerts imply, and
+re-reads the rules every few seconds, since they may be changed through any node's API.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
 
@@ -32,9 +38,13 @@ from vigil.store.alerts import AlertStatus, StoredAlert, StoredRule
 from vigil.store.media import InvalidMediaKey, MediaStore
 from vigil.store.store import EventStore
 
+if TYPE_CHECKING:
+    from vigil.cluster.role import RoleLease
+
 log = logging.getLogger(__name__)
 
 POLL_S = 0.1
+RULES_REFRESH_S = 2.0  # in a cluster: rules changed through another node's API
 HISTORY = 10  # attempts kept per action in an alert's outcomes
 # A locked or unreachable database may recover; anything else will not.
 TRANSIENT_ERRORS: tuple[type[Exception], ...] = (sa.exc.OperationalError, sa.exc.InterfaceError)
@@ -131,21 +141,32 @@ class AlertService:
         )
         self._deliveries: dict[str, dict[str, dict[str, Any]]] = {}  # alert → action → outcome
         self._deliveries_lock = threading.Lock()
+        self._bus: Bus | None = None
+        self._role: RoleLease | None = None
         self._subscription: Subscription | None = None
+        self._rules_read = 0.0
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
 
     # Life cycle
 
-    def start(self, bus: Bus) -> None:
-        """Load the rules and follow `bus` (the committed bus) until `stop()`."""
+    def start(self, bus: Bus, *, role: RoleLease | None = None) -> None:
+        """Load the rules and follow `bus` (the committed bus) until `stop()`; with `role` (an
+        API node of a cluster), only while this node holds it."""
         if self._thread is not None:
             raise RuntimeError("the alert service is already started")
         self.reload()
         self._dispatcher.start()
-        self._subscription = bus.subscribe("alerts", lossless=True)
+        self._bus, self._role = bus, role
+        if role is None:
+            self._subscription = bus.subscribe("alerts", lossless=True)
         self._thread = threading.Thread(target=self._run, name="alerts", daemon=True)
         self._thread.start()
+
+    @property
+    def evaluating(self) -> bool:
+        """Whether this node evaluates rules now (always, outside a cluster)."""
+        return self._subscription is not None
 
     def stop(self, timeout: float = 5.0) -> None:
         """Evaluate what was already received, then give deliveries up to `timeout` seconds."""
@@ -156,22 +177,71 @@ class AlertService:
             log.warning("alert deliveries were still in progress at shutdown")
 
     def _run(self) -> None:
-        subscription = self._subscription
-        assert subscription is not None
         while not self._stopping.is_set():
+            subscription = self._follow()
+            if subscription is None:
+                self._stopping.wait(POLL_S)
+                continue
             message = subscription.get(timeout=POLL_S)
             if message is not None:
-                self._handle_safely(message)
+                self._handle_safely(subscription, message)
+        subscription = self._subscription
+        if subscription is None:
+            return
         subscription.close()
         # The sink stops first and its last events are already queued here: evaluate them too.
         while (message := subscription.get(timeout=0.05)) is not None:
-            self._handle_safely(message)
+            self._handle_safely(subscription, message)
 
-    def _handle_safely(self, message: object) -> None:
+    def _follow(self) -> Subscription | None:
+        """What to read from now. In a cluster: the shared consumer, taken up when this node
+        gains the role and closed when it loses it (what it left unacknowledged goes to the
+        next holder)."""
+        role, bus = self._role, self._bus
+        if role is None or bus is None:
+            return self._subscription
+        if role.held and self._subscription is None:
+            self.reload()
+            self._restore_cooldowns()
+            self._subscription = bus.subscribe("alerts", lossless=True)
+            log.info("this node now evaluates alert rules")
+        elif not role.held and self._subscription is not None:
+            self._subscription.close()
+            self._subscription = None
+            log.info("this node no longer evaluates alert rules")
+        elif self._subscription is not None and time.monotonic() - self._rules_read > \
+                RULES_REFRESH_S:
+            self._guarded(self.reload)
+        return self._subscription
+
+    def _restore_cooldowns(self) -> None:
+        """Cool-downs as the previous evaluator left them: from the alerts it stored."""
+        rules = self._engine.rules
+        longest = max((rule.cooldown_s for rule in rules), default=0.0)
+        if longest <= 0:
+            return
+        since = self._clock() - round(longest * 1000)
+        fired = self._guarded(lambda: alert_rows.last_fired(self.store.engine, since_ms=since))
+        with self._rules_lock:
+            self._engine.restore_cooldowns(fired or [])
+
+    def _guarded(self, work: Callable[[], T]) -> T | None:
+        try:
+            return work()
+        except Exception:
+            log.exception("alert service: %s failed; going on", getattr(work, "__name__", work))
+            return None
+
+    def _handle_safely(self, subscription: Subscription, message: object) -> None:
         try:
             self.handle(message)
         except Exception:
             log.exception("alert evaluation failed for a message; going on with the next")
+        # Evaluated (or never evaluable): a bus that redelivers the unacknowledged must not
+        # bring it back, nor stop delivering once too many wait for an acknowledgement.
+        ack = getattr(subscription, "ack", None)
+        if ack is not None:
+            ack([message])
 
     # Evaluation
 
@@ -284,6 +354,7 @@ class AlertService:
                                                                               None))]
         with self._rules_lock:
             self._engine.set_rules(rules)
+        self._rules_read = time.monotonic()
 
     def list_rules(self, tenants: Collection[str] | None) -> list[StoredRule]:
         declared = [StoredRule(rule, "config") for rule in self.config.rules

@@ -6,6 +6,8 @@
   is taken with `create` (fails if someone holds it), renewed with `update` at the revision
   the owner last saw (fails if anyone else wrote it since), and released with a revision-checked
   delete. The bucket's TTL frees the lease of a worker that stopped renewing.
+* `<prefix>_roles`: the same kind of lease for work one node of the cluster does at a time
+  (evaluating alert rules), held by an API node.
 
 Both TTLs are the cluster's `ttl_s`, so a dead worker's cameras become free about when the
 other workers stop counting it as alive.
@@ -60,6 +62,7 @@ class ClusterRegistry:
         stem = token(bus.prefix)
         self._workers: KeyValue = bus.call(self._bucket(f"{stem}_workers", replicas), KV_TIMEOUT_S)
         self._leases: KeyValue = bus.call(self._bucket(f"{stem}_leases", replicas), KV_TIMEOUT_S)
+        self._roles: KeyValue = bus.call(self._bucket(f"{stem}_roles", replicas), KV_TIMEOUT_S)
 
     def _call(self, coroutine: Coroutine[Any, Any, T]) -> T:
         # Bounded by the TTL too: an answer later than that is too late to keep a lease.
@@ -107,43 +110,61 @@ class ClusterRegistry:
 
     def acquire(self, camera_id: str, worker_id: str) -> int | None:
         """Take the lease of `camera_id`; its revision, or None if another worker holds it."""
-        return self._call(self._acquire(camera_id, worker_id))
-
-    async def _acquire(self, camera_id: str, worker_id: str) -> int | None:
-        try:
-            return int(await self._leases.create(token(camera_id), worker_id.encode()))
-        except js_errors.KeyWrongLastSequenceError:
-            return None
+        return self._call(_create(self._leases, camera_id, worker_id))
 
     def renew(self, camera_id: str, worker_id: str, revision: int) -> int | None:
         """Extend a held lease; its new revision, or None if it was lost (expired and taken,
         or written by anyone else since `revision`)."""
-        return self._call(self._renew(camera_id, worker_id, revision))
-
-    async def _renew(self, camera_id: str, worker_id: str, revision: int) -> int | None:
-        try:
-            return int(await self._leases.update(token(camera_id), worker_id.encode(), revision))
-        except js_errors.KeyWrongLastSequenceError:
-            return None
+        return self._call(_update(self._leases, camera_id, worker_id, revision))
 
     def release(self, camera_id: str, revision: int) -> None:
         """Give a lease up; a lease already lost is left to its new holder."""
-        self._call(self._release(camera_id, revision))
-
-    async def _release(self, camera_id: str, revision: int) -> None:
-        try:
-            await self._leases.delete(token(camera_id), last=revision)
-        except js_errors.BadRequestError as error:
-            if error.err_code != WRONG_LAST_SEQUENCE:
-                raise
+        self._call(_delete(self._leases, camera_id, revision))
 
     def owner(self, camera_id: str) -> str | None:
         """The worker holding the lease of `camera_id`, if any."""
-        return self._call(self._owner(camera_id))
+        return self._call(_holder(self._leases, camera_id))
 
-    async def _owner(self, camera_id: str) -> str | None:
-        try:
-            entry = await self._leases.get(token(camera_id))
-        except js_errors.NotFoundError:  # never taken, released, or expired
-            return None
-        return entry.value.decode() if entry.value else None
+    # roles: leases on work one node does at a time ------------------------------------------
+
+    def acquire_role(self, role: str, node_id: str) -> int | None:
+        return self._call(_create(self._roles, role, node_id))
+
+    def renew_role(self, role: str, node_id: str, revision: int) -> int | None:
+        return self._call(_update(self._roles, role, node_id, revision))
+
+    def release_role(self, role: str, revision: int) -> None:
+        self._call(_delete(self._roles, role, revision))
+
+    def role_holder(self, role: str) -> str | None:
+        return self._call(_holder(self._roles, role))
+
+
+async def _create(bucket: KeyValue, key: str, holder: str) -> int | None:
+    try:
+        return int(await bucket.create(token(key), holder.encode()))
+    except js_errors.KeyWrongLastSequenceError:
+        return None
+
+
+async def _update(bucket: KeyValue, key: str, holder: str, revision: int) -> int | None:
+    try:
+        return int(await bucket.update(token(key), holder.encode(), revision))
+    except js_errors.KeyWrongLastSequenceError:
+        return None
+
+
+async def _delete(bucket: KeyValue, key: str, revision: int) -> None:
+    try:
+        await bucket.delete(token(key), last=revision)
+    except js_errors.BadRequestError as error:
+        if error.err_code != WRONG_LAST_SEQUENCE:
+            raise
+
+
+async def _holder(bucket: KeyValue, key: str) -> str | None:
+    try:
+        entry = await bucket.get(token(key))
+    except js_errors.NotFoundError:  # never taken, released, or expired
+        return None
+    return entry.value.decode() if entry.value else None

@@ -192,6 +192,19 @@ def insert_alert(engine: sa.Engine, alert: StoredAlert, dedup_key: str) -> bool:
     return result.rowcount > 0
 
 
+def last_fired(engine: sa.Engine, *, since_ms: int) -> list[tuple[str, str, int]]:
+    """(rule id, camera id, when it last fired there) for the alerts fired since `since_ms`:
+    the cool-downs an alert evaluator taking over must respect."""
+    c = alerts.c
+    statement = (
+        sa.select(c.rule_id, c.camera_id, sa.func.max(c.fired_ms))
+        .where(c.fired_ms >= since_ms)
+        .group_by(c.rule_id, c.camera_id)
+    )
+    with engine.connect() as connection:
+        return [(rule, camera, int(ms)) for rule, camera, ms in connection.execute(statement)]
+
+
 def update_delivery(
     engine: sa.Engine,
     alert_id: str,
