@@ -16,6 +16,10 @@ write); `lag` 0 publishes each end right after its start instead.
   Measured before and after the full path; the faster of the two is the baseline (neighbours on
   a shared machine slow one phase or the other; the faster baseline is the harder one to keep
   up with).
+
+During the full path the CPU time of each part is measured too (µs per event): the publisher,
+this process (the sink and its NATS client), and the PostgreSQL and NATS servers when they are
+the throwaway ones: where the time goes, on a machine whose cores they all share.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from vigil.config import StoreConfig
+from vigil.cpu_use import tree_cpu_s
 from vigil.events import Event, EventMessage, EventState, Phase
 from vigil.search.synthetic import generated_cameras, synthetic_events
 from vigil.store.media import media_key
@@ -91,23 +96,36 @@ def messages(events: list[Event], lag: int) -> Iterator[EventMessage]:
 # -- services ------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class Servers:
+    nats_url: str
+    postgres_url: str
+    pids: dict[str, int]  # name → process id, of the throwaway servers (CPU accounting)
+
+
 @contextlib.contextmanager
-def services(nats_url: str | None, postgres_url: str | None) -> Iterator[tuple[str, str]]:
-    """(NATS URL, PostgreSQL URL): the ones given, or throwaway servers on loopback."""
+def services(nats_url: str | None, postgres_url: str | None) -> Iterator[Servers]:
+    """The NATS and PostgreSQL servers given, or throwaway ones on loopback."""
     directory = Path(tempfile.mkdtemp(prefix="vigil-bench-ingest-"))
     os.chmod(directory, 0o755)  # PostgreSQL runs as its own user when we are root
     stack = contextlib.ExitStack()
+    pids: dict[str, int] = {}
     try:
         if nats_url is None:
             from vigil.services.nats import NatsServer
 
-            nats_url = stack.enter_context(NatsServer(directory / "nats", max_memory="64MB")).url
+            nats = stack.enter_context(NatsServer(directory / "nats", max_memory="64MB"))
+            nats_url = nats.url
+            assert nats.process is not None
+            pids["nats-server"] = nats.process.pid
         if postgres_url is None:
             from vigil.services.postgres import PostgresServer
 
             server = stack.enter_context(PostgresServer(directory / "postgres"))
             postgres_url = server.create_database("vigil_bench_ingest", extensions=())
-        yield nats_url, postgres_url
+            assert server.process is not None
+            pids["postgresql"] = server.process.pid
+        yield Servers(nats_url, postgres_url, pids)
     finally:
         stack.close()
         shutil.rmtree(directory, ignore_errors=True)
@@ -197,12 +215,12 @@ def _publisher(nats_url: str, prefix: str, settings: IngestSettings, ready: Any,
     try:
         ready.set()
         go.wait()
-        began = time.monotonic()
+        began, cpu = time.monotonic(), time.process_time()
         published = 0
         for start in range(0, len(outgoing), PUBLISH_CHUNK):
             published += bus.publish_many(outgoing[start:start + PUBLISH_CHUNK])
             result.put(("progress", published))
-        result.put(("done", began, time.monotonic(), published))
+        result.put(("done", began, time.monotonic(), published, time.process_time() - cpu))
     except BaseException as error:
         result.put(("error", repr(error)))
         raise
@@ -210,9 +228,10 @@ def _publisher(nats_url: str, prefix: str, settings: IngestSettings, ready: Any,
         bus.close()
 
 
-def full_path(nats_url: str, url: str, settings: IngestSettings, progress: Progress
-              ) -> dict[str, float]:
-    """Publish every message and wait until the sink committed the last; returns timings."""
+def full_path(nats_url: str, url: str, settings: IngestSettings, progress: Progress,
+              server_pids: dict[str, int] | None = None) -> dict[str, Any]:
+    """Publish every message and wait until the sink committed the last; returns timings, and
+    the CPU seconds of each part (the servers' of `server_pids`)."""
     from vigil.bus.nats import NatsBus
     from vigil.store.sink import EventSink
 
@@ -231,6 +250,8 @@ def full_path(nats_url: str, url: str, settings: IngestSettings, progress: Progr
         while not ready.wait(0.5):
             if not producer.is_alive():
                 raise RuntimeError("the publisher process failed to start")
+        servers_cpu = {name: tree_cpu_s([pid]) for name, pid in (server_pids or {}).items()}
+        own_cpu = time.process_time()
         go.set()
         publish: tuple[Any, ...] | None = None
         while publish is None or sink.stats.messages < total:
@@ -251,6 +272,9 @@ def full_path(nats_url: str, url: str, settings: IngestSettings, progress: Progr
         if not sink.stop(timeout=600):
             raise RuntimeError("the sink did not finish writing")
         finished = time.monotonic()
+        cpu = {"publisher": publish[4], "sink process": time.process_time() - own_cpu}
+        cpu.update({name: tree_cpu_s([(server_pids or {})[name]]) - before
+                    for name, before in servers_cpu.items()})
         rows, ended = _count(store)
         if (rows, ended) != (settings.events, settings.events):
             raise RuntimeError(f"the full path stored {rows} rows ({ended} ended), "
@@ -258,7 +282,7 @@ def full_path(nats_url: str, url: str, settings: IngestSettings, progress: Progr
         began, published_at = publish[1], publish[2]
         stats = sink.stats
         return {"publish_s": published_at - began, "end_to_end_s": finished - began,
-                "sink_batches": stats.batches, "sink_errors": stats.errors}
+                "sink_batches": stats.batches, "sink_errors": stats.errors, "cpu_s": cpu}
     finally:
         sink.stop(timeout=60)
         producer.join(30)
@@ -277,12 +301,13 @@ def run_ingest(settings: IngestSettings, nats_url: str | None, postgres_url: str
         settings = dataclasses.replace(settings, end_ms=time.time_ns() // 1_000_000)
     events = make_events(settings)
     gc.freeze()
-    with services(nats_url, postgres_url) as (nats, postgres):
+    with services(nats_url, postgres_url) as servers:
+        postgres = servers.postgres_url
         copy_s = []
         with scratch_schema(postgres, "vigil_bench_copy") as copy_url:
             copy_s.append(raw_copy(copy_url, events, settings.batch, progress))
         with scratch_schema(postgres, "vigil_bench_path") as path_url:
-            path = full_path(nats, path_url, settings, progress)
+            path = full_path(servers.nats_url, path_url, settings, progress, servers.pids)
         with scratch_schema(postgres, "vigil_bench_copy") as copy_url:
             copy_s.append(raw_copy(copy_url, events, settings.batch, progress,
                                    "raw COPY, again"))
@@ -301,6 +326,10 @@ def run_ingest(settings: IngestSettings, nats_url: str | None, postgres_url: str
         "raw_copy_events_per_s": round(raw),
         "raw_copy_runs_events_per_s": [round(n / seconds) for seconds in copy_s],
         "ratio": round(end_to_end / raw, 3),
+        # Where the full path's time went: CPU µs per event of each part (2 cores = 2 s of CPU
+        # per second of wall time, shared by all of them).
+        "cpu_us_per_event": {name: round(seconds / n * 1e6, 1)
+                             for name, seconds in path["cpu_s"].items()},
         "sink_batches": path["sink_batches"],
         "sink_errors": path["sink_errors"],
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Protocol
 
 from vigil.events import EventMessage
@@ -29,6 +30,11 @@ class Subscription(Protocol):
 class Bus(Protocol):
     def publish(self, message: BusMessage) -> None:
         """Deliver to every subscriber; returns once the message is accepted."""
+        ...
+
+    def publish_many(self, messages: Iterable[BusMessage]) -> int:
+        """Publish `messages` in order, in as few round trips as the bus can (NATS: batch
+        envelopes); returns once all are accepted, with how many."""
         ...
 
     def subscribe(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections.abc import Iterable
 
 from vigil.bus.base import BusMessage
 
@@ -59,6 +60,13 @@ class MemoryBus:
             subscribers = list(self._subscribers)
         for subscriber in subscribers:
             subscriber.deliver(message)
+
+    def publish_many(self, messages: Iterable[BusMessage]) -> int:
+        count = 0
+        for message in messages:
+            self.publish(message)
+            count += 1
+        return count
 
     def subscribe(
         self, name: str, *, lossless: bool = True, max_pending: int = 10_000

@@ -3,6 +3,10 @@
 One thread does both in order, so an event is never published before its snapshot exists, and
 the queue in front of it is bounded: if redaction falls behind, the pipeline waits rather than
 losing an event.
+
+Messages ready while more wait in the queue are published together (`publish_many`: on NATS a
+few batch envelopes instead of a JetStream message and acknowledgement each, which is what
+bounds ingest when every message travels alone); a lone message goes at once.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ from vigil.vision.overlay import draw_box, encode_jpeg
 log = logging.getLogger(__name__)
 PUBLISH_RETRY_S = 0.25
 PUBLISH_RETRY_MAX_S = 10.0
+PUBLISH_BATCH = 500  # messages published in one call, at most
+PUBLISH_DELAY_S = 0.1  # how long a ready message waits for others queued behind it, at most
 
 _Job = tuple[EventMessage, SnapshotRequest | None]
 
@@ -78,9 +84,18 @@ class EventOutput:
         self._thread.join()
 
     def _run(self) -> None:
+        ready: list[EventMessage] = []
+        oldest = 0.0
         while True:
-            item = self._queue.get()
+            try:
+                # Waits only when nothing is ready; otherwise takes what is queued already.
+                item = self._queue.get(block=not ready)
+            except queue.Empty:  # nothing more behind them: publish what is ready
+                self._publish(ready)
+                ready = []
+                continue
             if item is None:
+                self._publish(ready)
                 return
             message, snapshot = item
             if self.attributes is not None:
@@ -89,25 +104,35 @@ class EventOutput:
                 self._store_snapshot(message, snapshot)
             if self.ocr is not None:
                 self.ocr.carry(message.event)  # text read from an earlier snapshot of the event
-            self._publish(message)
+            if not ready:
+                oldest = time.monotonic()
+            ready.append(message)
+            if len(ready) >= PUBLISH_BATCH or time.monotonic() - oldest > PUBLISH_DELAY_S:
+                self._publish(ready)
+                ready = []
 
-    def _publish(self, message: EventMessage) -> None:
+    def _publish(self, messages: list[EventMessage]) -> None:
         """Publish, retrying while the bus refuses (NATS unreachable, no stream leader): the
         pipeline keeps going and its events wait here, in order, behind the bounded queue."""
+        if not messages:
+            return
         delay = PUBLISH_RETRY_S
+        first = messages[0]
         while True:
             try:
-                self.bus.publish(message)
-                self.published += 1
+                # Again, the same messages make the same envelopes, which NATS stores once.
+                self.bus.publish_many(messages)
+                self.published += len(messages)
                 return
             except Exception as error:
                 if self._closing:
-                    self.lost += 1
-                    log.error("stopping: could not publish event %s (%s): %s",
-                              message.event.id, message.phase, error)
+                    self.lost += len(messages)
+                    for message in messages:
+                        log.error("stopping: could not publish event %s (%s): %s",
+                                  message.event.id, message.phase, error)
                     return
-                log.warning("could not publish event %s, retrying in %.1f s: %s",
-                            message.event.id, delay, error)
+                log.warning("could not publish %d event message(s) from %s, retrying in %.1f s: "
+                            "%s", len(messages), first.event.id, delay, error)
                 time.sleep(delay)
                 delay = min(delay * 2, PUBLISH_RETRY_MAX_S)
 

@@ -197,7 +197,9 @@ class EventSink:
             self._write_series(batch.points)
         if self.committed is not None:
             try:
-                self._republish(self.committed, _messages(batch.messages, refused))
+                # In one call: on NATS one publish per message would wait for an
+                # acknowledgement each and bound the sink to a few thousand messages a second.
+                self.committed.publish_many(_messages(batch.messages, refused))
             except Exception as error:
                 # Left unacknowledged, the batch comes again: written again (a no-op) and
                 # republished, so followers of the committed bus miss nothing.
@@ -216,17 +218,6 @@ class EventSink:
                 # writes are idempotent, so a failed ack costs a rewrite, never the sink thread.
                 self._record_error(error)
                 log.warning("could not acknowledge %d messages: %s", len(batch.delivered), error)
-
-    @staticmethod
-    def _republish(committed: Bus, messages: list[EventMessage]) -> None:
-        # In order; in one call where the bus can (on NATS one publish per message would wait
-        # for an acknowledgement each and bound the sink to a few thousand messages a second).
-        publish_many = getattr(committed, "publish_many", None)
-        if publish_many is not None:
-            publish_many(messages)
-            return
-        for message in messages:
-            committed.publish(message)
 
     def _write_series(self, points: list[SeriesPoint]) -> None:
         """Statistics points, retried like events while the database is unavailable; points
