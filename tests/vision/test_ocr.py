@@ -11,6 +11,8 @@ import pytest
 
 from tests.unit.tracks import camera
 from tests.vision.footage import BASE_MS, clip_frame
+from vigil.bus import MemoryBus
+from vigil.bus.base import BusMessage
 from vigil.domain import Frame
 from vigil.events import EventMessage, Phase
 from vigil.modules.base import Signal
@@ -62,11 +64,15 @@ def test_nothing_to_read_is_none(reader: SceneTextReader) -> None:
     assert reader.read_text(clip_frame(300)[300:500, 0:300]) is None  # the lawn
 
 
-class Published:
+class Published(MemoryBus):
+    """Keeps what the event output published, in order."""
+
     def __init__(self) -> None:
+        super().__init__()
         self.messages: list[EventMessage] = []
 
-    def publish(self, message: EventMessage) -> None:
+    def publish(self, message: BusMessage) -> None:
+        assert isinstance(message, EventMessage)
         self.messages.append(message)
 
 
