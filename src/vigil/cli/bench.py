@@ -160,7 +160,7 @@ def ingest(
                   f"{result['raw_copy_events_per_s']:,}")
     table.add_row("ratio end to end / raw COPY", str(result["ratio"]))
     for part, micros in result["cpu_us_per_event"].items():
-        table.add_row(f"CPU of the {part} during the full path (µs/event)", f"{micros:,}")
+        table.add_row(f"CPU during the full path, {part} (µs/event)", f"{micros:,}")
     Console().print(table)
     Console().print(f"[dim]{result['machine']}; sink batches {result['sink_batches']}, "
                     f"sink errors {result['sink_errors']}[/]")
