@@ -312,6 +312,35 @@ class BusConfig(Strict):
     replicas: int = Field(
         1, ge=1, le=5, description="JetStream replicas of streams and buckets (3 in production)"
     )
+    user: str | None = Field(
+        None, min_length=1, max_length=256,
+        description="NATS user name; its password is read from password_file",
+    )
+    password_file: Path | None = Field(
+        None, description="File holding the NATS user's password (keeps it out of this file)"
+    )
+    token_file: Path | None = Field(
+        None, description="File holding a NATS authentication token (instead of user)"
+    )
+    tls_ca: Path | None = Field(
+        None, description="CA certificate(s), PEM, to verify the NATS servers by; turns on TLS"
+    )
+    tls_cert: Path | None = Field(
+        None, description="Client certificate, PEM, for NATS servers that verify clients"
+    )
+    tls_key: Path | None = Field(None, description="Private key of tls_cert, PEM")
+
+    @model_validator(mode="after")
+    def _credentials_complete(self) -> BusConfig:
+        # The files themselves are read when the node connects (they may live on a volume that
+        # only the node's machine or pod has).
+        if (self.user is None) != (self.password_file is None):
+            raise ValueError("user and password_file go together: set both, or neither")
+        if self.user is not None and self.token_file is not None:
+            raise ValueError("a user with a password, or a token_file: not both")
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("tls_cert and tls_key go together: set both, or neither")
+        return self
 
     @field_validator("url")
     @classmethod

@@ -14,6 +14,7 @@ from pathlib import Path
 from vigil.alerts.service import AlertService, public_url
 from vigil.auth.secrets import SecretBox, default_key_file
 from vigil.bus import Bus, MemoryBus
+from vigil.bus.credentials import connect_options
 from vigil.bus.nats import NatsBus
 from vigil.cluster.registry import ClusterRegistry
 from vigil.cluster.remote import ClusterEngine
@@ -83,7 +84,8 @@ def open_nats(config: VigilConfig, suffix: str = "") -> NatsBus:
     bus = config.bus
     if bus.url is None:
         raise ValueError("bus.url: a cluster node needs the NATS server(s) of its cluster")
-    return NatsBus(bus.url, prefix=bus.prefix + suffix, replicas=bus.replicas)
+    return NatsBus(bus.url, prefix=bus.prefix + suffix, replicas=bus.replicas,
+                   options=connect_options(bus))
 
 
 def build_engine(config: VigilConfig, bus: Bus, media: MediaStore, *, offline: bool) -> Engine:

@@ -160,6 +160,8 @@ def assert_cluster_config(config: VigilConfig, where: str) -> None:
     assert config.store.s3.access_key is None and config.store.s3.secret_key is None
     for url in config.bus.url.split(","):
         assert urlsplit(url.strip()).password is None, f"{where}: NATS password in the config"
+    assert config.bus.password_file is not None and config.bus.tls_ca is not None, (
+        f"{where}: NATS needs Vigil's own user and TLS")
 
 
 def test_kustomization_lists_every_manifest_and_makes_the_config_map() -> None:
@@ -188,6 +190,9 @@ def test_pods_mount_the_config_key_and_secrets_where_the_config_says() -> None:
             assert config_path.name in generated[volume["configMap"]["name"]], where
             key_dir = str(PurePosixPath(str(config.security.key_file)).parent)
             assert key_dir in mounts, f"{where}: security.key_file is not on a mounted volume"
+            for name in ("password_file", "tls_ca"):  # NATS credentials, from a Secret
+                directory = str(PurePosixPath(str(getattr(config.bus, name))).parent)
+                assert "secret" in mounts[directory], f"{where}: bus.{name} is not a Secret"
             assert str(config.store.media_dir).startswith(
                 tuple(path for path, v in mounts.items() if "emptyDir" in v)
             ), f"{where}: store.media_dir must be writable"

@@ -39,8 +39,9 @@ import hashlib
 import logging
 import queue
 import re
+import ssl
 import threading
-from collections.abc import Coroutine, Iterable
+from collections.abc import Coroutine, Iterable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -391,6 +392,14 @@ class NatsSubscription:
                 await sub.unsubscribe()
 
 
+def _refusal(error: BaseException) -> bool:
+    """Whether a server refused this client itself (credentials, certificates), not just was
+    unreachable."""
+    return isinstance(error, ssl.SSLError) or (
+        isinstance(error, nats.errors.Error) and "authorization" in str(error).lower()
+    )
+
+
 async def _log_error(error: Exception) -> None:
     # Reconnect attempts to a node that is down are expected: not worth a traceback each.
     log.debug("nats: %s", error)
@@ -429,8 +438,11 @@ class NatsBus:
         connect_timeout_s: float = 30.0,
         ack_timeout_s: float = 5.0,
         publish_timeout_s: float = 60.0,
+        options: Mapping[str, Any] | None = None,
     ) -> None:
         self.servers = servers.split(",") if isinstance(servers, str) else list(servers)
+        # Credentials and TLS (`vigil.bus.credentials`), passed to nats.connect as they are.
+        self.options = dict(options or {})
         self.prefix = prefix
         self.replicas = replicas
         self.ack_wait_s = ack_wait_s
@@ -459,11 +471,30 @@ class NatsBus:
         return future.result(timeout)
 
     async def _connect(self) -> None:
-        self.nc = await nats.connect(
+        # A server that is not up yet is waited for (a cluster starting), but one that refuses
+        # this node's credentials or certificate would refuse it forever: say so at once.
+        refused: asyncio.Future[BaseException] = self._loop.create_future()
+
+        async def on_error(error: Exception) -> None:
+            await _log_error(error)
+            if _refusal(error) and not refused.done():
+                refused.set_result(error)
+
+        connecting: asyncio.Future[Any] = asyncio.ensure_future(nats.connect(
             servers=self.servers, name="vigil", max_reconnect_attempts=-1,
             reconnect_time_wait=0.25, allow_reconnect=True, connect_timeout=5,
-            error_cb=_log_error, disconnected_cb=_log_disconnect,
-        )
+            error_cb=on_error, disconnected_cb=_log_disconnect, **self.options,
+        ))
+        either: set[asyncio.Future[Any]] = {connecting, refused}
+        await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+        if not connecting.done():
+            connecting.cancel()
+            error = refused.result()
+            raise ConnectionRefusedError(
+                f"NATS at {','.join(self.servers)} refused this node: {error}; check the bus "
+                "settings user, password_file, token_file and tls_ca, tls_cert, tls_key"
+            ) from error
+        self.nc = connecting.result()
         self.js = self.nc.jetstream(timeout=10)
 
     def streams(self) -> list[tuple[str, str]]:

@@ -8,6 +8,7 @@ from pathlib import Path
 import uvicorn
 
 from vigil.auth.secrets import SecretError
+from vigil.bus.credentials import CredentialsError
 from vigil.config import ROOT, VigilConfig
 from vigil.runtime import build_runtime, start_runtime
 from vigil.vision.detector import ModelError
@@ -29,8 +30,8 @@ def serve_config(config: VigilConfig, *, demo: bool = False) -> None:
         runtime = build_runtime(config)
     except ModelError as error:
         fail(f"{error} (the bundled models live in {ROOT / 'models'})")
-    except SecretError as error:
-        fail(str(error))
+    except (SecretError, CredentialsError, ConnectionRefusedError) as error:
+        fail(str(error))  # a key file; NATS credentials, or NATS refusing them
     app = create_app(
         config, runtime.engine, runtime.store, runtime.media, runtime.committed, sink=runtime.sink,
         alerts=runtime.alerts, demo=demo,

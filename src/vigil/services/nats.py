@@ -6,10 +6,12 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import signal
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from vigil.services.common import (
@@ -44,6 +46,8 @@ class NatsServer(ServiceProcess):
         cluster_port: int | None = None,
         routes: list[int] | None = None,
         max_memory: str = "256MB",
+        tls: TlsFiles | None = None,
+        users: dict[str, str] | None = None,
     ) -> None:
         self.directory = Path(directory).resolve()
         self.port = port or free_port()
@@ -52,11 +56,13 @@ class NatsServer(ServiceProcess):
         self.cluster_port = cluster_port or (free_port() if cluster else None)
         self.routes = routes or []
         self.max_memory = max_memory
+        self.tls = tls
+        self.users = users or {}  # user → password: clients must log in
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
-        return f"nats://127.0.0.1:{self.port}"
+        return f"{'tls' if self.tls else 'nats'}://127.0.0.1:{self.port}"
 
     @property
     def log(self) -> Path:
@@ -71,6 +77,19 @@ class NatsServer(ServiceProcess):
             f"  max_memory_store: {self.max_memory}",
             "}",
         ]
+        if self.tls is not None:
+            lines += [
+                "tls {",
+                f'  cert_file: "{self.tls.cert}"',
+                f'  key_file: "{self.tls.key}"',
+                *([f'  ca_file: "{self.tls.client_ca}"', "  verify: true"]
+                  if self.tls.client_ca is not None else []),
+                "}",
+            ]
+        if self.users:
+            entries = ", ".join(f"{{user: {json.dumps(user)}, password: {json.dumps(password)}}}"
+                                for user, password in self.users.items())
+            lines += ["authorization {", f"  users: [{entries}]", "}"]
         if self.cluster:
             routes = ", ".join(f'"nats-route://127.0.0.1:{port}"' for port in self.routes)
             lines += [
@@ -102,6 +121,16 @@ class NatsServer(ServiceProcess):
             self.process = None
 
 
+
+
+@dataclass(frozen=True, slots=True)
+class TlsFiles:
+    """The server's certificate and key; with `client_ca`, clients need a certificate it
+    signed."""
+
+    cert: Path
+    key: Path
+    client_ca: Path | None = None
 
 
 def start_cluster(directory: Path, size: int = 3, *, name: str = "vigil") -> list[NatsServer]:
