@@ -19,9 +19,19 @@ from tests.services.fixtures import (  # noqa: F401  (session fixtures)
     seaweed_server,
 )
 from vigil.config import ROOT, VigilConfig, load_config
+from vigil.store import EventStore
 
 # Cheap argon2id parameters for the suite (and the servers it starts); see vigil.auth.passwords.
 os.environ.setdefault("VIGIL_ARGON2_FAST", "1")
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[EventStore]:
+    """A migrated event store on the suite's database (tests/databases.py)."""
+    event_store = EventStore(database_url(tmp_path))
+    event_store.migrate()
+    yield event_store
+    event_store.close()
 
 
 @pytest.fixture

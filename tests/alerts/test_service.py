@@ -5,16 +5,15 @@ blocks nothing else, and rules added through the API take effect at once."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from itertools import pairwise
-from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 
 from tests.alerts.conftest import BASE_MS, Clock, build_event, message, rule
 from tests.alerts.receivers import free_port, webhook_receiver
-from tests.databases import database_url
+from tests.waiting import wait_until
 from vigil.alerts.config import AlertsConfig
 from vigil.alerts.service import AlertService, RuleError
 from vigil.bus import MemoryBus
@@ -23,22 +22,6 @@ from vigil.store import alerts as alert_rows
 from vigil.store.alerts import AlertQuery, StoredAlert
 
 T = TypeVar("T")
-
-
-def wait_until(check: Callable[[], T], timeout: float = 10.0) -> T:
-    deadline = time.monotonic() + timeout
-    while not (result := check()):
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.02)
-    return result
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[EventStore]:
-    event_store = EventStore(database_url(tmp_path))
-    event_store.migrate()
-    yield event_store
-    event_store.close()
 
 
 def service(store: EventStore, actions: dict[str, Any], rules: list[dict[str, Any]],

@@ -8,13 +8,12 @@ import itertools
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 
 from tests.alerts.conftest import build_event, message
-from tests.databases import database_url
+from tests.waiting import wait_until
 from vigil.alerts.config import AlertsConfig
 from vigil.alerts.service import AlertService
 from vigil.bus.nats import NatsBus
@@ -31,14 +30,6 @@ TTL_S = 1.5
 _prefixes = itertools.count()
 
 
-def wait_until(check: Callable[[], T], timeout: float = 15.0) -> T:
-    deadline = time.monotonic() + timeout
-    while not (result := check()):
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
-    return result
-
-
 @dataclass
 class Node:
     """An API node's alert evaluation: its own NATS connections, role lease and service."""
@@ -53,14 +44,6 @@ class Node:
         self.role.stop()
         self.committed.close()
         self.registry_bus.close()
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[EventStore]:
-    event_store = EventStore(database_url(tmp_path))
-    event_store.migrate()
-    yield event_store
-    event_store.close()
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 
-from tests.databases import database_url
 from vigil.bus.nats import NatsBus
 from vigil.cluster.registry import ClusterRegistry
 from vigil.cluster.remote import ClusterEngine
@@ -73,14 +72,6 @@ class RecordingEngine:
 
     def module_stats(self, camera_id: str) -> dict[str, Any]:
         return {"line": {"in": 3}}
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[EventStore]:
-    store = EventStore(database_url(tmp_path))
-    store.migrate()
-    yield store
-    store.close()
 
 
 @pytest.fixture

@@ -53,14 +53,6 @@ def corpus(tmp_path_factory: pytest.TempPathFactory, cached_embedder: CachedEmbe
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[EventStore]:
-    event_store = EventStore(database_url(tmp_path))
-    event_store.migrate()
-    yield event_store
-    event_store.close()
-
-
-@pytest.fixture
 def service(store: EventStore, tmp_path: Path, cached_embedder: CachedEmbedder) -> SearchService:
     index = SearchIndex(tmp_path / "vigil.search.db", cached_embedder)
     return SearchService(store, index, audit=lambda **_: None)
