@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from itertools import pairwise
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
@@ -20,8 +20,6 @@ from vigil.bus import MemoryBus
 from vigil.store import EventStore
 from vigil.store import alerts as alert_rows
 from vigil.store.alerts import AlertQuery, StoredAlert
-
-T = TypeVar("T")
 
 
 def service(store: EventStore, actions: dict[str, Any], rules: list[dict[str, Any]],
@@ -199,3 +197,39 @@ def test_a_test_alert_is_sent_and_not_stored(store: EventStore) -> None:
 
 def test_messages_other_than_events_are_ignored(store: EventStore) -> None:
     assert service(store, {}, [{"id": "any"}]).handle(object()) == []
+
+
+class _FlakyBus(MemoryBus):
+    """A committed bus that cannot be subscribed to at first (NATS unreachable just then)."""
+
+    def __init__(self, failures: int) -> None:
+        super().__init__()
+        self.failures = failures
+
+    def subscribe(self, name: str, *, lossless: bool = True,
+                  max_pending: int = 10_000) -> Any:
+        if self.failures > 0:
+            self.failures -= 1
+            raise ConnectionError("nats: connection closed")
+        return super().subscribe(name, lossless=lossless, max_pending=max_pending)
+
+
+class _HeldRole:
+    """This node holds the cluster's alerts role (vigil.cluster.role.RoleLease's interface)."""
+
+    held = True
+
+
+def test_a_node_taking_up_alerts_while_nats_is_unreachable_tries_again(
+    store: EventStore
+) -> None:
+    alerts = service(store, {}, [{"id": "any"}])
+    bus = _FlakyBus(failures=2)
+    alerts.start(bus, role=_HeldRole())  # type: ignore[arg-type]
+    try:
+        wait_until(lambda: alerts.evaluating)
+        bus.publish(message(build_event()))
+        assert wait_until(lambda: stored(store))
+        assert bus.failures == 0
+    finally:
+        alerts.stop()

@@ -201,10 +201,8 @@ class AlertService:
         if role is None or bus is None:
             return self._subscription
         if role.held and self._subscription is None:
-            self.reload()
-            self._restore_cooldowns()
-            self._subscription = bus.subscribe("alerts", lossless=True)
-            log.info("this node now evaluates alert rules")
+            # The store or NATS may be unreachable just now: the next round tries again.
+            self._subscription = self._guarded(lambda: self._take_up(bus))
         elif not role.held and self._subscription is not None:
             self._subscription.close()
             self._subscription = None
@@ -214,6 +212,13 @@ class AlertService:
             self._guarded(self.reload)
         return self._subscription
 
+    def _take_up(self, bus: Bus) -> Subscription:
+        self.reload()
+        self._restore_cooldowns()
+        subscription = bus.subscribe("alerts", lossless=True)
+        log.info("this node now evaluates alert rules")
+        return subscription
+
     def _restore_cooldowns(self) -> None:
         """Cool-downs as the previous evaluator left them: from the alerts it stored."""
         rules = self._engine.rules
@@ -221,15 +226,16 @@ class AlertService:
         if longest <= 0:
             return
         since = self._clock() - round(longest * 1000)
-        fired = self._guarded(lambda: alert_rows.last_fired(self.store.engine, since_ms=since))
+        fired = alert_rows.last_fired(self.store.engine, since_ms=since)
         with self._rules_lock:
-            self._engine.restore_cooldowns(fired or [])
+            self._engine.restore_cooldowns(fired)
 
     def _guarded(self, work: Callable[[], T]) -> T | None:
         try:
             return work()
         except Exception:
-            log.exception("alert service: %s failed; going on", getattr(work, "__name__", work))
+            log.exception("alert service: %s failed; trying again later",
+                          getattr(work, "__name__", work))
             return None
 
     def _handle_safely(self, subscription: Subscription, message: object) -> None:
