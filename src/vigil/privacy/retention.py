@@ -26,7 +26,7 @@ from vigil.config import CameraConfig, RetentionConfig
 from vigil.domain import now_ms
 from vigil.privacy.audit import AuditLog
 from vigil.store.media import InvalidMediaKey, MediaStore
-from vigil.store.schema import events
+from vigil.store.schema import caption_vectors, events
 
 log = logging.getLogger(__name__)
 
@@ -173,9 +173,18 @@ class RetentionJob:
                  ended < now - int(policy.media_hours * HOUR_MS)],
             )
         self._enforce_quota(report)
+        self._expire_caption_vectors(now)
         report.tenants = {k: v for k, v in report.tenants.items() if any(vars(v).values())}
         self._account(report)
         return report
+
+    def _expire_caption_vectors(self, now: int) -> None:
+        # A cache of the search's sentence vectors (no text, no event), kept no longer than
+        # events are by default; a caption whose vector went is embedded again when needed.
+        with self.engine.begin() as c:
+            c.execute(sa.delete(caption_vectors).where(
+                caption_vectors.c.created_ms < now - int(self.config.events_days * DAY_MS)
+            ))
 
     def _select(self, where: list[Any], order: bool = False) -> list[tuple[str, str, str | None]]:
         statement = (

@@ -34,6 +34,7 @@ from vigil.search.query import (
     parse,
     zone_info,
 )
+from vigil.search.shared_vectors import SharedVectors
 from vigil.store.events import from_row
 from vigil.store.query import EventQuery, QueryError
 from vigil.store.schema import events as events_table
@@ -135,7 +136,7 @@ class SearchService:
                                     Path("data/media"))
                 path = index_path or index_path_for(url, Path(media_dir).parent)
                 tz = search_timezone(config)
-                index = SearchIndex(path, embedder or default_embedder(), zone_info(tz))
+                index = SearchIndex(path, embedder or _embedder(store, config), zone_info(tz))
                 service = cls(store, index, default_tz=tz)
                 _SHARED[store] = service
             return service
@@ -313,3 +314,10 @@ __all__ = [
     "reason",
     "search_timezone",
 ]
+
+
+def _embedder(store: EventStore, config: Any) -> Embedder:
+    """The sentence model; on a cluster's API node, behind the vectors the nodes share."""
+    if getattr(getattr(config, "bus", None), "url", None) is None:
+        return default_embedder()
+    return SharedVectors(default_embedder(), store.engine)

@@ -264,3 +264,17 @@ case_events = sa.Table(
     sa.Column("added_ms", sa.BigInteger, nullable=False),
     sa.Index(None, "event_id"),
 )
+
+# Sentence vectors of search captions, by model and a digest of the caption's text: every API
+# node of a cluster indexes every event, and one node's embedding spares the others (and a new
+# node rebuilding its index) the model's work. A cache: retention drops old rows, and a caption
+# whose vector is gone is embedded again. No text, no event id: the digest is all it keeps.
+caption_vectors = sa.Table(
+    "caption_vectors",
+    metadata,
+    sa.Column("model", sa.String(64), primary_key=True),
+    sa.Column("digest", sa.String(64), primary_key=True),
+    sa.Column("vector", sa.LargeBinary, nullable=False),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    sa.Index(None, "created_ms"),
+)
