@@ -16,9 +16,9 @@ from vigil.auth.secrets import SecretBox, default_key_file
 from vigil.bus import Bus, MemoryBus
 from vigil.bus.credentials import connect_options
 from vigil.bus.nats import NatsBus
-from vigil.cluster.registry import ClusterRegistry
+from vigil.cluster.registry import ClusterRegistry, process_name
 from vigil.cluster.remote import ClusterEngine
-from vigil.cluster.role import RoleLease, node_id
+from vigil.cluster.role import RoleLease
 from vigil.cluster.worker import Worker
 from vigil.config import VigilConfig
 from vigil.pipeline.engine import Engine
@@ -113,7 +113,7 @@ def build_runtime(config: VigilConfig, *, offline: bool = False) -> Runtime:
                                    replicas=config.bus.replicas)
         bus, committed = nats_bus, open_nats(config, COMMITTED_SUFFIX)
         engine = ClusterEngine(store, nats_bus, registry)
-        role = RoleLease(registry, "alerts", node_id(), heartbeat_s=config.cluster.heartbeat_s,
+        role = RoleLease(registry, "alerts", process_name(), heartbeat_s=config.cluster.heartbeat_s,
                          ttl_s=config.cluster.ttl_s)
         role.start()
     else:

@@ -202,14 +202,15 @@ class AlertService:
             return self._subscription
         if role.held and self._subscription is None:
             # The store or NATS may be unreachable just now: the next round tries again.
-            self._subscription = self._guarded(lambda: self._take_up(bus))
+            self._subscription = self._guarded("taking up alert evaluation",
+                                              lambda: self._take_up(bus))
         elif not role.held and self._subscription is not None:
             self._subscription.close()
             self._subscription = None
             log.info("this node no longer evaluates alert rules")
         elif self._subscription is not None and time.monotonic() - self._rules_read > \
                 RULES_REFRESH_S:
-            self._guarded(self.reload)
+            self._guarded("re-reading the rules", self.reload)
         return self._subscription
 
     def _take_up(self, bus: Bus) -> Subscription:
@@ -230,12 +231,12 @@ class AlertService:
         with self._rules_lock:
             self._engine.restore_cooldowns(fired)
 
-    def _guarded(self, work: Callable[[], T]) -> T | None:
+    @staticmethod
+    def _guarded(what: str, work: Callable[[], T]) -> T | None:
         try:
             return work()
         except Exception:
-            log.exception("alert service: %s failed; trying again later",
-                          getattr(work, "__name__", work))
+            log.exception("alert service: %s failed; trying again later", what)
             return None
 
     def _handle_safely(self, subscription: Subscription, message: object) -> None:

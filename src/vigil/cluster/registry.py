@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import socket
 from collections.abc import Coroutine
 from dataclasses import asdict, dataclass, field
 from typing import Any, TypeVar
@@ -29,7 +31,16 @@ from vigil.bus.nats import NatsBus, token
 
 T = TypeVar("T")
 KV_TIMEOUT_S = 10.0
+# A holder stops the leased work once this share of the lease's lifetime passed without a
+# renewal: before the lease can expire and pass to someone else.
+FENCE_SHARE = 0.75
 WRONG_LAST_SEQUENCE = 10071  # JetStream's error code for a failed revision check
+
+
+def process_name() -> str:
+    """This process's default name in the cluster: host name and process id."""
+    host = "".join(c if c.isalnum() or c in "-_" else "-" for c in socket.gethostname())
+    return f"{host[:40]}-{os.getpid()}"
 
 
 @dataclass(slots=True)

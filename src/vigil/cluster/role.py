@@ -13,23 +13,12 @@ lease can expire and pass to another node: the self-fencing a worker applies to 
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
 import time
-import uuid
 
-from vigil.cluster.registry import ClusterRegistry
+from vigil.cluster.registry import FENCE_SHARE, ClusterRegistry
 
 log = logging.getLogger(__name__)
-# Share of the lease's lifetime a holder goes on without a renewal before it lets go.
-FENCE_SHARE = 0.75
-
-
-def node_id() -> str:
-    """A name for this process that no other node has: host, process id and a random tail."""
-    host = "".join(c if c.isalnum() or c in "-_" else "-" for c in socket.gethostname())[:32]
-    return f"{host or 'node'}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
 
 class RoleLease:

@@ -23,7 +23,7 @@ from vigil.auth.store import AuthStore
 from vigil.auth.wiring import load_tenant_choices
 from vigil.bus.nats import NatsBus
 from vigil.cluster.assign import assign
-from vigil.cluster.registry import ClusterRegistry, WorkerInfo
+from vigil.cluster.registry import FENCE_SHARE, ClusterRegistry, WorkerInfo, process_name
 from vigil.cluster.rpc import Responder
 from vigil.config import CameraConfig, VigilConfig
 from vigil.domain import now_ms
@@ -31,15 +31,6 @@ from vigil.pipeline.engine import Engine
 from vigil.store.store import EventStore
 
 log = logging.getLogger(__name__)
-# Let go of a camera once this share of the lease's lifetime passed without a renewal.
-FENCE_SHARE = 0.75
-
-
-def default_worker_id() -> str:
-    host = "".join(c if c.isalnum() or c in "-_" else "-" for c in socket.gethostname())
-    return f"{host[:40]}-{os.getpid()}"
-
-
 @dataclass(slots=True)
 class _Lease:
     revision: int
@@ -53,7 +44,7 @@ class Worker:
         registry: ClusterRegistry,
     ) -> None:
         self.config = config
-        self.id = config.cluster.worker_id or default_worker_id()
+        self.id = config.cluster.worker_id or process_name()
         self.engine = engine
         self.store = store
         self.bus = bus
