@@ -1,9 +1,12 @@
 """Consuming events from JetStream when every message travels alone (quiet cameras): CPU per
-message of Vigil's row subscription (`NatsBus.subscribe_rows`, what the store sink uses: nats-py
-`fetch`, a hand-off to the sink's thread, acknowledgements in batches) against a bare pull
-loop on the same stream (pull requests of 256 to the consumer's API subject, each message
-decoded and acknowledged in the client's callback): the floor a leaner subscription could
-approach. Both decode every envelope the same way; nothing is written to a database.
+message of Vigil's row subscription (`NatsBus.subscribe_rows`, what the store sink uses: plain
+pull requests through `vigil.bus.pull`, a hand-off to the sink's thread, acknowledgements in
+batches) against a bare pull loop on the same stream (pull requests of 256 to the consumer's
+API subject, each message decoded and acknowledged in the client's callback, no hand-off): the
+floor a subscription could approach; and, as the baseline, the way subscriptions pulled before
+(nats-py's `fetch` of 64 at a time, which awaits each message with its own timeout; decode and
+acknowledge in the same thread, no hand-off). All three decode every envelope the same way;
+nothing is written to a database.
 Usage: .venv/bin/python bench/nats_consume.py [messages]   (default 40000)
 """
 
@@ -100,6 +103,23 @@ async def bare_pull(url: str, prefix: str, total: int) -> dict[str, float]:
     return figures
 
 
+async def fetch_loop(url: str, prefix: str, total: int) -> dict[str, float]:
+    client = await nats.connect(url)
+    stream = f"{prefix.upper()}_EVENTS"
+    psub = await client.jetstream().pull_subscribe(
+        f"{prefix}.events.>", durable="fetch", stream=stream,
+        config=api.ConsumerConfig(ack_policy=api.AckPolicy.EXPLICIT, max_ack_pending=20_000))
+    began, cpu = time.perf_counter(), time.process_time()
+    received = 0
+    while received < total:
+        for msg in await psub.fetch(batch=64, timeout=5):
+            received += len(decode(msg.subject, msg.data, msg.headers, rows=True))
+            await msg.ack()
+    figures = _figures(received, time.process_time() - cpu, time.perf_counter() - began)
+    await client.close()
+    return figures
+
+
 def _figures(messages: int, cpu_s: float, wall_s: float) -> dict[str, float]:
     return {"messages": messages, "cpu_us_per_message": round(cpu_s / messages * 1e6, 1),
             "messages_per_s": round(messages / wall_s)}
@@ -110,13 +130,18 @@ def main() -> None:
     directory = Path(tempfile.mkdtemp(prefix="vigil-bench-consume-"))
     try:
         with NatsServer(directory / "nats") as server:
+            before = asyncio.run(fetch_loop(server.url, "fetch",
+                                            prefill(server.url, "fetch", count)))
             ours = subscription(server.url, "ours", prefill(server.url, "ours", count))
             bare = asyncio.run(bare_pull(server.url, "bare", prefill(server.url, "bare", count)))
     finally:
         shutil.rmtree(directory, ignore_errors=True)
     print(json.dumps({
-        "subscribe_rows": ours, "bare_pull_loop": bare,
-        "cpu_ratio": round(ours["cpu_us_per_message"] / bare["cpu_us_per_message"], 1),
+        "nats_py_fetch": before, "subscribe_rows": ours, "bare_pull_loop": bare,
+        "fetch_vs_subscribe_rows": round(
+            before["cpu_us_per_message"] / ours["cpu_us_per_message"], 1),
+        "subscribe_rows_vs_bare": round(
+            ours["cpu_us_per_message"] / bare["cpu_us_per_message"], 1),
         "machine": f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}",
     }))
 

@@ -3,10 +3,11 @@
 Subjects: `vigil.events.<tenant>.<camera>` for event messages, `vigil.series.<tenant>.<camera>`
 for statistics points, in the streams VIGIL_EVENTS and VIGIL_SERIES. `publish` returns once
 JetStream has stored the message (replicated when the stream has replicas). A lossless
-subscription is a durable pull consumer per stream, shared by every process that subscribes
-with the same name (so several sinks split the load); its messages stay unacknowledged until
-the subscriber calls `ack` — the event sink does so only after its batch is committed, and
-redelivered messages duplicate nothing because store writes are idempotent by event id.
+subscription is a durable pull consumer per stream (pulled by `vigil.bus.pull`), shared by
+every process that subscribes with the same name (so several sinks split the load); its
+messages stay unacknowledged until the subscriber calls `ack` — the event sink does so only
+after its batch is committed, and redelivered messages duplicate nothing because store writes
+are idempotent by event id.
 A lossy subscription is a plain core-NATS subscription with a bounded, drop-oldest queue (live
 views).
 
@@ -52,6 +53,7 @@ from nats.js.errors import BadRequestError, NotFoundError
 from pydantic import TypeAdapter
 
 from vigil.bus.base import BusMessage
+from vigil.bus.pull import PullConsumer
 from vigil.events import EventMessage
 from vigil.series import SeriesMessage
 from vigil.store.rows import COLUMNS, EventRow, Row, copy_row, dumps_bytes, invalid_rows, loads
@@ -66,8 +68,6 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 PUBLISH_WINDOW = 32
 RETRY_INITIAL_S = 0.05
 RETRY_MAX_S = 2.0
-# Envelopes fetched per pull request, at most.
-FETCH_MAX = 64
 # Messages per batch envelope, at most (and at most half the server's max_payload in bytes).
 ENVELOPE_MAX = 500
 BATCH_HEADER = "Vigil-Batch"
@@ -215,6 +215,11 @@ class _Delivery:
     remaining: int
 
 
+# What one JetStream message brought, and the delivery to acknowledge once all of it is
+# (None: a core subscription, nothing to acknowledge).
+_Handed = tuple[list[Delivered], _Delivery | None]
+
+
 class NatsSubscription:
     """A durable pull consumer (lossless) or a core subscription (lossy)."""
 
@@ -225,18 +230,20 @@ class NatsSubscription:
         self.lossless = lossless
         self.max_pending = max_pending
         self.rows = rows
-        # Whole deliveries (a single message or an envelope's messages) cross threads; `get`
-        # hands them out one message at a time.
-        self._queue: queue.Queue[tuple[list[Delivered], _Delivery | None]] = queue.Queue()
+        # Deliveries (a single message or an envelope's messages) cross threads in hand-overs:
+        # all the loop received in one go, so that the subscriber's thread is woken once per
+        # pull, not once per message. `get` hands them out one message at a time.
+        self._queue: queue.Queue[list[_Handed]] = queue.Queue()
+        self._handing: list[_Handed] = []
         self._current: collections.deque[Delivered] = collections.deque()
-        self._current_delivery: _Delivery | None = None
         self._queued = 0  # messages in `_queue` and `_current`
         self._queued_lock = threading.Lock()
         self._unacked: dict[int, _Delivery] = {}
         self._dropped = 0
         self._ack_errors = 0
         self._closed = False
-        self._tasks: list[asyncio.Task[None]] = []
+        self._consumers: list[PullConsumer] = []
+        self._per_delivery = 1.0  # bus messages per JetStream message lately
         self._subs: list[Any] = []
 
     # -- consumer side (event loop thread) -------------------------------------------------
@@ -250,11 +257,10 @@ class NatsSubscription:
                     max_ack_pending=max(self.max_pending * 2, 1000),
                     max_deliver=-1,
                 )
-                psub = await self.bus.js.pull_subscribe(
-                    subject, durable=token(self.name), stream=stream, config=config
-                )
-                self._subs.append(psub)
-                self._tasks.append(asyncio.create_task(self._pull(psub)))
+                consumer = PullConsumer(self.bus.nc, self.bus.js, stream, subject,
+                                        token(self.name), config, self._on_pulled, self._room)
+                await consumer.start()
+                self._consumers.append(consumer)
         else:
             for _, subject in self.bus.streams():
                 self._subs.append(await self.bus.nc.subscribe(subject, cb=self._on_core))
@@ -263,42 +269,31 @@ class NatsSubscription:
         with self._queued_lock:
             self._queued += delta
 
-    async def _pull(self, psub: Any) -> None:
-        per_delivery = 1.0  # messages per JetStream message lately: envelopes carry many
-        while not self._closed:
-            room = self.max_pending - self._queued
-            if room <= 0:
-                await asyncio.sleep(0.01)
-                continue
-            try:
-                msgs = await psub.fetch(
-                    batch=max(1, min(FETCH_MAX, int(room / per_delivery))), timeout=0.5
-                )
-            except (TimeoutError, nats.errors.TimeoutError):
-                continue
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                # Disconnected, or the stream has no leader yet (a node was lost): the client
-                # reconnects by itself and a new leader is elected; fetch again shortly.
-                log.debug("nats: fetch failed: %s", error)
-                await asyncio.sleep(0.2)
-                continue
-            for msg in msgs:
-                try:
-                    messages = decode(msg.subject, msg.data, msg.headers, rows=self.rows)
-                except ValueError as error:
-                    log.error("nats: undecodable message on %s dropped: %s", msg.subject, error)
-                    with contextlib.suppress(Exception):
-                        await msg.term()  # never decodable: do not redeliver forever
-                    continue
-                per_delivery = 0.8 * per_delivery + 0.2 * max(len(messages), 1)
-                if not messages:
-                    with contextlib.suppress(Exception):
-                        await msg.ack()
-                    continue
-                self._count(len(messages))
-                self._queue.put((messages, _Delivery(msg, len(messages))))
+    def _room(self) -> int:
+        """JetStream messages there is room for: envelopes carry many bus messages each."""
+        return int((self.max_pending - self._queued) / self._per_delivery)
+
+    async def _on_pulled(self, msg: Any) -> None:
+        try:
+            messages = decode(msg.subject, msg.data, msg.headers, rows=self.rows)
+        except ValueError as error:
+            log.error("nats: undecodable message on %s dropped: %s", msg.subject, error)
+            with contextlib.suppress(Exception):
+                await msg.term()  # never decodable: do not redeliver forever
+            return
+        self._per_delivery = 0.8 * self._per_delivery + 0.2 * max(len(messages), 1)
+        if not messages:
+            with contextlib.suppress(Exception):
+                await msg.ack()
+            return
+        self._count(len(messages))
+        if not self._handing:
+            asyncio.get_running_loop().call_soon(self._hand_over)
+        self._handing.append((messages, _Delivery(msg, len(messages))))
+
+    def _hand_over(self) -> None:
+        handing, self._handing = self._handing, []
+        self._queue.put(handing)
 
     async def _on_core(self, msg: Any) -> None:
         try:
@@ -310,15 +305,16 @@ class NatsSubscription:
             while self._queued >= self.max_pending and self._drop_oldest():
                 pass
             self._count(1)
-            self._queue.put(([message], None))
+            self._queue.put([([message], None)])
 
     def _drop_oldest(self) -> bool:
         try:
-            dropped, _ = self._queue.get_nowait()
+            handed = self._queue.get_nowait()
         except queue.Empty:
             return False
-        self._count(-len(dropped))
-        self._dropped += len(dropped)
+        dropped = sum(len(messages) for messages, _ in handed)
+        self._count(-dropped)
+        self._dropped += dropped
         return True
 
     # -- Subscription protocol (caller's thread) -------------------------------------------
@@ -328,15 +324,16 @@ class NatsSubscription:
         None when `timeout` seconds pass without one."""
         if not self._current:
             try:
-                messages, delivery = self._queue.get(timeout=timeout)
+                handed = self._queue.get(timeout=timeout)
             except queue.Empty:
                 return None
-            self._current.extend(messages)
-            self._current_delivery = delivery
+            for messages, delivery in handed:
+                if delivery is not None:
+                    for message in messages:
+                        self._unacked[id(message)] = delivery
+                self._current.extend(messages)
         message = self._current.popleft()
         self._count(-1)
-        if self._current_delivery is not None:
-            self._unacked[id(message)] = self._current_delivery
         return message
 
     def ack(self, messages: Iterable[Delivered]) -> None:
@@ -382,11 +379,8 @@ class NatsSubscription:
             self.bus.call(self._stop(), timeout=10)
 
     async def _stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(BaseException):
-                await task
+        for consumer in self._consumers:
+            await consumer.stop()
         for sub in self._subs:
             with contextlib.suppress(Exception):
                 await sub.unsubscribe()
