@@ -322,6 +322,11 @@ class BusConfig(Strict):
     token_file: Path | None = Field(
         None, description="File holding a NATS authentication token (instead of user)"
     )
+    credentials_file: Path | None = Field(
+        None, description="NATS credentials file (.creds: a user JWT and its NKey seed, as nsc "
+        "writes them) for servers with decentralised (JWT) authentication; instead of user or "
+        "token_file",
+    )
     tls_ca: Path | None = Field(
         None, description="CA certificate(s), PEM, to verify the NATS servers by; turns on TLS"
     )
@@ -336,8 +341,12 @@ class BusConfig(Strict):
         # only the node's machine or pod has).
         if (self.user is None) != (self.password_file is None):
             raise ValueError("user and password_file go together: set both, or neither")
-        if self.user is not None and self.token_file is not None:
-            raise ValueError("a user with a password, or a token_file: not both")
+        chosen = [name for name, value in (("user", self.user), ("token_file", self.token_file),
+                                           ("credentials_file", self.credentials_file))
+                  if value is not None]
+        if len(chosen) > 1:
+            raise ValueError(f"one way to log in to NATS, not {' and '.join(chosen)}: a user "
+                             "with a password_file, a token_file, or a credentials_file")
         if (self.tls_cert is None) != (self.tls_key is None):
             raise ValueError("tls_cert and tls_key go together: set both, or neither")
         return self

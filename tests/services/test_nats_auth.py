@@ -1,6 +1,8 @@
 """A node of a cluster whose NATS wants TLS with client certificates and a password: the
 `bus` config's user, password_file, tls_ca, tls_cert and tls_key get it in; a wrong password or
-no client certificate gets a clear refusal, and incomplete settings a message naming them."""
+no client certificate gets a clear refusal, and incomplete settings a message naming them.
+And one whose NATS uses decentralised (JWT) authentication: `bus.credentials_file` gets it in,
+credentials of an account the server does not trust are refused clearly."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import nkeys
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -20,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from pydantic import ValidationError
 
+from tests.services.nats_jwt import Identity, Operator
 from tests.store.conftest import build_event
 from vigil.bus.credentials import CredentialsError
 from vigil.config import VigilConfig
@@ -155,3 +159,63 @@ def test_incomplete_credentials_are_named(tmp_path: Path, secured: tuple[NatsSer
     (tmp_path / "empty").write_text("")
     with pytest.raises(CredentialsError, match=r"bus\.password_file: .*empty is empty"):
         open_nats(bus_config(tmp_path, server, pki, password_file=str(tmp_path / "empty")))
+
+
+@pytest.fixture(scope="module")
+def operator_mode() -> Iterator[tuple[NatsServer, Operator]]:
+    directory = Path(tempfile.mkdtemp(prefix="vigil-test-nats-jwt-"))
+    operator = Operator.new()
+    try:
+        with NatsServer(directory / "nats", trust=operator.trust()) as server:
+            yield server, operator
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def jwt_config(server: NatsServer, credentials: Path | None, **more: Any) -> VigilConfig:
+    bus = {"url": server.url, "prefix": "jwt", "credentials_file": credentials, **more}
+    return VigilConfig.model_validate(
+        {"bus": {key: str(value) for key, value in bus.items() if value is not None}})
+
+
+def test_a_node_with_a_credentials_file_publishes_and_receives(
+    tmp_path: Path, operator_mode: tuple[NatsServer, Operator]
+) -> None:
+    server, operator = operator_mode
+    bus = open_nats(jwt_config(server, operator.credentials(tmp_path / "vigil.creds")))
+    try:
+        subscription = bus.subscribe("jwt-test", lossless=True)  # JetStream, in its account
+        event = build_event()
+        bus.publish_many([EventMessage(phase=Phase.START, event=event)])
+        received = subscription.get(timeout=10)
+        assert isinstance(received, EventMessage) and received.event.id == event.id
+    finally:
+        bus.close()
+
+
+@pytest.mark.parametrize("who", ["untrusted account", "no credentials"])
+def test_a_node_the_operator_does_not_vouch_for_is_refused_clearly(
+    tmp_path: Path, operator_mode: tuple[NatsServer, Operator], who: str
+) -> None:
+    server, operator = operator_mode
+    credentials = None
+    if who == "untrusted account":
+        stranger = Identity.new(nkeys.PREFIX_BYTE_ACCOUNT)
+        credentials = operator.credentials(tmp_path / "stranger.creds", signed_by=stranger)
+    with pytest.raises(ConnectionRefusedError, match=r"(?i)refused this node.*authorization"):
+        open_nats(jwt_config(server, credentials)).close()
+
+
+def test_a_credentials_file_that_is_not_one_is_named(
+    tmp_path: Path, operator_mode: tuple[NatsServer, Operator]
+) -> None:
+    server, operator = operator_mode
+    wrong = tmp_path / "vigil.creds"
+    wrong.write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+    with pytest.raises(CredentialsError,
+                       match=r"bus\.credentials_file: .*vigil\.creds is not a NATS credentials"):
+        open_nats(jwt_config(server, wrong))
+    with pytest.raises(ValidationError, match="one way to log in to NATS, not user and "
+                                              "credentials_file"):
+        jwt_config(server, operator.credentials(tmp_path / "ok.creds"), user="vigil",
+                   password_file=tmp_path / "password")

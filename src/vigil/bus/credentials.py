@@ -1,5 +1,6 @@
 """How a node proves itself to NATS and checks the servers: the `bus` config's user and
-password or token (read from files, so that the config file holds no secret) and TLS."""
+password, token or credentials file (read from files, so that the config file holds no secret)
+and TLS."""
 
 from __future__ import annotations
 
@@ -22,6 +23,23 @@ def _secret(path: Path, name: str) -> str:
     if not value:
         raise CredentialsError(f"bus.{name}: {path} is empty")
     return value
+
+
+def _credentials_file(path: Path) -> str:
+    """`path`, checked to be a NATS credentials file: nats-py reads it at each (re)connect and
+    would otherwise fail there, with a message that names neither the file nor the setting."""
+    text = _secret(path, "credentials_file")
+    if "BEGIN NATS USER JWT" not in text or "NKEY SEED" not in text:
+        raise CredentialsError(
+            f"bus.credentials_file: {path} is not a NATS credentials file (it needs the user JWT "
+            "and the NKey seed blocks, as `nsc generate creds` writes them)")
+    try:
+        import nkeys  # noqa: F401 - nats-py signs the server's challenge with it
+    except ImportError:
+        raise CredentialsError(
+            "bus.credentials_file needs the nkeys package: pip install 'vigil[scale]'"
+        ) from None
+    return str(path)
 
 
 def _tls(bus: BusConfig) -> ssl.SSLContext:
@@ -51,6 +69,8 @@ def connect_options(bus: BusConfig) -> dict[str, Any]:
         options["password"] = _secret(bus.password_file, "password_file")
     if bus.token_file is not None:
         options["token"] = _secret(bus.token_file, "token_file")
+    if bus.credentials_file is not None:
+        options["user_credentials"] = _credentials_file(bus.credentials_file)
     if bus.tls_ca is not None or bus.tls_cert is not None:
         options["tls"] = _tls(bus)
     return options

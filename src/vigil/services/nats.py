@@ -48,6 +48,7 @@ class NatsServer(ServiceProcess):
         max_memory: str = "256MB",
         tls: TlsFiles | None = None,
         users: dict[str, str] | None = None,
+        trust: JwtTrust | None = None,
     ) -> None:
         self.directory = Path(directory).resolve()
         self.port = port or free_port()
@@ -58,6 +59,7 @@ class NatsServer(ServiceProcess):
         self.max_memory = max_memory
         self.tls = tls
         self.users = users or {}  # user → password: clients must log in
+        self.trust = trust  # or clients log in with JWTs of these accounts
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -90,6 +92,15 @@ class NatsServer(ServiceProcess):
             entries = ", ".join(f"{{user: {json.dumps(user)}, password: {json.dumps(password)}}}"
                                 for user, password in self.users.items())
             lines += ["authorization {", f"  users: [{entries}]", "}"]
+        if self.trust is not None:
+            preload = [f"  {account}: {json.dumps(jwt)}"
+                       for account, jwt in self.trust.accounts.items()]
+            lines += [
+                f"operator: {json.dumps(self.trust.operator_jwt)}",
+                f"system_account: {json.dumps(self.trust.system_account)}",
+                "resolver: MEMORY",
+                "resolver_preload: {", *preload, "}",
+            ]
         if self.cluster:
             routes = ", ".join(f'"nats-route://127.0.0.1:{port}"' for port in self.routes)
             lines += [
@@ -131,6 +142,16 @@ class TlsFiles:
     cert: Path
     key: Path
     client_ca: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class JwtTrust:
+    """Decentralised (JWT) authentication: the operator whose JWT the server trusts, its system
+    account, and the accounts it knows (public key → account JWT, preloaded in memory)."""
+
+    operator_jwt: str
+    system_account: str
+    accounts: dict[str, str]
 
 
 def start_cluster(directory: Path, size: int = 3, *, name: str = "vigil") -> list[NatsServer]:
