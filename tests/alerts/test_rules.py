@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.alerts.conftest import BASE_MS, Clock, build_event, message, rule
-from vigil.alerts.rules import RuleEngine
+from vigil.alerts.rules import RuleEngine, implied_messages
 from vigil.alerts.schedule import is_active
-from vigil.events import EventState, Phase
+from vigil.events import Event, EventState, Phase
 
 
 def ms(text: str) -> int:
@@ -126,6 +126,60 @@ def test_count_window_forgets_old_events() -> None:
     times = [0, 30, 61, 62]  # at 62 s, the event at 0 s has left the window (…, 30, 61, 62]
     results = [fired(engine, message(build_event(at_ms=BASE_MS + t * 1000))) for t in times]
     assert results == [[], [], [], ["r"]]
+
+
+def test_an_evaluator_taking_over_counts_on_from_the_stored_events() -> None:
+    """Two crossings counted before the take-over (stored), one after: the rule fires on the
+    third, as the evaluator that died would have."""
+    at_least_3 = rule(line="door", count={"at_least": 3, "window_s": 600})
+    stored = [build_event(at_ms=BASE_MS + i * 1000) for i in range(2)]
+    engine = RuleEngine([at_least_3])
+    assert engine.restore_counts("r", stored, since_ms=BASE_MS - 600_000, fired_ms={}) == 2
+    # The previous evaluator died before acknowledging the second: delivered again, it counts
+    # once and does not fire.
+    assert fired(engine, message(stored[1])) == []
+    firing = engine.evaluate(message(build_event(at_ms=BASE_MS + 5000)))
+    assert [f.count for f in firing] == [3]
+
+
+def test_restored_counts_leave_out_what_a_rule_already_fired_for_or_what_left_the_window(
+) -> None:
+    at_least_2 = rule(line="door", count={"at_least": 2, "window_s": 60})
+    engine = RuleEngine([at_least_2])
+    stored = [
+        build_event(at_ms=BASE_MS - 120_000),  # before the window
+        build_event(at_ms=BASE_MS + 1000),  # counted before the rule last fired on "gate"
+        build_event(at_ms=BASE_MS + 1000, camera_id="dock"),  # counts: another camera
+        build_event(at_ms=BASE_MS + 3000, line="fence"),  # never matched
+    ]
+    counted = engine.restore_counts("r", stored, since_ms=BASE_MS - 60_000,
+                                    fired_ms={"gate": BASE_MS + 2000})
+    assert counted == 1
+    assert fired(engine, message(build_event(at_ms=BASE_MS + 4000))) == []  # gate: 1 of 2
+    assert fired(engine, message(build_event(at_ms=BASE_MS + 4000, camera_id="dock"))) == ["r"]
+
+
+def test_a_stored_event_implies_its_start_then_its_stored_state() -> None:
+    presence = build_event(at_ms=BASE_MS + 40_000, start_ms=BASE_MS, type="zone.presence",
+                           zone="lot", line=None, dwell_s=40.0)
+    going_on = presence.model_copy(update={"state": EventState.ACTIVE, "end_ms": None})
+    just_started = going_on.model_copy(update={"updated_ms": BASE_MS, "dwell_s": 0.0})
+    crossing = build_event(at_ms=BASE_MS)
+
+    def implied(event: Event) -> list[tuple[str, int, float | None]]:
+        return [(m.phase.value, m.event.updated_ms, m.event.dwell_s)
+                for m in implied_messages(event)]
+
+    assert implied(presence) == [("start", BASE_MS, 0.0), ("end", BASE_MS + 40_000, 40.0)]
+    assert implied(going_on) == [("start", BASE_MS, 0.0), ("update", BASE_MS + 40_000, 40.0)]
+    assert implied(just_started) == [("start", BASE_MS, 0.0)]
+    assert implied(crossing) == [("end", BASE_MS, None)]
+
+    long_stay = rule(zone="lot", min_dwell_s=30, count={"at_least": 2, "window_s": 600})
+    engine = RuleEngine([long_stay])
+    since = BASE_MS - 600_000
+    assert engine.restore_counts("r", [just_started], since_ms=since, fired_ms={}) == 0
+    assert engine.restore_counts("r", [going_on], since_ms=since, fired_ms={}) == 1
 
 
 def test_cooldown_per_camera_and_per_rule(clock: Clock) -> None:

@@ -130,6 +130,34 @@ def test_an_event_fires_once_even_across_a_restart(store: EventStore) -> None:
     assert alert.status == "recorded" and alert.outcomes == {}
 
 
+def test_a_restarted_service_keeps_counts_and_cooldowns(store: EventStore) -> None:
+    """Two of three crossings counted, and a cool-down running, when the process restarts:
+    the third crossing fires the count rule, and the cooling rule stays quiet."""
+    clock = Clock()
+    rules = [{"id": "three", "count": {"at_least": 3, "window_s": 600}},
+             {"id": "calm", "cooldown_s": 600}]
+    crossings = [build_event(at_ms=BASE_MS + i * 1000) for i in range(3)]
+    before = service(store, {}, rules, clock=clock)
+    for crossing in crossings[:2]:
+        store.upsert_events([crossing])  # stored, then evaluated, as the sink orders it
+        before.handle(message(crossing))
+    assert [alert.rule_id for alert in stored(store)] == ["calm"]
+
+    clock.advance(60)
+    after = service(store, {}, rules, clock=clock)
+    bus = MemoryBus()
+    after.start(bus)
+    try:
+        store.upsert_events(crossings[2:])
+        bus.publish(message(crossings[2]))
+        fired = wait_until(lambda: len(items := stored(store)) == 2 and items)
+    finally:
+        after.stop()
+    counted = [alert for alert in fired if alert.rule_id == "three"]
+    assert [(alert.event_id, alert.match_count) for alert in counted] == [(crossings[2].id, 3)]
+    assert sum(alert.rule_id == "calm" for alert in stored(store)) == 1
+
+
 def test_stop_evaluates_and_delivers_what_was_already_committed(store: EventStore) -> None:
     with webhook_receiver() as receiver:
         alerts = service(store, {"ops": hook(receiver.url)}, [{"id": "any", "actions": ["ops"]}])

@@ -1,6 +1,6 @@
 """Alert rules on a cluster with two API nodes, over a real NATS server and a real store: one
 node evaluates at a time, so count windows and cool-downs hold as on a single node; when that
-node is cut off, the other takes over, with the cool-downs the first one left."""
+node is cut off, the other takes over, with the cool-downs and the counts the first one left."""
 
 from __future__ import annotations
 
@@ -132,3 +132,28 @@ def test_when_the_evaluating_node_is_cut_off_the_other_takes_over_with_its_coold
     time.sleep(0.5)
     # The cool-down of the rule that fired before the take-over still holds.
     assert sum(a.rule_id == "quiet-hours" for a in stored(store)) == 1
+
+
+def test_the_node_taking_over_counts_on_where_the_other_stopped(
+    cluster: Callable[..., Node], store: EventStore
+) -> None:
+    rules = [{"id": "busy-gate", "count": {"at_least": 3, "window_s": 600}}]
+    first = cluster("api-1", rules)
+    wait_until(lambda: first.alerts.evaluating)
+    second = cluster("api-2", rules)
+    at = now_ms()
+    crossings = [build_event(at_ms=at + i) for i in range(3)]
+
+    # Two crossings stored (the sink commits before it republishes), evaluated by the first.
+    store.upsert_events(crossings[:2])
+    first.committed.publish_many([message(event) for event in crossings[:2]])
+    wait_until(lambda: unacknowledged(first.committed) == 0)
+    assert stored(store) == []
+
+    first.registry_bus.close()
+    wait_until(lambda: second.alerts.evaluating, timeout=10 * TTL_S)
+    store.upsert_events(crossings[2:])
+    second.committed.publish_many([message(crossings[2])])
+    # The third crossing completes the count the first node had begun.
+    alerts = wait_until(lambda: stored(store))
+    assert [(alert.event_id, alert.match_count) for alert in alerts] == [(crossings[2].id, 3)]

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from tests.store.conftest import BASE_MS, build_event
 from vigil.bus import MemoryBus
 from vigil.bus.nats import (
+    BusClosedError,
     NatsBus,
     NatsSubscription,
     PublishTimeoutError,
@@ -309,3 +310,10 @@ def test_a_dead_cluster_fails_a_publish_with_a_clear_error(nats_dir: Path, prefi
             assert time.monotonic() - started < 20
         finally:
             bus.close()
+
+
+def test_a_closed_bus_says_so(nats_server: NatsServer, prefix: str) -> None:
+    bus = NatsBus(nats_server.url, prefix=prefix)
+    bus.close()
+    with pytest.raises(BusClosedError, match="is closed"):
+        bus.publish_many(messages(1))

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import bisect
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from vigil.alerts.config import RuleConfig
 from vigil.alerts.schedule import is_active
 from vigil.domain import now_ms
-from vigil.events import Event, EventMessage, Phase
+from vigil.events import Event, EventMessage, EventState, Phase
 
 # Remembered (rule, event) pairs per rule for de-duplication; the oldest are forgotten first.
 # Events are seldom updated for long, so this only needs to outlast one event's life.
@@ -34,6 +34,24 @@ class Firing:
 def is_instant(event: Event) -> bool:
     """A line crossing and the like: published once, ended at the moment it started."""
     return event.end_ms is not None and event.end_ms == event.start_ms
+
+
+def implied_messages(event: Event) -> list[EventMessage]:
+    """The messages a stored event was published as, as far as the store can tell: its start
+    (no dwell yet), then its stored state — its end, or the latest update of an event still
+    going on; an instant event's one. Earlier updates are not stored."""
+    if is_instant(event):
+        return [EventMessage(phase=Phase.END, event=event)]
+    started = event.model_copy(update={
+        "state": EventState.ACTIVE, "end_ms": None, "updated_ms": event.start_ms,
+        "dwell_s": None if event.dwell_s is None else 0.0,
+    })
+    messages = [EventMessage(phase=Phase.START, event=started)]
+    if event.state is EventState.ENDED:
+        messages.append(EventMessage(phase=Phase.END, event=event))
+    elif event.updated_ms > event.start_ms:
+        messages.append(EventMessage(phase=Phase.UPDATE, event=event))
+    return messages
 
 
 def _phase_matches(rule: RuleConfig, message: EventMessage) -> bool:
@@ -73,10 +91,38 @@ def matches(rule: RuleConfig, message: EventMessage) -> bool:
 
 
 @dataclass
+class _Window:
+    """The matching events a count rule saw on one camera lately: their times, sorted, and
+    their ids, so that an event counts once even when seen twice (restored from the store by
+    an evaluator taking over, then delivered to it again)."""
+
+    times: list[int] = field(default_factory=list)
+    ids: dict[str, int] = field(default_factory=dict)  # event id → its time in the window
+
+    def add(self, event_id: str, at_ms: int) -> None:
+        if event_id not in self.ids:
+            self.ids[event_id] = at_ms
+            bisect.insort(self.times, at_ms)
+
+    def drop_until(self, at_ms: int) -> None:
+        """Forget what happened at or before `at_ms`."""
+        del self.times[: bisect.bisect_right(self.times, at_ms)]
+        for event_id in [eid for eid, ms in self.ids.items() if ms <= at_ms]:
+            del self.ids[event_id]
+
+    def clear(self) -> None:
+        self.times.clear()
+        self.ids.clear()
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+
+@dataclass
 class _RuleState:
     memory: int
     seen: OrderedDict[Hashable, None] = field(default_factory=OrderedDict)
-    windows: dict[str, list[int]] = field(default_factory=dict)  # camera → sorted times
+    windows: dict[str, _Window] = field(default_factory=dict)  # by camera
     last_fired: dict[str, int] = field(default_factory=dict)  # cool-down key → clock ms
 
     def first_time(self, key: Hashable) -> bool:
@@ -134,6 +180,32 @@ class RuleEngine:
             last = self._state[rule_id].last_fired
             last[key] = max(last.get(key, fired_ms), fired_ms)
 
+    def restore_counts(self, rule_id: str, stored: Iterable[Event], *, since_ms: int,
+                       fired_ms: Mapping[str, int]) -> int:
+        """Rebuild a count rule's windows from stored events, as another evaluator counted
+        them: each event's first matching message (`implied_messages`) at or after `since_ms`
+        and after the rule last fired on its camera (`fired_ms`, by camera). Returns how many
+        events now count. They are not marked as seen: one delivered again (the previous
+        evaluator died before acknowledging it) is evaluated, and counts once."""
+        rule = next((rule for rule in self._rules if rule.id == rule_id), None)
+        if rule is None or rule.count is None:
+            return 0
+        windows = self._state[rule.id].windows
+        counted = 0
+        for event in stored:
+            for message in implied_messages(event):
+                at_ms = message.event.updated_ms
+                if at_ms < since_ms or at_ms <= fired_ms.get(event.camera_id, at_ms - 1):
+                    continue
+                if not matches(rule, message) or (
+                    rule.schedule is not None and not is_active(rule.schedule, at_ms)
+                ):
+                    continue
+                windows.setdefault(event.camera_id, _Window()).add(event.id, at_ms)
+                counted += 1
+                break
+        return counted
+
     def evaluate(self, message: EventMessage) -> list[Firing]:
         return [
             firing
@@ -158,13 +230,13 @@ class RuleEngine:
         if not state.first_time(key):
             return None
         count = None
-        window: list[int] | None = None
+        window: _Window | None = None
         if rule.count is not None:
-            window = state.windows.setdefault(event.camera_id, [])
-            bisect.insort(window, at_ms)
+            window = state.windows.setdefault(event.camera_id, _Window())
+            window.add(event.id, at_ms)
             # Times at or before the window's start drop out; messages may arrive slightly
             # out of order, hence the sorted list rather than a queue.
-            del window[: bisect.bisect_right(window, at_ms - round(rule.count.window_s * 1000))]
+            window.drop_until(at_ms - round(rule.count.window_s * 1000))
             count = len(window)
             if count < rule.count.at_least:
                 return None

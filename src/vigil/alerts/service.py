@@ -7,8 +7,10 @@ stored, so an alert never names an event that /api/events/{id} cannot serve yet.
 In a cluster, count windows, cool-downs and "once per event" only hold if one evaluator sees
 every event, so the API nodes take turns: the node holding the `alerts` role (a lease in NATS,
 `vigil.cluster.role`) follows the shared durable consumer and acknowledges what it evaluated;
-the others stand by. A new holder starts with the cool-downs the stored alerts imply, and
-re-reads the rules every few seconds, since they may be changed through any node's API.
+the others stand by. A new holder (and a single node, at start) begins with the cool-downs the
+stored alerts imply and the count windows the stored events imply (what was counted since each
+rule last fired); a holder re-reads the rules every few seconds, since they may be changed
+through any node's API.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from vigil.config import VigilConfig
 from vigil.domain import now_ms
 from vigil.events import Event, EventMessage, EventState, ObjectInfo, uuid7
 from vigil.store import alerts as alert_rows
+from vigil.store import events as event_rows
 from vigil.store.alerts import AlertStatus, StoredAlert, StoredRule
 from vigil.store.media import InvalidMediaKey, MediaStore
 from vigil.store.store import EventStore
@@ -46,6 +49,8 @@ log = logging.getLogger(__name__)
 POLL_S = 0.1
 RULES_REFRESH_S = 2.0  # in a cluster: rules changed through another node's API
 HISTORY = 10  # attempts kept per action in an alert's outcomes
+# Stored events read per count rule to rebuild its windows when taking over (newest first).
+RESTORE_LIMIT = 50_000
 # A locked or unreachable database may recover; anything else will not.
 TRANSIENT_ERRORS: tuple[type[Exception], ...] = (sa.exc.OperationalError, sa.exc.InterfaceError)
 T = TypeVar("T")
@@ -159,6 +164,8 @@ class AlertService:
         self._dispatcher.start()
         self._bus, self._role = bus, role
         if role is None:
+            # A restart goes on where the last run stopped, as a node taking over does.
+            self._guarded("restoring cool-downs and counts", self._restore_memory)
             self._subscription = bus.subscribe("alerts", lossless=True)
         self._thread = threading.Thread(target=self._run, name="alerts", daemon=True)
         self._thread.start()
@@ -215,10 +222,14 @@ class AlertService:
 
     def _take_up(self, bus: Bus) -> Subscription:
         self.reload()
-        self._restore_cooldowns()
+        self._restore_memory()
         subscription = bus.subscribe("alerts", lossless=True)
         log.info("this node now evaluates alert rules")
         return subscription
+
+    def _restore_memory(self) -> None:
+        self._restore_cooldowns()
+        self._restore_counts()
 
     def _restore_cooldowns(self) -> None:
         """Cool-downs as the previous evaluator left them: from the alerts it stored."""
@@ -230,6 +241,33 @@ class AlertService:
         fired = alert_rows.last_fired(self.store.engine, since_ms=since)
         with self._rules_lock:
             self._engine.restore_cooldowns(fired)
+
+    def _restore_counts(self) -> None:
+        """Count windows as the previous evaluator left them: the stored events it counted
+        since each count rule last fired, camera by camera."""
+        now = self._clock()
+        rules = [rule for rule in self._engine.rules if rule.count is not None and rule.enabled]
+        if not rules:
+            return
+        windows_s = {rule.id: rule.count.window_s for rule in rules if rule.count is not None}
+        earliest = now - round(max(windows_s.values()) * 1000)
+        fired: dict[str, dict[str, int]] = {}
+        for rule_id, camera_id, fired_ms in alert_rows.last_fired(self.store.engine,
+                                                                  since_ms=earliest):
+            fired.setdefault(rule_id, {})[camera_id] = fired_ms
+        for rule in rules:
+            since = now - round(windows_s[rule.id] * 1000)
+            stored = event_rows.changed_since(
+                self.store.engine, tenant=rule.tenant, since_ms=since, limit=RESTORE_LIMIT,
+                camera_ids=rule.cameras, class_names=rule.classes, module=rule.module,
+                type=rule.type, zone=rule.zone, line=rule.line,
+            )
+            if len(stored) == RESTORE_LIMIT:
+                log.warning("rule %s: count windows restored from the newest %d events only",
+                            rule.id, RESTORE_LIMIT)
+            with self._rules_lock:
+                self._engine.restore_counts(rule.id, stored, since_ms=since,
+                                            fired_ms=fired.get(rule.id, {}))
 
     @staticmethod
     def _guarded(what: str, work: Callable[[], T]) -> T | None:

@@ -79,6 +79,10 @@ class PublishTimeoutError(TimeoutError):
     """JetStream did not acknowledge a publish within the bus's `publish_timeout_s`."""
 
 
+class BusClosedError(ConnectionError):
+    """The bus was closed; nothing more goes through it."""
+
+
 @functools.lru_cache(maxsize=4096)  # tenants and cameras repeat: one regex per name, not message
 def token(value: str) -> str:
     """`value` made a single subject token (dots, wildcards and spaces become '_')."""
@@ -461,6 +465,10 @@ class NatsBus:
 
     def call(self, coroutine: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
         """Run `coroutine` on the bus's loop and wait for its result."""
+        if not self._thread.is_alive():
+            # Closed: say so now, rather than time out on a loop that will never run it.
+            coroutine.close()
+            raise BusClosedError(f"the NATS bus to {','.join(self.servers)} is closed")
         future: Future[T] = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
         return future.result(timeout)
 

@@ -27,7 +27,7 @@ import nats.js.errors as js_errors
 from nats.js import api
 from nats.js.kv import KeyValue
 
-from vigil.bus.nats import NatsBus, token
+from vigil.bus.nats import BusClosedError, NatsBus, token
 
 T = TypeVar("T")
 KV_TIMEOUT_S = 10.0
@@ -78,7 +78,11 @@ class ClusterRegistry:
     def _call(self, coroutine: Coroutine[Any, Any, T]) -> T:
         # Bounded by the TTL too: an answer later than that is too late to keep a lease.
         timeout = min(KV_TIMEOUT_S, self.ttl_s)
-        return self.bus.call(asyncio.wait_for(coroutine, timeout), timeout + 1)
+        try:
+            return self.bus.call(asyncio.wait_for(coroutine, timeout), timeout + 1)
+        except BusClosedError:
+            coroutine.close()  # never started: let it go quietly
+            raise
 
     async def _bucket(self, name: str, replicas: int) -> KeyValue:
         try:

@@ -213,6 +213,40 @@ def query(engine: sa.Engine, q: EventQuery) -> EventPage:
     return EventPage(items=items, next_cursor=next_cursor)
 
 
+# How long before a window an event may have started and still count in it: bounds the
+# query to recent day partitions (an event that lasts longer is left out).
+LONGEST_EVENT_MS = 86_400_000
+
+
+def changed_since(
+    engine: sa.Engine,
+    *,
+    tenant: str,
+    since_ms: int,
+    limit: int,
+    camera_ids: Collection[str] | None = None,
+    class_names: Collection[str] | None = None,
+    module: str | None = None,
+    type: str | None = None,
+    zone: str | None = None,
+    line: str | None = None,
+) -> list[Event]:
+    """Events of `tenant` whose latest state was observed at or after `since_ms`, newest
+    first, at most `limit`: what an alert evaluator taking over rebuilds count windows from."""
+    c = events.c
+    where: list[Any] = [
+        c.tenant == tenant, c.updated_ms >= since_ms, c.start_ms >= since_ms - LONGEST_EVENT_MS,
+        *_in(c.camera_id, camera_ids), *_in(c.class_name, class_names),
+    ]
+    for column, value in ((c.module, module), (c.type, type), (c.zone, zone), (c.line, line)):
+        if value is not None:
+            where.append(column == value)
+    statement = (sa.select(events).where(*where)
+                 .order_by(c.start_ms.desc(), c.id.desc()).limit(limit))
+    with engine.connect() as connection:
+        return [from_row(row) for row in connection.execute(statement).mappings()]
+
+
 def counts(engine: sa.Engine, q: CountQuery) -> list[CountRow]:
     c = events.c
     interval_ms = sa.bindparam("interval_ms", q.interval_s * 1000, type_=sa.BigInteger)
