@@ -1,22 +1,30 @@
 """Lossless subscriptions pull their durable consumer with plain pull requests
-(`vigil.bus.pull`): they hold no more than their room, and keep pulling across a server
-restart."""
+(`vigil.bus.pull`): they hold no more than their room, keep pulling across a server restart,
+and say what waits for them: /metrics shows the events a blocked sink leaves in JetStream."""
 
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
 
+from tests.api.conftest import StaticEngine
 from tests.services.test_nats import consumer_state, messages
 from tests.waiting import wait_until
-from vigil.bus.nats import NatsBus, NatsSubscription
+from vigil.api.metrics import metrics_router
+from vigil.bus.nats import Backlog, NatsBus, NatsSubscription
+from vigil.config import StoreConfig
 from vigil.events import EventMessage
 from vigil.services.nats import NatsServer
+from vigil.store import EventSink, EventStore
 
 
 @pytest.fixture
@@ -85,3 +93,45 @@ def test_pulling_goes_on_after_the_server_restarts(nats_dir: Path) -> None:
 def message_key(message: object) -> tuple[str, str]:
     assert isinstance(message, EventMessage)
     return message.event.id, message.phase.value
+
+
+def backlog_metrics(sink: EventSink) -> dict[tuple[str, str], float]:
+    app = FastAPI()
+    app.include_router(metrics_router(StaticEngine([]), sink))
+    text = TestClient(app).get("/metrics").text
+    return {(sample.labels["stream"], sample.labels["state"]): sample.value
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples if sample.name == "vigil_sink_backlog_messages"}
+
+
+def test_metrics_show_what_a_blocked_sink_leaves_in_jetstream(nats_dir: Path,
+                                                              tmp_path: Path) -> None:
+    database = tmp_path / "vigil.db"
+    store = EventStore(f"sqlite:///{database}", busy_timeout_ms=20)
+    store.migrate()
+    outgoing = messages(30, cameras=30)[::2]  # 30 starts, an envelope each
+    with NatsServer(nats_dir / "nats") as server:
+        bus = NatsBus(server.url, prefix="backlog")
+        sink = EventSink(store, bus, StoreConfig(batch_size=50, flush_ms=10),
+                         retry_initial_s=0.02, retry_max_s=0.1)
+        # Another process holds the database's write lock: the sink cannot commit.
+        blocker = sqlite3.connect(database, isolation_level=None)
+        blocker.execute("BEGIN IMMEDIATE")
+        try:
+            sink.start()
+            bus.publish_many(outgoing)
+            events_stream = bus.streams()[0][0]
+            wait_until(lambda: sink.backlog()[events_stream] == Backlog(0, 30))
+            metrics = backlog_metrics(sink)
+            assert metrics[(events_stream, "unacknowledged")] == 30
+            assert metrics[(events_stream, "waiting")] == 0
+
+            blocker.execute("ROLLBACK")
+            wait_until(lambda: sink.backlog()[events_stream] == Backlog(0, 0), timeout=20)
+            assert backlog_metrics(sink)[(events_stream, "unacknowledged")] == 0
+            assert sink.stats.events_written == 30
+        finally:
+            blocker.close()
+            sink.stop(timeout=10)
+            bus.close()
+            store.close()

@@ -6,6 +6,7 @@ several apps); a custom collector means no gauges to keep in sync between scrape
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Collection, Iterator
 
@@ -20,6 +21,7 @@ from vigil.auth.scope import allows
 from vigil.pipeline.control import EngineControl
 from vigil.store.sink import EventSink
 
+log = logging.getLogger(__name__)
 _METRIC_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 _LABELS = ["camera", "tenant"]
 # Names the fixed per-camera metrics use; an engine extra of the same name is not exported.
@@ -119,6 +121,23 @@ class VigilCollector(Collector):
             info = InfoMetricFamily("vigil_sink_last_error", "The sink's most recent error")
             info.add_metric([], {"error": stats.last_error[:200]})
             yield info
+        try:
+            backlog = sink.backlog()
+        except Exception as error:  # NATS unreachable just now: the other figures still count
+            log.debug("metrics: no sink backlog: %s", error)
+            return
+        if backlog:
+            family = GaugeMetricFamily(
+                "vigil_sink_backlog_messages",
+                "JetStream messages the store sinks have not finished: waiting (not delivered "
+                "yet) and unacknowledged (being written, or due again); an envelope of many "
+                "events counts once",
+                labels=["stream", "state"],
+            )
+            for stream, figures in sorted(backlog.items()):
+                family.add_metric([stream, "waiting"], figures.waiting)
+                family.add_metric([stream, "unacknowledged"], figures.unacknowledged)
+            yield family
 
 
 def metrics_scope(request: Request) -> Collection[str] | None:

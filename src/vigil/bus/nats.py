@@ -219,6 +219,15 @@ class _Delivery:
     remaining: int
 
 
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    """What a durable consumer has not finished, in JetStream messages (an envelope of many
+    events counts once)."""
+
+    waiting: int  # in the stream, not delivered yet
+    unacknowledged: int  # delivered, not acknowledged yet: being written, or due again
+
+
 # What one JetStream message brought, and the delivery to acknowledge once all of it is
 # (None: a core subscription, nothing to acknowledge).
 _Handed = tuple[list[Delivered], _Delivery | None]
@@ -361,6 +370,16 @@ class NatsSubscription:
             self._ack_errors += 1
             log.warning("nats: %d acknowledgements failed (they will be redelivered): %s",
                         len(done), error)
+
+    def backlog(self, timeout: float = 2.0) -> dict[str, Backlog]:
+        """By stream, what this subscription's durable consumer has not finished (shared by
+        every process subscribed under the same name); nothing for a lossy subscription."""
+        out = {}
+        for consumer in self._consumers:
+            info = self.bus.call(self.bus.js.consumer_info(consumer.stream, consumer.durable),
+                                 timeout)
+            out[consumer.stream] = Backlog(int(info.num_pending), int(info.num_ack_pending))
+        return out
 
     @property
     def dropped(self) -> int:

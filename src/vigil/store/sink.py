@@ -16,7 +16,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -29,6 +29,9 @@ from vigil.series import SeriesMessage, SeriesPoint
 from vigil.store.events import upsert_rows
 from vigil.store.rows import ID, EventRow, Row, copy_row, row_supersedes
 from vigil.store.store import EventStore
+
+if TYPE_CHECKING:
+    from vigil.bus.nats import Backlog
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +138,12 @@ class EventSink:
         """A consistent copy of the counters."""
         with self._stats_lock:
             return replace(self._stats)
+
+    def backlog(self) -> dict[str, Backlog]:
+        """By stream, the bus messages waiting for this sink and its peers, where the bus can
+        tell (NATS JetStream); empty otherwise."""
+        backlog = getattr(self._subscription, "backlog", None)
+        return backlog() if backlog is not None else {}
 
     def start(self) -> None:
         if self._thread is not None:
