@@ -53,6 +53,7 @@ from nats.js.errors import BadRequestError, NotFoundError
 from pydantic import TypeAdapter
 
 from vigil.bus.base import BusMessage
+from vigil.bus.publish import AckedPublisher
 from vigil.bus.pull import PullConsumer
 from vigil.events import EventMessage
 from vigil.series import SeriesMessage
@@ -517,6 +518,8 @@ class NatsBus:
             ) from error
         self.nc = connecting.result()
         self.js = self.nc.jetstream(timeout=10)
+        self._publisher = AckedPublisher(self.nc)
+        await self._publisher.start()
 
     def streams(self) -> list[tuple[str, str]]:
         """(stream, subjects) pairs; streams are named after the prefix (VIGIL_EVENTS …)."""
@@ -601,10 +604,8 @@ class NatsBus:
         try:
             for item in items:
                 try:
-                    futures.append(await self.js.publish_async(
-                        item.subject, item.payload, headers=item.headers,
-                        wait_stall=self.ack_timeout_s,
-                    ))
+                    futures.append(await self._publisher.publish(
+                        item.subject, item.payload, item.headers))
                 except Exception as failure:
                     if not transient(failure):
                         raise
@@ -630,8 +631,8 @@ class NatsBus:
                     failed.append(item)
             return failed, error
         finally:
-            # Cancelling what is still unanswered frees its slot in nats-py's limit of pending
-            # publishes (a publish sent again gets a new future).
+            # What is still unanswered is given up (a publish sent again gets a new future; a
+            # late answer to this one is ignored).
             for future in futures:
                 if future is not None and not future.done():
                     future.cancel()
