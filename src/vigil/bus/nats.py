@@ -375,12 +375,7 @@ class NatsSubscription:
     def backlog(self, timeout: float = 2.0) -> dict[str, Backlog]:
         """By stream, what this subscription's durable consumer has not finished (shared by
         every process subscribed under the same name); nothing for a lossy subscription."""
-        out = {}
-        for consumer in self._consumers:
-            info = self.bus.call(self.bus.js.consumer_info(consumer.stream, consumer.durable),
-                                 timeout)
-            out[consumer.stream] = Backlog(int(info.num_pending), int(info.num_ack_pending))
-        return out
+        return self.bus.backlog(token(self.name), timeout) if self.lossless else {}
 
     @property
     def dropped(self) -> int:
@@ -636,6 +631,21 @@ class NatsBus:
             for future in futures:
                 if future is not None and not future.done():
                     future.cancel()
+
+    def backlog(self, durable: str, timeout: float = 2.0) -> dict[str, Backlog]:
+        """By stream, what durable consumer `durable` has not finished; streams where it does
+        not exist (nothing subscribed under that name yet) are left out."""
+        return self.call(self._backlog(durable), timeout)
+
+    async def _backlog(self, durable: str) -> dict[str, Backlog]:
+        out = {}
+        for stream, _ in self.streams():
+            try:
+                info = await self.js.consumer_info(stream, durable)
+            except NotFoundError:
+                continue
+            out[stream] = Backlog(int(info.num_pending), int(info.num_ack_pending))
+        return out
 
     def subscribe(
         self, name: str, *, lossless: bool = True, max_pending: int = 10_000

@@ -1,4 +1,5 @@
-"""`vigil worker` and `vigil cluster up`: the processes of a cluster (docs/deployment.md)."""
+"""`vigil worker`, `vigil cluster up` and `vigil cluster status`: the processes of a cluster,
+and what they are doing (docs/deployment.md)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ import typer
 
 from vigil.cli.common import fail, load_or_exit
 
-app = typer.Typer(help="A local cluster on loopback (demos, fault tests).", no_args_is_help=True)
+app = typer.Typer(help="A cluster: its state (status), or a local one on loopback (up: demos, "
+                  "fault tests).", no_args_is_help=True)
 
 
 def worker(
@@ -110,3 +112,64 @@ def up(
     finally:
         console.print("stopping the cluster")
         cluster.stop()
+
+
+@app.command("status")
+def status(
+    config: Annotated[Path, typer.Option("--config", "-c", help="The cluster's YAML config")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables")] = False,
+) -> None:
+    """Live workers and their cameras, cameras no worker runs, the API node evaluating alerts,
+    and the messages waiting in JetStream; read from NATS and the store."""
+    import dataclasses
+    import json
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from vigil.cluster.registry import ClusterRegistry
+    from vigil.cluster.status import read_cluster
+    from vigil.runtime import COMMITTED_SUFFIX, open_nats
+    from vigil.store import EventStore
+
+    settings = load_or_exit(config)
+    if settings.bus.url is None:
+        fail(f"{config}: bus.url is not set; this is the config of a single node, not a cluster")
+    try:
+        bus, committed = open_nats(settings), open_nats(settings, COMMITTED_SUFFIX)
+    except Exception as error:
+        fail(f"cannot reach the cluster's NATS at {settings.bus.url}: {error}")
+    store = EventStore(settings.store.url)  # read only: no migration, no camera key
+    try:
+        registry = ClusterRegistry(bus, ttl_s=settings.cluster.ttl_s,
+                                   replicas=settings.bus.replicas)
+        state = read_cluster(registry, store, committed)
+    except Exception as error:
+        fail(f"cannot read the cluster's state: {type(error).__name__}: {error}")
+    finally:
+        store.close()
+        committed.close()
+        bus.close()
+    if as_json:
+        typer.echo(json.dumps(dataclasses.asdict(state), indent=2))
+        return
+    console = Console()
+    workers = Table("worker", "host", "pid", "cameras", "online", "up", title="Workers")
+    for worker in state.workers:
+        workers.add_row(worker.id, worker.host, str(worker.pid),
+                        f"{len(worker.cameras)}/{worker.capacity}", str(worker.online),
+                        f"{worker.up_s / 60:.0f} min")
+    console.print(workers if state.workers else "[red]no live worker[/red]")
+    if state.unassigned:
+        console.print(f"[yellow]{len(state.unassigned)} enabled camera(s) no worker runs "
+                      f"(no room, or starting):[/yellow] {', '.join(state.unassigned)}")
+    else:
+        console.print("every enabled camera runs on a worker")
+    console.print(f"alerts evaluated by: {state.alerts_evaluator or '[red]no API node[/red]'}")
+    backlog = Table("consumer", "stream", "waiting", "unacknowledged",
+                    title="JetStream backlog (messages)")
+    for consumer, streams in (("store sinks", state.sink_backlog),
+                              ("alert evaluator", state.alerts_backlog)):
+        for stream, figures in sorted(streams.items()):
+            backlog.add_row(consumer, stream, str(figures.waiting), str(figures.unacknowledged))
+    console.print(backlog)
