@@ -37,11 +37,18 @@ def assert_clean(server: Server, console: Any) -> None:
 
 
 def reload_until(page: Any, ready: Callable[[], bool], timeout_s: float, what: str) -> None:
-    """Reload until `ready()`; for pages that load their data once (events, period counts)."""
+    """Reload until `ready()`; for pages that load their data once (events, period counts).
+    Each load is given a few seconds to fetch and draw its data before it is judged: judged at
+    once after a reload, a page whose requests are slower than that check (a loaded machine)
+    would never be seen ready."""
     deadline = time.monotonic() + timeout_s
-    while not ready():
+    while True:
+        judged_by = time.monotonic() + 3
+        while time.monotonic() < judged_by:
+            if ready():
+                return
+            page.wait_for_timeout(250)
         assert time.monotonic() < deadline, f"gave up after {timeout_s:.0f} s waiting for {what}"
-        page.wait_for_timeout(3000)
         page.reload(wait_until="domcontentloaded")
 
 
