@@ -20,3 +20,7 @@ def test_the_ingest_benchmark_runs_and_checks_what_it_stored(postgres_url: str) 
     cpu = result["cpu_us_per_event"]
     assert set(cpu) == {"publisher", "sink process", "nats-server"}
     assert all(micros > 0 for micros in cpu.values())
+    # What the rows take on disk (sizing): at least the row data itself, on both sides.
+    stored = result["stored_bytes_per_event"]
+    assert set(stored) == {"full path", "raw COPY"}
+    assert all(100 < size < 20_000 for size in stored.values())

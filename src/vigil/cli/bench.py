@@ -161,6 +161,8 @@ def ingest(
     table.add_row("ratio end to end / raw COPY", str(result["ratio"]))
     for part, micros in result["cpu_us_per_event"].items():
         table.add_row(f"CPU during the full path, {part} (µs/event)", f"{micros:,}")
+    for side, size in result["stored_bytes_per_event"].items():
+        table.add_row(f"events table on disk, {side} (bytes/event)", f"{size:,}")
     Console().print(table)
     Console().print(f"[dim]{result['machine']}; sink batches {result['sink_batches']}, "
                     f"sink errors {result['sink_errors']}[/]")
