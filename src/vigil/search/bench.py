@@ -2,8 +2,8 @@
 
 The data set (events in an event store, and their search index) is built once per N under
 `data/bench/search-<N>/` and reused by later runs. Building it embeds captions: a million events
-have a few hundred thousand distinct captions, which would take the bundled model an hour on two
-cores, so the benchmark embeds the first `BASE_CAPTIONS` distinct captions for real (cached in
+have a few hundred thousand distinct captions, which take the bundled model over ten minutes on
+two cores, so the benchmark embeds the first `BASE_CAPTIONS` distinct captions for real (cached in
 `data/bench/caption-vectors.npz`) and gives every other caption the vector of one of those,
 chosen by a hash of its text. Latency depends on how many caption vectors are scored and how
 many events are filtered, not on which vectors they are, so the figures hold; search quality is

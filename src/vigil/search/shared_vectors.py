@@ -2,7 +2,7 @@
 
 Each API node of a cluster keeps its own search index and indexes every committed event, so
 without sharing every node would run the sentence model on every new caption, and a new node
-would spend about an hour (177k captions on two cores) embedding what the others embedded
+would spend over ten minutes (177k captions on two cores) embedding what the others embedded
 long ago. `SharedVectors` looks the captions up in the store's `caption_vectors` table first
 and runs the model only on those nobody embedded yet, writing their vectors back for the
 others. Rows are keyed by model and a digest of the text; no text or event id is kept.
