@@ -2,9 +2,11 @@
 the same rows in the same run.
 
 What counts as an event: one stored event, that is one row of the `events` table. The pipeline
-publishes each event at least twice — a start (state active) and an end (state ended) — so the
+publishes an event that lasts (a presence in a zone, loitering, a stopped vehicle) at least
+twice — a start (state active) and an end (state ended) — and an instantaneous one (a line
+crossing) once. The benchmark publishes every event as one that lasts, the heavier case: the
 full path carries two bus messages per event and writes its row twice (an insert, then the
-update that ends it), like a live deployment does. The end of an event is published `lag` events
+update that ends it). The end of an event is published `lag` events
 after its start, so the two never meet in one sink batch (they would be collapsed into one
 write); `lag` 0 publishes each end right after its start instead.
 
