@@ -2,9 +2,10 @@
 store sink's situation, whose NATS client thread decodes the next messages while the sink's
 thread writes the last batch with binary COPY.
 
-The same rows (the ingest benchmark's events, `copy_row`) are written with binary COPY in
-batches of 5,000, each committed, into a fresh `events` table: alone (the baseline), then with
-a second thread spinning in pure Python, at the default switch interval (5 ms) and at 0.5 ms.
+The same events are written as rows with binary COPY in batches of 5,000, each committed, into
+a fresh `events` table (the ingest benchmark's raw COPY, `vigil.bench_ingest.raw_copy`): alone
+(the baseline), then beside a second thread spinning in pure Python, at the default switch
+interval (5 ms) and at 0.5 ms.
 Each round trip to the server releases the GIL; getting it back, while the other thread holds
 it, waits up to one switch interval. Runs alternate, twice each, on one throwaway server.
 Usage: .venv/bin/python bench/copy_beside_busy_thread.py [rows]   (default 100000)
@@ -22,8 +23,6 @@ from pathlib import Path
 
 from vigil import bench_ingest
 from vigil.services.postgres import PostgresServer
-from vigil.store import postgres
-from vigil.store.rows import START_MS, Row, copy_row
 
 BATCH = 5_000
 MODES = {"alone": None, "busy thread, 5 ms": 0.005, "busy thread, 0.5 ms": 0.0005}
@@ -36,33 +35,13 @@ def spin(stop: threading.Event) -> None:
             total += i
 
 
-def copy_all(url: str, rows: list[Row]) -> float:
-    """Rows per second written with binary COPY, committed every BATCH rows."""
-    store = bench_ingest._store(url)
-    try:
-        postgres.ensure_partitions(store.engine, (row[START_MS] for row in rows))
-        connection = store.engine.raw_connection()
-        try:
-            raw = connection.driver_connection
-            assert raw is not None
-            with raw.cursor() as cursor:
-                types = postgres._copy_types(cursor)
-            raw.commit()
-            began = time.perf_counter()
-            for start in range(0, len(rows), BATCH):
-                with raw.cursor() as cursor:
-                    postgres.copy_rows(cursor, "events", list(rows[start:start + BATCH]), types)
-                raw.commit()
-            return len(rows) / (time.perf_counter() - began)
-        finally:
-            connection.close()
-    finally:
-        store.close()
+def quiet(label: str, done: int, total: int) -> None:
+    """No progress bars: one line per run instead."""
 
 
 def main(count: int) -> None:
     settings = bench_ingest.IngestSettings(events=count, end_ms=int(time.time() * 1000))
-    rows = [copy_row(event) for event in bench_ingest.make_events(settings)]
+    events = bench_ingest.make_events(settings)
     directory = Path(tempfile.mkdtemp(prefix="vigil-bench-convoy-"))
     os.chmod(directory, 0o755)  # PostgreSQL runs as its own user when we are root
     results: dict[str, list[float]] = {mode: [] for mode in MODES}
@@ -77,7 +56,8 @@ def main(count: int) -> None:
                         sys.setswitchinterval(interval)
                         threading.Thread(target=spin, args=(stop,), daemon=True).start()
                     try:
-                        results[mode].append(copy_all(url, rows))
+                        seconds, _ = bench_ingest.raw_copy(url, events, BATCH, quiet)
+                        results[mode].append(count / seconds)
                     finally:
                         stop.set()
                         sys.setswitchinterval(default_interval)
