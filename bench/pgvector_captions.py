@@ -3,7 +3,7 @@ benchmark (`vigil bench search --events 1000000` builds them in data/bench/searc
 
 Measured in the same run, same query vectors (the 20 queries of `vigil bench search`, embedded
 with the bundled MiniLM): numpy exact top-100 over every caption vector (what the search index
-does below 20,000 candidates; the baseline), pgvector exact (sequential scan), and pgvector HNSW
+does below 20,000 candidates; the baseline), pgvector exact (no vector index), and pgvector HNSW
 (default m=16, ef_construction=64; ef_search 40, 200 and 1000), with each one's recall@100
 against the exact top 100 and the HNSW build time; each query also asked about one camera (a
 `WHERE` on the caption's camera: numpy scores only that camera's captions, pgvector filters what
@@ -106,8 +106,8 @@ def main(real: bool) -> None:
     vectors_of_queries = [embed_query(embedder, text).astype(np.float32) for text in QUERIES]
     names = sorted(set(cameras.tolist()))
     by_camera = {name: np.flatnonzero(cameras == name) for name in names}
-    # Each query alone, and each asked about one camera (round robin): a filter of about a
-    # seventh of the captions, as "… at the dock" is.
+    # Each query alone, and each asked about one camera (round robin): a filter to one camera's
+    # captions (one of 40 cameras in the 1M-event set), as "… at the dock" is.
     kinds = {
         "": [(query, None) for query in vectors_of_queries],
         ", one camera": [(query, names[i % len(names)])
