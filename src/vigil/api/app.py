@@ -5,13 +5,13 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI
 
 from vigil.alerts.service import AlertService, public_url
+from vigil.api import routes_counts
 from vigil.api.context import AppContext
 from vigil.api.errors import install_error_handlers
 from vigil.api.metrics import metrics_router
 from vigil.api.middleware import BodyLimitMiddleware, NulMiddleware, SecurityHeadersMiddleware
 from vigil.api.routes_alerts import alerts_router
 from vigil.api.routes_cameras import cameras_router
-from vigil.api.routes_counts import counts_router
 from vigil.api.routes_events import events_router
 from vigil.api.routes_heatmap import heatmap_router
 from vigil.api.routes_live import live_router
@@ -91,7 +91,7 @@ def create_app(
     # Before the events router, whose /{event_id} would otherwise claim /stream.
     app.include_router(stream_router(ctx))
     app.include_router(events_router(ctx))
-    app.include_router(counts_router(ctx))
+    app.include_router(routes_counts.router)
     # Without the engine owner's running service, rules and stored alerts can still be
     # managed and tested; nothing is evaluated.
     alerts = alerts or AlertService(

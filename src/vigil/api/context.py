@@ -1,8 +1,12 @@
-"""What every router needs from the running process, handed to the router factories."""
+"""What every router needs from the running process: the `AppContext`, set on the app by
+`create_app` and handed to handlers as the `Context` dependency."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated, cast
+
+from fastapi import Depends, Request
 
 from vigil.bus.base import Bus
 from vigil.pipeline.control import EngineControl
@@ -21,3 +25,11 @@ class AppContext:
     # Proxies drop idle connections after 30-60 s; a comment line well inside that keeps
     # an event stream open.
     sse_keepalive_s: float = 15.0
+
+
+def app_context(request: Request) -> AppContext:
+    """The running app's context, for handlers of module-level routers."""
+    return cast(AppContext, request.app.state.context)
+
+
+Context = Annotated[AppContext, Depends(app_context)]

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Response
 
 from vigil.api.access import tenant_scope
-from vigil.api.context import AppContext
+from vigil.api.context import Context
 from vigil.api.csv_export import render, text_cells
 from vigil.api.errors import error_responses
 from vigil.api.params import iso, split_values, time_range
@@ -21,68 +21,67 @@ CSV_COLUMNS = ("bucket_start", "camera_id", "line", "zone", "class_name", "direc
 Values = Annotated[list[str] | None, Query()]
 
 
-def counts_router(ctx: AppContext) -> APIRouter:
-    router = APIRouter(prefix="/api", tags=["counts"])
+router = APIRouter(prefix="/api", tags=["counts"])
 
-    @router.get(
-        "/counts",
-        summary="Line crossings and zone entries per time bucket (JSON or CSV)",
-        description=(
-            "Rows for `line.crossing` events are per camera, line, class and direction; rows "
-            "for `zone.presence` events (one per visit) are per camera, zone and class. "
-            "Buckets are `interval` seconds, aligned to the Unix epoch (so 3600 gives whole "
-            "UTC hours). The range defaults to the last 24 hours. A `line` filter keeps only "
-            "crossings of those lines, a `zone` filter only entries of those zones."
-        ),
-        response_model=CountsOut,
-        responses=error_responses(422),
+
+@router.get(
+    "/counts",
+    summary="Line crossings and zone entries per time bucket (JSON or CSV)",
+    description=(
+        "Rows for `line.crossing` events are per camera, line, class and direction; rows "
+        "for `zone.presence` events (one per visit) are per camera, zone and class. "
+        "Buckets are `interval` seconds, aligned to the Unix epoch (so 3600 gives whole "
+        "UTC hours). The range defaults to the last 24 hours. A `line` filter keeps only "
+        "crossings of those lines, a `zone` filter only entries of those zones."
+    ),
+    response_model=CountsOut,
+    responses=error_responses(422),
+)
+def counts(
+    ctx: Context,
+    tenants: Annotated[Collection[str] | None, Depends(tenant_scope)],
+    start: Annotated[str | None, Query(description="ISO 8601, inclusive")] = None,
+    end: Annotated[str | None, Query(description="ISO 8601, exclusive")] = None,
+    interval: Annotated[int, Query(ge=1, le=366 * 86400, description="Seconds")] = 60,
+    camera: Values = None,
+    line: Values = None,
+    zone: Values = None,
+    class_: Annotated[list[str] | None, Query(alias="class")] = None,
+    format: Literal["json", "csv"] = "json",
+) -> CountsOut | Response:
+    start_ms, end_ms = time_range(start, end, default_span_ms=DEFAULT_SPAN_MS, now_ms=now_ms())
+    assert start_ms is not None and end_ms is not None  # the default span fills both
+    rows = ctx.store.counts(
+        CountQuery(
+            start_ms=start_ms,
+            end_ms=end_ms,
+            interval_s=interval,
+            tenants=tenants,
+            camera_ids=split_values(camera, "camera"),
+            lines=split_values(line, "line"),
+            zones=split_values(zone, "zone"),
+            class_names=split_values(class_, "class"),
+        )
     )
-    def counts(
-        tenants: Annotated[Collection[str] | None, Depends(tenant_scope)],
-        start: Annotated[str | None, Query(description="ISO 8601, inclusive")] = None,
-        end: Annotated[str | None, Query(description="ISO 8601, exclusive")] = None,
-        interval: Annotated[int, Query(ge=1, le=366 * 86400, description="Seconds")] = 60,
-        camera: Values = None,
-        line: Values = None,
-        zone: Values = None,
-        class_: Annotated[list[str] | None, Query(alias="class")] = None,
-        format: Literal["json", "csv"] = "json",
-    ) -> CountsOut | Response:
-        start_ms, end_ms = time_range(start, end, default_span_ms=DEFAULT_SPAN_MS, now_ms=now_ms())
-        assert start_ms is not None and end_ms is not None  # the default span fills both
-        rows = ctx.store.counts(
-            CountQuery(
-                start_ms=start_ms,
-                end_ms=end_ms,
-                interval_s=interval,
-                tenants=tenants,
-                camera_ids=split_values(camera, "camera"),
-                lines=split_values(line, "line"),
-                zones=split_values(zone, "zone"),
-                class_names=split_values(class_, "class"),
-            )
+    out = [
+        CountRowOut(
+            bucket_start=iso(row.bucket_start_ms) or "",
+            camera_id=row.camera_id,
+            line=row.line,
+            zone=row.zone,
+            class_name=row.class_name,
+            direction=row.direction,
+            count=row.count,
         )
-        out = [
-            CountRowOut(
-                bucket_start=iso(row.bucket_start_ms) or "",
-                camera_id=row.camera_id,
-                line=row.line,
-                zone=row.zone,
-                class_name=row.class_name,
-                direction=row.direction,
-                count=row.count,
-            )
-            for row in rows
-        ]
-        if format == "csv":
-            body = render((text_cells(row.model_dump().values()) for row in out), CSV_COLUMNS)
-            return Response(
-                body,
-                media_type="text/csv; charset=utf-8",
-                headers={"Content-Disposition": 'attachment; filename="vigil-counts.csv"'},
-            )
-        return CountsOut(
-            interval_s=interval, start=iso(start_ms) or "", end=iso(end_ms) or "", rows=out
+        for row in rows
+    ]
+    if format == "csv":
+        body = render((text_cells(row.model_dump().values()) for row in out), CSV_COLUMNS)
+        return Response(
+            body,
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="vigil-counts.csv"'},
         )
-
-    return router
+    return CountsOut(
+        interval_s=interval, start=iso(start_ms) or "", end=iso(end_ms) or "", rows=out
+    )
