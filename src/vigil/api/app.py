@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI
 
 from vigil.alerts.service import AlertService, public_url
-from vigil.api import routes_counts
+from vigil.api import routes_counts, routes_meta, routes_series
 from vigil.api.context import AppContext
 from vigil.api.errors import install_error_handlers
 from vigil.api.metrics import metrics_router
@@ -15,9 +15,7 @@ from vigil.api.routes_cameras import cameras_router
 from vigil.api.routes_events import events_router
 from vigil.api.routes_heatmap import heatmap_router
 from vigil.api.routes_live import live_router
-from vigil.api.routes_meta import meta_router
 from vigil.api.routes_search import search_router
-from vigil.api.routes_series import series_router
 from vigil.api.routes_stream import stream_router
 from vigil.api.web import mount_web
 from vigil.auth.deps import authorize
@@ -83,7 +81,7 @@ def create_app(
     app.add_middleware(NulMiddleware)
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
-    app.include_router(meta_router(ctx))
+    app.include_router(routes_meta.router)
     app.include_router(metrics_router(engine, sink))
     app.include_router(cameras_router(ctx))
     app.include_router(live_router(ctx))
@@ -98,7 +96,7 @@ def create_app(
         config.alerts, store, public_url=public_url(config), media=media
     )
     app.include_router(alerts_router(ctx, alerts))
-    app.include_router(series_router(ctx))
+    app.include_router(routes_series.router)
     # One search service per store: the runtime's indexer feeds the same in-memory index.
     app.include_router(search_router(ctx, SearchService.for_store(store, config=config)))
     identity = identity or build_identity(

@@ -6,30 +6,29 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from vigil.api.context import AppContext
+from vigil.api.context import Context
 from vigil.api.schemas import HealthOut, ModuleOut
 from vigil.events import event_json_schema
 from vigil.modules.registry import describe_modules
 
+router = APIRouter(tags=["meta"])
 
-def meta_router(ctx: AppContext) -> APIRouter:
-    router = APIRouter(tags=["meta"])
 
-    @router.get("/healthz", summary="Liveness and camera counts", response_model=HealthOut)
-    def healthz() -> HealthOut:
-        statuses = ctx.engine.statuses()
-        return HealthOut(cameras=len(statuses), online=sum(1 for s in statuses if s.online))
+@router.get("/healthz", summary="Liveness and camera counts", response_model=HealthOut)
+def healthz(ctx: Context) -> HealthOut:
+    statuses = ctx.engine.statuses()
+    return HealthOut(cameras=len(statuses), online=sum(1 for s in statuses if s.online))
 
-    @router.get("/api/schema/event", summary="JSON Schema of the event")
-    def event_schema() -> dict[str, Any]:
-        return event_json_schema()
 
-    @router.get(
-        "/api/modules",
-        summary="Analytics modules with their settings schema",
-        response_model=list[ModuleOut],
-    )
-    def modules() -> list[dict[str, Any]]:
-        return describe_modules()
+@router.get("/api/schema/event", summary="JSON Schema of the event")
+def event_schema() -> dict[str, Any]:
+    return event_json_schema()
 
-    return router
+
+@router.get(
+    "/api/modules",
+    summary="Analytics modules with their settings schema",
+    response_model=list[ModuleOut],
+)
+def modules() -> list[dict[str, Any]]:
+    return describe_modules()
