@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI
 
 from vigil.alerts.service import AlertService, public_url
-from vigil.api import routes_counts, routes_meta, routes_series
+from vigil.api import routes_counts, routes_heatmap, routes_meta, routes_series
 from vigil.api.context import AppContext
 from vigil.api.errors import install_error_handlers
 from vigil.api.metrics import metrics_router
@@ -13,7 +13,6 @@ from vigil.api.middleware import BodyLimitMiddleware, NulMiddleware, SecurityHea
 from vigil.api.routes_alerts import alerts_router
 from vigil.api.routes_cameras import cameras_router
 from vigil.api.routes_events import events_router
-from vigil.api.routes_heatmap import heatmap_router
 from vigil.api.routes_live import live_router
 from vigil.api.routes_search import search_router
 from vigil.api.routes_stream import stream_router
@@ -85,7 +84,7 @@ def create_app(
     app.include_router(metrics_router(engine, sink))
     app.include_router(cameras_router(ctx))
     app.include_router(live_router(ctx))
-    app.include_router(heatmap_router(ctx, blur_live=config.privacy.blur_live))
+    app.include_router(routes_heatmap.router)
     # Before the events router, whose /{event_id} would otherwise claim /stream.
     app.include_router(stream_router(ctx))
     app.include_router(events_router(ctx))

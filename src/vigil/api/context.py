@@ -9,6 +9,7 @@ from typing import Annotated, cast
 from fastapi import Depends, Request
 
 from vigil.bus.base import Bus
+from vigil.config import VigilConfig
 from vigil.pipeline.control import EngineControl
 from vigil.store.media import MediaStore
 from vigil.store.sink import EventSink
@@ -33,3 +34,11 @@ def app_context(request: Request) -> AppContext:
 
 
 Context = Annotated[AppContext, Depends(app_context)]
+
+
+def app_config(request: Request) -> VigilConfig:
+    """The settings the running app was built from."""
+    return cast(VigilConfig, request.app.state.config)
+
+
+Config = Annotated[VigilConfig, Depends(app_config)]
