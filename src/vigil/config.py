@@ -103,10 +103,18 @@ class DetectorConfig(Strict):
 
 
 class BatchingConfig(Strict):
-    max_batch: int = Field(8, ge=1, le=256, description="Frames per inference call at most")
+    max_batch: int = Field(
+        8, ge=1, le=1024, description="Frames per inference call at most (hundreds on a GPU)"
+    )
     max_wait_ms: float = Field(15.0, ge=0.0, description="Longest wait to fill a batch")
     queue_per_camera: int = Field(
         2, ge=1, description="Frames a camera may have waiting; older ones are dropped"
+    )
+    max_lag_ms: float | None = Field(
+        None,
+        gt=0.0,
+        description="Lag budget of live cameras: a frame that could not be analysed within it is "
+        "dropped, and cameras share the detector round-robin (unset: no budget)",
     )
 
 

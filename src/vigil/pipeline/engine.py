@@ -14,9 +14,9 @@ import supervision as sv
 from vigil.bus import Bus
 from vigil.config import CameraConfig, PrivacyMaskConfig, VigilConfig
 from vigil.domain import CameraStatus, Frame, now_ms
-from vigil.pipeline.batcher import FrameBatcher
 from vigil.pipeline.camera import CameraPipeline, Output
 from vigil.pipeline.control import PipelineMetric
+from vigil.pipeline.deadline import Batcher, make_batcher
 from vigil.pipeline.output import EventOutput
 from vigil.privacy.masks import AttributePolicy, apply_masks
 from vigil.privacy.redact import FaceRedactor, redact_faces
@@ -70,17 +70,7 @@ class Engine:
         self.detector = detector
         self.redactor = redactor
         self.offline = offline
-        batching = config.batching
-        # Offline, a camera's reader may run a whole batch ahead: nothing is dropped, so a short
-        # queue would only starve inference of frames.
-        queue = (
-            max(batching.queue_per_camera, batching.max_batch)
-            if offline
-            else batching.queue_per_camera
-        )
-        self.batcher = FrameBatcher(
-            batching.max_batch, batching.max_wait_ms, queue, lossless=offline
-        )
+        self.batcher: Batcher = make_batcher(config.batching, offline=offline)
         self.bus = bus
         # Person colours are dropped unless the tenant allows them (privacy.person_colors).
         self.attributes = attributes or AttributePolicy(config.privacy.person_colors)
