@@ -255,6 +255,11 @@ class CameraConfig(Strict):
     loop: bool = Field(True, description="Replay a video file when it ends")
     start_offset_s: float = Field(0.0, ge=0.0, description="Start a video file this far in")
     enabled: bool = True
+    hardware_decode: bool = Field(
+        False,
+        description="Decode with NVDEC or FFmpeg's cuda hwaccel when present; otherwise the CPU "
+        "(the camera's status says which, and why)",
+    )
     zones: list[ZoneConfig] = Field(default_factory=list)
     lines: list[LineConfig] = Field(default_factory=list)
     calibration: CalibrationConfig | None = Field(

@@ -139,6 +139,7 @@ class Engine:
                 loop=camera.loop and not self.offline,
                 start_offset_s=camera.start_offset_s,
                 realtime=not self.offline,
+                hardware_decode=camera.hardware_decode,
             )
             self._cameras[camera.id] = _Camera(
                 camera, reader, CameraPipeline(camera, self.config.tracker)
@@ -350,4 +351,5 @@ class Engine:
             width=source.width,
             height=source.height,
             extra={"open_events": float(pipeline.lifecycle.open_events)},
+            decoder=source.decoder,
         )
