@@ -13,7 +13,6 @@ from __future__ import annotations
 import heapq
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -287,6 +286,3 @@ def baseline_batcher() -> FrameBatcher:
 
 def deadline_batcher(max_batch: int, max_wait_ms: float, max_lag_ms: float) -> DeadlineBatcher:
     return DeadlineBatcher(max_batch, max_wait_ms, BatchingConfig().queue_per_camera, max_lag_ms)
-
-
-FeedFactory = Callable[[int], list[Feed]]
