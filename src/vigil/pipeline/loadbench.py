@@ -13,6 +13,7 @@ from __future__ import annotations
 import heapq
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -110,7 +111,7 @@ class _TimedTracker:
 class _Run:
     settings: LoadSettings
     batcher: Batcher
-    feeds: list[Feed]
+    feeds: Sequence[Feed]
     detector: Detector
     pipelines: list[CameraPipeline]
     trackers: list[_TimedTracker]
@@ -136,7 +137,7 @@ def camera_ids(count: int) -> list[str]:
 def run_load(
     settings: LoadSettings,
     batcher: Batcher,
-    feeds: list[Feed],
+    feeds: Sequence[Feed],
     detector: Detector,
     template: CameraConfig,
     tracker: TrackerConfig,
