@@ -12,7 +12,7 @@ from typing import Any
 import supervision as sv
 
 from vigil.bus import Bus
-from vigil.config import CameraConfig, PrivacyMaskConfig, VigilConfig
+from vigil.config import CameraConfig, CameraDetectorConfig, PrivacyMaskConfig, VigilConfig
 from vigil.domain import CameraStatus, Frame, now_ms
 from vigil.pipeline.camera import CameraPipeline, Output
 from vigil.pipeline.control import PipelineMetric
@@ -23,9 +23,10 @@ from vigil.privacy.redact import FaceRedactor, redact_faces
 from vigil.series import SeriesMessage
 from vigil.sources import CameraReader
 from vigil.store.media import MediaStore
-from vigil.vision.detector import Detector
+from vigil.vision.detector import Detector, OnnxDetector
 from vigil.vision.ocr import OcrSettings, SceneTextReader
 from vigil.vision.overlay import draw_geometry, draw_tracks, encode_jpeg, fit_width
+from vigil.vision.routing import DetectorRouter
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,9 @@ class Engine:
     ) -> None:
         self.config = config
         self.detector = detector
+        # Per-camera input size, classes, threshold and tiles (cameras[].detector).
+        variant = OnnxDetector if isinstance(detector, OnnxDetector) else None
+        self.router = DetectorRouter(detector, config.detector, variant)
         self.redactor = redactor
         self.offline = offline
         self.batcher: Batcher = make_batcher(config.batching, offline=offline)
@@ -128,6 +132,7 @@ class Engine:
             return [camera.config for camera in self._cameras.values()]
 
     def add_camera(self, camera: CameraConfig) -> None:
+        self.router.check(camera.detector)  # ModelError: the API answers 422
         with self._lock:
             if camera.id in self._cameras:
                 raise KeyError(camera.id)
@@ -202,6 +207,11 @@ class Engine:
             }
             self._live_cache[key] = cached
         return cached, live.frame.ts_ms
+
+    def _detector_settings(self, frame: Frame) -> CameraDetectorConfig | None:
+        with self._lock:
+            camera = self._cameras.get(frame.camera_id)
+        return camera.config.detector if camera is not None else None
 
     def _privacy_masks(self, camera_id: str) -> list[PrivacyMaskConfig]:
         with self._lock:
@@ -295,13 +305,15 @@ class Engine:
 
     def _analyse(self, batch: list[Frame]) -> None:
         wanted = self._wanted(batch)
-        todo = [frame.image for frame, want in zip(batch, wanted, strict=True) if want]
+        todo = [frame for frame, want in zip(batch, wanted, strict=True) if want]
         stats = self.inference
         stats.skipped += len(batch) - len(todo)
         results: list[sv.Detections] = []
         if todo:
             started = time.perf_counter()
-            results = self.detector.detect(todo)
+            results = self.router.detect(
+                [frame.image for frame in todo], [self._detector_settings(f) for f in todo]
+            )
             elapsed = time.perf_counter() - started
             stats.batches += 1
             stats.frames += len(todo)
