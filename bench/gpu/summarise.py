@@ -16,6 +16,7 @@ ROWS = [
     ("share of frames dropped", "dropped_share"),
     ("lag p50 / p99 / max (s)", None),
     ("mean batch", "mean_batch"),
+    ("least / most analysed camera", "fairness_min_max"),
     ("frames the decoders fell behind on", "frames_behind_decode"),
     ("GPU utilisation (%)", "gpu_utilisation_pct"),
 ]

@@ -95,7 +95,9 @@ IMAGE = np.zeros((4, 4, 3), dtype=np.uint8)
 
 def test_batcher_drops_frames_that_cannot_meet_the_budget_and_reports_them() -> None:
     clock = Clock()
-    batcher = DeadlineBatcher(4, max_wait_ms=0, queue_per_camera=4, max_lag_ms=1000, clock=clock)
+    batcher = DeadlineBatcher(
+        4, max_wait_ms=0, queue_per_camera=4, max_lag_ms=1000, clock=clock, age_of=lambda _: 0.0
+    )
     batcher.put(Frame("old", 0, 0, IMAGE))
     clock.now += 2.0  # the inference thread was busy for two seconds
     batcher.put(Frame("new", 0, 0, IMAGE))
@@ -112,3 +114,13 @@ def test_engine_uses_the_deadline_batcher_only_for_live_cameras_with_a_budget() 
     assert isinstance(make_batcher(budget, offline=False), DeadlineBatcher)
     assert isinstance(make_batcher(budget, offline=True), FrameBatcher)
     assert isinstance(make_batcher(BatchingConfig(), offline=False), FrameBatcher)
+
+
+def test_batcher_counts_lag_from_capture_not_from_arrival() -> None:
+    clock = Clock()
+    batcher = DeadlineBatcher(
+        4, max_wait_ms=0, queue_per_camera=4, max_lag_ms=1000, clock=clock, age_of=lambda _: 1.5
+    )  # frames that took 1.5 s to decode and arrive: already past the budget
+    batcher.put(Frame("slow", 0, 0, IMAGE))
+    assert batcher.next_batch(timeout=0) == []
+    assert batcher.dropped["slow"] == 1

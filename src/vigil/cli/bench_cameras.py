@@ -39,8 +39,7 @@ from vigil.sources.factory import create_source
 from vigil.vision.detector import Detector, OnnxDetector
 
 SUBSTREAM = (640, 360)
-# The demo's settings (vigil.cli.serve.DEMO_CONFIG), named here so that this command imports
-# no server code: GPU machines run it with only the packages it needs.
+# The demo's settings, as `vigil bench pipeline` uses (vigil.cli.serve.DEMO_CONFIG).
 DEMO_CONFIG = ROOT / "examples" / "demo.yaml"
 
 
@@ -198,7 +197,7 @@ def cameras(
         model = DetectorModel(detector_fps, per_call_ms / 1000)
         for n in count:
             runs = {
-                name: asdict(simulate(n, fps, model, policy, seconds=seconds, warmup_s=warmup)[0])
+                name: _rounded(simulate(n, fps, model, policy, seconds=seconds, warmup_s=warmup)[0])
                 for name, policy in (("baseline", BASELINE), ("deadline", deadline))
             }
             result["runs"].append({"cameras": n, "mode": "simulated time", **runs})
@@ -254,6 +253,7 @@ def print_table(result: dict[str, Any]) -> None:
             "lag_p99_s",
             "lag_max_s",
             "mean_batch",
+            "fairness_min_max",
         ]
         if "time_share" in base:
             keys += ["frames_behind_decode", "gpu_utilisation_pct"]
@@ -270,9 +270,9 @@ def print_table(result: dict[str, Any]) -> None:
     console.print(f"[dim]{result['card']}; {result['settings']}[/]")
 
 
+def _rounded(summary: Any) -> dict[str, Any]:
+    return {k: round(v, 3) if isinstance(v, float) else v for k, v in asdict(summary).items()}
+
+
 def _shown(value: object) -> str:
     return f"{value:.3g}" if isinstance(value, float) and abs(value) < 1000 else str(value)
-
-
-if __name__ == "__main__":  # `python -m vigil.cli.bench_cameras`: the same command, fewer imports
-    typer.run(cameras)

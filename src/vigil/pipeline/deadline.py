@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from vigil.config import BatchingConfig
-from vigil.domain import Frame
+from vigil.domain import Frame, now_ms
 from vigil.pipeline.batcher import FrameBatcher
 from vigil.pipeline.scheduler import CameraLoad, DeadlineScheduler, Queued
 
@@ -52,6 +52,7 @@ class DeadlineBatcher:
         max_lag_ms: float | None,
         *,
         clock: Callable[[], float] = time.monotonic,
+        age_of: Callable[[Frame], float] | None = None,
     ) -> None:
         self._scheduler: DeadlineScheduler[Frame] = DeadlineScheduler(
             max_batch,
@@ -60,6 +61,7 @@ class DeadlineBatcher:
             None if max_lag_ms is None else max_lag_ms / 1000,
         )
         self._clock = clock
+        self._age_of = age_of or _wall_clock_age
         self._cond = threading.Condition()
         self._closed = False
         self._in_flight: list[Queued[Frame]] = []
@@ -87,7 +89,9 @@ class DeadlineBatcher:
         with self._cond:
             if self._closed:
                 return
-            self._scheduler.offer(frame.camera_id, frame, self._clock())
+            # Lag counts from capture, not from arrival here: decoding and a reader running
+            # late have already used part of the budget.
+            self._scheduler.offer(frame.camera_id, frame, self._clock() - self._age_of(frame))
             self._cond.notify_all()
 
     def remove_camera(self, camera_id: str) -> None:
@@ -121,6 +125,11 @@ class DeadlineBatcher:
         with self._cond:
             self._closed = True
             self._cond.notify_all()
+
+
+def _wall_clock_age(frame: Frame) -> float:
+    """Seconds since a live frame was received (its ts_ms); 0 for a timestamp ahead of now."""
+    return max(0.0, (now_ms() - frame.ts_ms) / 1000)
 
 
 def make_batcher(batching: BatchingConfig, *, offline: bool) -> FrameBatcher | DeadlineBatcher:

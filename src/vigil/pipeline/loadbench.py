@@ -222,7 +222,9 @@ def _decode_forever(run: _Run, ids: list[str], part: int) -> None:
         seq = seqs[i]
         seqs[i] = seq + 1
         run.captured[(ids[i], seq)] = at
-        run.batcher.put(Frame(ids[i], seq, now_ms(), image))
+        # Stamped with its capture time, as a live reader stamps a frame on receipt.
+        captured_ms = now_ms() - round((time.monotonic() - at) * 1000)
+        run.batcher.put(Frame(ids[i], seq, captured_ms, image))
         heapq.heappush(due, (at + period, i))
 
 
@@ -273,6 +275,9 @@ def _summary(run: _Run) -> dict[str, Any]:
         "lag_p99_s": quantile(0.99),
         "lag_max_s": round(float(all_lags.max()), 3) if all_lags.size else 0.0,
         "mean_batch": round(analysed_total / run.batches, 1) if run.batches else 0.0,
+        "fairness_min_max": round(min(run.analysed) / max(run.analysed), 3)
+        if max(run.analysed, default=0)
+        else 0.0,
         "time_share": run.stages.shares(),
         "busy_s": {k: round(v, 2) for k, v in run.stages.seconds.items()},
         "source_errors": sorted(set(run.errors.values()))[:3],
