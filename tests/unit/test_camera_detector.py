@@ -158,3 +158,44 @@ def test_gpu_provider_missing_from_onnxruntime_is_a_clear_error(tmp_path: Path) 
     model = constant_model(tmp_path / "v8.onnx", V8_BOXES.T[None])
     with pytest.raises(ModelError, match=r"detector\.provider 'tensorrt'.*onnxruntime-gpu"):
         detector(model, provider="tensorrt")
+
+
+def test_engine_refuses_a_camera_whose_classes_the_model_lacks(tmp_path: Path) -> None:
+    from vigil.bus import MemoryBus
+    from vigil.config import parse_config
+    from vigil.pipeline.engine import Engine
+    from vigil.privacy.redact import FaceRedactor
+    from vigil.store import LocalMediaStore
+
+    model = constant_model(tmp_path / "v8.onnx", V8_BOXES.T[None])
+    config = parse_config({"detector": {"model": str(model), "family": "yolo", "input_size": 64,
+                                        "labels": LABELS, "threads": 1}})
+    engine = Engine(config, detector=OnnxDetector(config.detector),
+                    redactor=FaceRedactor(None),  # type: ignore[arg-type]  # never called
+                    bus=MemoryBus(), media=LocalMediaStore(tmp_path))
+    camera = parse_config({"cameras": [{"id": "dock", "url": "clip.mp4",
+                                        "detector": {"classes": ["truck"]}}]}).cameras[0]
+    try:
+        with pytest.raises(ModelError, match="truck"):
+            engine.add_camera(camera)
+        assert engine.cameras() == []
+    finally:
+        engine.output.close()
+
+
+def test_api_answers_a_model_error_with_422_naming_the_detector() -> None:
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from vigil.api.errors import install_error_handlers
+
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.post("/cameras")
+    def add() -> None:
+        raise ModelError("cameras[].detector.classes: the model has no class truck")
+
+    response = TestClient(app, raise_server_exceptions=False).post("/cameras")
+    assert response.status_code == 422
+    assert response.json()["detail"] == "cameras[].detector.classes: the model has no class truck"

@@ -61,7 +61,7 @@ async def _query_error(_request: Request, error: Exception) -> JSONResponse:
 
 async def _model_error(_request: Request, error: Exception) -> JSONResponse:
     # A camera's detector settings the model cannot serve (cameras[].detector).
-    return JSONResponse({"detail": f"detector: {error}"}, status_code=422)
+    return JSONResponse({"detail": str(error)}, status_code=422)
 
 
 async def _media_unavailable(_request: Request, error: Exception) -> JSONResponse:

@@ -49,7 +49,7 @@ class DetectorRouter:
         unknown = set(settings.classes or ()) - set(self.labels)
         if unknown:
             raise ModelError(
-                f"detector.classes names classes the model lacks: {', '.join(sorted(unknown))}"
+                f"cameras[].detector.classes: the model has no class {', '.join(sorted(unknown))}"
             )
         self._detector(self._key(settings))
 
@@ -89,7 +89,8 @@ class DetectorRouter:
         if detector is None:
             if self._variant is None:
                 raise ModelError(
-                    "this detector cannot run at another input size or a lower threshold"
+                    "cameras[].detector: this detector cannot run at another input size or a "
+                    "lower score threshold than the worker's"
                 )
             size, threshold = key
             variant = self.config.model_copy(
