@@ -146,7 +146,7 @@ class TorchDetector:
                 f"unexpected NanoDet outputs {[tuple(o.shape) for o in outputs]}"
             ) from None
         weights = torch.arange(bins, device=regs.device, dtype=regs.dtype)
-        distances = regs.view(*regs.shape[:2], 4, bins).softmax(-1) @ weights
+        distances = regs.reshape(*regs.shape[:2], 4, bins).softmax(-1) @ weights
         distances = distances * self._strides[None, :, None]
         centres = self._centres[None]
         boxes = torch.cat([centres - distances[..., :2], centres + distances[..., 2:]], -1)
