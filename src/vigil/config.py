@@ -464,6 +464,21 @@ class VigilConfig(Strict):
             raise ValueError(f"camera ids must be unique; repeated: {', '.join(duplicates)}")
         return self
 
+    @model_validator(mode="after")
+    def _camera_classes_known(self) -> VigilConfig:
+        from vigil.vision.coco import COCO_CLASSES
+
+        labels = set(self.detector.labels or COCO_CLASSES)
+        for camera in self.cameras:
+            wanted = (camera.detector.classes or []) if camera.detector else []
+            unknown = sorted(set(wanted) - labels)
+            if unknown:
+                raise ValueError(
+                    f"cameras[{camera.id}].detector.classes: the model has no class "
+                    f"{', '.join(unknown)}"
+                )
+        return self
+
 
 def format_validation_error(error: ValidationError, source: str) -> str:
     """Turn pydantic's report into one line per problem: `where: what (got …)`."""

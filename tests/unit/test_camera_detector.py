@@ -199,3 +199,22 @@ def test_api_answers_a_model_error_with_422_naming_the_detector() -> None:
     response = TestClient(app, raise_server_exceptions=False).post("/cameras")
     assert response.status_code == 422
     assert response.json()["detail"] == "cameras[].detector.classes: the model has no class truck"
+
+
+def test_a_fixed_size_model_refuses_another_input_size_when_the_camera_is_added(
+    tmp_path: Path,
+) -> None:
+    router = _router(constant_model(tmp_path / "v8.onnx", V8_BOXES.T[None]))  # fixed 64×64
+    with pytest.raises(ModelError, match=r"input_size: the model cannot run at 128"):
+        router.check(CameraDetectorConfig(input_size=128))
+    # The other cameras keep working.
+    (found,) = router.detect([np.zeros((64, 64, 3), dtype=np.uint8)], [None])
+    assert sorted(names(found)) == ["car", "person"]
+
+
+def test_config_file_cameras_with_unknown_classes_are_refused_at_load() -> None:
+    from vigil.config import parse_config
+
+    with pytest.raises(ValueError, match=r"cameras\[dock\]\.detector\.classes.*truk"):
+        parse_config({"cameras": [{"id": "dock", "url": "clip.mp4",
+                                   "detector": {"classes": ["truk"]}}]})

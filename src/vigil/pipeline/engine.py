@@ -23,7 +23,7 @@ from vigil.privacy.redact import FaceRedactor, redact_faces
 from vigil.series import SeriesMessage
 from vigil.sources import CameraReader
 from vigil.store.media import MediaStore
-from vigil.vision.detector import Detector, OnnxDetector
+from vigil.vision.detector import Detector, ModelError, OnnxDetector
 from vigil.vision.ocr import OcrSettings, SceneTextReader
 from vigil.vision.overlay import draw_geometry, draw_tracks, encode_jpeg, fit_width
 from vigil.vision.routing import DetectorRouter
@@ -99,7 +99,10 @@ class Engine:
         self._health.start()
         for camera in cameras:
             if camera.enabled:
-                self.add_camera(camera)
+                try:
+                    self.add_camera(camera)
+                except ModelError as error:  # one camera's detector settings: not the others
+                    log.error("camera %s not started: %s", camera.id, error)
 
     def stop(self) -> None:
         with self._lock:

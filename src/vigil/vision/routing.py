@@ -96,7 +96,16 @@ class DetectorRouter:
             variant = self.config.model_copy(
                 update={"input_size": size, "score_threshold": threshold}
             )
-            detector = self._detectors[key] = self._variant(variant)
+            detector = self._variant(variant)
+            # A model with a fixed input size fails at another only when run: find out now,
+            # with one blank frame, rather than fail every batch this camera's frames are in.
+            try:
+                detector.detect([np.zeros((size, size, 3), dtype=np.uint8)])
+            except Exception as error:  # onnxruntime raises several unrelated types
+                raise ModelError(
+                    f"cameras[].detector.input_size: the model cannot run at {size} ({error})"
+                ) from None
+            self._detectors[key] = detector
         return detector
 
 
