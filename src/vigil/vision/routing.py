@@ -56,24 +56,28 @@ class DetectorRouter:
     def detect(
         self, images: list[np.ndarray], settings: list[CameraDetectorConfig | None]
     ) -> list[sv.Detections]:
+        if all(camera is None for camera in settings):  # the common case: one plain call
+            return self._detectors[self._key(None)].detect(images)
         pieces = [
             _Piece(i, window, self._key(camera))
             for i, (image, camera) in enumerate(zip(images, settings, strict=True))
             for window in _windows(image, camera)
         ]
-        found: list[sv.Detections | None] = [None] * len(pieces)
-        for key in dict.fromkeys(piece.key for piece in pieces):
-            chosen = [n for n, piece in enumerate(pieces) if piece.key == key]
+        by_key: dict[_Key, list[int]] = {}
+        for n, piece in enumerate(pieces):
+            by_key.setdefault(piece.key, []).append(n)
+        found: list[sv.Detections] = [sv.Detections.empty()] * len(pieces)
+        for key, chosen in by_key.items():
             crops = [_crop(images[pieces[n].frame], pieces[n].window) for n in chosen]
             for n, detections in zip(chosen, self._detector(key).detect(crops), strict=True):
                 found[n] = detections
-        results = []
-        for i, camera in enumerate(settings):
-            parts = [(found[n], piece.window) for n, piece in enumerate(pieces) if piece.frame == i]
-            ready = [(detections, window) for detections, window in parts if detections is not None]
-            merged = ready[0][0] if len(ready) == 1 else merge_tiles(ready, self.config.nms_iou)
-            results.append(_filter(merged, camera))
-        return results
+        parts: list[list[tuple[sv.Detections, Window]]] = [[] for _ in images]
+        for n, piece in enumerate(pieces):
+            parts[piece.frame].append((found[n], piece.window))
+        return [
+            _filter(own[0][0] if len(own) == 1 else merge_tiles(own, self.config.nms_iou), camera)
+            for own, camera in zip(parts, settings, strict=True)
+        ]
 
     def _key(self, settings: CameraDetectorConfig | None) -> _Key:
         size = (settings.input_size if settings else None) or self.config.input_size
