@@ -124,3 +124,15 @@ def test_batcher_counts_lag_from_capture_not_from_arrival() -> None:
     batcher.put(Frame("slow", 0, 0, IMAGE))
     assert batcher.next_batch(timeout=0) == []
     assert batcher.dropped["slow"] == 1
+
+
+def test_bookkeeping_stays_bounded_under_overload() -> None:
+    scheduler: DeadlineScheduler[int] = DeadlineScheduler(8, 0.05, queue_per_camera=2)
+    for step in range(2000):  # 100 cameras, each offering faster than batches drain
+        now = step * 0.01
+        for camera in range(100):
+            scheduler.offer(f"c{camera}", step, captured_s=now)
+        scheduler.take(now)
+    # Only waiting frames are tracked: at most two per camera, not all 200,000 offered.
+    assert scheduler.pending <= 200
+    assert len(scheduler._heads) <= 2 * 200 and len(scheduler._gone) <= 2 * 200

@@ -126,8 +126,7 @@ class DeadlineScheduler(Generic[T]):
 
     def closes_at(self) -> float | None:
         """When a partial batch is due: its oldest frame's capture plus `max_wait_s`."""
-        while self._heads and self._heads[0][1] in self._gone:
-            self._gone.discard(heapq.heappop(self._heads)[1])
+        self._prune()
         return self._heads[0][0] + self.max_wait_s if self._heads else None
 
     def ready(self, now_s: float) -> bool:
@@ -154,6 +153,9 @@ class DeadlineScheduler(Generic[T]):
                 idle_turns = 0
             else:
                 idle_turns += 1
+        # Under overload batches are always full and `closes_at` is never asked: prune here
+        # too, or the heap would keep an entry for every frame ever offered.
+        self._prune()
         return batch
 
     def done(self, batch: list[Queued[T]], started_s: float, now_s: float) -> None:
@@ -180,6 +182,10 @@ class DeadlineScheduler(Generic[T]):
         if load is None:
             load = self.loads[camera_id] = CameraLoad()
         return load
+
+    def _prune(self) -> None:
+        while self._heads and self._heads[0][1] in self._gone:
+            self._gone.discard(heapq.heappop(self._heads)[1])
 
     def _batch_limit(self) -> int:
         """`max_batch`, or fewer when a batch that large would take more than half the budget
