@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from typing import Protocol
 
 from vigil.config import BatchingConfig
@@ -26,7 +25,7 @@ class Batcher(Protocol):
     def pending(self) -> int: ...
 
     @property
-    def dropped(self) -> Counter[str]: ...
+    def dropped(self) -> Mapping[str, int]: ...
 
     def put(self, frame: Frame) -> None: ...
 
@@ -72,9 +71,9 @@ class DeadlineBatcher:
         return self._scheduler.pending
 
     @property
-    def dropped(self) -> Counter[str]:
-        with self._cond:
-            return Counter({camera: load.dropped for camera, load in self._scheduler.loads.items()})
+    def dropped(self) -> Mapping[str, int]:
+        """Frames dropped per camera (0 for a camera never seen), read live."""
+        return _Dropped(self._scheduler.loads)
 
     def loads(self) -> dict[str, CameraLoad]:
         """Per-camera counts and lag of analysed frames (a copy, safe to read)."""
@@ -125,6 +124,23 @@ class DeadlineBatcher:
         with self._cond:
             self._closed = True
             self._cond.notify_all()
+
+
+class _Dropped(Mapping[str, int]):
+    """A view, so that the status of one camera among a thousand costs no copy of all."""
+
+    def __init__(self, loads: dict[str, CameraLoad]) -> None:
+        self._loads = loads
+
+    def __getitem__(self, camera_id: str) -> int:
+        load = self._loads.get(camera_id)
+        return load.dropped if load is not None else 0
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._loads))
+
+    def __len__(self) -> int:
+        return len(self._loads)
 
 
 def _wall_clock_age(frame: Frame) -> float:
