@@ -9,7 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.sources.readers import read_to_end
+from tests.sources.readers import Collector, read_to_end
+from tests.sources.rtsp_process import RtspServerProcess
+from tests.sources.waiting import wait_for
+from vigil.sources import CameraReader
 from vigil.sources.base import SourceOptions
 from vigil.sources.factory import create_source
 from vigil.sources.file import FileSource
@@ -90,3 +93,22 @@ def test_on_a_gpu_worker_files_are_decoded_by_nvdec(demo_clip: Path) -> None:
     assert image.shape == reference.shape
     # Different YUV→RGB conversions: close, not identical.
     assert np.abs(image.astype(int) - reference.astype(int)).mean() < 8
+
+
+@pytest.mark.rtsp
+@pytest.mark.skipif(NVDEC, reason="this machine has NVDEC: the fallback cannot happen here")
+def test_rtsp_camera_with_hardware_decode_falls_back_and_streams(
+    rtsp_server: RtspServerProcess,
+) -> None:
+    collector = Collector()
+    reader = CameraReader("street", rtsp_server.url, 5.0, collector, hardware_decode=True)
+    reader.start()
+    try:
+        wait_for(lambda: len(collector) >= 5, 20, "frames over RTSP")
+        status = reader.status
+        assert status.online and status.last_error is None
+        assert status.decoder is not None and status.decoder.startswith("CPU")
+        assert "PyAV cuda:" in status.decoder
+        assert "NVDEC" not in status.decoder  # NVDEC is tried on video files only
+    finally:
+        reader.stop()

@@ -27,6 +27,7 @@ from av.codec.hwaccel import HWAccel
 
 from vigil.sources.base import FrameSource, RawFrame, SourceError, SourceOptions
 from vigil.sources.pyav import VideoDecoder, first_video_stream, nominal_fps, raw_frame, reason
+from vigil.sources.rtsp import _AV_OPTIONS as RTSP_OPTIONS
 from vigil.sources.urls import SourceKind, classify, local_path, redact
 
 log = logging.getLogger(__name__)
@@ -117,7 +118,7 @@ class CudaPyAvSource:
 
     def open(self) -> None:
         target = self._url if self.live else str(local_path(self._url))
-        options = {"rtsp_transport": "tcp"} if self.live else {}
+        options = dict(RTSP_OPTIONS) if self.live else {}
         accel = HWAccel(device_type="cuda", allow_software_fallback=False)
         try:
             container = av.open(
@@ -186,8 +187,9 @@ class HardwareDecodeSource:
             source = make()
             try:
                 source.open()
-            except (ImportError, SourceError, RuntimeError, OSError, ValueError) as exc:
-                # ImportError: package absent; RuntimeError/OSError: no GPU, driver or codec.
+            except Exception as exc:
+                # Whatever a hardware path raises (package absent, no GPU, driver or codec,
+                # the libraries' own exception types) means the same: try the next path.
                 source.close()
                 reasons.append(f"{name}: {_why(exc)}")
                 continue
