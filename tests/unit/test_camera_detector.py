@@ -23,10 +23,17 @@ def names(found: sv.Detections) -> list[str]:
     return [str(name) for name in found.data["class_name"]]
 
 
-def _save(path: Path, nodes: list[onnx.NodeProto], inputs: list[onnx.ValueInfoProto],
-          outputs: list[onnx.ValueInfoProto], inits: list[onnx.TensorProto]) -> Path:
-    model = helper.make_model(helper.make_graph(nodes, "test", inputs, outputs, inits),
-                              opset_imports=[helper.make_opsetid("", 17)])
+def _save(
+    path: Path,
+    nodes: list[onnx.NodeProto],
+    inputs: list[onnx.ValueInfoProto],
+    outputs: list[onnx.ValueInfoProto],
+    inits: list[onnx.TensorProto],
+) -> Path:
+    model = helper.make_model(
+        helper.make_graph(nodes, "test", inputs, outputs, inits),
+        opset_imports=[helper.make_opsetid("", 17)],
+    )
     model.ir_version = 8
     onnx.checker.check_model(model)
     onnx.save(model, path)
@@ -43,10 +50,12 @@ def fp16_model(path: Path, rows: np.ndarray, size: int = 64) -> Path:
         helper.make_node("Concat", ["batch", "rest"], ["target"], axis=0),
         helper.make_node("Expand", ["rows", "target"], ["output0"]),
     ]
-    inits = [numpy_helper.from_array(rows.astype(np.float16), "rows"),
-             numpy_helper.from_array(np.array([0], dtype=np.int64), "zero"),
-             numpy_helper.from_array(np.array([1], dtype=np.int64), "one"),
-             numpy_helper.from_array(np.array(rows.shape[1:], dtype=np.int64), "rest")]
+    inits = [
+        numpy_helper.from_array(rows.astype(np.float16), "rows"),
+        numpy_helper.from_array(np.array([0], dtype=np.int64), "zero"),
+        numpy_helper.from_array(np.array([1], dtype=np.int64), "one"),
+        numpy_helper.from_array(np.array(rows.shape[1:], dtype=np.int64), "rest"),
+    ]
     return _save(path, nodes, [image], [out], inits)
 
 
@@ -66,10 +75,17 @@ def size_aware_model(path: Path) -> Path:
         helper.make_node("Expand", ["rows", "target"], ["output0"]),
     ]
     coeff = np.array([0.5, 0.5, 0.5, 0.5, 1 / 256, 0, 0], dtype=np.float32)
-    ints = {"zero": [0], "one": [1], "three": [3], "four": [4], "rest": [7, 1],
-            "row_shape": [1, 7, 1]}
+    ints = {
+        "zero": [0],
+        "one": [1],
+        "three": [3],
+        "four": [4],
+        "rest": [7, 1],
+        "row_shape": [1, 7, 1],
+    }
     inits = [numpy_helper.from_array(coeff, "coeff")] + [
-        numpy_helper.from_array(np.array(v, dtype=np.int64), k) for k, v in ints.items()]
+        numpy_helper.from_array(np.array(v, dtype=np.int64), k) for k, v in ints.items()
+    ]
     return _save(path, nodes, [image], [out], inits)
 
 
@@ -85,9 +101,16 @@ def test_fp16_export_is_fed_float16_and_decoded_like_fp32(tmp_path: Path) -> Non
 
 
 def _router(model: Path, size: int = 64) -> DetectorRouter:
-    config = DetectorConfig.model_validate({
-        "model": model, "family": "yolo", "input_size": size, "labels": LABELS,
-        "score_threshold": 0.2, "threads": 1})
+    config = DetectorConfig.model_validate(
+        {
+            "model": model,
+            "family": "yolo",
+            "input_size": size,
+            "labels": LABELS,
+            "score_threshold": 0.2,
+            "threads": 1,
+        }
+    )
     return DetectorRouter(OnnxDetector(config), config, OnnxDetector)
 
 
@@ -106,12 +129,15 @@ def test_cameras_with_different_input_sizes_share_a_batch_and_map_back(tmp_path:
 def test_per_camera_classes_and_threshold_filter_only_that_camera(tmp_path: Path) -> None:
     router = _router(constant_model(tmp_path / "v8.onnx", V8_BOXES.T[None]))
     image = np.zeros((64, 64, 3), dtype=np.uint8)
-    plain, cars, strict, loose = router.detect([image] * 4, [
-        None,
-        CameraDetectorConfig(classes=["car"]),
-        CameraDetectorConfig(score_threshold=0.85),
-        CameraDetectorConfig(score_threshold=0.1),  # lower than the worker's 0.2
-    ])
+    plain, cars, strict, loose = router.detect(
+        [image] * 4,
+        [
+            None,
+            CameraDetectorConfig(classes=["car"]),
+            CameraDetectorConfig(score_threshold=0.85),
+            CameraDetectorConfig(score_threshold=0.1),  # lower than the worker's 0.2
+        ],
+    )
     assert sorted(names(plain)) == ["car", "person"]
     assert names(cars) == ["car"]
     assert names(strict) == ["person"]
@@ -146,8 +172,9 @@ def test_tiled_camera_finds_in_each_tile_and_merges_into_frame_coordinates(
     boxes = sorted(tiled.xyxy.tolist())
     # Each 128×64 tile: its middle half, moved by the tile's offset; the whole 256×64 frame:
     # x 64-192, and y clipped to the frame (the letterbox padding is not part of the image).
-    np.testing.assert_allclose(boxes, [[32, 0, 96, 64], [64, 0, 192, 64], [160, 0, 224, 64]],
-                               atol=1e-3)
+    np.testing.assert_allclose(
+        boxes, [[32, 0, 96, 64], [64, 0, 192, 64], [160, 0, 224, 64]], atol=1e-3
+    )
 
 
 def test_gpu_provider_missing_from_onnxruntime_is_a_clear_error(tmp_path: Path) -> None:
@@ -168,13 +195,27 @@ def test_engine_refuses_a_camera_whose_classes_the_model_lacks(tmp_path: Path) -
     from vigil.store import LocalMediaStore
 
     model = constant_model(tmp_path / "v8.onnx", V8_BOXES.T[None])
-    config = parse_config({"detector": {"model": str(model), "family": "yolo", "input_size": 64,
-                                        "labels": LABELS, "threads": 1}})
-    engine = Engine(config, detector=OnnxDetector(config.detector),
-                    redactor=FaceRedactor(None),  # type: ignore[arg-type]  # never called
-                    bus=MemoryBus(), media=LocalMediaStore(tmp_path))
-    camera = parse_config({"cameras": [{"id": "dock", "url": "clip.mp4",
-                                        "detector": {"classes": ["truck"]}}]}).cameras[0]
+    config = parse_config(
+        {
+            "detector": {
+                "model": str(model),
+                "family": "yolo",
+                "input_size": 64,
+                "labels": LABELS,
+                "threads": 1,
+            }
+        }
+    )
+    engine = Engine(
+        config,
+        detector=OnnxDetector(config.detector),
+        redactor=FaceRedactor(None),  # type: ignore[arg-type]  # never called
+        bus=MemoryBus(),
+        media=LocalMediaStore(tmp_path),
+    )
+    camera = parse_config(
+        {"cameras": [{"id": "dock", "url": "clip.mp4", "detector": {"classes": ["truck"]}}]}
+    ).cameras[0]
     try:
         with pytest.raises(ModelError, match="truck"):
             engine.add_camera(camera)
@@ -216,5 +257,6 @@ def test_config_file_cameras_with_unknown_classes_are_refused_at_load() -> None:
     from vigil.config import parse_config
 
     with pytest.raises(ValueError, match=r"cameras\[dock\]\.detector\.classes.*truk"):
-        parse_config({"cameras": [{"id": "dock", "url": "clip.mp4",
-                                   "detector": {"classes": ["truk"]}}]})
+        parse_config(
+            {"cameras": [{"id": "dock", "url": "clip.mp4", "detector": {"classes": ["truk"]}}]}
+        )
