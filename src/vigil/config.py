@@ -100,13 +100,52 @@ class DetectorConfig(Strict):
     nms_iou: float = Field(0.5, gt=0.0, le=1.0)
     classes: list[str] | None = Field(None, description="Keep only these classes (all when unset)")
     threads: int = Field(0, ge=0, description="onnxruntime intra-op threads; 0 = all cores")
+    provider: Literal["cpu", "cuda", "tensorrt"] = Field(
+        "cpu", description="onnxruntime execution provider; cuda and tensorrt need onnxruntime-gpu"
+    )
+    tensorrt_cache: Path = Field(
+        Path("data/tensorrt"), description="Where TensorRT keeps the engines it compiled"
+    )
+
+
+class CameraDetectorConfig(Strict):
+    """Per-camera detector settings, over the worker's `detector` ones (docs/configuration.md)."""
+
+    input_size: int | None = Field(
+        None, ge=32, description="Network input size for this camera (a model with dynamic size)"
+    )
+    classes: list[str] | None = Field(None, description="Keep only these classes")
+    score_threshold: float | None = Field(None, gt=0.0, lt=1.0)
+    tiles: tuple[int, int] | None = Field(
+        None,
+        description="Also detect in columns × rows overlapping tiles, for small distant objects "
+        "in wide high-resolution scenes (costs one inference per tile)",
+    )
+    tile_overlap: float = Field(
+        0.2, ge=0.0, lt=0.5, description="Share of a tile that its neighbour also covers"
+    )
+
+    @field_validator("tiles")
+    @classmethod
+    def _tiles_positive(cls, value: tuple[int, int] | None) -> tuple[int, int] | None:
+        if value is not None and (min(value) < 1 or value[0] * value[1] > 16):
+            raise ValueError("tiles are [columns, rows], each at least 1, at most 16 tiles")
+        return value
 
 
 class BatchingConfig(Strict):
-    max_batch: int = Field(8, ge=1, le=256, description="Frames per inference call at most")
+    max_batch: int = Field(
+        8, ge=1, le=1024, description="Frames per inference call at most (hundreds on a GPU)"
+    )
     max_wait_ms: float = Field(15.0, ge=0.0, description="Longest wait to fill a batch")
     queue_per_camera: int = Field(
         2, ge=1, description="Frames a camera may have waiting; older ones are dropped"
+    )
+    max_lag_ms: float | None = Field(
+        None,
+        gt=0.0,
+        description="Lag budget of live cameras: a frame that could not be analysed within it is "
+        "dropped, and cameras share the detector round-robin (unset: no budget)",
     )
 
 
@@ -247,6 +286,14 @@ class CameraConfig(Strict):
     loop: bool = Field(True, description="Replay a video file when it ends")
     start_offset_s: float = Field(0.0, ge=0.0, description="Start a video file this far in")
     enabled: bool = True
+    hardware_decode: bool = Field(
+        False,
+        description="Decode with NVDEC or FFmpeg's cuda hwaccel when present; otherwise the CPU "
+        "(the camera's status says which, and why)",
+    )
+    detector: CameraDetectorConfig | None = Field(
+        None, description="Input size, classes, score threshold and tiling for this camera"
+    )
     zones: list[ZoneConfig] = Field(default_factory=list)
     lines: list[LineConfig] = Field(default_factory=list)
     calibration: CalibrationConfig | None = Field(
@@ -415,6 +462,21 @@ class VigilConfig(Strict):
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
             raise ValueError(f"camera ids must be unique; repeated: {', '.join(duplicates)}")
+        return self
+
+    @model_validator(mode="after")
+    def _camera_classes_known(self) -> VigilConfig:
+        from vigil.vision.coco import COCO_CLASSES
+
+        labels = set(self.detector.labels or COCO_CLASSES)
+        for camera in self.cameras:
+            wanted = (camera.detector.classes or []) if camera.detector else []
+            unknown = sorted(set(wanted) - labels)
+            if unknown:
+                raise ValueError(
+                    f"cameras[{camera.id}].detector.classes: the model has no class "
+                    f"{', '.join(unknown)}"
+                )
         return self
 
 

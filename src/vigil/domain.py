@@ -41,6 +41,7 @@ class SourceStatus:
     last_frame_ms: int | None = None
     width: int | None = None
     height: int | None = None
+    decoder: str | None = None  # with hardware_decode: the path in use, and why not NVDEC
 
 
 @dataclass(slots=True)
@@ -60,3 +61,4 @@ class CameraStatus:
     width: int | None = None
     height: int | None = None
     extra: dict[str, float] = field(default_factory=dict)
+    decoder: str | None = None

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from vigil.store.media import MediaError
 from vigil.store.query import QueryError
+from vigil.vision.detector import ModelError
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,11 @@ async def _query_error(_request: Request, error: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(error)}, status_code=422)
 
 
+async def _model_error(_request: Request, error: Exception) -> JSONResponse:
+    # A camera's detector settings the model cannot serve (cameras[].detector).
+    return JSONResponse({"detail": str(error)}, status_code=422)
+
+
 async def _media_unavailable(_request: Request, error: Exception) -> JSONResponse:
     # The reason names internal endpoints: it goes to the log, not to the client.
     log.error("media store unavailable: %s", error)
@@ -76,4 +82,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(QueryError, _query_error)
     app.add_exception_handler(MediaError, _media_unavailable)
+    app.add_exception_handler(ModelError, _model_error)
     app.add_exception_handler(Exception, _unexpected)

@@ -26,6 +26,9 @@ class CameraStatusOut(BaseModel):
     last_error: str | None
     width: int | None
     height: int | None
+    decoder: str | None = Field(
+        None, description="With hardware_decode: the decoding path in use, and why not NVDEC"
+    )
 
 
 class CameraOut(BaseModel):

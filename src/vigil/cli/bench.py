@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from vigil.cli import bench_cameras
 from vigil.cli.analyze import analyze_video
 from vigil.cli.common import load_or_exit
 from vigil.cli.serve import DEMO_CONFIG
@@ -22,6 +23,7 @@ from vigil.config import ROOT, VigilConfig
 from vigil.vision.detector import OnnxDetector
 
 app = typer.Typer(help="Benchmarks (results belong in docs/benchmarks.md).", no_args_is_help=True)
+app.command("cameras")(bench_cameras.cameras)
 
 
 def decode_all(video: Path) -> list[np.ndarray]:

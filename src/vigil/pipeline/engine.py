@@ -12,20 +12,21 @@ from typing import Any
 import supervision as sv
 
 from vigil.bus import Bus
-from vigil.config import CameraConfig, PrivacyMaskConfig, VigilConfig
+from vigil.config import CameraConfig, CameraDetectorConfig, PrivacyMaskConfig, VigilConfig
 from vigil.domain import CameraStatus, Frame, now_ms
-from vigil.pipeline.batcher import FrameBatcher
 from vigil.pipeline.camera import CameraPipeline, Output
 from vigil.pipeline.control import PipelineMetric
+from vigil.pipeline.deadline import Batcher, make_batcher
 from vigil.pipeline.output import EventOutput
 from vigil.privacy.masks import AttributePolicy, apply_masks
 from vigil.privacy.redact import FaceRedactor, redact_faces
 from vigil.series import SeriesMessage
 from vigil.sources import CameraReader
 from vigil.store.media import MediaStore
-from vigil.vision.detector import Detector
+from vigil.vision.detector import Detector, ModelError, OnnxDetector
 from vigil.vision.ocr import OcrSettings, SceneTextReader
 from vigil.vision.overlay import draw_geometry, draw_tracks, encode_jpeg, fit_width
+from vigil.vision.routing import DetectorRouter
 
 log = logging.getLogger(__name__)
 
@@ -68,19 +69,12 @@ class Engine:
     ) -> None:
         self.config = config
         self.detector = detector
+        # Per-camera input size, classes, threshold and tiles (cameras[].detector).
+        variant = OnnxDetector if isinstance(detector, OnnxDetector) else None
+        self.router = DetectorRouter(detector, config.detector, variant)
         self.redactor = redactor
         self.offline = offline
-        batching = config.batching
-        # Offline, a camera's reader may run a whole batch ahead: nothing is dropped, so a short
-        # queue would only starve inference of frames.
-        queue = (
-            max(batching.queue_per_camera, batching.max_batch)
-            if offline
-            else batching.queue_per_camera
-        )
-        self.batcher = FrameBatcher(
-            batching.max_batch, batching.max_wait_ms, queue, lossless=offline
-        )
+        self.batcher: Batcher = make_batcher(config.batching, offline=offline)
         self.bus = bus
         # Person colours are dropped unless the tenant allows them (privacy.person_colors).
         self.attributes = attributes or AttributePolicy(config.privacy.person_colors)
@@ -105,7 +99,10 @@ class Engine:
         self._health.start()
         for camera in cameras:
             if camera.enabled:
-                self.add_camera(camera)
+                try:
+                    self.add_camera(camera)
+                except ModelError as error:  # one camera's detector settings: not the others
+                    log.error("camera %s not started: %s", camera.id, error)
 
     def stop(self) -> None:
         with self._lock:
@@ -138,6 +135,7 @@ class Engine:
             return [camera.config for camera in self._cameras.values()]
 
     def add_camera(self, camera: CameraConfig) -> None:
+        self.router.check(camera.detector)  # ModelError: the API answers 422
         with self._lock:
             if camera.id in self._cameras:
                 raise KeyError(camera.id)
@@ -149,6 +147,7 @@ class Engine:
                 loop=camera.loop and not self.offline,
                 start_offset_s=camera.start_offset_s,
                 realtime=not self.offline,
+                hardware_decode=camera.hardware_decode,
             )
             self._cameras[camera.id] = _Camera(
                 camera, reader, CameraPipeline(camera, self.config.tracker)
@@ -211,6 +210,11 @@ class Engine:
             }
             self._live_cache[key] = cached
         return cached, live.frame.ts_ms
+
+    def _detector_settings(self, frame: Frame) -> CameraDetectorConfig | None:
+        with self._lock:
+            camera = self._cameras.get(frame.camera_id)
+        return camera.config.detector if camera is not None else None
 
     def _privacy_masks(self, camera_id: str) -> list[PrivacyMaskConfig]:
         with self._lock:
@@ -304,13 +308,15 @@ class Engine:
 
     def _analyse(self, batch: list[Frame]) -> None:
         wanted = self._wanted(batch)
-        todo = [frame.image for frame, want in zip(batch, wanted, strict=True) if want]
+        todo = [frame for frame, want in zip(batch, wanted, strict=True) if want]
         stats = self.inference
         stats.skipped += len(batch) - len(todo)
         results: list[sv.Detections] = []
         if todo:
             started = time.perf_counter()
-            results = self.detector.detect(todo)
+            results = self.router.detect(
+                [frame.image for frame in todo], [self._detector_settings(f) for f in todo]
+            )
             elapsed = time.perf_counter() - started
             stats.batches += 1
             stats.frames += len(todo)
@@ -360,4 +366,5 @@ class Engine:
             width=source.width,
             height=source.height,
             extra={"open_events": float(pipeline.lifecycle.open_events)},
+            decoder=source.decoder,
         )

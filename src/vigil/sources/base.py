@@ -35,6 +35,8 @@ class SourceOptions:
     start_offset_s: float = 0.0  # files start this far in (demo cameras share one clip)
     open_timeout_s: float = 5.0
     read_timeout_s: float = 5.0
+    # Try NVDEC / CUDA decoding first, falling back to the CPU per camera (sources/hwdecode.py).
+    hardware_decode: bool = False
     # Set by the reader when it stops, so sources that wait between reads return at once.
     cancel: threading.Event = field(default_factory=threading.Event)
 

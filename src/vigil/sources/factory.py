@@ -5,12 +5,22 @@ from __future__ import annotations
 from vigil.sources.base import FrameSource, SourceOptions
 from vigil.sources.file import FileSource
 from vigil.sources.http import HttpSource
+from vigil.sources.hwdecode import HardwareDecodeSource
 from vigil.sources.image import StillImageSource
 from vigil.sources.rtsp import RtspSource
 from vigil.sources.urls import SourceKind, classify, local_path
 
 
 def create_source(url: str, options: SourceOptions) -> FrameSource:
+    """A new, unopened source for `url`, through hardware decoding if the options ask for it
+    (falling back to the CPU source below when the hardware cannot decode it)."""
+    kind = classify(url)
+    if options.hardware_decode and kind in (SourceKind.RTSP, SourceKind.FILE):
+        return HardwareDecodeSource(url, options, cpu=lambda: cpu_source(url, options))
+    return cpu_source(url, options)
+
+
+def cpu_source(url: str, options: SourceOptions) -> FrameSource:
     """A new, unopened source for `url`; ValueError if no source can read such a URL.
 
     `rtsp://` and `rtsps://` are RTSP cameras; `http(s)://` are MJPEG streams or snapshot

@@ -13,6 +13,7 @@ from vigil.sources.backoff import Backoff
 from vigil.sources.base import FrameSource, RawFrame, SourceError, SourceOptions
 from vigil.sources.clock import MediaClock
 from vigil.sources.factory import create_source
+from vigil.sources.hwdecode import ReportsDecoder
 from vigil.sources.pacer import Pacer
 from vigil.sources.rate import RateMeter
 from vigil.sources.sampler import FpsSampler
@@ -59,6 +60,7 @@ class CameraReader:
         read_timeout_s: float = 5.0,
         backoff_initial_s: float = 0.5,
         backoff_max_s: float = 30.0,
+        hardware_decode: bool = False,
     ) -> None:
         classify(url)  # a URL no source can read is a configuration error: raise it here
         if start_offset_s < 0:
@@ -77,6 +79,7 @@ class CameraReader:
             open_timeout_s=open_timeout_s,
             read_timeout_s=read_timeout_s,
             cancel=self._cancel,
+            hardware_decode=hardware_decode,
         )
         self._sampler = FpsSampler(analysis_fps)
         period_s = 1.0 / analysis_fps
@@ -156,6 +159,9 @@ class CameraReader:
         """Reads one opened session of the source; True if it ended by itself."""
         try:
             source.open()
+            if isinstance(source, ReportsDecoder):
+                with self._lock:
+                    self._status.decoder = source.decoder
             fps = source.nominal_fps
             self._clock.restart(1.0 / fps if fps else None)
             if self._origin_ms is None:

@@ -22,8 +22,9 @@ class Letterbox:
         out = xyxy.astype(np.float32, copy=True)
         out[:, [0, 2]] = (out[:, [0, 2]] - self.pad_x) / self.scale
         out[:, [1, 3]] = (out[:, [1, 3]] - self.pad_y) / self.scale
-        np.clip(out[:, [0, 2]], 0, self.width, out=out[:, [0, 2]])
-        np.clip(out[:, [1, 3]], 0, self.height, out=out[:, [1, 3]])
+        # Fancy-indexed slices are copies: clip them and assign back.
+        out[:, [0, 2]] = np.clip(out[:, [0, 2]], 0, self.width)
+        out[:, [1, 3]] = np.clip(out[:, [1, 3]], 0, self.height)
         return out
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import onnxruntime as ort
@@ -14,6 +14,10 @@ from vigil.config import DetectorConfig
 from vigil.vision.boxes import Letterbox, letterbox_into
 from vigil.vision.coco import COCO_CLASSES
 from vigil.vision.decoders import Decoder, NanoDetDecoder, YoloDecoder
+from vigil.vision.providers import ProviderError, execution_providers
+
+# The largest batch TensorRT prepares an engine profile for (BatchingConfig.max_batch's bound).
+MAX_BATCH = 1024
 
 
 class Detector(Protocol):
@@ -28,7 +32,9 @@ class ModelError(RuntimeError):
     """The model file is missing, unreadable, or does not match the configured family."""
 
 
-def onnx_session(path: Path, threads: int) -> ort.InferenceSession:
+def onnx_session(
+    path: Path, threads: int, providers: list[str | tuple[str, dict[str, Any]]] | None = None
+) -> ort.InferenceSession:
     if not Path(path).is_file():
         raise ModelError(f"model file not found: {path}")
     options = ort.SessionOptions()
@@ -39,17 +45,33 @@ def onnx_session(path: Path, threads: int) -> ort.InferenceSession:
     # model sharing two cores, the spinning of one steals the cores the other needs.
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     try:
-        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        return ort.InferenceSession(
+            str(path), options, providers=providers or ["CPUExecutionProvider"]
+        )
     except Exception as error:  # onnxruntime raises several unrelated types for bad files
         raise ModelError(f"cannot load ONNX model {path}: {error}") from None
+
+
+def _input_name(model: Path) -> str:
+    """The model's image input, read without starting a GPU session (for TensorRT profiles)."""
+    probe = onnx_session(model, 1)
+    return str(probe.get_inputs()[0].name)
 
 
 class OnnxDetector:
     def __init__(self, config: DetectorConfig) -> None:
         self.config = config
         self.labels = tuple(config.labels) if config.labels else COCO_CLASSES
-        self.session = onnx_session(config.model, config.threads)
+        providers = None
+        if config.provider != "cpu":
+            try:
+                providers = execution_providers(config, _input_name(config.model), MAX_BATCH)
+            except ProviderError as error:
+                raise ModelError(str(error)) from None
+        self.session = onnx_session(config.model, config.threads, providers)
         model_input = self.session.get_inputs()[0]
+        # fp16 exports (Ultralytics `half=True`) take float16 input; the rest float32.
+        self._input_type = np.float16 if model_input.type == "tensor(float16)" else np.float32
         self._input_name = model_input.name
         # A model exported with a fixed batch of 1 still works, one image per call.
         self._fixed_batch = model_input.shape[0] if isinstance(model_input.shape[0], int) else None
@@ -75,13 +97,14 @@ class OnnxDetector:
         canvas = np.empty((len(images), size, size, 3), dtype=np.uint8)
         canvas[:] = self.decoder.pad_bgr
         boxes = [letterbox_into(image, canvas[i]) for i, image in enumerate(images)]
-        tensor = self.decoder.prepare(canvas)
+        tensor = self.decoder.prepare(canvas).astype(self._input_type, copy=False)
         raws = []
         step = self._fixed_batch or len(images)
         for start in range(0, len(images), step):
             outputs = self.session.run(None, {self._input_name: tensor[start : start + step]})
+            outputs = [np.asarray(output, dtype=np.float32) for output in outputs]
             raws.extend(
-                self.decoder.decode(list(outputs), self.config.score_threshold, self.config.nms_iou)
+                self.decoder.decode(outputs, self.config.score_threshold, self.config.nms_iou)
             )
         return [self._to_detections(raw, box) for raw, box in zip(raws, boxes, strict=True)]
 
