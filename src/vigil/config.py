@@ -179,6 +179,12 @@ class SecurityConfig(Strict):
     login_per_minute: int = Field(10, ge=1, description="Login attempts per client address")
     search_per_minute: int = Field(120, ge=1, description="Searches per user or token")
     token_max_days: int = Field(365, ge=1, description="Longest lifetime of an API token")
+    streams_per_user: int = Field(
+        20, ge=1, description="Live event streams one user may hold open on one API node"
+    )
+    streams_per_tenant: int = Field(
+        10_000, ge=1, description="Live event streams one tenant may hold open on one API node"
+    )
     cors_origins: list[str] = Field(
         default_factory=list,
         description="Origins allowed to call the API from a browser; none by default",
