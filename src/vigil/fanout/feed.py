@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import threading
 from collections import Counter
@@ -184,7 +185,7 @@ class NatsFeed:
     async def _subscribe(self, subject: str) -> None:
         if subject not in self._subs:
             self._subs[subject] = await self._bus.nc.subscribe(
-                subject, cb=lambda msg: self._on_message(subject, msg)
+                subject, cb=functools.partial(self._on_message, subject)
             )
         with self._lock:
             if self._counts[subject] > 0:
