@@ -166,3 +166,43 @@ def ingest(
     Console().print(table)
     Console().print(f"[dim]{result['machine']}; sink batches {result['sink_batches']}, "
                     f"sink errors {result['sink_errors']}[/]")
+
+
+@app.command("fanout")
+def fanout(
+    subscribers: Annotated[int, typer.Option(help="Concurrent SSE subscribers")] = 10_000,
+    cameras: Annotated[int, typer.Option(help="Cameras the events come from")] = 1_000,
+    rate: Annotated[float, typer.Option(help="Events published per second")] = 200.0,
+    watched: Annotated[int, typer.Option(help="Cameras each subscriber watches")] = 10,
+    duration: Annotated[float, typer.Option(help="Seconds of publishing per run")] = 30.0,
+    processes: Annotated[int, typer.Option(help="Subscriber processes")] = 4,
+    baseline: Annotated[int | None, typer.Option(
+        help="Subscribers of the baseline run (default: as many as --subscribers)")] = None,
+    step: Annotated[list[int] | None, typer.Option(
+        help="Further subscriber counts to run the fan-out at (repeat the option)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
+    """Publish-to-receipt delay of live events to many SSE subscribers of one API node (fan-out
+    against the per-connection baseline), memory per idle connection, API-node CPU."""
+    from vigil.bench_fanout.run import FanoutSettings, run_fanout
+
+    settings = FanoutSettings(subscribers=subscribers, cameras=cameras, rate=rate,
+                              watched=watched, duration_s=duration, processes=processes,
+                              baseline_subscribers=baseline, steps=tuple(step or ()))
+    console = Console(stderr=True)
+    result = run_fanout(settings, lambda text: console.print(f"[dim]{text}[/]"))
+    if as_json:
+        typer.echo(json.dumps(result))
+        return
+    keys = ["subscribers", "connected", "p50_ms", "p99_ms", "max_ms", "events_lost",
+            "subscribers_told_missed", "idle_kib_per_connection", "node_cpu_cores",
+            "meets_target"]
+    table = Table("run", *keys, title=f"vigil bench fanout — {cameras:,} cameras, {rate:g} "
+                  f"events/s, {watched} cameras each, {duration:g} s")
+    for run in result["runs"]:
+        table.add_row(run["mode"], *(f"{run[key]:,}" if isinstance(run[key], int)
+                                     and not isinstance(run[key], bool) else str(run[key])
+                                     for key in keys))
+    Console().print(table)
+    Console().print(f"[dim]{result['machine']}; largest fan-out count meeting p99 < 1 s with "
+                    f"no loss: {result['largest_passing_fanout']}[/]")
