@@ -206,3 +206,40 @@ def fanout(
     Console().print(table)
     Console().print(f"[dim]{result['machine']}; largest fan-out count meeting p99 < 1 s with "
                     f"no loss: {result['largest_passing_fanout']}[/]")
+
+
+@app.command("api")
+def api(
+    events: Annotated[int, typer.Option(help="Stored events (seeded once, then reused)")]
+    = 1_000_000,
+    clients: Annotated[int, typer.Option(help="Concurrent clients")] = 50,
+    duration: Annotated[float, typer.Option(help="Seconds of load")] = 30.0,
+    processes: Annotated[int, typer.Option(help="Client processes")] = 2,
+    store: Annotated[str | None, typer.Option(
+        help="Store URL (default: a SQLite file under --data; a postgresql:// URL is seeded "
+             "the same way)")] = None,
+    data: Annotated[Path, typer.Option(help="Where the seeded SQLite store is kept")]
+    = Path("data/bench-api"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
+    """Event pages and counts under concurrent clients over a large stored set: p50/p99 per
+    request kind and requests/s, through the whole API stack on a real server."""
+    from vigil.bench_api.run import ApiSettings, run_api
+
+    data.mkdir(parents=True, exist_ok=True)
+    url = store or f"sqlite:///{(data / f'events-{events}.db').resolve()}"
+    settings = ApiSettings(events=events, clients=clients, processes=processes,
+                           duration_s=duration)
+    with step_bars(disable=as_json) as update:
+        result = run_api(settings, url, data / "media", update)
+    if as_json:
+        typer.echo(json.dumps(result))
+        return
+    table = Table("request", "requests", "p50 ms", "p99 ms",
+                  title=f"vigil bench api — {events:,} events ({result['store']}), "
+                        f"{clients} clients, {duration:g} s")
+    for kind, row in result["kinds"].items():
+        table.add_row(kind, f"{row['requests']:,}", str(row["p50_ms"]), str(row["p99_ms"]))
+    Console().print(table)
+    Console().print(f"[dim]{result['machine']}; {result['requests_per_s']} requests/s; "
+                    f"statuses {result['statuses']}[/]")
