@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import platform
@@ -190,11 +191,16 @@ def run_fanout(settings: FanoutSettings, progress: Progress) -> dict[str, Any]:
     directory = Path(tempfile.mkdtemp(prefix="vigil-bench-fanout-"))
     try:
         with NatsServer(directory / "nats", max_memory="256MB") as nats:
-            runs = [measure("fanout", settings.subscribers, settings, nats.url, progress)]
-            baseline = settings.baseline_subscribers or settings.subscribers
-            runs.append(measure("baseline", baseline, settings, nats.url, progress))
-            for count in settings.steps:
-                runs.append(measure("fanout", count, settings, nats.url, progress))
+            plan = [
+                ("fanout", settings.subscribers),
+                ("baseline", settings.baseline_subscribers or settings.subscribers),
+                *(("fanout", count) for count in settings.steps),
+            ]
+            runs = []
+            for mode, count in plan:
+                runs.append(measure(mode, count, settings, nats.url, progress))
+                # Each run's figures as soon as they exist: a long run cut short keeps them.
+                progress(json.dumps(runs[-1]))
     finally:
         shutil.rmtree(directory, ignore_errors=True)
     passing = [

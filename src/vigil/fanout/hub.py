@@ -93,20 +93,20 @@ class FanoutHub:
     ) -> Subscriber:
         """A new subscriber whose events flow from the moment this returns; raises
         StreamLimitError when the user or tenant has too many streams open."""
+        if self._feed is None:
+            self._feed = self._make_feed(self._bus, asyncio.get_running_loop(), self.dispatch)
         self.counts.take(user, tenant)
         subscriber = Subscriber(
             key, user=user, tenant=tenant, credential=credential, capacity=self._buffer
         )
         try:
-            if self._feed is None:
-                self._feed = self._make_feed(self._bus, asyncio.get_running_loop(), self.dispatch)
             group = self._groups.get(key)
             if group is None:
                 group = self._groups[key] = _Group(key)
                 self._index(group, add=True)
             group.subscribers.add(subscriber)
             await self._feed.want(key)
-        except BaseException:
+        except BaseException:  # cancelled while subscribing: count nothing, hold nothing
             self.leave(subscriber)
             raise
         if self._timer is None:
