@@ -130,10 +130,15 @@ def measure(
         processes.append(publisher)
         time.sleep(1.0)  # the publisher's connection is up
         progress(f"{mode}: publishing {settings.rate:g} events/s for {settings.duration_s:g} s")
+        load_pids = [process.pid for process in processes[:-1] if process.pid is not None]
         cpu_start, wall_start = _cpu_s(node.pid), time.monotonic()
+        load_start = sum(_cpu_s(pid) for pid in load_pids)
         go.set()
         sent: list[int] = sent_queue.get(timeout=settings.duration_s + 120)
-        cpu = (_cpu_s(node.pid) - cpu_start) / (time.monotonic() - wall_start)
+        wall = time.monotonic() - wall_start
+        cpu = (_cpu_s(node.pid) - cpu_start) / wall
+        # The subscriber processes' share, as a check that the load generator kept up.
+        load_cpu = (sum(_cpu_s(pid) for pid in load_pids) - load_start) / wall
         time.sleep(3.0)  # what is in flight arrives (or is counted lost)
         stop.set()
         received: dict[int, int] = {}
@@ -178,6 +183,7 @@ def measure(
         "idle_kib_per_connection": round((rss_idle - rss_before) / max(up, 1), 1),
         "node_rss_mib": round(rss_idle / 1024, 1),
         "node_cpu_cores": round(cpu, 2),
+        "subscriber_processes_cpu_cores": round(load_cpu, 2),
         "meets_target": bool(ordered)
         and _percentile(ordered, 0.99) < P99_TARGET_S
         and not lost
