@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import platform
+import random
 import subprocess
 import sys
 import time
@@ -18,17 +19,19 @@ import sqlalchemy as sa
 
 from vigil.auth.roles import Role
 from vigil.auth.store import AuthStore
-from vigil.bench_api.load import run_clients
+from vigil.bench_api.load import KINDS, run_clients
 from vigil.domain import now_ms
 from vigil.search.synthetic import generated_cameras, synthetic_events
 from vigil.services.common import free_port, wait_port
 from vigil.store import EventStore
+from vigil.store.query import CountQuery, EventQuery
 from vigil.store.schema import events as events_table
 
 Progress = Callable[[str, int, int], None]
 BATCH = 5_000
 CAMERAS = 40
 DAYS = 14
+DAY_MS = 86_400_000
 END_MS = 1_795_000_000_000  # fixed, so a seeded store is reused as it is
 
 
@@ -80,6 +83,55 @@ def _token(url: str) -> str:
         store.close()
 
 
+def store_only(url: str, repeat: int = 30) -> dict[str, float]:
+    """The baseline: median ms of the same queries made one at a time on the store itself (no
+    HTTP, authentication, policy, audit or concurrency), in the investigator's tenant."""
+    store = EventStore(url)
+    rng = random.Random(1)
+    cameras = [camera.id for camera in generated_cameras(CAMERAS)]
+    tenants = frozenset({"default"})
+    timings: dict[str, list[float]] = defaultdict(list)
+    try:
+        for _ in range(repeat):
+            for kind in KINDS:
+                day_start = END_MS - rng.randrange(DAYS) * DAY_MS - DAY_MS
+                camera = rng.choice(cameras)
+                started = time.perf_counter()
+                if kind == "counts_day":
+                    store.counts(
+                        CountQuery(
+                            start_ms=day_start,
+                            end_ms=day_start + DAY_MS,
+                            interval_s=3600,
+                            tenants=tenants,
+                            camera_ids=[camera],
+                        )
+                    )
+                elif kind == "events_camera_day":
+                    store.query_events(
+                        EventQuery(
+                            tenants=tenants,
+                            camera_ids=[camera],
+                            start_ms=day_start,
+                            end_ms=day_start + DAY_MS,
+                            limit=50,
+                        )
+                    )
+                else:
+                    page = store.query_events(EventQuery(tenants=tenants, limit=50))
+                    if kind == "events_next_page" and page.next_cursor:
+                        started = time.perf_counter()
+                        store.query_events(
+                            EventQuery(tenants=tenants, limit=50, cursor=page.next_cursor)
+                        )
+                timings[kind].append(time.perf_counter() - started)
+    finally:
+        store.close()
+    return {
+        kind: round(_percentile(sorted(values), 0.5) * 1000, 2) for kind, values in timings.items()
+    }
+
+
 def _percentile(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(q * len(values)))] if values else float("nan")
 
@@ -89,6 +141,7 @@ def run_api(settings: ApiSettings, url: str, media_dir: Path, progress: Progress
     seed(url, settings.events, progress)
     seed_s = time.monotonic() - started
     token = _token(url)
+    baseline = store_only(url)
     port = free_port()
     node = subprocess.Popen(
         [sys.executable, "-m", "vigil.bench_api.node", str(port), url, str(media_dir)]
@@ -153,6 +206,7 @@ def run_api(settings: ApiSettings, url: str, media_dir: Path, progress: Progress
         "requests_per_s": round(sum(statuses.values()) / settings.duration_s, 1),
         "statuses": dict(statuses),
         "kinds": rows,
+        "store_only_p50_ms": baseline,
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs (shared), "
         f"Python {platform.python_version()}",
     }

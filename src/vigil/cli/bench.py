@@ -235,11 +235,12 @@ def api(
     if as_json:
         typer.echo(json.dumps(result))
         return
-    table = Table("request", "requests", "p50 ms", "p99 ms",
+    table = Table("request", "requests", "p50 ms", "p99 ms", "store alone, p50 ms",
                   title=f"vigil bench api — {events:,} events ({result['store']}), "
                         f"{clients} clients, {duration:g} s")
     for kind, row in result["kinds"].items():
-        table.add_row(kind, f"{row['requests']:,}", str(row["p50_ms"]), str(row["p99_ms"]))
+        table.add_row(kind, f"{row['requests']:,}", str(row["p50_ms"]), str(row["p99_ms"]),
+                      str(result["store_only_p50_ms"].get(kind, "")))
     Console().print(table)
     Console().print(f"[dim]{result['machine']}; {result['requests_per_s']} requests/s; "
                     f"statuses {result['statuses']}[/]")
