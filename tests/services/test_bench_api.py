@@ -13,8 +13,12 @@ def test_the_api_benchmark_measures_every_kind(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'events.db'}"
     seen: dict[str, tuple[int, int]] = {}
     settings = ApiSettings(events=2_000, clients=4, processes=1, duration_s=2)
-    result = run_api(settings, url, tmp_path / "media",
-                     lambda label, done, total: seen.update({label: (done, total)}))
+    result = run_api(
+        settings,
+        url,
+        tmp_path / "media",
+        lambda label, done, total: seen.update({label: (done, total)}),
+    )
     assert seen["seeding events"] == (2_000, 2_000)
     assert set(result["statuses"]) == {"200"}  # no refusal, no error under load
     assert set(result["kinds"]) == set(KINDS) == set(result["store_only_p50_ms"])
