@@ -6,11 +6,14 @@ import multiprocessing
 import os
 import platform
 import random
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -130,6 +133,20 @@ def store_only(url: str, repeat: int = 30) -> dict[str, float]:
     return {
         kind: round(_percentile(sorted(values), 0.5) * 1000, 2) for kind, values in timings.items()
     }
+
+
+@contextmanager
+def throwaway_postgres() -> Iterator[str]:
+    """A PostgreSQL server on loopback for one run, and its database's URL."""
+    from vigil.services.postgres import PostgresServer
+
+    directory = Path(tempfile.mkdtemp(prefix="vigil-bench-api-"))
+    os.chmod(directory, 0o755)  # PostgreSQL runs as its own user when we are root
+    try:
+        with PostgresServer(directory / "postgres") as server:
+            yield server.create_database("vigil_bench_api", extensions=())
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def _percentile(values: list[float], q: float) -> float:

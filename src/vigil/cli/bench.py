@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -217,7 +217,7 @@ def api(
     processes: Annotated[int, typer.Option(help="Client processes")] = 2,
     store: Annotated[str | None, typer.Option(
         help="Store URL (default: a SQLite file under --data; a postgresql:// URL is seeded "
-             "the same way)")] = None,
+             "the same way; 'postgres': a throwaway PostgreSQL server on loopback)")] = None,
     data: Annotated[Path, typer.Option(help="Where the seeded SQLite store is kept")]
     = Path("data/bench-api"),
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
@@ -227,11 +227,17 @@ def api(
     from vigil.bench_api.run import ApiSettings, run_api
 
     data.mkdir(parents=True, exist_ok=True)
-    url = store or f"sqlite:///{(data / f'events-{events}.db').resolve()}"
     settings = ApiSettings(events=events, clients=clients, processes=processes,
                            duration_s=duration)
-    with step_bars(disable=as_json) as update:
-        result = run_api(settings, url, data / "media", update)
+    with ExitStack() as stack:
+        if store == "postgres":
+            from vigil.bench_api.run import throwaway_postgres
+
+            url = stack.enter_context(throwaway_postgres())
+        else:
+            url = store or f"sqlite:///{(data / f'events-{events}.db').resolve()}"
+        with step_bars(disable=as_json) as update:
+            result = run_api(settings, url, data / "media", update)
     if as_json:
         typer.echo(json.dumps(result))
         return
