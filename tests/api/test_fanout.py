@@ -21,6 +21,7 @@ from tests.api.conftest import build_event, serve
 from tests.security.conftest import PASSWORD, World, make_world
 from vigil.auth.roles import Role
 from vigil.auth.scope import AccessScope
+from vigil.auth.service import SESSION_COOKIE
 from vigil.bus import MemoryBus
 from vigil.domain import now_ms
 from vigil.events import EventMessage, Phase
@@ -34,17 +35,23 @@ class Listener:
     """An SSE client on its own thread: the blocks it received, as (event, data) pairs. It
     stops at the next line after `close` (the `world` fixture makes keep-alives frequent)."""
 
-    def __init__(self, url: str, token: str, **params: str) -> None:
+    def __init__(
+        self, url: str, token: str | None, cookie: str | None = None, **params: str
+    ) -> None:
         self.blocks: list[tuple[str, str]] = []
         self.connected = threading.Event()
         self.ended = threading.Event()
         self.status: int | None = None
         self._stop = False
-        self._thread = threading.Thread(target=self._run, args=(url, token, params), daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, args=(url, token, cookie, params), daemon=True
+        )
         self._thread.start()
 
-    def _run(self, url: str, token: str, params: dict[str, str]) -> None:
-        headers = {"Authorization": f"Bearer {token}"}
+    def _run(self, url: str, token: str | None, cookie: str | None, params: dict[str, str]) -> None:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        if cookie:
+            headers["Cookie"] = f"{SESSION_COOKIE}={cookie}"
         timeout = httpx.Timeout(10)
         with httpx.stream(
             "GET", f"{url}/api/events/stream", headers=headers, params=params, timeout=timeout
@@ -185,6 +192,27 @@ def test_a_revoked_token_closes_its_streams_and_no_other(world: World) -> None:
         finally:
             revoked.close()
             kept.close()
+
+
+def test_logging_out_closes_the_sessions_stream(world: World) -> None:
+    world.app.state.fanout = FanoutHub(
+        world.bus,
+        keepalive_s=lambda: 0.4,
+        check=store_check(world.auth.store.engine),
+        revalidate_s=0.2,
+    )
+    browser = world.session("alpha-operator")  # logged in with a password: a session cookie
+    cookie = browser.cookies.get(SESSION_COOKIE)
+    assert cookie
+    with serve(world.app) as url:
+        stream = Listener(url, None, cookie=cookie)
+        try:
+            assert stream.connected.wait(10) and stream.status == 200
+            assert browser.post("/api/auth/logout").status_code in (200, 204)
+            assert stream.ended.wait(10), "the stream ended with the session"
+            assert ("closed", json.dumps({"reason": "revoked"})) in stream.blocks
+        finally:
+            stream.close()
 
 
 def test_a_slow_subscriber_is_told_what_it_missed_and_the_store_has_it(
