@@ -194,6 +194,40 @@ def test_a_revoked_token_closes_its_streams_and_no_other(world: World) -> None:
             kept.close()
 
 
+def test_a_narrowed_camera_group_closes_the_stream_it_no_longer_covers(world: World) -> None:
+    world.app.state.fanout = FanoutHub(
+        world.bus,
+        keepalive_s=lambda: 0.4,
+        check=store_check(world.auth.store.engine),
+        revalidate_s=0.2,
+    )
+    users = world.auth.store
+    users.put_group("alpha", "alpha-both", ["alpha-gate", "alpha-dock"])
+    guard = users.create_user("alpha-guard", PASSWORD, Role.OPERATOR, "alpha", ["alpha-both"])
+    _, guard_token = users.create_token(guard.id, "t", None, now_ms() + 86_400_000)
+    with serve(world.app) as url:
+        stream = Listener(url, guard_token)
+        kept = Listener(url, world.tokens["alpha-operator"])
+        try:
+            assert stream.connected.wait(10) and kept.connected.wait(10)
+            users.put_group("alpha", "alpha-both", ["alpha-gate"])  # the dock is taken away
+            assert stream.ended.wait(10), "the stream with the old scope ended"
+            assert ("closed", json.dumps({"reason": "changed"})) in stream.blocks
+            assert not kept.ended.is_set()  # a user whose scope did not change keeps streaming
+            again = Listener(url, guard_token)  # reconnecting gets the narrowed scope
+            try:
+                assert again.connected.wait(10)
+                dock = publish(world.bus, "alpha", "alpha-dock")
+                gate = publish(world.bus, "alpha", "alpha-gate")
+                assert wait(lambda: gate in again.ids() and dock in kept.ids())
+                assert dock not in again.ids()
+            finally:
+                again.close()
+        finally:
+            stream.close()
+            kept.close()
+
+
 def test_logging_out_closes_the_sessions_stream(world: World) -> None:
     world.app.state.fanout = FanoutHub(
         world.bus,

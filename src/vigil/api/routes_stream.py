@@ -24,7 +24,7 @@ from vigil.auth.principal import Principal
 from vigil.config import SecurityConfig
 from vigil.fanout import FanoutHub, StreamKey, StreamLimitError, Subscriber
 from vigil.fanout.limits import StreamLimits
-from vigil.fanout.revocation import Credential, store_check
+from vigil.fanout.revocation import Credential, Grant, grant_of, store_check
 from vigil.fanout.subscriber import closed_message
 
 router = APIRouter(prefix="/api/events", tags=["events"])
@@ -49,16 +49,21 @@ async def fanout_hub(request: Request, ctx: Context) -> FanoutHub:
     return hub
 
 
-def holder(principal: Principal | None) -> tuple[str, str | None, Credential | None]:
-    """Whom a stream counts against (user, tenant), and the credential re-checked for it."""
+def holder(
+    principal: Principal | None,
+) -> tuple[str, str | None, Credential | None, Grant | None]:
+    """Whom a stream counts against (user, tenant), the credential re-checked for it, and what
+    the user could see when it connected."""
     if principal is None:
-        return "anonymous", None, None
+        return "anonymous", None, None, None
     credential: Credential | None = None
     if principal.token_id:
         credential = ("token", principal.token_id)
     elif principal.session_id:
         credential = ("session", principal.session_id)
-    return principal.username, principal.tenant, credential
+    role = principal.role.value if principal.role is not None else None
+    grant = grant_of(role, principal.tenant, principal.cameras)
+    return principal.username, principal.tenant, credential, grant
 
 
 class _SubscriberResponse(StreamingResponse):
@@ -100,7 +105,8 @@ async def _messages(subscriber: Subscriber) -> AsyncIterator[str]:
         "is sent every 15 s (`sse_keepalive_s`) to keep idle connections open. A client that "
         'falls behind gets `event: missed` with `data: {"missed": n, "since": ISO time}`: '
         "fetch `GET /api/events?start=<since>` to resynchronise. `event: closed` ends the "
-        "stream (`reason`: `revoked` when the session or token was revoked). Too many streams "
+        "stream (`reason`: `revoked` when the session or token was revoked, `changed` when the "
+        "user's role or camera groups changed: reconnect). Too many streams "
         "open for the user or tenant: 429 with Retry-After."
     ),
     response_class=StreamingResponse,
@@ -116,9 +122,11 @@ async def stream_events(
     ] = None,
 ) -> StreamingResponse:
     key = StreamKey.build(tenants, split_values(camera, "camera"), split_values(type_, "type"))
-    user, tenant, credential = holder(getattr(request.state, "principal", None))
+    user, tenant, credential, grant = holder(getattr(request.state, "principal", None))
     try:
-        subscriber = await hub.join(key, user=user, tenant=tenant, credential=credential)
+        subscriber = await hub.join(
+            key, user=user, tenant=tenant, credential=credential, grant=grant
+        )
     except StreamLimitError as error:
         raise HTTPException(
             429, error.detail, headers={"Retry-After": str(error.retry_after_s)}

@@ -24,7 +24,7 @@ from vigil.events import EventMessage
 from vigil.fanout.feed import Feed, feed_for
 from vigil.fanout.key import StreamKey
 from vigil.fanout.limits import StreamCounts, StreamLimitError, StreamLimits
-from vigil.fanout.revocation import Credential, CredentialCheck
+from vigil.fanout.revocation import Credential, CredentialCheck, Grant
 from vigil.fanout.subscriber import Subscriber
 
 log = logging.getLogger(__name__)
@@ -90,6 +90,7 @@ class FanoutHub:
         user: str,
         tenant: str | None,
         credential: Credential | None,
+        grant: Grant | None = None,
     ) -> Subscriber:
         """A new subscriber whose events flow from the moment this returns; raises
         StreamLimitError when the user or tenant has too many streams open."""
@@ -97,7 +98,12 @@ class FanoutHub:
             self._feed = self._make_feed(self._bus, asyncio.get_running_loop(), self.dispatch)
         self.counts.take(user, tenant)
         subscriber = Subscriber(
-            key, user=user, tenant=tenant, credential=credential, capacity=self._buffer
+            key,
+            user=user,
+            tenant=tenant,
+            credential=credential,
+            grant=grant,
+            capacity=self._buffer,
         )
         try:
             group = self._groups.get(key)
@@ -218,9 +224,12 @@ class FanoutHub:
             log.warning("fanout: could not re-check stream credentials: %s", error)
             return
         for credential, subscribers in held.items():
-            if credential not in valid:
-                for subscriber in subscribers:
+            now = valid.get(credential)
+            for subscriber in subscribers:
+                if now is None:
                     subscriber.close("revoked")
+                elif subscriber.grant is not None and subscriber.grant != now:
+                    subscriber.close("changed")  # reconnecting gets the new scope
 
 
 def _file(index: dict[K, set[_Group]], names: Iterable[K], group: _Group, add: bool) -> None:

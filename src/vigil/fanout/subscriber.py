@@ -13,6 +13,7 @@ import time
 from collections import deque
 
 from vigil.fanout.key import StreamKey
+from vigil.fanout.revocation import Grant
 
 KEEP_ALIVE = ": keep-alive\n\n"
 
@@ -27,6 +28,7 @@ class Subscriber:
         "close_reason",
         "closed",
         "credential",
+        "grant",
         "key",
         "last_sent",
         "missed",
@@ -42,6 +44,7 @@ class Subscriber:
         user: str,
         tenant: str | None,
         credential: tuple[str, str] | None,
+        grant: Grant | None = None,
         capacity: int,
     ) -> None:
         self.key = key
@@ -50,6 +53,7 @@ class Subscriber:
         # ("session" | "token", id): what the hub re-checks for revocation; None for callers
         # that authenticate otherwise (internal principals).
         self.credential = credential
+        self.grant = grant  # what the user could see at connect (revocation.Grant)
         self.capacity = capacity
         self._buffer: deque[str] = deque()
         self._wake = asyncio.Event()
