@@ -109,10 +109,18 @@ export function createFeed() {
     source = new EventSource(eventStreamUrl());
     for (const name of ["start", "update", "end"]) source.addEventListener(name, show);
     source.addEventListener("missed", resync);
-    // Logged out or token revoked: the server ended the stream; reconnecting would get 401.
-    source.addEventListener("closed", () => {
+    // The server ended the stream: signed out or token revoked (reconnecting would get 401),
+    // or the user's camera groups changed (reconnect at once to get the new scope).
+    source.addEventListener("closed", (message) => {
       source.close();
-      setStatus("closed", "signed out");
+      let reason = "";
+      try {
+        reason = JSON.parse(message.data).reason;
+      } catch {
+        // no reason given: treat as signed out
+      }
+      if (reason === "changed") connect();
+      else setStatus("closed", "signed out");
     });
     source.onopen = () => setStatus("open", "live");
     source.onerror = () => {
