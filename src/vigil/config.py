@@ -33,16 +33,21 @@ class S3Config(Strict):
     """The S3-compatible object store of `store.media_url`."""
 
     endpoint: str | None = Field(
-        None, pattern=r"^https?://\S+$",
+        None,
+        pattern=r"^https?://\S+$",
         description="S3 API address, e.g. http://127.0.0.1:8333 (SeaweedFS, MinIO); unset = AWS",
     )
     region: str = Field("us-east-1", min_length=1, description="Region of the bucket")
     access_key: str | None = Field(
-        None, min_length=1, description="Access key id; default from the AWS_ACCESS_KEY_ID "
+        None,
+        min_length=1,
+        description="Access key id; default from the AWS_ACCESS_KEY_ID "
         "environment variable (boto3's usual chain)",
     )
     secret_key: str | None = Field(
-        None, min_length=1, description="Secret access key; default from the "
+        None,
+        min_length=1,
+        description="Secret access key; default from the "
         "AWS_SECRET_ACCESS_KEY environment variable (boto3's usual chain)",
     )
 
@@ -59,7 +64,8 @@ class StoreConfig(Strict):
     batch_size: int = Field(500, ge=1, description="Events written per transaction at most")
     flush_ms: int = Field(200, ge=1, description="Longest wait before a partial batch is written")
     media_url: str | None = Field(
-        None, description="s3://bucket[/prefix] to keep snapshots in an S3-compatible store; "
+        None,
+        description="s3://bucket[/prefix] to keep snapshots in an S3-compatible store; "
         "unset = media_dir",
     )
     s3: S3Config = Field(default_factory=S3Config)
@@ -78,8 +84,11 @@ class StoreConfig(Strict):
                 "starting and ending with a letter or digit"
             )
         prefix = prefix.strip("/")
-        if prefix and (not re.fullmatch(r"[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*", prefix)
-                       or ".." in prefix or "." in prefix.split("/")):
+        if prefix and (
+            not re.fullmatch(r"[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*", prefix)
+            or ".." in prefix
+            or "." in prefix.split("/")
+        ):
             raise ValueError(
                 f"prefix {prefix!r} may use A-Z a-z 0-9 . _ - and single '/' separators, "
                 "with no '.' or '..'"
@@ -218,6 +227,12 @@ class SecurityConfig(Strict):
     login_per_minute: int = Field(10, ge=1, description="Login attempts per client address")
     search_per_minute: int = Field(120, ge=1, description="Searches per user or token")
     token_max_days: int = Field(365, ge=1, description="Longest lifetime of an API token")
+    streams_per_user: int = Field(
+        20, ge=1, description="Live event streams one user may hold open on one API node"
+    )
+    streams_per_tenant: int = Field(
+        10_000, ge=1, description="Live event streams one tenant may hold open on one API node"
+    )
     cors_origins: list[str] = Field(
         default_factory=list,
         description="Origins allowed to call the API from a browser; none by default",
@@ -353,14 +368,17 @@ class BusConfig(Strict):
         "set it to run Vigil as a cluster (docs/deployment.md)",
     )
     prefix: str = Field(
-        "vigil", pattern=r"^[A-Za-z0-9_-]{1,32}$",
+        "vigil",
+        pattern=r"^[A-Za-z0-9_-]{1,32}$",
         description="Subject, stream and bucket name prefix; clusters sharing NATS differ here",
     )
     replicas: int = Field(
         1, ge=1, le=5, description="JetStream replicas of streams and buckets (3 in production)"
     )
     user: str | None = Field(
-        None, min_length=1, max_length=256,
+        None,
+        min_length=1,
+        max_length=256,
         description="NATS user name; its password is read from password_file",
     )
     password_file: Path | None = Field(
@@ -370,7 +388,8 @@ class BusConfig(Strict):
         None, description="File holding a NATS authentication token (instead of user)"
     )
     credentials_file: Path | None = Field(
-        None, description="NATS credentials file (.creds: a user JWT and its NKey seed, as nsc "
+        None,
+        description="NATS credentials file (.creds: a user JWT and its NKey seed, as nsc "
         "writes them) for servers with decentralised (JWT) authentication; instead of user or "
         "token_file",
     )
@@ -388,12 +407,20 @@ class BusConfig(Strict):
         # only the node's machine or pod has).
         if (self.user is None) != (self.password_file is None):
             raise ValueError("user and password_file go together: set both, or neither")
-        chosen = [name for name, value in (("user", self.user), ("token_file", self.token_file),
-                                           ("credentials_file", self.credentials_file))
-                  if value is not None]
+        chosen = [
+            name
+            for name, value in (
+                ("user", self.user),
+                ("token_file", self.token_file),
+                ("credentials_file", self.credentials_file),
+            )
+            if value is not None
+        ]
         if len(chosen) > 1:
-            raise ValueError(f"one way to log in to NATS, not {' and '.join(chosen)}: a user "
-                             "with a password_file, a token_file, or a credentials_file")
+            raise ValueError(
+                f"one way to log in to NATS, not {' and '.join(chosen)}: a user "
+                "with a password_file, a token_file, or a credentials_file"
+            )
         if (self.tls_cert is None) != (self.tls_key is None):
             raise ValueError("tls_cert and tls_key go together: set both, or neither")
         return self
@@ -417,19 +444,24 @@ class ClusterConfig(Strict):
     `bus.url` is set)."""
 
     worker_id: str | None = Field(
-        None, pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        None,
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
         description="This worker's name; default: host name and process id",
     )
     capacity: int = Field(16, ge=1, le=10_000, description="Cameras this worker analyses at most")
     heartbeat_s: float = Field(
-        1.0, gt=0.0, le=60.0,
+        1.0,
+        gt=0.0,
+        le=60.0,
         description="How often a worker says it is alive and renews leases (an API node: its "
-                    "alerts role)",
+        "alerts role)",
     )
     ttl_s: float = Field(
-        3.0, gt=0.0, le=600.0,
+        3.0,
+        gt=0.0,
+        le=600.0,
         description="A worker silent this long is presumed dead and its cameras move (an API "
-                    "node: another one takes up evaluating alerts)",
+        "node: another one takes up evaluating alerts)",
     )
 
     @model_validator(mode="after")

@@ -5,7 +5,13 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI
 
 from vigil.alerts.service import AlertService, public_url
-from vigil.api import routes_counts, routes_heatmap, routes_meta, routes_series
+from vigil.api import (
+    routes_counts,
+    routes_heatmap,
+    routes_meta,
+    routes_series,
+    routes_stream,
+)
 from vigil.api.context import AppContext
 from vigil.api.errors import install_error_handlers
 from vigil.api.metrics import metrics_router
@@ -15,7 +21,6 @@ from vigil.api.routes_cameras import cameras_router
 from vigil.api.routes_events import events_router
 from vigil.api.routes_live import live_router
 from vigil.api.routes_search import search_router
-from vigil.api.routes_stream import stream_router
 from vigil.api.web import mount_web
 from vigil.auth.deps import authorize
 from vigil.auth.wiring import Identity, build_identity, install_identity
@@ -86,7 +91,7 @@ def create_app(
     app.include_router(live_router(ctx))
     app.include_router(routes_heatmap.router)
     # Before the events router, whose /{event_id} would otherwise claim /stream.
-    app.include_router(stream_router(ctx))
+    app.include_router(routes_stream.router)
     app.include_router(events_router(ctx))
     app.include_router(routes_counts.router)
     # Without the engine owner's running service, rules and stored alerts can still be

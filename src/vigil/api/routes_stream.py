@@ -1,89 +1,134 @@
-"""Live events as Server-Sent Events, one lossy bus subscription per client.
+"""Live events as Server-Sent Events, through the node's fan-out (`vigil.fanout`).
 
-Lossy, because a browser tab that stops reading must never slow the pipeline: when a client
-falls 1000 messages behind, its oldest messages are dropped.
+The connection only drains its subscriber's buffer: matching, encoding and keep-alives are
+done once per event (or per tick) by the hub for every subscriber together. A subscriber that
+falls `BUFFER` messages behind is sent `event: missed` with the time to resynchronise from
+(GET /api/events?start=…); one whose session or token is revoked is sent `event: closed` and
+the stream ends. Too many streams for one user or tenant: 429 with Retry-After.
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
-import uuid
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator, Callable, Collection
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
 
-from vigil.api.access import tenant_scope, visible
-from vigil.api.context import AppContext
+from vigil.api.access import tenant_scope
+from vigil.api.context import Context
 from vigil.api.errors import error_responses
 from vigil.api.params import split_values
-from vigil.events import EventMessage
+from vigil.auth.principal import Principal
+from vigil.config import SecurityConfig
+from vigil.fanout import FanoutHub, StreamKey, StreamLimitError, Subscriber
+from vigil.fanout.limits import StreamLimits
+from vigil.fanout.revocation import Credential, Grant, grant_of, store_check
+from vigil.fanout.subscriber import closed_message
 
-MAX_PENDING = 1000
-# The bus is polled without blocking so no worker thread is held per client; this bounds the
-# delivery delay.
-POLL_S = 0.05
-
-
-def sse_message(message: EventMessage) -> str:
-    return f"event: {message.phase.value}\ndata: {message.event.model_dump_json()}\n\n"
+router = APIRouter(prefix="/api/events", tags=["events"])
 
 
-def stream_router(ctx: AppContext) -> APIRouter:
-    router = APIRouter(prefix="/api/events", tags=["events"])
+async def fanout_hub(request: Request, ctx: Context) -> FanoutHub:
+    """The app's one hub, made on first use (on the server's event loop, which it runs on)."""
+    hub: FanoutHub | None = getattr(request.app.state, "fanout", None)
+    if hub is None:
+        config = getattr(request.app.state, "config", None)
+        security = config.security if config is not None else SecurityConfig()
+        auth = getattr(request.app.state, "auth", None)
+        hub = FanoutHub(
+            ctx.bus,
+            keepalive_s=lambda: ctx.sse_keepalive_s,
+            limits=StreamLimits(
+                per_user=security.streams_per_user, per_tenant=security.streams_per_tenant
+            ),
+            check=store_check(auth.store.engine) if auth is not None else None,
+        )
+        request.app.state.fanout = hub
+    return hub
 
-    @router.get(
-        "/stream",
-        summary="Live events as Server-Sent Events",
-        description=(
-            "Each message is `event: start|update|end` with `data:` the event JSON. A comment "
-            f"line is sent every {ctx.sse_keepalive_s:g} s to keep idle connections open."
-        ),
-        response_class=StreamingResponse,
-        responses={200: {"content": {"text/event-stream": {}}}, **error_responses(422)},
-    )
-    async def stream_events(
-        request: Request,
-        tenants: Annotated[Collection[str] | None, Depends(tenant_scope)],
-        camera: Annotated[list[str] | None, Query(description="Only these camera ids")] = None,
-    ) -> StreamingResponse:
-        cameras = split_values(camera, "camera")
 
-        async def messages() -> AsyncIterator[str]:
-            # Subscribed inside the body so that a response that never starts leaks nothing.
-            subscription = ctx.bus.subscribe(
-                f"sse-{uuid.uuid4().hex[:8]}", lossless=False, max_pending=MAX_PENDING
-            )
-            try:
-                yield ": connected\n\n"
-                last_sent = time.monotonic()
-                while True:
-                    message = subscription.get(timeout=0)
-                    if message is None:
-                        if await request.is_disconnected():
-                            return
-                        if time.monotonic() - last_sent >= ctx.sse_keepalive_s:
-                            yield ": keep-alive\n\n"
-                            last_sent = time.monotonic()
-                        await asyncio.sleep(POLL_S)
-                        continue
-                    if not isinstance(message, EventMessage):
-                        continue  # statistics points are not live events
-                    event = message.event
-                    if (cameras is None or event.camera_id in cameras) and visible(
-                        event.tenant, tenants, event.camera_id, "events"
-                    ):
-                        yield sse_message(message)
-                        last_sent = time.monotonic()
-            finally:
-                subscription.close()
+def holder(
+    principal: Principal | None,
+) -> tuple[str, str | None, Credential | None, Grant | None]:
+    """Whom a stream counts against (user, tenant), the credential re-checked for it, and what
+    the user could see when it connected."""
+    if principal is None:
+        return "anonymous", None, None, None
+    credential: Credential | None = None
+    if principal.token_id:
+        credential = ("token", principal.token_id)
+    elif principal.session_id:
+        credential = ("session", principal.session_id)
+    role = principal.role.value if principal.role is not None else None
+    grant = grant_of(role, principal.tenant, principal.cameras)
+    return principal.username, principal.tenant, credential, grant
 
-        return StreamingResponse(
-            messages(),
+
+class _SubscriberResponse(StreamingResponse):
+    """Leaves the hub however the response ends, even if its body never started."""
+
+    def __init__(self, content: AsyncIterator[str], leave: Callable[[], None]) -> None:
+        super().__init__(
+            content,
             media_type="text/event-stream",
             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
         )
+        self._leave = leave
 
-    return router
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._leave()
+
+
+async def _messages(subscriber: Subscriber) -> AsyncIterator[str]:
+    yield ": connected\n\n"
+    while True:
+        await subscriber.wait()
+        chunk = subscriber.drain()
+        if chunk:
+            yield chunk
+        if subscriber.closed:
+            if subscriber.close_reason:
+                yield closed_message(subscriber.close_reason)
+            return
+
+
+@router.get(
+    "/stream",
+    summary="Live events as Server-Sent Events",
+    description=(
+        "Each message is `event: start|update|end` with `data:` the event JSON. A comment line "
+        "is sent every 15 s (`sse_keepalive_s`) to keep idle connections open. A client that "
+        'falls behind gets `event: missed` with `data: {"missed": n, "since": ISO time}`: '
+        "fetch `GET /api/events?start=<since>` to resynchronise. `event: closed` ends the "
+        "stream (`reason`: `revoked` when the session or token was revoked, `changed` when the "
+        "user's role or camera groups changed: reconnect). Too many streams "
+        "open for the user or tenant: 429 with Retry-After."
+    ),
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}}, **error_responses(422, 429)},
+)
+async def stream_events(
+    request: Request,
+    hub: Annotated[FanoutHub, Depends(fanout_hub)],
+    tenants: Annotated[Collection[str] | None, Depends(tenant_scope)],
+    camera: Annotated[list[str] | None, Query(description="Only these camera ids")] = None,
+    type_: Annotated[
+        list[str] | None, Query(alias="type", description="Only these event types")
+    ] = None,
+) -> StreamingResponse:
+    key = StreamKey.build(tenants, split_values(camera, "camera"), split_values(type_, "type"))
+    user, tenant, credential, grant = holder(getattr(request.state, "principal", None))
+    try:
+        subscriber = await hub.join(
+            key, user=user, tenant=tenant, credential=credential, grant=grant
+        )
+    except StreamLimitError as error:
+        raise HTTPException(
+            429, error.detail, headers={"Retry-After": str(error.retry_after_s)}
+        ) from None
+    return _SubscriberResponse(_messages(subscriber), lambda: hub.leave(subscriber))

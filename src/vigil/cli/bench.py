@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -90,8 +90,13 @@ def step_bars(*, disable: bool = False) -> Iterator[Callable[[str, int, int], No
     """Progress bars on stderr, one per labelled step; yields `update(label, done, total)`."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  console=Console(stderr=True), disable=disable) as progress:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=Console(stderr=True),
+        disable=disable,
+    ) as progress:
         tasks: dict[str, Any] = {}
 
         def update(label: str, done: int, total: int) -> None:
@@ -119,9 +124,14 @@ def search(
     if as_json:
         typer.echo(json.dumps(result))
         return
-    table = Table("", "p50 ms", "p95 ms", "max ms",
-                  title=f"vigil bench search — {events:,} events, "
-                        f"{result['distinct_captions']:,} distinct captions")
+    table = Table(
+        "",
+        "p50 ms",
+        "p95 ms",
+        "max ms",
+        title=f"vigil bench search — {events:,} events, "
+        f"{result['distinct_captions']:,} distinct captions",
+    )
     for key in ("vigil", "brute_force_numpy"):
         row = result[key]
         table.add_row(key, str(row["p50_ms"]), str(row["p95_ms"]), str(row["max_ms"]))
@@ -131,15 +141,23 @@ def search(
 
 @app.command("ingest")
 def ingest(
-    events: Annotated[int, typer.Option(help="Synthetic events (each a start and an end message)")]
-    = 300_000,
-    nats: Annotated[str | None, typer.Option(
-        help="NATS server(s) to use (default: a throwaway server on loopback)")] = None,
-    postgres: Annotated[str | None, typer.Option(
-        help="PostgreSQL URL to use, in two scratch schemas (default: a throwaway server)")] = None,
+    events: Annotated[
+        int, typer.Option(help="Synthetic events (each a start and an end message)")
+    ] = 300_000,
+    nats: Annotated[
+        str | None,
+        typer.Option(help="NATS server(s) to use (default: a throwaway server on loopback)"),
+    ] = None,
+    postgres: Annotated[
+        str | None,
+        typer.Option(
+            help="PostgreSQL URL to use, in two scratch schemas (default: a throwaway server)"
+        ),
+    ] = None,
     cameras: Annotated[int, typer.Option(help="Cameras the events come from")] = 200,
-    lag: Annotated[int, typer.Option(
-        help="Events published between an event's start and its end")] = 20_000,
+    lag: Annotated[
+        int, typer.Option(help="Events published between an event's start and its end")
+    ] = 20_000,
     batch: Annotated[int, typer.Option(help="Sink batch size, and rows per raw COPY")] = 5_000,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
@@ -152,19 +170,161 @@ def ingest(
     if as_json:
         typer.echo(json.dumps(result))
         return
-    table = Table("measure", "value", title=f"vigil bench ingest — {events:,} events "
-                  f"({2 * events:,} bus messages), {cameras} cameras")
+    table = Table(
+        "measure",
+        "value",
+        title=f"vigil bench ingest — {events:,} events "
+        f"({2 * events:,} bus messages), {cameras} cameras",
+    )
     table.add_row("publish (events/s)", f"{result['publish_events_per_s']:,}")
-    table.add_row("end to end: bus → sink → PostgreSQL (events/s)",
-                  f"{result['end_to_end_events_per_s']:,}")
+    table.add_row(
+        "end to end: bus → sink → PostgreSQL (events/s)", f"{result['end_to_end_events_per_s']:,}"
+    )
     table.add_row("end to end (events/min)", f"{result['end_to_end_events_per_min']:,}")
-    table.add_row("raw binary COPY of the same rows (events/s)",
-                  f"{result['raw_copy_events_per_s']:,}")
+    table.add_row(
+        "raw binary COPY of the same rows (events/s)", f"{result['raw_copy_events_per_s']:,}"
+    )
     table.add_row("ratio end to end / raw COPY", str(result["ratio"]))
     for part, micros in result["cpu_us_per_event"].items():
         table.add_row(f"CPU during the full path, {part} (µs/event)", f"{micros:,}")
     for side, size in result["stored_bytes_per_event"].items():
         table.add_row(f"events table on disk, {side} (bytes/event)", f"{size:,}")
     Console().print(table)
-    Console().print(f"[dim]{result['machine']}; sink batches {result['sink_batches']}, "
-                    f"sink errors {result['sink_errors']}[/]")
+    Console().print(
+        f"[dim]{result['machine']}; sink batches {result['sink_batches']}, "
+        f"sink errors {result['sink_errors']}[/]"
+    )
+
+
+@app.command("fanout")
+def fanout(
+    subscribers: Annotated[int, typer.Option(help="Concurrent SSE subscribers")] = 10_000,
+    cameras: Annotated[int, typer.Option(help="Cameras the events come from")] = 1_000,
+    rate: Annotated[float, typer.Option(help="Events published per second")] = 200.0,
+    watched: Annotated[int, typer.Option(help="Cameras each subscriber watches")] = 10,
+    duration: Annotated[float, typer.Option(help="Seconds of publishing per run")] = 30.0,
+    processes: Annotated[int, typer.Option(help="Subscriber processes")] = 4,
+    baseline: Annotated[
+        int | None,
+        typer.Option(help="Subscribers of the baseline run (default: as many as --subscribers)"),
+    ] = None,
+    step: Annotated[
+        list[int] | None,
+        typer.Option(help="Further subscriber counts to run the fan-out at (repeat the option)"),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
+    """Publish-to-receipt delay of live events to many SSE subscribers of one API node (fan-out
+    against the per-connection baseline), memory per idle connection, API-node CPU."""
+    from vigil.bench_fanout.run import FanoutSettings, run_fanout
+
+    settings = FanoutSettings(
+        subscribers=subscribers,
+        cameras=cameras,
+        rate=rate,
+        watched=watched,
+        duration_s=duration,
+        processes=processes,
+        baseline_subscribers=baseline,
+        steps=tuple(step or ()),
+    )
+    console = Console(stderr=True)
+    result = run_fanout(settings, lambda text: console.print(f"[dim]{text}[/]"))
+    if as_json:
+        typer.echo(json.dumps(result))
+        return
+    keys = [
+        "subscribers",
+        "connected",
+        "p50_ms",
+        "p99_ms",
+        "max_ms",
+        "events_lost",
+        "subscribers_told_missed",
+        "idle_kib_per_connection",
+        "node_cpu_cores",
+        "meets_target",
+    ]
+    table = Table(
+        "run",
+        *keys,
+        title=f"vigil bench fanout — {cameras:,} cameras, {rate:g} "
+        f"events/s, {watched} cameras each, {duration:g} s",
+    )
+    for run in result["runs"]:
+        table.add_row(
+            run["mode"],
+            *(
+                f"{run[key]:,}"
+                if isinstance(run[key], int) and not isinstance(run[key], bool)
+                else str(run[key])
+                for key in keys
+            ),
+        )
+    Console().print(table)
+    Console().print(
+        f"[dim]{result['machine']}; largest fan-out count meeting p99 < 1 s with "
+        f"no loss: {result['largest_passing_fanout']}[/]"
+    )
+
+
+@app.command("api")
+def api(
+    events: Annotated[
+        int, typer.Option(help="Stored events (seeded once, then reused)")
+    ] = 1_000_000,
+    clients: Annotated[int, typer.Option(help="Concurrent clients")] = 50,
+    duration: Annotated[float, typer.Option(help="Seconds of load")] = 30.0,
+    processes: Annotated[int, typer.Option(help="Client processes")] = 2,
+    store: Annotated[
+        str | None,
+        typer.Option(
+            help="Store URL (default: a SQLite file under --data; a postgresql:// URL is seeded "
+            "the same way; 'postgres': a throwaway PostgreSQL server on loopback)"
+        ),
+    ] = None,
+    data: Annotated[Path, typer.Option(help="Where the seeded SQLite store is kept")] = Path(
+        "data/bench-api"
+    ),
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
+    """Event pages and counts under concurrent clients over a large stored set: p50/p99 per
+    request kind and requests/s, through the whole API stack on a real server."""
+    from vigil.bench_api.run import ApiSettings, run_api
+
+    data.mkdir(parents=True, exist_ok=True)
+    settings = ApiSettings(events=events, clients=clients, processes=processes, duration_s=duration)
+    with ExitStack() as stack:
+        if store == "postgres":
+            from vigil.bench_api.run import throwaway_postgres
+
+            url = stack.enter_context(throwaway_postgres())
+        else:
+            url = store or f"sqlite:///{(data / f'events-{events}.db').resolve()}"
+        with step_bars(disable=as_json) as update:
+            result = run_api(settings, url, data / "media", update)
+    if as_json:
+        typer.echo(json.dumps(result))
+        return
+    table = Table(
+        "request",
+        "requests",
+        "p50 ms",
+        "p99 ms",
+        "store alone, p50 ms",
+        title=f"vigil bench api — {events:,} events ({result['store']}), "
+        f"{clients} clients, {duration:g} s",
+    )
+    for kind, row in result["kinds"].items():
+        table.add_row(
+            kind,
+            f"{row['requests']:,}",
+            str(row["p50_ms"]),
+            str(row["p99_ms"]),
+            str(result["store_only_p50_ms"].get(kind, "")),
+        )
+    Console().print(table)
+    Console().print(
+        f"[dim]{result['machine']}; {result['requests_per_s']} requests/s; "
+        f"statuses {result['statuses']}[/]"
+    )

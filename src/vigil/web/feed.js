@@ -1,5 +1,5 @@
 // The live event feed: Server-Sent Events from /api/events/stream, newest first, capped.
-import { eventStreamUrl, snapshotUrl } from "./api.js";
+import { eventStreamUrl, fetchEvents, snapshotUrl } from "./api.js";
 import { openDetail } from "./detail.js";
 import { formatDuration, formatTime, h, placeLabel, typeLabel } from "./dom.js";
 
@@ -86,10 +86,42 @@ export function createFeed() {
     }
   }
 
+  // The server dropped what this tab had not read (it fell behind): fetch those from the store.
+  async function resync(message) {
+    let since;
+    try {
+      since = JSON.parse(message.data).since;
+    } catch {
+      return;
+    }
+    if (!since) return;
+    try {
+      const page = await fetchEvents({ start: since, limit: MAX_ROWS });
+      // Newest first from the store; shown oldest first so the newest ends up on top.
+      for (const event of [...page.items].reverse()) show({ data: JSON.stringify(event) });
+    } catch {
+      // The live stream carries on; the missed events are on the Events page.
+    }
+  }
+
   function connect() {
     setStatus("connecting", "connecting");
     source = new EventSource(eventStreamUrl());
     for (const name of ["start", "update", "end"]) source.addEventListener(name, show);
+    source.addEventListener("missed", resync);
+    // The server ended the stream: signed out or token revoked (reconnecting would get 401),
+    // or the user's camera groups changed (reconnect at once to get the new scope).
+    source.addEventListener("closed", (message) => {
+      source.close();
+      let reason = "";
+      try {
+        reason = JSON.parse(message.data).reason;
+      } catch {
+        // no reason given: treat as signed out
+      }
+      if (reason === "changed") connect();
+      else setStatus("closed", "signed out");
+    });
     source.onopen = () => setStatus("open", "live");
     source.onerror = () => {
       // EventSource retries by itself while CONNECTING; after a hard failure (CLOSED, e.g. a

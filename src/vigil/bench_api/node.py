@@ -1,0 +1,68 @@
+"""The API node under test: `create_app` over a seeded store, no cameras running.
+`python -m vigil.bench_api.node PORT STORE_URL MEDIA_DIR`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from vigil.api import create_app
+from vigil.bus import MemoryBus
+from vigil.config import CameraConfig, VigilConfig
+from vigil.domain import CameraStatus
+from vigil.pipeline.control import PipelineMetric
+from vigil.store import EventStore, LocalMediaStore
+
+
+class NoCameras:
+    """EngineControl of a node whose cameras run elsewhere (workers): the read routes under
+    test never ask it for anything."""
+
+    def cameras(self) -> list[CameraConfig]:
+        return []
+
+    def status(self, camera_id: str) -> CameraStatus | None:
+        return None
+
+    def statuses(self) -> list[CameraStatus]:
+        return []
+
+    def add_camera(self, camera: CameraConfig) -> None:
+        raise KeyError(camera.id)
+
+    def replace_camera(self, camera: CameraConfig) -> None:
+        raise KeyError(camera.id)
+
+    def remove_camera(self, camera_id: str) -> None:
+        raise KeyError(camera_id)
+
+    def live_jpeg(
+        self, camera_id: str, *, overlay: bool = True, max_width: int | None = None
+    ) -> tuple[bytes, int] | None:
+        raise KeyError(camera_id)
+
+    def pipeline_metrics(self) -> dict[str, PipelineMetric]:
+        return {}
+
+    def module_stats(self, camera_id: str) -> dict[str, Any]:
+        raise KeyError(camera_id)
+
+
+def main() -> None:
+    port, url, media_dir = sys.argv[1:4]
+    config = VigilConfig()
+    config.store.url = url
+    config.store.media_dir = Path(media_dir)
+    # 50 clients of one token would hit the per-user search limit (120/min) at once; the
+    # benchmark measures the queries, not the limiter.
+    config.security.search_per_minute = 1_000_000
+    store = EventStore(url)
+    app = create_app(config, NoCameras(), store, LocalMediaStore(Path(media_dir)), MemoryBus())
+    uvicorn.run(app, host="127.0.0.1", port=int(port), log_level="warning", backlog=1024)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,229 @@
+"""The coordinator of `vigil bench api`: seed the store once, start the node, run the clients."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import platform
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from vigil.auth.roles import Role
+from vigil.auth.store import AuthStore
+from vigil.bench_api.load import KINDS, run_clients
+from vigil.domain import now_ms
+from vigil.search.synthetic import generated_cameras, synthetic_events
+from vigil.services.common import free_port, wait_port
+from vigil.store import EventStore
+from vigil.store.query import CountQuery, EventQuery
+from vigil.store.schema import events as events_table
+
+Progress = Callable[[str, int, int], None]
+BATCH = 5_000
+CAMERAS = 40
+DAYS = 14
+DAY_MS = 86_400_000
+END_MS = 1_795_000_000_000  # fixed, so a seeded store is reused as it is
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    events: int = 1_000_000
+    clients: int = 50
+    processes: int = 2
+    duration_s: float = 30.0
+
+
+def seed(url: str, events: int, progress: Progress) -> None:
+    """Write `events` synthetic events (40 cameras, 14 days) unless the store has them."""
+    store = EventStore(url)
+    try:
+        store.migrate()
+        with store.engine.connect() as connection:
+            stored = connection.execute(sa.select(sa.func.count()).select_from(events_table))
+            if stored.scalar_one() >= events:
+                return
+        batch = []
+        done = 0
+        for event in synthetic_events(
+            events, end_ms=END_MS, days=DAYS, cameras=generated_cameras(CAMERAS)
+        ):
+            batch.append(event)
+            if len(batch) == BATCH:
+                done += store.upsert_events(batch)
+                batch = []
+                progress("seeding events", done, events)
+        if batch:
+            store.upsert_events(batch)
+        progress("seeding events", events, events)
+    finally:
+        store.close()
+
+
+def _token(url: str) -> str:
+    store = EventStore(url)
+    try:
+        auth = AuthStore(store.engine)
+        user = auth.find_user("bench-investigator")
+        if user is None:
+            user = auth.create_user(
+                "bench-investigator", os.urandom(16).hex(), Role.INVESTIGATOR, "default"
+            )
+        return auth.create_token(user.id, "bench", None, now_ms() + 86_400_000)[1]
+    finally:
+        store.close()
+
+
+def store_only(url: str, repeat: int = 30) -> dict[str, float]:
+    """The baseline: median ms of the same queries made one at a time on the store itself (no
+    HTTP, authentication, policy, audit or concurrency), in the investigator's tenant."""
+    store = EventStore(url)
+    rng = random.Random(1)
+    cameras = [camera.id for camera in generated_cameras(CAMERAS)]
+    tenants = frozenset({"default"})
+    timings: dict[str, list[float]] = defaultdict(list)
+    try:
+        for _ in range(repeat):
+            for kind in KINDS:
+                day_start = END_MS - rng.randrange(DAYS) * DAY_MS - DAY_MS
+                camera = rng.choice(cameras)
+                started = time.perf_counter()
+                if kind == "counts_day":
+                    store.counts(
+                        CountQuery(
+                            start_ms=day_start,
+                            end_ms=day_start + DAY_MS,
+                            interval_s=3600,
+                            tenants=tenants,
+                            camera_ids=[camera],
+                        )
+                    )
+                elif kind == "events_camera_day":
+                    store.query_events(
+                        EventQuery(
+                            tenants=tenants,
+                            camera_ids=[camera],
+                            start_ms=day_start,
+                            end_ms=day_start + DAY_MS,
+                            limit=50,
+                        )
+                    )
+                else:
+                    page = store.query_events(EventQuery(tenants=tenants, limit=50))
+                    if kind == "events_next_page" and page.next_cursor:
+                        started = time.perf_counter()
+                        store.query_events(
+                            EventQuery(tenants=tenants, limit=50, cursor=page.next_cursor)
+                        )
+                timings[kind].append(time.perf_counter() - started)
+    finally:
+        store.close()
+    return {
+        kind: round(_percentile(sorted(values), 0.5) * 1000, 2) for kind, values in timings.items()
+    }
+
+
+@contextmanager
+def throwaway_postgres() -> Iterator[str]:
+    """A PostgreSQL server on loopback for one run, and its database's URL."""
+    from vigil.services.postgres import PostgresServer
+
+    directory = Path(tempfile.mkdtemp(prefix="vigil-bench-api-"))
+    os.chmod(directory, 0o755)  # PostgreSQL runs as its own user when we are root
+    try:
+        with PostgresServer(directory / "postgres") as server:
+            yield server.create_database("vigil_bench_api", extensions=())
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _percentile(values: list[float], q: float) -> float:
+    return values[min(len(values) - 1, int(q * len(values)))] if values else float("nan")
+
+
+def run_api(settings: ApiSettings, url: str, media_dir: Path, progress: Progress) -> dict[str, Any]:
+    started = time.monotonic()
+    seed(url, settings.events, progress)
+    seed_s = time.monotonic() - started
+    token = _token(url)
+    baseline = store_only(url)
+    port = free_port()
+    node = subprocess.Popen(
+        [sys.executable, "-m", "vigil.bench_api.node", str(port), url, str(media_dir)]
+    )
+    context = multiprocessing.get_context("spawn")
+    processes = []
+    try:
+        wait_port(port, 60, node)
+        go, results = context.Event(), context.Queue()
+        cameras = [camera.id for camera in generated_cameras(CAMERAS)]
+        per = settings.clients // settings.processes
+        for index in range(settings.processes):
+            clients = per + (settings.clients % settings.processes if index == 0 else 0)
+            process = context.Process(
+                target=run_clients,
+                args=(
+                    port,
+                    token,
+                    clients,
+                    cameras,
+                    END_MS,
+                    DAYS,
+                    settings.duration_s,
+                    index,
+                    go,
+                    results,
+                ),
+                daemon=True,
+            )
+            process.start()
+            processes.append(process)
+        time.sleep(3.0)  # the client processes are up
+        go.set()
+        samples: list[tuple[str, float, int]] = []
+        for _ in processes:
+            samples.extend(results.get(timeout=settings.duration_s + 300))
+    finally:
+        for process in processes:
+            process.join(10)
+        node.terminate()
+        node.wait(10)
+    by_kind: dict[str, list[float]] = defaultdict(list)
+    statuses: dict[str, int] = defaultdict(int)
+    for kind, seconds, status in samples:
+        statuses[str(status)] += 1
+        if status == 200:
+            by_kind[kind].append(seconds)
+    rows = {}
+    for kind, values in sorted(by_kind.items()):
+        values.sort()
+        rows[kind] = {
+            "requests": len(values),
+            "p50_ms": round(_percentile(values, 0.5) * 1000, 1),
+            "p99_ms": round(_percentile(values, 0.99) * 1000, 1),
+        }
+    return {
+        "events": settings.events,
+        "store": url.split(":", 1)[0],
+        "clients": settings.clients,
+        "duration_s": settings.duration_s,
+        "seed_s": round(seed_s, 1),
+        "requests_per_s": round(sum(statuses.values()) / settings.duration_s, 1),
+        "statuses": dict(statuses),
+        "kinds": rows,
+        "store_only_p50_ms": baseline,
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs (shared), "
+        f"Python {platform.python_version()}",
+    }

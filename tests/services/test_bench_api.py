@@ -1,0 +1,26 @@
+"""`vigil bench api` end to end, small: a seeded store, a real server, client processes; every
+request answered, every kind measured, beside its store-only baseline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from vigil.bench_api.load import KINDS
+from vigil.bench_api.run import ApiSettings, run_api
+
+
+def test_the_api_benchmark_measures_every_kind(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'events.db'}"
+    seen: dict[str, tuple[int, int]] = {}
+    settings = ApiSettings(events=2_000, clients=4, processes=1, duration_s=2)
+    result = run_api(
+        settings,
+        url,
+        tmp_path / "media",
+        lambda label, done, total: seen.update({label: (done, total)}),
+    )
+    assert seen["seeding events"] == (2_000, 2_000)
+    assert set(result["statuses"]) == {"200"}  # no refusal, no error under load
+    assert set(result["kinds"]) == set(KINDS) == set(result["store_only_p50_ms"])
+    for row in result["kinds"].values():
+        assert row["requests"] > 0 and 0 < row["p50_ms"] <= row["p99_ms"]
