@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI
 
 from vigil.alerts.service import AlertService, public_url
-from vigil.api import routes_counts
+from vigil.api import routes_camera_bulk, routes_counts, routes_setup
 from vigil.api.context import AppContext
 from vigil.api.errors import install_error_handlers
 from vigil.api.metrics import metrics_router
@@ -85,6 +85,9 @@ def create_app(
     app.add_middleware(SecurityHeadersMiddleware)
     app.include_router(meta_router(ctx))
     app.include_router(metrics_router(engine, sink))
+    # Before the cameras router, whose /{camera_id} would otherwise claim /export.yaml.
+    app.include_router(routes_setup.router)
+    app.include_router(routes_camera_bulk.router)
     app.include_router(cameras_router(ctx))
     app.include_router(live_router(ctx))
     app.include_router(heatmap_router(ctx, blur_live=config.privacy.blur_live))

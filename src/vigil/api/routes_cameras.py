@@ -48,8 +48,9 @@ def camera_out(
     camera: CameraConfig, origin: Origin, camera_status: CameraStatus | None
 ) -> CameraOut:
     return CameraOut(
-        **camera.model_dump(exclude={"url"}),
+        **camera.model_dump(exclude={"url", "main_url"}),
         url=redact_url(camera.url),
+        main_url=redact_url(camera.main_url) if camera.main_url else None,
         origin=origin,
         status=status_out(camera_status),
     )
@@ -144,7 +145,12 @@ def cameras_router(ctx: AppContext) -> APIRouter:
         current, origin = find(camera_id, tenants)
         if not visible(camera.tenant, tenants):
             raise HTTPException(403, f"tenant {camera.tenant!r} is not yours")
-        camera = camera.model_copy(update={"url": restore_url(camera.url, current.url)})
+        main_url = camera.main_url
+        if main_url and current.main_url:
+            main_url = restore_url(main_url, current.main_url)
+        camera = camera.model_copy(
+            update={"url": restore_url(camera.url, current.url), "main_url": main_url}
+        )
         if running(camera_id):
             if camera.enabled:
                 ctx.engine.replace_camera(camera)
