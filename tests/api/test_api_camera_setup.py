@@ -13,9 +13,11 @@ import cv2
 import numpy as np
 import pytest
 import yaml
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.media import CLIP, FACE_PHOTO
+from vigil.api.access import tenant_scope
 from vigil.config import VigilConfig
 from vigil.store import EventStore
 from vigil.vision.faces import FaceDetector
@@ -33,13 +35,24 @@ def decode_preview(data_url: str) -> np.ndarray:
 
 @pytest.fixture
 def password_camera() -> Iterator[str]:
-    """An HTTP camera that wants a password: 401 to every request, as a wrong one gets."""
+    """An HTTP snapshot camera that answers only user `viewer` with password `right`; any
+    other credentials get 401, as from a real camera. Yields its URL without credentials."""
+    frame = cv2.imread(str(FACE_PHOTO))
+    jpeg = cv2.imencode(".jpg", frame)[1].tobytes()
+    expected = "Basic " + base64.b64encode(b"viewer:right").decode()
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, format: str, *args: object) -> None:
             """Quiet."""
 
         def do_GET(self) -> None:
+            if self.headers.get("Authorization") == expected:
+                self.send_response(200)
+                self.send_header("Content-Type", "image/jpeg")
+                self.send_header("Content-Length", str(len(jpeg)))
+                self.end_headers()
+                self.wfile.write(jpeg)
+                return
             self.send_response(401)
             self.send_header("WWW-Authenticate", 'Basic realm="camera"')
             self.send_header("Content-Length", "0")
@@ -49,7 +62,7 @@ def password_camera() -> Iterator[str]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://viewer:wrong@127.0.0.1:{server.server_address[1]}/snapshot.jpg"
+        yield f"127.0.0.1:{server.server_address[1]}/snapshot.jpg"
     finally:
         server.shutdown()
         server.server_close()
@@ -103,24 +116,31 @@ def test_probe_says_why_a_url_fails(client: TestClient, url: str, problem: str) 
 def test_probe_with_a_wrong_password_says_so_without_showing_it(
     client: TestClient, password_camera: str
 ) -> None:
-    body = client.post("/api/cameras/probe", json={"url": password_camera}).json()
+    wrong = client.post(
+        "/api/cameras/probe", json={"url": f"http://viewer:wrong@{password_camera}"}
+    )
+    body = wrong.json()
     assert (body["ok"], body["problem"]) == (False, "auth")
     assert "password" in body["message"] and "wrong" not in body["message"]
+    right = client.post(
+        "/api/cameras/probe", json={"url": f"http://viewer:right@{password_camera}"}
+    )
+    assert right.json()["ok"] is True
 
 
-def test_probe_of_a_masked_url_uses_the_stored_credentials(
-    client: TestClient, store: EventStore
+def test_probe_of_a_masked_url_uses_stored_credentials_of_own_cameras_only(
+    app: FastAPI, client: TestClient, password_camera: str
 ) -> None:
-    camera = {"id": "clip", "url": str(CLIP), "enabled": False}
+    camera = {"id": "yard", "url": f"http://viewer:right@{password_camera}", "enabled": False}
     assert client.post("/api/cameras", json=camera).status_code == 201
-    # The gate camera's real URL has credentials; its masked form alone cannot be opened,
-    # but with the camera named, the stored URL is tried (refused here: nothing listens).
-    shown = client.get("/api/cameras/gate").json()["url"]
-    body = client.post(
-        "/api/cameras/probe", json={"url": shown, "camera_id": "gate", "timeout_s": 2}
-    ).json()
-    assert body["ok"] is False and "s3cret" not in body["message"]
-    assert "***" in body["message"]
+    shown = client.get("/api/cameras/yard").json()["url"]
+    assert shown == f"http://***@{password_camera}"
+    probe = {"url": shown, "camera_id": "yard"}
+    assert client.post("/api/cameras/probe", json=probe).json()["ok"] is True
+    # Another tenant naming the camera gets no use of its credentials.
+    app.dependency_overrides[tenant_scope] = lambda: ["harbour"]
+    body = client.post("/api/cameras/probe", json=probe).json()
+    assert (body["ok"], body["problem"]) == (False, "auth")
 
 
 def problems_of(client: TestClient, camera: dict[str, Any]) -> dict[str, str]:

@@ -20,7 +20,7 @@ from fastapi import APIRouter, Body, Depends, Request
 from pydantic import BaseModel, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from vigil.api.access import tenant_scope
+from vigil.api.access import tenant_scope, visible
 from vigil.api.context import Context
 from vigil.api.errors import error_responses
 from vigil.api.redact import restore_url
@@ -109,7 +109,14 @@ async def probe_camera(ctx: Context, request: Request, body: ProbeIn, tenants: S
         known = (
             stored.config
             if stored
-            else next((c for c in ctx.engine.cameras() if c.id == body.camera_id), None)
+            else next(
+                (
+                    c
+                    for c in ctx.engine.cameras()
+                    if c.id == body.camera_id and visible(c.tenant, tenants, c.id, "cameras")
+                ),
+                None,
+            )
         )
         if known is not None:
             url = restore_url(url, known.url)
