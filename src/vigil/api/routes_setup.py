@@ -78,7 +78,7 @@ class ValidationOut(BaseModel):
 
 
 @lru_cache(maxsize=2)
-def _face_detector(model: Path, threshold: float) -> FaceDetector:
+def face_detector(model: Path, threshold: float) -> FaceDetector:
     return FaceDetector(model, threshold)
 
 
@@ -87,7 +87,7 @@ def _preview(config: VigilConfig, frame: Any, masks: list[PrivacyMaskConfig]) ->
     Faces are blurred whatever privacy.blur_live says: this image is not live analysis."""
     apply_masks(frame, masks)
     image, _scale = fit_width(frame, PREVIEW_WIDTH)
-    redact_faces(image, _face_detector(config.privacy.face_model, config.privacy.face_threshold))
+    redact_faces(image, face_detector(config.privacy.face_model, config.privacy.face_threshold))
     return "data:image/jpeg;base64," + base64.b64encode(encode_jpeg(image, 80)).decode("ascii")
 
 

@@ -42,7 +42,9 @@ export function createEditor(geometry, onChange = () => {}) {
   const image = h("img", { class: "editor-image", alt: "Camera frame (faces blurred)", "data-testid": "editor-image" });
   const svg = s("svg", { class: "editor-overlay", "data-testid": "editor-canvas", role: "application",
     "aria-label": "Drawing area: zones, lines, masks and calibration points" });
-  const stage = h("div", { class: "editor-stage" }, image, svg);
+  const stage = h("div", { class: "editor-stage", hidden: true }, image, svg);
+  const waiting = h("p", { class: "editor-waiting muted", "data-testid": "editor-waiting",
+    text: "Test the connection to draw on the camera's frame." });
   const hint = h("p", { class: "muted editor-hint" });
   const undoButton = h("button", { class: "button", type: "button", text: "Undo", "data-testid": "editor-undo",
     title: "Undo the last change (Ctrl+Z)", onclick: () => undo() });
@@ -53,7 +55,7 @@ export function createEditor(geometry, onChange = () => {}) {
   const list = h("div", { class: "shape-list", "data-testid": "shape-list" });
   const element = h("section", { class: "editor", "data-testid": "editor" },
     h("div", { class: "editor-tools" }, toolButtons, undoButton), hint,
-    h("div", { class: "editor-body" }, stage, list));
+    h("div", { class: "editor-body" }, h("div", {}, stage, waiting), list));
 
   function changed() {
     draw();
@@ -284,6 +286,8 @@ export function createEditor(geometry, onChange = () => {}) {
 
   image.addEventListener("load", () => {
     size = { width: image.naturalWidth, height: image.naturalHeight };
+    stage.hidden = false;
+    waiting.hidden = true;
     element.dataset.ready = "true";
     draw();
   });
