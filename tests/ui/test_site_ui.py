@@ -8,10 +8,13 @@ crossings on that line. The screenshots are the ones docs/ui.md shows.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import cv2
+import numpy as np
 import pytest
 from playwright.sync_api import expect
 
@@ -161,3 +164,61 @@ def test_module_setting_error_is_shown_on_its_field(server: Server, page: Page) 
     stored = tab.request.get(server.url + "/api/cameras/walkway").json()
     assert stored["modules"] == {"line": {}}
     assert_no_console_errors(console)
+
+
+def floor_plan(path: Path) -> Path:
+    """A drawn floor plan: walls and a corridor, as an architect's PNG would show them."""
+    plan = np.full((800, 1200, 3), 235, np.uint8)
+    cv2.rectangle(plan, (40, 40), (1160, 760), (60, 60, 60), 8)
+    cv2.line(plan, (600, 40), (600, 500), (60, 60, 60), 6)
+    cv2.putText(plan, "Lobby", (200, 300), cv2.FONT_HERSHEY_SIMPLEX, 2, (90, 90, 90), 3)
+    cv2.imwrite(str(path), plan)
+    return path
+
+
+def test_map_with_a_floor_plan_shows_cameras_and_live_events(
+    server: Server, page: Page, screenshot: Shot, tmp_path: Path
+) -> None:
+    tab, console = page
+    tab.goto(server.url + "/#/map", wait_until="domcontentloaded")
+    expect(tab.get_by_test_id("map-empty")).to_be_visible(timeout=15_000)
+    tab.get_by_test_id("plan-file").set_input_files(str(floor_plan(tmp_path / "plan.png")))
+    tab.get_by_test_id("upload-plan").click()
+    tab.wait_for_function(
+        "() => [...document.querySelectorAll('.leaflet-image-layer')]"
+        ".some(image => image.complete && image.naturalWidth === 1200)",
+        timeout=15_000,
+    )
+    tab.locator('[data-testid=place-camera][data-camera-id="walkway"]').click()
+    box = tab.get_by_test_id("site-map").bounding_box()
+    tab.mouse.click(box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.5)
+    marker = tab.locator('[data-testid=map-camera][data-camera-id="walkway"]')
+    expect(marker).to_have_count(1, timeout=15_000)
+    tab.get_by_test_id("place-direction_deg").fill("90")
+    tab.get_by_test_id("place-direction_deg").press("Enter")
+    tab.get_by_test_id("place-fov_deg").fill("60")
+    tab.get_by_test_id("place-fov_deg").press("Enter")
+    expect(tab.locator("path.fov")).to_have_count(1)
+
+    deadline = time.monotonic() + 15
+    while True:  # each change is saved in turn
+        (place,) = tab.request.get(server.url + "/api/site").json()["places"]
+        if (place["direction_deg"], place["fov_deg"]) == (90, 60) or time.monotonic() > deadline:
+            break
+        tab.wait_for_timeout(250)
+    assert (place["camera_id"], place["direction_deg"], place["fov_deg"]) == ("walkway", 90, 60)
+    assert 0 < place["x"] < 1200 and 0 < place["y"] < 800  # plan pixels
+
+    tab.reload(wait_until="domcontentloaded")
+    expect(marker).to_have_count(1, timeout=15_000)
+    # The walkway camera counts people on its line: their crossings flash on the map.
+    row = tab.locator('[data-testid=map-event][data-camera-id="walkway"]').first
+    expect(row).to_be_visible(timeout=180_000)
+    screenshot(tab, "site-map")
+    assert_clean_requests(server, console)
+
+
+def assert_clean_requests(server: Server, console: Any) -> None:
+    assert_no_console_errors(console)
+    outside = [url for url in console.requests if not url.startswith((server.url, "data:"))]
+    assert outside == [], f"requests outside the Vigil server: {outside}"

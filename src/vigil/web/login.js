@@ -12,6 +12,7 @@ const PAGE_PERMISSIONS = {
   alerts: "alerts:read", search: "search", users: "users:manage", audit: "audit:read",
 };
 PAGE_PERMISSIONS.cameras = "config:write";
+PAGE_PERMISSIONS.map = "cameras:read";
 
 export const currentUser = () => me;
 export const can = (permission) => Boolean(me?.permissions?.includes(permission));
