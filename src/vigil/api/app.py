@@ -5,7 +5,13 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI
 
 from vigil.alerts.service import AlertService, public_url
-from vigil.api import routes_camera_bulk, routes_counts, routes_setup, routes_site
+from vigil.api import (
+    routes_camera_bulk,
+    routes_counts,
+    routes_onvif,
+    routes_setup,
+    routes_site,
+)
 from vigil.api.context import AppContext
 from vigil.api.errors import install_error_handlers
 from vigil.api.metrics import metrics_router
@@ -43,6 +49,7 @@ TAGS = [
     {"name": "retention", "description": "Retention, evidence locks (cases), privacy settings"},
     {"name": "search", "description": "Plain-language search over events (no person search)"},
     {"name": "site", "description": "The site map: floor plan or tiles, and camera places"},
+    {"name": "onvif", "description": "ONVIF discovery, profiles and stream URIs, PTZ presets"},
 ]
 
 
@@ -97,6 +104,7 @@ def create_app(
     app.include_router(events_router(ctx))
     app.include_router(routes_counts.router)
     app.include_router(routes_site.router)
+    app.include_router(routes_onvif.router)
     # Without the engine owner's running service, rules and stored alerts can still be
     # managed and tested; nothing is evaluated.
     alerts = alerts or AlertService(

@@ -61,6 +61,8 @@ RULES: list[tuple[frozenset[str] | None, str, Rule]] = [
     # the site map (camera places; events on it come through the event stream's own rule)
     (frozenset({"GET"}), "/api/site*", Rule(P.CAMERAS_READ)),
     (None, "/api/site*", Rule(P.CONFIG_WRITE, action="site.change")),
+    # ONVIF cameras: every call carries credentials and may move a camera
+    (None, "/api/onvif*", Rule(P.CONFIG_WRITE, action="onvif")),
     # events, media and search
     (frozenset({"GET"}), "/api/events/stream", Rule(P.EVENTS_READ, action="event.stream")),
     (frozenset({"GET"}), "/api/events",
