@@ -19,7 +19,9 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.media import LINE
+from tests.onvif_device import running_onvif_device
 from tests.server import Server, running_server
+from tests.sources.rtsp_process import RtspServerProcess, rtsp_server_unavailable
 from tests.ui.conftest import CHROMIUM, CLIP
 
 pytestmark = pytest.mark.browser
@@ -222,3 +224,47 @@ def assert_clean_requests(server: Server, console: Any) -> None:
     assert_no_console_errors(console)
     outside = [url for url in console.requests if not url.startswith((server.url, "data:"))]
     assert outside == [], f"requests outside the Vigil server: {outside}"
+
+
+def test_discover_an_onvif_camera_and_use_its_profile(
+    server: Server, page: Page, screenshot: Shot, tmp_path: Path
+) -> None:
+    """Discover → choose → read profiles → analyse the profile's RTSP stream (it plays, the
+    preview is shown) → move the PTZ camera to a preset; against the loopback ONVIF device."""
+    reason = rtsp_server_unavailable()
+    if reason is not None:
+        pytest.skip(reason)
+    tab, console = page
+    rtsp = RtspServerProcess(CLIP, log_path=tmp_path / "rtsp.log")
+    rtsp.start()
+    try:
+        with running_onvif_device(rtsp.url) as (device, udp_port):
+            tab.goto(server.url + "/#/cameras/new", wait_until="domcontentloaded")
+            tab.get_by_test_id("onvif-panel").locator("summary").click()
+            tab.get_by_test_id("onvif-address").fill("127.0.0.1")
+            tab.get_by_test_id("onvif-udp-port").fill(str(udp_port))
+            tab.get_by_test_id("onvif-discover").click()
+            found = tab.get_by_test_id("onvif-camera")
+            expect(found).to_contain_text("LoopbackPTZ", timeout=15_000)
+            found.get_by_role("button", name="Choose").click()
+            expect(tab.get_by_test_id("onvif-port")).to_have_value(str(device.port))
+            tab.get_by_test_id("onvif-username").fill(device.username)
+            tab.get_by_test_id("onvif-password").fill(device.password)
+            tab.get_by_test_id("onvif-read").click()
+            profile = tab.locator('[data-testid=onvif-profile][data-token="main"]')
+            expect(profile).to_contain_text("768×576 H264", timeout=15_000)
+            profile.get_by_test_id("use-as-url").click()
+            url = tab.get_by_test_id("camera-url")
+            expect(url).to_have_value(rtsp.url.replace("rtsp://", "rtsp://admin:camera-pass@"))
+            result = tab.get_by_test_id("probe-result")
+            expect(result).to_have_attribute("data-state", "ok", timeout=30_000)
+            expect(tab.get_by_test_id("editor")).to_have_attribute("data-ready", "true")
+            profile.get_by_role("button", name="Go to Gate").click()
+            deadline = time.monotonic() + 15
+            while device.position != "2" and time.monotonic() < deadline:
+                tab.wait_for_timeout(200)
+            assert device.position == "2"
+            screenshot(tab, "site-onvif")
+    finally:
+        rtsp.stop()
+    assert_clean_requests(server, console)

@@ -7,6 +7,7 @@ import { currentUser, sendJson } from "./login.js";
 import { errorBox, every, h } from "./dom.js";
 import { createEditor } from "./editor.js";
 import { createModuleForms } from "./modforms.js";
+import { createOnvifPanel } from "./onvif.js";
 
 const STATUS_POLL_MS = 3000;
 const LIVE_POLL_MS = 2000;
@@ -263,6 +264,10 @@ function mountCamera(container, cameraId) {
       h("div", { class: "toolbar" }, h("a", { class: "button", href: "#/cameras", text: "← Cameras" }),
         h("h2", { text: isNew ? "Add a camera" : `Camera ${camera.name || camera.id}` })),
       readOnly ? h("p", { class: "read-only-note", "data-testid": "read-only-reason", text: CONFIG_REASON }) : null,
+      readOnly ? null : createOnvifPanel((kind, uri) => {
+        inputs[kind].value = uri;
+        if (kind === "url") testConnection();
+      }),
       general, form,
       isNew ? null : h("section", { class: "admin-section" }, h("h2", { class: "section-title", text: "Live result (faces blurred)" }),
         h("div", { class: "live-check-row" }, liveImage, lineCounts)),
