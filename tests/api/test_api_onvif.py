@@ -71,7 +71,7 @@ def test_profiles_give_a_stream_that_plays(
 def test_wrong_password_is_named(client: TestClient, device: tuple[OnvifDevice, int]) -> None:
     camera, _ = device
     response = client.post("/api/onvif/device", json=credentials(camera, "nope"))
-    assert response.status_code == 502
+    assert response.status_code == 422
     assert "user name or password" in response.json()["detail"]
     assert "nope" not in response.text
 
@@ -86,7 +86,7 @@ def test_ptz_presets_list_go_to_and_save(
     assert client.post("/api/onvif/ptz/goto", json={**ptz, "preset": "2"}).status_code == 204
     assert camera.position == "2"
     missing = client.post("/api/onvif/ptz/goto", json={**ptz, "preset": "9"})
-    assert missing.status_code == 502 and "No such preset" in missing.json()["detail"]
+    assert missing.status_code == 422 and "No such preset" in missing.json()["detail"]
     saved = client.post("/api/onvif/ptz/save", json={**ptz, "name": "Door"}).json()
     assert saved == {"token": "3", "name": "Door"}
     assert camera.presets["3"] == "Door" and camera.position == "3"
@@ -94,5 +94,5 @@ def test_ptz_presets_list_go_to_and_save(
 
 def test_unreachable_camera_is_named(client: TestClient, tmp_path: Path) -> None:
     response = client.post("/api/onvif/device", json={"host": "127.0.0.1", "port": 1})
-    assert response.status_code == 502
+    assert response.status_code == 422
     assert "cannot be reached" in response.json()["detail"]

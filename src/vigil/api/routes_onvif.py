@@ -21,7 +21,7 @@ Host = Annotated[str, Field(min_length=1, max_length=253, pattern=r"^[A-Za-z0-9.
 
 
 class DiscoverIn(BaseModel):
-    timeout_s: float = Field(3.0, gt=0.0, le=15.0, description="How long to wait for answers")
+    timeout_s: float = Field(3.0, gt=0.0, le=5.0, description="How long to wait for answers")
     address: Host | None = Field(
         None,
         description="Ask this one address instead of the whole local network (directed "
@@ -82,15 +82,16 @@ class PresetOut(BaseModel):
 
 
 def _failed(problem: onvif.OnvifProblem) -> HTTPException:
-    # 502: the request was fine, the camera it names was not.
-    return HTTPException(502, str(problem))
+    # The camera the request names (its host, port or credentials) is what was wrong: a
+    # client error naming that, as for any other bad input.
+    return HTTPException(422, f"host: {problem}")
 
 
 @router.post(
     "/discover",
     summary="Find ONVIF cameras (WS-Discovery)",
     response_model=list[FoundOut],
-    responses=error_responses(422, 502),
+    responses=error_responses(422),
 )
 async def discover(body: DiscoverIn) -> list[FoundOut]:
     address = (body.address, body.port) if body.address else onvif.DISCOVERY_ADDRESS
@@ -109,7 +110,7 @@ def vars_of(item: onvif.Found) -> dict[str, object]:
     "/device",
     summary="An ONVIF camera's information, media profiles and stream URIs",
     response_model=DeviceOut,
-    responses=error_responses(422, 502),
+    responses=error_responses(422),
 )
 async def device(body: DeviceIn) -> DeviceOut:
     try:
@@ -129,7 +130,7 @@ async def device(body: DeviceIn) -> DeviceOut:
     "/ptz/presets",
     summary="A PTZ camera's presets",
     response_model=list[PresetOut],
-    responses=error_responses(422, 502),
+    responses=error_responses(422),
 )
 async def list_presets(body: PtzIn) -> list[PresetOut]:
     try:
@@ -145,7 +146,7 @@ async def list_presets(body: PtzIn) -> list[PresetOut]:
     "/ptz/goto",
     summary="Move a PTZ camera to a preset",
     status_code=204,
-    responses=error_responses(422, 502),
+    responses=error_responses(422),
 )
 async def goto(body: GotoIn) -> None:
     try:
@@ -160,7 +161,7 @@ async def goto(body: GotoIn) -> None:
     "/ptz/save",
     summary="Save a PTZ camera's current position as a preset",
     response_model=PresetOut,
-    responses=error_responses(422, 502),
+    responses=error_responses(422),
 )
 async def save(body: SaveIn) -> PresetOut:
     try:

@@ -49,7 +49,7 @@ class ProbeIn(BaseModel):
     privacy_masks: list[PrivacyMaskConfig] = Field(
         default_factory=list, description="Blacked out in the preview, as in live view"
     )
-    timeout_s: float = Field(8.0, gt=0.0, le=30.0, description="Give up after this long")
+    timeout_s: float = Field(8.0, gt=0.0, le=15.0, description="Give up after this long")
 
 
 class ProbeOut(BaseModel):

@@ -129,6 +129,8 @@ def discover(timeout_s: float = 3.0, address: tuple[str, int] = DISCOVERY_ADDRES
             match = parse_probe_match(data)
             if match is not None:
                 found.setdefault(match.endpoint, match)
+                if address != DISCOVERY_ADDRESS:
+                    break  # a directed probe has its one answer
         return list(found.values())
     except OSError as error:
         raise OnvifProblem(f"WS-Discovery could not send its probe: {error.strerror}") from None
