@@ -9,6 +9,8 @@ this server over HTTP and UDP.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 import socket
 import threading
@@ -115,8 +117,8 @@ class OnvifDevice:
         return 400, FAULT.format(text=f"{operation} is not supported")
 
     def _authorised(self, body: bytes) -> bool:
-        # WS-Security UsernameToken: the digest is not recomputed here; user name and the
-        # presence of a password digest are what a wrong-credentials test needs.
+        # WS-Security UsernameToken with PasswordDigest = base64(sha1(nonce + created +
+        # password)), checked as a camera checks it.
         return (
             f"<Username>{self.username}</Username>".encode()
             in re.sub(rb"<(/?)[A-Za-z0-9_-]+:Username", rb"<\1Username", body)
@@ -125,9 +127,6 @@ class OnvifDevice:
         )
 
     def _password_ok(self, body: bytes) -> bool:
-        import base64
-        import hashlib
-
         digest = _text(body, "Password")
         nonce = _text(body, "Nonce")
         created = _text(body, "Created")
@@ -214,4 +213,5 @@ def running_onvif_device(stream_uri: str) -> Iterator[tuple[OnvifDevice, int]]:
         stop.set()
         http.shutdown()
         http.server_close()
+        threads[1].join()  # the discovery loop sees `stop` within its 0.2 s receive timeout
         udp.close()

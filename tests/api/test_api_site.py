@@ -86,6 +86,8 @@ def test_plan_must_be_an_image_and_is_face_blurred(client: TestClient, config: V
     client.put("/api/site/plan", json=plan(photo, "image/jpeg"))
     not_base64 = client.put("/api/site/plan", json={"image": "data:image/png;base64,@@@"})
     assert not_base64.status_code == 422 and "base64" in not_base64.json()["detail"]
+    not_ascii = client.put("/api/site/plan", json={"image": "\u0080"})
+    assert not_ascii.status_code == 422 and "base64" in not_ascii.json()["detail"]
     served = client.get("/api/site/plan").content
     image = cv2.imdecode(np.frombuffer(served, np.uint8), cv2.IMREAD_COLOR)
     assert len(detector.detect(image)) == 0

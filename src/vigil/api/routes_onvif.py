@@ -7,6 +7,7 @@ of access logs) and needs `config:write`; the audit log records each call, not t
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException
@@ -99,11 +100,7 @@ async def discover(body: DiscoverIn) -> list[FoundOut]:
         found = await run_in_threadpool(onvif.discover, body.timeout_s, address)
     except onvif.OnvifProblem as problem:
         raise _failed(problem) from None
-    return [FoundOut(**vars_of(item)) for item in found]
-
-
-def vars_of(item: onvif.Found) -> dict[str, object]:
-    return {name: getattr(item, name) for name in item.__slots__}
+    return [FoundOut(**asdict(item)) for item in found]
 
 
 @router.post(
@@ -122,7 +119,7 @@ async def device(body: DeviceIn) -> DeviceOut:
         model=found.model,
         firmware=found.firmware,
         serial=found.serial,
-        profiles=[ProfileOut(**{n: getattr(p, n) for n in p.__slots__}) for p in found.profiles],
+        profiles=[ProfileOut(**asdict(profile)) for profile in found.profiles],
     )
 
 

@@ -9,7 +9,6 @@ browsers cannot reach the tile server can still use one the server reaches.
 from __future__ import annotations
 
 import base64
-import binascii
 import re
 from collections import OrderedDict
 from collections.abc import Collection
@@ -198,7 +197,7 @@ async def put_plan(
     _head, _comma, payload = body.image.rpartition(",")
     try:
         data = base64.b64decode(payload, validate=True)
-    except binascii.Error:
+    except ValueError:  # binascii.Error, and non-ASCII text
         raise HTTPException(422, "image: not base64 (send a data: URL or base64 text)") from None
     jpeg, size = await run_in_threadpool(_prepare_plan, data, request.app.state.config)
     await run_in_threadpool(site.put_plan, ctx.store.engine, owner, jpeg, "image/jpeg", size)
