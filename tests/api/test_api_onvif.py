@@ -96,3 +96,9 @@ def test_unreachable_camera_is_named(client: TestClient, tmp_path: Path) -> None
     response = client.post("/api/onvif/device", json={"host": "127.0.0.1", "port": 1})
     assert response.status_code == 422
     assert "cannot be reached" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("host", [".", "[", "bad host", "a..b"])
+def test_a_host_that_is_no_address_is_refused(client: TestClient, host: str) -> None:
+    response = client.post("/api/onvif/device", json={"host": host})
+    assert response.status_code == 422 and "host" in response.json()["detail"]

@@ -7,18 +7,35 @@ of access logs) and needs `config:write`; the audit log records each call, not t
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from vigil.api.errors import error_responses
 from vigil.sources import onvif
 
 router = APIRouter(prefix="/api/onvif", tags=["onvif"])
-Host = Annotated[str, Field(min_length=1, max_length=253, pattern=r"^[A-Za-z0-9.:\[\]_-]+$")]
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOSTNAME = re.compile(rf"^{_LABEL}(?:\.{_LABEL})*\.?$")
+
+
+def _host(value: str) -> str:
+    """A host name or an IP address: anything else cannot be a camera's address."""
+    try:
+        ipaddress.ip_address(value.strip("[]"))
+    except ValueError:
+        if not _HOSTNAME.match(value):
+            raise ValueError("must be a host name or an IP address") from None
+        return value
+    return value.strip("[]")
+
+
+Host = Annotated[str, Field(min_length=1, max_length=253), AfterValidator(_host)]
 
 
 class DiscoverIn(BaseModel):

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import aiohttp
 import httpx
 import zeep.exceptions
 from onvif import ONVIFCamera
@@ -154,7 +155,15 @@ async def _session(
     try:
         await camera.update_xaddrs()
         return await work(camera)
-    except (ONVIFError, zeep.exceptions.Error, OSError, httpx.HTTPError) as error:
+    except (
+        ONVIFError,
+        zeep.exceptions.Error,
+        OSError,
+        httpx.HTTPError,
+        aiohttp.ClientError,
+        TimeoutError,
+        ValueError,
+    ) as error:
         raise OnvifProblem(_explain(error)) from None
     finally:
         await camera.close()
