@@ -212,6 +212,9 @@ class PrivacyMaskConfig(Strict):
     def _enough_vertices(cls, value: list[Point]) -> list[Point]:
         if len(value) < 3:
             raise ValueError(f"a privacy mask needs at least 3 points, got {len(value)}")
+        from vigil.modules.shapes import check_simple_polygon
+
+        check_simple_polygon(value, "privacy mask")
         return value
 
 
@@ -254,6 +257,9 @@ class ZoneConfig(Strict):
     def _enough_vertices(cls, value: list[Point]) -> list[Point]:
         if len(value) < 3:
             raise ValueError(f"a zone polygon needs at least 3 points, got {len(value)}")
+        from vigil.modules.shapes import check_simple_polygon
+
+        check_simple_polygon(value, "zone polygon")
         return value
 
 
@@ -266,7 +272,7 @@ class LineConfig(Strict):
     @model_validator(mode="after")
     def _not_degenerate(self) -> LineConfig:
         if self.start == self.end:
-            raise ValueError("line start and end are the same point")
+            raise ValueError("the line has zero length: start and end are the same point")
         return self
 
 
@@ -297,6 +303,11 @@ class CameraConfig(Strict):
     name: str = ""
     tenant: str = "default"
     url: str = Field(description="rtsp://, http(s):// MJPEG or snapshot, a video file or an image")
+    main_url: str | None = Field(
+        None,
+        description="The camera's full-resolution main stream, kept for recording; `url` is "
+        "the stream analysed (the sub-stream, as is usual)",
+    )
     analysis_fps: float = Field(5.0, gt=0.0, le=60.0)
     loop: bool = Field(True, description="Replay a video file when it ends")
     start_offset_s: float = Field(0.0, ge=0.0, description="Start a video file this far in")

@@ -95,6 +95,30 @@ def test_healthz_counts_cameras_and_online(client: TestClient, engine: object) -
     assert client.get("/healthz").json() == {"status": "ok", "cameras": 2, "online": 1}
 
 
+# Site setup (vigil.api.routes_{setup,camera_bulk,site,onvif}).
+ROUTES |= {
+    ("/api/cameras/probe", "post"),
+    ("/api/cameras/validate", "post"),
+    ("/api/cameras/export.yaml", "get"),
+    ("/api/cameras/export.csv", "get"),
+    ("/api/cameras/import", "post"),
+    ("/api/cameras/{camera_id}/apply-to", "post"),
+    ("/api/site", "get"),
+    ("/api/site/plan", "get"),
+    ("/api/site/plan", "put"),
+    ("/api/site/plan", "delete"),
+    ("/api/site/settings", "put"),
+    ("/api/site/tiles/{z}/{x}/{y}", "get"),
+    ("/api/site/cameras/{camera_id}", "put"),
+    ("/api/site/cameras/{camera_id}", "delete"),
+    ("/api/onvif/discover", "post"),
+    ("/api/onvif/device", "post"),
+    ("/api/onvif/ptz/presets", "post"),
+    ("/api/onvif/ptz/goto", "post"),
+    ("/api/onvif/ptz/save", "post"),
+}
+
+
 def test_openapi_lists_every_route_with_summary_and_tag(client: TestClient) -> None:
     document = client.get("/openapi.json").json()
     found = {(path, method) for path, item in document["paths"].items() for method in item}

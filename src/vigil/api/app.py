@@ -6,10 +6,14 @@ from fastapi import Depends, FastAPI
 
 from vigil.alerts.service import AlertService, public_url
 from vigil.api import (
+    routes_camera_bulk,
     routes_counts,
     routes_heatmap,
     routes_meta,
+    routes_onvif,
     routes_series,
+    routes_setup,
+    routes_site,
     routes_stream,
 )
 from vigil.api.context import AppContext
@@ -44,6 +48,8 @@ TAGS = [
     {"name": "audit", "description": "The hash-chained audit log (auditors)"},
     {"name": "retention", "description": "Retention, evidence locks (cases), privacy settings"},
     {"name": "search", "description": "Plain-language search over events (no person search)"},
+    {"name": "site", "description": "The site map: floor plan or tiles, and camera places"},
+    {"name": "onvif", "description": "ONVIF discovery, profiles and stream URIs, PTZ presets"},
 ]
 
 
@@ -87,6 +93,9 @@ def create_app(
     app.add_middleware(SecurityHeadersMiddleware)
     app.include_router(routes_meta.router)
     app.include_router(metrics_router(engine, sink))
+    # Before the cameras router, whose /{camera_id} would otherwise claim /export.yaml.
+    app.include_router(routes_setup.router)
+    app.include_router(routes_camera_bulk.router)
     app.include_router(cameras_router(ctx))
     app.include_router(live_router(ctx))
     app.include_router(routes_heatmap.router)
@@ -94,6 +103,8 @@ def create_app(
     app.include_router(routes_stream.router)
     app.include_router(events_router(ctx))
     app.include_router(routes_counts.router)
+    app.include_router(routes_site.router)
+    app.include_router(routes_onvif.router)
     # Without the engine owner's running service, rules and stored alerts can still be
     # managed and tested; nothing is evaluated.
     alerts = alerts or AlertService(

@@ -28,8 +28,15 @@ Scope = Annotated[Collection[str] | None, Depends(tenant_scope)]
 def status_out(camera_status: CameraStatus | None) -> CameraStatusOut:
     if camera_status is None:  # declared but not running (disabled, or being restarted)
         return CameraStatusOut(
-            online=False, input_fps=0.0, analysed_fps=0.0, lag_ms=0.0, dropped_frames=0,
-            reconnects=0, last_error=None, width=None, height=None,
+            online=False,
+            input_fps=0.0,
+            analysed_fps=0.0,
+            lag_ms=0.0,
+            dropped_frames=0,
+            reconnects=0,
+            last_error=None,
+            width=None,
+            height=None,
         )
     return CameraStatusOut(
         online=camera_status.online,
@@ -49,8 +56,9 @@ def camera_out(
     camera: CameraConfig, origin: Origin, camera_status: CameraStatus | None
 ) -> CameraOut:
     return CameraOut(
-        **camera.model_dump(exclude={"url"}),
+        **camera.model_dump(exclude={"url", "main_url"}),
         url=redact_url(camera.url),
+        main_url=redact_url(camera.main_url) if camera.main_url else None,
         origin=origin,
         status=status_out(camera_status),
     )
@@ -108,9 +116,7 @@ def cameras_router(ctx: AppContext) -> APIRouter:
             if camera.enabled:  # a disabled camera is kept but not run, as at start
                 ctx.engine.add_camera(camera)
         except KeyError:
-            raise HTTPException(
-                409, f"camera {camera.id!r} already exists"
-            ) from None
+            raise HTTPException(409, f"camera {camera.id!r} already exists") from None
         ctx.store.put_camera(camera, "api")
         response.headers["Location"] = f"/api/cameras/{camera.id}"
         return camera_out(camera, "api", ctx.engine.status(camera.id))
@@ -145,7 +151,12 @@ def cameras_router(ctx: AppContext) -> APIRouter:
         current, origin = find(camera_id, tenants)
         if not visible(camera.tenant, tenants):
             raise HTTPException(403, f"tenant {camera.tenant!r} is not yours")
-        camera = camera.model_copy(update={"url": restore_url(camera.url, current.url)})
+        main_url = camera.main_url
+        if main_url and current.main_url:
+            main_url = restore_url(main_url, current.main_url)
+        camera = camera.model_copy(
+            update={"url": restore_url(camera.url, current.url), "main_url": main_url}
+        )
         if running(camera_id):
             if camera.enabled:
                 ctx.engine.replace_camera(camera)

@@ -6,7 +6,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from vigil.config import LineConfig, ZoneConfig
+from vigil.config import (
+    CalibrationConfig,
+    CameraRetentionConfig,
+    LineConfig,
+    PrivacyMaskConfig,
+    ZoneConfig,
+)
 from vigil.events import Event
 
 
@@ -46,6 +52,12 @@ class CameraOut(BaseModel):
     zones: list[ZoneConfig]
     lines: list[LineConfig]
     modules: dict[str, dict[str, Any]]
+    main_url: str | None = Field(
+        None, description="Main stream for recording, credentials masked as in `url`"
+    )
+    privacy_masks: list[PrivacyMaskConfig] = Field(default_factory=list)
+    calibration: CalibrationConfig | None = None
+    retention: CameraRetentionConfig | None = None
     origin: Literal["config", "api"] = Field(
         description="'config': declared in the config file; 'api': added through this API"
     )

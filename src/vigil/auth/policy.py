@@ -53,7 +53,16 @@ RULES: list[tuple[frozenset[str] | None, str, Rule]] = [
     (frozenset({"GET"}), "/api/cameras/{camera_id}/stats", Rule(P.LIVE)),
     (frozenset({"GET"}), "*heatmap*", Rule(P.STATS_READ)),
     (frozenset({"GET"}), "/api/cameras*", Rule(P.CAMERAS_READ)),
+    # trying a URL returns a frame and checking settings changes nothing: named as such
+    (frozenset({"POST"}), "/api/cameras/probe", Rule(P.CONFIG_WRITE, action="camera.probe")),
+    (frozenset({"POST"}), "/api/cameras/validate",
+     Rule(P.CONFIG_WRITE, action="camera.validate")),
     (None, "/api/cameras*", Rule(P.CONFIG_WRITE, action="camera.change")),
+    # the site map (camera places; events on it come through the event stream's own rule)
+    (frozenset({"GET"}), "/api/site*", Rule(P.CAMERAS_READ)),
+    (None, "/api/site*", Rule(P.CONFIG_WRITE, action="site.change")),
+    # ONVIF cameras: every call carries credentials and may move a camera
+    (None, "/api/onvif*", Rule(P.CONFIG_WRITE, action="onvif")),
     # events, media and search
     (frozenset({"GET"}), "/api/events/stream", Rule(P.EVENTS_READ, action="event.stream")),
     (frozenset({"GET"}), "/api/events",

@@ -278,3 +278,33 @@ caption_vectors = sa.Table(
     sa.Column("created_ms", sa.BigInteger, nullable=False),
     sa.Index(None, "created_ms"),
 )
+
+# The site map of a tenant: an uploaded floor plan (offline) or a tile server's URL template,
+# and where each camera stands on it, looking which way, seeing how wide.
+site_maps = sa.Table(
+    "site_maps",
+    metadata,
+    sa.Column("tenant", sa.String(64), primary_key=True),
+    sa.Column("image", sa.LargeBinary, nullable=True),
+    sa.Column("image_type", sa.String(32), nullable=True),
+    sa.Column("width", sa.Integer, nullable=True),
+    sa.Column("height", sa.Integer, nullable=True),
+    sa.Column("tile_url", sa.String(2048), nullable=True),
+    sa.Column("center", sa.JSON, nullable=True),
+    sa.Column("zoom", sa.Float, nullable=True),
+    sa.Column("updated_ms", sa.BigInteger, nullable=False),
+)
+
+site_places = sa.Table(
+    "site_places",
+    metadata,
+    sa.Column("camera_id", sa.String(64), primary_key=True),
+    sa.Column("tenant", sa.String(64), nullable=False),
+    sa.Column("x", sa.Float, nullable=False),
+    sa.Column("y", sa.Float, nullable=False),
+    sa.Column("direction_deg", sa.Float, nullable=False),
+    sa.Column("fov_deg", sa.Float, nullable=False),
+    sa.Column("range", sa.Float, nullable=False),
+    sa.Column("updated_ms", sa.BigInteger, nullable=False),
+    sa.Index(None, "tenant"),
+)

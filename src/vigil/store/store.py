@@ -39,12 +39,18 @@ class EventStore:
     def _seal(self, camera: CameraConfig) -> CameraConfig:
         if self.secrets is None:
             return camera
-        return camera.model_copy(update={"url": self.secrets.encrypt(camera.url)})
+        main_url = camera.main_url and self.secrets.encrypt(camera.main_url)
+        return camera.model_copy(
+            update={"url": self.secrets.encrypt(camera.url), "main_url": main_url}
+        )
 
     def _open(self, stored: StoredCamera) -> StoredCamera:
         if self.secrets is None:
             return stored
-        config = stored.config.model_copy(update={"url": self.secrets.decrypt(stored.config.url)})
+        main_url = stored.config.main_url and self.secrets.decrypt(stored.config.main_url)
+        config = stored.config.model_copy(
+            update={"url": self.secrets.decrypt(stored.config.url), "main_url": main_url}
+        )
         return replace(stored, config=config)
 
     def migrate(self) -> None:

@@ -10,10 +10,14 @@ import { mountCounters } from "./counters.js";
 import { mountDashboard } from "./dashboard.js";
 import { mountAlerts } from "./alerts.js";
 import { installHeaderSearch, mountSearch } from "./search.js";
+import { mountCameras } from "./cameras.js";
+import { mountMap } from "./sitemap.js";
 
 const PAGES = { live: mountLive, events: mountEvents, counters: mountCounters,
   statistics: mountDashboard, alerts: mountAlerts, users: mountUsers, audit: mountAudit };
 PAGES.search = mountSearch;  // opened from the header search box
+PAGES.cameras = mountCameras;  // site setup (administrators)
+PAGES.map = mountMap;  // the site map
 const HEALTH_POLL_MS = 5000;
 
 let unmountPage = () => {};

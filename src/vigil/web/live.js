@@ -58,7 +58,7 @@ export function mountLive(container) {
       }
     }
     message.replaceChildren(...(cameras.length ? [] : [h("p", { class: "empty",
-      text: "No cameras configured yet. Add cameras in the config file or with POST /api/cameras." })]));
+      text: "No cameras yet. Administrators add them on the Cameras page (or in the config file, or with POST /api/cameras)." })]));
   }
 
   const stopPolling = every(STATUS_POLL_MS, async () => {

@@ -11,6 +11,8 @@ const PAGE_PERMISSIONS = {
   live: "live", events: "events:read", counters: "stats:read", statistics: "stats:read",
   alerts: "alerts:read", search: "search", users: "users:manage", audit: "audit:read",
 };
+PAGE_PERMISSIONS.cameras = "config:write";
+PAGE_PERMISSIONS.map = "cameras:read";
 
 export const currentUser = () => me;
 export const can = (permission) => Boolean(me?.permissions?.includes(permission));
