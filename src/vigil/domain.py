@@ -60,3 +60,4 @@ class CameraStatus:
     width: int | None = None
     height: int | None = None
     extra: dict[str, float] = field(default_factory=dict)
+    recording: str = "off"  # off, recording, standby (events mode between events)

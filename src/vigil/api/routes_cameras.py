@@ -41,6 +41,7 @@ def status_out(camera_status: CameraStatus | None) -> CameraStatusOut:
         last_error=camera_status.last_error,
         width=camera_status.width,
         height=camera_status.height,
+        recording=camera_status.recording,
     )
 
 

@@ -26,6 +26,9 @@ class CameraStatusOut(BaseModel):
     last_error: str | None
     width: int | None
     height: int | None
+    recording: str = Field(
+        "off", description="off, recording, or standby (events mode, between events)"
+    )
 
 
 class CameraOut(BaseModel):

@@ -20,6 +20,7 @@ from vigil.pipeline.control import PipelineMetric
 from vigil.pipeline.output import EventOutput
 from vigil.privacy.masks import AttributePolicy, apply_masks
 from vigil.privacy.redact import FaceRedactor, redact_faces
+from vigil.recording.service import RecordingService
 from vigil.series import SeriesMessage
 from vigil.sources import CameraReader
 from vigil.store.media import MediaStore
@@ -65,8 +66,11 @@ class Engine:
         media: MediaStore,
         offline: bool = False,
         attributes: AttributePolicy | None = None,
+        recording: RecordingService | None = None,
     ) -> None:
         self.config = config
+        # Offline analysis of files records nothing: it is not a camera's timeline.
+        self.recording = None if offline else recording
         self.detector = detector
         self.redactor = redactor
         self.offline = offline
@@ -118,6 +122,8 @@ class Engine:
             if thread.is_alive():
                 thread.join(timeout=10)
         self.output.close()
+        if self.recording is not None:
+            self.recording.close()
 
     def wait_until_done(self, progress: Callable[[int], None] | None = None) -> None:
         """Offline: return when every reader has finished and every frame has been analysed."""
@@ -141,6 +147,7 @@ class Engine:
         with self._lock:
             if camera.id in self._cameras:
                 raise KeyError(camera.id)
+            recorder = self.recording.start_camera(camera) if self.recording else None
             reader = CameraReader(
                 camera.id,
                 camera.url,
@@ -149,6 +156,7 @@ class Engine:
                 loop=camera.loop and not self.offline,
                 start_offset_s=camera.start_offset_s,
                 realtime=not self.offline,
+                packets=recorder,
             )
             self._cameras[camera.id] = _Camera(
                 camera, reader, CameraPipeline(camera, self.config.tracker)
@@ -163,6 +171,8 @@ class Engine:
         with self._lock:
             camera = self._cameras[camera_id]
         camera.reader.stop()
+        if self.recording is not None:
+            self.recording.stop_camera(camera_id)
         self.batcher.remove_camera(camera_id)
         with self._lock:
             self._cameras.pop(camera_id, None)
@@ -341,6 +351,8 @@ class Engine:
 
     def _submit(self, outputs: list[Output]) -> None:
         for message, snapshot in outputs:
+            if self.recording is not None:
+                self.recording.on_event(message)
             self.output.submit(message, snapshot)
 
     def _status(self, camera: _Camera) -> CameraStatus:
@@ -360,4 +372,5 @@ class Engine:
             width=source.width,
             height=source.height,
             extra={"open_events": float(pipeline.lifecycle.open_events)},
+            recording=self.recording.state(camera.config.id) if self.recording else "off",
         )

@@ -14,6 +14,7 @@ from vigil.sources.base import FrameSource, RawFrame, SourceError, SourceOptions
 from vigil.sources.clock import MediaClock
 from vigil.sources.factory import create_source
 from vigil.sources.pacer import Pacer
+from vigil.sources.pyav import PacketSink
 from vigil.sources.rate import RateMeter
 from vigil.sources.sampler import FpsSampler
 from vigil.sources.urls import classify, redact
@@ -59,6 +60,7 @@ class CameraReader:
         read_timeout_s: float = 5.0,
         backoff_initial_s: float = 0.5,
         backoff_max_s: float = 30.0,
+        packets: PacketSink | None = None,
     ) -> None:
         classify(url)  # a URL no source can read is a configuration error: raise it here
         if start_offset_s < 0:
@@ -77,6 +79,7 @@ class CameraReader:
             open_timeout_s=open_timeout_s,
             read_timeout_s=read_timeout_s,
             cancel=self._cancel,
+            packets=packets,
         )
         self._sampler = FpsSampler(analysis_fps)
         period_s = 1.0 / analysis_fps
@@ -176,6 +179,8 @@ class CameraReader:
             return False
         finally:
             source.close()
+            if self._options.packets is not None:
+                self._options.packets.closed()  # a session's last segment ends with it
             with self._lock:
                 self._status.online = False
 
