@@ -314,3 +314,18 @@ recording_keys = sa.Table(
     sa.Column("key", sa.LargeBinary, nullable=False),
     sa.Column("created_ms", sa.BigInteger, nullable=False),
 )
+
+# Ranges of recorded video a case keeps (an export made for the case): retention leaves the
+# hours they touch, keys included, until the case is released.
+recording_locks = sa.Table(
+    "recording_locks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("case_id", sa.String(36), nullable=False),
+    sa.Column("tenant", sa.String(64), nullable=False),
+    sa.Column("camera_id", sa.String(64), nullable=False),
+    sa.Column("start_ms", sa.BigInteger, nullable=False),
+    sa.Column("end_ms", sa.BigInteger, nullable=False),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    sa.Index(None, "case_id"),
+)

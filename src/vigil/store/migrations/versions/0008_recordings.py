@@ -1,4 +1,5 @@
-"""Recordings: the segment index and the per tenant/camera/hour encryption keys.
+"""Recordings: the segment index, the per tenant/camera/hour encryption keys, and the
+ranges cases keep.
 
 Revision ID: 0008_recordings
 Revises: 0006_caption_vectors
@@ -54,6 +55,21 @@ def upgrade() -> None:
     )
 
 
+    op.create_table(
+        "recording_locks",
+        sa.Column("id", sa.Integer, autoincrement=True, nullable=False),
+        sa.Column("case_id", sa.String(36), nullable=False),
+        sa.Column("tenant", sa.String(64), nullable=False),
+        sa.Column("camera_id", sa.String(64), nullable=False),
+        sa.Column("start_ms", sa.BigInteger, nullable=False),
+        sa.Column("end_ms", sa.BigInteger, nullable=False),
+        sa.Column("created_ms", sa.BigInteger, nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_recording_locks"),
+    )
+    op.create_index("ix_recording_locks_case_id", "recording_locks", ["case_id"])
+
+
 def downgrade() -> None:
+    op.drop_table("recording_locks")
     op.drop_table("recording_keys")
     op.drop_table("recording_segments")
