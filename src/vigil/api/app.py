@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI
 
 from vigil.alerts.service import AlertService, public_url
-from vigil.api import routes_counts
+from vigil.api import routes_counts, routes_recordings
 from vigil.api.context import AppContext
 from vigil.api.errors import install_error_handlers
 from vigil.api.metrics import metrics_router
@@ -42,6 +42,8 @@ TAGS = [
     {"name": "audit", "description": "The hash-chained audit log (auditors)"},
     {"name": "retention", "description": "Retention, evidence locks (cases), privacy settings"},
     {"name": "search", "description": "Plain-language search over events (no person search)"},
+    {"name": "recordings", "description": "Timelines, playback, clips and evidence export "
+     "(faces blurred)"},
 ]
 
 
@@ -92,6 +94,7 @@ def create_app(
     app.include_router(stream_router(ctx))
     app.include_router(events_router(ctx))
     app.include_router(routes_counts.router)
+    app.include_router(routes_recordings.router)
     # Without the engine owner's running service, rules and stored alerts can still be
     # managed and tested; nothing is evaluated.
     alerts = alerts or AlertService(
