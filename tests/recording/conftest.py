@@ -8,6 +8,7 @@ from pathlib import Path
 
 import av
 import cv2
+import numpy as np
 import pytest
 
 from tests.databases import database_url
@@ -69,17 +70,19 @@ def file_camera(path: Path, camera_id: str = "cam", tenant: str = "default") -> 
 
 @pytest.fixture(scope="session")
 def face_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The crowd photo of the privacy test as 3 s of H.264 video (10 fps, keyframe every
+    """The crowd photo of the privacy test as 2 s of H.264 video (10 fps, keyframe every
     second): a camera whose recording shows many clear faces."""
     path = tmp_path_factory.mktemp("face-clip") / "faces.mp4"
-    photo = cv2.imread(str(FACE_PHOTO))
-    photo = photo[: photo.shape[0] // 2 * 2, : photo.shape[1] // 2 * 2]
+    read = cv2.imread(str(FACE_PHOTO))
+    assert read is not None
+    photo = np.ascontiguousarray(read[: read.shape[0] // 2 * 2, : read.shape[1] // 2 * 2],
+                                 dtype=np.uint8)
     with av.open(str(path), "w") as out:
         stream = out.add_stream("libx264", rate=10)
         stream.width, stream.height = photo.shape[1], photo.shape[0]
         stream.pix_fmt = "yuv420p"
         stream.options = {"g": "10", "crf": "18"}
-        for index in range(30):
+        for index in range(20):
             frame = av.VideoFrame.from_ndarray(photo, format="bgr24")
             frame.pts = index
             for packet in stream.encode(frame):

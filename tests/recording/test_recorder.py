@@ -60,7 +60,7 @@ def test_segments_are_sealed_on_disk_and_each_starts_on_a_keyframe(
         assert key is not None
         plain = unseal(key, sealed, row.media_key)
         assert ts_sync_pattern(plain)
-        with av.open(io.BytesIO(plain), format="mpegts") as container:
+        with av.open(io.BytesIO(plain), mode="r", format="mpegts") as container:
             frames = list(container.decode(video=0))
         assert frames[0].key_frame, "a segment must start on a keyframe"
         assert len(frames) == row.frames

@@ -7,6 +7,7 @@ function here returns a decrypted segment's bytes; `_decoded` keeps them local.
 
 from __future__ import annotations
 
+import copy
 import io
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ from vigil.store.media import MediaStore
 from vigil.vision.faces import FaceDetector
 from vigil.vision.overlay import fit_width
 
+STRICT_FACTOR = 0.7
+
 
 @dataclass(frozen=True, slots=True)
 class PlaybackFrame:
@@ -38,7 +41,7 @@ class Playback:
         self.index = index
         self.keys = keys
         self.media = media
-        self.faces = faces
+        self.faces = strict(faces)
 
     def segments(
         self, camera_id: str, start_ms: int, end_ms: int, tenants: Collection[str] | None
@@ -105,14 +108,24 @@ class Playback:
                 return  # a segment cut short (a crash while recording) plays up to the cut
 
 
+def strict(faces: FaceDetector) -> FaceDetector:
+    """The detector at a lower threshold, sharing its model. Served recordings are encoded
+    again (H.264) after redaction, and coding noise can lift a face that scored just under
+    the threshold above it; redacting down to `STRICT_FACTOR` × threshold leaves that margin."""
+    lowered = copy.copy(faces)  # the same onnxruntime session and lock
+    lowered.threshold = faces.threshold * STRICT_FACTOR
+    return lowered
+
+
 def protect(
     image: np.ndarray,
     masks: Sequence[PrivacyMaskConfig],
     faces: FaceDetector,
     max_width: int | None = None,
 ) -> np.ndarray:
-    """What live view does to a frame, always on for recordings: masks, then faces."""
+    """What live view does to a frame, always on for recordings: masks, then faces (filled
+    solid, as the picture is encoded again after)."""
     image, scale = fit_width(image, max_width)
     apply_masks(image, masks, scale)
-    redact_faces(image, faces)
+    redact_faces(image, faces, solid=True)
     return image
