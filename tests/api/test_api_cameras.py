@@ -38,6 +38,7 @@ def test_list_shows_config_cameras_with_status_and_masked_urls(
     assert gate["status"] == {
         "online": True, "input_fps": 25.0, "analysed_fps": 5.0, "lag_ms": 120.0,
         "dropped_frames": 3, "reconnects": 1, "last_error": None, "width": 320, "height": 240,
+        "recording": "off",
     }
     dock = cameras["dock"]
     assert dock["status"]["online"] is False and dock["url"] == "media/dock.mp4"
