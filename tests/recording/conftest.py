@@ -75,8 +75,9 @@ def face_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("face-clip") / "faces.mp4"
     read = cv2.imread(str(FACE_PHOTO))
     assert read is not None
-    photo = np.ascontiguousarray(read[: read.shape[0] // 2 * 2, : read.shape[1] // 2 * 2],
-                                 dtype=np.uint8)
+    photo = np.ascontiguousarray(
+        read[: read.shape[0] // 2 * 2, : read.shape[1] // 2 * 2], dtype=np.uint8
+    )
     with av.open(str(path), "w") as out:
         stream = out.add_stream("libx264", rate=10)
         stream.width, stream.height = photo.shape[1], photo.shape[0]

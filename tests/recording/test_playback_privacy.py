@@ -101,12 +101,15 @@ def test_an_event_clip_covers_the_event_with_faces_blurred(
 def test_an_export_is_verified_against_the_audit_log_and_a_changed_byte_is_not(
     recorded: tuple[World, int, int],
 ) -> None:
-    world, start_ms, end_ms = recorded
+    world, start_ms, _end_ms = recorded
     client = world.client("alpha-investigator", **PURPOSE)
     export = client.post(
         f"/api/recordings/{CAMERA}/export",
-        json={"start": iso(start_ms), "end": iso(start_ms + 500),
-              "case_id": world.case_ids["alpha"]},
+        json={
+            "start": iso(start_ms),
+            "end": iso(start_ms + 500),
+            "case_id": world.case_ids["alpha"],
+        },
     )
     assert export.status_code == 200, export.text
     verdict = verify(world.store.engine, export.content)
@@ -125,9 +128,10 @@ def test_an_export_is_verified_against_the_audit_log_and_a_changed_byte_is_not(
     manifest = client.get(f"/api/recordings/exports/{verdict.sha256}")
     assert manifest.status_code == 200, manifest.text
     assert manifest.json()["manifest"]["sha256"] == verdict.sha256
-    assert world.client("bravo-admin").get(
-        f"/api/recordings/exports/{verdict.sha256}"
-    ).status_code == 404
+    assert (
+        world.client("bravo-admin").get(f"/api/recordings/exports/{verdict.sha256}").status_code
+        == 404
+    )
 
 
 def test_roles_tenants_and_purpose_are_enforced_on_recordings(
@@ -143,8 +147,9 @@ def test_roles_tenants_and_purpose_are_enforced_on_recordings(
         client = world.client(intruder, **PURPOSE)
         assert client.get(frame).status_code == 404
         assert client.get(timeline).status_code == 404
-        export = client.post(f"/api/recordings/{CAMERA}/export",
-                             json={"start": iso(start_ms), "end": iso(end_ms)})
+        export = client.post(
+            f"/api/recordings/{CAMERA}/export", json={"start": iso(start_ms), "end": iso(end_ms)}
+        )
         assert export.status_code == 404
     line = world.client("alpha-admin").get(timeline)
     assert line.status_code == 200, line.text

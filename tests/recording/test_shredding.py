@@ -7,7 +7,6 @@ import sqlalchemy as sa
 
 from tests.media import CLIP
 from tests.recording.conftest import file_camera, record_file
-from vigil.auth.tables import case_events
 from vigil.config import RecordingConfig
 from vigil.domain import now_ms
 from vigil.events import Event, EventState, ObjectInfo, uuid7
@@ -27,11 +26,20 @@ DAY_MS = 24 * HOUR_MS
 
 def event_at(ts_ms: int, camera_id: str = "cam") -> Event:
     return Event(
-        id=uuid7(ts_ms), tenant="default", camera_id=camera_id, camera_name=camera_id,
-        module="zone", type="zone.presence", state=EventState.ENDED,
-        object=ObjectInfo(class_name="person", class_id=0, track_id=1, score=0.9,
-                          box=(1.0, 2.0, 30.0, 40.0)),
-        zone="all", start_ms=ts_ms, end_ms=ts_ms + 1000, updated_ms=ts_ms + 1000,
+        id=uuid7(ts_ms),
+        tenant="default",
+        camera_id=camera_id,
+        camera_name=camera_id,
+        module="zone",
+        type="zone.presence",
+        state=EventState.ENDED,
+        object=ObjectInfo(
+            class_name="person", class_id=0, track_id=1, score=0.9, box=(1.0, 2.0, 30.0, 40.0)
+        ),
+        zone="all",
+        start_ms=ts_ms,
+        end_ms=ts_ms + 1000,
+        updated_ms=ts_ms + 1000,
     )
 
 
@@ -110,9 +118,15 @@ def test_a_tenant_over_quota_loses_its_oldest_unlocked_hours_and_is_warned(
     base = (now_ms() // HOUR_MS - 5) * HOUR_MS
     size = 100_000
     for hour in range(4):  # four recent hours of 100 kB each: none has expired
-        segment = Segment(data=bytes(size), start_ms=base + hour * HOUR_MS + 60_000,
-                          end_ms=base + hour * HOUR_MS + 64_000, frames=40, codec="h264",
-                          width=768, height=576)
+        segment = Segment(
+            data=bytes(size),
+            start_ms=base + hour * HOUR_MS + 60_000,
+            end_ms=base + hour * HOUR_MS + 64_000,
+            frames=40,
+            codec="h264",
+            width=768,
+            height=576,
+        )
         recording.writer.write("default", "cam", segment)
     sealed = recording.index.bytes_by_tenant()["default"] // 4
     # The oldest hour is held by a case; the quota leaves room for two hours.
