@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
-from fractions import Fraction
 
 import av
 
@@ -52,6 +51,7 @@ class CameraRecorder:
         self._lock = threading.Lock()
         self._segmenter: Segmenter | None = None
         self._anchor: tuple[int, float] | None = None  # (wall ms, media s) of the session
+        self._time_base: float | None = None
         self._last_media_s = 0.0
         self._recorded_until_ms = 0
         self._pre_roll: deque[Segment] = deque()
@@ -78,12 +78,15 @@ class CameraRecorder:
             self._close_segment()
             self._segmenter = Segmenter(stream, self.segment_s)
             self._anchor = None
+            # Packets of a stream share its time base; PyAV builds a Fraction per access.
+            self._time_base = float(stream.time_base) if stream.time_base else None
 
     def packet(self, packet: av.Packet) -> None:
         stamp = packet.dts if packet.dts is not None else packet.pts
-        if stamp is None or packet.time_base is None or packet.size == 0:
+        time_base = self._time_base
+        if stamp is None or time_base is None or packet.size == 0:
             return
-        media_s = float(stamp * Fraction(packet.time_base))
+        media_s = stamp * time_base
         with self._lock:
             segmenter = self._segmenter
             if segmenter is None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from fractions import Fraction
 
 import av
 import av.container
@@ -41,6 +40,7 @@ class Segmenter:
         rate = stream.average_rate or stream.guessed_rate
         # A packet without a duration lasts one frame interval (or 40 ms, 25 fps, if unknown).
         self._frame_ms = int(1000 / float(rate)) if rate else 40
+        self._tick_ms = 1000 * float(stream.time_base) if stream.time_base else 0.0
         self._buffer: io.BytesIO | None = None
         self._out: av.container.OutputContainer | None = None
         self._ostream: av.VideoStream | None = None
@@ -63,7 +63,7 @@ class Segmenter:
                 return done
             self._begin(ts_ms)
         assert self._out is not None and self._ostream is not None
-        duration_ms = _duration_ms(packet) or self._frame_ms
+        duration_ms = int((packet.duration or 0) * self._tick_ms) or self._frame_ms
         packet.stream = self._ostream
         self._out.mux(packet)
         self._frames += 1
@@ -95,9 +95,3 @@ class Segmenter:
         self._ostream = self._out.add_stream_from_template(self.stream)
         self._start_ms = self._end_ms = ts_ms
         self._frames = 0
-
-
-def _duration_ms(packet: av.Packet) -> int:
-    if not packet.duration or packet.time_base is None:
-        return 0
-    return int(packet.duration * Fraction(packet.time_base) * 1000)
