@@ -10,10 +10,12 @@ import { mountCounters } from "./counters.js";
 import { mountDashboard } from "./dashboard.js";
 import { mountAlerts } from "./alerts.js";
 import { installHeaderSearch, mountSearch } from "./search.js";
+import { mountPlayback } from "./playback.js";
 
 const PAGES = { live: mountLive, events: mountEvents, counters: mountCounters,
   statistics: mountDashboard, alerts: mountAlerts, users: mountUsers, audit: mountAudit };
 PAGES.search = mountSearch;  // opened from the header search box
+PAGES.playback = mountPlayback;
 const HEALTH_POLL_MS = 5000;
 
 let unmountPage = () => {};
