@@ -195,6 +195,9 @@ def record(
     table.add_row("stored (MB per camera-day)", str(result["stored_mb_per_camera_day"]))
     table.add_row("blurred playback (frames/s)", str(result["playback_fps"]))
     table.add_row("blurred playback / real time", str(result["playback_realtime"]))
+    table.add_row("blurred playback (CPU s per frame)", str(result["playback_cpu_s_per_frame"]))
+    table.add_row("real-time cameras served per free core",
+                  str(result["playback_realtime_per_core"]))
     table.add_row(f"export of {result['export_range_s']:g} s (wall s)",
                   str(result["export_wall_s"]))
     Console().print(table)

@@ -101,6 +101,7 @@ def run_record_bench(
         start = rows[0].start_ms
         end = start + int(playback_s * 1000)
         wall = time.perf_counter()
+        cpu = time.process_time()  # every thread: the face detector runs on onnxruntime's
         served = 0
         for frame in archive.playback.frames(
             archive.segments("bench", start, end, None), start, end, []
@@ -108,6 +109,7 @@ def run_record_bench(
             encode_jpeg(frame.image, 75)
             served += 1
         playback_fps = served / (time.perf_counter() - wall)
+        playback_cpu = (time.process_time() - cpu) / max(served, 1)
 
         export_end = start + int(export_s * 1000)
         wall = time.perf_counter()
@@ -133,6 +135,9 @@ def run_record_bench(
         "playback_frames": served,
         "playback_fps": round(playback_fps, 2),
         "playback_realtime": round(playback_fps / clip_fps, 2) if clip_fps else None,
+        "playback_cpu_s_per_frame": round(playback_cpu, 4),
+        # What one core could serve if it had nothing else to do: the figure to size by.
+        "playback_realtime_per_core": round(1 / playback_cpu / clip_fps, 2) if clip_fps else None,
         "export_range_s": export_s,
         "export_frames": clip.frames,
         "export_wall_s": round(export_wall, 2),
