@@ -156,3 +156,28 @@ def test_roles_tenants_and_purpose_are_enforced_on_recordings(
     recorded_ranges = line.json()["recorded"]
     assert len(recorded_ranges) == 1
     assert recorded_ranges[0]["start"] == iso(start_ms)
+
+
+def test_usage_and_metrics_report_recorded_bytes_after_a_retention_run(
+    recorded: tuple[World, int, int],
+) -> None:
+    world, _start_ms, _end_ms = recorded
+    admin = world.client("alpha-admin")
+    before = admin.get("/api/recordings/usage")
+    assert before.status_code == 200, before.text
+    assert before.json() == {
+        "tenant": "alpha",
+        "used_bytes": None,
+        "quota_bytes": None,
+        "near_quota": False,
+    }
+    world.app.state.retention.run_once()
+    after = admin.get("/api/recordings/usage").json()
+    assert after["used_bytes"] > 0
+    assert world.client("alpha-operator").get("/api/recordings/usage").status_code == 403
+    metrics = admin.get("/metrics").text
+    stored = [
+        line for line in metrics.splitlines() if line.startswith("vigil_recording_stored_bytes ")
+    ]
+    assert stored and float(stored[0].split()[1]) >= after["used_bytes"]
+    assert "alpha" not in "".join(row for row in metrics.splitlines() if "recording" in row)

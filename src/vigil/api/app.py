@@ -25,6 +25,7 @@ from vigil.auth.wiring import Identity, build_identity, install_identity
 from vigil.bus.base import Bus
 from vigil.config import VigilConfig
 from vigil.pipeline.control import EngineControl
+from vigil.recording.metrics import RecordingCollector
 from vigil.search.service import SearchService
 from vigil.store.media import MediaStore
 from vigil.store.sink import EventSink
@@ -108,5 +109,11 @@ def create_app(
         config, engine, store, media, attributes=getattr(engine, "attributes", None)
     )
     install_identity(app, identity, config, engine, store, demo=demo)
+    recording = getattr(engine, "recording", None)  # a process that runs cameras records
+    app.state.metrics_collectors.append(RecordingCollector(
+        lambda: recording.writer.stats if recording is not None else None,
+        lambda: identity.retention.recordings.last_report if identity.retention.recordings
+        else None,
+    ))
     mount_web(app)
     return app

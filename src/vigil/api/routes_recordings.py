@@ -376,6 +376,35 @@ def export_manifest(
     return {"seq": record["seq"], "exported": iso(record["ts_ms"]), "manifest": record["details"]}
 
 
+class UsageOut(BaseModel):
+    tenant: str
+    used_bytes: int | None = Field(description="At the last retention run; None before one")
+    quota_bytes: int | None
+    near_quota: bool = Field(description="At or above recording.warn_ratio of the quota")
+
+
+@router.get(
+    "/api/recordings/usage",
+    summary="Your tenant's recorded bytes against its quota",
+    response_model=UsageOut,
+    responses=error_responses(403),
+)
+def usage(request: Request) -> UsageOut:
+    principal = require_principal(request)
+    if principal.tenant is None:
+        raise HTTPException(403, "this belongs to a tenant; log in as one of its users")
+    config: VigilConfig = request.app.state.config
+    retention = getattr(request.app.state, "retention", None)
+    report = getattr(getattr(retention, "recordings", None), "last_report", None)
+    quota_mb = config.recording.quota_mb_per_tenant
+    return UsageOut(
+        tenant=principal.tenant,
+        used_bytes=None if report is None else report.usage.get(principal.tenant, 0),
+        quota_bytes=None if quota_mb is None else int(quota_mb * 1024 * 1024),
+        near_quota=report is not None and principal.tenant in report.warned,
+    )
+
+
 def _bounded(start: str, end: str) -> tuple[int, int]:
     start_ms, end_ms = time_range(start, end, default_span_ms=None, now_ms=now_ms())
     assert start_ms is not None and end_ms is not None

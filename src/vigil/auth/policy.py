@@ -65,6 +65,7 @@ RULES: list[tuple[frozenset[str] | None, str, Rule]] = [
     (frozenset({"GET"}), "/api/media*", Rule(P.MEDIA_READ, action="media.view", purpose=True)),
     # recordings: only ever served redacted (vigil.recording.playback); exports are evidence
     (frozenset({"GET"}), "/api/recordings/exports/*", Rule(P.EXPORT, action="recording.manifest")),
+    (frozenset({"GET"}), "/api/recordings/usage", Rule(P.MEDIA_READ)),
     (frozenset({"GET"}), "/api/recordings/{camera_id}/timeline",
      Rule(P.MEDIA_READ, action="recording.timeline", dedupe_s=300)),
     (frozenset({"GET"}), "/api/recordings/*",

@@ -179,6 +179,16 @@ export function mountPlayback(container) {
     seek(timeline.start + ((click.clientX - box.left) / box.width) * (timeline.end - timeline.start));
   });
 
+  // A tenant near its recording quota loses its oldest hours soon: say so where it matters.
+  getJson("/api/recordings/usage").then((usage) => {
+    if (!usage.near_quota) return;
+    const share = Math.round((100 * usage.used_bytes) / usage.quota_bytes);
+    container.querySelector(".playback").prepend(h("p", { class: "error-box", role: "status",
+      "data-testid": "quota-warning",
+      text: `Recordings use ${share}% of this organisation's quota: the oldest unlocked hours `
+        + "are deleted first when it is full." }));
+  }).catch(() => {});
+
   fetchCameras().then((cameras) => {
     if (!cameras.length) {
       message.replaceChildren(errorBox("No cameras are configured."));
