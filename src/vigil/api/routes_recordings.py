@@ -201,7 +201,8 @@ async def play_mjpeg(
     def frames() -> Iterator[tuple[int, bytes]]:
         cursor = start_ms
         while True:
-            rows = store.segments(camera_id, cursor, cursor + 60_000, tenants)
+            # The next few segments, however far a gap puts them (within a day).
+            rows = store.index.between(camera_id, cursor, cursor + DAY_MS, tenants, limit=8)
             if not rows:
                 return
             last = cursor

@@ -174,6 +174,7 @@ def record(
     / "vtest.mp4",
     playback_s: Annotated[float, typer.Option(help="Seconds of blurred playback to time")] = 10.0,
     export_s: Annotated[float, typer.Option(help="Seconds of recording to export")] = 60.0,
+    segment_s: Annotated[float, typer.Option(help="recording.segment_s")] = 4.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
     """Recording cost against decoding, blurred playback against real time, export time."""
@@ -181,7 +182,7 @@ def record(
 
     with step_bars(disable=as_json) as update:
         result = run_record_bench(video, playback_s=playback_s, export_s=export_s,
-                                  progress=update)
+                                  segment_s=segment_s, progress=update)
     if as_json:
         typer.echo(json.dumps(result))
         return

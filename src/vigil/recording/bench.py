@@ -73,7 +73,12 @@ def record_cost(video: Path, recorder: CameraRecorder) -> tuple[int, float]:
 
 
 def run_record_bench(
-    video: Path, *, playback_s: float, export_s: float, progress: Progress | None = None
+    video: Path,
+    *,
+    playback_s: float,
+    export_s: float,
+    segment_s: float = 4.0,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
     config = VigilConfig()
     step = progress or (lambda _label, _done, _total: None)
@@ -82,6 +87,7 @@ def run_record_bench(
         store.migrate()
         media = LocalMediaStore(Path(scratch) / "media")
         config.recording.mode = "continuous"
+        config.recording.segment_s = segment_s
         index = SegmentIndex(store.engine)
         writer = _InlineWriter(media, KeyStore(store.engine), index)
         camera = parse_camera({"id": "bench", "url": str(video)})
@@ -128,6 +134,8 @@ def run_record_bench(
         "clip_fps": round(clip_fps, 2),
         "decode_cpu_s": round(decode_s, 3),
         "record_cpu_s": round(record_s, 3),
+        "segment_s": segment_s,
+        "segments": len(rows),
         "record_over_decode": round(per_frame_record / per_frame_decode, 4),
         "cameras_recorded_per_camera_decoded": round(per_frame_decode / per_frame_record, 1),
         "stored_bytes": stored,
@@ -137,7 +145,9 @@ def run_record_bench(
         "playback_realtime": round(playback_fps / clip_fps, 2) if clip_fps else None,
         "playback_cpu_s_per_frame": round(playback_cpu, 4),
         # What one core could serve if it had nothing else to do: the figure to size by.
-        "playback_realtime_per_core": round(1 / playback_cpu / clip_fps, 2) if clip_fps else None,
+        "playback_realtime_per_core": (
+            round(1 / playback_cpu / clip_fps, 2) if clip_fps and playback_cpu else None
+        ),
         "export_range_s": export_s,
         "export_frames": clip.frames,
         "export_wall_s": round(export_wall, 2),
