@@ -26,6 +26,7 @@ from vigil.vision.faces import FaceDetector
 from vigil.vision.overlay import fit_width
 
 STRICT_FACTOR = 0.7
+FINAL_PASSES = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,8 +125,13 @@ def protect(
     max_width: int | None = None,
 ) -> np.ndarray:
     """What live view does to a frame, always on for recordings: masks, then faces (filled
-    solid, as the picture is encoded again after)."""
+    solid, as the picture is encoded again after), until a whole-frame pass finds no face."""
     image, scale = fit_width(image, max_width)
     apply_masks(image, masks, scale)
-    redact_faces(image, faces, solid=True)
+    # Redacting faces changes the picture around them, and a spot that scored well under the
+    # threshold beside them can score over it afterwards: the whole frame is searched again
+    # until a pass finds nothing.
+    for _ in range(FINAL_PASSES):
+        if not redact_faces(image, faces, solid=True):
+            break
     return image
