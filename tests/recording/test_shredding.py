@@ -146,6 +146,8 @@ def test_a_tenant_over_quota_loses_its_oldest_unlocked_hours_and_is_warned(
 
 
 class _NoFaces:
+    threshold = 0.35
+
     def detect(self, image: object) -> list[object]:
         raise AssertionError("nothing may be decoded from a shredded hour")
 
