@@ -198,13 +198,13 @@ def test_mjpeg_playback_at_4x_serves_blurred_frames_in_time_order(
     for part in parts:
         head, _, body = part.partition(b"\r\n\r\n")
         times.append(head.decode().split("X-Vigil-Frame-Time: ")[1].split("\r\n")[0])
-        image = cv2.imdecode(np.frombuffer(body.removesuffix(b"\r\n"), np.uint8),
-                             cv2.IMREAD_COLOR)
+        image = cv2.imdecode(np.frombuffer(body.removesuffix(b"\r\n"), np.uint8), cv2.IMREAD_COLOR)
         assert image.shape[1] == 640
         assert len(faces.detect(image)) == 0, f"the frame of {times[-1]} shows a face"
     # 2 s of recording, one frame per 4 / 25 s of it: about 12 frames, in order.
     assert 10 <= len(parts) <= FRAMES
     assert times == sorted(times) and len(set(times)) == len(times)
-    speed = client.get(f"/api/recordings/{CAMERA}/play.mjpeg",
-                       params={"start": iso(start_ms), "speed": 3})
+    speed = client.get(
+        f"/api/recordings/{CAMERA}/play.mjpeg", params={"start": iso(start_ms), "speed": 3}
+    )
     assert speed.status_code == 422 and "speed" in speed.text
