@@ -80,6 +80,15 @@ def test_timeline_plays_and_seeks_to_an_event(server: Server, page: Page, screen
         timeout=30_000,
     )
     screenshot(tab, "playback")
+
+    with tab.expect_download(timeout=240_000) as download:
+        tab.locator("[data-testid=playback-export]").click()
+    status = tab.locator("[data-testid=export-status]")
+    sha256 = status.get_attribute("data-sha256") or ""
+    assert len(sha256) == 64
+    assert download.value.suggested_filename == "plaza-evidence.mp4"
+    manifest = tab.request.get(f"{server.url}/api/recordings/exports/{sha256}")
+    assert manifest.ok and manifest.json()["manifest"]["camera_id"] == "plaza"
     assert_clean(server, console)
 
 

@@ -3,6 +3,7 @@
 // and stepping show single frames (frame.jpg), playing is an MJPEG stream paced at 1×/2×/4×.
 import { fetchCameras, getJson } from "./api.js";
 import { errorBox, formatDateTime, h, typeLabel } from "./dom.js";
+import { can } from "./login.js";
 
 const SPANS = { "10 min": 600_000, "1 h": 3_600_000, "24 h": 86_400_000 };
 const STEP_MS = 1000;
@@ -36,6 +37,9 @@ export function mountPlayback(container) {
   const playButton = h("button", { type: "button", "data-testid": "playback-play", text: "Play" });
   const clipLink = h("a", { class: "button", "data-testid": "playback-clip", text: "Clip (30 s)",
     download: "" });
+  const exportButton = h("button", { type: "button", "data-testid": "playback-export",
+    text: "Export evidence (10 s)", hidden: !can("export") });
+  const exportStatus = h("output", { class: "playback-export", "data-testid": "export-status" });
   const button = (label, title, action) =>
     h("button", { type: "button", title, "aria-label": title, text: label, onclick: action });
 
@@ -56,7 +60,7 @@ export function mountPlayback(container) {
       playButton,
       button("+1 s", "Step forward", () => seek(position + STEP_MS)),
       button("Event ▸", "Next event", () => jumpEvent(1)),
-      speed, clipLink),
+      speed, clipLink, exportButton, exportStatus),
     h("div", { class: "timeline" }, bar)));
 
   const spanMs = () => SPANS[spanSelect.value];
@@ -169,6 +173,35 @@ export function mountPlayback(container) {
     if (target !== undefined) seek(target);
   }
 
+  // Evidence export: the server encodes a face-blurred MP4 and audits its SHA-256, which is
+  // shown here so the investigator can note it beside the file.
+  async function exportEvidence() {
+    if (position === null) return;
+    exportButton.disabled = true;
+    exportStatus.replaceChildren(h("progress", { "aria-label": "Exporting" }), " exporting…");
+    try {
+      const response = await fetch(recordingPath(camera(), "export"), {
+        method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ start: isoOf(position - 5_000), end: isoOf(position + 5_000) }),
+      });
+      if (!response.ok) {
+        const body = await response.json().catch(() => ({}));
+        throw new Error(typeof body.detail === "string" ? body.detail : response.statusText);
+      }
+      const sha256 = response.headers.get("X-Vigil-SHA256") ?? "";
+      const link = h("a", { href: URL.createObjectURL(await response.blob()),
+        download: `${camera()}-evidence.mp4`, text: "Download" });
+      exportStatus.replaceChildren(link, ` SHA-256 ${sha256}`);
+      exportStatus.dataset.sha256 = sha256;
+      link.click();
+    } catch (error) {
+      exportStatus.replaceChildren(errorBox(`Export failed: ${error.message}`));
+    } finally {
+      exportButton.disabled = false;
+    }
+  }
+
+  exportButton.addEventListener("click", exportEvidence);
   playButton.addEventListener("click", () => setPlaying(!playing));
   speed.addEventListener("change", () => { if (playing) startStream(); });
   spanSelect.addEventListener("change", loadTimeline);
