@@ -200,6 +200,45 @@ class CameraRetentionConfig(Strict):
     media_hours: float | None = Field(None, gt=0.0)
 
 
+RecordingMode = Literal["continuous", "events", "off"]
+MAX_RECORDING_HOURS = 24.0 * 365
+
+
+class RecordingConfig(Strict):
+    """Recording of each camera's own stream (remuxed, encrypted per tenant/camera/hour).
+    A camera's `recording:` overrides these."""
+
+    mode: RecordingMode = Field(
+        "off",
+        description="continuous: every segment; events: only around events (pre/post-roll); "
+        "off: nothing",
+    )
+    segment_s: float = Field(
+        4.0, ge=1.0, le=60.0, description="Target segment length; segments start on keyframes"
+    )
+    pre_roll_s: float = Field(5.0, ge=0.0, le=120.0, description="events mode: kept before")
+    post_roll_s: float = Field(5.0, ge=0.0, le=600.0, description="events mode: kept after")
+    retention_hours: float = Field(
+        72.0,
+        ge=1.0,
+        le=MAX_RECORDING_HOURS,
+        description="Hours of video kept; older hours are crypto-shredded",
+    )
+    quota_mb_per_tenant: float | None = Field(
+        None, gt=0.0, description="Recorded bytes a tenant may keep; oldest unlocked hours go first"
+    )
+    warn_ratio: float = Field(
+        0.9, gt=0.0, le=1.0, description="Share of the quota at which a tenant is warned"
+    )
+
+
+class CameraRecordingConfig(Strict):
+    mode: RecordingMode | None = None
+    pre_roll_s: float | None = Field(None, ge=0.0, le=120.0)
+    post_roll_s: float | None = Field(None, ge=0.0, le=600.0)
+    retention_hours: float | None = Field(None, ge=1.0, le=MAX_RECORDING_HOURS)
+
+
 class PrivacyMaskConfig(Strict):
     name: str = ""
     polygon: list[Point] = Field(
@@ -333,6 +372,9 @@ class CameraConfig(Strict):
     )
     retention: CameraRetentionConfig | None = Field(
         None, description="Overrides the tenant's and the global retention for this camera"
+    )
+    recording: CameraRecordingConfig | None = Field(
+        None, description="Overrides the global recording settings for this camera"
     )
 
     @field_validator("id")
@@ -496,6 +538,7 @@ class VigilConfig(Strict):
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     security: SecurityConfig = Field(default_factory=SecurityConfig)
     retention: RetentionConfig = Field(default_factory=RetentionConfig)
+    recording: RecordingConfig = Field(default_factory=RecordingConfig)
     bus: BusConfig = Field(default_factory=BusConfig)
     cluster: ClusterConfig = Field(default_factory=ClusterConfig)
 

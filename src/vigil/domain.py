@@ -62,3 +62,4 @@ class CameraStatus:
     height: int | None = None
     extra: dict[str, float] = field(default_factory=dict)
     decoder: str | None = None
+    recording: str = "off"  # off, recording, standby (events mode between events)

@@ -23,6 +23,7 @@ from vigil.cluster.worker import Worker
 from vigil.config import VigilConfig
 from vigil.pipeline.engine import Engine
 from vigil.privacy.redact import FaceRedactor
+from vigil.recording.service import RecordingService
 from vigil.search.indexer import SearchIndexer, start_indexer
 from vigil.store import EventSink, EventStore
 from vigil.store.media import MediaStore, open_media
@@ -88,12 +89,19 @@ def open_nats(config: VigilConfig, suffix: str = "") -> NatsBus:
                    options=connect_options(bus))
 
 
-def build_engine(config: VigilConfig, bus: Bus, media: MediaStore, *, offline: bool) -> Engine:
+def build_engine(
+    config: VigilConfig, bus: Bus, media: MediaStore, *, offline: bool,
+    store: EventStore | None = None,
+) -> Engine:
     detector = OnnxDetector(config.detector)
     faces = FaceDetector(config.privacy.face_model, config.privacy.face_threshold)
+    # Segments go to the media store (S3 in a cluster), their index and keys to the database.
+    recording = None if offline or store is None else RecordingService(
+        store.engine, media, config.recording
+    )
     return Engine(
         config, detector=detector, redactor=FaceRedactor(faces), bus=bus, media=media,
-        offline=offline,
+        offline=offline, recording=recording,
     )
 
 
@@ -118,7 +126,7 @@ def build_runtime(config: VigilConfig, *, offline: bool = False) -> Runtime:
         role.start()
     else:
         bus, committed = MemoryBus(), MemoryBus()
-        engine = build_engine(config, bus, media, offline=offline)
+        engine = build_engine(config, bus, media, offline=offline, store=store)
     sink = EventSink(store, bus, config.store, committed=committed)
     sink.start()
     alerts = None
@@ -136,7 +144,7 @@ def build_worker(config: VigilConfig) -> Worker:
     store = open_store(config)
     media = open_media(config.store)
     registry = ClusterRegistry(bus, ttl_s=config.cluster.ttl_s, replicas=config.bus.replicas)
-    engine = build_engine(config, bus, media, offline=False)
+    engine = build_engine(config, bus, media, offline=False, store=store)
     return Worker(config, engine=engine, store=store, bus=bus, registry=registry)
 
 

@@ -36,9 +36,17 @@ def test_list_shows_config_cameras_with_status_and_masked_urls(
     assert gate["zones"][0]["name"] == "lot" and gate["lines"][0]["name"] == "door"
     assert gate["modules"] == {"line": {}, "zone": {}} and gate["analysis_fps"] == 5.0
     assert gate["status"] == {
-        "online": True, "input_fps": 25.0, "analysed_fps": 5.0, "lag_ms": 120.0,
-        "dropped_frames": 3, "reconnects": 1, "last_error": None, "width": 320, "height": 240,
+        "online": True,
+        "input_fps": 25.0,
+        "analysed_fps": 5.0,
+        "lag_ms": 120.0,
+        "dropped_frames": 3,
+        "reconnects": 1,
+        "last_error": None,
+        "width": 320,
+        "height": 240,
         "decoder": None,
+        "recording": "off",
     }
     dock = cameras["dock"]
     assert dock["status"]["online"] is False and dock["url"] == "media/dock.mp4"
@@ -84,8 +92,9 @@ def test_bad_camera_config_is_a_readable_422(client: TestClient, body: Any, name
 
 
 def test_malformed_json_is_a_422(client: TestClient) -> None:
-    response = client.post("/api/cameras", content=b"{nope",
-                           headers={"content-type": "application/json"})
+    response = client.post(
+        "/api/cameras", content=b"{nope", headers={"content-type": "application/json"}
+    )
     assert response.status_code == 422 and isinstance(response.json()["detail"], str)
 
 

@@ -11,6 +11,7 @@ from vigil.api import (
     routes_heatmap,
     routes_meta,
     routes_onvif,
+    routes_recordings,
     routes_series,
     routes_setup,
     routes_site,
@@ -31,6 +32,7 @@ from vigil.auth.wiring import Identity, build_identity, install_identity
 from vigil.bus.base import Bus
 from vigil.config import VigilConfig
 from vigil.pipeline.control import EngineControl
+from vigil.recording.metrics import RecordingCollector
 from vigil.search.service import SearchService
 from vigil.store.media import MediaStore
 from vigil.store.sink import EventSink
@@ -50,6 +52,10 @@ TAGS = [
     {"name": "search", "description": "Plain-language search over events (no person search)"},
     {"name": "site", "description": "The site map: floor plan or tiles, and camera places"},
     {"name": "onvif", "description": "ONVIF discovery, profiles and stream URIs, PTZ presets"},
+    {
+        "name": "recordings",
+        "description": "Timelines, playback, clips and evidence export (faces blurred)",
+    },
 ]
 
 
@@ -105,6 +111,7 @@ def create_app(
     app.include_router(routes_counts.router)
     app.include_router(routes_site.router)
     app.include_router(routes_onvif.router)
+    app.include_router(routes_recordings.router)
     # Without the engine owner's running service, rules and stored alerts can still be
     # managed and tested; nothing is evaluated.
     alerts = alerts or AlertService(
@@ -118,5 +125,14 @@ def create_app(
         config, engine, store, media, attributes=getattr(engine, "attributes", None)
     )
     install_identity(app, identity, config, engine, store, demo=demo)
+    recording = getattr(engine, "recording", None)  # a process that runs cameras records
+    app.state.metrics_collectors.append(
+        RecordingCollector(
+            lambda: recording.writer.stats if recording is not None else None,
+            lambda: (
+                identity.retention.recordings.last_report if identity.retention.recordings else None
+            ),
+        )
+    )
     mount_web(app)
     return app

@@ -49,6 +49,7 @@ def status_out(camera_status: CameraStatus | None) -> CameraStatusOut:
         width=camera_status.width,
         height=camera_status.height,
         decoder=camera_status.decoder,
+        recording=camera_status.recording,
     )
 
 

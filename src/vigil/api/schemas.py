@@ -35,6 +35,9 @@ class CameraStatusOut(BaseModel):
     decoder: str | None = Field(
         None, description="With hardware_decode: the decoding path in use, and why not NVDEC"
     )
+    recording: str = Field(
+        "off", description="off, recording, or standby (events mode, between events)"
+    )
 
 
 class CameraOut(BaseModel):

@@ -48,15 +48,17 @@ RULES: list[tuple[frozenset[str] | None, str, Rule]] = [
     (frozenset({"GET"}), "/api/modules", ANY),
     (frozenset({"GET"}), "/metrics", Rule(P.METRICS_READ)),
     # cameras and live view
-    (frozenset({"GET"}), "/api/cameras/{camera_id}/live.*",
-     Rule(P.LIVE, action="live.view", dedupe_s=300)),
+    (
+        frozenset({"GET"}),
+        "/api/cameras/{camera_id}/live.*",
+        Rule(P.LIVE, action="live.view", dedupe_s=300),
+    ),
     (frozenset({"GET"}), "/api/cameras/{camera_id}/stats", Rule(P.LIVE)),
     (frozenset({"GET"}), "*heatmap*", Rule(P.STATS_READ)),
     (frozenset({"GET"}), "/api/cameras*", Rule(P.CAMERAS_READ)),
     # trying a URL returns a frame and checking settings changes nothing: named as such
     (frozenset({"POST"}), "/api/cameras/probe", Rule(P.CONFIG_WRITE, action="camera.probe")),
-    (frozenset({"POST"}), "/api/cameras/validate",
-     Rule(P.CONFIG_WRITE, action="camera.validate")),
+    (frozenset({"POST"}), "/api/cameras/validate", Rule(P.CONFIG_WRITE, action="camera.validate")),
     (None, "/api/cameras*", Rule(P.CONFIG_WRITE, action="camera.change")),
     # the site map (camera places; events on it come through the event stream's own rule)
     (frozenset({"GET"}), "/api/site*", Rule(P.CAMERAS_READ)),
@@ -65,13 +67,40 @@ RULES: list[tuple[frozenset[str] | None, str, Rule]] = [
     (None, "/api/onvif*", Rule(P.CONFIG_WRITE, action="onvif")),
     # events, media and search
     (frozenset({"GET"}), "/api/events/stream", Rule(P.EVENTS_READ, action="event.stream")),
-    (frozenset({"GET"}), "/api/events",
-     Rule(P.EVENTS_READ, action="event.search", purpose=True, limit="search")),
-    (frozenset({"GET"}), "/api/events/{event_id}",
-     Rule(P.EVENTS_READ, action="event.view", purpose=True)),
-    (frozenset({"GET"}), "/api/events/{event_id}/*",
-     Rule(P.MEDIA_READ, action="media.view", purpose=True)),
+    (
+        frozenset({"GET"}),
+        "/api/events",
+        Rule(P.EVENTS_READ, action="event.search", purpose=True, limit="search"),
+    ),
+    (
+        frozenset({"GET"}),
+        "/api/events/{event_id}",
+        Rule(P.EVENTS_READ, action="event.view", purpose=True),
+    ),
+    (
+        frozenset({"GET"}),
+        "/api/events/{event_id}/*",
+        Rule(P.MEDIA_READ, action="media.view", purpose=True),
+    ),
     (frozenset({"GET"}), "/api/media*", Rule(P.MEDIA_READ, action="media.view", purpose=True)),
+    # recordings: only ever served redacted (vigil.recording.playback); exports are evidence
+    (frozenset({"GET"}), "/api/recordings/exports/*", Rule(P.EXPORT, action="recording.manifest")),
+    (frozenset({"GET"}), "/api/recordings/usage", Rule(P.MEDIA_READ)),
+    (
+        frozenset({"GET"}),
+        "/api/recordings/{camera_id}/timeline",
+        Rule(P.MEDIA_READ, action="recording.timeline", dedupe_s=300),
+    ),
+    (
+        frozenset({"GET"}),
+        "/api/recordings/*",
+        Rule(P.MEDIA_READ, action="recording.view", purpose=True, dedupe_s=60),
+    ),
+    (
+        frozenset({"POST"}),
+        "/api/recordings/{camera_id}/export",
+        Rule(P.EXPORT, action="recording.export", purpose=True, self_audited=True),
+    ),
     (frozenset({"GET"}), "/api/clips*", Rule(P.MEDIA_READ, action="media.view", purpose=True)),
     (None, "/api/search*", Rule(P.SEARCH, action="search", purpose=True, limit="search")),
     (frozenset({"GET"}), "/api/counts", Rule(P.STATS_READ)),

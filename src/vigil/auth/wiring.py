@@ -18,6 +18,7 @@ from vigil.pipeline.control import EngineControl
 from vigil.privacy.audit import AuditLog, set_default
 from vigil.privacy.masks import AttributePolicy
 from vigil.privacy.retention import CaseStore, RetentionJob
+from vigil.recording.retention import RecordingRetention
 from vigil.store.media import MediaStore
 from vigil.store.store import EventStore
 
@@ -61,6 +62,10 @@ def build_identity(
 
     retention = RetentionJob(
         store.engine, media, config.retention, auth_store, cameras=all_cameras, audit=audit_log
+    )
+    retention.recordings = RecordingRetention(
+        store.engine, media, config.recording, cameras=all_cameras, audit=audit_log,
+        clock=retention.clock,
     )
     return Identity(
         auth=AuthService(auth_store, config.security, audit_log),

@@ -328,3 +328,49 @@ def api(
         f"[dim]{result['machine']}; {result['requests_per_s']} requests/s; "
         f"statuses {result['statuses']}[/]"
     )
+
+
+@app.command("record")
+def record(
+    video: Annotated[Path, typer.Option(help="Clip to record and play back")] = ROOT
+    / "media"
+    / "vtest.mp4",
+    playback_s: Annotated[float, typer.Option(help="Seconds of blurred playback to time")] = 10.0,
+    export_s: Annotated[float, typer.Option(help="Seconds of recording to export")] = 60.0,
+    segment_s: Annotated[float, typer.Option(help="recording.segment_s")] = 4.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
+    """Recording cost against decoding, blurred playback against real time, export time."""
+    from vigil.recording.bench import run_record_bench
+
+    with step_bars(disable=as_json) as update:
+        result = run_record_bench(
+            video, playback_s=playback_s, export_s=export_s, segment_s=segment_s, progress=update
+        )
+    if as_json:
+        typer.echo(json.dumps(result))
+        return
+    table = Table(
+        "measure",
+        "value",
+        title=f"vigil bench record — {result['video']}, "
+        f"{result['frames']} frames at {result['clip_fps']} fps",
+    )
+    table.add_row("decode every frame (CPU s)", str(result["decode_cpu_s"]))
+    table.add_row("remux + seal + write + index (CPU s)", str(result["record_cpu_s"]))
+    table.add_row("recording cost / decoding cost", str(result["record_over_decode"]))
+    table.add_row(
+        "cameras recorded per camera decoded", str(result["cameras_recorded_per_camera_decoded"])
+    )
+    table.add_row("stored (MB per camera-day)", str(result["stored_mb_per_camera_day"]))
+    table.add_row("blurred playback (frames/s)", str(result["playback_fps"]))
+    table.add_row("blurred playback / real time", str(result["playback_realtime"]))
+    table.add_row("blurred playback (CPU s per frame)", str(result["playback_cpu_s_per_frame"]))
+    table.add_row(
+        "real-time cameras served per free core", str(result["playback_realtime_per_core"])
+    )
+    table.add_row(
+        f"export of {result['export_range_s']:g} s (wall s)", str(result["export_wall_s"])
+    )
+    Console().print(table)
+    Console().print(f"[dim]{result['machine']}[/]")

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from vigil.cli import audit, bench, cluster, remote, search, users
+from vigil.cli import export as export_cli
 from vigil.cli.common import fail, load_or_exit
 from vigil.cli.serve import DEMO_CONFIG, serve_config
 from vigil.config import ROOT
@@ -24,6 +25,7 @@ app.add_typer(remote.cameras, name="cameras")
 app.add_typer(bench.app, name="bench")
 app.add_typer(users.app, name="users")
 app.add_typer(audit.app, name="audit")
+app.add_typer(export_cli.app, name="export")
 app.add_typer(search.app, name="search")
 app.add_typer(cluster.app, name="cluster")
 app.command("worker")(cluster.worker)

@@ -20,6 +20,7 @@ from vigil.pipeline.deadline import Batcher, make_batcher
 from vigil.pipeline.output import EventOutput
 from vigil.privacy.masks import AttributePolicy, apply_masks
 from vigil.privacy.redact import FaceRedactor, redact_faces
+from vigil.recording.service import RecordingService
 from vigil.series import SeriesMessage
 from vigil.sources import CameraReader
 from vigil.store.media import MediaStore
@@ -66,8 +67,11 @@ class Engine:
         media: MediaStore,
         offline: bool = False,
         attributes: AttributePolicy | None = None,
+        recording: RecordingService | None = None,
     ) -> None:
         self.config = config
+        # Offline analysis of files records nothing: it is not a camera's timeline.
+        self.recording = None if offline else recording
         self.detector = detector
         # Per-camera input size, classes, threshold and tiles (cameras[].detector).
         variant = OnnxDetector if isinstance(detector, OnnxDetector) else None
@@ -79,7 +83,11 @@ class Engine:
         # Person colours are dropped unless the tenant allows them (privacy.person_colors).
         self.attributes = attributes or AttributePolicy(config.privacy.person_colors)
         self.output = EventOutput(
-            bus, media, redactor, masks=self._privacy_masks, attributes=self.attributes,
+            bus,
+            media,
+            redactor,
+            masks=self._privacy_masks,
+            attributes=self.attributes,
             ocr=SceneTextReader(OcrSettings()),  # scene text on vehicle snapshots
         )
         self.inference = InferenceStats()
@@ -115,6 +123,8 @@ class Engine:
             if thread.is_alive():
                 thread.join(timeout=10)
         self.output.close()
+        if self.recording is not None:
+            self.recording.close()
 
     def wait_until_done(self, progress: Callable[[int], None] | None = None) -> None:
         """Offline: return when every reader has finished and every frame has been analysed."""
@@ -139,6 +149,7 @@ class Engine:
         with self._lock:
             if camera.id in self._cameras:
                 raise KeyError(camera.id)
+            recorder = self.recording.start_camera(camera) if self.recording else None
             reader = CameraReader(
                 camera.id,
                 camera.url,
@@ -148,6 +159,7 @@ class Engine:
                 start_offset_s=camera.start_offset_s,
                 realtime=not self.offline,
                 hardware_decode=camera.hardware_decode,
+                packets=recorder,
             )
             self._cameras[camera.id] = _Camera(
                 camera, reader, CameraPipeline(camera, self.config.tracker)
@@ -162,6 +174,8 @@ class Engine:
         with self._lock:
             camera = self._cameras[camera_id]
         camera.reader.stop()
+        if self.recording is not None:
+            self.recording.stop_camera(camera_id)
         self.batcher.remove_camera(camera_id)
         with self._lock:
             self._cameras.pop(camera_id, None)
@@ -347,6 +361,8 @@ class Engine:
 
     def _submit(self, outputs: list[Output]) -> None:
         for message, snapshot in outputs:
+            if self.recording is not None:
+                self.recording.on_event(message)
             self.output.submit(message, snapshot)
 
     def _status(self, camera: _Camera) -> CameraStatus:
@@ -367,4 +383,5 @@ class Engine:
             height=source.height,
             extra={"open_events": float(pipeline.lifecycle.open_events)},
             decoder=source.decoder,
+            recording=self.recording.state(camera.config.id) if self.recording else "off",
         )

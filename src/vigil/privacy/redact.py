@@ -20,8 +20,11 @@ _CHECKS = 2
 _CHECK_CONTEXT = 1.5  # neighbourhood: the face box grown by this many face sizes on each side
 
 
-def redact_regions(image: np.ndarray, boxes: np.ndarray) -> int:
-    """Pixelate then blur each box of `image` in place; returns how many regions were redacted."""
+def redact_regions(image: np.ndarray, boxes: np.ndarray, *, solid: bool = False) -> int:
+    """Pixelate then blur each box of `image` in place; returns how many regions were redacted.
+    `solid` fills each box with its mean colour instead: for pictures encoded again afterwards
+    (recordings), where coding noise can turn a small pixelated face back into one a detector
+    finds."""
     height, width = image.shape[:2]
     for x1, y1, x2, y2 in boxes[:, :4]:
         grow_w, grow_h = (x2 - x1) * _MARGIN, (y2 - y1) * _MARGIN
@@ -30,6 +33,9 @@ def redact_regions(image: np.ndarray, boxes: np.ndarray) -> int:
         if right - left < 2 or bottom - top < 2:
             continue
         region = image[top:bottom, left:right]
+        if solid:
+            region[:] = region.reshape(-1, region.shape[-1]).mean(axis=0).astype(image.dtype)
+            continue
         small = cv2.resize(region, (_BLOCKS, _BLOCKS), interpolation=cv2.INTER_AREA)
         coarse = cv2.resize(small, (right - left, bottom - top), interpolation=cv2.INTER_NEAREST)
         kernel = max(3, (min(right - left, bottom - top) // 2) | 1)
@@ -50,14 +56,14 @@ class FaceRedactor:
         return out
 
 
-def redact_faces(image: np.ndarray, detector: FaceDetector) -> int:
+def redact_faces(image: np.ndarray, detector: FaceDetector, *, solid: bool = False) -> int:
     """Redact faces in place until the detector finds none (or the checks run out)."""
     total = 0
     faces = detector.detect(image)
     for _ in range(_CHECKS + 1):
         if not len(faces):
             break
-        total += redact_regions(image, faces)
+        total += redact_regions(image, faces, solid=solid)
         faces = _look_again(image, faces, detector)
     return total
 

@@ -25,6 +25,7 @@ from vigil.auth.tables import case_events, cases
 from vigil.config import CameraConfig, RetentionConfig
 from vigil.domain import now_ms
 from vigil.privacy.audit import AuditLog
+from vigil.recording.retention import RecordingRetention
 from vigil.store.media import InvalidMediaKey, MediaStore
 from vigil.store.schema import caption_vectors, events
 
@@ -122,6 +123,8 @@ class RetentionJob:
         self.snapshots_deleted = 0
         self.bytes_freed = 0
         self.last_report: RetentionReport | None = None
+        # Recorded video (vigil.recording.retention), shredded by hour on the same schedule.
+        self.recordings: RecordingRetention | None = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -173,6 +176,8 @@ class RetentionJob:
                  ended < now - int(policy.media_hours * HOUR_MS)],
             )
         self._enforce_quota(report)
+        if self.recordings is not None:
+            self.recordings.run_once()
         self._expire_caption_vectors(now)
         report.tenants = {k: v for k, v in report.tenants.items() if any(vars(v).values())}
         self._account(report)

@@ -5,9 +5,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from vigil.sources.pyav import PacketSink
 
 
 class SourceError(Exception):
@@ -39,6 +42,8 @@ class SourceOptions:
     hardware_decode: bool = False
     # Set by the reader when it stops, so sources that wait between reads return at once.
     cancel: threading.Event = field(default_factory=threading.Event)
+    # Every demuxed packet of PyAV sources (files, RTSP) goes here too: the camera's recorder.
+    packets: PacketSink | None = None
 
 
 class FrameSource(Protocol):

@@ -93,7 +93,7 @@ class FileSource:
         if offset_s > 0:
             target_s = start_s + self._wrap_offset(offset_s, length_s)
             self._seek(container, stream, int(target_s / time_base), target_s)
-        self._decoder = VideoDecoder(container, stream)
+        self._decoder = VideoDecoder(container, stream, self._options.packets)
         self._frames = iter(self._decoder)
 
     def _wrap_offset(self, offset_s: float, length_s: float | None) -> float:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import partial
+from typing import Protocol
 
 import av
 import av.container
@@ -37,14 +38,34 @@ def raw_frame(frame: av.VideoFrame) -> RawFrame:
     return RawFrame(pts_s=frame.time, to_bgr=partial(frame.to_ndarray, format="bgr24"))
 
 
+class PacketSink(Protocol):
+    """Receives every packet a source demuxes, before decoding drops or sampling skips any
+    (the recorder: it remuxes them). `opened` starts a session of one stream; `closed` ends
+    it (the reader calls it when the source closes)."""
+
+    def opened(self, stream: av.VideoStream) -> None: ...
+
+    def packet(self, packet: av.Packet) -> None: ...
+
+    def closed(self) -> None: ...
+
+
 class VideoDecoder:
     """Iterates decoded frames of one stream and remembers how far the packets reached."""
 
-    def __init__(self, container: av.container.InputContainer, stream: av.VideoStream) -> None:
+    def __init__(
+        self,
+        container: av.container.InputContainer,
+        stream: av.VideoStream,
+        sink: PacketSink | None = None,
+    ) -> None:
         self._container = container
         self._stream = stream
+        self._sink = sink
         self.frames = 0
         self.end_s: float | None = None  # media time just after the last packet demuxed
+        if sink is not None:
+            sink.opened(stream)
 
     def __iter__(self) -> Iterator[av.VideoFrame]:
         bad_in_a_row = 0
@@ -59,6 +80,10 @@ class VideoDecoder:
                 if bad_in_a_row > MAX_BAD_PACKETS_IN_A_ROW:
                     raise
                 continue
+            finally:
+                # After decoding: muxing hands the packet's buffer to the recorder's muxer.
+                if self._sink is not None:
+                    self._sink.packet(packet)
             bad_in_a_row = 0
             for frame in frames:
                 if isinstance(frame, av.VideoFrame):

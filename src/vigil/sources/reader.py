@@ -15,6 +15,7 @@ from vigil.sources.clock import MediaClock
 from vigil.sources.factory import create_source
 from vigil.sources.hwdecode import ReportsDecoder
 from vigil.sources.pacer import Pacer
+from vigil.sources.pyav import PacketSink
 from vigil.sources.rate import RateMeter
 from vigil.sources.sampler import FpsSampler
 from vigil.sources.urls import classify, redact
@@ -61,6 +62,7 @@ class CameraReader:
         backoff_initial_s: float = 0.5,
         backoff_max_s: float = 30.0,
         hardware_decode: bool = False,
+        packets: PacketSink | None = None,
     ) -> None:
         classify(url)  # a URL no source can read is a configuration error: raise it here
         if start_offset_s < 0:
@@ -80,6 +82,7 @@ class CameraReader:
             read_timeout_s=read_timeout_s,
             cancel=self._cancel,
             hardware_decode=hardware_decode,
+            packets=packets,
         )
         self._sampler = FpsSampler(analysis_fps)
         period_s = 1.0 / analysis_fps
@@ -182,6 +185,8 @@ class CameraReader:
             return False
         finally:
             source.close()
+            if self._options.packets is not None:
+                self._options.packets.closed()  # a session's last segment ends with it
             with self._lock:
                 self._status.online = False
 

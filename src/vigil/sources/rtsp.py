@@ -66,7 +66,7 @@ class RtspSource:
         self._container = container
         stream = first_video_stream(container, self._shown)
         self._fps = nominal_fps(stream)
-        self._frames = iter(VideoDecoder(container, stream))
+        self._frames = iter(VideoDecoder(container, stream, self._options.packets))
 
     def read(self) -> RawFrame | None:
         started = time.monotonic()

@@ -308,3 +308,54 @@ site_places = sa.Table(
     sa.Column("updated_ms", sa.BigInteger, nullable=False),
     sa.Index(None, "tenant"),
 )
+
+# Recordings (vigil.recording): encrypted segments of each camera's own stream, indexed here;
+# the bytes live in the media store. One row per segment; `hour_ms` names the key that
+# encrypts it, so retention finds an hour's segments by (tenant, camera, hour).
+recording_segments = sa.Table(
+    "recording_segments",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("tenant", sa.String(64), nullable=False),
+    sa.Column("camera_id", sa.String(64), nullable=False),
+    sa.Column("start_ms", sa.BigInteger, nullable=False),
+    sa.Column("end_ms", sa.BigInteger, nullable=False),
+    sa.Column("hour_ms", sa.BigInteger, nullable=False),
+    sa.Column("media_key", sa.String(1024), nullable=False),
+    sa.Column("bytes", sa.BigInteger, nullable=False),
+    sa.Column("frames", sa.Integer, nullable=False),
+    sa.Column("codec", sa.String(32), nullable=False),
+    sa.Column("width", sa.Integer, nullable=False),
+    sa.Column("height", sa.Integer, nullable=False),
+    # Time-range reads filter by camera and start: one index range scan per camera.
+    sa.Index(None, "camera_id", "start_ms"),
+    sa.Index(None, "tenant", "camera_id", "hour_ms"),
+)
+
+# The per tenant/camera/hour AES-256-GCM keys of recordings, kept in the database and never
+# beside the segments: deleting a row makes that hour's segments unreadable everywhere,
+# backups of the media store included (crypto-shredding).
+recording_keys = sa.Table(
+    "recording_keys",
+    metadata,
+    sa.Column("tenant", sa.String(64), primary_key=True),
+    sa.Column("camera_id", sa.String(64), primary_key=True),
+    sa.Column("hour_ms", sa.BigInteger, primary_key=True),
+    sa.Column("key", sa.LargeBinary, nullable=False),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+)
+
+# Ranges of recorded video a case keeps (an export made for the case): retention leaves the
+# hours they touch, keys included, until the case is released.
+recording_locks = sa.Table(
+    "recording_locks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("case_id", sa.String(36), nullable=False),
+    sa.Column("tenant", sa.String(64), nullable=False),
+    sa.Column("camera_id", sa.String(64), nullable=False),
+    sa.Column("start_ms", sa.BigInteger, nullable=False),
+    sa.Column("end_ms", sa.BigInteger, nullable=False),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    sa.Index(None, "case_id"),
+)

@@ -12,12 +12,14 @@ import { mountAlerts } from "./alerts.js";
 import { installHeaderSearch, mountSearch } from "./search.js";
 import { mountCameras } from "./cameras.js";
 import { mountMap } from "./sitemap.js";
+import { mountPlayback } from "./playback.js";
 
 const PAGES = { live: mountLive, events: mountEvents, counters: mountCounters,
   statistics: mountDashboard, alerts: mountAlerts, users: mountUsers, audit: mountAudit };
 PAGES.search = mountSearch;  // opened from the header search box
 PAGES.cameras = mountCameras;  // site setup (administrators)
 PAGES.map = mountMap;  // the site map
+PAGES.playback = mountPlayback;
 const HEALTH_POLL_MS = 5000;
 
 let unmountPage = () => {};

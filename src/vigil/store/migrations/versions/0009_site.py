@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_site"
-down_revision = "0006_caption_vectors"
+down_revision = "0008_recordings"
 branch_labels = None
 depends_on = None
 

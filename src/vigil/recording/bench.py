@@ -1,0 +1,156 @@
+"""`vigil bench record`: what recording and blurred playback cost, in one run on one machine.
+
+- recording: remux + seal + write (local directory, SQLite index) of every packet of a clip,
+  as fast as possible, against decoding every frame of the same clip (what analysing it at
+  full rate would need before any inference). Both single-threaded CPU seconds.
+- blurred playback: protected frames per second (decrypt, decode, masks, face redaction,
+  JPEG) for one camera, against the clip's own frame rate.
+- export: seconds to produce a face-blurred H.264 MP4 of a range of the recording.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import av
+
+from vigil.config import VigilConfig, parse_camera
+from vigil.recording.archive import RecordingArchive
+from vigil.recording.index import SegmentIndex
+from vigil.recording.keys import KeyStore
+from vigil.recording.recorder import CameraRecorder
+from vigil.recording.segmenter import Segment
+from vigil.recording.writer import SegmentWriter
+from vigil.store import EventStore, LocalMediaStore
+from vigil.vision.faces import FaceDetector
+from vigil.vision.overlay import encode_jpeg
+
+Progress = Callable[[str, int, int], None]
+
+
+def _cpu() -> float:
+    return time.thread_time()
+
+
+def decode_cost(video: Path) -> tuple[int, float]:
+    """(frames, CPU seconds) to decode every frame, single-threaded (as one reader does)."""
+    with av.open(str(video)) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "NONE"
+        began = _cpu()
+        frames = sum(1 for _ in container.decode(stream))
+        return frames, _cpu() - began
+
+
+class _InlineWriter(SegmentWriter):
+    """Seals and writes on the caller's thread, so the benchmark's CPU clock counts it."""
+
+    def submit(self, tenant: str, camera_id: str, segment: Segment) -> bool:
+        self.write(tenant, camera_id, segment)
+        return True
+
+
+def record_cost(video: Path, recorder: CameraRecorder) -> tuple[int, float]:
+    """(packets, CPU seconds) to demux, remux, seal, write and index the whole clip (the
+    writer's work done on this thread, so it is counted)."""
+    began = _cpu()
+    packets = 0
+    with av.open(str(video)) as container:
+        stream = container.streams.video[0]
+        recorder.opened(stream)
+        for packet in container.demux(stream):
+            if packet.size:
+                packets += 1
+                recorder.packet(packet)
+        recorder.closed()
+    return packets, _cpu() - began
+
+
+def run_record_bench(
+    video: Path,
+    *,
+    playback_s: float,
+    export_s: float,
+    segment_s: float = 4.0,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    config = VigilConfig()
+    step = progress or (lambda _label, _done, _total: None)
+    with tempfile.TemporaryDirectory(prefix="vigil-bench-record-") as scratch:
+        store = EventStore(f"sqlite:///{scratch}/bench.db")
+        store.migrate()
+        media = LocalMediaStore(Path(scratch) / "media")
+        config.recording.mode = "continuous"
+        config.recording.segment_s = segment_s
+        index = SegmentIndex(store.engine)
+        writer = _InlineWriter(media, KeyStore(store.engine), index)
+        camera = parse_camera({"id": "bench", "url": str(video)})
+        recorder = CameraRecorder(camera, config.recording, writer)
+        step("decode", 0, 3)
+        frames, decode_s = decode_cost(video)
+        step("record", 1, 3)
+        packets, record_s = record_cost(video, recorder)
+        rows = index.between("bench", 0, 2**62, None)
+        stored = sum(r.bytes for r in rows)
+        span_ms = rows[-1].end_ms - rows[0].start_ms
+        clip_fps = 1000 * frames / span_ms if span_ms else 0.0
+
+        step("playback", 2, 3)
+        faces = FaceDetector(config.privacy.face_model, config.privacy.face_threshold)
+        archive = RecordingArchive(store.engine, media, faces)
+        start = rows[0].start_ms
+        end = start + int(playback_s * 1000)
+        wall = time.perf_counter()
+        cpu = time.process_time()  # every thread: the face detector runs on onnxruntime's
+        served = 0
+        for frame in archive.playback.frames(
+            archive.segments("bench", start, end, None), start, end, []
+        ):
+            encode_jpeg(frame.image, 75)
+            served += 1
+        playback_fps = served / (time.perf_counter() - wall)
+        playback_cpu = (time.process_time() - cpu) / max(served, 1)
+
+        export_end = start + int(export_s * 1000)
+        wall = time.perf_counter()
+        clip = archive.clip(
+            archive.segments("bench", start, export_end, None), start, export_end, []
+        )
+        export_wall = time.perf_counter() - wall
+        step("done", 3, 3)
+        writer.close()
+        store.close()
+    per_frame_decode = decode_s / frames
+    per_frame_record = record_s / packets
+    return {
+        "video": video.name,
+        "frames": frames,
+        "clip_fps": round(clip_fps, 2),
+        "decode_cpu_s": round(decode_s, 3),
+        "record_cpu_s": round(record_s, 3),
+        "segment_s": segment_s,
+        "segments": len(rows),
+        "record_over_decode": round(per_frame_record / per_frame_decode, 4),
+        "cameras_recorded_per_camera_decoded": round(per_frame_decode / per_frame_record, 1),
+        "stored_bytes": stored,
+        "stored_mb_per_camera_day": round(stored / (span_ms / 1000) * 86400 / 1e6, 1),
+        "playback_frames": served,
+        "playback_fps": round(playback_fps, 2),
+        "playback_realtime": round(playback_fps / clip_fps, 2) if clip_fps else None,
+        "playback_cpu_s_per_frame": round(playback_cpu, 4),
+        # What one core could serve if it had nothing else to do: the figure to size by.
+        "playback_realtime_per_core": (
+            round(1 / playback_cpu / clip_fps, 2) if clip_fps and playback_cpu else None
+        ),
+        "export_range_s": export_s,
+        "export_frames": clip.frames,
+        "export_wall_s": round(export_wall, 2),
+        "export_bytes": len(clip.data),
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.python_version()}",
+    }

@@ -1,0 +1,97 @@
+"""Remuxing a camera's packets into short MPEG-TS segments, never re-encoding them.
+
+MPEG-TS because each segment then stands alone (no index to finish, no header to share), a
+segment cut short by a crash is still readable up to its last packet, and FFmpeg's muxer turns
+MP4-style H.264 (files) into the Annex B form RTSP delivers by itself.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import av
+import av.container
+
+CONTENT_TYPE = "video/mp2t"
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    data: bytes  # the plaintext MPEG-TS, to be sealed before it leaves memory
+    start_ms: int
+    end_ms: int
+    frames: int
+    codec: str
+    width: int
+    height: int
+
+
+class Segmenter:
+    """Packets of one stream session in, complete segments out. A segment starts on a
+    keyframe and is cut at the first keyframe at least `segment_s` after its start."""
+
+    def __init__(self, stream: av.VideoStream, segment_s: float) -> None:
+        self.stream = stream
+        self._segment_ms = int(segment_s * 1000)
+        ctx = stream.codec_context
+        self._codec = ctx.name
+        self._size = (int(ctx.width or 0), int(ctx.height or 0))
+        rate = stream.average_rate or stream.guessed_rate
+        # A packet without a duration lasts one frame interval (or 40 ms, 25 fps, if unknown).
+        self._frame_ms = int(1000 / float(rate)) if rate else 40
+        self._tick_ms = 1000 * float(stream.time_base) if stream.time_base else 0.0
+        self._buffer: io.BytesIO | None = None
+        self._out: av.container.OutputContainer | None = None
+        self._ostream: av.VideoStream | None = None
+        self._start_ms = 0
+        self._end_ms = 0
+        self._frames = 0
+
+    @property
+    def open(self) -> bool:
+        return self._out is not None
+
+    def add(self, packet: av.Packet, ts_ms: int, keyframe: bool) -> Segment | None:
+        """Mux `packet` (stamped `ts_ms` on the wall clock); returns the segment it closed, if
+        any. Packets before the first keyframe are dropped: nothing could decode them."""
+        done: Segment | None = None
+        if keyframe and self.open and ts_ms - self._start_ms >= self._segment_ms:
+            done = self.finish()
+        if not self.open:
+            if not keyframe:
+                return done
+            self._begin(ts_ms)
+        assert self._out is not None and self._ostream is not None
+        duration_ms = int((packet.duration or 0) * self._tick_ms) or self._frame_ms
+        packet.stream = self._ostream
+        self._out.mux(packet)
+        self._frames += 1
+        self._end_ms = max(self._end_ms, ts_ms + duration_ms)
+        return done
+
+    def finish(self) -> Segment | None:
+        """Close the open segment (end of session, discontinuity, stop) and return it."""
+        out, buffer = self._out, self._buffer
+        if out is None or buffer is None:
+            return None
+        self._out = self._buffer = self._ostream = None
+        out.close()
+        if self._frames == 0:
+            return None
+        return Segment(
+            data=buffer.getvalue(),
+            start_ms=self._start_ms,
+            end_ms=self._end_ms,
+            frames=self._frames,
+            codec=self._codec,
+            width=self._size[0],
+            height=self._size[1],
+        )
+
+    def _begin(self, ts_ms: int) -> None:
+        self._buffer = io.BytesIO()
+        self._out = av.open(self._buffer, mode="w", format="mpegts")
+        self._ostream = self._out.add_stream_from_template(self.stream)
+        self._start_ms = self._end_ms = ts_ms
+        self._frames = 0
