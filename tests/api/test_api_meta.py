@@ -118,6 +118,18 @@ ROUTES |= {
     ("/api/onvif/ptz/save", "post"),
 }
 
+# Recordings (vigil.api.routes_recordings).
+ROUTES |= {
+    ("/api/recordings/{camera_id}/timeline", "get"),
+    ("/api/recordings/{camera_id}/frame.jpg", "get"),
+    ("/api/recordings/{camera_id}/play.mjpeg", "get"),
+    ("/api/recordings/{camera_id}/clip.mp4", "get"),
+    ("/api/events/{event_id}/clip", "get"),
+    ("/api/recordings/{camera_id}/export", "post"),
+    ("/api/recordings/exports/{sha256}", "get"),
+    ("/api/recordings/usage", "get"),
+}
+
 
 def test_openapi_lists_every_route_with_summary_and_tag(client: TestClient) -> None:
     document = client.get("/openapi.json").json()
