@@ -26,6 +26,7 @@ from vigil.bus.base import Bus
 from vigil.config import VigilConfig
 from vigil.pipeline.control import EngineControl
 from vigil.search.service import SearchService
+from vigil.sources.policy import SourcePolicy
 from vigil.store.media import MediaStore
 from vigil.store.sink import EventSink
 from vigil.store.store import EventStore
@@ -62,7 +63,10 @@ def create_app(
     (`store.sync_config_cameras`), is the engine owner's job, as is running `sink`, which
     the app only reports in /metrics, and starting `alerts`, whose rules the app manages."""
     store.migrate()
-    ctx = AppContext(engine=engine, store=store, media=media, bus=bus, sink=sink)
+    ctx = AppContext(
+        engine=engine, store=store, media=media, bus=bus, sink=sink,
+        sources=SourcePolicy.from_config(config),
+    )
     app = FastAPI(
         title="Vigil",
         summary="Open video analytics for cities: privacy-safe events, counts and live view",

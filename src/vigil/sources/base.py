@@ -5,13 +5,31 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+if TYPE_CHECKING:
+    from vigil.sources.policy import SourcePolicy
+
+# What a tenant may learn about a failing camera URL (see docs/security.md): these three
+# phrases and nothing about the server's files or internal services.
+UNREACHABLE = "unreachable"
+REFUSED_BY_POLICY = "refused by policy"
+NOT_A_VIDEO_STREAM = "not a video stream"
+
 
 class SourceError(Exception):
-    """A camera input failed; the message is meant for operators (it names the URL and why)."""
+    """A camera input failed; the message is meant for operators (it names the URL and why).
+
+    `public` is one of UNREACHABLE, REFUSED_BY_POLICY and NOT_A_VIDEO_STREAM: what the camera
+    status says for cameras whose URL a tenant chose, where the message could tell them about
+    the server's file system or network.
+    """
+
+    def __init__(self, message: str, public: str = UNREACHABLE) -> None:
+        super().__init__(message)
+        self.public = public
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +55,8 @@ class SourceOptions:
     read_timeout_s: float = 5.0
     # Set by the reader when it stops, so sources that wait between reads return at once.
     cancel: threading.Event = field(default_factory=threading.Event)
+    # The policy a tenant's camera is held to; None for the system administrator's own.
+    policy: SourcePolicy | None = None
 
 
 class FrameSource(Protocol):

@@ -10,10 +10,11 @@ from collections.abc import Callable
 
 from vigil.domain import Frame, SourceStatus, now_ms
 from vigil.sources.backoff import Backoff
-from vigil.sources.base import FrameSource, RawFrame, SourceError, SourceOptions
+from vigil.sources.base import UNREACHABLE, FrameSource, RawFrame, SourceError, SourceOptions
 from vigil.sources.clock import MediaClock
 from vigil.sources.factory import create_source
 from vigil.sources.pacer import Pacer
+from vigil.sources.policy import SourcePolicy
 from vigil.sources.rate import RateMeter
 from vigil.sources.sampler import FpsSampler
 from vigil.sources.urls import classify, redact
@@ -43,6 +44,10 @@ class CameraReader:
     they are read as fast as they decode (offline analysis, benchmarks).
 
     `on_frame` runs on the reader's thread; it should hand the frame off quickly.
+
+    With a `policy` (a camera whose URL a tenant chose) every open is checked by it, and
+    `status.last_error` says only "unreachable", "refused by policy" or "not a video stream";
+    the full reason goes to the server log, for the system administrator.
     """
 
     def __init__(
@@ -59,6 +64,7 @@ class CameraReader:
         read_timeout_s: float = 5.0,
         backoff_initial_s: float = 0.5,
         backoff_max_s: float = 30.0,
+        policy: SourcePolicy | None = None,
     ) -> None:
         classify(url)  # a URL no source can read is a configuration error: raise it here
         if start_offset_s < 0:
@@ -77,6 +83,7 @@ class CameraReader:
             open_timeout_s=open_timeout_s,
             read_timeout_s=read_timeout_s,
             cancel=self._cancel,
+            policy=policy,
         )
         self._sampler = FpsSampler(analysis_fps)
         period_s = 1.0 / analysis_fps
@@ -85,6 +92,7 @@ class CameraReader:
         self._meter = RateMeter()
         self._lock = threading.Lock()  # guards _status and _meter, read by other threads
         self._status = SourceStatus()
+        self._last_message: str | None = None  # the full reason of the latest error, for logs
         self._ever_online = False
         self._seq = 0
         self._last_ts_ms: int | None = None
@@ -128,7 +136,7 @@ class CameraReader:
             self._read_until_done()
         except Exception as exc:  # the thread boundary: log, report, never propagate
             logger.exception("camera %s: reader failed", self.camera_id)
-            self._record_error(f"internal error while reading {self._shown}: {exc!r}")
+            self._record_error(f"internal error while reading {self._shown}: {exc!r}", UNREACHABLE)
         finally:
             with self._lock:
                 self._status.online = False
@@ -148,7 +156,7 @@ class CameraReader:
                 )
                 return
             if ended:
-                self._record_error(f"{self._shown} ended the stream")
+                self._record_error(f"{self._shown} ended the stream", UNREACHABLE)
             if self._cancel.wait(self._backoff.next_delay()):
                 return
 
@@ -168,11 +176,11 @@ class CameraReader:
                 self._deliver(raw, source.live, pacer)
             return False
         except SourceError as exc:
-            self._record_error(str(exc))
+            self._record_error(str(exc), exc.public)
             return False
         except Exception as exc:  # an unforeseen library error: keep the camera retrying
             logger.exception("camera %s: unexpected error reading %s", self.camera_id, self._shown)
-            self._record_error(f"unexpected error reading {self._shown}: {exc!r}")
+            self._record_error(f"unexpected error reading {self._shown}: {exc!r}", UNREACHABLE)
             return False
         finally:
             source.close()
@@ -229,10 +237,12 @@ class CameraReader:
         self._last_ts_ms = ts
         return ts
 
-    def _record_error(self, message: str) -> None:
+    def _record_error(self, message: str, public: str) -> None:
+        shown = message if self._options.policy is None else public
         with self._lock:
-            repeated = message == self._status.last_error
-            self._status.last_error = message
+            repeated = message == self._last_message
+            self._last_message = message
+            self._status.last_error = shown
             self._status.online = False
         # A camera that stays down fails the same way on every retry: say it once.
         logger.log(

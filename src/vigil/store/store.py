@@ -42,7 +42,7 @@ class EventStore:
         return camera.model_copy(update={"url": self.secrets.encrypt(camera.url)})
 
     def _open(self, stored: StoredCamera) -> StoredCamera:
-        if self.secrets is None:
+        if self.secrets is None or not stored.config.url:  # no URL: invalid settings kept
             return stored
         config = stored.config.model_copy(update={"url": self.secrets.decrypt(stored.config.url)})
         return replace(stored, config=config)
