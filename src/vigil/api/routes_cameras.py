@@ -98,7 +98,7 @@ def cameras_router(ctx: AppContext) -> APIRouter:
             ctx.sources.check_url(camera.url)
         except PolicyRefusal as refusal:
             log.warning("camera %s of tenant %s refused: %s", camera.id, camera.tenant, refusal)
-            raise HTTPException(422, f"url: {refusal.public}") from None
+            raise HTTPException(422, f"body.url: {refusal.public}") from None
 
     @router.get("", summary="List cameras with their live status", response_model=list[CameraOut])
     def list_cameras(tenants: Scope) -> list[CameraOut]:

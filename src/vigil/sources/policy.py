@@ -237,10 +237,7 @@ class SourcePolicy:
             return "outside sources.allow_networks"
         kind = special_kind(address)
         if kind is not None and not any(
-            address in net
-            and special_kind(net.network_address) is not None
-            and special_kind(net.broadcast_address) is not None
-            for net in self.allow_networks
+            address in net and _names_space(net, kind) for net in self.allow_networks
         ):
             return kind
         if port in self.own_ports and (
@@ -248,6 +245,14 @@ class SourcePolicy:
         ):
             return "this server's own port"
         return None
+
+
+def _names_space(network: IPNetwork, kind: str) -> bool:
+    """True if an allow entry lies wholly in one refused kind of space (127.0.0.1/32 for a
+    restreamer on this machine): the administrator named it on purpose. A broad entry such as
+    0.0.0.0/0 only happens to contain loopback and does not admit it."""
+    first, last = network.network_address, network.broadcast_address
+    return special_kind(first) == kind and special_kind(last) == kind
 
 
 def _default_port(scheme: str) -> int:

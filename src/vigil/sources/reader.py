@@ -143,7 +143,13 @@ class CameraReader:
 
     def _read_until_done(self) -> None:
         while not self._cancel.is_set():
-            source = create_source(self.url, self._options)
+            try:
+                source = create_source(self.url, self._options)
+            except SourceError as exc:  # refused by the policy: it may be changed, retry
+                self._record_error(str(exc), exc.public)
+                if self._cancel.wait(self._backoff.next_delay()):
+                    return
+                continue
             ended = self._play(source)
             if self._cancel.is_set():
                 return
