@@ -61,6 +61,11 @@ class EventStore:
     def get_event(self, event_id: str, tenants: Collection[str] | None = None) -> Event | None:
         return event_rows.get(self.engine, event_id, tenants)
 
+    def get_events(
+        self, event_ids: Collection[str], tenants: Collection[str] | None = None
+    ) -> dict[str, Event]:
+        return event_rows.get_many(self.engine, event_ids, tenants)
+
     def query_events(self, q: EventQuery) -> EventPage:
         return event_rows.query(self.engine, q)
 
