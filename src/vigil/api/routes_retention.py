@@ -20,7 +20,7 @@ from vigil.auth.store import AuthStore
 from vigil.config import CameraConfig
 from vigil.privacy.audit import audit
 from vigil.privacy.masks import AttributePolicy
-from vigil.privacy.retention import Case, CaseStore, RetentionJob
+from vigil.privacy.retention import RETENTION_LIMITS, Case, CaseStore, RetentionJob
 
 CaseId = Annotated[str, Path(pattern=r"^[0-9a-f-]{36}$", description="Case id")]
 EventIds = Annotated[
@@ -47,8 +47,12 @@ class RetentionOut(BaseModel):
 
 
 class RetentionIn(BaseModel):
-    events_days: float | None = Field(None, gt=0, le=36500)
-    media_hours: float | None = Field(None, gt=0, le=876000)
+    events_days: float | None = Field(
+        None, gt=0, le=RETENTION_LIMITS["events_days"], allow_inf_nan=False
+    )
+    media_hours: float | None = Field(
+        None, gt=0, le=RETENTION_LIMITS["media_hours"], allow_inf_nan=False
+    )
 
 
 class RetentionRunOut(BaseModel):

@@ -32,6 +32,21 @@ log = logging.getLogger(__name__)
 
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
+# Largest per-tenant values (a century); the API refuses more, the job ignores more.
+RETENTION_LIMITS = {"events_days": 36_500.0, "media_hours": 876_000.0}
+
+
+def _usable(value: Any, limit: float | None) -> float | None:
+    """`value` as a positive, finite number within `limit`, or None."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    if not 0 < number <= (limit or float("inf")) or number != number:
+        return None
+    return number
 BATCH = 500
 RETENTION_LOCK = 0x56494752  # advisory lock key: one API node of a cluster runs retention
 
@@ -57,6 +72,7 @@ class RetentionReport:
     quota_bytes: int | None = None
     media_bytes: int | None = None
     over_quota_locked: bool = False  # still over quota: only locked media is left
+    failures: dict[str, str] = field(default_factory=dict)  # tenant → why its run failed
 
     def tenant(self, tenant: str) -> TenantReport:
         return self.tenants.setdefault(tenant, TenantReport())
@@ -129,8 +145,20 @@ class RetentionJob:
     # policy --------------------------------------------------------------------------------
 
     def tenant_override(self, tenant: str) -> dict[str, float]:
+        """The tenant's own values; one that is not a usable number (stored by an older
+        version, or written past the API) is ignored with a warning, so the global value
+        applies rather than the run failing."""
         settings = self.auth.tenant_settings(tenant).get("retention") or {}
-        return {k: float(v) for k, v in settings.items() if v is not None}
+        override: dict[str, float] = {}
+        for key, value in settings.items():
+            if value is None:
+                continue
+            number = _usable(value, RETENTION_LIMITS.get(key))
+            if number is None:
+                log.warning("tenant %s: ignoring retention.%s = %r", tenant, key, value)
+            else:
+                override[key] = number
+        return override
 
     def policy_for(self, tenant: str, camera: CameraConfig | None) -> Policy:
         events_days, media_hours = self.config.events_days, self.config.media_hours
@@ -160,23 +188,35 @@ class RetentionJob:
         with self.engine.connect() as c:
             pairs = c.execute(sa.select(events.c.tenant, events.c.camera_id).distinct()).all()
         for tenant, camera_id in pairs:
-            policy = self.policy_for(tenant, configured.get(camera_id))
-            scope = [events.c.tenant == tenant, events.c.camera_id == camera_id]
-            ended = sa.func.coalesce(events.c.end_ms, events.c.updated_ms)
-            self._delete_events(
-                report.tenant(tenant),
-                [*scope, ended < now - int(policy.events_days * DAY_MS)],
-            )
-            self._delete_snapshots(
-                report.tenant(tenant),
-                [*scope, events.c.snapshot.is_not(None),
-                 ended < now - int(policy.media_hours * HOUR_MS)],
-            )
+            # One tenant's failure (a setting, a camera's media) is that tenant's: it is
+            # audited with its error and the run goes on for every other tenant.
+            try:
+                self._expire(report, tenant, configured.get(camera_id), camera_id, now)
+            except Exception as error:
+                log.exception("retention failed for tenant %s, camera %s", tenant, camera_id)
+                report.failures.setdefault(tenant, f"{type(error).__name__}: {error}"[:300])
         self._enforce_quota(report)
         self._expire_caption_vectors(now)
         report.tenants = {k: v for k, v in report.tenants.items() if any(vars(v).values())}
         self._account(report)
         return report
+
+    def _expire(
+        self, report: RetentionReport, tenant: str, camera: CameraConfig | None,
+        camera_id: str, now: int,
+    ) -> None:
+        policy = self.policy_for(tenant, camera)
+        scope = [events.c.tenant == tenant, events.c.camera_id == camera_id]
+        ended = sa.func.coalesce(events.c.end_ms, events.c.updated_ms)
+        self._delete_events(
+            report.tenant(tenant),
+            [*scope, ended < now - int(policy.events_days * DAY_MS)],
+        )
+        self._delete_snapshots(
+            report.tenant(tenant),
+            [*scope, events.c.snapshot.is_not(None),
+             ended < now - int(policy.media_hours * HOUR_MS)],
+        )
 
     def _expire_caption_vectors(self, now: int) -> None:
         # A cache of the search's sentence vectors (no text, no event), kept no longer than
@@ -289,7 +329,13 @@ class RetentionJob:
                 "retention.delete", actor="system", role="system", tenant=tenant,
                 target=f"tenant:{tenant}", details=vars(tally), ts_ms=report.ran_ms,
             )
-        if report.tenants or report.over_quota_locked:
+        for tenant, error in report.failures.items():
+            self.audit.append(
+                "retention.delete", actor="system", role="system", tenant=tenant,
+                target=f"tenant:{tenant}", outcome="failed", details={"error": error},
+                ts_ms=report.ran_ms,
+            )
+        if report.tenants or report.over_quota_locked or report.failures:
             self.audit.append(
                 "retention.run", actor="system", role="system", details=report.as_dict(),
                 ts_ms=report.ran_ms,
