@@ -19,6 +19,7 @@ from vigil.api.access import tenant_scope, visible
 from vigil.api.context import AppContext
 from vigil.api.errors import error_responses
 from vigil.api.params import split_values
+from vigil.auth.streams import StreamGuard
 from vigil.events import EventMessage
 
 MAX_PENDING = 1000
@@ -51,6 +52,8 @@ def stream_router(ctx: AppContext) -> APIRouter:
     ) -> StreamingResponse:
         cameras = split_values(camera, "camera")
 
+        guard = StreamGuard(request)
+
         async def messages() -> AsyncIterator[str]:
             # Subscribed inside the body so that a response that never starts leaks nothing.
             subscription = ctx.bus.subscribe(
@@ -59,7 +62,7 @@ def stream_router(ctx: AppContext) -> APIRouter:
             try:
                 yield ": connected\n\n"
                 last_sent = time.monotonic()
-                while True:
+                while await guard.still_allowed():
                     message = subscription.get(timeout=0)
                     if message is None:
                         if await request.is_disconnected():
