@@ -6,6 +6,7 @@ from fastapi import Depends, FastAPI
 
 from vigil.alerts.service import AlertService, public_url
 from vigil.api import routes_counts
+from vigil.api.audit_outcome import ChangeAuditMiddleware
 from vigil.api.context import AppContext
 from vigil.api.errors import install_error_handlers
 from vigil.api.metrics import metrics_router
@@ -84,6 +85,7 @@ def create_app(
     app.state.config = config
     install_error_handlers(app)
     # Added last is outermost: headers are set even on a 413 from the body limit.
+    app.add_middleware(ChangeAuditMiddleware)
     app.add_middleware(NulMiddleware)
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)

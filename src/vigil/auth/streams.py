@@ -54,9 +54,7 @@ class StreamGuard:
         if now < self._next:
             return True
         self._next = now + self._period_s
-        resolve = self._request.app.dependency_overrides.get(
-            optional_principal, optional_principal
-        )
+        resolve = self._request.app.dependency_overrides.get(optional_principal, optional_principal)
         current: Principal | None = await run_in_threadpool(resolve, self._request)
         if current is None:
             return False
