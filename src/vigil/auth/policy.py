@@ -55,7 +55,10 @@ RULES: list[tuple[frozenset[str] | None, str, Rule]] = [
     (frozenset({"GET"}), "/api/cameras*", Rule(P.CAMERAS_READ)),
     (None, "/api/cameras*", Rule(P.CONFIG_WRITE, action="camera.change")),
     # events, media and search
-    (frozenset({"GET"}), "/api/events/stream", Rule(P.EVENTS_READ, action="event.stream")),
+    # The live feed shows events as a list does: investigators state a purpose for it too
+    # (docs/security.md, ¹), as a `purpose` parameter or for their session.
+    (frozenset({"GET"}), "/api/events/stream",
+     Rule(P.EVENTS_READ, action="event.stream", purpose=True)),
     (frozenset({"GET"}), "/api/events",
      Rule(P.EVENTS_READ, action="event.search", purpose=True, limit="search")),
     (frozenset({"GET"}), "/api/events/{event_id}",
