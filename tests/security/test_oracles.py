@@ -30,3 +30,15 @@ def test_another_tenants_camera_answers_as_an_unknown_one(world: World) -> None:
         assert theirs.json()["detail"].replace("alpha-gate", "X") == unknown.json()[
             "detail"
         ].replace("no-such-camera", "X")
+
+
+def test_tenant_admins_see_only_their_own_figures_on_metrics(world: World) -> None:
+    """Process-wide counters (events published, snapshots, retention deletions, the sink's
+    last error) add up every tenant's activity; a tenant admin gets their cameras only."""
+    world.app.state.retention.run_once()
+    tenant_view = world.client("alpha-admin").get("/metrics").text
+    system_view = world.client("root").get("/metrics").text
+    assert "vigil_retention_runs_total" in system_view
+    for shared in ("vigil_retention", "vigil_inference", "vigil_events_published"):
+        assert shared not in tenant_view, shared
+    assert 'camera="alpha-gate"' in tenant_view and "bravo" not in tenant_view
