@@ -66,3 +66,25 @@ def test_the_api_refuses_non_finite_and_out_of_range_retention(world: Any) -> No
         )
         assert response.status_code == 422, body
     assert admin.get("/api/retention").json()["tenant_override"] == {}
+
+
+def test_one_tenants_failing_alert_rule_does_not_silence_the_others(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A rule that cannot be evaluated (a fault validation now keeps out, simulated where it
+    would surface) costs its own tenant's alert, not every tenant's."""
+    from tests.alerts.test_rules import message, rule
+    from tests.api.conftest import build_event
+    from vigil.alerts.rules import RuleEngine
+
+    engine = RuleEngine([rule("mallory-rule", tenant="mallory"), rule("city-rule")])
+    real = engine._evaluate
+
+    def failing(rule_config: Any, msg: Any) -> Any:
+        if rule_config.id == "mallory-rule":
+            raise ZeroDivisionError("a rule nobody can evaluate")
+        return real(rule_config, msg)
+
+    monkeypatch.setattr(engine, "_evaluate", failing)
+    firings = engine.evaluate(message(build_event()))
+    assert [f.rule.id for f in firings] == ["city-rule"]
