@@ -292,3 +292,12 @@ def test_network_lists_narrow_and_widen_as_documented() -> None:
     for url in ("ftp://x/", "gopher://x/", "concat:/etc/passwd|x.mp4", "   "):
         with pytest.raises(ValueError):
             default.check_url(url)
+
+
+@pytest.mark.parametrize("host", ["127.1", "2130706433", "0x7f000001", "[::ffff:127.0.0.1]"])
+def test_other_spellings_of_loopback_are_refused_when_connecting(
+    internal: Listener, host: str
+) -> None:
+    """The resolver turns these into 127.0.0.1; the check is on what it returns."""
+    assert error_of(internal.url("/x", host=host), SourcePolicy()) == REFUSED_BY_POLICY
+    assert internal.hits == []
