@@ -46,8 +46,7 @@ def limited(world: World) -> list[str]:
 
 
 def gate_leaks(text: str, world: World) -> list[str]:
-    markers = ["alpha-gate", world.events["alpha"].id, "alpha-lot", "alpha snapshot",
-               "alphasecret"]
+    markers = ["alpha-gate", world.events["alpha"].id, "alpha-lot", "alpha snapshot", "alphasecret"]
     return [marker for marker in markers if marker in text]
 
 

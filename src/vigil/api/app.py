@@ -65,7 +65,11 @@ def create_app(
     the app only reports in /metrics, and starting `alerts`, whose rules the app manages."""
     store.migrate()
     ctx = AppContext(
-        engine=engine, store=store, media=media, bus=bus, sink=sink,
+        engine=engine,
+        store=store,
+        media=media,
+        bus=bus,
+        sink=sink,
         sources=SourcePolicy.from_config(config),
     )
     app = FastAPI(
