@@ -78,3 +78,28 @@ def test_every_route_keeps_camera_group_users_to_their_cameras(
     after = snapshot_of_alpha(world)
     for key in before:
         assert after[key] == before[key], f"alpha's {key} changed"
+
+
+def test_streams_keep_camera_group_users_to_their_cameras(world: World, limited: list[str]) -> None:
+    """The live feed and live view, opened by docks-only users on alpha-gate's objects and
+    unfiltered while alpha-gate publishes an event: nothing of alpha-gate arrives."""
+    from tests.api.conftest import serve
+    from tests.security.test_isolation import read_stream
+
+    objects = alpha_objects(world)
+    streams = [(m, p, o) for m, p, o in operations(world) if is_streaming(o)]
+    assert streams
+    with serve(world.app) as url:
+        for method, template, operation in streams:
+            for user in limited:
+                headers = {"Authorization": f"Bearer {world.tokens[user]}", **PURPOSE}
+                for path in [*fill_path(template, objects), template]:
+                    if "{" in path:
+                        continue
+                    status, text = read_stream(
+                        world, url + path, headers, query_for(operation, objects)
+                    )
+                    where = f"{user}: {method.upper()} {path} -> {status}"
+                    assert status in REFUSED or status == 200, where
+                    if status == 200:
+                        assert not gate_leaks(text, world), f"{where}: {text[:300]}"
