@@ -87,8 +87,7 @@ class PolicyRefusal(SourceError):
 
 def special_kind(address: IPAddress) -> str | None:
     """Why `address` is refused by default ("loopback", "link-local" …), None if it is not."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    address = _unmapped(address)
     if address in _METADATA:
         return "a cloud metadata address"
     if address.is_loopback:
