@@ -2,16 +2,37 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from vigil.alerts.config import AlertsConfig
+from vigil.text import check_label
 
-Point = tuple[float, float]
+# Pixel coordinates may lie outside the image (a line drawn to the frame's edge and beyond),
+# but not absurdly far: beyond this bound a number is a typo or an attack on the geometry code.
+COORDINATE_LIMIT = 100_000.0
+Coordinate = Annotated[float, Field(ge=-COORDINATE_LIMIT, le=COORDINATE_LIMIT)]
+Point = tuple[Coordinate, Coordinate]
+# Ground points are metres on a map; a city is tens of kilometres across.
+Metres = Annotated[float, Field(ge=-10_000_000.0, le=10_000_000.0)]
+GroundPoint = tuple[Metres, Metres]
+URL_MAX_LENGTH = 2048
+# Names shown in the UI, logs and CSV: printable, bounded.
+Label = Annotated[str, Field(max_length=200), AfterValidator(check_label)]
 ROOT = Path(__file__).resolve().parents[2]
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
@@ -21,7 +42,8 @@ class ConfigError(ValueError):
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # NaN and infinities are never a meaningful setting and break comparisons downstream.
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class ServerConfig(Strict):
@@ -240,7 +262,7 @@ class CameraRecordingConfig(Strict):
 
 
 class PrivacyMaskConfig(Strict):
-    name: str = ""
+    name: Label = ""
     polygon: list[Point] = Field(
         description="Vertices in pixels of the camera image; the area is blacked out in live "
         "view and in every stored image"
@@ -287,7 +309,7 @@ class SecurityConfig(Strict):
 
 
 class ZoneConfig(Strict):
-    name: str
+    name: Label
     polygon: list[Point] = Field(description="Vertices in pixels of the camera image")
     classes: list[str] | None = None
 
@@ -303,7 +325,7 @@ class ZoneConfig(Strict):
 
 
 class LineConfig(Strict):
-    name: str
+    name: Label
     start: Point
     end: Point
     classes: list[str] | None = None
@@ -325,7 +347,7 @@ class CalibrationConfig(Strict):
     image_points: list[Point] = Field(
         description="Four points on the ground, in pixels of the camera image"
     )
-    ground_points: list[Point] = Field(
+    ground_points: list[GroundPoint] = Field(
         description="The same four points in metres on a flat ground map (any origin and axes)"
     )
 
@@ -339,17 +361,23 @@ class CalibrationConfig(Strict):
 
 class CameraConfig(Strict):
     id: str = Field(description="Lower-case letters, digits, '-' and '_'; unique")
-    name: str = ""
-    tenant: str = "default"
-    url: str = Field(description="rtsp://, http(s):// MJPEG or snapshot, a video file or an image")
+    name: Label = ""
+    tenant: str = Field("default", pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
+    url: str = Field(
+        description="rtsp://, http(s):// MJPEG or snapshot, a video file or an image",
+        json_schema_extra={"maxLength": URL_MAX_LENGTH},
+    )
     main_url: str | None = Field(
         None,
         description="The camera's full-resolution main stream, kept for recording; `url` is "
         "the stream analysed (the sub-stream, as is usual)",
+        json_schema_extra={"maxLength": URL_MAX_LENGTH},
     )
     analysis_fps: float = Field(5.0, gt=0.0, le=60.0)
     loop: bool = Field(True, description="Replay a video file when it ends")
-    start_offset_s: float = Field(0.0, ge=0.0, description="Start a video file this far in")
+    start_offset_s: float = Field(
+        0.0, ge=0.0, le=10_000_000.0, description="Start a video file this far in"
+    )
     enabled: bool = True
     hardware_decode: bool = Field(
         False,
@@ -384,6 +412,19 @@ class CameraConfig(Strict):
             raise ValueError(
                 "use 1-64 lower-case letters, digits, '-' or '_', starting alphanumeric"
             )
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _readable_url(cls, value: str, info: ValidationInfo) -> str:
+        from vigil.sources.urls import classify
+
+        if info.context and info.context.get("sealed"):
+            return value  # the store's encrypted form, checked before it was sealed
+        if len(value) > URL_MAX_LENGTH:
+            raise ValueError(f"at most {URL_MAX_LENGTH} characters, got {len(value)}")
+        check_label(value)
+        classify(value)  # blank, or a scheme no source reads: named here, as field `url`
         return value
 
     @model_validator(mode="after")
@@ -527,6 +568,37 @@ class ClusterConfig(Strict):
         return self
 
 
+class SourcesConfig(Strict):
+    """Where cameras added through the API may read from; see docs/security.md.
+
+    Cameras of the config file are the system administrator's own and are not limited by it.
+    """
+
+    file_roots: list[Path] = Field(
+        default_factory=list,
+        description="Directories whose video files API-added cameras may read; none by default",
+    )
+    allow_networks: list[str] = Field(
+        default_factory=list,
+        description="If set, API-added cameras connect only to addresses in these CIDR networks; "
+        "an entry inside loopback or link-local space admits that space explicitly",
+    )
+    deny_networks: list[str] = Field(
+        default_factory=list,
+        description="API-added cameras never connect to addresses in these CIDR networks",
+    )
+
+    @field_validator("allow_networks", "deny_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not a CIDR network like 10.1.0.0/16") from None
+        return value
+
+
 class VigilConfig(Strict):
     server: ServerConfig = Field(default_factory=ServerConfig)
     store: StoreConfig = Field(default_factory=StoreConfig)
@@ -535,6 +607,7 @@ class VigilConfig(Strict):
     tracker: TrackerConfig = Field(default_factory=TrackerConfig)
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
     cameras: list[CameraConfig] = Field(default_factory=list)
+    sources: SourcesConfig = Field(default_factory=SourcesConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     security: SecurityConfig = Field(default_factory=SecurityConfig)
     retention: RetentionConfig = Field(default_factory=RetentionConfig)
@@ -607,6 +680,12 @@ def load_config(path: Path | str) -> VigilConfig:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise ConfigError(f"cannot read config file {path}: {error.strerror}") from None
+    except UnicodeDecodeError as error:
+        line = path.read_bytes()[: error.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte 0x{error.object[error.start]:02x} at line {line});"
+            " save the file as UTF-8"
+        ) from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:

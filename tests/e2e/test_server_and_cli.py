@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,7 +33,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         {"id": "unreachable", "url": f"rtsp://127.0.0.1:{free_port()}/nothing"},
         {"id": "corrupt", "url": str(corrupt)},
     ]
-    with running_server(workdir, cameras) as running:
+    # Cameras added through the API may read recordings only below sources.file_roots.
+    settings = {"sources": {"file_roots": [str(CLIP.parent)]}}
+    with running_server(workdir, cameras, settings) as running:
         yield running
 
 
@@ -100,8 +103,35 @@ def test_metrics_report_cameras_and_inference(server: Server) -> None:
         text = response.read().decode()
     assert 'vigil_camera_online{camera="good"' in text
     assert 'vigil_camera_online{camera="unreachable"' in text
+    # Process-wide figures add up every tenant: a system administrator's, not a tenant's.
+    assert "vigil_inference_frames" not in text
+    request = urllib.request.Request(
+        server.url + "/metrics", headers={"Authorization": f"Bearer {sysadmin_token(server)}"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        text = response.read().decode()
     frames = [line for line in text.splitlines() if line.startswith("vigil_inference_frames")]
     assert frames and float(frames[0].split()[-1]) > 0
+
+
+def sysadmin_token(server: Server) -> str:
+    """A system administrator, made as `vigil users create-admin --system` makes one."""
+    from vigil.auth.roles import Role
+    from vigil.auth.store import AuthStore
+    from vigil.config import load_config
+    from vigil.domain import now_ms
+    from vigil.store import EventStore
+
+    assert server.config is not None
+    store = EventStore(load_config(server.config).store.url)
+    try:
+        users = AuthStore(store.engine)
+        user = users.find_user("root") or users.create_user(
+            "root", "a system administrator's password", Role.SYSADMIN, None
+        )
+        return users.create_token(user.id, "tests", None, now_ms() + 86_400_000)[1]
+    finally:
+        store.close()
 
 
 def test_cli_lists_adds_and_removes_cameras(server: Server) -> None:

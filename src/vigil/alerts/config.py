@@ -27,7 +27,7 @@ WEEK_S = 7 * 24 * 3600
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 def check_id(value: str, what: str) -> str:

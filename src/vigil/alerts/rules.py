@@ -8,6 +8,7 @@ downs use the injected clock instead: they limit how often people are notified.
 from __future__ import annotations
 
 import bisect
+import logging
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -16,6 +17,8 @@ from vigil.alerts.config import RuleConfig
 from vigil.alerts.schedule import is_active
 from vigil.domain import now_ms
 from vigil.events import Event, EventMessage, EventState, Phase
+
+log = logging.getLogger(__name__)
 
 # Remembered (rule, event) pairs per rule for de-duplication; the oldest are forgotten first.
 # Events are seldom updated for long, so this only needs to outlast one event's life.
@@ -207,11 +210,18 @@ class RuleEngine:
         return counted
 
     def evaluate(self, message: EventMessage) -> list[Firing]:
-        return [
-            firing
-            for rule in self._rules
-            if (firing := self._evaluate(rule, message)) is not None
-        ]
+        firings = []
+        for rule in self._rules:
+            # One tenant's rule that cannot be evaluated must not silence the others' alerts.
+            try:
+                firing = self._evaluate(rule, message)
+            except Exception:
+                log.exception("alert rule %s (tenant %s) failed to evaluate", rule.id,
+                              rule.tenant)
+                continue
+            if firing is not None:
+                firings.append(firing)
+        return firings
 
     def _evaluate(self, rule: RuleConfig, message: EventMessage) -> Firing | None:
         event = message.event

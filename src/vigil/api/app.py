@@ -17,6 +17,7 @@ from vigil.api import (
     routes_site,
     routes_stream,
 )
+from vigil.api.audit_outcome import ChangeAuditMiddleware
 from vigil.api.context import AppContext
 from vigil.api.errors import install_error_handlers
 from vigil.api.metrics import metrics_router
@@ -34,6 +35,7 @@ from vigil.config import VigilConfig
 from vigil.pipeline.control import EngineControl
 from vigil.recording.metrics import RecordingCollector
 from vigil.search.service import SearchService
+from vigil.sources.policy import SourcePolicy
 from vigil.store.media import MediaStore
 from vigil.store.sink import EventSink
 from vigil.store.store import EventStore
@@ -76,7 +78,14 @@ def create_app(
     (`store.sync_config_cameras`), is the engine owner's job, as is running `sink`, which
     the app only reports in /metrics, and starting `alerts`, whose rules the app manages."""
     store.migrate()
-    ctx = AppContext(engine=engine, store=store, media=media, bus=bus, sink=sink)
+    ctx = AppContext(
+        engine=engine,
+        store=store,
+        media=media,
+        bus=bus,
+        sink=sink,
+        sources=SourcePolicy.from_config(config),
+    )
     app = FastAPI(
         title="Vigil",
         summary="Open video analytics for cities: privacy-safe events, counts and live view",
@@ -94,6 +103,7 @@ def create_app(
     app.state.config = config
     install_error_handlers(app)
     # Added last is outermost: headers are set even on a 413 from the body limit.
+    app.add_middleware(ChangeAuditMiddleware)
     app.add_middleware(NulMiddleware)
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)

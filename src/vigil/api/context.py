@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, cast
 
 from fastapi import Depends, Request
@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 from vigil.bus.base import Bus
 from vigil.config import VigilConfig
 from vigil.pipeline.control import EngineControl
+from vigil.sources.policy import SourcePolicy
 from vigil.store.media import MediaStore
 from vigil.store.sink import EventSink
 from vigil.store.store import EventStore
@@ -26,6 +27,8 @@ class AppContext:
     # Proxies drop idle connections after 30-60 s; a comment line well inside that keeps
     # an event stream open.
     sse_keepalive_s: float = 15.0
+    # What camera URLs a tenant may enter (`check_url` before saving one; docs/security.md).
+    sources: SourcePolicy = field(default_factory=SourcePolicy)
 
 
 def app_context(request: Request) -> AppContext:

@@ -43,6 +43,10 @@ class VigilCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         yield from self._cameras()
+        if self.tenants is not None:
+            # A tenant admin sees their cameras' series only: process-wide figures (events
+            # published, the sink's last error) are every tenant's together.
+            return
         for name, metric in self.engine.pipeline_metrics().items():
             family = CounterMetricFamily if metric.kind == "counter" else GaugeMetricFamily
             yield family(f"vigil_{name}", metric.help, value=metric.value)
@@ -70,7 +74,8 @@ class VigilCollector(Collector):
             ),
         }
         dropped = CounterMetricFamily(
-            "vigil_camera_dropped_frames", "Frames dropped because analysis fell behind",
+            "vigil_camera_dropped_frames",
+            "Frames dropped because analysis fell behind",
             labels=_LABELS,
         )
         reconnects = CounterMetricFamily(
@@ -160,9 +165,13 @@ def metrics_router(engine: EngineControl, sink: EventSink | None) -> APIRouter:
     )
     def metrics(request: Request) -> Response:
         registry = CollectorRegistry(auto_describe=False)
-        registry.register(VigilCollector(engine, sink, metrics_scope(request)))
-        # Collectors of other parts (retention counters …) registered on the app.
-        for collector in getattr(request.app.state, "metrics_collectors", []):
+        scope = metrics_scope(request)
+        registry.register(VigilCollector(engine, sink, scope))
+        # Collectors of other parts (retention counters …) registered on the app: figures of
+        # every tenant together, so for system roles only.
+        for collector in (
+            getattr(request.app.state, "metrics_collectors", []) if scope is None else []
+        ):
             registry.register(collector)
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 

@@ -6,6 +6,7 @@ and then to the store, so API-added cameras come back after a restart.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection
 from typing import Annotated
 
@@ -19,7 +20,10 @@ from vigil.api.redact import redact_url, restore_url
 from vigil.api.schemas import CameraOut, CameraStatusOut
 from vigil.config import CameraConfig
 from vigil.domain import CameraStatus
+from vigil.sources.policy import PolicyRefusal
 from vigil.store.cameras import Origin
+
+log = logging.getLogger(__name__)
 
 CameraId = Annotated[str, Path(pattern=CAMERA_ID_PATTERN, description="Camera id")]
 Scope = Annotated[Collection[str] | None, Depends(tenant_scope)]
@@ -94,6 +98,22 @@ def cameras_router(ctx: AppContext) -> APIRouter:
     def running(camera_id: str) -> bool:
         return any(camera.id == camera_id for camera in ctx.engine.cameras())
 
+    def check_source(camera: CameraConfig) -> None:
+        """422 for a URL the source policy refuses, before anything is started or stored.
+        The tenant learns only that it was refused; the log keeps why, for the system
+        administrator. The config file's own cameras are not the tenant's choice."""
+        urls = {"url": camera.url, "main_url": camera.main_url}
+        for field, url in urls.items():
+            if url is None or ctx.sources.trusts(camera.id, url):
+                continue
+            try:
+                ctx.sources.check_url(url)
+            except PolicyRefusal as refusal:
+                log.warning(
+                    "camera %s of tenant %s refused: %s", camera.id, camera.tenant, refusal
+                )
+                raise HTTPException(422, f"body.{field}: {refusal.public}") from None
+
     @router.get("", summary="List cameras with their live status", response_model=list[CameraOut])
     def list_cameras(tenants: Scope) -> list[CameraOut]:
         return [
@@ -113,6 +133,7 @@ def cameras_router(ctx: AppContext) -> APIRouter:
             raise HTTPException(403, f"tenant {camera.tenant!r} is not yours")
         if camera.id in known(None):
             raise HTTPException(409, f"camera {camera.id!r} already exists")
+        check_source(camera)
         try:
             if camera.enabled:  # a disabled camera is kept but not run, as at start
                 ctx.engine.add_camera(camera)
@@ -158,6 +179,7 @@ def cameras_router(ctx: AppContext) -> APIRouter:
         camera = camera.model_copy(
             update={"url": restore_url(camera.url, current.url), "main_url": main_url}
         )
+        check_source(camera)
         if running(camera_id):
             if camera.enabled:
                 ctx.engine.replace_camera(camera)

@@ -19,6 +19,7 @@ from vigil.api.access import tenant_scope, visible
 from vigil.api.context import AppContext
 from vigil.api.errors import error_responses
 from vigil.api.params import CAMERA_ID_PATTERN
+from vigil.auth.streams import StreamGuard
 
 CameraId = Annotated[str, Path(pattern=CAMERA_ID_PATTERN, description="Camera id")]
 Overlay = Annotated[bool, Query(description="Draw boxes, track ids, zones and lines")]
@@ -90,9 +91,11 @@ def live_router(ctx: AppContext) -> APIRouter:
         await run_in_threadpool(check_camera, camera_id, tenants)
         period = 1.0 / min(max(fps, MIN_FPS), MAX_FPS)
 
+        guard = StreamGuard(request)
+
         async def parts() -> AsyncIterator[bytes]:
             last_frame_ms: int | None = None
-            while not await request.is_disconnected():
+            while not await request.is_disconnected() and await guard.still_allowed():
                 began = time.monotonic()
                 try:
                     frame = await run_in_threadpool(

@@ -3,7 +3,7 @@ tenant's privacy settings (person colour attributes). Every change is audited.""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Request
@@ -20,7 +20,8 @@ from vigil.auth.store import AuthStore
 from vigil.config import CameraConfig
 from vigil.privacy.audit import audit
 from vigil.privacy.masks import AttributePolicy
-from vigil.privacy.retention import Case, CaseStore, RetentionJob
+from vigil.privacy.retention import RETENTION_LIMITS, Case, CaseStore, RetentionJob
+from vigil.store.events import get_many
 
 CaseId = Annotated[str, Path(pattern=r"^[0-9a-f-]{36}$", description="Case id")]
 EventIds = Annotated[
@@ -47,8 +48,12 @@ class RetentionOut(BaseModel):
 
 
 class RetentionIn(BaseModel):
-    events_days: float | None = Field(None, gt=0, le=36500)
-    media_hours: float | None = Field(None, gt=0, le=876000)
+    events_days: float | None = Field(
+        None, gt=0, le=RETENTION_LIMITS["events_days"], allow_inf_nan=False
+    )
+    media_hours: float | None = Field(
+        None, gt=0, le=RETENTION_LIMITS["media_hours"], allow_inf_nan=False
+    )
 
 
 class RetentionRunOut(BaseModel):
@@ -92,12 +97,14 @@ class CaseOut(BaseModel):
     event_ids: list[str]
 
 
-def case_out(case: Case) -> CaseOut:
+def case_out(case: Case, visible: Collection[str]) -> CaseOut:
+    """The case as a caller sees it: only the `visible` ones of its events (a user limited to
+    camera groups sees the case, not the other cameras' events in it)."""
     return CaseOut(
         id=case.id, tenant=case.tenant, name=case.name, purpose=case.purpose,
         created_by=case.created_by, created=iso(case.created_ms) or "",
         released=iso(case.released_ms), released_by=case.released_by,
-        event_ids=case.event_ids,
+        event_ids=[e for e in case.event_ids if e in visible],
     )
 
 
@@ -208,9 +215,19 @@ def retention_router(
 
     # cases ----------------------------------------------------------------------------------
 
-    def check_events(tenant: str, event_ids: list[str]) -> None:
-        """Only the tenant's own events can be locked; otherwise nothing is changed."""
-        missing = cases.missing_events(tenant, event_ids)
+    def visible_events(case: Case, principal: Principal) -> set[str]:
+        return set(get_many(cases.engine, case.event_ids, principal.scope()))
+
+    def shown(case: Case, principal: Principal) -> CaseOut:
+        return case_out(case, visible_events(case, principal))
+
+    def check_events(tenant: str, event_ids: list[str], principal: Principal) -> None:
+        """Only the tenant's own events that the caller may see (their camera groups) can be
+        locked; an event outside them answers as an unknown one, and nothing is changed."""
+        seen = get_many(cases.engine, event_ids, principal.scope())
+        missing = sorted(
+            set(cases.missing_events(tenant, event_ids)) | {e for e in event_ids if e not in seen}
+        )
         if missing:
             raise HTTPException(404, f"event_ids: no such events: {missing[:20]}")
 
@@ -223,7 +240,8 @@ def retention_router(
     @router.get("/api/cases", summary="Cases (evidence locks) of your tenant",
                 response_model=list[CaseOut])
     def list_cases(request: Request) -> list[CaseOut]:
-        return [case_out(c) for c in cases.all(case_tenants(require_principal(request)))]
+        principal = require_principal(request)
+        return [shown(c, principal) for c in cases.all(case_tenants(principal))]
 
     @router.post(
         "/api/cases",
@@ -235,19 +253,20 @@ def retention_router(
     def create_case(body: CaseIn, request: Request) -> CaseOut:
         principal = require_principal(request)
         tenant = tenant_of(principal)
-        check_events(tenant, body.event_ids)
+        check_events(tenant, body.event_ids, principal)
         case = cases.create(tenant, body.name, body.purpose, principal.actor)
         cases.add_events(case, body.event_ids)
         case = find_case(case.id, principal)
         request.state.purpose = body.purpose
         audit(request, "case.create", tenant=tenant, target=f"case:{case.id}",
               details={"name": case.name, "events": case.event_ids})
-        return case_out(case)
+        return shown(case, principal)
 
     @router.get("/api/cases/{case_id}", summary="One case", response_model=CaseOut,
                 responses=error_responses(404, 422))
     def get_case(case_id: CaseId, request: Request) -> CaseOut:
-        return case_out(find_case(case_id, require_principal(request)))
+        principal = require_principal(request)
+        return shown(find_case(case_id, principal), principal)
 
     @router.post(
         "/api/cases/{case_id}/events",
@@ -260,26 +279,29 @@ def retention_router(
         case = find_case(case_id, principal)
         if case.released_ms is not None:
             raise HTTPException(409, "this case is released; open a new one")
-        check_events(case.tenant, body.event_ids)
+        check_events(case.tenant, body.event_ids, principal)
         cases.add_events(case, body.event_ids)
         audit(request, "case.add", tenant=case.tenant, target=f"case:{case.id}",
               details={"events": body.event_ids})
-        return case_out(find_case(case_id, principal))
+        return shown(find_case(case_id, principal), principal)
 
     @router.post(
         "/api/cases/{case_id}/release",
         summary="Release a case: its events follow normal retention again",
         response_model=CaseOut,
-        responses=error_responses(404, 409, 422),
+        responses=error_responses(403, 404, 409, 422),
     )
     def release_case(case_id: CaseId, request: Request) -> CaseOut:
         principal = require_principal(request)
         case = find_case(case_id, principal)
         if case.released_ms is not None:
             raise HTTPException(409, "this case is already released")
+        if visible_events(case, principal) != set(case.event_ids):
+            # Releasing would end the lock on evidence the caller cannot even see.
+            raise HTTPException(403, "this case holds events of cameras outside your camera groups")
         cases.release(case, principal.actor)
         audit(request, "case.release", tenant=case.tenant, target=f"case:{case.id}")
-        return case_out(find_case(case_id, principal))
+        return shown(find_case(case_id, principal), principal)
 
     return router
 

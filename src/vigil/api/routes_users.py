@@ -26,7 +26,7 @@ from vigil.api.routes_auth import (
 from vigil.auth.deps import require_principal
 from vigil.auth.passwords import WeakPassword
 from vigil.auth.principal import Principal
-from vigil.auth.roles import ROLE_PERMISSIONS, Role
+from vigil.auth.roles import Role
 from vigil.auth.service import AuthService
 from vigil.auth.store import AuthError, User
 from vigil.privacy.audit import audit
@@ -279,14 +279,27 @@ def users_router(
 
     @router.post(
         "/api/users/{user_id}/tokens",
-        summary="Create an API token for a user (the secret is shown once)",
+        summary="Create an API token for yourself (the secret is shown once)",
+        description="Only for your own user id, from a login session, with at most your own "
+        "permissions; for any other user the answer is 403 (administrators do not create "
+        "credentials for others).",
         status_code=201,
         response_model=TokenCreatedOut,
-        responses=error_responses(404, 422),
+        responses=error_responses(403, 404, 422),
     )
     def create_user_token(user_id: UserId, body: TokenIn, request: Request) -> TokenCreatedOut:
-        user = manageable(require_principal(request), user_id)
-        created = issue_token(service, user.id, body, ROLE_PERMISSIONS[user.role])
+        principal = require_principal(request)
+        user = manageable(principal, user_id)
+        # Credentials never widen and are never minted for someone else: a token made for
+        # another user would carry that user's rights (a system administrator's way to media,
+        # a tenant admin's way to the audit log). Administrators reset and revoke instead.
+        if user.id != principal.user_id:
+            raise HTTPException(
+                403, "credentials are created by their own user (POST /api/auth/tokens)"
+            )
+        if principal.via != "session":
+            raise HTTPException(403, "create tokens from a login session, not with a token")
+        created = issue_token(service, user.id, body, principal.permissions)
         audit(request, "token.create", tenant=user.tenant, target=f"user:{user.username}",
               details={"token": created.id, "scopes": created.scopes, "expires": created.expires})
         return created

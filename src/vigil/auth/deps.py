@@ -161,5 +161,12 @@ def authorize(
             request.app.state.audit_dedupe = dedupe
             if not dedupe.fresh((principal.actor, request.url.path), rule.dedupe_s):
                 return
+        if unsafe:
+            # A change: written by ChangeAuditMiddleware once the response tells whether it
+            # happened, was denied or failed (vigil.api.audit_outcome).
+            request.state.pending_audit = {
+                "action": action, "target": request.url.path, "details": _details(request),
+            }
+            return
         audit(request, action, target=request.url.path, outcome="allowed",
               details=_details(request))

@@ -66,7 +66,13 @@ RULES: list[tuple[frozenset[str] | None, str, Rule]] = [
     # ONVIF cameras: every call carries credentials and may move a camera
     (None, "/api/onvif*", Rule(P.CONFIG_WRITE, action="onvif")),
     # events, media and search
-    (frozenset({"GET"}), "/api/events/stream", Rule(P.EVENTS_READ, action="event.stream")),
+    # The live feed shows events as a list does: investigators state a purpose for it too
+    # (docs/security.md, ¹), as a `purpose` parameter or for their session.
+    (
+        frozenset({"GET"}),
+        "/api/events/stream",
+        Rule(P.EVENTS_READ, action="event.stream", purpose=True),
+    ),
     (
         frozenset({"GET"}),
         "/api/events",

@@ -187,10 +187,10 @@ class AuthService:
         if user.locked_until_ms is not None and user.locked_until_ms > now:
             burn_time(password)
             self.audit.append("auth.login", outcome="locked", **audit_fields)
-            raise LoginFailed(
-                429, "this account is locked after repeated failed logins; try again later or "
-                "ask an administrator to unlock it", (user.locked_until_ms - now) / 1000,
-            )
+            # Answered exactly as an unknown user: a different answer would tell a guesser
+            # which names exist (and that their guessing locked one). The audit log and the
+            # admin's user list say it is locked.
+            raise LoginFailed(401, "wrong user name or password")
         if not verify_password(user.password_hash, password):
             updated = self.store.record_failure(
                 user.id, now, self.config.lockout_failures,

@@ -111,6 +111,10 @@ def analyze(
         from vigil.cli.analyze import print_summary
 
         print_summary(summary)
+    if summary["error"]:
+        # Part of the video was analysed, but the error printed above (a truncated file, say)
+        # must fail a script that runs this, not pass unnoticed.
+        raise typer.Exit(1)
 
 
 @app.command("check-config")

@@ -22,7 +22,8 @@ from vigil.events import Phase
 class ModuleSettings(BaseModel):
     """Base of every module's settings: unknown keys are errors, not silently ignored."""
 
-    model_config = ConfigDict(extra="forbid")
+    # NaN and infinities are never a meaningful setting and break comparisons downstream.
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 @dataclass(slots=True)

@@ -23,6 +23,8 @@ from vigil.privacy.redact import FaceRedactor, redact_faces
 from vigil.recording.service import RecordingService
 from vigil.series import SeriesMessage
 from vigil.sources import CameraReader
+from vigil.sources.policy import SourcePolicy
+from vigil.sources.pyav import PacketSink
 from vigil.store.media import MediaStore
 from vigil.vision.detector import Detector, ModelError, OnnxDetector
 from vigil.vision.ocr import OcrSettings, SceneTextReader
@@ -91,6 +93,8 @@ class Engine:
             ocr=SceneTextReader(OcrSettings()),  # scene text on vehicle snapshots
         )
         self.inference = InferenceStats()
+        # Cameras whose URL a tenant chose open only what this allows (vigil.sources.policy).
+        self.sources = SourcePolicy.from_config(config)
         self._cameras: dict[str, _Camera] = {}
         self._lock = threading.RLock()  # guards _cameras and per-camera analysis state
         self._live_cache: dict[tuple[str, int, bool, int | None], bytes] = {}
@@ -150,25 +154,40 @@ class Engine:
             if camera.id in self._cameras:
                 raise KeyError(camera.id)
             recorder = self.recording.start_camera(camera) if self.recording else None
-            reader = CameraReader(
-                camera.id,
-                camera.url,
-                camera.analysis_fps,
-                self.batcher.put,
-                loop=camera.loop and not self.offline,
-                start_offset_s=camera.start_offset_s,
-                realtime=not self.offline,
-                hardware_decode=camera.hardware_decode,
-                packets=recorder,
-            )
-            self._cameras[camera.id] = _Camera(
-                camera, reader, CameraPipeline(camera, self.config.tracker)
-            )
-        reader.start()
+            built = self._build(camera, recorder)
+            self._cameras[camera.id] = built
+        built.reader.start()
 
     def replace_camera(self, camera: CameraConfig) -> None:
+        # Built before the running camera is stopped: settings the reader or the pipeline
+        # refuse raise here and leave the running camera exactly as it was.
+        self.router.check(camera.detector)
+        built = self._build(camera)
         self.remove_camera(camera.id)
-        self.add_camera(camera)
+        if self.recording is not None:
+            # Removing the camera closed its recording; the new reader feeds a new one.
+            built = self._build(camera, self.recording.start_camera(camera))
+        with self._lock:
+            if camera.id in self._cameras:
+                raise KeyError(camera.id)
+            self._cameras[camera.id] = built
+        built.reader.start()
+
+    def _build(self, camera: CameraConfig, recorder: PacketSink | None = None) -> _Camera:
+        trusted = self.sources.trusts(camera.id, camera.url)
+        reader = CameraReader(
+            camera.id,
+            camera.url,
+            camera.analysis_fps,
+            self.batcher.put,
+            loop=camera.loop and not self.offline,
+            start_offset_s=camera.start_offset_s,
+            realtime=not self.offline,
+            hardware_decode=camera.hardware_decode,
+            packets=recorder,
+            policy=None if trusted else self.sources,
+        )
+        return _Camera(camera, reader, CameraPipeline(camera, self.config.tracker))
 
     def remove_camera(self, camera_id: str) -> None:
         with self._lock:

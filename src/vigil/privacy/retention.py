@@ -33,6 +33,23 @@ log = logging.getLogger(__name__)
 
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
+# Largest per-tenant values (a century); the API refuses more, the job ignores more.
+RETENTION_LIMITS = {"events_days": 36_500.0, "media_hours": 876_000.0}
+
+
+def _usable(value: Any, limit: float | None) -> float | None:
+    """`value` as a positive, finite number within `limit`, or None."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    if not 0 < number <= (limit or float("inf")) or number != number:
+        return None
+    return number
+
+
 BATCH = 500
 RETENTION_LOCK = 0x56494752  # advisory lock key: one API node of a cluster runs retention
 
@@ -58,6 +75,7 @@ class RetentionReport:
     quota_bytes: int | None = None
     media_bytes: int | None = None
     over_quota_locked: bool = False  # still over quota: only locked media is left
+    failures: dict[str, str] = field(default_factory=dict)  # tenant → why its run failed
 
     def tenant(self, tenant: str) -> TenantReport:
         return self.tenants.setdefault(tenant, TenantReport())
@@ -75,19 +93,26 @@ class RetentionReport:
         return sum(t.bytes_freed for t in self.tenants.values())
 
     def as_dict(self, tenants: Iterable[str] | None = None) -> dict[str, Any]:
-        shown = self.tenants if tenants is None else {
-            k: v for k, v in self.tenants.items() if k in set(tenants)
-        }
+        shown = (
+            self.tenants
+            if tenants is None
+            else {k: v for k, v in self.tenants.items() if k in set(tenants)}
+        )
         return {
             "ran_ms": self.ran_ms,
             "events_deleted": sum(t.events_deleted for t in shown.values()),
             "snapshots_deleted": sum(t.snapshots_deleted for t in shown.values()),
             "bytes_freed": sum(t.bytes_freed for t in shown.values()),
             "tenants": {k: vars(v) for k, v in shown.items()},
-            **({} if tenants is not None else {
-                "quota_bytes": self.quota_bytes, "media_bytes": self.media_bytes,
-                "over_quota_locked": self.over_quota_locked,
-            }),
+            **(
+                {}
+                if tenants is not None
+                else {
+                    "quota_bytes": self.quota_bytes,
+                    "media_bytes": self.media_bytes,
+                    "over_quota_locked": self.over_quota_locked,
+                }
+            ),
         }
 
 
@@ -132,8 +157,20 @@ class RetentionJob:
     # policy --------------------------------------------------------------------------------
 
     def tenant_override(self, tenant: str) -> dict[str, float]:
+        """The tenant's own values; one that is not a usable number (stored by an older
+        version, or written past the API) is ignored with a warning, so the global value
+        applies rather than the run failing."""
         settings = self.auth.tenant_settings(tenant).get("retention") or {}
-        return {k: float(v) for k, v in settings.items() if v is not None}
+        override: dict[str, float] = {}
+        for key, value in settings.items():
+            if value is None:
+                continue
+            number = _usable(value, RETENTION_LIMITS.get(key))
+            if number is None:
+                log.warning("tenant %s: ignoring retention.%s = %r", tenant, key, value)
+            else:
+                override[key] = number
+        return override
 
     def policy_for(self, tenant: str, camera: CameraConfig | None) -> Policy:
         events_days, media_hours = self.config.events_days, self.config.media_hours
@@ -163,18 +200,13 @@ class RetentionJob:
         with self.engine.connect() as c:
             pairs = c.execute(sa.select(events.c.tenant, events.c.camera_id).distinct()).all()
         for tenant, camera_id in pairs:
-            policy = self.policy_for(tenant, configured.get(camera_id))
-            scope = [events.c.tenant == tenant, events.c.camera_id == camera_id]
-            ended = sa.func.coalesce(events.c.end_ms, events.c.updated_ms)
-            self._delete_events(
-                report.tenant(tenant),
-                [*scope, ended < now - int(policy.events_days * DAY_MS)],
-            )
-            self._delete_snapshots(
-                report.tenant(tenant),
-                [*scope, events.c.snapshot.is_not(None),
-                 ended < now - int(policy.media_hours * HOUR_MS)],
-            )
+            # One tenant's failure (a setting, a camera's media) is that tenant's: it is
+            # audited with its error and the run goes on for every other tenant.
+            try:
+                self._expire(report, tenant, configured.get(camera_id), camera_id, now)
+            except Exception as error:
+                log.exception("retention failed for tenant %s, camera %s", tenant, camera_id)
+                report.failures.setdefault(tenant, f"{type(error).__name__}: {error}"[:300])
         self._enforce_quota(report)
         if self.recordings is not None:
             self.recordings.run_once()
@@ -183,13 +215,39 @@ class RetentionJob:
         self._account(report)
         return report
 
+    def _expire(
+        self,
+        report: RetentionReport,
+        tenant: str,
+        camera: CameraConfig | None,
+        camera_id: str,
+        now: int,
+    ) -> None:
+        policy = self.policy_for(tenant, camera)
+        scope = [events.c.tenant == tenant, events.c.camera_id == camera_id]
+        ended = sa.func.coalesce(events.c.end_ms, events.c.updated_ms)
+        self._delete_events(
+            report.tenant(tenant),
+            [*scope, ended < now - int(policy.events_days * DAY_MS)],
+        )
+        self._delete_snapshots(
+            report.tenant(tenant),
+            [
+                *scope,
+                events.c.snapshot.is_not(None),
+                ended < now - int(policy.media_hours * HOUR_MS),
+            ],
+        )
+
     def _expire_caption_vectors(self, now: int) -> None:
         # A cache of the search's sentence vectors (no text, no event), kept no longer than
         # events are by default; a caption whose vector went is embedded again when needed.
         with self.engine.begin() as c:
-            c.execute(sa.delete(caption_vectors).where(
-                caption_vectors.c.created_ms < now - int(self.config.events_days * DAY_MS)
-            ))
+            c.execute(
+                sa.delete(caption_vectors).where(
+                    caption_vectors.c.created_ms < now - int(self.config.events_days * DAY_MS)
+                )
+            )
 
     def _select(self, where: list[Any], order: bool = False) -> list[tuple[str, str, str | None]]:
         statement = (
@@ -220,8 +278,7 @@ class RetentionJob:
             with self.engine.begin() as c:
                 gone = c.execute(
                     sa.delete(events)
-                    .where(events.c.id.in_([r[0] for r in rows]),
-                           events.c.id.not_in(_locked_ids()))
+                    .where(events.c.id.in_([r[0] for r in rows]), events.c.id.not_in(_locked_ids()))
                     .returning(events.c.snapshot)
                 ).all()
             for (snapshot,) in gone:
@@ -285,18 +342,39 @@ class RetentionJob:
         if report.events_deleted or report.snapshots_deleted:
             log.info(
                 "retention: deleted %d events and %d snapshots (%d bytes)",
-                report.events_deleted, report.snapshots_deleted, report.bytes_freed,
+                report.events_deleted,
+                report.snapshots_deleted,
+                report.bytes_freed,
             )
         if self.audit is None:
             return
         for tenant, tally in report.tenants.items():
             self.audit.append(
-                "retention.delete", actor="system", role="system", tenant=tenant,
-                target=f"tenant:{tenant}", details=vars(tally), ts_ms=report.ran_ms,
+                "retention.delete",
+                actor="system",
+                role="system",
+                tenant=tenant,
+                target=f"tenant:{tenant}",
+                details=vars(tally),
+                ts_ms=report.ran_ms,
             )
-        if report.tenants or report.over_quota_locked:
+        for tenant, error in report.failures.items():
             self.audit.append(
-                "retention.run", actor="system", role="system", details=report.as_dict(),
+                "retention.delete",
+                actor="system",
+                role="system",
+                tenant=tenant,
+                target=f"tenant:{tenant}",
+                outcome="failed",
+                details={"error": error},
+                ts_ms=report.ran_ms,
+            )
+        if report.tenants or report.over_quota_locked or report.failures:
+            self.audit.append(
+                "retention.run",
+                actor="system",
+                role="system",
+                details=report.as_dict(),
                 ts_ms=report.ran_ms,
             )
         seq, head = self.audit.head()
@@ -335,15 +413,18 @@ class RetentionJob:
             yield True
             return
         with self.engine.connect() as connection:
-            mine = bool(connection.execute(
-                sa.text("SELECT pg_try_advisory_lock(:key)"), {"key": RETENTION_LOCK}
-            ).scalar_one())
+            mine = bool(
+                connection.execute(
+                    sa.text("SELECT pg_try_advisory_lock(:key)"), {"key": RETENTION_LOCK}
+                ).scalar_one()
+            )
             try:
                 yield mine
             finally:
                 if mine:
-                    connection.execute(sa.text("SELECT pg_advisory_unlock(:key)"),
-                                       {"key": RETENTION_LOCK})
+                    connection.execute(
+                        sa.text("SELECT pg_advisory_unlock(:key)"), {"key": RETENTION_LOCK}
+                    )
                 connection.commit()
 
 
@@ -370,10 +451,18 @@ class CaseStore:
     def create(self, tenant: str, name: str, purpose: str, created_by: str) -> Case:
         case_id = str(uuid.uuid4())
         with self.engine.begin() as c:
-            c.execute(sa.insert(cases).values(
-                id=case_id, tenant=tenant, name=name, purpose=purpose, created_by=created_by,
-                created_ms=now_ms(), released_ms=None, released_by=None,
-            ))
+            c.execute(
+                sa.insert(cases).values(
+                    id=case_id,
+                    tenant=tenant,
+                    name=name,
+                    purpose=purpose,
+                    created_by=created_by,
+                    created_ms=now_ms(),
+                    released_ms=None,
+                    released_by=None,
+                )
+            )
         found = self.get(case_id, [tenant])
         assert found is not None
         return found
@@ -386,10 +475,15 @@ class CaseStore:
             row = c.execute(sa.select(cases).where(*where)).mappings().first()
             if row is None:
                 return None
-            ids = c.execute(
-                sa.select(case_events.c.event_id).where(case_events.c.case_id == case_id)
-                .order_by(case_events.c.added_ms, case_events.c.event_id)
-            ).scalars().all()
+            ids = (
+                c.execute(
+                    sa.select(case_events.c.event_id)
+                    .where(case_events.c.case_id == case_id)
+                    .order_by(case_events.c.added_ms, case_events.c.event_id)
+                )
+                .scalars()
+                .all()
+            )
         return Case(**row, event_ids=list(ids))
 
     def all(self, tenants: Iterable[str] | None) -> list[Case]:
@@ -404,26 +498,36 @@ class CaseStore:
         """Which of these ids are not events of `tenant`."""
         wanted = sorted(set(event_ids))
         with self.engine.connect() as c:
-            found = set(c.execute(sa.select(events.c.id).where(
-                events.c.id.in_(wanted), events.c.tenant == tenant
-            )).scalars())
+            found = set(
+                c.execute(
+                    sa.select(events.c.id).where(events.c.id.in_(wanted), events.c.tenant == tenant)
+                ).scalars()
+            )
         return [event_id for event_id in wanted if event_id not in found]
 
     def add_events(self, case: Case, event_ids: Iterable[str]) -> list[str]:
         """Lock events of the case's own tenant; returns the ids that were not found there."""
         wanted = sorted(set(event_ids))
         with self.engine.begin() as c:
-            found = set(c.execute(sa.select(events.c.id).where(
-                events.c.id.in_(wanted), events.c.tenant == case.tenant
-            )).scalars())
+            found = set(
+                c.execute(
+                    sa.select(events.c.id).where(
+                        events.c.id.in_(wanted), events.c.tenant == case.tenant
+                    )
+                ).scalars()
+            )
             for event_id in sorted(found - set(case.event_ids)):
-                c.execute(sa.insert(case_events).values(
-                    case_id=case.id, event_id=event_id, added_ms=now_ms()
-                ))
+                c.execute(
+                    sa.insert(case_events).values(
+                        case_id=case.id, event_id=event_id, added_ms=now_ms()
+                    )
+                )
         return [event_id for event_id in wanted if event_id not in found]
 
     def release(self, case: Case, by: str) -> None:
         with self.engine.begin() as c:
-            c.execute(sa.update(cases).where(cases.c.id == case.id).values(
-                released_ms=now_ms(), released_by=by
-            ))
+            c.execute(
+                sa.update(cases)
+                .where(cases.c.id == case.id)
+                .values(released_ms=now_ms(), released_by=by)
+            )

@@ -201,14 +201,8 @@ class SearchService:
         return SearchResponse(parsed, result, next_cursor, reasons)
 
     def fetch(self, ids: list[str], tenants: Collection[str] | None) -> dict[str, Event]:
-        if not ids:
-            return {}
-        statement = sa.select(events_table).where(events_table.c.id.in_(ids))
-        if tenants is not None:
-            statement = statement.where(events_table.c.tenant.in_(list(tenants)))
-        with self.store.engine.connect() as connection:
-            rows = connection.execute(statement).mappings().all()
-        return {row["id"]: from_row(row) for row in rows}
+        # Through the store's one scope path: tenant, camera groups and data kind.
+        return self.store.get_events(ids, tenants)
 
     def neighbours(self, event: Event, tenants: Collection[str] | None,
                    window_ms: int = NEIGHBOUR_WINDOW_MS, limit: int = 50) -> list[Event]:

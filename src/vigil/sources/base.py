@@ -10,11 +10,27 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 if TYPE_CHECKING:
+    from vigil.sources.policy import SourcePolicy
     from vigil.sources.pyav import PacketSink
+
+# What a tenant may learn about a failing camera URL (see docs/security.md): these three
+# phrases and nothing about the server's files or internal services.
+UNREACHABLE = "unreachable"
+REFUSED_BY_POLICY = "refused by policy"
+NOT_A_VIDEO_STREAM = "not a video stream"
 
 
 class SourceError(Exception):
-    """A camera input failed; the message is meant for operators (it names the URL and why)."""
+    """A camera input failed; the message is meant for operators (it names the URL and why).
+
+    `public` is one of UNREACHABLE, REFUSED_BY_POLICY and NOT_A_VIDEO_STREAM: what the camera
+    status says for cameras whose URL a tenant chose, where the message could tell them about
+    the server's file system or network.
+    """
+
+    def __init__(self, message: str, public: str = UNREACHABLE) -> None:
+        super().__init__(message)
+        self.public = public
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +60,8 @@ class SourceOptions:
     cancel: threading.Event = field(default_factory=threading.Event)
     # Every demuxed packet of PyAV sources (files, RTSP) goes here too: the camera's recorder.
     packets: PacketSink | None = None
+    # The policy a tenant's camera is held to; None for the system administrator's own.
+    policy: SourcePolicy | None = None
 
 
 class FrameSource(Protocol):

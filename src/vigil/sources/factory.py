@@ -26,12 +26,18 @@ def cpu_source(url: str, options: SourceOptions) -> FrameSource:
     `rtsp://` and `rtsps://` are RTSP cameras; `http(s)://` are MJPEG streams or snapshot
     URLs (decided by the camera's answer when opened); anything else is a file path or
     `file://` URL, read as a still image if its extension is an image's.
+
+    With `options.policy` (a tenant's camera), a local file must be one the policy allows and
+    is opened by its resolved path; network sources check each address when they connect.
+    PolicyRefusal if the policy refuses the URL outright.
     """
     kind = classify(url)
     if kind is SourceKind.RTSP:
         return RtspSource(url, options)
     if kind is SourceKind.HTTP:
         return HttpSource(url, options)
+    policy = options.policy
+    path = local_path(url) if policy is None else policy.local_file(url)
     if kind is SourceKind.IMAGE:
-        return StillImageSource(local_path(url), options)
-    return FileSource(local_path(url), options)
+        return StillImageSource(path, options)
+    return FileSource(path, options)

@@ -8,7 +8,7 @@ from pathlib import Path
 import av
 import av.container
 
-from vigil.sources.base import RawFrame, SourceError, SourceOptions
+from vigil.sources.base import NOT_A_VIDEO_STREAM, RawFrame, SourceError, SourceOptions
 from vigil.sources.pyav import (
     VideoDecoder,
     first_video_stream,
@@ -52,7 +52,9 @@ class FileSource:
             try:
                 frame = next(self._frames, None)
             except av.FFmpegError as exc:
-                raise SourceError(f"cannot decode {self._path}: {reason(exc)}") from None
+                raise SourceError(
+                    f"cannot decode {self._path}: {reason(exc)}", NOT_A_VIDEO_STREAM
+                ) from None
             if frame is None:
                 self._check_complete()
                 if not self._options.loop:
@@ -75,17 +77,22 @@ class FileSource:
         if not self._path.is_file():
             raise SourceError(f"cannot open {self._path}: no such file")
         try:
-            container = av.open(str(self._path), mode="r")
+            # Only the file itself: a playlist or concat file must not make FFmpeg open
+            # network URLs or other files on the camera's behalf.
+            container = av.open(str(self._path), mode="r", options={"protocol_whitelist": "file"})
         except av.FFmpegError as exc:
             raise SourceError(
-                f"cannot open {self._path}: not a readable video file ({reason(exc)})"
+                f"cannot open {self._path}: not a readable video file ({reason(exc)})",
+                NOT_A_VIDEO_STREAM,
             ) from None
         self._container = container
         stream = first_video_stream(container, str(self._path))
         self._fps = nominal_fps(stream)
         time_base = stream.time_base
         if time_base is None:
-            raise SourceError(f"cannot open {self._path}: its video track has no time base")
+            raise SourceError(
+                f"cannot open {self._path}: its video track has no time base", NOT_A_VIDEO_STREAM
+            )
         start_s = float(stream.start_time * time_base) if stream.start_time else 0.0
         length_s = float(stream.duration * time_base) if stream.duration else None
         self._declared_end_s = start_s + length_s if length_s else None
@@ -128,7 +135,9 @@ class FileSource:
         if decoder is None:
             return
         if decoder.frames == 0:
-            raise SourceError(f"{self._path} contains no decodable video frames")
+            raise SourceError(
+                f"{self._path} contains no decodable video frames", NOT_A_VIDEO_STREAM
+            )
         declared = self._declared_end_s
         reached = decoder.end_s
         if (
@@ -138,5 +147,6 @@ class FileSource:
         ):
             raise SourceError(
                 f"{self._path} ends at {reached:.1f} s of its declared {declared:.1f} s:"
-                " the file is truncated or corrupt"
+                " the file is truncated or corrupt",
+                NOT_A_VIDEO_STREAM,
             )

@@ -8,7 +8,7 @@ from typing import Protocol
 
 import httpx
 
-from vigil.sources.base import RawFrame, SourceError, SourceOptions
+from vigil.sources.base import NOT_A_VIDEO_STREAM, RawFrame, SourceError, SourceOptions
 from vigil.sources.httpio import check_status, http_reason, make_client
 from vigil.sources.jpeg import decode_jpeg
 from vigil.sources.mjpeg import MjpegStream
@@ -67,7 +67,8 @@ class HttpSource:
         else:
             raise SourceError(
                 f"{self._shown} answered {content_type or 'no content type'}; expected an"
-                " MJPEG stream (multipart/x-mixed-replace) or a snapshot image (image/jpeg)"
+                " MJPEG stream (multipart/x-mixed-replace) or a snapshot image (image/jpeg)",
+                NOT_A_VIDEO_STREAM,
             )
 
     def read(self) -> RawFrame | None:

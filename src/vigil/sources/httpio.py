@@ -19,7 +19,16 @@ def make_client(options: SourceOptions) -> httpx.Client:
         pool=options.open_timeout_s,
     )
     # Credentials in the URL (http://user:pass@cam/...) become Basic auth in httpx.
-    return httpx.Client(timeout=timeout, follow_redirects=True)
+    if options.policy is None:
+        return httpx.Client(timeout=timeout, follow_redirects=True)
+    from vigil.sources.guarded import GuardedTransport
+
+    return httpx.Client(
+        timeout=timeout,
+        follow_redirects=True,
+        transport=GuardedTransport(options.policy),
+        trust_env=False,
+    )
 
 
 def http_reason(exc: httpx.HTTPError, options: SourceOptions) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from vigil.sources.base import RawFrame, SourceError, SourceOptions
+from vigil.sources.base import NOT_A_VIDEO_STREAM, RawFrame, SourceError, SourceOptions
 
 
 class StillImageSource:
@@ -33,7 +33,7 @@ class StillImageSource:
             raise SourceError(f"cannot open {self._path}: no such file")
         image = cv2.imread(str(self._path), cv2.IMREAD_COLOR)
         if image is None:
-            raise SourceError(f"cannot open {self._path}: not a readable image")
+            raise SourceError(f"cannot open {self._path}: not a readable image", NOT_A_VIDEO_STREAM)
         self._image = image
         self._count = 0
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import httpx
 
-from vigil.sources.base import SourceError, SourceOptions
+from vigil.sources.base import NOT_A_VIDEO_STREAM, SourceError, SourceOptions
 from vigil.sources.httpio import http_reason
 from vigil.sources.multipart import MultipartSplitter
 
@@ -40,6 +40,8 @@ class MjpegStream:
             try:
                 parts = self._splitter.feed(chunk)
             except ValueError as exc:
-                raise SourceError(f"{self._shown} is not a valid MJPEG stream: {exc}") from None
+                raise SourceError(
+                    f"{self._shown} is not a valid MJPEG stream: {exc}", NOT_A_VIDEO_STREAM
+                ) from None
             self._pending.extend(part for part in parts if part)
         return self._pending.popleft()

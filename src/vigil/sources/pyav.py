@@ -10,7 +10,7 @@ import av
 import av.container
 import av.video
 
-from vigil.sources.base import RawFrame, SourceError
+from vigil.sources.base import NOT_A_VIDEO_STREAM, RawFrame, SourceError
 
 # A damaged packet (bit errors, the cut at the end of a truncated file) should cost a frame
 # or a group of pictures, not the camera; this many in a row means the input is not H.264/…
@@ -25,7 +25,7 @@ def reason(exc: av.FFmpegError) -> str:
 
 def first_video_stream(container: av.container.InputContainer, what: str) -> av.VideoStream:
     if not container.streams.video:
-        raise SourceError(f"{what} has no video track")
+        raise SourceError(f"{what} has no video track", NOT_A_VIDEO_STREAM)
     return container.streams.video[0]
 
 

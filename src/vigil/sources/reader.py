@@ -10,11 +10,12 @@ from collections.abc import Callable
 
 from vigil.domain import Frame, SourceStatus, now_ms
 from vigil.sources.backoff import Backoff
-from vigil.sources.base import FrameSource, RawFrame, SourceError, SourceOptions
+from vigil.sources.base import UNREACHABLE, FrameSource, RawFrame, SourceError, SourceOptions
 from vigil.sources.clock import MediaClock
 from vigil.sources.factory import create_source
 from vigil.sources.hwdecode import ReportsDecoder
 from vigil.sources.pacer import Pacer
+from vigil.sources.policy import SourcePolicy
 from vigil.sources.pyav import PacketSink
 from vigil.sources.rate import RateMeter
 from vigil.sources.sampler import FpsSampler
@@ -45,6 +46,10 @@ class CameraReader:
     they are read as fast as they decode (offline analysis, benchmarks).
 
     `on_frame` runs on the reader's thread; it should hand the frame off quickly.
+
+    With a `policy` (a camera whose URL a tenant chose) every open is checked by it, and
+    `status.last_error` says only "unreachable", "refused by policy" or "not a video stream";
+    the full reason goes to the server log, for the system administrator.
     """
 
     def __init__(
@@ -63,6 +68,7 @@ class CameraReader:
         backoff_max_s: float = 30.0,
         hardware_decode: bool = False,
         packets: PacketSink | None = None,
+        policy: SourcePolicy | None = None,
     ) -> None:
         classify(url)  # a URL no source can read is a configuration error: raise it here
         if start_offset_s < 0:
@@ -83,6 +89,7 @@ class CameraReader:
             cancel=self._cancel,
             hardware_decode=hardware_decode,
             packets=packets,
+            policy=policy,
         )
         self._sampler = FpsSampler(analysis_fps)
         period_s = 1.0 / analysis_fps
@@ -91,6 +98,7 @@ class CameraReader:
         self._meter = RateMeter()
         self._lock = threading.Lock()  # guards _status and _meter, read by other threads
         self._status = SourceStatus()
+        self._last_message: str | None = None  # the full reason of the latest error, for logs
         self._ever_online = False
         self._seq = 0
         self._last_ts_ms: int | None = None
@@ -134,14 +142,20 @@ class CameraReader:
             self._read_until_done()
         except Exception as exc:  # the thread boundary: log, report, never propagate
             logger.exception("camera %s: reader failed", self.camera_id)
-            self._record_error(f"internal error while reading {self._shown}: {exc!r}")
+            self._record_error(f"internal error while reading {self._shown}: {exc!r}", UNREACHABLE)
         finally:
             with self._lock:
                 self._status.online = False
 
     def _read_until_done(self) -> None:
         while not self._cancel.is_set():
-            source = create_source(self.url, self._options)
+            try:
+                source = create_source(self.url, self._options)
+            except SourceError as exc:  # refused by the policy: it may be changed, retry
+                self._record_error(str(exc), exc.public)
+                if self._cancel.wait(self._backoff.next_delay()):
+                    return
+                continue
             ended = self._play(source)
             if self._cancel.is_set():
                 return
@@ -154,7 +168,7 @@ class CameraReader:
                 )
                 return
             if ended:
-                self._record_error(f"{self._shown} ended the stream")
+                self._record_error(f"{self._shown} ended the stream", UNREACHABLE)
             if self._cancel.wait(self._backoff.next_delay()):
                 return
 
@@ -177,11 +191,11 @@ class CameraReader:
                 self._deliver(raw, source.live, pacer)
             return False
         except SourceError as exc:
-            self._record_error(str(exc))
+            self._record_error(str(exc), exc.public)
             return False
         except Exception as exc:  # an unforeseen library error: keep the camera retrying
             logger.exception("camera %s: unexpected error reading %s", self.camera_id, self._shown)
-            self._record_error(f"unexpected error reading {self._shown}: {exc!r}")
+            self._record_error(f"unexpected error reading {self._shown}: {exc!r}", UNREACHABLE)
             return False
         finally:
             source.close()
@@ -240,10 +254,12 @@ class CameraReader:
         self._last_ts_ms = ts
         return ts
 
-    def _record_error(self, message: str) -> None:
+    def _record_error(self, message: str, public: str) -> None:
+        shown = message if self._options.policy is None else public
         with self._lock:
-            repeated = message == self._status.last_error
-            self._status.last_error = message
+            repeated = message == self._last_message
+            self._last_message = message
+            self._status.last_error = shown
             self._status.online = False
         # A camera that stays down fails the same way on every retry: say it once.
         logger.log(

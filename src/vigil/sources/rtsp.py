@@ -9,6 +9,7 @@ import av
 import av.container
 
 from vigil.sources.base import RawFrame, SourceError, SourceOptions
+from vigil.sources.pinning import pinned_url
 from vigil.sources.pyav import VideoDecoder, first_video_stream, nominal_fps, raw_frame, reason
 from vigil.sources.urls import redact
 
@@ -23,6 +24,8 @@ _AV_OPTIONS = {
     # and frames stamped with the wall clock at receipt would get nearly equal times. With
     # it they are dropped and reading starts at the next keyframe, in real time.
     "fflags": "nobuffer",
+    # RTSP needs nothing else; no SDP or redirect may make FFmpeg open files or HTTP URLs.
+    "protocol_whitelist": "rtsp,rtsps,tcp,tls",
 }
 
 # An error that arrives this close to the timeout was the timeout (FFmpeg reports it as
@@ -49,10 +52,11 @@ class RtspSource:
 
     def open(self) -> None:
         opts = self._options
+        url = self._url if opts.policy is None else pinned_url(self._url, opts.policy)
         started = time.monotonic()
         try:
             container = av.open(
-                self._url,
+                url,
                 mode="r",
                 options=dict(_AV_OPTIONS),
                 timeout=(opts.open_timeout_s, opts.read_timeout_s),

@@ -6,7 +6,7 @@ import time
 
 import httpx
 
-from vigil.sources.base import SourceError, SourceOptions
+from vigil.sources.base import NOT_A_VIDEO_STREAM, SourceError, SourceOptions
 from vigil.sources.httpio import check_status, http_reason
 
 
@@ -18,7 +18,10 @@ def fetch_image(client: httpx.Client, url: str, shown: str, options: SourceOptio
     check_status(response, shown)
     content_type = response.headers.get("content-type", "")
     if not content_type.lower().startswith("image/"):
-        raise SourceError(f"{shown} answered {content_type or 'no content type'}, not an image")
+        raise SourceError(
+            f"{shown} answered {content_type or 'no content type'}, not an image",
+            NOT_A_VIDEO_STREAM,
+        )
     return response.content
 
 

@@ -6,17 +6,21 @@ are mirrored here too (origin 'config') so that one table answers "which cameras
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 import sqlalchemy as sa
+from pydantic import ValidationError
 
 from vigil.auth.scope import scope_clauses
 from vigil.config import CameraConfig
 from vigil.domain import now_ms
 from vigil.store.db import dialect_insert
 from vigil.store.schema import cameras
+
+log = logging.getLogger(__name__)
 
 Origin = Literal["config", "api"]
 ORIGINS: tuple[Origin, ...] = ("config", "api")
@@ -32,11 +36,25 @@ class StoredCamera:
 
 def _from_row(row: sa.RowMapping) -> StoredCamera:
     return StoredCamera(
-        config=CameraConfig.model_validate(row["config"]),
+        config=_config(row),
         origin=row["origin"],
         created_ms=row["created_ms"],
         updated_ms=row["updated_ms"],
     )
+
+
+def _config(row: sa.RowMapping) -> CameraConfig:
+    """The stored settings; settings that today's validation refuses (stored by an older
+    version) come back as a disabled camera with only its id and tenant, so it can still be
+    listed, replaced with valid settings and deleted, and is never run."""
+    try:
+        # The URL may be sealed (encrypted) here; the store checked it before sealing it.
+        return CameraConfig.model_validate(row["config"], context={"sealed": True})
+    except ValidationError as error:
+        log.warning("camera %s has invalid stored settings, kept disabled: %s", row["id"], error)
+        return CameraConfig.model_construct(
+            id=row["id"], name=row["id"], tenant=row["tenant"], url="", enabled=False
+        )
 
 
 def _tenant_filter(tenants: Collection[str] | None) -> list[sa.ColumnElement[bool]]:

@@ -175,6 +175,22 @@ def get(engine: sa.Engine, event_id: str, tenants: Collection[str] | None) -> Ev
     return from_row(row) if row is not None else None
 
 
+def get_many(
+    engine: sa.Engine, event_ids: Collection[str], tenants: Collection[str] | None
+) -> dict[str, Event]:
+    """The events among `event_ids` that the scope covers (tenant, camera groups, kind), by id.
+    Search resolves its hits here, so a hit outside the caller's cameras is never returned."""
+    if not event_ids:
+        return {}
+    statement = sa.select(events).where(
+        events.c.id.in_(list(event_ids)),
+        *scope_clauses(tenants, events.c.tenant, events.c.camera_id, "events"),
+    )
+    with engine.connect() as connection:
+        rows = connection.execute(statement).mappings().all()
+    return {row["id"]: from_row(row) for row in rows}
+
+
 def query(engine: sa.Engine, q: EventQuery) -> EventPage:
     c = events.c
     where: list[Any] = [

@@ -45,7 +45,7 @@ class EventStore:
         )
 
     def _open(self, stored: StoredCamera) -> StoredCamera:
-        if self.secrets is None:
+        if self.secrets is None or not stored.config.url:  # no URL: invalid settings kept
             return stored
         main_url = stored.config.main_url and self.secrets.decrypt(stored.config.main_url)
         config = stored.config.model_copy(
@@ -66,6 +66,11 @@ class EventStore:
 
     def get_event(self, event_id: str, tenants: Collection[str] | None = None) -> Event | None:
         return event_rows.get(self.engine, event_id, tenants)
+
+    def get_events(
+        self, event_ids: Collection[str], tenants: Collection[str] | None = None
+    ) -> dict[str, Event]:
+        return event_rows.get_many(self.engine, event_ids, tenants)
 
     def query_events(self, q: EventQuery) -> EventPage:
         return event_rows.query(self.engine, q)

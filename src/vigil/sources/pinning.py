@@ -1,0 +1,33 @@
+"""RTSP URLs pinned to a checked address, because FFmpeg resolves names by itself.
+
+FFmpeg's RTSP client takes a URL and connects on its own; there is no hook between its DNS
+lookup and its connect. So for a tenant's camera the host is resolved here, each address is
+checked by the source policy, and FFmpeg gets the URL with the host replaced by the address
+it may use: a name that resolves elsewhere a moment later (DNS rebinding) is never asked
+again. RTSP has no virtual hosting, so cameras answer the same to their address.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from urllib.parse import urlsplit, urlunsplit
+
+from vigil.sources.policy import PolicyRefusal, SourcePolicy
+from vigil.sources.urls import redact
+
+
+def pinned_url(url: str, policy: SourcePolicy) -> str:
+    """`url` with its host replaced by the first address the policy allows it to reach."""
+    parts = urlsplit(url)
+    host = parts.hostname
+    if not host:
+        raise PolicyRefusal(f"{redact(url)} names no host")
+    try:
+        port = parts.port or (322 if parts.scheme.lower() == "rtsps" else 554)
+    except ValueError:
+        raise PolicyRefusal(f"{redact(url)} has an invalid port") from None
+    address = ipaddress.ip_address(policy.addresses(host, port)[0].partition("%")[0])
+    shown = f"[{address}]" if address.version == 6 else str(address)
+    userinfo, at, _hostport = parts.netloc.rpartition("@")
+    netloc = f"{userinfo}{at}{shown}:{port}"
+    return urlunsplit(parts._replace(netloc=netloc))
