@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from fastapi import Depends, FastAPI
 
+from vigil.alerts.metrics import AlertCollector
 from vigil.alerts.service import AlertService, public_url
-from vigil.api import routes_counts
+from vigil.api import routes_alert_console, routes_counts
 from vigil.api.context import AppContext
 from vigil.api.errors import install_error_handlers
 from vigil.api.metrics import metrics_router
@@ -97,7 +98,13 @@ def create_app(
     alerts = alerts or AlertService(
         config.alerts, store, public_url=public_url(config), media=media
     )
+    # Before the alerts router, whose /api/alerts/{alert_id} would otherwise claim /firing.
+    app.include_router(routes_alert_console.router)
     app.include_router(alerts_router(ctx, alerts))
+    app.state.metrics_collectors = [
+        *getattr(app.state, "metrics_collectors", []),
+        AlertCollector(alerts.counters, store.engine),
+    ]
     app.include_router(series_router(ctx))
     # One search service per store: the runtime's indexer feeds the same in-memory index.
     app.include_router(search_router(ctx, SearchService.for_store(store, config=config)))

@@ -69,6 +69,10 @@ RULES: list[tuple[frozenset[str] | None, str, Rule]] = [
     (frozenset({"GET"}), "/api/series", Rule(P.STATS_READ)),
     (frozenset({"GET"}), "/api/statistics*", Rule(P.STATS_READ)),
     # alerts (reading them is part of the operator's work; rules are configuration)
+    (frozenset({"POST"}), "/api/alerts/{alert_id}/acknowledge",
+     Rule(P.ALERTS_ACK, action="alert.acknowledge")),
+    (frozenset({"POST"}), "/api/alert-rules/preview",
+     Rule(P.CONFIG_WRITE, action="alerts.preview")),
     (frozenset({"GET"}), "/api/alert*", Rule(P.ALERTS_READ)),
     (frozenset({"GET"}), "/api/rules*", Rule(P.ALERTS_READ)),
     (None, "/api/alert*", Rule(P.CONFIG_WRITE, action="alerts.change")),

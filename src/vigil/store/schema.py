@@ -278,3 +278,20 @@ caption_vectors = sa.Table(
     sa.Column("created_ms", sa.BigInteger, nullable=False),
     sa.Index(None, "created_ms"),
 )
+
+# What people and the escalation did about a fired alert (issue 17): who acknowledged it, when,
+# with which note; when it was escalated (sent through the rule's second action because nobody
+# acknowledged it in time) and each escalation action's outcome. One row per alert at most,
+# written on the first of these; fired alerts themselves stay as the evaluator wrote them.
+alert_acks = sa.Table(
+    "alert_acks",
+    metadata,
+    sa.Column("alert_id", sa.String(36), primary_key=True),
+    sa.Column("tenant", sa.String(64), nullable=False),
+    sa.Column("acked_ms", sa.BigInteger, nullable=True),
+    sa.Column("acked_by", sa.String(128), nullable=True),
+    sa.Column("note", sa.String(1000), nullable=True),
+    sa.Column("escalated_ms", sa.BigInteger, nullable=True),
+    sa.Column("escalation", sa.JSON, nullable=True),
+    sa.Index(None, "tenant", "acked_ms"),
+)
