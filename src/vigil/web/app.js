@@ -10,6 +10,7 @@ import { mountCounters } from "./counters.js";
 import { mountDashboard } from "./dashboard.js";
 import { mountAlerts } from "./alerts.js";
 import { installHeaderSearch, mountSearch } from "./search.js";
+import { installAlertBanner } from "./banner.js";
 
 const PAGES = { live: mountLive, events: mountEvents, counters: mountCounters,
   statistics: mountDashboard, alerts: mountAlerts, users: mountUsers, audit: mountAudit };
@@ -65,4 +66,5 @@ startSession(() => {
   window.addEventListener("hashchange", route);
   route();
   watchHealth();
+  installAlertBanner();
 });
