@@ -60,3 +60,7 @@ class CameraStatus:
     width: int | None = None
     height: int | None = None
     extra: dict[str, float] = field(default_factory=dict)
+    # Capture time (epoch ms) of the latest analysed frame, the one the live view shows, and
+    # when the source last delivered a frame: how old the picture is, and why (issue 17).
+    picture_ms: int | None = None
+    source_frame_ms: int | None = None

@@ -51,6 +51,7 @@ RULES: list[tuple[frozenset[str] | None, str, Rule]] = [
     (frozenset({"GET"}), "/api/cameras/{camera_id}/live.*",
      Rule(P.LIVE, action="live.view", dedupe_s=300)),
     (frozenset({"GET"}), "/api/cameras/{camera_id}/stats", Rule(P.LIVE)),
+    (frozenset({"GET"}), "/api/camera-health", Rule(P.CAMERAS_READ)),
     (frozenset({"GET"}), "*heatmap*", Rule(P.STATS_READ)),
     (frozenset({"GET"}), "/api/cameras*", Rule(P.CAMERAS_READ)),
     (None, "/api/cameras*", Rule(P.CONFIG_WRITE, action="camera.change")),

@@ -360,4 +360,6 @@ class Engine:
             width=source.width,
             height=source.height,
             extra={"open_events": float(pipeline.lifecycle.open_events)},
+            picture_ms=pipeline.live.frame.ts_ms if pipeline.live is not None else None,
+            source_frame_ms=source.last_frame_ms,
         )

@@ -11,6 +11,7 @@ import { mountDashboard } from "./dashboard.js";
 import { mountAlerts } from "./alerts.js";
 import { installHeaderSearch, mountSearch } from "./search.js";
 import { installAlertBanner } from "./banner.js";
+import { installCameraHealth } from "./health.js";
 
 const PAGES = { live: mountLive, events: mountEvents, counters: mountCounters,
   statistics: mountDashboard, alerts: mountAlerts, users: mountUsers, audit: mountAudit };
@@ -67,4 +68,5 @@ startSession(() => {
   route();
   watchHealth();
   installAlertBanner();
+  installCameraHealth();
 });

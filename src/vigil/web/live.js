@@ -2,6 +2,7 @@
 import { fetchCameras } from "./api.js";
 import { every, errorBox, h } from "./dom.js";
 import { createFeed } from "./feed.js";
+import { onCameraHealth } from "./health.js";
 import { CameraTile } from "./tile.js";
 
 const STATUS_POLL_MS = 3000;
@@ -61,6 +62,10 @@ export function mountLive(container) {
       text: "No cameras configured yet. Add cameras in the config file or with POST /api/cameras." })]));
   }
 
+  const stopHealth = onCameraHealth((page) => {
+    for (const item of page.items) tiles.get(item.camera_id)?.setHealth(item);
+  });
+
   const stopPolling = every(STATUS_POLL_MS, async () => {
     try {
       sync(await fetchCameras());
@@ -86,6 +91,7 @@ export function mountLive(container) {
 
   return () => {
     stopPolling();
+    stopHealth();
     feed.stop();
     for (const tile of tiles.values()) tile.stop();
     document.removeEventListener("visibilitychange", onVisibility);
