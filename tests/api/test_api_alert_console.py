@@ -48,24 +48,43 @@ def clock() -> Clock:
 
 @pytest.fixture
 def console(
-    receivers: tuple[WebhookReceiver, WebhookReceiver], store: EventStore,
-    media: LocalMediaStore, bus: MemoryBus, tmp_path: Path, clock: Clock,
+    receivers: tuple[WebhookReceiver, WebhookReceiver],
+    store: EventStore,
+    media: LocalMediaStore,
+    bus: MemoryBus,
+    tmp_path: Path,
+    clock: Clock,
 ) -> Iterator[tuple[TestClient, AlertService]]:
     ops, pager = receivers
-    config = parse_config({**CONFIG, "store": {"media_dir": str(tmp_path / "media")}, "alerts": {
-        "actions": {"ops": {"type": "webhook", "url": ops.url, "backoff_s": 0.05},
-                    "pager": {"type": "webhook", "url": pager.url, "retries": 0}},
-        "rules": [{"id": "door-in", "name": "Door, inbound", "line": "door", "direction": "in",
-                   "actions": ["ops"],
-                   "escalation": {"after_min": 5, "actions": ["pager"]}}],
-    }})
+    config = parse_config(
+        {
+            **CONFIG,
+            "store": {"media_dir": str(tmp_path / "media")},
+            "alerts": {
+                "actions": {
+                    "ops": {"type": "webhook", "url": ops.url, "backoff_s": 0.05},
+                    "pager": {"type": "webhook", "url": pager.url, "retries": 0},
+                },
+                "rules": [
+                    {
+                        "id": "door-in",
+                        "name": "Door, inbound",
+                        "line": "door",
+                        "direction": "in",
+                        "actions": ["ops"],
+                        "escalation": {"after_min": 5, "actions": ["pager"]},
+                    }
+                ],
+            },
+        }
+    )
     store.migrate()
     # Not started: the test hands it messages and runs the escalation round itself.
-    service = AlertService(config.alerts, store, public_url=public_url(config), media=media,
-                           clock=clock)
+    service = AlertService(
+        config.alerts, store, public_url=public_url(config), media=media, clock=clock
+    )
     service.reload()
-    app = trust(create_app(config, StaticEngine(config.cameras), store, media, bus,
-                           alerts=service))
+    app = trust(create_app(config, StaticEngine(config.cameras), store, media, bus, alerts=service))
     yield TestClient(app), service
 
 
@@ -84,7 +103,8 @@ def wait_until(check: Callable[[], Any], what: str) -> Any:
 
 
 def test_alerts_fire_until_acknowledged_with_a_note(
-    console: tuple[TestClient, AlertService], store: EventStore,
+    console: tuple[TestClient, AlertService],
+    store: EventStore,
     make_event: Callable[..., Event],
 ) -> None:
     client, service = console
@@ -113,14 +133,21 @@ def test_alerts_fire_until_acknowledged_with_a_note(
 @pytest.mark.parametrize(
     ("path", "body", "status", "detail"),
     [
-        ("/api/alerts/0190c0de-0000-7000-8000-000000000000/acknowledge", {}, 404,
-         "no alert with id"),
+        (
+            "/api/alerts/0190c0de-0000-7000-8000-000000000000/acknowledge",
+            {},
+            404,
+            "no alert with id",
+        ),
         ("/api/alerts/nope/acknowledge", {}, 422, "alert_id: String should match pattern"),
         ("/api/alert-rules/preview", {"name": "all"}, 200, None),
     ],
 )
 def test_errors_name_the_field(
-    console: tuple[TestClient, AlertService], path: str, body: dict[str, Any], status: int,
+    console: tuple[TestClient, AlertService],
+    path: str,
+    body: dict[str, Any],
+    status: int,
     detail: str | None,
 ) -> None:
     client, _ = console
@@ -131,7 +158,8 @@ def test_errors_name_the_field(
 
 
 def test_a_note_longer_than_allowed_is_refused(
-    console: tuple[TestClient, AlertService], store: EventStore,
+    console: tuple[TestClient, AlertService],
+    store: EventStore,
     make_event: Callable[..., Event],
 ) -> None:
     client, service = console
@@ -142,8 +170,11 @@ def test_a_note_longer_than_allowed_is_refused(
 
 
 def test_unacknowledged_alerts_escalate_once_through_the_second_action(
-    console: tuple[TestClient, AlertService], store: EventStore, clock: Clock,
-    make_event: Callable[..., Event], receivers: tuple[WebhookReceiver, WebhookReceiver],
+    console: tuple[TestClient, AlertService],
+    store: EventStore,
+    clock: Clock,
+    make_event: Callable[..., Event],
+    receivers: tuple[WebhookReceiver, WebhookReceiver],
 ) -> None:
     client, service = console
     _ops, pager = receivers
@@ -181,7 +212,8 @@ def test_unacknowledged_alerts_escalate_once_through_the_second_action(
 
 
 def test_test_this_rule_counts_the_last_24_hours(
-    console: tuple[TestClient, AlertService], store: EventStore,
+    console: tuple[TestClient, AlertService],
+    store: EventStore,
     make_event: Callable[..., Event],
 ) -> None:
     client, _ = console
@@ -197,8 +229,9 @@ def test_test_this_rule_counts_the_last_24_hours(
     assert (result["matched"], result["fired"], result["problem"]) == (6, 6, None)
     cooled = client.post("/api/alert-rules/preview", json={**inbound, "cooldown_s": 150}).json()
     assert (cooled["matched"], cooled["fired"]) == (6, 2)  # minutes 0 and 3 of 0-5
-    counted = client.post("/api/alert-rules/preview", json={
-        **inbound, "count": {"at_least": 3, "window_s": 600}}).json()
+    counted = client.post(
+        "/api/alert-rules/preview", json={**inbound, "count": {"at_least": 3, "window_s": 600}}
+    ).json()
     assert counted["fired"] == 2
     either = client.post("/api/alert-rules/preview", json={"line": "door"}).json()
     assert either["matched"] == 8
@@ -207,25 +240,31 @@ def test_test_this_rule_counts_the_last_24_hours(
 
 
 def test_a_rule_that_would_fire_too_often_is_refused(
-    console: tuple[TestClient, AlertService], store: EventStore,
+    console: tuple[TestClient, AlertService],
+    store: EventStore,
     make_event: Callable[..., Event],
 ) -> None:
     client, _ = console
     now = now_ms()
-    store.upsert_events([make_event(start_ms=now - 3600_000 + i * 100)
-                         for i in range(MAX_FIRINGS_PER_DAY + 1)])
+    store.upsert_events(
+        [make_event(start_ms=now - 3600_000 + i * 100) for i in range(MAX_FIRINGS_PER_DAY + 1)]
+    )
     broad = {"name": "Any person", "classes": ["person"]}
     refused = client.post("/api/alert-rules", json=broad)
     assert refused.status_code == 422
     assert refused.json()["detail"].startswith(
-        f"cooldown_s: this rule would have fired {MAX_FIRINGS_PER_DAY + 1} times")
+        f"cooldown_s: this rule would have fired {MAX_FIRINGS_PER_DAY + 1} times"
+    )
     cooled = client.post("/api/alert-rules", json={**broad, "cooldown_s": 60})
     assert cooled.status_code == 201, cooled.text
 
 
 def test_delivery_figures_in_metrics(
-    console: tuple[TestClient, AlertService], store: EventStore, bus: MemoryBus,
-    make_event: Callable[..., Event], receivers: tuple[WebhookReceiver, WebhookReceiver],
+    console: tuple[TestClient, AlertService],
+    store: EventStore,
+    bus: MemoryBus,
+    make_event: Callable[..., Event],
+    receivers: tuple[WebhookReceiver, WebhookReceiver],
 ) -> None:
     client, service = console
     ops, _pager = receivers

@@ -43,6 +43,12 @@ ROUTES = {
     ("/api/alert-rules/{rule_id}", "put"),
     ("/api/alert-rules/{rule_id}", "delete"),
     ("/api/alert-rules/{rule_id}/test", "post"),
+    ("/api/alert-rules/preview", "post"),
+    ("/api/alerts/firing", "get"),
+    ("/api/alerts/{alert_id}/acknowledge", "post"),
+    ("/api/camera-health", "get"),
+    ("/api/review", "get"),
+    ("/api/review/{item_id}", "put"),
     ("/api/alerts", "get"),
     ("/api/alerts/{alert_id}", "get"),
 }

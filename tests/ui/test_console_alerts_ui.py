@@ -35,7 +35,9 @@ Object.defineProperty(document, "visibilityState", { get: () => "hidden" });
 
 def post_json(server: Server, path: str, body: dict[str, Any]) -> Any:
     request = urllib.request.Request(
-        server.url + path, data=json.dumps(body).encode(), method="POST",
+        server.url + path,
+        data=json.dumps(body).encode(),
+        method="POST",
         headers={**server.headers, "Content-Type": "application/json"},
     )
     with urllib.request.urlopen(request, timeout=10) as response:
@@ -44,10 +46,17 @@ def post_json(server: Server, path: str, body: dict[str, Any]) -> Any:
 
 @pytest.fixture(scope="module")
 def rule(server: Server) -> dict[str, Any]:
-    return post_json(server, "/api/alert-rules", {
-        "id": "walkway-people", "name": "People on the walkway", "module": "zone",
-        "zone": "walkway", "classes": ["person"],
-    })
+    return post_json(
+        server,
+        "/api/alert-rules",
+        {
+            "id": "walkway-people",
+            "name": "People on the walkway",
+            "module": "zone",
+            "zone": "walkway",
+            "classes": ["person"],
+        },
+    )
 
 
 def assert_clean(server: Server, console: Console, expected: str | None = None) -> None:
@@ -80,7 +89,8 @@ def test_the_banner_shows_on_every_page_and_an_alert_is_acknowledged_with_a_note
     expect(banner).to_be_visible(timeout=FIRES_WITHIN_MS)
     expect(banner).to_contain_text(re.compile(r"\d+ alerts? needs? attention"))
     expect(banner.locator("[data-testid=banner-alert]").first).to_contain_text(
-        "People on the walkway")
+        "People on the walkway"
+    )
     screenshot(tab, "console-banner")
     for name in ("events", "counters", "statistics", "alerts"):
         tab.goto(f"{server.url}/#/{name}", wait_until="domcontentloaded")
@@ -112,13 +122,17 @@ def test_the_banner_shows_on_every_page_and_an_alert_is_acknowledged_with_a_note
     assert acknowledged["by"] == "admin" and acknowledged["note"] == NOTE
 
     # From the list too: the Acknowledge button of a firing alert.
-    firing = tab.locator("[data-testid=alert-row]").filter(
-        has=tab.locator("[data-testid=alert-ack-button]")).first
+    firing = (
+        tab.locator("[data-testid=alert-row]")
+        .filter(has=tab.locator("[data-testid=alert-ack-button]"))
+        .first
+    )
     other_id = firing.get_attribute("data-alert-id")
     firing.locator("[data-testid=alert-ack-button]").click()
     dialog.get_by_role("button", name="Acknowledge").click()
-    expect(tab.locator(f'[data-testid=alert-row][data-alert-id="{other_id}"] '
-                       "[data-testid=alert-ack]")).to_contain_text("admin")
+    expect(
+        tab.locator(f'[data-testid=alert-row][data-alert-id="{other_id}"] [data-testid=alert-ack]')
+    ).to_contain_text("admin")
     expect(tab.locator("[data-testid=event-detail]")).to_be_hidden()  # the row did not open
     screenshot(tab, "console-alerts-acknowledged")
     assert_clean(server, console)
@@ -134,7 +148,8 @@ def test_new_alerts_chime_when_the_sound_is_on(
     sound.click()
     expect(sound).to_have_attribute("aria-pressed", "true")
     expect(tab.locator("[data-testid=alert-banner][data-chimed]")).to_be_attached(
-        timeout=FIRES_WITHIN_MS)
+        timeout=FIRES_WITHIN_MS
+    )
     tab.reload(wait_until="domcontentloaded")
     expect(sound).to_have_attribute("aria-pressed", "true")  # remembered in this browser
     assert_clean(server, console)
@@ -148,7 +163,8 @@ def test_a_hidden_page_notifies_the_desktop_of_new_alerts(
     assert tab.evaluate("Notification.permission") == "granted"
     expect(tab.locator("[data-testid=alert-desktop]")).to_be_hidden()  # nothing to ask
     expect(tab.locator("[data-testid=alert-banner][data-notified]")).to_be_attached(
-        timeout=FIRES_WITHIN_MS)
+        timeout=FIRES_WITHIN_MS
+    )
     assert_clean(server, console)
 
 
@@ -170,9 +186,12 @@ def test_the_rule_form_refuses_an_empty_rule_and_tries_a_rule_on_the_last_day(
     form.locator("select[name=zone]").select_option("walkway")
     form.locator("[data-testid=rule-try]").click()
     preview = form.locator("[data-testid=rule-preview]")
-    expect(preview).to_contain_text(re.compile(
-        r"In the last 24 hours this rule would have matched [1-9]\d* events? and fired "
-        r"[1-9]\d* alerts?"))
+    expect(preview).to_contain_text(
+        re.compile(
+            r"In the last 24 hours this rule would have matched [1-9]\d* events? and fired "
+            r"[1-9]\d* alerts?"
+        )
+    )
     screenshot(tab, "console-rule-try")
     assert [r["id"] for r in server.get_json("/api/alert-rules")] == [rule["id"]]
     assert_clean(server, console)

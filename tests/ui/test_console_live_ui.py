@@ -27,8 +27,10 @@ VIEWER, VIEWER_PASSWORD = "wall-viewer", "a viewer's own long password"
 
 def send(server: Server, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
     request = urllib.request.Request(
-        server.url + path, data=None if body is None else json.dumps(body).encode(),
-        method=method, headers={**server.headers, "Content-Type": "application/json"},
+        server.url + path,
+        data=None if body is None else json.dumps(body).encode(),
+        method=method,
+        headers={**server.headers, "Content-Type": "application/json"},
     )
     with urllib.request.urlopen(request, timeout=15) as response:
         text = response.read()
@@ -38,8 +40,12 @@ def send(server: Server, method: str, path: str, body: dict[str, Any] | None = N
 @pytest.fixture
 def unreachable_camera(server: Server) -> Iterator[str]:
     # Port 9 (discard) refuses the connection: the reader keeps reconnecting.
-    send(server, "POST", "/api/cameras", {"id": "dead-end", "name": "Dead end",
-                                          "url": "rtsp://127.0.0.1:9/nothing"})
+    send(
+        server,
+        "POST",
+        "/api/cameras",
+        {"id": "dead-end", "name": "Dead end", "url": "rtsp://127.0.0.1:9/nothing"},
+    )
     yield "dead-end"
     send(server, "DELETE", "/api/cameras/dead-end")
 
@@ -50,8 +56,9 @@ def test_every_tile_says_how_old_its_picture_is(server: Server, page: Page) -> N
     ages = tab.locator("[data-testid=camera-tile] [data-testid=picture-age]")
     expect(ages).to_have_count(len(server.cameras), timeout=30_000)
     for index in range(len(server.cameras)):
-        expect(ages.nth(index)).to_have_text(re.compile(r"^\d+(\.\d)? (s|min) old$"),
-                                             timeout=60_000)
+        expect(ages.nth(index)).to_have_text(
+            re.compile(r"^\d+(\.\d)? (s|min) old$"), timeout=60_000
+        )
     assert console.errors == []
 
 
@@ -62,25 +69,30 @@ def test_an_unreachable_camera_is_red_with_the_reason_and_counted_as_degraded(
     tab.goto(f"{server.url}/#/live", wait_until="domcontentloaded")
     tile = tab.locator(f'[data-testid=camera-tile][data-camera-id="{unreachable_camera}"]')
     expect(tile).to_have_attribute("data-level", "red", timeout=30_000)
-    expect(tile.locator("[data-testid=tile-reasons]")).to_contain_text(
-        "reconnecting to the source")
+    expect(tile.locator("[data-testid=tile-reasons]")).to_contain_text("reconnecting to the source")
     chip = tab.locator("[data-testid=degraded]")
     expect(chip).to_have_text(re.compile(r"^[1-9]\d* degraded$"))
     health = server.get_json("/api/camera-health")
     assert health["degraded"] >= 1
     assert {item["camera_id"]: item["level"] for item in health["items"]}[
-        unreachable_camera] == "red"
+        unreachable_camera
+    ] == "red"
     screenshot(tab, "console-live-degraded")
     assert console.errors == []
 
 
 @pytest.fixture
 def viewer_page(browser: Any, server: Server) -> Iterator[tuple[Any, Console]]:
-    send(server, "POST", "/api/users", {"username": VIEWER, "role": "viewer",
-                                        "password": VIEWER_PASSWORD})
+    send(
+        server,
+        "POST",
+        "/api/users",
+        {"username": VIEWER, "role": "viewer", "password": VIEWER_PASSWORD},
+    )
     context = browser.new_context(viewport={"width": 1440, "height": 900})
-    response = context.request.post(server.url + "/api/auth/login",
-                                    data={"username": VIEWER, "password": VIEWER_PASSWORD})
+    response = context.request.post(
+        server.url + "/api/auth/login", data={"username": VIEWER, "password": VIEWER_PASSWORD}
+    )
     assert response.ok, response.text()
     tab = context.new_page()
     console = Console()
@@ -100,10 +112,12 @@ def test_a_viewer_sees_only_what_the_role_allows_and_nothing_is_retried(
     tab.goto(f"{server.url}/#/live", wait_until="domcontentloaded")
     expect(tab.locator("[data-testid=camera-tile]").first).to_be_visible(timeout=15_000)
     expect(tab.locator(".feed-empty")).to_have_text(
-        "Your role does not receive live events; the cameras are live.")
+        "Your role does not receive live events; the cameras are live."
+    )
     expect(tab.locator("[data-testid=feed-status]")).to_have_text("not permitted")
-    visible_pages = [link.get_attribute("data-page")
-                     for link in tab.locator(".nav a:visible").all()]
+    visible_pages = [
+        link.get_attribute("data-page") for link in tab.locator(".nav a:visible").all()
+    ]
     assert visible_pages == ["live"]
     tab.wait_for_timeout(7_000)  # longer than a retry or a poll would wait
     assert not [url for url in console.requests if "/api/events" in url]

@@ -12,9 +12,18 @@ from vigil.domain import CameraStatus
 
 NOW = 1_800_000_000_000
 LIVE = CameraStatus(
-    camera_id="gate", name="Gate", tenant="default", online=True, input_fps=25.0,
-    analysed_fps=5.0, lag_ms=100.0, dropped_frames=0, reconnects=0, last_error=None,
-    picture_ms=NOW - 400, source_frame_ms=NOW - 40,
+    camera_id="gate",
+    name="Gate",
+    tenant="default",
+    online=True,
+    input_fps=25.0,
+    analysed_fps=5.0,
+    lag_ms=100.0,
+    dropped_frames=0,
+    reconnects=0,
+    last_error=None,
+    picture_ms=NOW - 400,
+    source_frame_ms=NOW - 40,
 )
 
 
@@ -35,8 +44,11 @@ def test_a_source_that_is_current_with_old_analysis_is_an_inference_backlog() ->
 
 
 def test_a_source_that_stopped_delivering_is_decode_lag_and_red_past_the_larger_threshold() -> None:
-    stalled = replace(LIVE, picture_ms=NOW - round(RED_AGE_S * 1000) - 5000,
-                      source_frame_ms=NOW - round(RED_AGE_S * 1000) - 4000)
+    stalled = replace(
+        LIVE,
+        picture_ms=NOW - round(RED_AGE_S * 1000) - 5000,
+        source_frame_ms=NOW - round(RED_AGE_S * 1000) - 4000,
+    )
     level, _, reasons = judge(stalled)
     assert level == "red"
     assert reasons == [f"decode lag: the source's last frame came {RED_AGE_S + 4:.1f} s ago"]

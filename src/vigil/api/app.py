@@ -6,7 +6,12 @@ from fastapi import Depends, FastAPI
 
 from vigil.alerts.metrics import AlertCollector
 from vigil.alerts.service import AlertService, public_url
-from vigil.api import routes_alert_console, routes_camera_health, routes_counts
+from vigil.api import (
+    routes_alert_console,
+    routes_camera_health,
+    routes_counts,
+    routes_review,
+)
 from vigil.api.context import AppContext
 from vigil.api.errors import install_error_handlers
 from vigil.api.metrics import metrics_router
@@ -94,6 +99,7 @@ def create_app(
     app.include_router(events_router(ctx))
     app.include_router(routes_counts.router)
     app.include_router(routes_camera_health.router)
+    app.include_router(routes_review.router)
     # Without the engine owner's running service, rules and stored alerts can still be
     # managed and tested; nothing is evaluated.
     alerts = alerts or AlertService(

@@ -66,6 +66,9 @@ RULES: list[tuple[frozenset[str] | None, str, Rule]] = [
     (frozenset({"GET"}), "/api/media*", Rule(P.MEDIA_READ, action="media.view", purpose=True)),
     (frozenset({"GET"}), "/api/clips*", Rule(P.MEDIA_READ, action="media.view", purpose=True)),
     (None, "/api/search*", Rule(P.SEARCH, action="search", purpose=True, limit="search")),
+    # review items: events grouped per incident; marking one is operator work
+    (frozenset({"GET"}), "/api/review", Rule(P.EVENTS_READ, action="event.search", purpose=True)),
+    (frozenset({"PUT"}), "/api/review/{item_id}", Rule(P.ALERTS_ACK, action="review.mark")),
     (frozenset({"GET"}), "/api/counts", Rule(P.STATS_READ)),
     (frozenset({"GET"}), "/api/series", Rule(P.STATS_READ)),
     (frozenset({"GET"}), "/api/statistics*", Rule(P.STATS_READ)),

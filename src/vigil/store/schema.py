@@ -295,3 +295,15 @@ alert_acks = sa.Table(
     sa.Column("escalation", sa.JSON, nullable=True),
     sa.Index(None, "tenant", "acked_ms"),
 )
+
+# Review items an operator marked reviewed, per tenant (vigil.store.review says why not per
+# user), by the id of the item's first event.
+review_marks = sa.Table(
+    "review_marks",
+    metadata,
+    sa.Column("tenant", sa.String(64), primary_key=True),
+    sa.Column("item_id", sa.String(36), primary_key=True),
+    sa.Column("reviewed_by", sa.String(128), nullable=False),
+    sa.Column("reviewed_ms", sa.BigInteger, nullable=False),
+    sa.Index(None, "item_id"),
+)

@@ -12,10 +12,12 @@ import { mountAlerts } from "./alerts.js";
 import { installHeaderSearch, mountSearch } from "./search.js";
 import { installAlertBanner } from "./banner.js";
 import { installCameraHealth } from "./health.js";
+import { mountReview } from "./review.js";
 
 const PAGES = { live: mountLive, events: mountEvents, counters: mountCounters,
   statistics: mountDashboard, alerts: mountAlerts, users: mountUsers, audit: mountAudit };
 PAGES.search = mountSearch;  // opened from the header search box
+PAGES.review = mountReview;
 const HEALTH_POLL_MS = 5000;
 
 let unmountPage = () => {};

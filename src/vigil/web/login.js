@@ -10,6 +10,7 @@ const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
 const PAGE_PERMISSIONS = {
   live: "live", events: "events:read", counters: "stats:read", statistics: "stats:read",
   alerts: "alerts:read", search: "search", users: "users:manage", audit: "audit:read",
+  review: "events:read",
 };
 
 export const currentUser = () => me;

@@ -1,4 +1,5 @@
-"""Acknowledgement and escalation of fired alerts (the operator's console, issue 17).
+"""Acknowledgement and escalation of fired alerts, and reviewed marks of review items (the
+operator's console, issue 17).
 
 Revision ID: 0010_console
 Revises: 0006_caption_vectors
@@ -29,8 +30,19 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("alert_id", name="pk_alert_acks"),
     )
     op.create_index("ix_alert_acks_tenant_acked_ms", "alert_acks", ["tenant", "acked_ms"])
+    op.create_table(
+        "review_marks",
+        sa.Column("tenant", sa.String(64), nullable=False),
+        sa.Column("item_id", sa.String(36), nullable=False),
+        sa.Column("reviewed_by", sa.String(128), nullable=False),
+        sa.Column("reviewed_ms", sa.BigInteger, nullable=False),
+        sa.PrimaryKeyConstraint("tenant", "item_id", name="pk_review_marks"),
+    )
+    op.create_index("ix_review_marks_item_id", "review_marks", ["item_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_review_marks_item_id", table_name="review_marks")
+    op.drop_table("review_marks")
     op.drop_index("ix_alert_acks_tenant_acked_ms", table_name="alert_acks")
     op.drop_table("alert_acks")
