@@ -155,8 +155,10 @@ export function mountEvents(container) {
       cameras = cameraList;
       setOptions(controls.camera, "All cameras",
         cameras.map((camera) => [camera.id, camera.name || camera.id]), initial.get("camera") ?? "");
-      setOptions(controls.module, "All types",
-        modules.map((module) => [module.name, module.name]), initial.get("module") ?? "");
+      // Only the types this tenant's cameras can produce: those of the modules they run.
+      const running = new Set(cameras.flatMap((camera) => Object.keys(camera.modules ?? {})));
+      setOptions(controls.module, "All types", modules.filter((module) => running.has(module.name))
+        .map((module) => [module.name, module.name]), initial.get("module") ?? "");
       refreshPlaces(initial.get("zone") ?? "", initial.get("line") ?? "");
     } catch (error) {
       problem.replaceChildren(errorBox(`Filters could not be loaded: ${error.message}`));

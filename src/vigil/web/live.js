@@ -49,6 +49,8 @@ export function mountLive(container) {
         const created = new CameraTile(camera, mjpeg, select);
         tiles.set(camera.id, created);
         wall.append(created.element);
+        // `#/live?camera=<id>` (from an event's detail) opens that camera enlarged.
+        if (new URLSearchParams(location.hash.split("?")[1] ?? "").get("camera") === camera.id) select(created);
       }
     }
     for (const [id, tile] of tiles) {
