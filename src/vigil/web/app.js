@@ -13,6 +13,7 @@ import { installHeaderSearch, mountSearch } from "./search.js";
 import { installAlertBanner } from "./banner.js";
 import { installCameraHealth } from "./health.js";
 import { mountReview } from "./review.js";
+import { installMenu } from "./menu.js";
 
 const PAGES = { live: mountLive, events: mountEvents, counters: mountCounters,
   statistics: mountDashboard, alerts: mountAlerts, users: mountUsers, audit: mountAudit };
@@ -71,4 +72,5 @@ startSession(() => {
   watchHealth();
   installAlertBanner();
   installCameraHealth();
+  installMenu();
 });
