@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Collection
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
@@ -16,6 +16,7 @@ from vigil.api.params import split_values, time_range
 from vigil.domain import now_ms
 from vigil.events import Event
 from vigil.search.embedding import EmbeddingError
+from vigil.search.explain import account
 from vigil.search.index import Explicit
 from vigil.search.query import REFUSAL_MESSAGE, QueryTextError, RefusedQuery
 from vigil.search.service import (
@@ -38,6 +39,12 @@ class InterpretationOut(BaseModel):
     meaning: str
 
 
+class WordOut(BaseModel):
+    word: str
+    role: Literal["filter", "ranking", "ignored"]
+    why: str = Field(description="Which filter it became, or why it ranks or is ignored")
+
+
 class QueryOut(BaseModel):
     q: str
     tz: str = Field(description="IANA time zone the time words were read in")
@@ -45,6 +52,9 @@ class QueryOut(BaseModel):
     semantic_text: str = Field(description="What was embedded for similarity ranking")
     keywords: list[str] = Field(description="Words left for keyword ranking (FTS5)")
     notes: list[str]
+    words: list[WordOut] = Field(
+        default_factory=list, description="Every word of the query, in order, and what it did"
+    )
 
 
 class MatchOut(BaseModel):
@@ -202,6 +212,7 @@ def _out(response: Any) -> SearchOut:
             filters=[InterpretationOut(kind=i.kind, words=i.words, meaning=i.meaning)
                      for i in parsed.interpretations],
             semantic_text=parsed.semantic_text, keywords=parsed.keywords, notes=parsed.notes,
+            words=[WordOut(word=w.word, role=w.role, why=w.why) for w in account(parsed)],
         ),
         items=items,
         total=result.total,

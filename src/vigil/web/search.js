@@ -188,7 +188,11 @@ export function mountSearch(container) {
         text: `${key}: ${label} ×` }));
     }
     const notes = body.query.notes.map((note) => h("span", { class: "chip chip-note", text: note }));
-    chips.replaceChildren(...items, ...notes,
+    // Every word accounted for: a filter, used for ranking, or ignored, with why on hover.
+    const words = (body.query.words ?? []).map((word) => h("span", { class: "chip word-chip",
+      "data-testid": "word-chip", "data-role": word.role, title: word.why,
+      "aria-label": `${word.word}: ${word.role}, ${word.why}`, text: `${word.word} · ${word.role}` }));
+    chips.replaceChildren(...items, ...notes, ...words,
       h("span", { class: "muted chip-zone", text: `times in ${body.query.tz}` }));
   }
 
