@@ -48,6 +48,7 @@ ROUTES = {
     ("/api/alerts/{alert_id}/acknowledge", "post"),
     ("/api/camera-health", "get"),
     ("/api/review", "get"),
+    ("/api/event-count", "get"),
     ("/api/review/{item_id}", "put"),
     ("/api/alerts", "get"),
     ("/api/alerts/{alert_id}", "get"),

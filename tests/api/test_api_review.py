@@ -120,3 +120,17 @@ def test_a_reviewed_item_is_reviewed_for_the_whole_tenant(
 
 def uuid_like() -> str:
     return "0190c0de-0000-7000-8000-000000000000"
+
+
+def test_event_count_counts_every_page_of_the_filters(
+    client: TestClient, store: EventStore, make_event: Callable[..., Event]
+) -> None:
+    t = now_ms() - 10 * MINUTE
+    store.upsert_events(
+        [make_event(start_ms=t + i * 1000, direction="in" if i % 2 else "out") for i in range(7)]
+    )
+    assert client.get("/api/event-count").json() == {"total": 7}
+    assert client.get("/api/event-count?camera=gate&limit=2").json() == {"total": 7}
+    assert client.get("/api/event-count?camera=dock").json() == {"total": 0}
+    bad = client.get("/api/event-count?start=soon")
+    assert bad.status_code == 422 and "start" in bad.text

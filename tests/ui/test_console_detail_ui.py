@@ -46,6 +46,11 @@ def test_the_detail_reads_as_a_person_would_and_steps_through_the_camera(
     order = ["What", "Where", "When", "How long", "Camera"]
     assert labels == [label for label in order if label in labels] and "Camera" in labels
     expect(human).to_contain_text("Plaza east")
+    # The camera's other events within ±2 minutes, as Search shows them.
+    expect(detail.locator("[data-testid=context-item]").first).to_be_visible()
+    total = server.get_json("/api/event-count?camera=plaza-east")["total"]
+    assert total >= len(newest_first)
+    expect(tab.locator(".result-summary").first).to_contain_text(" of ")
     expect(detail.get_by_text("Event id")).to_be_hidden()  # behind "Details"
     detail.locator("summary", has_text="Details").click()
     expect(detail.get_by_text("Event id")).to_be_visible()

@@ -10,6 +10,7 @@ from vigil.api import (
     routes_alert_console,
     routes_camera_health,
     routes_counts,
+    routes_event_count,
     routes_review,
 )
 from vigil.api.context import AppContext
@@ -100,6 +101,7 @@ def create_app(
     app.include_router(routes_counts.router)
     app.include_router(routes_camera_health.router)
     app.include_router(routes_review.router)
+    app.include_router(routes_event_count.router)
     # Without the engine owner's running service, rules and stored alerts can still be
     # managed and tested; nothing is evaluated.
     alerts = alerts or AlertService(

@@ -69,6 +69,8 @@ RULES: list[tuple[frozenset[str] | None, str, Rule]] = [
     # review items: events grouped per incident; marking one is operator work
     (frozenset({"GET"}), "/api/review", Rule(P.EVENTS_READ, action="event.search", purpose=True)),
     (frozenset({"PUT"}), "/api/review/{item_id}", Rule(P.ALERTS_ACK, action="review.mark")),
+    (frozenset({"GET"}), "/api/event-count",
+     Rule(P.EVENTS_READ, action="event.search", purpose=True)),
     (frozenset({"GET"}), "/api/counts", Rule(P.STATS_READ)),
     (frozenset({"GET"}), "/api/series", Rule(P.STATS_READ)),
     (frozenset({"GET"}), "/api/statistics*", Rule(P.STATS_READ)),

@@ -50,3 +50,28 @@ export function detailActions(event, show) {
     can("events:read") ? [step("Previous", previousOf, "detail-previous"), step("Next", nextOf, "detail-next")] : null,
     status);
 }
+
+const CONTEXT_MS = 120_000;
+
+/** The same camera's other events within ±2 minutes (as Search shows them), each opening in
+ * the panel; filled in once they are loaded. */
+export function detailContext(event, show) {
+  const list = h("ol", { class: "context-list", "data-testid": "detail-context" });
+  const section = h("section", { class: "detail-context" },
+    h("h3", { text: "This camera within ±2 minutes" }), list);
+  if (!can("events:read")) return null;
+  fetchEvents({ camera: event.camera_id, start: iso(event.start_ms - CONTEXT_MS),
+    end: iso(event.start_ms + CONTEXT_MS), limit: 50 }).then((page) => {
+    const others = page.items.filter((other) => other.id !== event.id).reverse();
+    if (!others.length) list.append(h("li", { class: "muted", text: "No other events." }));
+    for (const other of others) {
+      const seconds = Math.round((other.start_ms - event.start_ms) / 1000);
+      list.append(h("li", {}, h("button", { class: "context-item", type: "button",
+        "data-testid": "context-item", onclick: () => show(other) },
+      h("span", { class: "context-offset", text: `${seconds > 0 ? "+" : ""}${seconds} s` }),
+      h("span", { text: `${other.object?.class_name ?? ""} ${other.type.replace(/[._]/g, " ")}` }),
+      h("span", { class: "muted", text: other.zone ?? other.line ?? "" }))));
+    }
+  }, () => list.append(h("li", { class: "muted", text: "Could not be loaded." })));
+  return section;
+}

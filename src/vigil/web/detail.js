@@ -1,6 +1,6 @@
 // The event detail panel (a <dialog>), opened from the live feed and the events table.
 import { snapshotUrl } from "./api.js";
-import { detailActions } from "./detail-actions.js";
+import { detailActions, detailContext } from "./detail-actions.js";
 import { formatDateTime, formatDuration, h, placeLabel, typeLabel } from "./dom.js";
 
 /** What an operator reads first: what, where, when, how long, which camera. */
@@ -59,7 +59,7 @@ export function openDetail(event) {
     h("dl", { class: "detail-fields", "data-testid": "detail-human" }, rows(humanFields(event))),
     h("details", { class: "detail-more" }, h("summary", { text: "Details" }),
       h("dl", { class: "detail-fields" }, rows(fields(event)))),
-    detailActions(event, openDetail));
+    detailActions(event, openDetail), detailContext(event, openDetail));
   dialog.replaceChildren(
     h("header", { class: "detail-head" },
       h("h2", { text: `${typeLabel(event.type)} · ${event.object?.class_name ?? ""}` }), close),
