@@ -45,13 +45,28 @@ def test_a_filter_word_names_its_filter_and_an_unknown_word_is_not_required() ->
 @pytest.mark.parametrize(
     ("q", "hour", "start", "end", "note"),
     [
-        ("this morning", 4, (2026, 11, 26, 6), (2026, 11, 26, 12),
-         "this morning has not begun yet (06:00): showing yesterday's morning"),
+        (
+            "this morning",
+            4,
+            (2026, 11, 26, 6),
+            (2026, 11, 26, 12),
+            "this morning has not begun yet (06:00): showing yesterday's morning",
+        ),
         ("this morning", 10, (2026, 11, 27, 6), (2026, 11, 27, 12), None),
-        ("tonight", 10, (2026, 11, 26, 18), (2026, 11, 27, 6),
-         "tonight has not begun yet (18:00): showing last night"),
-        ("tonight", 4, (2026, 11, 26, 18), (2026, 11, 27, 6),  # the night still going on
-         "tonight has not begun yet (18:00): showing last night"),
+        (
+            "tonight",
+            10,
+            (2026, 11, 26, 18),
+            (2026, 11, 27, 6),
+            "tonight has not begun yet (18:00): showing last night",
+        ),
+        (
+            "tonight",
+            4,
+            (2026, 11, 26, 18),
+            (2026, 11, 27, 6),  # the night still going on
+            "tonight has not begun yet (18:00): showing last night",
+        ),
     ],
 )
 def test_relative_times_are_the_most_recent_that_has_begun(

@@ -232,6 +232,14 @@ export function mountSearch(container) {
       summary.textContent = body.total === 0 ? "No events match."
         : `${body.total} match${body.total === 1 ? "" : "es"} · ${grid.children.length} shown`
           + ` · ${Math.round(body.took_ms)} ms`;
+      // A dead end says which nearby query has results (the server tried them).
+      if (fresh && body.total === 0 && body.suggestions?.length) {
+        summary.append(" Try: ", ...body.suggestions.map((suggestion) => h("a", {
+          class: "chip", "data-testid": "search-suggestion",
+          href: `#/search?${new URLSearchParams({ q: suggestion.q })}`,
+          title: `without ${suggestion.dropped}`,
+          text: `${suggestion.q} (${suggestion.total})` })));
+      }
     } catch (error) {
       if (!alive) return;
       summary.textContent = "";
