@@ -94,8 +94,7 @@ def test_rules_are_edited_and_deleted_in_the_page(server: Server, page: Page) ->
     form.get_by_role("button", name="Add rule").click()
     row = tab.locator("[data-testid=rule-row]").filter(has_text="Cars at night")
     expect(row.locator(".rule-conditions")).to_have_text(
-        re.compile(r"^car · mon tue wed thu fri sat sun 22:00–06:00 \(Europe/Berlin\)$")
-    )
+        re.compile(r"^car · mon tue wed thu fri sat sun 22:00–06:00 \(Europe/Berlin\)$"))
 
     row.get_by_role("button", name="Edit").click()
     form.locator("input[name=cooldown_s]").fill("600")

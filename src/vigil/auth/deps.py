@@ -144,19 +144,10 @@ def authorize(
         needed.append(Permission.EXPORT)
     missing = [perm for perm in needed if not principal.can(perm)]
     if missing:
-        if action and (
-            unsafe
-            or _dedupe(request).fresh(
-                (principal.actor, f"denied {request.url.path}"), DENIED_READ_DEDUPE_S
-            )
-        ):
-            audit(
-                request,
-                action,
-                target=request.url.path,
-                outcome="denied",
-                details={"missing": [perm.value for perm in missing]},
-            )
+        if action and (unsafe or _dedupe(request).fresh(
+                (principal.actor, f"denied {request.url.path}"), DENIED_READ_DEDUPE_S)):
+            audit(request, action, target=request.url.path, outcome="denied",
+                  details={"missing": [perm.value for perm in missing]})
         raise HTTPException(403, f"your role may not do this (needs {missing[0].value})")
     stated = (purpose or request.query_params.get("purpose") or principal.purpose or "").strip()
     if len(stated) > MAX_PURPOSE:
