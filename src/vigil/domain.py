@@ -63,3 +63,7 @@ class CameraStatus:
     extra: dict[str, float] = field(default_factory=dict)
     decoder: str | None = None
     recording: str = "off"  # off, recording, standby (events mode between events)
+    # Capture time (epoch ms) of the latest analysed frame, the one the live view shows, and
+    # when the source last delivered a frame: how old the picture is, and why (issue 17).
+    picture_ms: int | None = None
+    source_frame_ms: int | None = None

@@ -79,7 +79,8 @@ def test_rules_of_config_and_api(alerts_client: tuple[TestClient, AlertService])
 
     named = client.post("/api/alert-rules", json={"id": "vans", "classes": ["truck"]})
     assert named.status_code == 201 and named.json()["id"] == "vans"
-    assert client.post("/api/alert-rules", json={"id": "vans"}).status_code == 409
+    again = client.post("/api/alert-rules", json={"id": "vans", "classes": ["car"]})
+    assert again.status_code == 409
 
     replaced = client.put("/api/alert-rules/vans", json={"classes": ["bus"], "enabled": False})
     assert replaced.status_code == 200 and replaced.json()["classes"] == ["bus"]
@@ -93,8 +94,16 @@ def test_rules_of_config_and_api(alerts_client: tuple[TestClient, AlertService])
 @pytest.mark.parametrize(
     ("method", "path", "body", "status", "detail"),
     [
-        ("post", "/api/alert-rules", {"actions": ["pager"]}, 422,
+        ("post", "/api/alert-rules", {"classes": ["car"], "actions": ["pager"]}, 422,
          "actions: unknown action(s) pager; defined: ops"),
+        ("post", "/api/alert-rules", {"name": "Everything", "cameras": ["cam-a"]}, 422,
+         "type: the rule has no condition and would fire for every event"),
+        ("post", "/api/alert-rules", {"classes": ["car"], "escalation": {
+            "after_min": 5, "actions": ["pager"]}}, 422,
+         "escalation.actions: unknown action(s) pager; defined: ops"),
+        ("post", "/api/alert-rules", {"classes": ["car"], "escalation": {
+            "after_min": 0, "actions": ["ops"]}}, 422,
+         "body.escalation.after_min: Input should be greater than 0"),
         ("post", "/api/alert-rules", {"module": "lines"}, 422,
          "body.module: unknown analytics module 'lines'"),
         ("post", "/api/alert-rules", {"schedule": {"timezone": "Nowhere/City", "windows": [
@@ -191,8 +200,10 @@ def test_other_tenants_rules_and_alerts_are_invisible(
     assert client.get("/api/alert-rules").json() == []
     assert client.get("/api/alert-rules/door-in").status_code == 404
     assert client.post("/api/alert-rules/door-in/test").status_code == 404
-    refused = client.post("/api/alert-rules", json={"id": "mine", "tenant": "default"})
+    refused = client.post("/api/alert-rules", json={"id": "mine", "tenant": "default",
+                                                        "classes": ["car"]})
     assert refused.status_code == 403 and "tenant 'default' is not yours" in refused.text
-    created = client.post("/api/alert-rules", json={"id": "mine"})  # the caller's one tenant
+    # The caller's one tenant.
+    created = client.post("/api/alert-rules", json={"id": "mine", "classes": ["car"]})
     assert created.status_code == 201 and created.json()["tenant"] == "harbour"
     assert [r["id"] for r in client.get("/api/alert-rules").json()] == ["mine"]

@@ -43,6 +43,13 @@ ROUTES = {
     ("/api/alert-rules/{rule_id}", "put"),
     ("/api/alert-rules/{rule_id}", "delete"),
     ("/api/alert-rules/{rule_id}/test", "post"),
+    ("/api/alert-rules/preview", "post"),
+    ("/api/alerts/firing", "get"),
+    ("/api/alerts/{alert_id}/acknowledge", "post"),
+    ("/api/camera-health", "get"),
+    ("/api/review", "get"),
+    ("/api/event-count", "get"),
+    ("/api/review/{item_id}", "put"),
     ("/api/alerts", "get"),
     ("/api/alerts/{alert_id}", "get"),
 }
@@ -150,8 +157,12 @@ def test_schema_and_modules(client: TestClient) -> None:
 
 
 def test_metrics_from_engine_and_sink(
-    config: VigilConfig, engine: object, store: EventStore, media: LocalMediaStore,
-    bus: MemoryBus, make_event: object,
+    config: VigilConfig,
+    engine: object,
+    store: EventStore,
+    media: LocalMediaStore,
+    bus: MemoryBus,
+    make_event: object,
 ) -> None:
     sink = EventSink(store, bus)
     app = trust(create_app(config, engine, store, media, bus, sink=sink))  # type: ignore[arg-type]

@@ -189,3 +189,21 @@ def test_new_events_appear_without_reindex(client: TestClient, store: EventStore
 def test_blank_query(client: TestClient) -> None:
     response = client.get("/api/search", params={"q": "   "})
     assert response.status_code == 422 and response.json()["detail"].startswith("q:")
+
+
+def test_a_search_without_results_suggests_the_nearest_that_has(
+    client: TestClient, events: list[Event]
+) -> None:
+    # No white car went out: white ones are i % 3 == 0, cars odd i, "out" i % 4 == 0.
+    body = client.get("/api/search", params={"q": "white car going out", "tz": "UTC"}).json()
+    assert body["total"] == 0
+    suggested = {item["dropped"].split(":")[0]: item for item in body["suggestions"]}
+    assert set(suggested) == {"class", "direction"}  # no car went out of any colour either
+    without_direction = suggested["direction"]
+    assert without_direction["q"] == "white car"
+    counted = client.get("/api/search", params={"q": "white car", "tz": "UTC"}).json()
+    assert without_direction["total"] == counted["total"] > 0
+    totals = [item["total"] for item in body["suggestions"]]
+    assert totals == sorted(totals, reverse=True)
+    found = client.get("/api/search", params={"q": "white truck", "tz": "UTC"}).json()
+    assert found["total"] > 0 and found["suggestions"] == []

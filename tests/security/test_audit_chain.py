@@ -191,3 +191,14 @@ def test_other_code_records_through_the_simple_function(world: World) -> None:
     assert world.app.state.audit.verify().ok
 
 
+
+
+def test_a_refused_read_retried_by_a_page_is_audited_once(world: World) -> None:
+    viewer = world.client("alpha-viewer")
+    for _ in range(4):  # the live page of a viewer retrying the event stream every few seconds
+        assert viewer.get("/api/events/stream").status_code == 403
+    assert viewer.get("/api/events").status_code == 403  # another path: its own record
+    items = world.client("alpha-auditor").get("/api/audit", params={"limit": 100}).json()["items"]
+    denied = [(r["action"], r["target"]) for r in items
+              if r["outcome"] == "denied" and r["actor"].startswith("alpha-viewer")]
+    assert denied == [("event.search", "/api/events"), ("event.stream", "/api/events/stream")]

@@ -61,7 +61,11 @@ def test_live_wall_shows_every_camera(server: Server, page: Page, screenshot: Sh
         tile = tab.locator(f'[data-testid=camera-tile][data-camera-id="{camera["id"]}"]')
         # Names are user input: markup in them is shown as typed, never parsed.
         expect(tile.locator(".tile-name")).to_have_text(camera["name"])
-        expect(tile.locator("[data-testid=camera-status]")).to_have_text("online", timeout=60_000)
+        # Connected; the badge says "lagging" or "behind" instead of "online" when the picture
+        # falls behind (a loaded test machine may well be), so the connection is asserted.
+        expect(tile).to_have_attribute("data-online", "true", timeout=60_000)
+        expect(tile.locator("[data-testid=camera-status]")).to_have_text(
+            re.compile("^(online|lagging|behind)$"))
     assert tab.locator("[data-testid=camera-wall] b").count() == 0
     tab.wait_for_function(ALL_IMAGES_LOADED, arg="[data-testid=camera-image]", timeout=60_000)
     expect(tab.locator(".health-text")).to_have_text(

@@ -30,6 +30,7 @@ class Alert:
     fired_ms: int
     count: int | None = None
     test: bool = False  # sent from POST /api/alert-rules/{id}/test; never stored
+    escalated: bool = False  # sent again because nobody acknowledged it in time
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +58,7 @@ def payload(alert: Alert, links: Links) -> dict[str, Any]:
             "fired_ms": alert.fired_ms,
             "count": alert.count,
             "test": alert.test,
+            "escalated": alert.escalated,
         },
         "event": alert.event.model_dump(mode="json"),
         "links": {"event": links.event_api(alert.event.id), "ui": links.event_ui(alert.event.id)},
@@ -103,6 +105,7 @@ def summary_text(alert: Alert, links: Links) -> str:
     lines = [
         f"Rule: {alert.rule_name} ({alert.rule_id})" + (" — TEST, nothing happened" if alert.test
                                                          else ""),
+        *(["ESCALATED: nobody has acknowledged this alert yet."] if alert.escalated else []),
         f"Event: {event.type} ({event.state.value})",
         f"Camera: {event.camera_name} ({event.camera_id})",
         f"Time: {iso(event.start_ms)}",

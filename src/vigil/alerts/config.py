@@ -131,6 +131,15 @@ class CountThreshold(Strict):
     window_s: float = Field(gt=0, le=WEEK_S)
 
 
+class Escalation(Strict):
+    """A second action for an alert nobody acknowledged: after `after_min` minutes without an
+    acknowledgement, the alert is sent once more, through `actions` (a pager, a phone call
+    gateway, a supervisor's mail) instead of the rule's own."""
+
+    after_min: float = Field(gt=0, le=24 * 60, description="Minutes without acknowledgement")
+    actions: list[str] = Field(min_length=1, description="Action names from alerts.actions")
+
+
 class RuleSpec(Strict):
     """What a rule matches and what it does; every match condition left out matches anything."""
 
@@ -161,6 +170,9 @@ class RuleSpec(Strict):
         False, description="Fire again on later messages of the same event (still cooled down)"
     )
     actions: list[str] = Field(default_factory=list, description="Action names from alerts.actions")
+    escalation: Escalation | None = Field(
+        None, description="Send the alert through a second action when nobody acknowledged it"
+    )
 
     @field_validator("cameras")
     @classmethod
@@ -363,6 +375,10 @@ class AlertsConfig(Strict):
             problem = unknown_actions(rule.actions, self.actions)
             if problem:
                 raise ValueError(f"rules[{index}].actions: {problem}")
+            if rule.escalation is not None:
+                problem = unknown_actions(rule.escalation.actions, self.actions)
+                if problem:
+                    raise ValueError(f"rules[{index}].escalation.actions: {problem}")
         return self
 
 

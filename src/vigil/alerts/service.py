@@ -30,11 +30,13 @@ from vigil.alerts.actions import Action, Attempt, build_actions
 from vigil.alerts.alert import Alert, Links
 from vigil.alerts.config import AlertsConfig, RuleConfig, unknown_actions
 from vigil.alerts.delivery import DeliveryReport, Dispatcher, attempt_once
+from vigil.alerts.metrics import AlertCounters
 from vigil.alerts.rules import Firing, RuleEngine
 from vigil.bus.base import Bus, Subscription
 from vigil.config import VigilConfig
 from vigil.domain import now_ms
 from vigil.events import Event, EventMessage, EventState, ObjectInfo, uuid7
+from vigil.store import acks as ack_rows
 from vigil.store import alerts as alert_rows
 from vigil.store import events as event_rows
 from vigil.store.alerts import AlertStatus, StoredAlert, StoredRule
@@ -51,6 +53,10 @@ RULES_REFRESH_S = 2.0  # in a cluster: rules changed through another node's API
 HISTORY = 10  # attempts kept per action in an alert's outcomes
 # Stored events read per count rule to rebuild its windows when taking over (newest first).
 RESTORE_LIMIT = 50_000
+ESCALATION_CHECK_S = 5.0
+# Alerts that waited this much longer than their escalation delay (Vigil was down, the rule's
+# escalation was added later) are not escalated any more: the news is stale.
+ESCALATION_HORIZON_MS = 24 * 3600 * 1000
 # A locked or unreachable database may recover; anything else will not.
 TRANSIENT_ERRORS: tuple[type[Exception], ...] = (sa.exc.OperationalError, sa.exc.InterfaceError)
 T = TypeVar("T")
@@ -150,6 +156,11 @@ class AlertService:
         self._role: RoleLease | None = None
         self._subscription: Subscription | None = None
         self._rules_read = 0.0
+        self._escalated_at = 0.0
+        # Escalations are sent here, not by the evaluating thread, which must not wait on a
+        # slow pager; one attempt each (the alert already went through the rule's actions).
+        self._escalator = ThreadPoolExecutor(max_workers=2, thread_name_prefix="alert-escalate")
+        self.counters = AlertCounters()
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
 
@@ -182,6 +193,7 @@ class AlertService:
             self._thread.join(timeout)
         if not self._dispatcher.stop(timeout):
             log.warning("alert deliveries were still in progress at shutdown")
+        self._escalator.shutdown(wait=False, cancel_futures=True)
 
     def _run(self) -> None:
         while not self._stopping.is_set():
@@ -192,6 +204,9 @@ class AlertService:
             message = subscription.get(timeout=POLL_S)
             if message is not None:
                 self._handle_safely(subscription, message)
+            if time.monotonic() - self._escalated_at > ESCALATION_CHECK_S:
+                self._escalated_at = time.monotonic()
+                self._guarded("escalating unacknowledged alerts", self.escalate_due)
         subscription = self._subscription
         if subscription is None:
             return
@@ -333,6 +348,7 @@ class AlertService:
                           event.id)
         log.info("alert %s: rule %s fired for event %s on %s", alert.id, rule.id, event.id,
                  event.camera_id)
+        self.counters.add_fired()
         if names:
             with self._deliveries_lock:
                 self._deliveries[alert.id] = outcomes
@@ -340,6 +356,10 @@ class AlertService:
         return alert
 
     def _on_report(self, alert: Alert, report: DeliveryReport) -> None:
+        if report.sent:
+            self.counters.add_attempt(report.action, report.status)
+        else:
+            self.counters.add_unsent(report.action)
         with self._deliveries_lock:
             outcomes = self._deliveries.get(alert.id)
             if outcomes is None:
@@ -383,6 +403,58 @@ class AlertService:
                 delay *= 2
         return write()
 
+    # Escalation
+
+    def escalate_due(self) -> int:
+        """Send the alerts whose rule has an escalation and that nobody acknowledged within its
+        `after_min` through the escalation's actions, once each. Returns how many it claimed."""
+        rules = {rule.id: rule for rule in self._engine.rules
+                 if rule.escalation is not None and rule.enabled}
+        if not rules:
+            return 0
+        now = self._clock()
+        waits = {rule_id: round(rule.escalation.after_min * 60_000)
+                 for rule_id, rule in rules.items() if rule.escalation is not None}
+        due = ack_rows.due_for_escalation(
+            self.store.engine, rules, fired_before_ms=now - min(waits.values()),
+            since_ms=now - max(waits.values()) - ESCALATION_HORIZON_MS,
+        )
+        claimed = 0
+        for stored in due:
+            rule = rules[stored.rule_id]
+            if rule.escalation is None or stored.fired_ms > now - waits[rule.id]:
+                continue
+            names = [name for name in rule.escalation.actions if name in self.actions]
+            outcomes = {name: {"type": self.actions[name].kind, "status": "pending",
+                               "detail": None} for name in names}
+            # Claimed before sending: a crash during the send never escalates twice.
+            ack_rows.mark_escalated(self.store.engine, stored, at_ms=now, outcomes=outcomes)
+            claimed += 1
+            event = self.store.get_event(stored.event_id)
+            if event is None or not names:
+                continue
+            waited = rule.escalation.after_min
+            alert = Alert(id=stored.id, rule_id=rule.id, event=event, fired_ms=stored.fired_ms,
+                          count=stored.match_count, escalated=True,
+                          rule_name=f"{stored.rule_name} (not acknowledged after "
+                                    f"{waited:g} min)")
+            self._escalator.submit(self._send_escalation, stored, alert, names, now)
+        return claimed
+
+    def _send_escalation(self, stored: StoredAlert, alert: Alert, names: list[str],
+                         at_ms: int) -> None:
+        outcomes: dict[str, dict[str, Any]] = {}
+        for name in names:
+            attempt = attempt_once(self.actions[name], alert)
+            result = "delivered" if attempt.ok else "failed"
+            self.counters.add_escalation(name, result)
+            outcomes[name] = {"type": self.actions[name].kind, "status": result,
+                              "detail": attempt.detail}
+            log.info("alert %s escalated through %s: %s", stored.id, name, attempt.detail)
+        self._guarded("recording an escalation", lambda: self._retrying(
+            lambda: ack_rows.mark_escalated(self.store.engine, stored, at_ms=at_ms,
+                                            outcomes=outcomes)))
+
     def _snapshot(self, key: str) -> bytes | None:
         if self.media is None:
             return None
@@ -420,6 +492,10 @@ class AlertService:
         problem = unknown_actions(rule.actions, self.config.actions)
         if problem:
             raise RuleError(422, f"actions: {problem}")
+        if rule.escalation is not None:
+            problem = unknown_actions(rule.escalation.actions, self.config.actions)
+            if problem:
+                raise RuleError(422, f"escalation.actions: {problem}")
         exists = alert_rows.get_rule(self.store.engine, rule.id, None) is not None
         if create and exists:
             raise RuleError(409, f"rule {rule.id!r} already exists")

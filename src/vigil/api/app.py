@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from fastapi import Depends, FastAPI
 
+from vigil.alerts.metrics import AlertCollector
 from vigil.alerts.service import AlertService, public_url
 from vigil.api import (
+    routes_alert_console,
     routes_camera_bulk,
+    routes_camera_health,
     routes_counts,
+    routes_event_count,
     routes_heatmap,
     routes_meta,
     routes_onvif,
     routes_recordings,
+    routes_review,
     routes_series,
     routes_setup,
     routes_site,
@@ -122,12 +127,21 @@ def create_app(
     app.include_router(routes_site.router)
     app.include_router(routes_onvif.router)
     app.include_router(routes_recordings.router)
+    app.include_router(routes_camera_health.router)
+    app.include_router(routes_review.router)
+    app.include_router(routes_event_count.router)
     # Without the engine owner's running service, rules and stored alerts can still be
     # managed and tested; nothing is evaluated.
     alerts = alerts or AlertService(
         config.alerts, store, public_url=public_url(config), media=media
     )
+    # Before the alerts router, whose /api/alerts/{alert_id} would otherwise claim /firing.
+    app.include_router(routes_alert_console.router)
     app.include_router(alerts_router(ctx, alerts))
+    app.state.metrics_collectors = [
+        *getattr(app.state, "metrics_collectors", []),
+        AlertCollector(alerts.counters, store.engine),
+    ]
     app.include_router(routes_series.router)
     # One search service per store: the runtime's indexer feeds the same in-memory index.
     app.include_router(search_router(ctx, SearchService.for_store(store, config=config)))

@@ -15,14 +15,23 @@ from pydantic import BaseModel, Field, field_validator
 
 from vigil.alerts.alert import iso
 from vigil.alerts.config import ID_PATTERN, RuleConfig, RuleSpec, check_id
+from vigil.alerts.preview import empty_condition, preview, too_broad
 from vigil.alerts.service import AlertService, RuleError
 from vigil.api.access import tenant_scope, visible
+from vigil.api.alert_acks import (
+    AcknowledgementOut,
+    EscalationOut,
+    acknowledgement_out,
+    escalation_out,
+)
 from vigil.api.context import AppContext
 from vigil.api.errors import error_responses
 from vigil.api.params import EVENT_ID_PATTERN, split_values, time_range
 from vigil.domain import now_ms
 from vigil.events import Event, uuid7
+from vigil.store import acks as ack_rows
 from vigil.store import alerts as alert_rows
+from vigil.store.acks import Ack
 from vigil.store.alerts import AlertQuery, StoredAlert, StoredRule
 
 RuleId = Annotated[str, Path(pattern=ID_PATTERN, description="Rule id")]
@@ -91,6 +100,12 @@ class AlertOut(BaseModel):
     last_error: str | None
     outcomes: dict[str, OutcomeOut] = Field(description="By action name")
     event: Event | None = Field(description="The event; null once retention removed it")
+    acknowledged: AcknowledgementOut | None = Field(
+        None, description="Who acknowledged it, when, with which note; null while it is firing"
+    )
+    escalated: EscalationOut | None = Field(
+        None, description="Sent through the rule's escalation because nobody acknowledged it"
+    )
 
 
 class AlertPageOut(BaseModel):
@@ -136,7 +151,7 @@ def _outcome_out(entry: dict[str, Any]) -> OutcomeOut:
     )
 
 
-def alert_out(alert: StoredAlert, event: Event | None) -> AlertOut:
+def alert_out(alert: StoredAlert, event: Event | None, ack: Ack | None = None) -> AlertOut:
     return AlertOut(
         id=alert.id,
         tenant=alert.tenant,
@@ -153,6 +168,8 @@ def alert_out(alert: StoredAlert, event: Event | None) -> AlertOut:
         last_error=alert.last_error,
         outcomes={name: _outcome_out(entry) for name, entry in alert.outcomes.items()},
         event=event,
+        acknowledged=acknowledgement_out(ack),
+        escalated=escalation_out(ack),
     )
 
 
@@ -174,6 +191,11 @@ def alerts_router(ctx: AppContext, alerts: AlertService) -> APIRouter:
         rule = RuleConfig(**values)
         if not visible(rule.tenant, tenants):
             raise HTTPException(403, f"tenant {rule.tenant!r} is not yours")
+        # An empty form must not become a rule that pages someone for every event.
+        problem = empty_condition(rule) or too_broad(preview(engine, rule, tenants,
+                                                             now_ms=now_ms()))
+        if problem:
+            raise HTTPException(422, problem)
         return rule
 
     def save(rule: RuleConfig, *, create: bool) -> RuleOut:
@@ -309,8 +331,10 @@ def alerts_router(ctx: AppContext, alerts: AlertService) -> APIRouter:
         )
         page = alert_rows.query_alerts(engine, query)
         events = alert_rows.events_by_id(engine, {a.event_id for a in page.items}, tenants)
+        acks = ack_rows.acks_for(engine, [item.id for item in page.items])
         return AlertPageOut(
-            items=[alert_out(item, events.get(item.event_id)) for item in page.items],
+            items=[alert_out(item, events.get(item.event_id), acks.get(item.id))
+                   for item in page.items],
             next_cursor=page.next_cursor,
         )
 
@@ -324,6 +348,7 @@ def alerts_router(ctx: AppContext, alerts: AlertService) -> APIRouter:
         alert = alert_rows.get_alert(engine, alert_id, tenants)
         if alert is None:
             raise HTTPException(404, f"no alert with id {alert_id!r}")
-        return alert_out(alert, ctx.store.get_event(alert.event_id, tenants))
+        return alert_out(alert, ctx.store.get_event(alert.event_id, tenants),
+                         ack_rows.acks_for(engine, [alert.id]).get(alert.id))
 
     return router

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Collection
-from typing import Annotated, Any
+from dataclasses import replace
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
@@ -16,6 +18,7 @@ from vigil.api.params import split_values, time_range
 from vigil.domain import now_ms
 from vigil.events import Event
 from vigil.search.embedding import EmbeddingError
+from vigil.search.explain import account
 from vigil.search.index import Explicit
 from vigil.search.query import REFUSAL_MESSAGE, QueryTextError, RefusedQuery
 from vigil.search.service import (
@@ -38,6 +41,12 @@ class InterpretationOut(BaseModel):
     meaning: str
 
 
+class WordOut(BaseModel):
+    word: str
+    role: Literal["filter", "ranking", "ignored"]
+    why: str = Field(description="Which filter it became, or why it ranks or is ignored")
+
+
 class QueryOut(BaseModel):
     q: str
     tz: str = Field(description="IANA time zone the time words were read in")
@@ -45,6 +54,9 @@ class QueryOut(BaseModel):
     semantic_text: str = Field(description="What was embedded for similarity ranking")
     keywords: list[str] = Field(description="Words left for keyword ranking (FTS5)")
     notes: list[str]
+    words: list[WordOut] = Field(
+        default_factory=list, description="Every word of the query, in order, and what it did"
+    )
 
 
 class MatchOut(BaseModel):
@@ -74,6 +86,12 @@ class TimelineOut(BaseModel):
     counts: list[int]
 
 
+class SuggestionOut(BaseModel):
+    q: str = Field(description="The query without one of its filters")
+    dropped: str = Field(description="The filter left out, e.g. 'time: Thu 18:00 – Fri 06:00'")
+    total: int = Field(description="Matches of that query")
+
+
 class SearchOut(BaseModel):
     query: QueryOut
     items: list[HitOut]
@@ -84,6 +102,11 @@ class SearchOut(BaseModel):
     timeline: TimelineOut
     next_cursor: str | None
     took_ms: float
+    suggestions: list[SuggestionOut] = Field(
+        default_factory=list,
+        description="When nothing matched: the query without one of its filters, for each "
+        "that has matches, most matches first",
+    )
 
 
 def request_audit(request: Request) -> SearchAudit:
@@ -173,9 +196,36 @@ def search_router(ctx: AppContext, service: SearchService) -> APIRouter:
         except QueryTextError as error:
             raise QueryError(str(error).split(":", 1)[0], str(error).split(": ", 1)[-1]
                              ) from None
-        return _out(response)
+        out = _out(response)
+        if out.total == 0 and not cursor:
+            out.suggestions = _suggestions(service, search_request, response.parsed, tenants)
+        return out
 
     return router
+
+
+MAX_SUGGESTIONS = 5  # filters tried left out, at most (each is one more search)
+
+
+def _suggestions(service: SearchService, request: SearchRequest, parsed: Any,
+                 tenants: Collection[str] | None) -> list[SuggestionOut]:
+    """A search with no result is a dead end: try it without each of its filters in turn
+    (the time, a place, a class …) and offer those that find something. These searches only
+    count; the one audited search is the operator's own."""
+    found = []
+    for item in parsed.interpretations[:MAX_SUGGESTIONS]:
+        pattern = re.compile(r"\b" + re.escape(item.words) + r"\b", re.IGNORECASE)
+        shorter = " ".join(pattern.sub(" ", request.q).split())
+        if not shorter or shorter == request.q:
+            continue
+        try:
+            tried = service.search(replace(request, q=shorter, limit=1, cursor=None), tenants)
+        except (RefusedQuery, QueryTextError, EmbeddingError, QueryError):
+            continue
+        if tried.result.total:
+            found.append(SuggestionOut(q=shorter, dropped=f"{item.kind}: {item.meaning}",
+                                       total=tried.result.total))
+    return sorted(found, key=lambda suggestion: -suggestion.total)
 
 
 def _set(values: list[str] | None) -> set[str] | None:
@@ -202,6 +252,7 @@ def _out(response: Any) -> SearchOut:
             filters=[InterpretationOut(kind=i.kind, words=i.words, meaning=i.meaning)
                      for i in parsed.interpretations],
             semantic_text=parsed.semantic_text, keywords=parsed.keywords, notes=parsed.notes,
+            words=[WordOut(word=w.word, role=w.role, why=w.why) for w in account(parsed)],
         ),
         items=items,
         total=result.total,

@@ -23,6 +23,10 @@ from vigil.auth.service import (
 from vigil.privacy.audit import audit
 
 MAX_PURPOSE = 512
+# A refused read that a page retries (a stream, a poll) is audited once per caller and path in
+# this window, not every few seconds: the log must stay readable. Refused changes are always
+# recorded.
+DENIED_READ_DEDUPE_S = 300.0
 
 
 def optional_principal(request: Request) -> Principal | None:
@@ -61,6 +65,12 @@ class _Dedupe:
             if len(self._seen) > 50_000:
                 self._seen = {k: v for k, v in self._seen.items() if now - v < window_s}
             return True
+
+
+def _dedupe(request: Request) -> _Dedupe:
+    dedupe: _Dedupe = getattr(request.app.state, "audit_dedupe", None) or _Dedupe()
+    request.app.state.audit_dedupe = dedupe
+    return dedupe
 
 
 def _details(request: Request) -> dict[str, Any]:
@@ -134,9 +144,19 @@ def authorize(
         needed.append(Permission.EXPORT)
     missing = [perm for perm in needed if not principal.can(perm)]
     if missing:
-        if action:
-            audit(request, action, target=request.url.path, outcome="denied",
-                  details={"missing": [perm.value for perm in missing]})
+        if action and (
+            unsafe
+            or _dedupe(request).fresh(
+                (principal.actor, f"denied {request.url.path}"), DENIED_READ_DEDUPE_S
+            )
+        ):
+            audit(
+                request,
+                action,
+                target=request.url.path,
+                outcome="denied",
+                details={"missing": [perm.value for perm in missing]},
+            )
         raise HTTPException(403, f"your role may not do this (needs {missing[0].value})")
     stated = (purpose or request.query_params.get("purpose") or principal.purpose or "").strip()
     if len(stated) > MAX_PURPOSE:
@@ -156,17 +176,19 @@ def authorize(
                 429, "too many searches; slow down", headers={"Retry-After": str(int(wait) + 1)}
             )
     if action and not rule.self_audited:
-        if rule.dedupe_s:
-            dedupe: _Dedupe = getattr(request.app.state, "audit_dedupe", None) or _Dedupe()
-            request.app.state.audit_dedupe = dedupe
-            if not dedupe.fresh((principal.actor, request.url.path), rule.dedupe_s):
-                return
+        if rule.dedupe_s and not _dedupe(request).fresh(
+            (principal.actor, request.url.path), rule.dedupe_s
+        ):
+            return
         if unsafe:
             # A change: written by ChangeAuditMiddleware once the response tells whether it
             # happened, was denied or failed (vigil.api.audit_outcome).
             request.state.pending_audit = {
-                "action": action, "target": request.url.path, "details": _details(request),
+                "action": action,
+                "target": request.url.path,
+                "details": _details(request),
             }
             return
-        audit(request, action, target=request.url.path, outcome="allowed",
-              details=_details(request))
+        audit(
+            request, action, target=request.url.path, outcome="allowed", details=_details(request)
+        )

@@ -54,6 +54,7 @@ RULES: list[tuple[frozenset[str] | None, str, Rule]] = [
         Rule(P.LIVE, action="live.view", dedupe_s=300),
     ),
     (frozenset({"GET"}), "/api/cameras/{camera_id}/stats", Rule(P.LIVE)),
+    (frozenset({"GET"}), "/api/camera-health", Rule(P.CAMERAS_READ)),
     (frozenset({"GET"}), "*heatmap*", Rule(P.STATS_READ)),
     (frozenset({"GET"}), "/api/cameras*", Rule(P.CAMERAS_READ)),
     # trying a URL returns a frame and checking settings changes nothing: named as such
@@ -109,10 +110,28 @@ RULES: list[tuple[frozenset[str] | None, str, Rule]] = [
     ),
     (frozenset({"GET"}), "/api/clips*", Rule(P.MEDIA_READ, action="media.view", purpose=True)),
     (None, "/api/search*", Rule(P.SEARCH, action="search", purpose=True, limit="search")),
+    # review items: events grouped per incident; marking one is operator work
+    (frozenset({"GET"}), "/api/review", Rule(P.EVENTS_READ, action="event.search", purpose=True)),
+    (frozenset({"PUT"}), "/api/review/{item_id}", Rule(P.ALERTS_ACK, action="review.mark")),
+    (
+        frozenset({"GET"}),
+        "/api/event-count",
+        Rule(P.EVENTS_READ, action="event.search", purpose=True),
+    ),
     (frozenset({"GET"}), "/api/counts", Rule(P.STATS_READ)),
     (frozenset({"GET"}), "/api/series", Rule(P.STATS_READ)),
     (frozenset({"GET"}), "/api/statistics*", Rule(P.STATS_READ)),
     # alerts (reading them is part of the operator's work; rules are configuration)
+    (
+        frozenset({"POST"}),
+        "/api/alerts/{alert_id}/acknowledge",
+        Rule(P.ALERTS_ACK, action="alert.acknowledge"),
+    ),
+    (
+        frozenset({"POST"}),
+        "/api/alert-rules/preview",
+        Rule(P.CONFIG_WRITE, action="alerts.preview"),
+    ),
     (frozenset({"GET"}), "/api/alert*", Rule(P.ALERTS_READ)),
     (frozenset({"GET"}), "/api/rules*", Rule(P.ALERTS_READ)),
     (None, "/api/alert*", Rule(P.CONFIG_WRITE, action="alerts.change")),

@@ -24,6 +24,7 @@ class Permission(StrEnum):
     MEDIA_READ = "media:read"  # stored snapshots and clips
     EXPORT = "export"  # CSV and other bulk exports
     ALERTS_READ = "alerts:read"
+    ALERTS_ACK = "alerts:ack"  # acknowledge fired alerts (with a note)
     CASES = "cases"  # evidence locks
     USERS_MANAGE = "users:manage"  # users and tokens of the own tenant (sysadmin: any)
     TENANTS_MANAGE = "tenants:manage"
@@ -35,10 +36,11 @@ P = Permission
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset({
         P.CAMERAS_READ, P.CONFIG_WRITE, P.LIVE, P.EVENTS_READ, P.STATS_READ, P.SEARCH,
-        P.MEDIA_READ, P.EXPORT, P.ALERTS_READ, P.CASES, P.USERS_MANAGE, P.METRICS_READ,
+        P.MEDIA_READ, P.EXPORT, P.ALERTS_READ, P.ALERTS_ACK, P.CASES, P.USERS_MANAGE,
+        P.METRICS_READ,
     }),
     Role.OPERATOR: frozenset({
-        P.CAMERAS_READ, P.LIVE, P.EVENTS_READ, P.STATS_READ, P.ALERTS_READ,
+        P.CAMERAS_READ, P.LIVE, P.EVENTS_READ, P.STATS_READ, P.ALERTS_READ, P.ALERTS_ACK,
     }),
     Role.INVESTIGATOR: frozenset({
         P.CAMERAS_READ, P.EVENTS_READ, P.STATS_READ, P.SEARCH, P.MEDIA_READ, P.EXPORT, P.CASES,

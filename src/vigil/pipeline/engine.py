@@ -403,4 +403,6 @@ class Engine:
             extra={"open_events": float(pipeline.lifecycle.open_events)},
             decoder=source.decoder,
             recording=self.recording.state(camera.config.id) if self.recording else "off",
+            picture_ms=pipeline.live.frame.ts_ms if pipeline.live is not None else None,
+            source_frame_ms=source.last_frame_ms,
         )

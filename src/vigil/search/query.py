@@ -349,6 +349,7 @@ class _TimeParser:
         self.clock = clock
         self.range: tuple[datetime, datetime, str] | None = None
         self.hours: tuple[int, int, str] | None = None
+        self.notes: list[str] = []  # what a relative time was taken to mean, when not obvious
 
     def _set(self, start: datetime, end: datetime, words: str) -> None:
         if self.range is None:
@@ -419,6 +420,10 @@ class _TimeParser:
         day = c.today if m.group(1) == "tonight" else c.today - timedelta(days=1)
         if m.group(1) == "overnight" and c.now.hour >= 18:
             day = c.today
+        if m.group(1) == "tonight" and c.at(day, 18) > c.now:
+            # The most recent night that has begun: tonight has not yet.
+            day -= timedelta(days=1)
+            self.notes.append("tonight has not begun yet (18:00): showing last night")
         self._set(c.at(day, 18), c.at(day, 30), m.group(0))
         return True
 
@@ -428,6 +433,11 @@ class _TimeParser:
             return False
         part = m.group(2)
         start, end = (18, 30) if part == "night" else _PARTS[part]
+        if m.group(1) == "this" and self.clock.at(day, start) > self.clock.now:
+            # "this morning" at 04:30: the most recent morning that has begun is yesterday's.
+            day -= timedelta(days=1)
+            self.notes.append(f"this {part} has not begun yet ({start:02d}:00): showing "
+                              f"yesterday's {part}")
         self._set(self.clock.at(day, start), self.clock.at(day, end), m.group(0))
         return True
 
@@ -602,6 +612,7 @@ def parse(text: str, names: PlaceNames, *, tz: str | None = None, now_ms: int,
 
     times = _TimeParser(clock)
     without_time = times.parse(lowered)
+    notes.extend(times.notes)
     if times.range is not None:
         start, end, words = times.range
         filters.start_ms, filters.end_ms = _Clock.ms(start), _Clock.ms(end)

@@ -151,7 +151,7 @@ def delete_rule(engine: sa.Engine, rule_id: str) -> bool:
     return result.rowcount > 0
 
 
-def _alert_from_row(row: sa.RowMapping) -> StoredAlert:
+def alert_from_row(row: sa.RowMapping) -> StoredAlert:
     return StoredAlert(
         id=row["id"],
         tenant=row["tenant"],
@@ -237,7 +237,7 @@ def get_alert(
     )
     with engine.connect() as connection:
         row = connection.execute(statement).mappings().first()
-    return _alert_from_row(row) if row is not None else None
+    return alert_from_row(row) if row is not None else None
 
 
 def query_alerts(engine: sa.Engine, q: AlertQuery) -> AlertPage:
@@ -265,7 +265,7 @@ def query_alerts(engine: sa.Engine, q: AlertQuery) -> AlertPage:
     )
     with engine.connect() as connection:
         rows = connection.execute(statement).mappings().all()
-    items = [_alert_from_row(row) for row in rows[: q.limit]]
+    items = [alert_from_row(row) for row in rows[: q.limit]]
     next_cursor = None
     if len(rows) > q.limit:
         next_cursor = encode_cursor(items[-1].fired_ms, items[-1].id)

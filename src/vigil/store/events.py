@@ -26,9 +26,25 @@ from vigil.store.schema import events
 
 # Columns a newer version of an event may change; id, tenant and camera never change.
 _UPDATABLE = (
-    "camera_name", "module", "type", "state", "class_name", "class_id", "track_id", "score",
-    "box", "color", "zone", "line", "direction", "dwell_s", "start_ms", "end_ms", "updated_ms",
-    "snapshot", "attributes",
+    "camera_name",
+    "module",
+    "type",
+    "state",
+    "class_name",
+    "class_id",
+    "track_id",
+    "score",
+    "box",
+    "color",
+    "zone",
+    "line",
+    "direction",
+    "dwell_s",
+    "start_ms",
+    "end_ms",
+    "updated_ms",
+    "snapshot",
+    "attributes",
 )
 COUNTED_TYPES = ("line.crossing", "zone.presence")
 
@@ -96,8 +112,9 @@ def from_row(row: sa.RowMapping) -> Event:
 def supersedes(new: Event, old: Event) -> bool:
     """Whether `new` should replace `old` (same id): an ended event never goes back to active;
     otherwise the later `updated_ms` wins, and on a tie the newer arrival."""
-    return newer_state(new.state is EventState.ENDED, new.updated_ms,
-                       old.state is EventState.ENDED, old.updated_ms)
+    return newer_state(
+        new.state is EventState.ENDED, new.updated_ms, old.state is EventState.ENDED, old.updated_ms
+    )
 
 
 def collapse(batch: Iterable[Event]) -> list[Event]:
@@ -127,8 +144,9 @@ def upsert_rows(engine: sa.Engine, rows: list[Row]) -> int:
 
         return postgres.upsert_events(engine, rows, _on_conflict_update)
     with engine.begin() as connection:
-        connection.execute(_on_conflict_update(dialect_insert(engine, events)),
-                           [row_dict(row) for row in rows])
+        connection.execute(
+            _on_conflict_update(dialect_insert(engine, events)), [row_dict(row) for row in rows]
+        )
     return len(rows)
 
 
@@ -191,7 +209,8 @@ def get_many(
     return {row["id"]: from_row(row) for row in rows}
 
 
-def query(engine: sa.Engine, q: EventQuery) -> EventPage:
+def _filters(q: EventQuery) -> list[Any]:
+    """The WHERE clauses of a query's filters and scope (not its cursor)."""
     c = events.c
     where: list[Any] = [
         *scope_clauses(q.tenants, c.tenant, c.camera_id, "events"),
@@ -199,7 +218,10 @@ def query(engine: sa.Engine, q: EventQuery) -> EventPage:
         *_in(c.class_name, q.class_names),
     ]
     for column, value in (
-        (c.module, q.module), (c.type, q.type), (c.zone, q.zone), (c.line, q.line),
+        (c.module, q.module),
+        (c.type, q.type),
+        (c.zone, q.zone),
+        (c.line, q.line),
         (c.state, q.state.value if q.state is not None else None),
     ):
         if value is not None:
@@ -208,6 +230,19 @@ def query(engine: sa.Engine, q: EventQuery) -> EventPage:
         where.append(c.start_ms >= q.start_ms)
     if q.end_ms is not None:
         where.append(c.start_ms < q.end_ms)
+    return where
+
+
+def count(engine: sa.Engine, q: EventQuery) -> int:
+    """How many events match the query's filters in its scope (all pages together)."""
+    statement = sa.select(sa.func.count()).select_from(events).where(*_filters(q))
+    with engine.connect() as connection:
+        return int(connection.execute(statement).scalar_one())
+
+
+def query(engine: sa.Engine, q: EventQuery) -> EventPage:
+    c = events.c
+    where = _filters(q)
     if q.cursor is not None:
         after_start, after_id = decode_cursor(q.cursor)
         where.append(
@@ -251,14 +286,18 @@ def changed_since(
     first, at most `limit`: what an alert evaluator taking over rebuilds count windows from."""
     c = events.c
     where: list[Any] = [
-        c.tenant == tenant, c.updated_ms >= since_ms, c.start_ms >= since_ms - LONGEST_EVENT_MS,
-        *_in(c.camera_id, camera_ids), *_in(c.class_name, class_names),
+        c.tenant == tenant,
+        c.updated_ms >= since_ms,
+        c.start_ms >= since_ms - LONGEST_EVENT_MS,
+        *_in(c.camera_id, camera_ids),
+        *_in(c.class_name, class_names),
     ]
     for column, value in ((c.module, module), (c.type, type), (c.zone, zone), (c.line, line)):
         if value is not None:
             where.append(column == value)
-    statement = (sa.select(events).where(*where)
-                 .order_by(c.start_ms.desc(), c.id.desc()).limit(limit))
+    statement = (
+        sa.select(events).where(*where).order_by(c.start_ms.desc(), c.id.desc()).limit(limit)
+    )
     with engine.connect() as connection:
         return [from_row(row) for row in connection.execute(statement).mappings()]
 
@@ -279,7 +318,11 @@ def counts(engine: sa.Engine, q: CountQuery) -> list[CountRow]:
     bucketed = (
         sa.select(
             (c.start_ms // interval_ms).label("bucket"),
-            c.camera_id, c.line, c.zone, c.class_name, c.direction,
+            c.camera_id,
+            c.line,
+            c.zone,
+            c.class_name,
+            c.direction,
         )
         .where(
             sa.or_(*kinds),
@@ -309,6 +352,14 @@ def counts(engine: sa.Engine, q: CountQuery) -> list[CountRow]:
         for row in rows
     ]
     # Sorted here because databases disagree on where NULLs sort.
-    result.sort(key=lambda r: (r.bucket_start_ms, r.camera_id, r.line or "", r.zone or "",
-                               r.class_name, r.direction or ""))
+    result.sort(
+        key=lambda r: (
+            r.bucket_start_ms,
+            r.camera_id,
+            r.line or "",
+            r.zone or "",
+            r.class_name,
+            r.direction or "",
+        )
+    )
     return result

@@ -359,3 +359,32 @@ recording_locks = sa.Table(
     sa.Column("created_ms", sa.BigInteger, nullable=False),
     sa.Index(None, "case_id"),
 )
+
+# What people and the escalation did about a fired alert (issue 17): who acknowledged it, when,
+# with which note; when it was escalated (sent through the rule's second action because nobody
+# acknowledged it in time) and each escalation action's outcome. One row per alert at most,
+# written on the first of these; fired alerts themselves stay as the evaluator wrote them.
+alert_acks = sa.Table(
+    "alert_acks",
+    metadata,
+    sa.Column("alert_id", sa.String(36), primary_key=True),
+    sa.Column("tenant", sa.String(64), nullable=False),
+    sa.Column("acked_ms", sa.BigInteger, nullable=True),
+    sa.Column("acked_by", sa.String(128), nullable=True),
+    sa.Column("note", sa.String(1000), nullable=True),
+    sa.Column("escalated_ms", sa.BigInteger, nullable=True),
+    sa.Column("escalation", sa.JSON, nullable=True),
+    sa.Index(None, "tenant", "acked_ms"),
+)
+
+# Review items an operator marked reviewed, per tenant (vigil.store.review says why not per
+# user), by the id of the item's first event.
+review_marks = sa.Table(
+    "review_marks",
+    metadata,
+    sa.Column("tenant", sa.String(64), primary_key=True),
+    sa.Column("item_id", sa.String(36), primary_key=True),
+    sa.Column("reviewed_by", sa.String(128), nullable=False),
+    sa.Column("reviewed_ms", sa.BigInteger, nullable=False),
+    sa.Index(None, "item_id"),
+)

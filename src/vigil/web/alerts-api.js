@@ -14,3 +14,4 @@ export const createRule = (rule) => sendJson("POST", "/api/alert-rules", rule);
 export const replaceRule = (id, rule) => sendJson("PUT", rulePath(id), rule);
 export const deleteRule = (id) => sendJson("DELETE", rulePath(id));
 export const testRule = (id) => sendJson("POST", rulePath(id, "test"));
+export const previewRule = (rule) => sendJson("POST", "/api/alert-rules/preview", rule);

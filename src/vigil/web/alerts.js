@@ -1,11 +1,14 @@
 // Alerts page: alert rules (list, add, edit, delete, test) and the alerts they fired, with the
 // outcome of each action; a fired alert opens its event in the detail panel. Rules of the
 // config file are read-only here, and changing rules needs the config:write permission.
-// `#/alerts?event=<id>` (the link in notifications) opens that event directly.
+// `#/alerts?event=<id>` (the link in notifications) opens that event directly. Fired alerts
+// show who acknowledged them (and the note) or an Acknowledge button, and their escalation.
 import { fetchCameras, fetchModules } from "./api.js";
 import {
-  createRule, deleteRule, fetchActions, fetchAlerts, fetchEvent, fetchRules, replaceRule, testRule,
+  createRule, deleteRule, fetchActions, fetchAlerts, fetchEvent, fetchRules, previewRule,
+  replaceRule, testRule,
 } from "./alerts-api.js";
+import { ACKNOWLEDGED, askAcknowledgement } from "./banner.js";
 import { field, select, setOptions } from "./controls.js";
 import { openDetail } from "./detail.js";
 import { errorBox, every, formatDateTime, h, typeLabel } from "./dom.js";
@@ -38,6 +41,9 @@ function conditions(rule) {
   if (rule.min_dwell_s !== null) parts.push(`dwell ≥ ${rule.min_dwell_s} s`);
   if (rule.min_score !== null) parts.push(`score ≥ ${rule.min_score}`);
   if (rule.count) parts.push(`≥ ${rule.count.at_least} within ${rule.count.window_s} s`);
+  if (rule.escalation) {
+    parts.push(`unacknowledged after ${rule.escalation.after_min} min: ${rule.escalation.actions.join(", ")}`);
+  }
   if (rule.schedule) {
     const windows = rule.schedule.windows.map((w) => `${w.days.join(" ")} ${w.start}–${w.end}`);
     parts.push(`${windows.join("; ")} (${rule.schedule.timezone})`);
@@ -74,6 +80,8 @@ function ruleForm({ rule, cameras, modules, actions, onDone }) {
     timezone: input("timezone", { value: Intl.DateTimeFormat().resolvedOptions().timeZone }),
     start: input("start", { type: "time", value: "22:00" }),
     end: input("end", { type: "time", value: "06:00" }),
+    escalateAfter: numeric("escalation_after_min", { min: 1, step: 1, placeholder: "never" }),
+    escalateTo: select("escalation_action", "No escalation", actions.map((action) => action.name)),
   };
   const perCamera = checkbox("cooldown_per_camera", true, "per camera");
   const enabled = checkbox("enabled", true, "enabled");
@@ -81,7 +89,7 @@ function ruleForm({ rule, cameras, modules, actions, onDone }) {
   const actionBoxes = actions.map((action) => ({
     name: action.name, ...checkbox(`action-${action.name}`, false, `${action.name} (${action.type})`),
   }));
-  const problem = h("div");
+  const problem = h("div", { id: "rule-problem" });
   const scheduleFields = h("fieldset", { class: "rule-fieldset" },
     h("legend", { text: "Days and hours (end before start: past midnight)" }),
     h("div", { class: "checks" }, days.map((day) => day.element)),
@@ -116,6 +124,8 @@ function ruleForm({ rule, cameras, modules, actions, onDone }) {
     perCamera.input.checked = rule.cooldown_per_camera;
     enabled.input.checked = rule.enabled;
     for (const box of actionBoxes) box.input.checked = rule.actions.includes(box.name);
+    c.escalateAfter.value = rule.escalation?.after_min ?? "";
+    c.escalateTo.value = rule.escalation?.actions[0] ?? "";
     if (rule.schedule) {
       c.scheduled.value = "weekly";
       const windows = rule.schedule.windows;
@@ -164,20 +174,70 @@ function ruleForm({ rule, cameras, modules, actions, onDone }) {
       cooldown_s: numberOrNull(c.cooldown) ?? 0,
       cooldown_per_camera: perCamera.input.checked,
       actions: actionBoxes.filter((box) => box.input.checked).map((box) => box.name),
+      escalation: c.escalateTo.value
+        ? { after_min: numberOrNull(c.escalateAfter), actions: [c.escalateTo.value] } : null,
     };
+  }
+
+  // The API names the field at fault first ("type: …", "body.min_score: …"); the form marks it.
+  const fieldNames = { type: "type", cooldown_s: "cooldown_s", min_score: "min_score",
+    min_dwell_s: "min_dwell_s", name: "name", escalation: "escalation_after_min",
+    actions: "escalation_action", schedule: "timezone" };
+  function showProblem(message) {
+    for (const marked of form.querySelectorAll("[aria-invalid]")) marked.removeAttribute("aria-invalid");
+    problem.replaceChildren(errorBox(message));
+    const key = /^(?:body\.)?([a-z_]+)/.exec(message)?.[1];
+    const target = key && form.querySelector(`[name="${fieldNames[key] ?? key}"]`);
+    if (target) {
+      target.setAttribute("aria-invalid", "true");
+      target.setAttribute("aria-describedby", "rule-problem");
+      target.focus();
+    }
+  }
+  /** The checks the server makes too, so that an empty form is refused before it is sent. */
+  function localProblem(rule) {
+    const conditions = [rule.module, rule.type, rule.zone, rule.line, rule.classes, rule.direction,
+      rule.min_dwell_s, rule.min_score, rule.count];
+    if (conditions.every((value) => value === null)) {
+      return "type: the rule has no condition and would fire for every event; choose an event type or module, a zone or line, or object classes";
+    }
+    if (rule.escalation && !(rule.escalation.after_min > 0)) {
+      return "escalation: say after how many minutes without acknowledgement to escalate";
+    }
+    return null;
+  }
+  const previewText = h("p", { class: "result-summary", role: "status", "data-testid": "rule-preview" });
+  async function tryRule() {
+    previewText.textContent = "Trying the rule on the last 24 hours…";
+    try {
+      const result = await previewRule(body());
+      const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
+      previewText.textContent = `In the last 24 hours this rule would have matched ${plural(result.matched, "event")} and fired ${plural(result.fired, "alert")}`
+        + (result.truncated ? ` (only the newest ${result.scanned} events were tried)` : "") + ".";
+      if (result.problem) showProblem(result.problem);
+      else problem.replaceChildren();
+    } catch (error) {
+      previewText.textContent = "";
+      showProblem(error.message);
+    }
   }
 
   const save = h("button", { class: "button primary", type: "submit", text: rule ? "Save rule" : "Add rule" });
   const form = h("form", { class: "rule-form", "data-testid": "rule-form",
     onsubmit: async (submit) => {
       submit.preventDefault();
+      const local = localProblem(body());
+      if (local) {
+        showProblem(local);
+        return;
+      }
       save.disabled = true;
       try {
         if (rule) await replaceRule(rule.id, body());
         else await createRule(body());
         onDone(true);
       } catch (error) {
-        problem.replaceChildren(errorBox(`The rule was not saved: ${error.message}`));
+        showProblem(error.message);
       } finally {
         save.disabled = false;
       }
@@ -196,9 +256,14 @@ function ruleForm({ rule, cameras, modules, actions, onDone }) {
   h("fieldset", { class: "rule-fieldset" }, h("legend", { text: "Actions" }),
     actionBoxes.length ? h("div", { class: "checks" }, actionBoxes.map((box) => box.element))
       : h("p", { class: "muted", text: "No actions are configured (alerts.actions in the config file); fired alerts are still recorded." })),
+  h("fieldset", { class: "rule-fieldset" },
+    h("legend", { text: "Escalation: when nobody acknowledges an alert" }),
+    field("After (minutes)", c.escalateAfter), field("Send through", c.escalateTo)),
   h("div", { class: "checks" }, perCamera.element, enabled.element),
-  problem,
+  problem, previewText,
   h("div", { class: "form-buttons" }, save,
+    h("button", { class: "button", type: "button", text: "Test this rule", "data-testid": "rule-try",
+      onclick: tryRule }),
     h("button", { class: "button", type: "button", text: "Cancel", onclick: () => onDone(false) })));
   return form;
 }
@@ -213,7 +278,25 @@ function outcomeChips(alert) {
   }));
 }
 
-function alertRow(alert) {
+function acknowledgement(alert, onAcknowledge) {
+  const done = alert.acknowledged;
+  const escalated = alert.escalated ? h("span", { class: "escalated-badge", "data-testid": "alert-escalated",
+    title: Object.entries(alert.escalated.outcomes).map(([name, o]) => `${name}: ${o.status}`).join(", "),
+    text: `escalated ${formatDateTime(alert.escalated.at_ms)}` }) : null;
+  if (done) {
+    return [h("span", { class: "ack-by", "data-testid": "alert-ack",
+      text: `${done.by}, ${formatDateTime(done.at_ms)}` }),
+    done.note ? h("span", { class: "ack-note", text: done.note }) : null, escalated];
+  }
+  const button = can("alerts:ack") ? h("button", { class: "button", type: "button", text: "Acknowledge",
+    "data-testid": "alert-ack-button", onclick: (click) => {
+      click.stopPropagation(); // the row opens the event
+      onAcknowledge(alert);
+    } }) : h("span", { class: "muted", text: "firing" });
+  return [button, escalated];
+}
+
+function alertRow(alert, onAcknowledge) {
   const event = alert.event;
   const open = () => event && openDetail(event);
   return h("tr", {
@@ -228,7 +311,9 @@ function alertRow(alert) {
     text: typeLabel(alert.event_type) }), event ? null : h("span", { class: "muted", text: " (event removed)" })),
   h("td", {}, h("span", { class: "alert-status", "data-testid": "alert-status",
     "data-status": alert.status, text: alert.status })),
-  h("td", { class: "outcomes" }, outcomeChips(alert)));
+  h("td", { class: "outcomes" }, outcomeChips(alert)),
+  h("td", { class: "ack-cell", onkeydown: (key) => key.stopPropagation() },
+    acknowledgement(alert, onAcknowledge)));
 }
 
 export function mountAlerts(container) {
@@ -263,7 +348,8 @@ export function mountAlerts(container) {
         h("form", { class: "toolbar", onsubmit: (submit) => submit.preventDefault() },
           field("Rule", ruleFilter), field("Status", statusFilter))),
       h("div", { class: "table-wrap" }, h("table", { class: "results" },
-        h("thead", {}, h("tr", {}, ["Fired", "Rule", "Camera", "Event", "Status", "Deliveries"]
+        h("thead", {}, h("tr", {}, ["Fired", "Rule", "Camera", "Event", "Status", "Deliveries",
+          "Acknowledged"]
           .map((label) => h("th", { scope: "col", text: label })))),
         alertBody)),
       alertSummary));
@@ -326,11 +412,15 @@ export function mountAlerts(container) {
   async function loadAlerts() {
     const page = await fetchAlerts({ limit: 100, rule: ruleFilter.value, status: statusFilter.value });
     if (stopped) return;
-    alertBody.replaceChildren(...page.items.map(alertRow));
+    alertBody.replaceChildren(...page.items.map((alert) => alertRow(alert, async (chosen) => {
+      if (await askAcknowledgement({ ...chosen, camera_name: chosen.event?.camera_name })) await loadAlerts();
+    })));
     alertSummary.textContent = page.items.length ? `${page.items.length} most recent alert${page.items.length === 1 ? "" : "s"}`
       : "No alerts have fired (for these filters).";
   }
 
+  const reloadAlerts = () => loadAlerts().catch(() => {});
+  window.addEventListener(ACKNOWLEDGED, reloadAlerts);
   ruleFilter.addEventListener("change", () => loadAlerts().catch(() => {}));
   statusFilter.addEventListener("change", () => loadAlerts().catch(() => {}));
 
@@ -364,5 +454,6 @@ export function mountAlerts(container) {
   return () => {
     stopped = true;
     stopPolling();
+    window.removeEventListener(ACKNOWLEDGED, reloadAlerts);
   };
 }

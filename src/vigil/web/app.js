@@ -13,6 +13,10 @@ import { installHeaderSearch, mountSearch } from "./search.js";
 import { mountCameras } from "./cameras.js";
 import { mountMap } from "./sitemap.js";
 import { mountPlayback } from "./playback.js";
+import { installAlertBanner } from "./banner.js";
+import { installCameraHealth } from "./health.js";
+import { mountReview } from "./review.js";
+import { installMenu } from "./menu.js";
 
 const PAGES = { live: mountLive, events: mountEvents, counters: mountCounters,
   statistics: mountDashboard, alerts: mountAlerts, users: mountUsers, audit: mountAudit };
@@ -20,6 +24,7 @@ PAGES.search = mountSearch;  // opened from the header search box
 PAGES.cameras = mountCameras;  // site setup (administrators)
 PAGES.map = mountMap;  // the site map
 PAGES.playback = mountPlayback;
+PAGES.review = mountReview;
 const HEALTH_POLL_MS = 5000;
 
 let unmountPage = () => {};
@@ -71,4 +76,7 @@ startSession(() => {
   window.addEventListener("hashchange", route);
   route();
   watchHealth();
+  installAlertBanner();
+  installCameraHealth();
+  installMenu();
 });

@@ -1,6 +1,20 @@
 // The event detail panel (a <dialog>), opened from the live feed and the events table.
 import { snapshotUrl } from "./api.js";
-import { formatDateTime, formatDuration, h, typeLabel } from "./dom.js";
+import { detailActions, detailContext } from "./detail-actions.js";
+import { formatDateTime, formatDuration, h, placeLabel, typeLabel } from "./dom.js";
+
+/** What an operator reads first: what, where, when, how long, which camera. */
+function humanFields(event) {
+  const object = event.object ?? {};
+  const seconds = event.dwell_s ?? (event.end_ms ? (event.end_ms - event.start_ms) / 1000 : null);
+  return [
+    ["What", [object.class_name, typeLabel(event.type)].filter(Boolean).join(" · ")],
+    ["Where", placeLabel(event)],
+    ["When", formatDateTime(event.start_ms)],
+    ["How long", seconds ? formatDuration(seconds) : event.state === "active" ? "still going on" : null],
+    ["Camera", event.camera_name || event.camera_id],
+  ].filter(([, value]) => value !== null && value !== undefined && value !== "");
+}
 
 function fields(event) {
   const object = event.object ?? {};
@@ -39,8 +53,13 @@ export function openDetail(event) {
   const media = event.snapshot
     ? h("img", { class: "detail-image", src: snapshotUrl(event), alt: "Face-blurred snapshot" })
     : h("div", { class: "detail-image detail-empty", text: "No snapshot for this event" });
-  const list = h("dl", { class: "detail-fields" },
-    fields(event).map(([label, value]) => [h("dt", { text: label }), h("dd", { text: value })]));
+  const rows = (pairs) => pairs.map(([label, value]) => [h("dt", { text: label }), h("dd", { text: value })]);
+  // Internal fields (ids, scores, boxes) stay behind "Details".
+  const list = h("div", { class: "detail-side" },
+    h("dl", { class: "detail-fields", "data-testid": "detail-human" }, rows(humanFields(event))),
+    h("details", { class: "detail-more" }, h("summary", { text: "Details" }),
+      h("dl", { class: "detail-fields" }, rows(fields(event)))),
+    detailActions(event, openDetail), detailContext(event, openDetail));
   dialog.replaceChildren(
     h("header", { class: "detail-head" },
       h("h2", { text: `${typeLabel(event.type)} · ${event.object?.class_name ?? ""}` }), close),

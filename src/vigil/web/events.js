@@ -1,5 +1,5 @@
 // Events page: filtered search over stored events, paged with next_cursor, CSV export.
-import { eventsCsvUrl, fetchCameras, fetchEvents, fetchModules } from "./api.js";
+import { eventsCsvUrl, fetchCameras, fetchEvents, fetchModules, getJson } from "./api.js";
 import { field, periodPicker, select, setOptions } from "./controls.js";
 import { openDetail } from "./detail.js";
 import { errorBox, formatDateTime, formatDuration, h, placeLabel, typeLabel } from "./dom.js";
@@ -109,6 +109,8 @@ export function mountEvents(container) {
     history.replaceState(null, "", `#/events?${params}`);
   }
 
+  let total = Promise.resolve(null);
+
   async function load(fresh) {
     const mine = fresh ? ++generation : generation;
     if (fresh) {
@@ -120,6 +122,8 @@ export function mountEvents(container) {
       summary.textContent = "Loading…";
     }
     more.disabled = true;
+    // All pages together, asked once per search (GET /api/event-count).
+    if (fresh) total = getJson("/api/event-count", query).then((answer) => answer.total, () => null);
     try {
       const page = await fetchEvents({ ...query, limit: PAGE_SIZE, cursor });
       if (mine !== generation) return;
@@ -128,8 +132,10 @@ export function mountEvents(container) {
       body.append(...page.items.map(resultRow));
       cursor = page.next_cursor ?? null;
       const shown = body.rows.length;
+      const all = await total;
+      if (mine !== generation) return;
       summary.textContent = shown === 0 ? "No events match these filters."
-        : `${shown} event${shown === 1 ? "" : "s"} shown${cursor ? " · more available" : ""}`;
+        : `${shown} of ${all ?? "?"} event${all === 1 ? "" : "s"} shown${cursor ? " · more available" : ""}`;
       more.hidden = !cursor;
     } catch (error) {
       if (mine !== generation) return;
@@ -155,8 +161,10 @@ export function mountEvents(container) {
       cameras = cameraList;
       setOptions(controls.camera, "All cameras",
         cameras.map((camera) => [camera.id, camera.name || camera.id]), initial.get("camera") ?? "");
-      setOptions(controls.module, "All types",
-        modules.map((module) => [module.name, module.name]), initial.get("module") ?? "");
+      // Only the types this tenant's cameras can produce: those of the modules they run.
+      const running = new Set(cameras.flatMap((camera) => Object.keys(camera.modules ?? {})));
+      setOptions(controls.module, "All types", modules.filter((module) => running.has(module.name))
+        .map((module) => [module.name, module.name]), initial.get("module") ?? "");
       refreshPlaces(initial.get("zone") ?? "", initial.get("line") ?? "");
     } catch (error) {
       problem.replaceChildren(errorBox(`Filters could not be loaded: ${error.message}`));

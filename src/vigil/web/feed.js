@@ -2,6 +2,7 @@
 import { eventStreamUrl, fetchEvents, snapshotUrl } from "./api.js";
 import { openDetail } from "./detail.js";
 import { formatDuration, formatTime, h, placeLabel, typeLabel } from "./dom.js";
+import { can } from "./login.js";
 
 const MAX_ROWS = 100;
 const RECONNECT_MS = 5000;
@@ -128,14 +129,38 @@ export function createFeed() {
       // 5xx answer) it gives up, so reconnect by hand.
       if (source.readyState === EventSource.CLOSED) {
         setStatus("closed", "disconnected");
-        retry = setTimeout(connect, RECONNECT_MS);
+        retryUnlessDenied();
       } else {
         setStatus("connecting", "reconnecting");
       }
     };
   }
 
-  connect();
+  // A refusal (the role lost the permission, the session ended) is not retried: every retry
+  // would be refused again. EventSource does not say why it closed; one request does.
+  async function retryUnlessDenied() {
+    const probe = new AbortController();
+    try {
+      const response = await fetch(eventStreamUrl(), { signal: probe.signal });
+      probe.abort();
+      if (response.status === 401 || response.status === 403) {
+        setStatus("closed", "not permitted");
+        empty.textContent = "Your role does not receive live events.";
+        return;
+      }
+    } catch {
+      // Unreachable: retry as below.
+    }
+    retry = setTimeout(connect, RECONNECT_MS);
+  }
+
+  // Roles without events:read (viewers) never open the stream: it would only be refused.
+  if (can("events:read")) {
+    connect();
+  } else {
+    setStatus("closed", "not permitted");
+    empty.textContent = "Your role does not receive live events; the cameras are live.";
+  }
   return {
     element: panel,
     stop() {

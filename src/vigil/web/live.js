@@ -2,6 +2,7 @@
 import { fetchCameras } from "./api.js";
 import { every, errorBox, h } from "./dom.js";
 import { createFeed } from "./feed.js";
+import { onCameraHealth } from "./health.js";
 import { CameraTile } from "./tile.js";
 
 const STATUS_POLL_MS = 3000;
@@ -48,6 +49,8 @@ export function mountLive(container) {
         const created = new CameraTile(camera, mjpeg, select);
         tiles.set(camera.id, created);
         wall.append(created.element);
+        // `#/live?camera=<id>` (from an event's detail) opens that camera enlarged.
+        if (new URLSearchParams(location.hash.split("?")[1] ?? "").get("camera") === camera.id) select(created);
       }
     }
     for (const [id, tile] of tiles) {
@@ -60,6 +63,10 @@ export function mountLive(container) {
     message.replaceChildren(...(cameras.length ? [] : [h("p", { class: "empty",
       text: "No cameras yet. Administrators add them on the Cameras page (or in the config file, or with POST /api/cameras)." })]));
   }
+
+  const stopHealth = onCameraHealth((page) => {
+    for (const item of page.items) tiles.get(item.camera_id)?.setHealth(item);
+  });
 
   const stopPolling = every(STATUS_POLL_MS, async () => {
     try {
@@ -86,6 +93,7 @@ export function mountLive(container) {
 
   return () => {
     stopPolling();
+    stopHealth();
     feed.stop();
     for (const tile of tiles.values()) tile.stop();
     document.removeEventListener("visibilitychange", onVisibility);

@@ -11,6 +11,7 @@ const PAGE_PERMISSIONS = {
   live: "live", events: "events:read", counters: "stats:read", statistics: "stats:read",
   alerts: "alerts:read", search: "search", users: "users:manage", audit: "audit:read",
   playback: "media:read",
+  review: "events:read",
 };
 PAGE_PERMISSIONS.cameras = "config:write";
 PAGE_PERMISSIONS.map = "cameras:read";

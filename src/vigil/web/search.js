@@ -188,7 +188,11 @@ export function mountSearch(container) {
         text: `${key}: ${label} ×` }));
     }
     const notes = body.query.notes.map((note) => h("span", { class: "chip chip-note", text: note }));
-    chips.replaceChildren(...items, ...notes,
+    // Every word accounted for: a filter, used for ranking, or ignored, with why on hover.
+    const words = (body.query.words ?? []).map((word) => h("span", { class: "chip word-chip",
+      "data-testid": "word-chip", "data-role": word.role, title: word.why,
+      "aria-label": `${word.word}: ${word.role}, ${word.why}`, text: `${word.word} · ${word.role}` }));
+    chips.replaceChildren(...items, ...notes, ...words,
       h("span", { class: "muted chip-zone", text: `times in ${body.query.tz}` }));
   }
 
@@ -228,6 +232,14 @@ export function mountSearch(container) {
       summary.textContent = body.total === 0 ? "No events match."
         : `${body.total} match${body.total === 1 ? "" : "es"} · ${grid.children.length} shown`
           + ` · ${Math.round(body.took_ms)} ms`;
+      // A dead end says which nearby query has results (the server tried them).
+      if (fresh && body.total === 0 && body.suggestions?.length) {
+        summary.append(" Try: ", ...body.suggestions.map((suggestion) => h("a", {
+          class: "chip", "data-testid": "search-suggestion",
+          href: `#/search?${new URLSearchParams({ q: suggestion.q })}`,
+          title: `without ${suggestion.dropped}`,
+          text: `${suggestion.q} (${suggestion.total})` })));
+      }
     } catch (error) {
       if (!alive) return;
       summary.textContent = "";

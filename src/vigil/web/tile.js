@@ -2,6 +2,7 @@
 // server, name, online badge, frame rates and the last error when the camera is down.
 import { liveFrameUrl, liveStreamUrl } from "./api.js";
 import { h } from "./dom.js";
+import { ageLabel } from "./health.js";
 
 const TILE_WIDTH = 640;
 const ENLARGED_WIDTH = 1280;
@@ -33,6 +34,9 @@ export class CameraTile {
     this.badge = h("span", { class: "badge", "data-testid": "camera-status" });
     this.rates = h("span", { class: "tile-rates", title: "analysed fps / input fps" });
     this.error = h("p", { class: "tile-error", role: "status" });
+    // How old the picture is, and why the tile is amber or red (GET /api/camera-health).
+    this.age = h("span", { class: "tile-age", "data-testid": "picture-age" });
+    this.reasons = h("p", { class: "tile-reasons", "data-testid": "tile-reasons" });
     this.element = h("article", {
       class: "tile", "data-testid": "camera-tile", "data-camera-id": camera.id,
       tabindex: 0, role: "button", "aria-expanded": "false",
@@ -45,8 +49,8 @@ export class CameraTile {
       },
     },
     this.media,
-    h("footer", { class: "tile-bar" }, this.name, this.badge, this.rates),
-    this.error);
+    h("footer", { class: "tile-bar" }, this.name, this.badge, this.age, this.rates),
+    this.reasons, this.error);
     this.update(camera);
   }
 
@@ -69,6 +73,20 @@ export class CameraTile {
     if (!this.online) this.placeholder.textContent = "Camera offline";
     if (this.online && this.state === "idle") this.start();
     if (!this.online) this.stop();
+    if (this.health) this.setHealth(this.health);
+  }
+
+  /** One item of GET /api/camera-health: the picture's age and the tile's level. */
+  setHealth(health) {
+    this.health = health;
+    this.element.dataset.level = health.level;
+    this.age.textContent = ageLabel(health.picture_age_s);
+    this.age.dataset.level = health.level;
+    this.reasons.textContent = health.reasons.map((reason) => reason.text).join(" · ");
+    if (health.level !== "ok" && this.online) {
+      this.badge.textContent = health.level === "red" ? "behind" : "lagging";
+      this.badge.dataset.state = health.level;
+    }
   }
 
   setEnlarged(enlarged) {

@@ -1,0 +1,289 @@
+"""Alerts that demand attention, over a real store, a real webhook receiver and the alert
+service: firing alerts until acknowledged (with a note, once), escalation of the ones nobody
+acknowledged through a second action, "test this rule" on the last 24 hours, rules refused
+as too broad, and delivery figures in /metrics."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.alerts.receivers import WebhookReceiver, webhook_receiver
+from tests.api.conftest import CONFIG, StaticEngine, trust
+from vigil.alerts.preview import MAX_FIRINGS_PER_DAY
+from vigil.alerts.service import AlertService, public_url
+from vigil.api import create_app
+from vigil.bus import MemoryBus
+from vigil.config import parse_config
+from vigil.domain import now_ms
+from vigil.events import Event, EventMessage, Phase
+from vigil.store import EventStore, LocalMediaStore
+
+
+class Clock:
+    """The alert service's clock, moved by the test: escalation waits minutes."""
+
+    def __init__(self) -> None:
+        self.ms = now_ms()
+
+    def __call__(self) -> int:
+        return self.ms
+
+
+@pytest.fixture
+def receivers() -> Iterator[tuple[WebhookReceiver, WebhookReceiver]]:
+    with webhook_receiver() as ops, webhook_receiver() as pager:
+        yield ops, pager
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def console(
+    receivers: tuple[WebhookReceiver, WebhookReceiver],
+    store: EventStore,
+    media: LocalMediaStore,
+    bus: MemoryBus,
+    tmp_path: Path,
+    clock: Clock,
+) -> Iterator[tuple[TestClient, AlertService]]:
+    ops, pager = receivers
+    config = parse_config(
+        {
+            **CONFIG,
+            "store": {"media_dir": str(tmp_path / "media")},
+            "alerts": {
+                "actions": {
+                    "ops": {"type": "webhook", "url": ops.url, "backoff_s": 0.05},
+                    "pager": {"type": "webhook", "url": pager.url, "retries": 0},
+                },
+                "rules": [
+                    {
+                        "id": "door-in",
+                        "name": "Door, inbound",
+                        "line": "door",
+                        "direction": "in",
+                        "actions": ["ops"],
+                        "escalation": {"after_min": 5, "actions": ["pager"]},
+                    }
+                ],
+            },
+        }
+    )
+    store.migrate()
+    # Not started: the test hands it messages and runs the escalation round itself.
+    service = AlertService(
+        config.alerts, store, public_url=public_url(config), media=media, clock=clock
+    )
+    service.reload()
+    app = trust(create_app(config, StaticEngine(config.cameras), store, media, bus, alerts=service))
+    yield TestClient(app), service
+
+
+def fire(service: AlertService, store: EventStore, events: list[Event]) -> None:
+    store.upsert_events(events)
+    for event in events:
+        service.handle(EventMessage(phase=Phase.END, event=event))
+
+
+def wait_until(check: Callable[[], Any], what: str) -> Any:
+    deadline = time.monotonic() + 10
+    while not (result := check()):
+        assert time.monotonic() < deadline, what
+        time.sleep(0.05)
+    return result
+
+
+def test_alerts_fire_until_acknowledged_with_a_note(
+    console: tuple[TestClient, AlertService],
+    store: EventStore,
+    make_event: Callable[..., Event],
+) -> None:
+    client, service = console
+    start = now_ms() - 60_000
+    fire(service, store, [make_event(start_ms=start + i * 1000) for i in range(3)])
+    firing = client.get("/api/alerts/firing?limit=2").json()
+    assert firing["count"] == 3
+    assert [item["rule_name"] for item in firing["items"]] == ["Door, inbound"] * 2
+    assert firing["items"][0]["camera_name"] == "Gate" and not firing["items"][0]["escalated"]
+    newest = firing["items"][0]["id"]
+
+    done = client.post(f"/api/alerts/{newest}/acknowledge", json={"note": " Door checked. "})
+    assert done.status_code == 200, done.text
+    assert done.json()["by"] == "tests" and done.json()["note"] == "Door checked."
+    assert client.get("/api/alerts/firing").json()["count"] == 2
+    listed = {item["id"]: item for item in client.get("/api/alerts").json()["items"]}
+    assert listed[newest]["acknowledged"]["note"] == "Door checked."
+    assert listed[newest]["acknowledged"]["at"].endswith("Z")
+    assert [item["acknowledged"] for i, item in listed.items() if i != newest] == [None, None]
+
+    again = client.post(f"/api/alerts/{newest}/acknowledge", json={"note": "me too"})
+    assert again.status_code == 409 and "already acknowledged by tests" in again.text
+    assert client.get(f"/api/alerts/{newest}").json()["acknowledged"]["note"] == "Door checked."
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status", "detail"),
+    [
+        (
+            "/api/alerts/0190c0de-0000-7000-8000-000000000000/acknowledge",
+            {},
+            404,
+            "no alert with id",
+        ),
+        ("/api/alerts/nope/acknowledge", {}, 422, "alert_id: String should match pattern"),
+        ("/api/alert-rules/preview", {"name": "all"}, 200, None),
+    ],
+)
+def test_errors_name_the_field(
+    console: tuple[TestClient, AlertService],
+    path: str,
+    body: dict[str, Any],
+    status: int,
+    detail: str | None,
+) -> None:
+    client, _ = console
+    response = client.post(path, json=body)
+    assert response.status_code == status, response.text
+    if detail is not None:
+        assert detail in str(response.json()["detail"])
+
+
+def test_a_note_longer_than_allowed_is_refused(
+    console: tuple[TestClient, AlertService],
+    store: EventStore,
+    make_event: Callable[..., Event],
+) -> None:
+    client, service = console
+    fire(service, store, [make_event(start_ms=now_ms() - 1000)])
+    [alert] = client.get("/api/alerts/firing").json()["items"]
+    response = client.post(f"/api/alerts/{alert['id']}/acknowledge", json={"note": "x" * 1001})
+    assert response.status_code == 422 and "body.note" in response.text
+
+
+def test_unacknowledged_alerts_escalate_once_through_the_second_action(
+    console: tuple[TestClient, AlertService],
+    store: EventStore,
+    clock: Clock,
+    make_event: Callable[..., Event],
+    receivers: tuple[WebhookReceiver, WebhookReceiver],
+) -> None:
+    client, service = console
+    _ops, pager = receivers
+    fire(service, store, [make_event(start_ms=now_ms() - 2000 + i) for i in range(2)])
+    waiting, handled = client.get("/api/alerts/firing").json()["items"]
+    client.post(f"/api/alerts/{handled['id']}/acknowledge", json={"note": "seen"})
+
+    clock.ms += 4 * 60_000  # not yet five minutes
+    assert service.escalate_due() == 0
+    clock.ms += 61_000
+    assert service.escalate_due() == 1
+    assert service.escalate_due() == 0  # once
+    [request] = pager.wait_for(1)
+    sent = request.json()["alert"]
+    assert sent["id"] == waiting["id"] and sent["escalated"] is True
+    assert sent["rule_name"] == "Door, inbound (not acknowledged after 5 min)"
+
+    def escalated() -> Any:
+        alert = client.get(f"/api/alerts/{waiting['id']}").json()
+        outcome = (alert["escalated"] or {}).get("outcomes", {}).get("pager", {})
+        return alert if outcome.get("status") == "delivered" else None
+
+    alert = wait_until(escalated, "the escalation's outcome was not recorded")
+    assert alert["acknowledged"] is None
+    assert client.get(f"/api/alerts/{handled['id']}").json()["escalated"] is None
+    firing = client.get("/api/alerts/firing").json()["items"]
+    assert [(item["id"], item["escalated"]) for item in firing] == [(waiting["id"], True)]
+    # It still fires until someone acknowledges it.
+    assert client.post(f"/api/alerts/{waiting['id']}/acknowledge", json={}).status_code == 200
+    assert client.get("/api/alerts/firing").json()["count"] == 0
+
+    metrics = client.get("/metrics").text
+    assert 'vigil_alert_escalations_total{action="pager",result="delivered"} 1.0' in metrics
+    assert "vigil_alerts_unacknowledged 0.0" in metrics
+
+
+def test_test_this_rule_counts_the_last_24_hours(
+    console: tuple[TestClient, AlertService],
+    store: EventStore,
+    make_event: Callable[..., Event],
+) -> None:
+    client, _ = console
+    now = now_ms()
+    store.upsert_events(
+        [make_event(start_ms=now - 3600_000 + i * 60_000) for i in range(6)]  # in the last hour
+        + [make_event(start_ms=now - 3600_000 + i, direction="out") for i in range(2)]
+        + [make_event(start_ms=now - 30 * 3600_000)]  # before the 24 hours
+        + [make_event(start_ms=now - 60_000, camera_id="dock", tenant="harbour")]
+    )
+    inbound = {"line": "door", "direction": "in"}
+    result = client.post("/api/alert-rules/preview", json=inbound).json()
+    assert (result["matched"], result["fired"], result["problem"]) == (6, 6, None)
+    cooled = client.post("/api/alert-rules/preview", json={**inbound, "cooldown_s": 150}).json()
+    assert (cooled["matched"], cooled["fired"]) == (6, 2)  # minutes 0 and 3 of 0-5
+    counted = client.post(
+        "/api/alert-rules/preview", json={**inbound, "count": {"at_least": 3, "window_s": 600}}
+    ).json()
+    assert counted["fired"] == 2
+    either = client.post("/api/alert-rules/preview", json={"line": "door"}).json()
+    assert either["matched"] == 8
+    empty = client.post("/api/alert-rules/preview", json={"name": "everything"}).json()
+    assert empty["problem"].startswith("type: the rule has no condition")
+
+
+def test_a_rule_that_would_fire_too_often_is_refused(
+    console: tuple[TestClient, AlertService],
+    store: EventStore,
+    make_event: Callable[..., Event],
+) -> None:
+    client, _ = console
+    now = now_ms()
+    store.upsert_events(
+        [make_event(start_ms=now - 3600_000 + i * 100) for i in range(MAX_FIRINGS_PER_DAY + 1)]
+    )
+    broad = {"name": "Any person", "classes": ["person"]}
+    refused = client.post("/api/alert-rules", json=broad)
+    assert refused.status_code == 422
+    assert refused.json()["detail"].startswith(
+        f"cooldown_s: this rule would have fired {MAX_FIRINGS_PER_DAY + 1} times"
+    )
+    cooled = client.post("/api/alert-rules", json={**broad, "cooldown_s": 60})
+    assert cooled.status_code == 201, cooled.text
+
+
+def test_delivery_figures_in_metrics(
+    console: tuple[TestClient, AlertService],
+    store: EventStore,
+    bus: MemoryBus,
+    make_event: Callable[..., Event],
+    receivers: tuple[WebhookReceiver, WebhookReceiver],
+) -> None:
+    client, service = console
+    ops, _pager = receivers
+    ops.statuses = [503]  # the first attempt fails and is retried
+    service.start(bus)
+    try:
+        event = make_event(start_ms=now_ms() - 1000)
+        store.upsert_events([event])
+        bus.publish(EventMessage(phase=Phase.END, event=event))
+        ops.wait_for(2)
+
+        def delivered() -> str | None:
+            text = client.get("/metrics").text
+            line = 'vigil_alert_delivery_attempts_total{action="ops",result="delivered"} 1.0'
+            return text if line in text else None
+
+        text = wait_until(delivered, "the delivery was not counted")
+    finally:
+        service.stop()
+    assert 'vigil_alert_delivery_attempts_total{action="ops",result="retrying"} 1.0' in text
+    assert "vigil_alerts_fired_total 1.0" in text
+    assert "vigil_alerts_unacknowledged 1.0" in text
