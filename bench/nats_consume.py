@@ -25,7 +25,7 @@ from typing import Any
 import nats
 from nats.js import api
 
-from vigil import bench_ingest
+from vigil.bench import ingest as bench_ingest
 from vigil.bus.nats import NatsBus, decode
 from vigil.services.nats import NatsServer
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 import time
 
 from tests.search.labelled import NOW_MS
+from vigil.bench.synthetic import synthetic_events
 from vigil.bus import MemoryBus
 from vigil.events import EventMessage, Phase
 from vigil.search.indexer import SearchIndexer, catch_up
 from vigil.search.service import SearchRequest, SearchService
-from vigil.search.synthetic import synthetic_events
 from vigil.store import EventStore
 
 

@@ -3,60 +3,20 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
-import av
-import numpy as np
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from vigil.cli.analyze import analyze_video
 from vigil.cli.common import load_or_exit
 from vigil.cli.serve import DEMO_CONFIG
-from vigil.config import ROOT, VigilConfig
-from vigil.vision.detector import OnnxDetector
+from vigil.config import ROOT
 
 app = typer.Typer(help="Benchmarks (results belong in docs/benchmarks.md).", no_args_is_help=True)
-
-
-def decode_all(video: Path) -> list[np.ndarray]:
-    with av.open(str(video)) as container:
-        return [frame.to_ndarray(format="bgr24") for frame in container.decode(video=0)]
-
-
-def detector_only_fps(config: VigilConfig, frames: list[np.ndarray]) -> float:
-    detector = OnnxDetector(config.detector)
-    batch = config.batching.max_batch
-    detector.detect(frames[:batch])  # warm-up: the first run allocates and optimises
-    started = time.perf_counter()
-    for start in range(0, len(frames), batch):
-        detector.detect(frames[start : start + batch])
-    return len(frames) / (time.perf_counter() - started)
-
-
-def bench_pipeline(video: Path, config: VigilConfig) -> dict[str, Any]:
-    frames = decode_all(video)
-    with av.open(str(video)) as container:
-        native_fps = float(container.streams.video[0].average_rate or 25)
-    detector_fps = detector_only_fps(config, frames)
-    summary = analyze_video(video, config, native_fps)
-    pipeline_fps = summary["frames"] / summary["seconds"]
-    return {
-        "video": str(video),
-        "frames": len(frames),
-        "pipeline_frames": summary["frames"],
-        "batch": config.batching.max_batch,
-        "detector_only_fps": round(detector_fps, 2),
-        "pipeline_fps": round(pipeline_fps, 2),
-        "ratio": round(pipeline_fps / detector_fps, 3),
-        "events": summary["events"],
-        "tracks": summary["tracks"],
-    }
 
 
 @app.command("pipeline")
@@ -69,6 +29,8 @@ def pipeline(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
     """End-to-end analysed frames/s against detector-only frames/s on the same frames."""
+    from vigil.bench.pipeline import bench_pipeline
+
     settings = load_or_exit(config)
     if batch:
         settings.batching.max_batch = batch
@@ -88,8 +50,13 @@ def step_bars(*, disable: bool = False) -> Iterator[Callable[[str, int, int], No
     """Progress bars on stderr, one per labelled step; yields `update(label, done, total)`."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  console=Console(stderr=True), disable=disable) as progress:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=Console(stderr=True),
+        disable=disable,
+    ) as progress:
         tasks: dict[str, Any] = {}
 
         def update(label: str, done: int, total: int) -> None:
@@ -110,16 +77,21 @@ def search(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
     """Search latency (p50/p95) over N synthetic events, against brute-force numpy."""
-    from vigil.search.bench import run_bench
+    from vigil.bench.search import run_bench
 
     with step_bars() as update:
         result = run_bench(events, data, repeat, update)
     if as_json:
         typer.echo(json.dumps(result))
         return
-    table = Table("", "p50 ms", "p95 ms", "max ms",
-                  title=f"vigil bench search — {events:,} events, "
-                        f"{result['distinct_captions']:,} distinct captions")
+    table = Table(
+        "",
+        "p50 ms",
+        "p95 ms",
+        "max ms",
+        title=f"vigil bench search — {events:,} events, "
+        f"{result['distinct_captions']:,} distinct captions",
+    )
     for key in ("vigil", "brute_force_numpy"):
         row = result[key]
         table.add_row(key, str(row["p50_ms"]), str(row["p95_ms"]), str(row["max_ms"]))
@@ -129,20 +101,28 @@ def search(
 
 @app.command("ingest")
 def ingest(
-    events: Annotated[int, typer.Option(help="Synthetic events (each a start and an end message)")]
-    = 300_000,
-    nats: Annotated[str | None, typer.Option(
-        help="NATS server(s) to use (default: a throwaway server on loopback)")] = None,
-    postgres: Annotated[str | None, typer.Option(
-        help="PostgreSQL URL to use, in two scratch schemas (default: a throwaway server)")] = None,
+    events: Annotated[
+        int, typer.Option(help="Synthetic events (each a start and an end message)")
+    ] = 300_000,
+    nats: Annotated[
+        str | None,
+        typer.Option(help="NATS server(s) to use (default: a throwaway server on loopback)"),
+    ] = None,
+    postgres: Annotated[
+        str | None,
+        typer.Option(
+            help="PostgreSQL URL to use, in two scratch schemas (default: a throwaway server)"
+        ),
+    ] = None,
     cameras: Annotated[int, typer.Option(help="Cameras the events come from")] = 200,
-    lag: Annotated[int, typer.Option(
-        help="Events published between an event's start and its end")] = 20_000,
+    lag: Annotated[
+        int, typer.Option(help="Events published between an event's start and its end")
+    ] = 20_000,
     batch: Annotated[int, typer.Option(help="Sink batch size, and rows per raw COPY")] = 5_000,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
     """Events/s through bus → store sink → PostgreSQL, against raw binary COPY of the same rows."""
-    from vigil.bench_ingest import IngestSettings, run_ingest
+    from vigil.bench.ingest import IngestSettings, run_ingest
 
     settings = IngestSettings(events=events, cameras=cameras, lag=lag, batch=batch)
     with step_bars(disable=as_json) as update:
@@ -150,19 +130,27 @@ def ingest(
     if as_json:
         typer.echo(json.dumps(result))
         return
-    table = Table("measure", "value", title=f"vigil bench ingest — {events:,} events "
-                  f"({2 * events:,} bus messages), {cameras} cameras")
+    table = Table(
+        "measure",
+        "value",
+        title=f"vigil bench ingest — {events:,} events "
+        f"({2 * events:,} bus messages), {cameras} cameras",
+    )
     table.add_row("publish (events/s)", f"{result['publish_events_per_s']:,}")
-    table.add_row("end to end: bus → sink → PostgreSQL (events/s)",
-                  f"{result['end_to_end_events_per_s']:,}")
+    table.add_row(
+        "end to end: bus → sink → PostgreSQL (events/s)", f"{result['end_to_end_events_per_s']:,}"
+    )
     table.add_row("end to end (events/min)", f"{result['end_to_end_events_per_min']:,}")
-    table.add_row("raw binary COPY of the same rows (events/s)",
-                  f"{result['raw_copy_events_per_s']:,}")
+    table.add_row(
+        "raw binary COPY of the same rows (events/s)", f"{result['raw_copy_events_per_s']:,}"
+    )
     table.add_row("ratio end to end / raw COPY", str(result["ratio"]))
     for part, micros in result["cpu_us_per_event"].items():
         table.add_row(f"CPU during the full path, {part} (µs/event)", f"{micros:,}")
     for side, size in result["stored_bytes_per_event"].items():
         table.add_row(f"events table on disk, {side} (bytes/event)", f"{size:,}")
     Console().print(table)
-    Console().print(f"[dim]{result['machine']}; sink batches {result['sink_batches']}, "
-                    f"sink errors {result['sink_errors']}[/]")
+    Console().print(
+        f"[dim]{result['machine']}; sink batches {result['sink_batches']}, "
+        f"sink errors {result['sink_errors']}[/]"
+    )

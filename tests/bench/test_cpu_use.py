@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 
-from vigil.cpu_use import tree_cpu_s
+from vigil.bench.cpu_use import tree_cpu_s
 
 BURN = "import time\nend = time.process_time() + {seconds}\nwhile time.process_time() < end: pass\n"
 

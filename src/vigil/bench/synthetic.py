@@ -38,8 +38,18 @@ SITE: tuple[Camera, ...] = (
 VEHICLES = ("car", "car", "car", "truck", "bus", "motorcycle")
 COLOURS = ("white", "black", "gray", "red", "blue", "silver", "green", "yellow")
 COLOUR_NAMES = ("white", "black", "gray", "red", "blue", "gray", "green", "yellow")
-SCENE_TEXT = ("DHL", "UPS EXPRESS", "ACME PLUMBING", "CITY WATER", "FRESH BREAD CO",
-              "LINE 42", "POLICE", "AMBULANCE", "TAXI", "MOVING & STORAGE")
+SCENE_TEXT = (
+    "DHL",
+    "UPS EXPRESS",
+    "ACME PLUMBING",
+    "CITY WATER",
+    "FRESH BREAD CO",
+    "LINE 42",
+    "POLICE",
+    "AMBULANCE",
+    "TAXI",
+    "MOVING & STORAGE",
+)
 # (module, type, needs): what can happen, and what the event needs (zone, line, vehicle …).
 KINDS: tuple[tuple[str, str, str], ...] = (
     ("zone", "zone.presence", "zone"),
@@ -55,10 +65,34 @@ KINDS: tuple[tuple[str, str, str], ...] = (
     ("occupancy", "occupancy.high", "crowd"),
     ("tamper_covered", "tamper.covered", "scene"),
 )
-CLASS_IDS = {"person": 0, "bicycle": 1, "car": 2, "motorcycle": 3, "bus": 5, "truck": 7,
-             "backpack": 24, "suitcase": 28}
-_STREETS = ("Market", "River", "Station", "Harbour", "Church", "Mill", "Park", "Bridge",
-            "Castle", "Garden", "School", "Tower", "Union", "Victoria", "Queen", "King")
+CLASS_IDS = {
+    "person": 0,
+    "bicycle": 1,
+    "car": 2,
+    "motorcycle": 3,
+    "bus": 5,
+    "truck": 7,
+    "backpack": 24,
+    "suitcase": 28,
+}
+_STREETS = (
+    "Market",
+    "River",
+    "Station",
+    "Harbour",
+    "Church",
+    "Mill",
+    "Park",
+    "Bridge",
+    "Castle",
+    "Garden",
+    "School",
+    "Tower",
+    "Union",
+    "Victoria",
+    "Queen",
+    "King",
+)
 _SIDES = ("north", "south", "east", "west", "gate", "corner", "square", "lane")
 
 
@@ -69,10 +103,15 @@ def generated_cameras(count: int) -> tuple[Camera, ...]:
         street, side = _STREETS[i % len(_STREETS)], _SIDES[(i // len(_STREETS)) % len(_SIDES)]
         suffix = f" {i // (len(_STREETS) * len(_SIDES)) + 1}" if i >= 128 else ""
         name = f"{street} {side}{suffix}"
-        cameras.append(Camera(
-            name.lower().replace(" ", "-"), name, "default" if i % 5 else "harbour",
-            (f"{street.lower()} zone", f"{side} area"), (f"{street.lower()} line",),
-        ))
+        cameras.append(
+            Camera(
+                name.lower().replace(" ", "-"),
+                name,
+                "default" if i % 5 else "harbour",
+                (f"{street.lower()} zone", f"{side} area"),
+                (f"{street.lower()} line",),
+            )
+        )
     return tuple(cameras)
 
 
@@ -144,9 +183,12 @@ def _one(rng: np.random.Generator, start: int, cameras: tuple[Camera, ...]) -> E
         x = float(rng.integers(0, 1000))
         y = float(rng.integers(0, 500))
         obj = ObjectInfo(
-            class_name=class_name, class_id=CLASS_IDS[class_name],
-            track_id=int(rng.integers(1, 5000)), score=round(float(rng.uniform(0.4, 0.95)), 3),
-            box=(x, y, x + 120.0, y + 150.0), color=colour,
+            class_name=class_name,
+            class_id=CLASS_IDS[class_name],
+            track_id=int(rng.integers(1, 5000)),
+            score=round(float(rng.uniform(0.4, 0.95)), 3),
+            box=(x, y, x + 120.0, y + 150.0),
+            color=colour,
         )
     return Event(
         id=event_id(start, rng),

@@ -31,11 +31,11 @@ from typing import Any
 
 import numpy as np
 
+from vigil.bench.synthetic import generated_cameras, synthetic_events
 from vigil.events import Event
 from vigil.search.embedding import MiniLM
 from vigil.search.index import SearchIndex
 from vigil.search.service import SearchRequest, SearchService
-from vigil.search.synthetic import generated_cameras, synthetic_events
 from vigil.store.store import EventStore
 
 BASE_CAPTIONS = 8000
@@ -87,8 +87,9 @@ class BenchEmbedder:
                 self._index = {t: i for i, t in enumerate(self.texts)}
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        fresh = [t for t in dict.fromkeys(texts)
-                 if t not in self._index and len(self.texts) < self.base]
+        fresh = [
+            t for t in dict.fromkeys(texts) if t not in self._index and len(self.texts) < self.base
+        ]
         fresh = fresh[: self.base - len(self.texts)]
         if fresh:
             vectors = self.inner.embed(fresh)
@@ -108,7 +109,8 @@ class BenchEmbedder:
             seed = int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest())
             rng = np.random.default_rng(seed)
             vector = self.vectors[seed % max(1, len(self.texts))] + rng.normal(
-                0.0, 0.02, self.dim).astype(np.float32)
+                0.0, 0.02, self.dim
+            ).astype(np.float32)
             out[i] = vector / np.linalg.norm(vector)
         return out
 
@@ -119,8 +121,12 @@ class BenchEmbedder:
     def save(self) -> None:
         self.cache.parent.mkdir(parents=True, exist_ok=True)
         partial = self.cache.with_suffix(".partial.npz")
-        np.savez(partial, model=self.name, texts=np.array(self.texts),
-                 vectors=self.vectors.astype(np.float32))
+        np.savez(
+            partial,
+            model=self.name,
+            texts=np.array(self.texts),
+            vectors=self.vectors.astype(np.float32),
+        )
         partial.replace(self.cache)
 
 
@@ -147,8 +153,7 @@ def build(events: int, root: Path, progress: Callable[[str, int, int], None]) ->
         cameras = generated_cameras(CAMERAS)
         batch: list[Event] = []
         written = 0
-        for event in synthetic_events(events, seed=SEED, end_ms=END_MS, days=DAYS,
-                                      cameras=cameras):
+        for event in synthetic_events(events, seed=SEED, end_ms=END_MS, days=DAYS, cameras=cameras):
             batch.append(event)
             if len(batch) == 5000:
                 store.upsert_events(batch)
@@ -167,9 +172,11 @@ def build(events: int, root: Path, progress: Callable[[str, int, int], None]) ->
 
 def _percentiles(samples: list[float]) -> dict[str, float]:
     array = np.array(samples) * 1000
-    return {"p50_ms": round(float(np.percentile(array, 50)), 2),
-            "p95_ms": round(float(np.percentile(array, 95)), 2),
-            "max_ms": round(float(array.max()), 2)}
+    return {
+        "p50_ms": round(float(np.percentile(array, 50)), 2),
+        "p95_ms": round(float(np.percentile(array, 95)), 2),
+        "max_ms": round(float(array.max()), 2),
+    }
 
 
 def brute_force_baseline(data: BenchData) -> Callable[[str], float]:
@@ -184,9 +191,10 @@ def brute_force_baseline(data: BenchData) -> Callable[[str], float]:
     vectors = index._vectors.data[: index._n_captions]
     per_event = vectors[rows]  # N x 384 float32: what a per-event index would hold
     starts = index._doc_start.data[:n_docs][docs]
-    columns = {name: index._columns[name].data[: index._n_captions][rows]
-               for name in ("class_name", "color", "type", "zone", "line", "camera_id",
-                            "direction")}
+    columns = {
+        name: index._columns[name].data[: index._n_captions][rows]
+        for name in ("class_name", "color", "type", "zone", "line", "camera_id", "direction")
+    }
 
     def run(q: str) -> float:
         started = time.perf_counter()
@@ -194,7 +202,9 @@ def brute_force_baseline(data: BenchData) -> Callable[[str], float]:
         f = parsed.filters
         mask = np.ones(len(docs), dtype=bool)
         wanted: tuple[tuple[str, set[str] | None], ...] = (
-            ("class_name", f.classes), ("color", f.colors), ("type", f.types),
+            ("class_name", f.classes),
+            ("color", f.colors),
+            ("type", f.types),
             ("direction", f.directions),
         )
         for column, values in wanted:
@@ -202,8 +212,11 @@ def brute_force_baseline(data: BenchData) -> Callable[[str], float]:
                 mask &= np.isin(columns[column], index._codes[column].wanted(values))
         for place in f.places:
             anywhere = np.zeros(len(docs), dtype=bool)
-            for column, names in (("camera_id", place.cameras), ("zone", place.zones),
-                                  ("line", place.lines)):
+            for column, names in (
+                ("camera_id", place.cameras),
+                ("zone", place.zones),
+                ("line", place.lines),
+            ):
                 if names:
                     anywhere |= np.isin(columns[column], index._codes[column].wanted(names))
             mask &= anywhere
@@ -223,8 +236,9 @@ def brute_force_baseline(data: BenchData) -> Callable[[str], float]:
     return run
 
 
-def run_bench(events: int, root: Path, repeat: int,
-              progress: Callable[[str, int, int], None]) -> dict[str, Any]:
+def run_bench(
+    events: int, root: Path, repeat: int, progress: Callable[[str, int, int], None]
+) -> dict[str, Any]:
     data = build(events, root, progress)
     service = data.service
     stats = service.index.stats()
@@ -232,8 +246,9 @@ def run_bench(events: int, root: Path, repeat: int,
 
     def ours(q: str) -> float:
         started = time.perf_counter()
-        service.search(SearchRequest(q=q, tz="UTC", limit=24), None, now=now,
-                       audit=lambda **_: None)
+        service.search(
+            SearchRequest(q=q, tz="UTC", limit=24), None, now=now, audit=lambda **_: None
+        )
         return time.perf_counter() - started
 
     baseline = brute_force_baseline(data)

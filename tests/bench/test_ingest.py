@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vigil.bench_ingest import IngestSettings, run_ingest
+from vigil.bench.ingest import IngestSettings, run_ingest
 
 
 def test_the_ingest_benchmark_runs_and_checks_what_it_stored(postgres_url: str) -> None:

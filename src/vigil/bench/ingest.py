@@ -44,10 +44,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from vigil.bench.cpu_use import tree_cpu_s
+from vigil.bench.synthetic import generated_cameras, synthetic_events
 from vigil.config import StoreConfig
-from vigil.cpu_use import tree_cpu_s
 from vigil.events import Event, EventMessage, EventState, Phase
-from vigil.search.synthetic import generated_cameras, synthetic_events
 from vigil.store.media import media_key
 from vigil.store.rows import copy_row
 
@@ -70,9 +70,13 @@ def make_events(settings: IngestSettings) -> list[Event]:
     cameras, twelve kinds of events, people, vehicles and bags, each with a snapshot key."""
     # Recent events (one day up to now) land in the day partitions a live system writes to.
     events = []
-    for event in synthetic_events(settings.events, seed=settings.seed, end_ms=settings.end_ms,
-                                  days=1,
-                                  cameras=generated_cameras(settings.cameras)):
+    for event in synthetic_events(
+        settings.events,
+        seed=settings.seed,
+        end_ms=settings.end_ms,
+        days=1,
+        cameras=generated_cameras(settings.cameras),
+    ):
         event.snapshot = media_key(event.tenant, event.camera_id, event.start_ms, event.id)
         events.append(event)
     return events
@@ -80,10 +84,14 @@ def make_events(settings: IngestSettings) -> list[Event]:
 
 def started(event: Event) -> Event:
     """`event` as its start message carries it."""
-    return event.model_copy(update={
-        "state": EventState.ACTIVE, "end_ms": None, "updated_ms": event.start_ms,
-        "dwell_s": 0.0 if event.dwell_s is not None else None,
-    })
+    return event.model_copy(
+        update={
+            "state": EventState.ACTIVE,
+            "end_ms": None,
+            "updated_ms": event.start_ms,
+            "dwell_s": 0.0 if event.dwell_s is not None else None,
+        }
+    )
 
 
 def messages(events: list[Event], lag: int) -> Iterator[EventMessage]:
@@ -161,25 +169,30 @@ def _store(url: str) -> Any:
 def _stored_bytes(store: Any) -> int:
     """Bytes the `events` table takes on disk: every day partition with its indexes and TOAST."""
     with store.engine.connect() as connection:
-        return int(connection.execute(sa.text(
-            "SELECT coalesce(sum(pg_total_relation_size(inhrelid)), 0) FROM pg_inherits "
-            "WHERE inhparent = to_regclass('events')"
-        )).scalar_one())
+        return int(
+            connection.execute(
+                sa.text(
+                    "SELECT coalesce(sum(pg_total_relation_size(inhrelid)), 0) FROM pg_inherits "
+                    "WHERE inhparent = to_regclass('events')"
+                )
+            ).scalar_one()
+        )
 
 
 def _count(store: Any) -> tuple[int, int]:
     with store.engine.connect() as connection:
-        row = connection.execute(sa.text(
-            "SELECT count(*), count(*) FILTER (WHERE state = 'ended') FROM events"
-        )).one()
+        row = connection.execute(
+            sa.text("SELECT count(*), count(*) FILTER (WHERE state = 'ended') FROM events")
+        ).one()
     return int(row[0]), int(row[1])
 
 
 # -- raw COPY ------------------------------------------------------------------------------
 
 
-def raw_copy(url: str, events: list[Event], batch: int, progress: Progress,
-             label: str = "raw COPY") -> tuple[float, int]:
+def raw_copy(
+    url: str, events: list[Event], batch: int, progress: Progress, label: str = "raw COPY"
+) -> tuple[float, int]:
     """Seconds to write the final rows of `events` with binary COPY, committed every `batch`,
     and the bytes the table then takes."""
     from vigil.store import postgres
@@ -196,7 +209,7 @@ def raw_copy(url: str, events: list[Event], batch: int, progress: Progress,
             raw.commit()
             began = time.perf_counter()
             for start in range(0, len(events), batch):
-                rows = [copy_row(event) for event in events[start:start + batch]]
+                rows = [copy_row(event) for event in events[start : start + batch]]
                 with raw.cursor() as cursor:
                     postgres.copy_rows(cursor, "events", rows, types)
                 raw.commit()
@@ -214,8 +227,9 @@ def raw_copy(url: str, events: list[Event], batch: int, progress: Progress,
 # -- full path -----------------------------------------------------------------------------
 
 
-def _publisher(nats_url: str, prefix: str, settings: IngestSettings, ready: Any,
-               go: Any, result: Any) -> None:
+def _publisher(
+    nats_url: str, prefix: str, settings: IngestSettings, ready: Any, go: Any, result: Any
+) -> None:
     """The producer process: builds the same events (same seed), waits for `go`, publishes."""
     from vigil.bus.nats import NatsBus
 
@@ -230,7 +244,7 @@ def _publisher(nats_url: str, prefix: str, settings: IngestSettings, ready: Any,
         began, cpu = time.monotonic(), time.process_time()
         published = 0
         for start in range(0, len(outgoing), PUBLISH_CHUNK):
-            published += bus.publish_many(outgoing[start:start + PUBLISH_CHUNK])
+            published += bus.publish_many(outgoing[start : start + PUBLISH_CHUNK])
             result.put(("progress", published))
         result.put(("done", began, time.monotonic(), published, time.process_time() - cpu))
     except BaseException as error:
@@ -240,8 +254,13 @@ def _publisher(nats_url: str, prefix: str, settings: IngestSettings, ready: Any,
         bus.close()
 
 
-def full_path(nats_url: str, url: str, settings: IngestSettings, progress: Progress,
-              server_pids: dict[str, int] | None = None) -> dict[str, Any]:
+def full_path(
+    nats_url: str,
+    url: str,
+    settings: IngestSettings,
+    progress: Progress,
+    server_pids: dict[str, int] | None = None,
+) -> dict[str, Any]:
     """Publish every message and wait until the sink committed the last; returns timings, and
     the CPU seconds of each part (the servers' of `server_pids`)."""
     from vigil.bus.nats import NatsBus
@@ -252,8 +271,11 @@ def full_path(nats_url: str, url: str, settings: IngestSettings, progress: Progr
     store = _store(url)
     context = multiprocessing.get_context("spawn")
     ready, go, result = context.Event(), context.Event(), context.Queue()
-    producer = context.Process(target=_publisher, name="vigil-bench-publisher",
-                               args=(nats_url, prefix, settings, ready, go, result))
+    producer = context.Process(
+        target=_publisher,
+        name="vigil-bench-publisher",
+        args=(nats_url, prefix, settings, ready, go, result),
+    )
     producer.start()
     bus = NatsBus(nats_url, prefix=prefix)
     sink = EventSink(store, bus, StoreConfig(batch_size=settings.batch, flush_ms=100))
@@ -285,17 +307,27 @@ def full_path(nats_url: str, url: str, settings: IngestSettings, progress: Progr
             raise RuntimeError("the sink did not finish writing")
         finished = time.monotonic()
         cpu = {"publisher": publish[4], "sink process": time.process_time() - own_cpu}
-        cpu.update({name: tree_cpu_s([(server_pids or {})[name]]) - before
-                    for name, before in servers_cpu.items()})
+        cpu.update(
+            {
+                name: tree_cpu_s([(server_pids or {})[name]]) - before
+                for name, before in servers_cpu.items()
+            }
+        )
         rows, ended = _count(store)
         if (rows, ended) != (settings.events, settings.events):
-            raise RuntimeError(f"the full path stored {rows} rows ({ended} ended), "
-                               f"not {settings.events}")
+            raise RuntimeError(
+                f"the full path stored {rows} rows ({ended} ended), not {settings.events}"
+            )
         began, published_at = publish[1], publish[2]
         stats = sink.stats
-        return {"publish_s": published_at - began, "end_to_end_s": finished - began,
-                "sink_batches": stats.batches, "sink_errors": stats.errors, "cpu_s": cpu,
-                "stored_bytes": _stored_bytes(store)}
+        return {
+            "publish_s": published_at - began,
+            "end_to_end_s": finished - began,
+            "sink_batches": stats.batches,
+            "sink_errors": stats.errors,
+            "cpu_s": cpu,
+            "stored_bytes": _stored_bytes(store),
+        }
     finally:
         sink.stop(timeout=60)
         producer.join(30)
@@ -308,8 +340,9 @@ def full_path(nats_url: str, url: str, settings: IngestSettings, progress: Progr
         store.close()
 
 
-def run_ingest(settings: IngestSettings, nats_url: str | None, postgres_url: str | None,
-               progress: Progress) -> dict[str, Any]:
+def run_ingest(
+    settings: IngestSettings, nats_url: str | None, postgres_url: str | None, progress: Progress
+) -> dict[str, Any]:
     if not settings.end_ms:
         settings = dataclasses.replace(settings, end_ms=time.time_ns() // 1_000_000)
     events = make_events(settings)
@@ -340,14 +373,17 @@ def run_ingest(settings: IngestSettings, nats_url: str | None, postgres_url: str
         "ratio": round(end_to_end / raw, 3),
         # Where the full path's time went: CPU µs per event of each part (2 cores = 2 s of CPU
         # per second of wall time, shared by all of them).
-        "cpu_us_per_event": {name: round(seconds / n * 1e6, 1)
-                             for name, seconds in path["cpu_s"].items()},
+        "cpu_us_per_event": {
+            name: round(seconds / n * 1e6, 1) for name, seconds in path["cpu_s"].items()
+        },
         # On disk right after ingest, indexes included: the full path's rows were written twice
         # (start, then end), so its pages hold what the updates left behind until vacuum.
-        "stored_bytes_per_event": {"full path": round(path["stored_bytes"] / n),
-                                   "raw COPY": round(copy_bytes / n)},
+        "stored_bytes_per_event": {
+            "full path": round(path["stored_bytes"] / n),
+            "raw COPY": round(copy_bytes / n),
+        },
         "sink_batches": path["sink_batches"],
         "sink_errors": path["sink_errors"],
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, "
-                   f"load {os.getloadavg()[0]:.2f} at the end",
+        f"load {os.getloadavg()[0]:.2f} at the end",
     }
