@@ -21,7 +21,7 @@ from vigil.cluster.remote import ClusterEngine
 from vigil.cluster.role import RoleLease
 from vigil.cluster.worker import Worker
 from vigil.config import VigilConfig
-from vigil.pipeline.engine import Engine
+from vigil.pipeline.local_engine import LocalEngine
 from vigil.privacy.redact import FaceRedactor
 from vigil.search.indexer import SearchIndexer, start_indexer
 from vigil.store import EventSink, EventStore
@@ -42,7 +42,7 @@ class Runtime:
     media: MediaStore
     bus: Bus
     committed: Bus  # events once stored: what live views follow
-    engine: Engine | ClusterEngine
+    engine: LocalEngine | ClusterEngine
     sink: EventSink
     alerts: AlertService | None = None  # None for offline analysis: no notifications
     search: SearchIndexer | None = None  # keeps the search index up to date
@@ -88,10 +88,10 @@ def open_nats(config: VigilConfig, suffix: str = "") -> NatsBus:
                    options=connect_options(bus))
 
 
-def build_engine(config: VigilConfig, bus: Bus, media: MediaStore, *, offline: bool) -> Engine:
+def build_engine(config: VigilConfig, bus: Bus, media: MediaStore, *, offline: bool) -> LocalEngine:
     detector = OnnxDetector(config.detector)
     faces = FaceDetector(config.privacy.face_model, config.privacy.face_threshold)
-    return Engine(
+    return LocalEngine(
         config, detector=detector, redactor=FaceRedactor(faces), bus=bus, media=media,
         offline=offline,
     )
@@ -105,7 +105,7 @@ def build_runtime(config: VigilConfig, *, offline: bool = False) -> Runtime:
     clustered = config.bus.url is not None and not offline
     bus: Bus
     committed: Bus
-    engine: Engine | ClusterEngine
+    engine: LocalEngine | ClusterEngine
     role = None
     if clustered:
         nats_bus = open_nats(config)

@@ -10,7 +10,7 @@ import pytest
 from tests.alerts.conftest import BASE_MS, Clock, build_event, message, rule
 from vigil.alerts.rules import RuleEngine, implied_messages
 from vigil.alerts.schedule import is_active
-from vigil.events import Event, EventState, Phase
+from vigil.domain.events import Event, EventState, Phase
 
 
 def ms(text: str) -> int:

@@ -29,8 +29,8 @@ from vigil.auth.deps import optional_principal
 from vigil.auth.principal import internal_principal
 from vigil.bus import MemoryBus
 from vigil.config import CameraConfig, VigilConfig, parse_config
-from vigil.domain import CameraStatus
-from vigil.events import Event, EventState, ObjectInfo, uuid7
+from vigil.domain.events import Event, EventState, ObjectInfo, uuid7
+from vigil.domain.frames import CameraStatus
 from vigil.pipeline.control import PipelineMetric
 from vigil.store import EventStore, LocalMediaStore
 

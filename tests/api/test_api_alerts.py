@@ -19,7 +19,7 @@ from vigil.api import create_app
 from vigil.api.access import tenant_scope
 from vigil.bus import MemoryBus
 from vigil.config import parse_config
-from vigil.events import Event, EventMessage, Phase
+from vigil.domain.events import Event, EventMessage, Phase
 from vigil.store import EventStore, LocalMediaStore
 
 SECRET = "do-not-show-me"

@@ -8,7 +8,7 @@ import pytest
 
 from tests.modules.synth import FLAT, Path, box_at, camera, every, frame, scene
 from vigil.config import ConfigError, parse_camera
-from vigil.events import Phase
+from vigil.domain.events import Phase
 from vigil.modules.geometry import (
     Hold,
     Homography,

@@ -10,7 +10,7 @@ import pytest
 
 from tests.modules.synth import Path, Run, build, camera, every, run, scene
 from vigil.config import ConfigError
-from vigil.events import Phase
+from vigil.domain.events import Phase
 from vigil.modules.intrusion import IntrusionSettings
 
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -18,12 +18,12 @@ from tests.vision.footage import (
 )
 from vigil.bus import MemoryBus
 from vigil.config import ConfigError, TrackerConfig, parse_config
-from vigil.domain import Frame
-from vigil.events import Phase
+from vigil.domain.events import Phase
+from vigil.domain.frames import Frame
 from vigil.modules.motion import MotionModule
 from vigil.modules.registry import build_modules
 from vigil.pipeline.camera import CameraPipeline
-from vigil.pipeline.engine import Engine, _Camera
+from vigil.pipeline.local_engine import LocalEngine, _Camera
 from vigil.privacy.redact import FaceRedactor
 from vigil.store import LocalMediaStore
 
@@ -215,7 +215,7 @@ def test_engine_skips_inference_for_gated_frames(tmp_path: Path) -> None:
         }
     )
     detector = CountingDetector()
-    engine = Engine(
+    engine = LocalEngine(
         config,
         detector=detector,
         redactor=FaceRedactor(NoFaces()),  # type: ignore[arg-type]

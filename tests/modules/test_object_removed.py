@@ -10,7 +10,7 @@ import supervision as sv
 from tests.unit.tracks import camera
 from tests.vision.footage import BASE_MS, clip_frames, frame_view, noisy, textured_scene
 from vigil.config import ConfigError
-from vigil.events import Phase
+from vigil.domain.events import Phase
 from vigil.modules.object_removed import ObjectRemovedModule
 from vigil.modules.registry import build_modules
 

@@ -8,7 +8,7 @@ import pytest
 
 from tests.modules.synth import Obj, Path, Run, box_at, build, camera, every, run, scene
 from vigil.config import ConfigError
-from vigil.events import Phase
+from vigil.domain.events import Phase
 
 # The test calibration is 10 px per metre: 100 px/s = 10 m/s = 36 km/h.
 

@@ -8,8 +8,8 @@ import pytest
 from tests.unit.tracks import camera
 from tests.vision.footage import BASE_MS, clip_frames, frame_view, noisy, textured_scene
 from vigil.config import ConfigError, TrackerConfig
-from vigil.domain import Frame, SourceStatus
-from vigil.events import Phase
+from vigil.domain.events import Phase
+from vigil.domain.frames import Frame, SourceStatus
 from vigil.modules.registry import build_modules
 from vigil.modules.stream_health import StreamHealthModule
 from vigil.pipeline.camera import CameraPipeline

@@ -9,7 +9,7 @@ import pytest
 from tests.unit.tracks import camera
 from tests.vision.footage import BASE_MS, clip_frames, frame_view, noisy, textured_scene
 from vigil.config import ConfigError
-from vigil.events import Phase
+from vigil.domain.events import Phase
 from vigil.modules.registry import build_modules
 from vigil.modules.tamper_defocus import TamperDefocusModule, sharpness
 from vigil.vision.pixels import small_gray

@@ -16,7 +16,7 @@ from tests.vision.footage import (
     textured_scene,
 )
 from vigil.config import ConfigError
-from vigil.events import Phase
+from vigil.domain.events import Phase
 from vigil.modules.registry import build_modules
 from vigil.modules.tamper_moved import TamperMovedModule
 

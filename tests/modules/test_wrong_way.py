@@ -9,7 +9,7 @@ import pytest
 
 from tests.modules.synth import Obj, Path, Run, box_at, build, camera, every, run, scene
 from vigil.config import ConfigError
-from vigil.events import Phase
+from vigil.domain.events import Phase
 
 EASTBOUND = {"lanes": [{"zone": "plaza", "angle_deg": 0}]}  # plaza: x 100..300, y 100..300
 

@@ -13,7 +13,7 @@ from tests.databases import database_url
 from tests.search.embedding_cache import CachedEmbedder
 from tests.search.labelled import NOW_MS, SYNTHETIC_EVENTS
 from vigil.bench.synthetic import synthetic_events
-from vigil.events import Event
+from vigil.domain.events import Event
 from vigil.search.index import SearchIndex
 from vigil.search.indexer import reindex
 from vigil.search.service import SearchService

@@ -15,7 +15,7 @@ from vigil.api import create_app
 from vigil.api.access import tenant_scope
 from vigil.bus import MemoryBus
 from vigil.config import parse_config
-from vigil.events import Event, ObjectInfo
+from vigil.domain.events import Event, ObjectInfo
 from vigil.search.service import SearchService
 from vigil.store import EventStore, LocalMediaStore
 

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from tests.search.labelled import ms
 from vigil.bench.synthetic import synthetic_events
-from vigil.events import Event, EventState, ObjectInfo
+from vigil.domain.events import Event, EventState, ObjectInfo
 from vigil.search.captions import caption, dwell_phrase, facts, part_of_day, speed_phrase
 
 

@@ -9,7 +9,7 @@ import pytest
 from tests.search.embedding_cache import CachedEmbedder
 from tests.search.labelled import NOW_MS
 from vigil.bench.synthetic import synthetic_events
-from vigil.events import Event, EventState, ObjectInfo
+from vigil.domain.events import Event, EventState, ObjectInfo
 from vigil.search.index import Explicit, SearchIndex, index_path_for
 from vigil.search.indexer import reindex
 from vigil.search.service import SearchRequest, SearchService

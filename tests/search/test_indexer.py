@@ -9,7 +9,7 @@ import time
 from tests.search.labelled import NOW_MS
 from vigil.bench.synthetic import synthetic_events
 from vigil.bus import MemoryBus
-from vigil.events import EventMessage, Phase
+from vigil.domain.events import EventMessage, Phase
 from vigil.search.indexer import SearchIndexer, catch_up
 from vigil.search.service import SearchRequest, SearchService
 from vigil.store import EventStore

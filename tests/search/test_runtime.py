@@ -7,7 +7,7 @@ import time
 
 from vigil.bench.synthetic import synthetic_events
 from vigil.config import VigilConfig
-from vigil.events import EventMessage, Phase
+from vigil.domain.events import EventMessage, Phase
 from vigil.runtime import build_runtime
 from vigil.search.service import SearchRequest, SearchService
 

@@ -12,7 +12,7 @@ from tests.security.conftest import PASSWORD, World, make_world
 from vigil.auth.passwords import hash_password
 from vigil.auth.roles import Permission
 from vigil.auth.tables import api_tokens, sessions, users
-from vigil.domain import now_ms
+from vigil.domain.frames import now_ms
 
 
 def test_public_routes_and_everything_else_needs_a_login(world: World) -> None:

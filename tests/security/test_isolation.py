@@ -21,8 +21,8 @@ import pytest
 
 from tests.api.conftest import build_event, serve
 from tests.security.conftest import World
-from vigil.domain import now_ms
-from vigil.events import EventMessage, Phase
+from vigil.domain.events import EventMessage, Phase
+from vigil.domain.frames import now_ms
 from vigil.privacy.retention import CaseStore
 from vigil.store.query import EventQuery
 

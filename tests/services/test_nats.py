@@ -27,7 +27,7 @@ from vigil.bus.nats import (
     pack,
 )
 from vigil.config import StoreConfig
-from vigil.events import EventMessage, EventState, Phase
+from vigil.domain.events import EventMessage, EventState, Phase
 from vigil.services.nats import NatsServer, start_cluster
 from vigil.store import EventStore
 from vigil.store.rows import COLUMNS, EventRow, copy_row

@@ -22,7 +22,7 @@ from tests.waiting import wait_until
 from vigil.api.metrics import metrics_router
 from vigil.bus.nats import Backlog, NatsBus, NatsSubscription
 from vigil.config import StoreConfig
-from vigil.events import EventMessage
+from vigil.domain.events import EventMessage
 from vigil.services.nats import NatsServer
 from vigil.store import EventSink, EventStore
 

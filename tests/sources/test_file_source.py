@@ -11,7 +11,7 @@ import pytest
 from tests.sources.clips import frame_index, write_clip
 from tests.sources.readers import Collector, frame_count, read_to_end, steps_ms
 from tests.sources.waiting import wait_for
-from vigil.domain import now_ms
+from vigil.domain.frames import now_ms
 from vigil.sources import CameraReader
 
 

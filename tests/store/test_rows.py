@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 
-from vigil.events import Event, EventMessage, EventState, Phase
+from vigil.domain.events import Event, EventMessage, EventState, Phase
 from vigil.store.events import row_dict, supersedes, to_row
 from vigil.store.rows import (
     COLUMNS,

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from vigil.bus import MemoryBus
 from vigil.config import StoreConfig
-from vigil.events import Event, EventMessage, EventState, Phase
+from vigil.domain.events import Event, EventMessage, EventState, Phase
 from vigil.store import EventQuery, EventSink, EventStore
 
 MakeEvent = Callable[..., Event]

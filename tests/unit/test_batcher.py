@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 
-from vigil.domain import Frame
+from vigil.domain.frames import Frame
 from vigil.pipeline.batcher import FrameBatcher
 
 IMAGE = np.zeros((4, 4, 3), dtype=np.uint8)

@@ -15,7 +15,7 @@ from tests.security.test_privacy_masks import NoFaceRedactor
 from tests.store.conftest import build_event
 from vigil.bus import MemoryBus
 from vigil.bus.base import BusMessage
-from vigil.events import EventMessage, Phase
+from vigil.domain.events import EventMessage, Phase
 from vigil.pipeline import output as output_module
 from vigil.pipeline.lifecycle import SnapshotRequest
 from vigil.pipeline.output import EventOutput

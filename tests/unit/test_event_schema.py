@@ -7,7 +7,7 @@ import json
 import jsonschema
 
 from vigil.config import ROOT
-from vigil.events import Event, EventState, ObjectInfo, event_json_schema, uuid7
+from vigil.domain.events import Event, EventState, ObjectInfo, event_json_schema, uuid7
 
 PUBLISHED = ROOT / "docs" / "schema" / "event-v1.json"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from vigil.domain import Frame
-from vigil.events import EventState, Phase
+from vigil.domain.events import EventState, Phase
+from vigil.domain.frames import Frame
 from vigil.modules.base import Signal
 from vigil.pipeline.lifecycle import EventLifecycle
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from vigil.config import ConfigError
-from vigil.events import Phase
+from vigil.domain.events import Phase
 from vigil.modules.registry import build_modules, describe_modules
 
 from .tracks import camera, frame_tracks, standing_at

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from vigil.domain.series_points import BUCKET_MS
 from vigil.modules.base import Sample
-from vigil.pipeline.series import PUBLISH_EVERY_MS, SeriesAggregator
-from vigil.series import BUCKET_MS
+from vigil.pipeline.series_aggregator import PUBLISH_EVERY_MS, SeriesAggregator
 
 T0 = 1_790_000_040_000 - 1_790_000_040_000 % BUCKET_MS  # the start of a minute
 

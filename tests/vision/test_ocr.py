@@ -13,8 +13,8 @@ from tests.unit.tracks import camera
 from tests.vision.footage import BASE_MS, clip_frame
 from vigil.bus import MemoryBus
 from vigil.bus.base import BusMessage
-from vigil.domain import Frame
-from vigil.events import EventMessage, Phase
+from vigil.domain.events import EventMessage, Phase
+from vigil.domain.frames import Frame
 from vigil.modules.base import Signal
 from vigil.pipeline.lifecycle import EventLifecycle
 from vigil.pipeline.output import EventOutput

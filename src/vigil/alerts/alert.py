@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import quote
 
 from vigil.alerts.config import template_fields
-from vigil.events import Event
+from vigil.domain.events import Event
 
 PAYLOAD_VERSION = 1
 

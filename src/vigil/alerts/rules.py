@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 from vigil.alerts.config import RuleConfig
 from vigil.alerts.schedule import is_active
-from vigil.domain import now_ms
-from vigil.events import Event, EventMessage, EventState, Phase
+from vigil.domain.events import Event, EventMessage, EventState, Phase
+from vigil.domain.frames import now_ms
 
 # Remembered (rule, event) pairs per rule for de-duplication; the oldest are forgotten first.
 # Events are seldom updated for long, so this only needs to outlast one event's life.

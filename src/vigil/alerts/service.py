@@ -33,8 +33,8 @@ from vigil.alerts.delivery import DeliveryReport, Dispatcher, attempt_once
 from vigil.alerts.rules import Firing, RuleEngine
 from vigil.bus.base import Bus, Subscription
 from vigil.config import VigilConfig
-from vigil.domain import now_ms
-from vigil.events import Event, EventMessage, EventState, ObjectInfo, uuid7
+from vigil.domain.events import Event, EventMessage, EventState, ObjectInfo, uuid7
+from vigil.domain.frames import now_ms
 from vigil.store import alerts as alert_rows
 from vigil.store import events as event_rows
 from vigil.store.alerts import AlertStatus, StoredAlert, StoredRule

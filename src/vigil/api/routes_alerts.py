@@ -20,8 +20,8 @@ from vigil.api.access import tenant_scope, visible
 from vigil.api.context import AppContext
 from vigil.api.errors import error_responses
 from vigil.api.params import EVENT_ID_PATTERN, split_values, time_range
-from vigil.domain import now_ms
-from vigil.events import Event, uuid7
+from vigil.domain.events import Event, uuid7
+from vigil.domain.frames import now_ms
 from vigil.store import alerts as alert_rows
 from vigil.store.alerts import AlertQuery, StoredAlert, StoredRule
 

@@ -18,7 +18,7 @@ from vigil.api.params import CAMERA_ID_PATTERN
 from vigil.api.redact import redact_url, restore_url
 from vigil.api.schemas import CameraOut, CameraStatusOut
 from vigil.config import CameraConfig
-from vigil.domain import CameraStatus
+from vigil.domain.frames import CameraStatus
 from vigil.store.cameras import Origin
 
 CameraId = Annotated[str, Path(pattern=CAMERA_ID_PATTERN, description="Camera id")]

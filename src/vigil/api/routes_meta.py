@@ -8,7 +8,7 @@ from fastapi import APIRouter
 
 from vigil.api.context import AppContext
 from vigil.api.schemas import HealthOut, ModuleOut
-from vigil.events import event_json_schema
+from vigil.domain.events import event_json_schema
 from vigil.modules.registry import describe_modules
 
 

@@ -13,8 +13,8 @@ from vigil.api.access import tenant_scope
 from vigil.api.context import AppContext
 from vigil.api.errors import error_responses
 from vigil.api.params import split_values, time_range
-from vigil.domain import now_ms
-from vigil.events import Event
+from vigil.domain.events import Event
+from vigil.domain.frames import now_ms
 from vigil.search.embedding import EmbeddingError
 from vigil.search.index import Explicit
 from vigil.search.query import REFUSAL_MESSAGE, QueryTextError, RefusedQuery

@@ -19,7 +19,7 @@ from vigil.api.access import tenant_scope, visible
 from vigil.api.context import AppContext
 from vigil.api.errors import error_responses
 from vigil.api.params import split_values
-from vigil.events import EventMessage
+from vigil.domain.events import EventMessage
 
 MAX_PENDING = 1000
 # The bus is polled without blocking so no worker thread is held per client; this bounds the

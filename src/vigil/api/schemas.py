@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from vigil.config import LineConfig, ZoneConfig
-from vigil.events import Event
+from vigil.domain.events import Event
 
 
 class HealthOut(BaseModel):

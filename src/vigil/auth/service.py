@@ -16,7 +16,7 @@ from vigil.auth.ratelimit import RateLimiter
 from vigil.auth.roles import Permission, Role
 from vigil.auth.store import AuthError, AuthStore, User
 from vigil.config import SecurityConfig
-from vigil.domain import now_ms
+from vigil.domain.frames import now_ms
 from vigil.privacy.audit import AuditLog
 
 log = logging.getLogger(__name__)

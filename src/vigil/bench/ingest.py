@@ -47,7 +47,7 @@ import sqlalchemy as sa
 from vigil.bench.cpu_use import tree_cpu_s
 from vigil.bench.synthetic import generated_cameras, synthetic_events
 from vigil.config import StoreConfig
-from vigil.events import Event, EventMessage, EventState, Phase
+from vigil.domain.events import Event, EventMessage, EventState, Phase
 from vigil.store.media import media_key
 from vigil.store.rows import copy_row
 

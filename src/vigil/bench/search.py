@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from vigil.bench.synthetic import generated_cameras, synthetic_events
-from vigil.events import Event
+from vigil.domain.events import Event
 from vigil.search.embedding import MiniLM
 from vigil.search.index import SearchIndex
 from vigil.search.service import SearchRequest, SearchService

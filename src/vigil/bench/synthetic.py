@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vigil.events import Event, EventState, ObjectInfo
+from vigil.domain.events import Event, EventState, ObjectInfo
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol
 
-from vigil.events import EventMessage
-from vigil.series import SeriesMessage
+from vigil.domain.events import EventMessage
+from vigil.domain.series_points import SeriesMessage
 
 # Events (start/update/end) and statistics series points share the bus.
 BusMessage = EventMessage | SeriesMessage

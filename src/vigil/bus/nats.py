@@ -55,8 +55,8 @@ from pydantic import TypeAdapter
 from vigil.bus.base import BusMessage
 from vigil.bus.publish import AckedPublisher
 from vigil.bus.pull import PullConsumer
-from vigil.events import EventMessage
-from vigil.series import SeriesMessage
+from vigil.domain.events import EventMessage
+from vigil.domain.series_points import SeriesMessage
 from vigil.store.rows import COLUMNS, EventRow, Row, copy_row, dumps_bytes, invalid_rows, loads
 
 T = TypeVar("T")

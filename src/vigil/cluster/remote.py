@@ -19,7 +19,7 @@ from vigil.bus.nats import NatsBus
 from vigil.cluster.registry import ClusterRegistry, WorkerInfo
 from vigil.cluster.rpc import CameraUnavailable, ask, json_reply, live_frame
 from vigil.config import CameraConfig
-from vigil.domain import CameraStatus
+from vigil.domain.frames import CameraStatus
 from vigil.pipeline.control import PipelineMetric
 from vigil.store.store import EventStore
 

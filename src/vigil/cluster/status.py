@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from vigil.bus.nats import Backlog, NatsBus
 from vigil.cluster.registry import ClusterRegistry
-from vigil.domain import now_ms
+from vigil.domain.frames import now_ms
 from vigil.store.store import EventStore
 
 # The durable consumers the API nodes share (vigil.store.sink, vigil.alerts.service).

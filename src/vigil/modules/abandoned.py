@@ -18,7 +18,7 @@ import numpy as np
 from pydantic import Field
 
 from vigil.config import CameraConfig
-from vigil.events import Phase
+from vigil.domain.events import Phase
 from vigil.modules.base import ModuleBase, ModuleSettings, Signal, Tracks, signal_for
 from vigil.modules.geometry import (
     Homography,

@@ -15,8 +15,8 @@ import supervision as sv
 from pydantic import BaseModel, ConfigDict
 
 from vigil.config import CameraConfig
-from vigil.domain import SourceStatus
-from vigil.events import Phase
+from vigil.domain.events import Phase
+from vigil.domain.frames import SourceStatus
 
 
 class ModuleSettings(BaseModel):

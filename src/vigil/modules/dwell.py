@@ -10,7 +10,7 @@ import numpy as np
 import supervision as sv
 
 from vigil.config import CameraConfig, ZoneConfig
-from vigil.events import Phase
+from vigil.domain.events import Phase
 from vigil.modules.base import ModuleBase, Sample, Signal, Tracks, class_allowed, signal_for
 
 

@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 import supervision as sv
 
-from vigil.events import Phase
+from vigil.domain.events import Phase
 from vigil.modules.base import Signal, Tracks, signal_for
 
 if TYPE_CHECKING:

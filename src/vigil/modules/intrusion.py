@@ -24,7 +24,7 @@ import supervision as sv
 from pydantic import Field, field_validator, model_validator
 
 from vigil.config import CameraConfig
-from vigil.events import Phase
+from vigil.domain.events import Phase
 from vigil.modules.base import ModuleBase, ModuleSettings, Signal, Tracks
 from vigil.modules.dwell import ZoneDwell
 from vigil.modules.registry import register

@@ -15,7 +15,7 @@ import supervision as sv
 from pydantic import Field
 
 from vigil.config import CameraConfig, LineConfig
-from vigil.events import Phase
+from vigil.domain.events import Phase
 from vigil.modules.base import (
     ModuleBase,
     ModuleSettings,

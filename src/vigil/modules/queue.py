@@ -21,7 +21,7 @@ import numpy as np
 from pydantic import Field
 
 from vigil.config import CameraConfig, ZoneConfig
-from vigil.events import Phase
+from vigil.domain.events import Phase
 from vigil.modules.base import ModuleBase, ModuleSettings, Sample, Signal, Tracks
 from vigil.modules.dwell import ZoneDwell
 from vigil.modules.geometry import Hold, Motion, or_default, select

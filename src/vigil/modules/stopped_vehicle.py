@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 from pydantic import Field
 
 from vigil.config import CameraConfig, ZoneConfig
-from vigil.events import Phase
+from vigil.domain.events import Phase
 from vigil.modules.base import ModuleBase, ModuleSettings, Signal, Tracks, signal_for
 from vigil.modules.geometry import (
     Homography,

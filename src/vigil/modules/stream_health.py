@@ -25,8 +25,8 @@ import numpy as np
 from pydantic import Field
 
 from vigil.config import CameraConfig
-from vigil.domain import SourceStatus
-from vigil.events import Phase
+from vigil.domain.events import Phase
+from vigil.domain.frames import SourceStatus
 from vigil.modules.base import ModuleBase, ModuleSettings, Signal, Tracks
 from vigil.modules.registry import register
 from vigil.vision.persistence import Change, Persistence

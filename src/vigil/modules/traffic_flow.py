@@ -19,7 +19,7 @@ import numpy as np
 from pydantic import Field
 
 from vigil.config import CameraConfig, LineConfig
-from vigil.events import Phase
+from vigil.domain.events import Phase
 from vigil.modules.base import ModuleBase, ModuleSettings, Sample, Signal, Tracks, class_allowed
 from vigil.modules.dwell import ZoneDwell
 from vigil.modules.geometry import MS_TO_KMH, Homography, LineCounter, Motion

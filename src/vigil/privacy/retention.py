@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from vigil.auth.store import AuthStore
 from vigil.auth.tables import case_events, cases
 from vigil.config import CameraConfig, RetentionConfig
-from vigil.domain import now_ms
+from vigil.domain.frames import now_ms
 from vigil.privacy.audit import AuditLog
 from vigil.store.media import InvalidMediaKey, MediaStore
 from vigil.store.schema import caption_vectors, events

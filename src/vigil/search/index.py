@@ -35,7 +35,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import sqlalchemy as sa
 
-from vigil.events import Event, EventState
+from vigil.domain.events import Event, EventState
 from vigil.search.captions import CaptionFacts, caption, facts
 from vigil.search.embedding import Embedder, embed_query
 from vigil.search.query import Filters, ParsedQuery, PlaceNames

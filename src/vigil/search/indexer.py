@@ -23,7 +23,7 @@ from typing import Any
 
 from vigil.bus.base import Bus, Subscription
 from vigil.bus.gather import POLL_S, gather
-from vigil.events import Event, EventMessage
+from vigil.domain.events import Event, EventMessage
 from vigil.search.service import SearchService
 from vigil.store.store import EventStore
 

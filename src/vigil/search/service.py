@@ -22,8 +22,8 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 
-from vigil.domain import now_ms
-from vigil.events import Event
+from vigil.domain.events import Event
+from vigil.domain.frames import now_ms
 from vigil.search.embedding import Embedder, default_embedder
 from vigil.search.index import Explicit, SearchIndex, SearchResult, index_path_for
 from vigil.search.query import (

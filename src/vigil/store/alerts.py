@@ -17,8 +17,8 @@ from pydantic import ValidationError
 
 from vigil.alerts.config import RuleConfig
 from vigil.auth.scope import scope_clauses
-from vigil.domain import now_ms
-from vigil.events import Event
+from vigil.domain.events import Event
+from vigil.domain.frames import now_ms
 from vigil.store.db import dialect_insert
 from vigil.store.events import from_row as event_from_row
 from vigil.store.query import MAX_LIMIT, QueryError, check_range, decode_cursor, encode_cursor

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg_dialect
 
 from vigil.auth.scope import scope_clauses
-from vigil.events import Event, EventState, ObjectInfo
+from vigil.domain.events import Event, EventState, ObjectInfo
 from vigil.store.db import dialect_insert
 from vigil.store.query import (
     CountQuery,

@@ -8,7 +8,7 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from vigil.events import Event, EventState
+from vigil.domain.events import Event, EventState
 
 MAX_LIMIT = 1000
 MAX_BUCKETS = 100_000

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Optional, Union, get_args, get_origin
 
 from pydantic import Json, TypeAdapter, ValidationError
 
-from vigil.events import Event, EventMessage, EventState, ObjectInfo, Phase
+from vigil.domain.events import Event, EventMessage, EventState, ObjectInfo, Phase
 
 COLUMNS = (
     "id", "tenant", "camera_id", "camera_name", "module", "type", "state", "class_name",

@@ -23,9 +23,9 @@ import sqlalchemy as sa
 from vigil.bus.base import Bus, Subscription
 from vigil.bus.gather import POLL_S, gather
 from vigil.config import StoreConfig
-from vigil.domain import now_ms
-from vigil.events import EventMessage
-from vigil.series import SeriesMessage, SeriesPoint
+from vigil.domain.events import EventMessage
+from vigil.domain.frames import now_ms
+from vigil.domain.series_points import SeriesMessage, SeriesPoint
 from vigil.store.events import upsert_rows
 from vigil.store.rows import ID, EventRow, Row, copy_row, row_supersedes
 from vigil.store.store import EventStore

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from vigil.auth.scope import scope_clauses
-from vigil.series import SeriesPoint
+from vigil.domain.series_points import SeriesPoint
 from vigil.store.db import dialect_insert
 from vigil.store.query import SeriesQuery, SeriesRow
 from vigil.store.schema import series

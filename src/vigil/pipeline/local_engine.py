@@ -1,4 +1,7 @@
-"""The running pipeline: camera readers → one batcher → one detector → per-camera analysis."""
+"""The single-node pipeline engine: camera readers → one batcher → one detector → per-camera
+analysis, all in this process. `cluster.remote.ClusterEngine` is the other implementation of
+`pipeline.control.EngineControl` (cameras on `vigil worker` nodes); the SQLAlchemy engine of
+`store.db` is unrelated and keeps its library's name."""
 
 from __future__ import annotations
 
@@ -13,14 +16,14 @@ import supervision as sv
 
 from vigil.bus import Bus
 from vigil.config import CameraConfig, PrivacyMaskConfig, VigilConfig
-from vigil.domain import CameraStatus, Frame, now_ms
+from vigil.domain.frames import CameraStatus, Frame, now_ms
+from vigil.domain.series_points import SeriesMessage
 from vigil.pipeline.batcher import FrameBatcher
 from vigil.pipeline.camera import CameraPipeline, Output
 from vigil.pipeline.control import PipelineMetric
 from vigil.pipeline.output import EventOutput
 from vigil.privacy.masks import AttributePolicy, apply_masks
 from vigil.privacy.redact import FaceRedactor, redact_faces
-from vigil.series import SeriesMessage
 from vigil.sources import CameraReader
 from vigil.store.media import MediaStore
 from vigil.vision.detector import Detector
@@ -48,8 +51,8 @@ class InferenceStats:
     skipped: int = 0  # frames the motion gate kept from inference
 
 
-class Engine:
-    """Implements `EngineControl` for the API.
+class LocalEngine:
+    """Every camera analysed in this process; implements `EngineControl` for the API.
 
     `offline=True` is for analysing recordings: files play as fast as they decode, once, and the
     batcher blocks instead of dropping, so every sampled frame is analysed.

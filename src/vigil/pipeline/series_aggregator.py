@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from vigil.domain.series_points import BUCKET_MS, SeriesPoint
 from vigil.modules.base import Sample
-from vigil.series import BUCKET_MS, SeriesPoint
 
 # Open minutes are republished this often, so dashboards see the current minute fill up.
 PUBLISH_EVERY_MS = 10_000
