@@ -10,6 +10,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from vigil.alerts.config import AlertsConfig
+from vigil.domain.geometry import check_calibration
 
 Point = tuple[float, float]
 ROOT = Path(__file__).resolve().parents[2]
@@ -232,8 +233,6 @@ class CalibrationConfig(Strict):
 
     @model_validator(mode="after")
     def _valid_homography(self) -> CalibrationConfig:
-        from vigil.modules.geometry import check_calibration
-
         check_calibration(self.image_points, self.ground_points)
         return self
 

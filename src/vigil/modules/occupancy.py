@@ -15,15 +15,9 @@ from pydantic import Field, model_validator
 
 from vigil.config import CameraConfig, ZoneConfig
 from vigil.domain.events import Phase
+from vigil.domain.geometry import Homography, points_in_polygon
 from vigil.modules.base import ModuleBase, ModuleSettings, Sample, Signal, Tracks
-from vigil.modules.geometry import (
-    Hold,
-    Homography,
-    anchors,
-    or_default,
-    points_in_polygon,
-    require_calibration,
-)
+from vigil.modules.geometry import Hold, anchors, or_default, require_calibration
 from vigil.modules.registry import register
 
 

@@ -19,8 +19,9 @@ from pydantic import Field, field_validator, model_validator
 
 from vigil.config import CameraConfig, Point
 from vigil.domain.events import Phase
+from vigil.domain.geometry import points_in_polygon
 from vigil.modules.base import ModuleBase, ModuleSettings, Sample, Signal, Tracks, signal_for
-from vigil.modules.geometry import Hold, or_default, points_in_polygon
+from vigil.modules.geometry import Hold, or_default
 from vigil.modules.registry import register
 
 
