@@ -6,9 +6,8 @@ import numpy as np
 import pytest
 
 from tests.modules.synth import FLAT, Path, box_at, every, frame, scene
-from vigil.domain.events import Phase
 from vigil.domain.geometry import Homography
-from vigil.modules.geometry import Hold, Motion, StationaryObjects
+from vigil.modules.geometry import Motion, StationaryObjects
 
 
 def test_motion_speed_is_smoothed_over_the_window() -> None:
@@ -35,24 +34,6 @@ def test_motion_speed_in_box_heights_does_not_depend_on_distance() -> None:
         motion.update(tracks.detections, tracks.ts_ms)
     assert motion.speed_in_heights(1) == pytest.approx(1.0, rel=0.02)
     assert motion.speed_in_heights(2) == pytest.approx(1.0, rel=0.02)
-
-
-def test_hold_needs_min_time_tolerates_short_dips_and_clears() -> None:
-    hold = Hold(min_s=2, clear_s=1)
-    steps = [
-        (0, True),
-        (1000, True),
-        (1500, False),
-        (2000, True),
-        (2500, False),
-        (3000, False),
-        (3600, False),
-        (4000, True),
-    ]
-    phases = [hold.step(ts, holds) for ts, holds in steps]
-    assert phases == [None, None, None, Phase.START, None, None, Phase.END, None]
-    assert hold.ended == (0, 2000)
-    assert hold.since_ms == 4000  # a new episode is pending
 
 
 def test_stationary_objects_follow_place_not_track_id() -> None:

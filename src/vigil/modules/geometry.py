@@ -21,6 +21,7 @@ import supervision as sv
 from vigil.domain.events import Phase
 from vigil.domain.geometry import Homography
 from vigil.modules.base import Signal, Tracks, signal_for
+from vigil.modules.debounce import Debounce
 
 if TYPE_CHECKING:
     from vigil.config import CameraConfig
@@ -195,56 +196,9 @@ class Motion:
         return first, last
 
 
-class Hold:
-    """A condition that must hold for `min_s` before it counts, and must have stopped holding
-    for `clear_s` before it ends.
-
-    A dip shorter than `clear_s` neither ends an active condition nor restarts a pending one:
-    counts and speeds flicker with every missed detection.
-    """
-
-    __slots__ = ("active", "clear_ms", "ended", "last_true_ms", "min_ms", "since_ms")
-
-    def __init__(self, min_s: float, clear_s: float) -> None:
-        self.min_ms = int(min_s * 1000)
-        self.clear_ms = int(clear_s * 1000)
-        self.since_ms: int | None = None
-        self.last_true_ms: int | None = None
-        self.active = False
-        # (first, last) time the condition held in the episode that ended last
-        self.ended: tuple[int, int] | None = None
-
-    def step(self, now_ms: int, holds: bool) -> Phase | None:
-        """START when the condition becomes active, END when it ends, else None."""
-        if holds:
-            if self.since_ms is None:
-                self.since_ms = now_ms
-            self.last_true_ms = now_ms
-            if not self.active and now_ms - self.since_ms >= self.min_ms:
-                self.active = True
-                return Phase.START
-            return None
-        if self.last_true_ms is not None and now_ms - self.last_true_ms > self.clear_ms:
-            was_active = self.active
-            first = self.since_ms if self.since_ms is not None else self.last_true_ms
-            self.ended = (first, self.last_true_ms)
-            self.since_ms = self.last_true_ms = None
-            self.active = False
-            return Phase.END if was_active else None
-        return None
-
-    @property
-    def idle(self) -> bool:
-        """Neither active nor pending: the holder may forget it."""
-        return self.since_ms is None
-
-    def held_s(self, now_ms: int) -> float:
-        return 0.0 if self.since_ms is None else (now_ms - self.since_ms) / 1000
-
-
 @dataclass(slots=True)
 class _Over:
-    hold: Hold
+    hold: Debounce
     latest: Signal
     peak: float = 0.0
     key: tuple[Any, ...] = ()
@@ -287,7 +241,7 @@ class TrackHolds:
             seen.add(track_id)
             latest = signal_for(tracks, index, (track_id,), Phase.UPDATE, self.event_type)
             if state is None:
-                state = self.tracks[track_id] = _Over(Hold(self.min_s, self.clear_s), latest)
+                state = self.tracks[track_id] = _Over(Debounce(self.min_s, self.clear_s), latest)
             state.latest = latest
             value = float(values[index])
             if np.isfinite(value):
