@@ -13,7 +13,6 @@ from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from vigil.alerts.config import RuleConfig
-from vigil.alerts.schedule import is_active
 from vigil.domain.events import Event, EventMessage, EventState, Phase
 from vigil.domain.frames import now_ms
 
@@ -198,7 +197,7 @@ class RuleEngine:
                 if at_ms < since_ms or at_ms <= fired_ms.get(event.camera_id, at_ms - 1):
                     continue
                 if not matches(rule, message) or (
-                    rule.schedule is not None and not is_active(rule.schedule, at_ms)
+                    rule.schedule is not None and not rule.schedule.is_active(at_ms)
                 ):
                     continue
                 windows.setdefault(event.camera_id, _Window()).add(event.id, at_ms)
@@ -218,7 +217,7 @@ class RuleEngine:
         at_ms = event.updated_ms
         if not matches(rule, message):
             return None
-        if rule.schedule is not None and not is_active(rule.schedule, at_ms):
+        if rule.schedule is not None and not rule.schedule.is_active(at_ms):
             return None
         state = self._state[rule.id]
         # By default an event fires a rule once; with repeat_on_update once per distinct
