@@ -285,14 +285,13 @@ class CameraConfig(Strict):
     @model_validator(mode="after")
     def _check_module_needs(self) -> CameraConfig:
         """Modules that need more of the camera than its zones and lines (a ground
-        calibration, say) check it in an optional `check_camera(settings, camera)`."""
+        calibration, say) check it in their `check_camera(settings, camera)`."""
         from vigil.modules.registry import registry
 
         modules = registry()
         for name, settings in self.modules.items():
-            check = getattr(modules[name], "check_camera", None)
-            if check is not None:
-                check(modules[name].settings_model.model_validate(settings or {}), self)
+            module = modules[name]
+            module.check_camera(module.settings_model.model_validate(settings or {}), self)
         return self
 
 

@@ -27,10 +27,10 @@ from vigil.bus.nats import (
     pack,
 )
 from vigil.config import StoreConfig
+from vigil.domain.event_rows import COLUMNS, EventRow, copy_row
 from vigil.domain.events import EventMessage, EventState, Phase
 from vigil.services.nats import NatsServer, start_cluster
 from vigil.store import EventStore
-from vigil.store.rows import COLUMNS, EventRow, copy_row
 from vigil.store.sink import EventSink
 
 _prefixes = itertools.count()

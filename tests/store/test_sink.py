@@ -213,7 +213,7 @@ def test_a_failed_acknowledgement_does_not_stop_the_sink(
 def test_rows_from_the_bus_are_written_and_republished_as_messages(
     store: EventStore, make_event: MakeEvent
 ) -> None:
-    from vigil.store.rows import EventRow, copy_row
+    from vigil.domain.event_rows import EventRow, copy_row
 
     bus, committed = MemoryBus(), MemoryBus()
     # A bus that delivers events as rows, as NATS batch envelopes do.

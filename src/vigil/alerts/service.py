@@ -31,7 +31,7 @@ from vigil.alerts.alert import Alert, Links
 from vigil.alerts.config import AlertsConfig, RuleConfig, unknown_actions
 from vigil.alerts.delivery import DeliveryReport, Dispatcher, attempt_once
 from vigil.alerts.rules import Firing, RuleEngine
-from vigil.bus.base import Bus, Subscription
+from vigil.bus.base import Bus, Delivered, Subscription
 from vigil.config import VigilConfig
 from vigil.domain.events import Event, EventMessage, EventState, ObjectInfo, uuid7
 from vigil.domain.frames import now_ms
@@ -277,16 +277,14 @@ class AlertService:
             log.exception("alert service: %s failed; trying again later", what)
             return None
 
-    def _handle_safely(self, subscription: Subscription, message: object) -> None:
+    def _handle_safely(self, subscription: Subscription, message: Delivered) -> None:
         try:
             self.handle(message)
         except Exception:
             log.exception("alert evaluation failed for a message; going on with the next")
         # Evaluated (or never evaluable): a bus that redelivers the unacknowledged must not
         # bring it back, nor stop delivering once too many wait for an acknowledgement.
-        ack = getattr(subscription, "ack", None)
-        if ack is not None:
-            ack([message])
+        subscription.ack([message])
 
     # Evaluation
 

@@ -47,9 +47,9 @@ import sqlalchemy as sa
 from vigil.bench.cpu_use import tree_cpu_s
 from vigil.bench.synthetic import generated_cameras, synthetic_events
 from vigil.config import StoreConfig
+from vigil.domain.event_rows import copy_row
 from vigil.domain.events import Event, EventMessage, EventState, Phase
 from vigil.store.media import media_key
-from vigil.store.rows import copy_row
 
 Progress = Callable[[str, int, int], None]
 PUBLISH_CHUNK = 5_000  # messages per publish_many call: a producer's batch

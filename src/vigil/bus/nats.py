@@ -15,7 +15,7 @@ views).
 (marked by the `Vigil-Batch` header): per-message overheads (a JetStream write, an
 acknowledgement, a delivery, a consumer ack) are paid once per envelope. A batch never mixes
 subjects, so subject filters keep working; subscribers see the messages one by one either way.
-An envelope of events holds them as rows of the events table (`vigil.store.rows`, with the
+An envelope of events holds them as rows of the events table (`vigil.domain.event_rows`, with the
 column names, so a reader maps columns by name): the store sink subscribes with
 `subscribe_rows` and writes them as they are, without a pydantic model per message; other
 subscribers get `EventMessage`s, validated.
@@ -52,12 +52,20 @@ from nats.js import api
 from nats.js.errors import BadRequestError, NotFoundError
 from pydantic import TypeAdapter
 
-from vigil.bus.base import BusMessage
+from vigil.bus.base import Backlog, BusMessage, Delivered
 from vigil.bus.publish import AckedPublisher
 from vigil.bus.pull import PullConsumer
+from vigil.domain.event_rows import (
+    COLUMNS,
+    EventRow,
+    Row,
+    copy_row,
+    dumps_bytes,
+    invalid_rows,
+    loads,
+)
 from vigil.domain.events import EventMessage
 from vigil.domain.series_points import SeriesMessage
-from vigil.store.rows import COLUMNS, EventRow, Row, copy_row, dumps_bytes, invalid_rows, loads
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -73,7 +81,6 @@ RETRY_MAX_S = 2.0
 ENVELOPE_MAX = 500
 BATCH_HEADER = "Vigil-Batch"
 _SERIES_BATCH = TypeAdapter(list[SeriesMessage])
-Delivered = BusMessage | EventRow
 
 
 class PublishTimeoutError(TimeoutError):
@@ -218,15 +225,6 @@ class _Delivery:
 
     msg: Any
     remaining: int
-
-
-@dataclass(frozen=True, slots=True)
-class Backlog:
-    """What a durable consumer has not finished, in JetStream messages (an envelope of many
-    events counts once)."""
-
-    waiting: int  # in the stream, not delivered yet
-    unacknowledged: int  # delivered, not acknowledged yet: being written, or due again
 
 
 # What one JetStream message brought, and the delivery to acknowledge once all of it is

@@ -114,6 +114,12 @@ class AnalyticsModule(Protocol):
         """Live counters for the UI (for example per-class line counts)."""
         ...
 
+    @classmethod
+    def check_camera(cls, settings: Any, camera: CameraConfig) -> None:
+        """Config check of what the module needs of the camera beyond its zones and lines (a
+        ground calibration, say); raises ValueError naming the setting at fault."""
+        ...
+
 
 class ModuleBase:
     """Defaults for the optional parts of a module: most modules only need `update`."""
@@ -129,6 +135,10 @@ class ModuleBase:
 
     def stats(self) -> dict[str, Any]:
         return {}
+
+    @classmethod
+    def check_camera(cls, settings: Any, camera: CameraConfig) -> None:
+        return None
 
 
 def class_allowed(class_name: str, allowed: list[str] | None) -> bool:

@@ -10,6 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg_dialect
 
 from vigil.auth.scope import scope_clauses
+from vigil.domain.event_rows import COLUMNS, JSON_COLUMNS, Row, copy_row
+from vigil.domain.event_rows import supersedes as newer_state
 from vigil.domain.events import Event, EventState, ObjectInfo
 from vigil.store.db import dialect_insert
 from vigil.store.query import (
@@ -20,8 +22,6 @@ from vigil.store.query import (
     decode_cursor,
     encode_cursor,
 )
-from vigil.store.rows import COLUMNS, JSON_COLUMNS, Row, copy_row
-from vigil.store.rows import supersedes as newer_state
 from vigil.store.schema import events
 
 # Columns a newer version of an event may change; id, tenant and camera never change.
@@ -117,7 +117,7 @@ def upsert(engine: sa.Engine, batch: list[Event]) -> int:
 
 
 def upsert_rows(engine: sa.Engine, rows: list[Row]) -> int:
-    """Write `rows` (`vigil.store.rows`, distinct ids) in one transaction, with the same rule
+    """Write `rows` (`vigil.domain.event_rows`, distinct ids) in one transaction, with the same rule
     as `supersedes`; returns how many."""
     if not rows:
         return 0
