@@ -21,7 +21,7 @@ from vigil.domain.events import Event
 from vigil.domain.frames import now_ms
 from vigil.store.db import dialect_insert
 from vigil.store.events import from_row as event_from_row
-from vigil.store.query import MAX_LIMIT, QueryError, check_range, decode_cursor, encode_cursor
+from vigil.store.query import MAX_LIMIT, QueryError, check_range, decode_cursor, newest_first, page
 from vigil.store.schema import alert_rules, alerts, events
 
 log = logging.getLogger(__name__)
@@ -252,23 +252,11 @@ def query_alerts(engine: sa.Engine, q: AlertQuery) -> AlertPage:
         where.append(c.fired_ms >= q.start_ms)
     if q.end_ms is not None:
         where.append(c.fired_ms < q.end_ms)
-    if q.cursor is not None:
-        after_ms, after_id = decode_cursor(q.cursor)
-        where.append(
-            sa.or_(c.fired_ms < after_ms, sa.and_(c.fired_ms == after_ms, c.id < after_id))
-        )
-    statement = (
-        sa.select(alerts)
-        .where(*where)
-        .order_by(c.fired_ms.desc(), c.id.desc())
-        .limit(q.limit + 1)  # one more than asked tells whether another page exists
-    )
+    statement = newest_first(sa.select(alerts).where(*where), c.fired_ms, c.id, q.cursor, q.limit)
     with engine.connect() as connection:
         rows = connection.execute(statement).mappings().all()
-    items = [_alert_from_row(row) for row in rows[: q.limit]]
-    next_cursor = None
-    if len(rows) > q.limit:
-        next_cursor = encode_cursor(items[-1].fired_ms, items[-1].id)
+    items, next_cursor = page([_alert_from_row(row) for row in rows], q.limit,
+                              lambda alert: (alert.fired_ms, alert.id))
     return AlertPage(items=items, next_cursor=next_cursor)
 
 

@@ -19,8 +19,8 @@ from vigil.store.query import (
     CountRow,
     EventPage,
     EventQuery,
-    decode_cursor,
-    encode_cursor,
+    newest_first,
+    page,
 )
 from vigil.store.schema import events
 
@@ -192,24 +192,11 @@ def query(engine: sa.Engine, q: EventQuery) -> EventPage:
         where.append(c.start_ms >= q.start_ms)
     if q.end_ms is not None:
         where.append(c.start_ms < q.end_ms)
-    if q.cursor is not None:
-        after_start, after_id = decode_cursor(q.cursor)
-        where.append(
-            sa.or_(c.start_ms < after_start, sa.and_(c.start_ms == after_start, c.id < after_id))
-        )
-    statement = (
-        sa.select(events)
-        .where(*where)
-        .order_by(c.start_ms.desc(), c.id.desc())
-        .limit(q.limit + 1)  # one more than asked tells whether another page exists
-    )
+    statement = newest_first(sa.select(events).where(*where), c.start_ms, c.id, q.cursor, q.limit)
     with engine.connect() as connection:
         rows = connection.execute(statement).mappings().all()
-    items = [from_row(row) for row in rows[: q.limit]]
-    next_cursor = None
-    if len(rows) > q.limit:
-        last = items[-1]
-        next_cursor = encode_cursor(last.start_ms, last.id)
+    items, next_cursor = page([from_row(row) for row in rows], q.limit,
+                              lambda event: (event.start_ms, event.id))
     return EventPage(items=items, next_cursor=next_cursor)
 
 
