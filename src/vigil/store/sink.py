@@ -21,7 +21,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from vigil.bus.base import Backlog, Bus, Subscription
-from vigil.bus.gather import POLL_S, gather
+from vigil.bus.consumer import BusConsumer
+from vigil.bus.gather import gather
 from vigil.config import StoreConfig
 from vigil.domain.event_rows import ID, EventRow, Row, copy_row, row_supersedes
 from vigil.domain.events import EventMessage
@@ -101,7 +102,7 @@ def _messages(written: list[EventMessage | EventRow], refused: set[str]) -> list
     return out
 
 
-class EventSink:
+class EventSink(BusConsumer[_Batch]):
     """Start it before anything publishes; `stop()` writes everything received, then returns."""
 
     def __init__(
@@ -115,20 +116,17 @@ class EventSink:
         retry_initial_s: float = 0.05,
         retry_max_s: float = 5.0,
     ) -> None:
+        super().__init__(name)
         config = config or StoreConfig()
         self.store = store
         self.bus = bus
         self.committed = committed
-        self.name = name
         self.batch_size = config.batch_size
         self.flush_s = config.flush_ms / 1000
         self.retry_initial_s = retry_initial_s
         self.retry_max_s = retry_max_s
         self._stats = SinkStats()
         self._stats_lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._subscription: Subscription | None = None
-        self._thread: threading.Thread | None = None
 
     @property
     def stats(self) -> SinkStats:
@@ -141,37 +139,14 @@ class EventSink:
         tell (NATS JetStream); empty otherwise."""
         return self._subscription.backlog() if self._subscription is not None else {}
 
-    def start(self) -> None:
-        if self._thread is not None:
-            raise RuntimeError("the event sink is already started")
+    def subscribe(self) -> Subscription:
         # A bus that delivers events as rows spares the sink a model per message.
-        self._subscription = self.bus.subscribe_rows(self.name)
-        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
-        self._thread.start()
+        return self.bus.subscribe_rows(self.name)
 
-    def stop(self, timeout: float | None = None) -> bool:
-        """Write everything received so far and stop. Returns False if `timeout` seconds passed
-        first (the database stayed unavailable); the thread then keeps trying."""
-        if self._thread is None:
-            return True
-        self._stopping.set()
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
+    def handle(self, batch: _Batch) -> None:
+        self._write(batch)
 
-    def _run(self) -> None:
-        subscription = self._subscription
-        assert subscription is not None
-        while not self._stopping.is_set():
-            batch = self._collect(subscription, first_wait=POLL_S)
-            if batch:
-                self._write(batch)
-        # No new deliveries after close; a publish already in flight may still land, so the
-        # queue is drained with a short wait rather than none.
-        subscription.close()
-        while batch := self._collect(subscription, first_wait=0.05):
-            self._write(batch)
-
-    def _collect(self, subscription: Subscription, first_wait: float) -> _Batch:
+    def collect(self, subscription: Subscription, first_wait: float) -> _Batch:
         """Up to `batch_size` distinct events (and any series points), waiting at most
         `flush_s` after the first message; once stopping, only what is already queued."""
         batch = _Batch()
