@@ -40,6 +40,8 @@ BASE_MS = 1_795_000_000_000
 class StaticEngine:
     """EngineControl over fixed frames: what a route sees, without decoding or inference."""
 
+    attributes = None  # no pipeline here to apply person-colour choices
+
     def __init__(self, cameras: list[CameraConfig]) -> None:
         self._cameras = {camera.id: camera for camera in cameras}
         self._frames: dict[str, tuple[np.ndarray, int]] = {}
