@@ -14,6 +14,7 @@ from vigil.domain.event_rows import COLUMNS, JSON_COLUMNS, Row, copy_row
 from vigil.domain.event_rows import supersedes as newer_state
 from vigil.domain.events import Event, EventState, ObjectInfo
 from vigil.store.db import dialect_insert
+from vigil.store.dialects import dialect_of
 from vigil.store.query import (
     CountQuery,
     CountRow,
@@ -121,7 +122,7 @@ def upsert_rows(engine: sa.Engine, rows: list[Row]) -> int:
     as `supersedes`; returns how many."""
     if not rows:
         return 0
-    if engine.dialect.name == "postgresql":
+    if dialect_of(engine).partitioned_events:
         # Day-partitioned table keyed by (id, start_ms); big batches go through binary COPY.
         from vigil.store import postgres
 

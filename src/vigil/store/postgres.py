@@ -45,10 +45,6 @@ _known: weakref.WeakKeyDictionary[sa.Engine, set[int]] = weakref.WeakKeyDictiona
 _known_lock = threading.Lock()
 
 
-def is_postgresql(engine: sa.Engine | sa.Connection) -> bool:
-    return engine.dialect.name == "postgresql"
-
-
 def partition_name(day: int) -> str:
     """`events_pYYYYMMDD` for the UTC day `day` (days since the epoch)."""
     date = dt.datetime.fromtimestamp(day * DAY_MS / 1000, dt.UTC).date()

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from tests.modules.synth import camera
 from vigil.domain.events import EventState, Phase
 from vigil.domain.frames import Frame
 from vigil.modules.base import Signal
 from vigil.pipeline.lifecycle import EventLifecycle
-
-from .tracks import camera
 
 IMAGE = np.full((480, 640, 3), 128, dtype=np.uint8)
 
@@ -24,7 +23,7 @@ def person(phase: Phase, score: float, **fields: object) -> Signal:
 
 
 def test_visit_keeps_one_id_from_start_to_end() -> None:
-    life = EventLifecycle(camera())
+    life = EventLifecycle(camera({}))
     (start, shot), = life.apply("zone", [person(Phase.START, 0.6)], frame(0), frame(0).ts_ms)
     (update, none), = life.apply("zone", [person(Phase.UPDATE, 0.65, dwell_s=5.0)], frame(1),
                                  frame(1).ts_ms)
@@ -39,7 +38,7 @@ def test_visit_keeps_one_id_from_start_to_end() -> None:
 
 
 def test_end_replaces_the_snapshot_only_for_a_clearly_better_view() -> None:
-    life = EventLifecycle(camera())
+    life = EventLifecycle(camera({}))
     life.apply("zone", [person(Phase.START, 0.5)], frame(0), 0)
     life.apply("zone", [person(Phase.UPDATE, 0.9)], frame(5), 1000)
     (end, better), = life.apply("zone", [person(Phase.END, 0.55)], frame(6), 1200)
@@ -53,7 +52,7 @@ def test_end_replaces_the_snapshot_only_for_a_clearly_better_view() -> None:
 
 
 def test_instant_event_is_published_once_already_ended() -> None:
-    life = EventLifecycle(camera())
+    life = EventLifecycle(camera({}))
     crossing = Signal(key=("gate", 3, 0, "in"), phase=Phase.END, type="line.crossing",
                       track_id=3, class_id=2, class_name="car", score=0.8, box=(1, 2, 3, 4),
                       line="gate", direction="in", instant=True)
@@ -64,7 +63,7 @@ def test_instant_event_is_published_once_already_ended() -> None:
 
 
 def test_scene_event_has_no_object_and_a_plain_snapshot() -> None:
-    life = EventLifecycle(camera())
+    life = EventLifecycle(camera({}))
     covered = Signal(key=("lens",), phase=Phase.START, type="tamper.covered")
     (message, shot), = life.apply("tamper", [covered], frame(0), 0)
     assert message.event.object is None
@@ -72,14 +71,14 @@ def test_scene_event_has_no_object_and_a_plain_snapshot() -> None:
 
 
 def test_close_all_ends_open_events_without_a_frame() -> None:
-    life = EventLifecycle(camera())
+    life = EventLifecycle(camera({}))
     life.apply("zone", [person(Phase.START, 0.6)], frame(0), 0)
     (message, shot), = life.close_all({}, 900)
     assert message.phase is Phase.END and message.event.end_ms == 900 and shot is None
 
 
 def test_attributes_of_later_signals_reach_the_event() -> None:
-    life = EventLifecycle(camera())
+    life = EventLifecycle(camera({}))
     life.apply("zone", [person(Phase.START, 0.6, attributes={"peak": 3})], frame(0), 0)
     (end, _), = life.apply("zone", [person(Phase.END, 0.6, attributes={"peak": 5,
                                                                        "reason": "left"})],
