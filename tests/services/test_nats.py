@@ -18,15 +18,10 @@ import sqlalchemy as sa
 from tests.store.conftest import BASE_MS, build_event
 from tests.waiting import wait_until
 from vigil.bus import MemoryBus
-from vigil.bus.nats import (
-    BusClosedError,
-    NatsBus,
-    NatsSubscription,
-    PublishTimeoutError,
-    decode,
-    message_id,
-    pack,
-)
+from vigil.bus.nats import NatsBus
+from vigil.bus.nats_codec import decode, message_id, pack
+from vigil.bus.nats_errors import BusClosedError, PublishTimeoutError
+from vigil.bus.nats_subscription import NatsSubscription
 from vigil.config import StoreConfig
 from vigil.domain.event_rows import COLUMNS, EventRow, copy_row
 from vigil.domain.events import EventMessage, EventState, Phase

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vigil.bus.nats import Backlog, NatsBus
+from vigil.bus.base import Backlog
+from vigil.bus.nats import NatsBus
 from vigil.cluster.registry import ClusterRegistry
 from vigil.domain.frames import now_ms
 from vigil.store.store import EventStore
