@@ -16,8 +16,8 @@ from vigil.api.params import split_values, time_range
 from vigil.domain.events import Event
 from vigil.domain.frames import now_ms
 from vigil.search.embedding import EmbeddingError
-from vigil.search.index import Explicit
 from vigil.search.query import REFUSAL_MESSAGE, QueryTextError, RefusedQuery
+from vigil.search.results import Explicit
 from vigil.search.service import (
     MAX_LIMIT,
     LoggingSearchAudit,

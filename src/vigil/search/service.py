@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from vigil.domain.events import Event
 from vigil.domain.frames import now_ms
 from vigil.search.embedding import Embedder, default_embedder
-from vigil.search.index import Explicit, SearchIndex, SearchResult, index_path_for
+from vigil.search.index import SearchIndex, index_path_for
 from vigil.search.query import (
     Interpretation,
     ParsedQuery,
@@ -34,6 +34,7 @@ from vigil.search.query import (
     parse,
     zone_info,
 )
+from vigil.search.results import Explicit, SearchResult
 from vigil.search.shared_vectors import SharedVectors
 from vigil.store.events import from_row
 from vigil.store.query import EventQuery, QueryError
