@@ -3,7 +3,7 @@ store sink's situation, whose NATS client thread decodes the next messages while
 thread writes the last batch with binary COPY.
 
 The same events are written as rows with binary COPY in batches of 5,000, each committed, into
-a fresh `events` table (the ingest benchmark's raw COPY, `vigil.bench_ingest.raw_copy`): alone
+a fresh `events` table (the ingest benchmark's raw COPY, `vigil.bench.ingest.raw_copy`): alone
 (the baseline), then beside a second thread spinning in pure Python, at the default switch
 interval (5 ms) and at 0.5 ms.
 Each round trip to the server releases the GIL; getting it back, while the other thread holds
@@ -21,7 +21,7 @@ import threading
 import time
 from pathlib import Path
 
-from vigil import bench_ingest
+from vigil.bench import ingest as bench_ingest
 from vigil.services.postgres import PostgresServer
 
 BATCH = 5_000

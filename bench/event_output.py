@@ -18,12 +18,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from vigil.bench.cpu_use import tree_cpu_s
+from vigil.bench.synthetic import generated_cameras, synthetic_events
 from vigil.bus.nats import NatsBus
-from vigil.cpu_use import tree_cpu_s
-from vigil.events import EventMessage, Phase
+from vigil.domain.events import EventMessage, Phase
 from vigil.pipeline import output as output_module
 from vigil.pipeline.output import EventOutput
-from vigil.search.synthetic import generated_cameras, synthetic_events
 from vigil.services.nats import NatsServer
 from vigil.store import LocalMediaStore
 

@@ -25,8 +25,9 @@ from typing import Any
 import nats
 from nats.js import api
 
-from vigil import bench_ingest
-from vigil.bus.nats import NatsBus, decode
+from vigil.bench import ingest as bench_ingest
+from vigil.bus.nats import NatsBus
+from vigil.bus.nats_codec import decode
 from vigil.services.nats import NatsServer
 
 PULL_BATCH = 256

@@ -30,8 +30,8 @@ from pathlib import Path
 import numpy as np
 import psycopg
 
+from vigil.bench.search import QUERIES
 from vigil.config import ROOT
-from vigil.search.bench import QUERIES
 from vigil.search.embedding import MiniLM, embed_query
 from vigil.services.postgres import PostgresServer
 

@@ -14,12 +14,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from vigil.bench.synthetic import synthetic_events
 from vigil.search.embedding import MiniLM
 from vigil.search.index import SearchIndex
 from vigil.search.indexer import reindex
 from vigil.search.service import SearchService
 from vigil.search.shared_vectors import SharedVectors
-from vigil.search.synthetic import synthetic_events
 from vigil.services.postgres import PostgresServer
 from vigil.store import EventStore
 

@@ -56,7 +56,7 @@ def create_admin(config: dict[str, Any]) -> str:
     exists), and an API token for the tests; returns the token."""
     from vigil.auth.roles import Role
     from vigil.auth.store import AuthStore
-    from vigil.domain import now_ms
+    from vigil.domain.frames import now_ms
     from vigil.store import EventStore
 
     store = EventStore(config["store"]["url"])

@@ -20,6 +20,7 @@ from pydantic import (
 )
 
 from vigil.alerts.config import AlertsConfig
+from vigil.domain.geometry import check_calibration
 from vigil.text import check_label
 
 # Pixel coordinates may lie outside the image (a line drawn to the frame's edge and beyond),
@@ -33,6 +34,7 @@ GroundPoint = tuple[Metres, Metres]
 URL_MAX_LENGTH = 2048
 # Names shown in the UI, logs and CSV: printable, bounded.
 Label = Annotated[str, Field(max_length=200), AfterValidator(check_label)]
+
 ROOT = Path(__file__).resolve().parents[2]
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
@@ -353,8 +355,6 @@ class CalibrationConfig(Strict):
 
     @model_validator(mode="after")
     def _valid_homography(self) -> CalibrationConfig:
-        from vigil.modules.geometry import check_calibration
-
         check_calibration(self.image_points, self.ground_points)
         return self
 
@@ -442,14 +442,13 @@ class CameraConfig(Strict):
     @model_validator(mode="after")
     def _check_module_needs(self) -> CameraConfig:
         """Modules that need more of the camera than its zones and lines (a ground
-        calibration, say) check it in an optional `check_camera(settings, camera)`."""
+        calibration, say) check it in their `check_camera(settings, camera)`."""
         from vigil.modules.registry import registry
 
         modules = registry()
         for name, settings in self.modules.items():
-            check = getattr(modules[name], "check_camera", None)
-            if check is not None:
-                check(modules[name].settings_model.model_validate(settings or {}), self)
+            module = modules[name]
+            module.check_camera(module.settings_model.model_validate(settings or {}), self)
         return self
 
 

@@ -21,7 +21,7 @@ from vigil.cluster.remote import ClusterEngine
 from vigil.cluster.role import RoleLease
 from vigil.cluster.worker import Worker
 from vigil.config import VigilConfig
-from vigil.pipeline.engine import Engine
+from vigil.pipeline.local_engine import LocalEngine
 from vigil.privacy.redact import FaceRedactor
 from vigil.recording.service import RecordingService
 from vigil.search.indexer import SearchIndexer, start_indexer
@@ -43,7 +43,7 @@ class Runtime:
     media: MediaStore
     bus: Bus
     committed: Bus  # events once stored: what live views follow
-    engine: Engine | ClusterEngine
+    engine: LocalEngine | ClusterEngine
     sink: EventSink
     alerts: AlertService | None = None  # None for offline analysis: no notifications
     search: SearchIndexer | None = None  # keeps the search index up to date
@@ -85,23 +85,35 @@ def open_nats(config: VigilConfig, suffix: str = "") -> NatsBus:
     bus = config.bus
     if bus.url is None:
         raise ValueError("bus.url: a cluster node needs the NATS server(s) of its cluster")
-    return NatsBus(bus.url, prefix=bus.prefix + suffix, replicas=bus.replicas,
-                   options=connect_options(bus))
+    return NatsBus(
+        bus.url, prefix=bus.prefix + suffix, replicas=bus.replicas, options=connect_options(bus)
+    )
 
 
 def build_engine(
-    config: VigilConfig, bus: Bus, media: MediaStore, *, offline: bool,
+    config: VigilConfig,
+    bus: Bus,
+    media: MediaStore,
+    *,
+    offline: bool,
     store: EventStore | None = None,
-) -> Engine:
+) -> LocalEngine:
     detector = OnnxDetector(config.detector)
     faces = FaceDetector(config.privacy.face_model, config.privacy.face_threshold)
     # Segments go to the media store (S3 in a cluster), their index and keys to the database.
-    recording = None if offline or store is None else RecordingService(
-        store.engine, media, config.recording
+    recording = (
+        None
+        if offline or store is None
+        else RecordingService(store.engine, media, config.recording)
     )
-    return Engine(
-        config, detector=detector, redactor=FaceRedactor(faces), bus=bus, media=media,
-        offline=offline, recording=recording,
+    return LocalEngine(
+        config,
+        detector=detector,
+        redactor=FaceRedactor(faces),
+        bus=bus,
+        media=media,
+        offline=offline,
+        recording=recording,
     )
 
 
@@ -113,16 +125,22 @@ def build_runtime(config: VigilConfig, *, offline: bool = False) -> Runtime:
     clustered = config.bus.url is not None and not offline
     bus: Bus
     committed: Bus
-    engine: Engine | ClusterEngine
+    engine: LocalEngine | ClusterEngine
     role = None
     if clustered:
         nats_bus = open_nats(config)
-        registry = ClusterRegistry(nats_bus, ttl_s=config.cluster.ttl_s,
-                                   replicas=config.bus.replicas)
+        registry = ClusterRegistry(
+            nats_bus, ttl_s=config.cluster.ttl_s, replicas=config.bus.replicas
+        )
         bus, committed = nats_bus, open_nats(config, COMMITTED_SUFFIX)
         engine = ClusterEngine(store, nats_bus, registry)
-        role = RoleLease(registry, "alerts", process_name(), heartbeat_s=config.cluster.heartbeat_s,
-                         ttl_s=config.cluster.ttl_s)
+        role = RoleLease(
+            registry,
+            "alerts",
+            process_name(),
+            heartbeat_s=config.cluster.heartbeat_s,
+            ttl_s=config.cluster.ttl_s,
+        )
         role.start()
     else:
         bus, committed = MemoryBus(), MemoryBus()
@@ -134,8 +152,9 @@ def build_runtime(config: VigilConfig, *, offline: bool = False) -> Runtime:
         alerts = AlertService(config.alerts, store, public_url=public_url(config), media=media)
         alerts.start(committed, role=role)
     search = start_indexer(config, store, committed)
-    return Runtime(config, store, media, bus, committed, engine, sink, alerts, search=search,
-                   alerts_role=role)
+    return Runtime(
+        config, store, media, bus, committed, engine, sink, alerts, search=search, alerts_role=role
+    )
 
 
 def build_worker(config: VigilConfig) -> Worker:

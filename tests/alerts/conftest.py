@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from vigil.alerts.config import RuleConfig
-from vigil.events import Event, EventMessage, EventState, ObjectInfo, Phase, uuid7
+from vigil.domain.events import Event, EventMessage, EventState, ObjectInfo, Phase, uuid7
 
 BASE_MS = 1_795_000_000_000  # 2026-11-18 (a Wednesday) 11:06:40 UTC
 

@@ -9,8 +9,7 @@ import pytest
 
 from tests.alerts.conftest import BASE_MS, Clock, build_event, message, rule
 from vigil.alerts.rules import RuleEngine, implied_messages
-from vigil.alerts.schedule import is_active
-from vigil.events import Event, EventState, Phase
+from vigil.domain.events import Event, EventState, Phase
 
 
 def ms(text: str) -> int:
@@ -233,7 +232,7 @@ BERLIN_WORKDAYS = {"timezone": "Europe/Berlin",
 def test_schedule_follows_the_local_time_zone_and_dst(moment: str, active: bool) -> None:
     schedule = rule(schedule=BERLIN_WORKDAYS).schedule
     assert schedule is not None
-    assert is_active(schedule, ms(moment)) is active
+    assert schedule.is_active(ms(moment)) is active
 
 
 @pytest.mark.parametrize(
@@ -250,7 +249,7 @@ def test_schedule_windows_past_midnight(moment: str, active: bool) -> None:
     schedule = rule(schedule={"timezone": "Europe/Berlin", "windows": [
         {"days": ["fri"], "start": "22:00", "end": "06:00"}]}).schedule
     assert schedule is not None
-    assert is_active(schedule, ms(moment)) is active
+    assert schedule.is_active(ms(moment)) is active
 
 
 def test_schedule_on_dst_transition_nights() -> None:
@@ -259,10 +258,10 @@ def test_schedule_on_dst_transition_nights() -> None:
     assert schedule is not None
     # 29 March 2026: clocks jump from 02:00 CET to 03:00 CEST; the hour never happens.
     spring = [ms("2026-03-29T00:59:59Z"), ms("2026-03-29T01:00:00Z")]
-    assert [is_active(schedule, t) for t in spring] == [False, False]
+    assert [schedule.is_active(t) for t in spring] == [False, False]
     # 25 October 2026: 02:00-03:00 happens twice (CEST, then CET); both are inside.
     autumn = [ms("2026-10-25T00:30:00Z"), ms("2026-10-25T01:30:00Z"), ms("2026-10-25T02:00:00Z")]
-    assert [is_active(schedule, t) for t in autumn] == [True, True, False]
+    assert [schedule.is_active(t) for t in autumn] == [True, True, False]
 
 
 def test_a_scheduled_rule_fires_only_inside_its_windows() -> None:

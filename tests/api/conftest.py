@@ -29,8 +29,8 @@ from vigil.auth.deps import optional_principal
 from vigil.auth.principal import internal_principal
 from vigil.bus import MemoryBus
 from vigil.config import CameraConfig, VigilConfig, parse_config
-from vigil.domain import CameraStatus
-from vigil.events import Event, EventState, ObjectInfo, uuid7
+from vigil.domain.events import Event, EventState, ObjectInfo, uuid7
+from vigil.domain.frames import CameraStatus
 from vigil.pipeline.control import PipelineMetric
 from vigil.store import EventStore, LocalMediaStore
 
@@ -39,6 +39,8 @@ BASE_MS = 1_795_000_000_000
 
 class StaticEngine:
     """EngineControl over fixed frames: what a route sees, without decoding or inference."""
+
+    attributes = None  # no pipeline here to apply person-colour choices
 
     def __init__(self, cameras: list[CameraConfig]) -> None:
         self._cameras = {camera.id: camera for camera in cameras}

@@ -20,8 +20,8 @@ from vigil.alerts.service import AlertService, public_url
 from vigil.api import create_app
 from vigil.bus import MemoryBus
 from vigil.config import parse_config
-from vigil.domain import now_ms
-from vigil.events import Event, EventMessage, Phase
+from vigil.domain.events import Event, EventMessage, Phase
+from vigil.domain.frames import now_ms
 from vigil.store import EventStore, LocalMediaStore
 
 

@@ -19,7 +19,7 @@ from vigil.api import create_app
 from vigil.api.access import tenant_scope
 from vigil.bus import MemoryBus
 from vigil.config import parse_config
-from vigil.events import Event, EventMessage, Phase
+from vigil.domain.events import Event, EventMessage, Phase
 from vigil.store import EventStore, LocalMediaStore
 
 SECRET = "do-not-show-me"
@@ -33,21 +33,42 @@ def receiver() -> Iterator[WebhookReceiver]:
 
 @pytest.fixture
 def alerts_client(
-    receiver: WebhookReceiver, store: EventStore, media: LocalMediaStore, bus: MemoryBus,
+    receiver: WebhookReceiver,
+    store: EventStore,
+    media: LocalMediaStore,
+    bus: MemoryBus,
     tmp_path: Path,
 ) -> Iterator[tuple[TestClient, AlertService]]:
-    config = parse_config({**CONFIG, "store": {"media_dir": str(tmp_path / "media")}, "alerts": {
-        "actions": {"ops": {"type": "webhook", "url": receiver.url, "secret": SECRET,
-                            "backoff_s": 0.05}},
-        "rules": [{"id": "door-in", "name": "Door, inbound", "line": "door", "direction": "in",
-                   "actions": ["ops"]}],
-    }})
+    config = parse_config(
+        {
+            **CONFIG,
+            "store": {"media_dir": str(tmp_path / "media")},
+            "alerts": {
+                "actions": {
+                    "ops": {
+                        "type": "webhook",
+                        "url": receiver.url,
+                        "secret": SECRET,
+                        "backoff_s": 0.05,
+                    }
+                },
+                "rules": [
+                    {
+                        "id": "door-in",
+                        "name": "Door, inbound",
+                        "line": "door",
+                        "direction": "in",
+                        "actions": ["ops"],
+                    }
+                ],
+            },
+        }
+    )
     store.migrate()
     service = AlertService(config.alerts, store, public_url=public_url(config), media=media)
     service.start(bus)
     # An unrestricted caller; the tenant test narrows the scope itself.
-    app = trust(create_app(config, StaticEngine(config.cameras), store, media, bus,
-                           alerts=service))
+    app = trust(create_app(config, StaticEngine(config.cameras), store, media, bus, alerts=service))
     yield TestClient(app), service
     service.stop()
 
@@ -68,8 +89,9 @@ def test_rules_of_config_and_api(alerts_client: tuple[TestClient, AlertService])
     assert declared["id"] == "door-in" and declared["origin"] == "config"
     assert declared["created"] is None and declared["cooldown_s"] == 0
 
-    created = client.post("/api/alert-rules", json={"name": "Cars", "classes": ["car"],
-                                                    "cooldown_s": 30})
+    created = client.post(
+        "/api/alert-rules", json={"name": "Cars", "classes": ["car"], "cooldown_s": 30}
+    )
     assert created.status_code == 201, created.text
     body = created.json()
     rule_id = body["id"]
@@ -84,8 +106,7 @@ def test_rules_of_config_and_api(alerts_client: tuple[TestClient, AlertService])
 
     replaced = client.put("/api/alert-rules/vans", json={"classes": ["bus"], "enabled": False})
     assert replaced.status_code == 200 and replaced.json()["classes"] == ["bus"]
-    assert [r["id"] for r in client.get("/api/alert-rules").json()] == ["door-in", rule_id,
-                                                                        "vans"]
+    assert [r["id"] for r in client.get("/api/alert-rules").json()] == ["door-in", rule_id, "vans"]
     assert client.delete("/api/alert-rules/vans").status_code == 204
     assert client.get("/api/alert-rules/vans").status_code == 404
     assert client.delete("/api/alert-rules/vans").status_code == 404
@@ -94,29 +115,76 @@ def test_rules_of_config_and_api(alerts_client: tuple[TestClient, AlertService])
 @pytest.mark.parametrize(
     ("method", "path", "body", "status", "detail"),
     [
-        ("post", "/api/alert-rules", {"classes": ["car"], "actions": ["pager"]}, 422,
-         "actions: unknown action(s) pager; defined: ops"),
-        ("post", "/api/alert-rules", {"name": "Everything", "cameras": ["cam-a"]}, 422,
-         "type: the rule has no condition and would fire for every event"),
-        ("post", "/api/alert-rules", {"classes": ["car"], "escalation": {
-            "after_min": 5, "actions": ["pager"]}}, 422,
-         "escalation.actions: unknown action(s) pager; defined: ops"),
-        ("post", "/api/alert-rules", {"classes": ["car"], "escalation": {
-            "after_min": 0, "actions": ["ops"]}}, 422,
-         "body.escalation.after_min: Input should be greater than 0"),
-        ("post", "/api/alert-rules", {"module": "lines"}, 422,
-         "body.module: unknown analytics module 'lines'"),
-        ("post", "/api/alert-rules", {"schedule": {"timezone": "Nowhere/City", "windows": [
-            {"start": "08:00", "end": "09:00"}]}}, 422,
-         "body.schedule.timezone: unknown IANA time zone 'Nowhere/City'"),
+        (
+            "post",
+            "/api/alert-rules",
+            {"classes": ["car"], "actions": ["pager"]},
+            422,
+            "actions: unknown action(s) pager; defined: ops",
+        ),
+        (
+            "post",
+            "/api/alert-rules",
+            {"name": "Everything", "cameras": ["cam-a"]},
+            422,
+            "type: the rule has no condition and would fire for every event",
+        ),
+        (
+            "post",
+            "/api/alert-rules",
+            {"classes": ["car"], "escalation": {"after_min": 5, "actions": ["pager"]}},
+            422,
+            "escalation.actions: unknown action(s) pager; defined: ops",
+        ),
+        (
+            "post",
+            "/api/alert-rules",
+            {"classes": ["car"], "escalation": {"after_min": 0, "actions": ["ops"]}},
+            422,
+            "body.escalation.after_min: Input should be greater than 0",
+        ),
+        (
+            "post",
+            "/api/alert-rules",
+            {"module": "lines"},
+            422,
+            "body.module: unknown analytics module 'lines'",
+        ),
+        (
+            "post",
+            "/api/alert-rules",
+            {
+                "schedule": {
+                    "timezone": "Nowhere/City",
+                    "windows": [{"start": "08:00", "end": "09:00"}],
+                }
+            },
+            422,
+            "body.schedule.timezone: unknown IANA time zone 'Nowhere/City'",
+        ),
         ("post", "/api/alert-rules", {"id": "Bad Id"}, 422, "body.id: rule id 'Bad Id'"),
         ("post", "/api/alert-rules", {"min_score": 2}, 422, "body.min_score: Input should be"),
-        ("put", "/api/alert-rules/door-in", {"classes": ["car"]}, 409,
-         "rule 'door-in' is declared in the config file; change it there"),
-        ("delete", "/api/alert-rules/door-in", None, 409,
-         "rule 'door-in' is declared in the config file; remove it there"),
-        ("put", "/api/alert-rules/door-in", {"id": "other"}, 422,
-         "id: the body's id 'other' differs from the path's 'door-in'"),
+        (
+            "put",
+            "/api/alert-rules/door-in",
+            {"classes": ["car"]},
+            409,
+            "rule 'door-in' is declared in the config file; change it there",
+        ),
+        (
+            "delete",
+            "/api/alert-rules/door-in",
+            None,
+            409,
+            "rule 'door-in' is declared in the config file; remove it there",
+        ),
+        (
+            "put",
+            "/api/alert-rules/door-in",
+            {"id": "other"},
+            422,
+            "id: the body's id 'other' differs from the path's 'door-in'",
+        ),
         ("put", "/api/alert-rules/nothing", {}, 404, "no alert rule with id 'nothing'"),
         ("get", "/api/alerts?status=lost", None, 422, "status: 'lost' is not one of"),
         ("get", "/api/alerts?start=yesterday", None, 422, "start: 'yesterday' is not an ISO"),
@@ -125,8 +193,12 @@ def test_rules_of_config_and_api(alerts_client: tuple[TestClient, AlertService])
     ],
 )
 def test_errors_name_the_parameter(
-    alerts_client: tuple[TestClient, AlertService], method: str, path: str,
-    body: dict[str, Any] | None, status: int, detail: str,
+    alerts_client: tuple[TestClient, AlertService],
+    method: str,
+    path: str,
+    body: dict[str, Any] | None,
+    status: int,
+    detail: str,
 ) -> None:
     client, _ = alerts_client
     response = client.request(method.upper(), path, json=body)
@@ -140,9 +212,15 @@ def test_actions_are_listed_without_secrets(
     client, _ = alerts_client
     response = client.get("/api/alert-actions")
     port = receiver.url.split(":")[2].split("/")[0]
-    assert response.json() == [{"name": "ops", "type": "webhook",
-                                "target": f"http://127.0.0.1:{port}", "retries": 3,
-                                "timeout_s": 10.0}]
+    assert response.json() == [
+        {
+            "name": "ops",
+            "type": "webhook",
+            "target": f"http://127.0.0.1:{port}",
+            "retries": 3,
+            "timeout_s": 10.0,
+        }
+    ]
     assert SECRET not in response.text
 
 
@@ -152,8 +230,10 @@ def test_a_test_alert_reaches_the_webhook(
     client, _ = alerts_client
     response = client.post("/api/alert-rules/door-in/test")
     assert response.status_code == 200
-    assert response.json() == {"rule_id": "door-in", "outcomes": {
-        "ops": {"ok": True, "retryable": False, "detail": "HTTP 200"}}}
+    assert response.json() == {
+        "rule_id": "door-in",
+        "outcomes": {"ops": {"ok": True, "retryable": False, "detail": "HTTP 200"}},
+    }
     [request] = receiver.wait_for(1)
     assert request.json()["alert"]["test"] is True
     assert client.get("/api/alerts").json()["items"] == []
@@ -161,12 +241,17 @@ def test_a_test_alert_reaches_the_webhook(
 
 
 def test_fired_alerts_with_their_events_filters_and_paging(
-    alerts_client: tuple[TestClient, AlertService], bus: MemoryBus, store: EventStore,
-    make_event: Callable[..., Event], receiver: WebhookReceiver,
+    alerts_client: tuple[TestClient, AlertService],
+    bus: MemoryBus,
+    store: EventStore,
+    make_event: Callable[..., Event],
+    receiver: WebhookReceiver,
 ) -> None:
     client, _ = alerts_client
-    events = [make_event(start_ms=BASE_MS + i * 1000, direction="in" if i < 3 else "out")
-              for i in range(5)]
+    events = [
+        make_event(start_ms=BASE_MS + i * 1000, direction="in" if i < 3 else "out")
+        for i in range(5)
+    ]
     store.upsert_events(events)  # as the sink does before republishing on `committed`
     for event in events:
         bus.publish(EventMessage(phase=Phase.END, event=event))
@@ -200,8 +285,9 @@ def test_other_tenants_rules_and_alerts_are_invisible(
     assert client.get("/api/alert-rules").json() == []
     assert client.get("/api/alert-rules/door-in").status_code == 404
     assert client.post("/api/alert-rules/door-in/test").status_code == 404
-    refused = client.post("/api/alert-rules", json={"id": "mine", "tenant": "default",
-                                                        "classes": ["car"]})
+    refused = client.post(
+        "/api/alert-rules", json={"id": "mine", "tenant": "default", "classes": ["car"]}
+    )
     assert refused.status_code == 403 and "tenant 'default' is not yours" in refused.text
     # The caller's one tenant.
     created = client.post("/api/alert-rules", json={"id": "mine", "classes": ["car"]})

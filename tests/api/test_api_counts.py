@@ -10,9 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from vigil.api.params import iso
-from vigil.domain import now_ms
-from vigil.events import Event, EventState
-from vigil.series import SeriesPoint
+from vigil.domain.events import Event, EventState
+from vigil.domain.frames import now_ms
+from vigil.domain.series_points import SeriesPoint
 from vigil.store import EventStore
 
 MakeEvent = Callable[..., Event]

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from vigil.api import create_app
 from vigil.bus import MemoryBus
 from vigil.config import VigilConfig
-from vigil.events import Event, uuid7
+from vigil.domain.events import Event, uuid7
 from vigil.store import EventStore, LocalMediaStore, media_key
 
 from .conftest import BASE_MS, StaticEngine, trust

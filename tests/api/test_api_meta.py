@@ -9,7 +9,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from vigil.api import create_app
 from vigil.bus import MemoryBus
 from vigil.config import VigilConfig
-from vigil.events import EventMessage, Phase, event_json_schema
+from vigil.domain.events import EventMessage, Phase, event_json_schema
 from vigil.store import EventSink, EventStore, LocalMediaStore
 
 from .conftest import trust

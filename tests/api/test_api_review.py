@@ -8,8 +8,8 @@ from collections.abc import Callable
 from fastapi.testclient import TestClient
 
 from vigil.api.access import tenant_scope
-from vigil.domain import now_ms
-from vigil.events import Event
+from vigil.domain.events import Event
+from vigil.domain.frames import now_ms
 from vigil.store import EventStore
 from vigil.store.alerts import StoredAlert, insert_alert
 

@@ -10,7 +10,7 @@ import httpx
 from fastapi import FastAPI
 
 from vigil.bus import MemoryBus
-from vigil.events import Event, EventMessage, Phase
+from vigil.domain.events import Event, EventMessage, Phase
 
 MakeEvent = Callable[..., Event]
 

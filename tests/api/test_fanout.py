@@ -23,8 +23,8 @@ from vigil.auth.roles import Role
 from vigil.auth.scope import AccessScope
 from vigil.auth.service import SESSION_COOKIE
 from vigil.bus import MemoryBus
-from vigil.domain import now_ms
-from vigil.events import EventMessage, Phase
+from vigil.domain.events import EventMessage, Phase
+from vigil.domain.frames import now_ms
 from vigil.fanout import FanoutHub, StreamKey
 from vigil.fanout.revocation import store_check
 from vigil.store import EventStore

@@ -19,7 +19,7 @@ from vigil.alerts.service import AlertService
 from vigil.bus.nats import NatsBus
 from vigil.cluster.registry import ClusterRegistry
 from vigil.cluster.role import RoleLease
-from vigil.domain import now_ms
+from vigil.domain.frames import now_ms
 from vigil.services.nats import NatsServer
 from vigil.store import EventStore
 from vigil.store import alerts as alert_rows

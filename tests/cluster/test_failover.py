@@ -24,7 +24,7 @@ from vigil.bus.nats import NatsBus
 from vigil.cluster.local import LocalCluster
 from vigil.cluster.registry import ClusterRegistry
 from vigil.config import ROOT, load_config
-from vigil.domain import now_ms
+from vigil.domain.frames import now_ms
 from vigil.store.media import open_media
 
 FAILOVER_LIMIT_S = 10.0

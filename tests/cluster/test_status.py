@@ -16,7 +16,7 @@ from vigil.cli.main import app
 from vigil.cluster.registry import ClusterRegistry, WorkerInfo
 from vigil.cluster.status import SINK_CONSUMER
 from vigil.config import CameraConfig
-from vigil.domain import now_ms
+from vigil.domain.frames import now_ms
 from vigil.services.nats import NatsServer
 from vigil.store import EventStore
 

@@ -20,7 +20,7 @@ from vigil.cluster.remote import ClusterEngine
 from vigil.cluster.rpc import CameraUnavailable, Responder, ask, live_frame
 from vigil.cluster.worker import Worker
 from vigil.config import CameraConfig, VigilConfig
-from vigil.domain import CameraStatus
+from vigil.domain.frames import CameraStatus
 from vigil.pipeline.control import PipelineMetric
 from vigil.privacy.masks import AttributePolicy
 from vigil.services.nats import NatsServer

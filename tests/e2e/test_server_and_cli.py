@@ -119,7 +119,7 @@ def sysadmin_token(server: Server) -> str:
     from vigil.auth.roles import Role
     from vigil.auth.store import AuthStore
     from vigil.config import load_config
-    from vigil.domain import now_ms
+    from vigil.domain.frames import now_ms
     from vigil.store import EventStore
 
     assert server.config is not None

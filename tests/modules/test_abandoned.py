@@ -8,7 +8,7 @@ import pytest
 
 from tests.modules.synth import Obj, Path, box_at, build, camera, every, run, scene
 from vigil.config import ConfigError
-from vigil.events import Phase
+from vigil.domain.events import Phase
 
 SETTINGS = {"duration_s": 10, "attended_distance_px": 150, "grace_s": 5}
 OWNER = Path(1, "person", (100, 400), (42, 0))  # drops the bag at (310, 400) at 5 s, walks on

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.modules.synth import Run, box_at, build, frame, run
-from vigil.events import Phase
+from vigil.domain.events import Phase
 from vigil.modules.base import AnalyticsModule, Tracks
 
 UTC = ZoneInfo("UTC")

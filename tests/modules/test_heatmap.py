@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from tests.api.conftest import StaticEngine, trust
 from tests.databases import database_url
 from tests.media import ZONE
-from tests.unit.tracks import camera, frame_tracks, standing_at
+from tests.modules.synth import box_at, camera, frame
 from tests.vision.footage import BASE_MS, clip_frames
 from vigil.api import create_app
 from vigil.api.access import tenant_scope
@@ -31,7 +31,7 @@ from vigil.vision.tracker import CameraTracker
 
 
 def heatmap(**settings: object) -> HeatmapModule:
-    (module,) = build_modules(camera(heatmap=settings))
+    (module,) = build_modules(camera({"heatmap": settings}))
     assert isinstance(module, HeatmapModule)
     return module
 
@@ -39,8 +39,8 @@ def heatmap(**settings: object) -> HeatmapModule:
 def test_object_seconds_accumulate_in_the_cell_under_the_feet() -> None:
     module = heatmap(cols=8, rows=6, half_life_s=0)  # frame 640×480: cells of 80×80
     for t in range(0, 10_001, 500):  # 10 s at 2 fps
-        module.update(frame_tracks(t, (1, "person", standing_at(100, 100)),
-                                   (2, "car", standing_at(600, 470))))
+        module.update(frame(t, (1, "person", box_at(100, 100)),
+                                   (2, "car", box_at(600, 470))))
     grid = np.array(module.stats()["grid"])
     assert grid[1, 1] == pytest.approx(10.0 + 0.2)  # 10 s, plus one default step at the start
     assert grid[5, 7] == pytest.approx(10.2)
@@ -53,37 +53,37 @@ def test_object_seconds_accumulate_in_the_cell_under_the_feet() -> None:
 def test_rate_independent_and_class_filter() -> None:
     slow, fast = heatmap(cols=4, rows=4, half_life_s=0), heatmap(cols=4, rows=4, half_life_s=0)
     for t in range(0, 6001, 1000):
-        slow.update(frame_tracks(t, (1, "person", standing_at(50, 50))))
+        slow.update(frame(t, (1, "person", box_at(50, 50))))
     for t in range(0, 6001, 100):
-        fast.update(frame_tracks(t, (1, "person", standing_at(50, 50))))
+        fast.update(frame(t, (1, "person", box_at(50, 50))))
     assert np.array(slow.stats()["grid"])[0, 0] - 0.2 == pytest.approx(
         np.array(fast.stats()["grid"])[0, 0] - 0.2
     )
     cars = heatmap(classes=["car"])
-    cars.update(frame_tracks(0, (1, "person", standing_at(50, 50))))
+    cars.update(frame(0, (1, "person", box_at(50, 50))))
     assert cars.stats()["total"] == 0
 
 
 def test_activity_fades_with_the_half_life() -> None:
     module = heatmap(cols=4, rows=4, half_life_s=10)
-    module.update(frame_tracks(0, (1, "person", standing_at(50, 50))))
+    module.update(frame(0, (1, "person", box_at(50, 50))))
     before = module.stats()["total"]
-    module.update(frame_tracks(10_000))  # 10 s later, nobody there
+    module.update(frame(10_000))  # 10 s later, nobody there
     assert module.stats()["total"] == pytest.approx(before / 2, rel=1e-3)
 
 
 def test_long_gaps_count_at_most_two_seconds() -> None:
     module = heatmap(cols=4, rows=4, half_life_s=0)
-    module.update(frame_tracks(0, (1, "person", standing_at(50, 50))))
-    module.update(frame_tracks(60_000, (1, "person", standing_at(50, 50))))
+    module.update(frame(0, (1, "person", box_at(50, 50))))
+    module.update(frame(60_000, (1, "person", box_at(50, 50))))
     assert module.stats()["total"] == pytest.approx(0.2 + 2.0)
 
 
 def test_settings_are_validated() -> None:
     with pytest.raises(ConfigError, match=r"modules\.heatmap\.cols"):
-        camera(heatmap={"cols": 1})
+        camera({"heatmap": {"cols": 1}})
     with pytest.raises(ConfigError, match=r"modules\.heatmap\.half_life_s"):
-        camera(heatmap={"half_life_s": -1})
+        camera({"heatmap": {"half_life_s": -1}})
 
 
 def test_render_scales_blends_and_keeps_cold_areas_clear() -> None:
@@ -117,7 +117,7 @@ class HeatmapEngine(StaticEngine):
 def grid_stats() -> dict[str, Any]:
     module = heatmap(cols=8, rows=6)
     for t in range(0, 5000, 200):
-        module.update(frame_tracks(t, (1, "person", standing_at(120, 150))))
+        module.update(frame(t, (1, "person", box_at(120, 150))))
     return module.stats()
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import supervision as sv
 
-from tests.unit.tracks import camera
+from tests.modules.synth import camera
 from tests.vision.footage import (
     BASE_MS,
     clip_frames,
@@ -18,12 +18,12 @@ from tests.vision.footage import (
 )
 from vigil.bus import MemoryBus
 from vigil.config import ConfigError, TrackerConfig, parse_config
-from vigil.domain import Frame
-from vigil.events import Phase
+from vigil.domain.events import Phase
+from vigil.domain.frames import Frame
 from vigil.modules.motion import MotionModule
 from vigil.modules.registry import build_modules
 from vigil.pipeline.camera import CameraPipeline
-from vigil.pipeline.engine import Engine, _Camera
+from vigil.pipeline.local_engine import LocalEngine, _Camera
 from vigil.privacy.redact import FaceRedactor
 from vigil.store import LocalMediaStore
 
@@ -31,7 +31,7 @@ SCENE = textured_scene(3)
 
 
 def motion(**settings: object) -> MotionModule:
-    (module,) = build_modules(camera(motion=settings))
+    (module,) = build_modules(camera({"motion": settings}))
     assert isinstance(module, MotionModule)
     return module
 
@@ -106,18 +106,18 @@ def test_finish_ends_open_motion() -> None:
 
 def test_frames_without_image_are_ignored() -> None:
     module = motion()
-    from tests.unit.tracks import frame_tracks
+    from tests.modules import synth
 
-    assert module.update(frame_tracks(0)) == [] and module.measure(frame_tracks(0)) == []
+    assert module.update(synth.frame(0)) == [] and module.measure(synth.frame(0)) == []
 
 
 def test_settings_are_validated() -> None:
     with pytest.raises(ConfigError, match=r"modules\.motion\.min_area"):
-        camera(motion={"min_area": 0})
+        camera({"motion": {"min_area": 0}})
     with pytest.raises(ConfigError, match=r"modules\.motion\.masks"):
-        camera(motion={"masks": [[[0, 0], [1, 1]]]})
+        camera({"motion": {"masks": [[[0, 0], [1, 1]]]}})
     with pytest.raises(ConfigError, match=r"modules\.motion\.gate"):
-        camera(motion={"gate": True})
+        camera({"motion": {"gate": True}})
 
 
 # gating ----------------------------------------------------------------------------------------
@@ -151,7 +151,7 @@ def test_gate_refreshes_and_is_off_by_default() -> None:
 
 
 def gated_camera(gate: bool) -> CameraPipeline:
-    config = camera(motion={"gate_detection": gate, "gate_refresh_s": 0})
+    config = camera({"motion": {"gate_detection": gate, "gate_refresh_s": 0}})
     return CameraPipeline(config, TrackerConfig())
 
 
@@ -215,7 +215,7 @@ def test_engine_skips_inference_for_gated_frames(tmp_path: Path) -> None:
         }
     )
     detector = CountingDetector()
-    engine = Engine(
+    engine = LocalEngine(
         config,
         detector=detector,
         redactor=FaceRedactor(NoFaces()),  # type: ignore[arg-type]

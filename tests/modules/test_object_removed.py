@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 import supervision as sv
 
-from tests.unit.tracks import camera
+from tests.modules.synth import camera
 from tests.vision.footage import BASE_MS, clip_frames, frame_view, noisy, textured_scene
 from vigil.config import ConfigError
-from vigil.events import Phase
+from vigil.domain.events import Phase
 from vigil.modules.object_removed import ObjectRemovedModule
 from vigil.modules.registry import build_modules
 
@@ -33,7 +33,7 @@ PRESENT = with_object(SCENE)
 
 def removed(**settings: object) -> ObjectRemovedModule:
     settings.setdefault("regions", [REGION, OTHER])
-    (module,) = build_modules(camera(object_removed=settings))
+    (module,) = build_modules(camera({"object_removed": settings}))
     assert isinstance(module, ObjectRemovedModule)
     return module
 
@@ -141,11 +141,11 @@ def test_finish_ends_open_events() -> None:
 
 def test_settings_are_validated() -> None:
     with pytest.raises(ConfigError, match=r"modules\.object_removed\.regions"):
-        camera(object_removed={})
+        camera({"object_removed": {}})
     with pytest.raises(ConfigError, match="region names must be unique"):
-        camera(object_removed={"regions": [REGION, REGION]})
+        camera({"object_removed": {"regions": [REGION, REGION]}})
     with pytest.raises(ConfigError, match=r"regions\.0\.polygon"):
-        camera(object_removed={"regions": [{"name": "x", "polygon": [[0, 0], [1, 1]]}]})
+        camera({"object_removed": {"regions": [{"name": "x", "polygon": [[0, 0], [1, 1]]}]}})
 
 
 VAN = {"name": "van", "polygon": [[652, 45], [723, 45], [723, 100], [652, 100]]}

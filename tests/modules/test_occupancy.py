@@ -6,7 +6,7 @@ import pytest
 
 from tests.modules.synth import Path, build, camera, every, run, scene
 from vigil.config import ConfigError
-from vigil.events import Phase
+from vigil.domain.events import Phase
 
 
 def crowd(n: int, t0: int, t1: int, cls: str = "person", first_id: int = 1) -> list[Path]:

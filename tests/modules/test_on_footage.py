@@ -22,10 +22,11 @@ import supervision as sv
 
 from tests.media import CLIP, LINE, ZONE
 from vigil.config import CameraConfig, DetectorConfig, TrackerConfig, parse_camera
-from vigil.domain import Frame
-from vigil.events import Phase
+from vigil.domain.events import Phase
+from vigil.domain.frames import Frame
+from vigil.domain.geometry import points_in_polygon
 from vigil.modules.base import Sample, Signal, Tracks
-from vigil.modules.geometry import anchors, points_in_polygon
+from vigil.modules.geometry import anchors
 from vigil.modules.registry import build_modules
 from vigil.pipeline.camera import CameraPipeline
 from vigil.vision.detector import OnnxDetector

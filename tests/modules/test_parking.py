@@ -8,7 +8,7 @@ import pytest
 
 from tests.modules.synth import Obj, Path, Run, build, camera, every, run, scene
 from vigil.config import ConfigError
-from vigil.events import Phase
+from vigil.domain.events import Phase
 
 SLOTS = [
     {"name": "A1", "polygon": [[150, 150], [250, 150], [250, 250], [150, 250]]},

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.modules.synth import Path, build, every, run, scene
-from vigil.events import Phase
+from vigil.domain.events import Phase
 
 
 def steady_queue(people: int = 12) -> list[Path]:

@@ -8,7 +8,7 @@ import pytest
 
 from tests.modules.synth import Obj, Path, Run, box_at, build, camera, every, run, scene
 from vigil.config import ConfigError
-from vigil.events import Phase
+from vigil.domain.events import Phase
 
 
 def watch(settings: dict[str, Any], *objects: Any, end: int = 8000, **options: Any) -> Run:

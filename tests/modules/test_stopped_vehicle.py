@@ -8,7 +8,7 @@ import pytest
 
 from tests.modules.synth import Obj, Path, Run, box_at, build, camera, every, run, scene
 from vigil.config import ConfigError
-from vigil.events import Phase
+from vigil.domain.events import Phase
 
 PLAZA_ONLY = {"zones": ["plaza"], "duration_s": 60, "update_every_s": 30}
 

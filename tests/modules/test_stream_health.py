@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.unit.tracks import camera
+from tests.modules.synth import camera
 from tests.vision.footage import BASE_MS, clip_frames, frame_view, noisy, textured_scene
 from vigil.config import ConfigError, TrackerConfig
-from vigil.domain import Frame, SourceStatus
-from vigil.events import Phase
+from vigil.domain.events import Phase
+from vigil.domain.frames import Frame, SourceStatus
 from vigil.modules.registry import build_modules
 from vigil.modules.stream_health import StreamHealthModule
 from vigil.pipeline.camera import CameraPipeline
@@ -18,7 +18,7 @@ SCENE = textured_scene(31)
 
 
 def health(**settings: object) -> StreamHealthModule:
-    (module,) = build_modules(camera(stream_health=settings))
+    (module,) = build_modules(camera({"stream_health": settings}))
     assert isinstance(module, StreamHealthModule)
     return module
 
@@ -141,11 +141,11 @@ def test_an_outage_ends_low_fps_and_is_reported_as_offline() -> None:
 
 def test_settings_are_validated() -> None:
     with pytest.raises(ConfigError, match=r"modules\.stream_health\.min_fps"):
-        camera(stream_health={"min_fps": 0})
+        camera({"stream_health": {"min_fps": 0}})
 
 
 def test_pipeline_turns_status_checks_into_events_without_snapshots() -> None:
-    pipeline = CameraPipeline(camera(stream_health={"offline_after_s": 2}), TrackerConfig())
+    pipeline = CameraPipeline(camera({"stream_health": {"offline_after_s": 2}}), TrackerConfig())
     pipeline.process(Frame("cam", 0, BASE_MS, SCENE), None)
     outputs = []
     for second in range(4):

@@ -6,10 +6,10 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.unit.tracks import camera
+from tests.modules.synth import camera
 from tests.vision.footage import BASE_MS, clip_frames, frame_view, noisy, textured_scene
 from vigil.config import ConfigError
-from vigil.events import Phase
+from vigil.domain.events import Phase
 from vigil.modules.registry import build_modules
 from vigil.modules.tamper_covered import TamperCoveredModule
 
@@ -19,7 +19,7 @@ WHITE = np.full_like(SCENE, 235)
 
 
 def covered(**settings: object) -> TamperCoveredModule:
-    (module,) = build_modules(camera(tamper_covered=settings))
+    (module,) = build_modules(camera({"tamper_covered": settings}))
     assert isinstance(module, TamperCoveredModule)
     return module
 
@@ -85,7 +85,7 @@ def test_finish_ends_an_open_cover() -> None:
 
 def test_settings_are_validated() -> None:
     with pytest.raises(ConfigError, match=r"modules\.tamper_covered\.covered_fraction"):
-        camera(tamper_covered={"covered_fraction": 1.5})
+        camera({"tamper_covered": {"covered_fraction": 1.5}})
 
 
 def hand_over_lens(image: np.ndarray) -> np.ndarray:

@@ -6,10 +6,10 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.unit.tracks import camera
+from tests.modules.synth import camera
 from tests.vision.footage import BASE_MS, clip_frames, frame_view, noisy, textured_scene
 from vigil.config import ConfigError
-from vigil.events import Phase
+from vigil.domain.events import Phase
 from vigil.modules.registry import build_modules
 from vigil.modules.tamper_defocus import TamperDefocusModule, sharpness
 from vigil.vision.pixels import small_gray
@@ -18,7 +18,7 @@ SCENE = textured_scene(7)
 
 
 def defocus(**settings: object) -> TamperDefocusModule:
-    (module,) = build_modules(camera(tamper_defocus=settings))
+    (module,) = build_modules(camera({"tamper_defocus": settings}))
     assert isinstance(module, TamperDefocusModule)
     return module
 
@@ -90,7 +90,7 @@ def test_long_blur_is_accepted_as_the_new_normal() -> None:
 
 def test_settings_are_validated() -> None:
     with pytest.raises(ConfigError, match=r"modules\.tamper_defocus\.max_ratio"):
-        camera(tamper_defocus={"max_ratio": 1})
+        camera({"tamper_defocus": {"max_ratio": 1}})
 
 
 def test_defocus_on_the_street_clip() -> None:

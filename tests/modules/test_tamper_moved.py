@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.unit.tracks import camera
+from tests.modules.synth import camera
 from tests.vision.footage import (
     BASE_MS,
     clip_frames,
@@ -16,7 +16,7 @@ from tests.vision.footage import (
     textured_scene,
 )
 from vigil.config import ConfigError
-from vigil.events import Phase
+from vigil.domain.events import Phase
 from vigil.modules.registry import build_modules
 from vigil.modules.tamper_moved import TamperMovedModule
 
@@ -24,7 +24,7 @@ SCENE = textured_scene(11)
 
 
 def moved(**settings: object) -> TamperMovedModule:
-    (module,) = build_modules(camera(tamper_moved=settings))
+    (module,) = build_modules(camera({"tamper_moved": settings}))
     assert isinstance(module, TamperMovedModule)
     return module
 
@@ -107,7 +107,7 @@ def test_finish_and_settings() -> None:
     run(module, seq(SCENE, 8) + seq(textured_scene(13), 3))
     assert [s.phase for s in module.finish(BASE_MS + 5000)] == [Phase.END]
     with pytest.raises(ConfigError, match=r"modules\.tamper_moved\.min_match"):
-        camera(tamper_moved={"min_match": 0})
+        camera({"tamper_moved": {"min_match": 0}})
 
 
 def test_camera_moved_on_the_street_clip() -> None:

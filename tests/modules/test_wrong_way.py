@@ -9,7 +9,7 @@ import pytest
 
 from tests.modules.synth import Obj, Path, Run, box_at, build, camera, every, run, scene
 from vigil.config import ConfigError
-from vigil.events import Phase
+from vigil.domain.events import Phase
 
 EASTBOUND = {"lanes": [{"zone": "plaza", "angle_deg": 0}]}  # plaza: x 100..300, y 100..300
 
@@ -75,8 +75,9 @@ def test_ground_lanes_use_metres_and_need_a_calibration() -> None:
     # Test calibration: ground +y is image +y (down), 10 px per metre; min distance 3 m = 30 px.
     upwards = Path(1, "person", (200, 320), (0, -20))
     result = drive(ground, upwards, calibrated=True)
-    # First inside at 1.2 s (y = 296); 30 px farther at 20 px/s: from 2.7 s, the 2.8 s frame.
-    assert [ts for ts, _ in result.starts()] == [2800]
+    # First inside at 1.0 s (y = 300, on the zone's edge, which belongs to the zone); 30 px
+    # farther at 20 px/s: from 2.5 s, the 2.6 s frame.
+    assert [ts for ts, _ in result.starts()] == [2600]
 
 
 def test_classes_filter() -> None:

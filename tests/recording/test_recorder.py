@@ -13,7 +13,7 @@ import pytest
 from tests.media import CLIP
 from tests.recording.conftest import file_camera, record_file
 from vigil.config import RecordingConfig, parse_camera
-from vigil.domain import now_ms
+from vigil.domain.frames import now_ms
 from vigil.recording.crypto import MAGIC, SegmentUnreadable, new_key, unseal
 from vigil.recording.service import RecordingService
 from vigil.store import EventStore, LocalMediaStore

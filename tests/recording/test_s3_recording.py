@@ -7,7 +7,7 @@ from tests.media import CLIP
 from tests.recording.conftest import file_camera, record_file
 from tests.store.test_media import s3_store
 from vigil.config import PrivacyConfig, RecordingConfig
-from vigil.domain import now_ms
+from vigil.domain.frames import now_ms
 from vigil.recording.crypto import MAGIC
 from vigil.recording.keys import HOUR_MS
 from vigil.recording.playback import Playback

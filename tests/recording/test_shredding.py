@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from tests.media import CLIP
 from tests.recording.conftest import file_camera, record_file
 from vigil.config import RecordingConfig
-from vigil.domain import now_ms
-from vigil.events import Event, EventState, ObjectInfo, uuid7
+from vigil.domain.events import Event, EventState, ObjectInfo, uuid7
+from vigil.domain.frames import now_ms
 from vigil.privacy.retention import CaseStore
 from vigil.recording.crypto import SegmentUnreadable, unseal
 from vigil.recording.keys import HOUR_MS

@@ -12,11 +12,11 @@ import pytest
 from tests.databases import database_url
 from tests.search.embedding_cache import CachedEmbedder
 from tests.search.labelled import NOW_MS, SYNTHETIC_EVENTS
-from vigil.events import Event
+from vigil.bench.synthetic import synthetic_events
+from vigil.domain.events import Event
 from vigil.search.index import SearchIndex
 from vigil.search.indexer import reindex
 from vigil.search.service import SearchService
-from vigil.search.synthetic import synthetic_events
 from vigil.store import EventStore
 
 

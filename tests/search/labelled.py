@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from vigil.events import Event
+from vigil.domain.events import Event
 
 SYNTHETIC_EVENTS = 1500
 NOW_MS = 1_795_000_000_000  # Wed 2026-11-18 11:06:40 UTC, the end of the synthetic events

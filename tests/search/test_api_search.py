@@ -15,7 +15,7 @@ from vigil.api import create_app
 from vigil.api.access import tenant_scope
 from vigil.bus import MemoryBus
 from vigil.config import parse_config
-from vigil.events import Event, ObjectInfo
+from vigil.domain.events import Event, ObjectInfo
 from vigil.search.service import SearchService
 from vigil.store import EventStore, LocalMediaStore
 
@@ -30,8 +30,15 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[FastAPI, Eve
     store = EventStore(config.store.url)
     store.migrate()
     store.sync_config_cameras(config.cameras)
-    app = trust(create_app(config, StaticEngine(config.cameras), store,
-                           LocalMediaStore(config.store.media_dir), MemoryBus()))
+    app = trust(
+        create_app(
+            config,
+            StaticEngine(config.cameras),
+            store,
+            LocalMediaStore(config.store.media_dir),
+            MemoryBus(),
+        )
+    )
     yield app, store
     store.close()
 
@@ -44,20 +51,42 @@ def events(api: tuple[FastAPI, EventStore]) -> list[Event]:
     made = []
     for i in range(12):
         colour = "white" if i % 3 == 0 else "red"
-        event = build_event(start_ms=BASE_MS + i * 60_000, class_name="car" if i % 2 else "truck",
-                            direction="in" if i % 4 else "out")
+        event = build_event(
+            start_ms=BASE_MS + i * 60_000,
+            class_name="car" if i % 2 else "truck",
+            direction="in" if i % 4 else "out",
+        )
         assert event.object is not None
         event.object.color = colour
         made.append(event)
     for i in range(5):
-        made.append(build_event(start_ms=BASE_MS + i * 1000, type="zone.presence", line=None,
-                                direction=None, zone="lot", class_name="person"))
+        made.append(
+            build_event(
+                start_ms=BASE_MS + i * 1000,
+                type="zone.presence",
+                line=None,
+                direction=None,
+                zone="lot",
+                class_name="person",
+            )
+        )
     for i in range(4):
-        made.append(build_event(start_ms=BASE_MS + i * 1000, camera_id="dock", tenant="harbour",
-                                class_name="truck"))
-    made.append(build_event(start_ms=BASE_MS + 5000, type="zone.presence", line=None,
-                            direction=None, zone="lot", attributes={"text": "ACME PLUMBING"},
-                            class_name="truck"))
+        made.append(
+            build_event(
+                start_ms=BASE_MS + i * 1000, camera_id="dock", tenant="harbour", class_name="truck"
+            )
+        )
+    made.append(
+        build_event(
+            start_ms=BASE_MS + 5000,
+            type="zone.presence",
+            line=None,
+            direction=None,
+            zone="lot",
+            attributes={"text": "ACME PLUMBING"},
+            class_name="truck",
+        )
+    )
     store.upsert_events(made)
     SearchService.for_store(store).index.index_events(made)
     return made
@@ -79,16 +108,25 @@ def client(app: FastAPI) -> TestClient:
     return TestClient(app)
 
 
-def test_search_reads_the_query_and_explains_each_result(client: TestClient,
-                                                         events: list[Event]) -> None:
-    response = client.get("/api/search", params={"q": "white van crossing the door going in",
-                                                 "tz": "UTC"})
+def test_search_reads_the_query_and_explains_each_result(
+    client: TestClient, events: list[Event]
+) -> None:
+    response = client.get(
+        "/api/search", params={"q": "white van crossing the door going in", "tz": "UTC"}
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     kinds = {f["kind"] for f in body["query"]["filters"]}
     assert kinds == {"colour", "class", "type", "place", "direction"}
-    expected = [e for e in events if e.camera_id == "gate" and e.line == "door"
-                and e.direction == "in" and e.object and e.object.color == "white"]
+    expected = [
+        e
+        for e in events
+        if e.camera_id == "gate"
+        and e.line == "door"
+        and e.direction == "in"
+        and e.object
+        and e.object.color == "white"
+    ]
     assert body["total"] == len(expected) > 0
     item = body["items"][0]
     assert item["event"]["object"]["color"] == "white"
@@ -97,16 +135,16 @@ def test_search_reads_the_query_and_explains_each_result(client: TestClient,
     assert item["matched"]["similarity"] > 0.3
     assert {f["value"] for f in body["facets"]["color"]} == {"white"}
     assert sum(body["timeline"]["counts"]) == body["total"]
-    assert body["facets"]["camera"] == [{"value": "gate", "label": "Gate",
-                                         "count": len(expected)}]
+    assert body["facets"]["camera"] == [{"value": "gate", "label": "Gate", "count": len(expected)}]
 
 
 def test_keywords_and_facet_filters(client: TestClient, events: list[Event]) -> None:
     body = client.get("/api/search", params={"q": "acme plumbing"}).json()
     assert body["items"][0]["matched"]["words"] == ["acme", "plumbing"]
     assert "words: acme, plumbing" in body["items"][0]["reason"]
-    narrowed = client.get("/api/search", params={"q": "cars and trucks", "class": "car",
-                                                 "color": "red"}).json()
+    narrowed = client.get(
+        "/api/search", params={"q": "cars and trucks", "class": "car", "color": "red"}
+    ).json()
     assert narrowed["total"] > 0
     assert all(i["event"]["object"]["class_name"] == "car" for i in narrowed["items"])
     assert all(i["event"]["object"]["color"] == "red" for i in narrowed["items"])
@@ -117,8 +155,9 @@ def test_paging(client: TestClient, events: list[Event]) -> None:
     ids = [i["event"]["id"] for i in first["items"]]
     cursor = first["next_cursor"]
     while cursor:
-        page = client.get("/api/search", params={"q": "vehicles", "limit": 5,
-                                                 "cursor": cursor}).json()
+        page = client.get(
+            "/api/search", params={"q": "vehicles", "limit": 5, "cursor": cursor}
+        ).json()
         ids += [i["event"]["id"] for i in page["items"]]
         cursor = page["next_cursor"]
     assert len(ids) == len(set(ids)) == first["total"]
@@ -126,8 +165,7 @@ def test_paging(client: TestClient, events: list[Event]) -> None:
     assert wrong.status_code == 422 and wrong.json()["detail"].startswith("cursor:")
 
 
-def test_tenant_scope_limits_results(app: FastAPI, client: TestClient,
-                                     events: list[Event]) -> None:
+def test_tenant_scope_limits_results(app: FastAPI, client: TestClient, events: list[Event]) -> None:
     def harbour_only() -> Collection[str]:
         return {"harbour"}
 
@@ -142,8 +180,9 @@ def test_tenant_scope_limits_results(app: FastAPI, client: TestClient,
     assert all(i["event"]["tenant"] == "harbour" for i in body["items"])
 
 
-@pytest.mark.parametrize("q", ["find this face", "who is this person",
-                               "same person on other cameras", "search by photo"])
+@pytest.mark.parametrize(
+    "q", ["find this face", "who is this person", "same person on other cameras", "search by photo"]
+)
 def test_person_search_is_refused_with_an_explanation(client: TestClient, q: str) -> None:
     response = client.get("/api/search", params={"q": q})
     assert response.status_code == 400
@@ -159,16 +198,18 @@ def test_bad_parameters(client: TestClient) -> None:
     assert client.get("/api/search", params={"q": "x" * 501}).status_code == 422
 
 
-def test_each_search_is_audited(app: FastAPI, client: TestClient, events: list[Event],
-                                caplog: pytest.LogCaptureFixture) -> None:
+def test_each_search_is_audited(
+    app: FastAPI, client: TestClient, events: list[Event], caplog: pytest.LogCaptureFixture
+) -> None:
     """With the app's hash-chained audit log, a record with the query, its purpose and the
     number of results; without one, a log line saying the same."""
     with caplog.at_level(logging.INFO, logger="vigil.audit.search"):
         client.get("/api/search", params={"q": "red car", "purpose": "case 42"})
     chain = getattr(app.state, "audit", None)
     if chain is not None:
-        records = [r for r in chain.query(tenants=None, action="search.query")
-                   if r.target == "red car"]
+        records = [
+            r for r in chain.query(tenants=None, action="search.query") if r.target == "red car"
+        ]
         assert records and records[0].purpose == "case 42"
         assert records[0].details["results"] > 0
         return
@@ -176,8 +217,9 @@ def test_each_search_is_audited(app: FastAPI, client: TestClient, events: list[E
     assert lines and "purpose='case 42'" in lines[0] and "query='red car'" in lines[0]
 
 
-def test_new_events_appear_without_reindex(client: TestClient, store: EventStore,
-                                           events: list[Event]) -> None:
+def test_new_events_appear_without_reindex(
+    client: TestClient, store: EventStore, events: list[Event]
+) -> None:
     bus_event = build_event(start_ms=BASE_MS + 99_000, class_name="bicycle")
     bus_event.object = ObjectInfo(class_name="bicycle", class_id=1, score=0.9, color="green")
     store.upsert_events([bus_event])

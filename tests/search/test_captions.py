@@ -5,9 +5,9 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from tests.search.labelled import ms
-from vigil.events import Event, EventState, ObjectInfo
+from vigil.bench.synthetic import synthetic_events
+from vigil.domain.events import Event, EventState, ObjectInfo
 from vigil.search.captions import caption, dwell_phrase, facts, part_of_day, speed_phrase
-from vigil.search.synthetic import synthetic_events
 
 
 def event(**fields: object) -> Event:

@@ -10,9 +10,9 @@ import yaml
 from typer.testing import CliRunner
 
 from tests.databases import database_url, on_postgresql
+from vigil.bench.synthetic import synthetic_events
 from vigil.cli import app
 from vigil.search.index import index_path_for
-from vigil.search.synthetic import synthetic_events
 from vigil.store import EventStore
 
 

@@ -8,11 +8,12 @@ import pytest
 
 from tests.search.embedding_cache import CachedEmbedder
 from tests.search.labelled import NOW_MS
-from vigil.events import Event, EventState, ObjectInfo
-from vigil.search.index import Explicit, SearchIndex, index_path_for
+from vigil.bench.synthetic import synthetic_events
+from vigil.domain.events import Event, EventState, ObjectInfo
+from vigil.search.index import SearchIndex, index_path_for
 from vigil.search.indexer import reindex
+from vigil.search.results import Explicit
 from vigil.search.service import SearchRequest, SearchService
-from vigil.search.synthetic import synthetic_events
 from vigil.store import EventStore
 from vigil.store.query import QueryError
 
@@ -148,7 +149,7 @@ def test_a_second_reader_sees_writes_and_rebuilds(
 def test_top_matches_a_full_sort() -> None:
     import numpy as np
 
-    from vigil.search.index import _top
+    from vigil.search.ranking import top
 
     rng = np.random.default_rng(1)
     docs = np.arange(20_000)
@@ -158,7 +159,7 @@ def test_top_matches_a_full_sort() -> None:
     for caption_score in (rng.random(301), np.zeros(301), tiers):
         for k in (1, 24, 100):
             full = np.lexsort((-docs, -starts, -caption_score[rows]))[:k]
-            assert _top(docs, rows, starts, caption_score, k).tolist() == docs[full].tolist()
+            assert top(docs, rows, starts, caption_score, k).tolist() == docs[full].tolist()
 
 
 def test_filters_only_queries_are_newest_first(filled: list[Event], service: SearchService

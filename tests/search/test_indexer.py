@@ -7,19 +7,13 @@ from __future__ import annotations
 import time
 
 from tests.search.labelled import NOW_MS
+from tests.waiting import wait_until
+from vigil.bench.synthetic import synthetic_events
 from vigil.bus import MemoryBus
-from vigil.events import EventMessage, Phase
+from vigil.domain.events import EventMessage, Phase
 from vigil.search.indexer import SearchIndexer, catch_up
 from vigil.search.service import SearchRequest, SearchService
-from vigil.search.synthetic import synthetic_events
 from vigil.store import EventStore
-
-
-def wait_for(condition, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 def test_committed_events_become_searchable_within_seconds(
@@ -34,7 +28,7 @@ def test_committed_events_become_searchable_within_seconds(
         started = time.monotonic()
         for event in events:
             bus.publish(EventMessage(phase=Phase.END, event=event))
-        wait_for(lambda: service.index.stats()["events"] == len(events))
+        wait_until(lambda: service.index.stats()["events"] == len(events), 20)
         assert time.monotonic() - started < 5.0
         found = service.search(SearchRequest(q="person", tz="UTC", limit=100), None,
                                now=NOW_MS).result
@@ -54,7 +48,7 @@ def test_catch_up_and_sweep(store: EventStore, service: SearchService) -> None:
     indexer = SearchIndexer(service, bus)
     indexer.start()
     try:
-        wait_for(lambda: service.index.stats()["events"] == len(events))
+        wait_until(lambda: service.index.stats()["events"] == len(events), 20)
     finally:
         indexer.stop(10)
     assert catch_up(service) == 0  # nothing new: nothing written
@@ -81,6 +75,6 @@ def test_a_slow_indexer_never_blocks_the_bus(store: EventStore, service: SearchS
         for event in events * 4:
             bus.publish(EventMessage(phase=Phase.UPDATE, event=event))
         assert time.monotonic() - started < 1.0
-        wait_for(lambda: service.index.stats()["events"] == len(events))
+        wait_until(lambda: service.index.stats()["events"] == len(events), 20)
     finally:
         indexer.stop(10)

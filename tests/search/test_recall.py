@@ -14,7 +14,7 @@ from tests.databases import database_url
 from tests.search.conftest import Corpus
 from tests.search.embedding_cache import CachedEmbedder
 from tests.search.labelled import CLIP, SYNTHETIC, Labelled, recall_at
-from vigil.events import Event
+from vigil.domain.events import Event
 from vigil.search.index import SearchIndex
 from vigil.search.indexer import reindex
 from vigil.search.service import SearchRequest, SearchService

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import time
 
+from vigil.bench.synthetic import synthetic_events
 from vigil.config import VigilConfig
-from vigil.events import EventMessage, Phase
+from vigil.domain.events import EventMessage, Phase
 from vigil.runtime import build_runtime
 from vigil.search.service import SearchRequest, SearchService
-from vigil.search.synthetic import synthetic_events
 
 
 def test_published_events_become_searchable(demo_config: VigilConfig) -> None:

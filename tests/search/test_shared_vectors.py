@@ -12,13 +12,13 @@ import sqlalchemy as sa
 from tests.search.embedding_cache import CachedEmbedder
 from tests.search.labelled import NOW_MS
 from vigil.auth.store import AuthStore
+from vigil.bench.synthetic import synthetic_events
 from vigil.config import RetentionConfig
 from vigil.privacy.retention import RetentionJob
 from vigil.search.index import SearchIndex
 from vigil.search.indexer import reindex
 from vigil.search.service import SearchRequest, SearchService
 from vigil.search.shared_vectors import SharedVectors
-from vigil.search.synthetic import synthetic_events
 from vigil.store import EventStore, LocalMediaStore
 from vigil.store.schema import caption_vectors
 

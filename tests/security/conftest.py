@@ -23,8 +23,8 @@ from vigil.auth.roles import ROLE_PERMISSIONS, Role
 from vigil.auth.service import AuthService
 from vigil.bus import MemoryBus
 from vigil.config import VigilConfig, parse_config
-from vigil.domain import now_ms
-from vigil.events import Event
+from vigil.domain.events import Event
+from vigil.domain.frames import now_ms
 from vigil.store import EventStore, LocalMediaStore, media_key
 
 PASSWORD = "correct horse battery staple"

@@ -25,7 +25,7 @@ from tests.security.test_isolation import (
     snapshot_of_alpha,
 )
 from vigil.auth.roles import Role
-from vigil.domain import now_ms
+from vigil.domain.frames import now_ms
 
 LIMITED = [Role.OPERATOR, Role.INVESTIGATOR, Role.VIEWER]
 

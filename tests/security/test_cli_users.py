@@ -11,7 +11,7 @@ import yaml
 from tests.databases import database_url
 from tests.server import vigil_command
 from vigil.auth.store import AuthStore
-from vigil.domain import now_ms
+from vigil.domain.frames import now_ms
 from vigil.privacy.audit import AuditLog
 from vigil.store import EventStore
 

@@ -12,7 +12,7 @@ from tests.security.conftest import PASSWORD, World, make_world
 from vigil.auth.passwords import hash_password
 from vigil.auth.roles import Permission
 from vigil.auth.tables import api_tokens, sessions, users
-from vigil.domain import now_ms
+from vigil.domain.frames import now_ms
 
 
 def test_public_routes_and_everything_else_needs_a_login(world: World) -> None:
@@ -21,10 +21,20 @@ def test_public_routes_and_everything_else_needs_a_login(world: World) -> None:
     assert anonymous.get("/").status_code == 200
     assert anonymous.get("/static/app.js").status_code == 200
     assert anonymous.get("/api/auth/status").json() == {
-        "setup_required": False, "setup_here": False, "demo": False
+        "setup_required": False,
+        "setup_here": False,
+        "demo": False,
     }
-    for path in ("/api/cameras", "/api/events", "/metrics", "/openapi.json", "/docs",
-                 "/api/auth/me", "/api/users", "/api/audit"):
+    for path in (
+        "/api/cameras",
+        "/api/events",
+        "/metrics",
+        "/openapi.json",
+        "/docs",
+        "/api/auth/me",
+        "/api/users",
+        "/api/audit",
+    ):
         response = anonymous.get(path)
         assert response.status_code == 401, path
         assert response.json() == {"detail": "log in first"}
@@ -32,12 +42,17 @@ def test_public_routes_and_everything_else_needs_a_login(world: World) -> None:
 
 def test_login_sets_strict_http_only_cookies_and_csrf_guards_changes(world: World) -> None:
     client = TestClient(world.app, base_url="https://testserver")
-    response = client.post("/api/auth/login",
-                           json={"username": "alpha-admin", "password": PASSWORD})
+    response = client.post(
+        "/api/auth/login", json={"username": "alpha-admin", "password": PASSWORD}
+    )
     assert response.status_code == 200
     me = response.json()
     assert (me["username"], me["role"], me["tenant"], me["via"]) == (
-        "alpha-admin", "admin", "alpha", "session")
+        "alpha-admin",
+        "admin",
+        "alpha",
+        "session",
+    )
     cookies = {c.split("=")[0]: c for c in response.headers.get_list("set-cookie")}
     session = cookies["vigil_session"].lower()
     assert "httponly" in session and "samesite=strict" in session and "secure" in session
@@ -54,8 +69,7 @@ def test_login_sets_strict_http_only_cookies_and_csrf_guards_changes(world: Worl
     assert client.put("/api/settings/privacy", json=body).status_code == 403
     wrong = client.put("/api/settings/privacy", json=body, headers={"X-CSRF-Token": "x" * 43})
     assert wrong.status_code == 403 and "CSRF" in wrong.json()["detail"]
-    ok = client.put("/api/settings/privacy", json=body,
-                    headers={"X-CSRF-Token": me["csrf_token"]})
+    ok = client.put("/api/settings/privacy", json=body, headers={"X-CSRF-Token": me["csrf_token"]})
     assert ok.status_code == 200
     # Logging out ends the session on the server, not only in the browser.
     out = client.post("/api/auth/logout", headers={"X-CSRF-Token": me["csrf_token"]})
@@ -66,8 +80,9 @@ def test_login_sets_strict_http_only_cookies_and_csrf_guards_changes(world: Worl
 
 def test_cookies_are_not_secure_over_plain_http(world: World) -> None:
     client = TestClient(world.app)  # http://testserver
-    response = client.post("/api/auth/login",
-                           json={"username": "alpha-admin", "password": PASSWORD})
+    response = client.post(
+        "/api/auth/login", json={"username": "alpha-admin", "password": PASSWORD}
+    )
     assert "secure" not in response.headers["set-cookie"].lower()
 
 
@@ -79,18 +94,22 @@ def test_passwords_are_argon2id_and_wrong_ones_lock_the_account(world: World) ->
     client = world.client()
     attempts = world.config.security.lockout_failures
     for _ in range(attempts):
-        wrong = client.post("/api/auth/login",
-                            json={"username": "bravo-viewer", "password": "wrong password!"})
+        wrong = client.post(
+            "/api/auth/login", json={"username": "bravo-viewer", "password": "wrong password!"}
+        )
         assert wrong.status_code == 401
-    locked = client.post("/api/auth/login",
-                         json={"username": "bravo-viewer", "password": PASSWORD})
+    locked = client.post("/api/auth/login", json={"username": "bravo-viewer", "password": PASSWORD})
     # Even the right password is refused now, answered as for an unknown user.
     assert locked.status_code == 401 and locked.json()["detail"] == "wrong user name or password"
     # The tenant's admin unlocks it; then the right password works again.
     user_id = world.user_ids["bravo-viewer"]
     assert world.client("bravo-admin").post(f"/api/users/{user_id}/unlock").status_code == 204
-    assert client.post("/api/auth/login",
-                       json={"username": "bravo-viewer", "password": PASSWORD}).status_code == 200
+    assert (
+        client.post(
+            "/api/auth/login", json={"username": "bravo-viewer", "password": PASSWORD}
+        ).status_code
+        == 200
+    )
 
 
 def test_logins_are_rate_limited_per_client_address(tmp_path: Path) -> None:
@@ -98,8 +117,7 @@ def test_logins_are_rate_limited_per_client_address(tmp_path: Path) -> None:
     client = world.client()
     for _ in range(3):
         client.post("/api/auth/login", json={"username": "nobody", "password": "x"})
-    limited = client.post("/api/auth/login",
-                          json={"username": "alpha-admin", "password": PASSWORD})
+    limited = client.post("/api/auth/login", json={"username": "alpha-admin", "password": PASSWORD})
     assert limited.status_code == 429 and "retry-after" in limited.headers
 
 
@@ -112,9 +130,9 @@ def test_searches_are_rate_limited_per_user(tmp_path: Path) -> None:
 
 def test_tokens_are_hashed_scoped_expiring_and_revocable(world: World) -> None:
     admin = world.session("alpha-admin")
-    created = admin.post("/api/auth/tokens", json={
-        "name": "dashboard", "scopes": ["events:read"], "days": 1
-    })
+    created = admin.post(
+        "/api/auth/tokens", json={"name": "dashboard", "scopes": ["events:read"], "days": 1}
+    )
     assert created.status_code == 201
     secret, token_id = created.json()["token"], created.json()["id"]
     assert secret.startswith(f"vgl_{token_id}_")
@@ -156,8 +174,12 @@ def test_disabling_a_user_ends_their_sessions_and_tokens(world: World) -> None:
     assert changed.status_code == 200 and changed.json()["disabled"] is True
     assert operator.get("/api/events").status_code == 401
     assert token_client.get("/api/events").status_code == 401
-    assert world.client().post("/api/auth/login", json={
-        "username": "alpha-operator", "password": PASSWORD}).status_code == 401
+    assert (
+        world.client()
+        .post("/api/auth/login", json={"username": "alpha-operator", "password": PASSWORD})
+        .status_code
+        == 401
+    )
 
 
 def test_first_run_has_no_default_user_and_refuses_remote_clients(tmp_path: Path) -> None:
@@ -168,8 +190,9 @@ def test_first_run_has_no_default_user_and_refuses_remote_clients(tmp_path: Path
     from vigil.config import parse_config
     from vigil.store import EventStore, LocalMediaStore
 
-    config = parse_config({"store": {"url": database_url(tmp_path),
-                                     "media_dir": str(tmp_path / "m")}})
+    config = parse_config(
+        {"store": {"url": database_url(tmp_path), "media_dir": str(tmp_path / "m")}}
+    )
     store = EventStore(config.store.url)
     app = create_app(config, StaticEngine([]), store, LocalMediaStore(tmp_path / "m"), MemoryBus())
     remote = TestClient(app, client=("203.0.113.9", 5000))
@@ -216,24 +239,40 @@ def test_demo_link_logs_in_once_and_only_locally(world: World) -> None:
     assert login.status_code == 200 and login.json()["role"] == "admin"
     # A second start makes a new password; the old one stops working.
     prepare_demo_login(world.auth, "http://127.0.0.1:8080")
-    assert world.client().post("/api/auth/login", json={
-        "username": "demo", "password": password}).status_code == 401
+    assert (
+        world.client()
+        .post("/api/auth/login", json={"username": "demo", "password": password})
+        .status_code
+        == 401
+    )
 
 
 def test_changing_your_password_checks_the_old_one_and_ends_sessions(world: World) -> None:
     client = world.session("bravo-auditor")
-    bad = client.post("/api/auth/password", json={
-        "current_password": "wrong", "new_password": "another long password"})
+    bad = client.post(
+        "/api/auth/password",
+        json={"current_password": "wrong", "new_password": "another long password"},
+    )
     assert bad.status_code == 403
-    weak = client.post("/api/auth/password", json={
-        "current_password": PASSWORD, "new_password": "short"})
+    weak = client.post(
+        "/api/auth/password", json={"current_password": PASSWORD, "new_password": "short"}
+    )
     assert weak.status_code == 422 and "12 characters" in weak.json()["detail"]
-    ok = client.post("/api/auth/password", json={
-        "current_password": PASSWORD, "new_password": "another long password"})
+    ok = client.post(
+        "/api/auth/password",
+        json={"current_password": PASSWORD, "new_password": "another long password"},
+    )
     assert ok.status_code == 204
     assert client.get("/api/auth/me").status_code == 401
-    assert world.client().post("/api/auth/login", json={
-        "username": "bravo-auditor", "password": "another long password"}).status_code == 200
+    assert (
+        world.client()
+        .post(
+            "/api/auth/login",
+            json={"username": "bravo-auditor", "password": "another long password"},
+        )
+        .status_code
+        == 200
+    )
 
 
 def test_rehash_keeps_working_for_old_parameters(world: World) -> None:
@@ -242,13 +281,19 @@ def test_rehash_keeps_working_for_old_parameters(world: World) -> None:
 
     old = PasswordHasher(time_cost=2, memory_cost=512, parallelism=2).hash(PASSWORD)
     with world.store.engine.begin() as connection:
-        connection.execute(sa.update(users).where(users.c.username == "alpha-viewer")
-                           .values(password_hash=old))
-    assert world.client().post("/api/auth/login", json={
-        "username": "alpha-viewer", "password": PASSWORD}).status_code == 200
+        connection.execute(
+            sa.update(users).where(users.c.username == "alpha-viewer").values(password_hash=old)
+        )
+    assert (
+        world.client()
+        .post("/api/auth/login", json={"username": "alpha-viewer", "password": PASSWORD})
+        .status_code
+        == 200
+    )
     with world.store.engine.connect() as connection:
-        now = connection.execute(sa.select(users.c.password_hash)
-                                 .where(users.c.username == "alpha-viewer")).scalar_one()
+        now = connection.execute(
+            sa.select(users.c.password_hash).where(users.c.username == "alpha-viewer")
+        ).scalar_one()
     assert now != old and now.startswith("$argon2id$")
     assert hash_password("x" * 12).startswith("$argon2id$")
     assert Permission.MEDIA_READ.value == "media:read"

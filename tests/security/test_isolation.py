@@ -21,26 +21,38 @@ import pytest
 
 from tests.api.conftest import build_event, serve
 from tests.security.conftest import World
-from vigil.domain import now_ms
-from vigil.events import EventMessage, Phase
+from vigil.domain.events import EventMessage, Phase
+from vigil.domain.frames import now_ms
 from vigil.privacy.retention import CaseStore
 from vigil.store.query import EventQuery
 
 PUBLIC = {
-    ("get", "/healthz"), ("get", "/api/auth/status"), ("post", "/api/auth/login"),
-    ("post", "/api/auth/setup"), ("get", "/api/auth/link"),
+    ("get", "/healthz"),
+    ("get", "/api/auth/status"),
+    ("post", "/api/auth/login"),
+    ("post", "/api/auth/setup"),
+    ("get", "/api/auth/link"),
 }
 STREAMING = ("text/event-stream", "multipart/x-mixed-replace")
-ATTACKERS = ["bravo-admin", "bravo-operator", "bravo-investigator", "bravo-viewer",
-             "bravo-auditor", "root"]
+ATTACKERS = [
+    "bravo-admin",
+    "bravo-operator",
+    "bravo-investigator",
+    "bravo-viewer",
+    "bravo-auditor",
+    "root",
+]
 REFUSED = {403, 404, 405, 409, 422}
 PURPOSE = {"X-Vigil-Purpose": "isolation test"}
 
 
 def operations(world: World) -> list[tuple[str, str, dict[str, Any]]]:
     document = world.client("alpha-admin").get("/openapi.json").json()
-    return [(method, path, operation) for path, item in document["paths"].items()
-            for method, operation in item.items()]
+    return [
+        (method, path, operation)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+    ]
 
 
 def is_streaming(operation: dict[str, Any]) -> bool:
@@ -56,13 +68,18 @@ def alpha_objects(world: World) -> dict[str, str]:
         world.user_ids["alpha-operator"], "alpha-token", None, now_ms() + 86_400_000
     )[0].id
     objects = {
-        "camera": "alpha-gate", "event": world.events["alpha"].id,
-        "user": world.user_ids["alpha-admin"], "case": world.case_ids["alpha"],
-        "token": token, "name": "alpha-group", "tenant": "alpha",
+        "camera": "alpha-gate",
+        "event": world.events["alpha"].id,
+        "user": world.user_ids["alpha-admin"],
+        "case": world.case_ids["alpha"],
+        "token": token,
+        "name": "alpha-group",
+        "tenant": "alpha",
     }
     # Alert rules and fired alerts, where the alerts API exists.
-    rule = admin.post("/api/alert-rules", json={"id": "alpha-rule", "tenant": "alpha",
-                                                "classes": ["person"]})
+    rule = admin.post(
+        "/api/alert-rules", json={"id": "alpha-rule", "tenant": "alpha", "classes": ["person"]}
+    )
     if rule.status_code == 201:
         objects["rule"] = "alpha-rule"
     alerts = admin.get("/api/alerts")
@@ -100,13 +117,21 @@ def query_for(operation: dict[str, Any], objects: dict[str, str]) -> dict[str, s
 
 def body_for(method: str, path: str, objects: dict[str, str]) -> Any:
     """A body that would act on alpha if the route let it."""
-    camera = {"id": objects["camera"], "tenant": "alpha", "url": "rtsp://evil/x",
-              "name": "taken over"}
+    camera = {
+        "id": objects["camera"],
+        "tenant": "alpha",
+        "url": "rtsp://evil/x",
+        "name": "taken over",
+    }
     known: dict[str, Any] = {
         "/api/cameras": camera,
         "/api/cameras/{camera_id}": camera,
-        "/api/users": {"username": "bravo-plant", "password": "a long enough password",
-                       "role": "admin", "tenant": "alpha"},
+        "/api/users": {
+            "username": "bravo-plant",
+            "password": "a long enough password",
+            "role": "admin",
+            "tenant": "alpha",
+        },
         "/api/users/{user_id}": {"role": "viewer", "disabled": True},
         "/api/users/{user_id}/password": {"password": "taken over password"},
         "/api/users/{user_id}/tokens": {"name": "stolen"},
@@ -119,8 +144,13 @@ def body_for(method: str, path: str, objects: dict[str, str]) -> Any:
     }
     if path in known:
         return known[path]
-    return {"tenant": "alpha", "camera_id": objects["camera"], "cameras": [objects["camera"]],
-            "event_id": objects["event"], "event_ids": [objects["event"]]}
+    return {
+        "tenant": "alpha",
+        "camera_id": objects["camera"],
+        "cameras": [objects["camera"]],
+        "event_id": objects["event"],
+        "event_ids": [objects["event"]],
+    }
 
 
 def snapshot_of_alpha(world: World) -> dict[str, Any]:
@@ -128,20 +158,27 @@ def snapshot_of_alpha(world: World) -> dict[str, Any]:
     store, users = world.store, world.auth.store
     cases = CaseStore(store.engine).all(["alpha"])
     return {
-        "cameras": sorted((c.config.model_dump_json(), c.origin)
-                          for c in store.list_cameras(["alpha"])),
-        "engine": sorted(c.model_dump_json() for c in world.engine.cameras()
-                         if c.tenant == "alpha"),
-        "events": [e.model_dump_json()
-                   for e in store.query_events(EventQuery(tenants=["alpha"])).items],
-        "users": sorted((u.username, u.role.value, u.disabled, u.password_hash, u.camera_groups)
-                        for u in users.list_users("alpha")),
+        "cameras": sorted(
+            (c.config.model_dump_json(), c.origin) for c in store.list_cameras(["alpha"])
+        ),
+        "engine": sorted(
+            c.model_dump_json() for c in world.engine.cameras() if c.tenant == "alpha"
+        ),
+        "events": [
+            e.model_dump_json() for e in store.query_events(EventQuery(tenants=["alpha"])).items
+        ],
+        "users": sorted(
+            (u.username, u.role.value, u.disabled, u.password_hash, u.camera_groups)
+            for u in users.list_users("alpha")
+        ),
         "groups": users.list_groups("alpha"),
         "cases": [(c.id, c.released_ms, c.event_ids) for c in cases],
         "settings": users.tenant_settings("alpha"),
         "snapshot": world.media.get(world.events["alpha"].snapshot or ""),
-        "tokens": sorted((t.id, t.revoked_ms) for t in users.list_tokens(
-            [u.id for u in users.list_users("alpha")])),
+        "tokens": sorted(
+            (t.id, t.revoked_ms)
+            for t in users.list_tokens([u.id for u in users.list_users("alpha")])
+        ),
     }
 
 
@@ -155,9 +192,16 @@ def own_records_removed(text: str, attacker: str) -> str:
     if not isinstance(data, dict) or not isinstance(data.get("items"), list):
         return text
     own = attacker.split("-")[0]
-    data["items"] = [item for item in data["items"]
-                     if not (isinstance(item, dict) and "prev_hash" in item
-                             and item.get("tenant") == own and item["actor"].startswith(own))]
+    data["items"] = [
+        item
+        for item in data["items"]
+        if not (
+            isinstance(item, dict)
+            and "prev_hash" in item
+            and item.get("tenant") == own
+            and item["actor"].startswith(own)
+        )
+    ]
     return json.dumps(data)
 
 
@@ -167,8 +211,13 @@ def leaks(text: str, world: World, attacker: str) -> list[str]:
     if attacker == "root":
         # The system administrator manages every tenant's users and camera health, so user
         # names, tenant ids and camera ids are theirs to see; events, media, cases never.
-        markers = [world.events["alpha"].id, world.case_ids["alpha"], "alpha snapshot",
-                   "alpha-case", "alpha-lot"]
+        markers = [
+            world.events["alpha"].id,
+            world.case_ids["alpha"],
+            "alpha snapshot",
+            "alpha-case",
+            "alpha-lot",
+        ]
     return [marker for marker in markers if marker in text]
 
 
@@ -250,8 +299,7 @@ def test_streams_never_carry_other_tenants_data(world: World) -> None:
             for attacker in ATTACKERS:
                 headers = {"Authorization": f"Bearer {world.tokens[attacker]}", **PURPOSE}
                 for path in fill_path(template, objects):
-                    body = read_stream(world, url + path, headers,
-                                       query_for(operation, objects))
+                    body = read_stream(world, url + path, headers, query_for(operation, objects))
                     status, text = body
                     where = f"{attacker}: {method.upper()} {path} -> {status}"
                     assert status in REFUSED or status == 200, where
@@ -266,8 +314,9 @@ def test_streams_never_carry_other_tenants_data(world: World) -> None:
             assert anonymous.status_code == 401
 
 
-def read_stream(world: World, url: str, headers: dict[str, str],
-                params: dict[str, str]) -> tuple[int, str]:
+def read_stream(
+    world: World, url: str, headers: dict[str, str], params: dict[str, str]
+) -> tuple[int, str]:
     """Open a stream, publish an event of each tenant while it is open, read for a moment."""
     chunks: list[str] = []
     timeout = httpx.Timeout(5, read=1.0)
@@ -279,8 +328,12 @@ def read_stream(world: World, url: str, headers: dict[str, str],
             time.sleep(0.3)
             for tenant, camera in (("alpha", "alpha-gate"), ("bravo", "bravo-yard")):
                 event = build_event(tenant=tenant, camera_id=camera, start_ms=now_ms())
-                world.bus.publish(EventMessage(phase=Phase.START, event=event.model_copy(
-                    update={"id": world.events[tenant].id})))
+                world.bus.publish(
+                    EventMessage(
+                        phase=Phase.START,
+                        event=event.model_copy(update={"id": world.events[tenant].id}),
+                    )
+                )
 
         threading.Thread(target=publish, daemon=True).start()
         deadline = time.monotonic() + 1.5

@@ -14,11 +14,11 @@ from tests.api.conftest import build_event
 from tests.security.conftest import World
 from vigil.bus import MemoryBus
 from vigil.config import parse_config
-from vigil.domain import Frame
-from vigil.events import EventMessage, ObjectInfo, Phase
+from vigil.domain.events import EventMessage, ObjectInfo, Phase
+from vigil.domain.frames import Frame
 from vigil.pipeline.camera import LiveState
-from vigil.pipeline.engine import Engine
 from vigil.pipeline.lifecycle import SnapshotRequest
+from vigil.pipeline.local_engine import LocalEngine
 from vigil.pipeline.output import EventOutput
 from vigil.privacy.masks import AttributePolicy, apply_masks
 from vigil.store import LocalMediaStore
@@ -78,7 +78,7 @@ def test_live_view_is_masked_at_every_size_with_or_without_overlay(tmp_path: Pat
         "privacy": {"blur_live": True},
         "cameras": [{"id": "cam", "url": str(tmp_path / "none.jpg"), "privacy_masks": [MASK]}],
     })
-    engine = Engine(config, detector=object(), redactor=NoFaceRedactor(),  # type: ignore[arg-type]
+    engine = LocalEngine(config, detector=object(), redactor=NoFaceRedactor(),  # type: ignore[arg-type]
                     bus=MemoryBus(), media=LocalMediaStore(tmp_path / "m"))
     try:
         engine.add_camera(config.cameras[0])

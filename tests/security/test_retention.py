@@ -11,7 +11,7 @@ from tests.databases import database_url
 from tests.security.conftest import World
 from vigil.auth.store import AuthStore
 from vigil.config import CameraConfig, RetentionConfig, parse_camera
-from vigil.events import Event
+from vigil.domain.events import Event
 from vigil.privacy.audit import AuditLog
 from vigil.privacy.retention import CaseStore, RetentionJob
 from vigil.store import EventStore, LocalMediaStore, media_key

@@ -7,7 +7,7 @@ import pytest
 from tests.security.conftest import World
 from vigil.auth.principal import user_principal
 from vigil.auth.roles import Role
-from vigil.events import EventState
+from vigil.domain.events import EventState
 from vigil.store.query import EventQuery
 
 PURPOSE = {"X-Vigil-Purpose": "case 2026-117: bicycle theft at the gate"}

@@ -14,7 +14,7 @@ import pytest
 from tests.api.conftest import serve
 from tests.security.conftest import World
 from vigil.auth.roles import Role
-from vigil.domain import now_ms
+from vigil.domain.frames import now_ms
 
 # The promise is 5 s; the test allows twice that before calling the stream stuck.
 GIVE_UP_S = 10.0

@@ -14,8 +14,8 @@ import pytest
 
 from tests.store.conftest import build_event
 from vigil.bus.nats import NatsBus
-from vigil.domain import now_ms
-from vigil.events import EventMessage, Phase
+from vigil.domain.events import EventMessage, Phase
+from vigil.domain.frames import now_ms
 from vigil.fanout import FanoutHub, StreamKey, Subscriber
 from vigil.fanout.feed import NatsFeed
 from vigil.services.nats import NatsServer

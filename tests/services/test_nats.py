@@ -16,21 +16,17 @@ import pytest
 import sqlalchemy as sa
 
 from tests.store.conftest import BASE_MS, build_event
+from tests.waiting import wait_until
 from vigil.bus import MemoryBus
-from vigil.bus.nats import (
-    BusClosedError,
-    NatsBus,
-    NatsSubscription,
-    PublishTimeoutError,
-    decode,
-    message_id,
-    pack,
-)
+from vigil.bus.nats import NatsBus
+from vigil.bus.nats_codec import decode, message_id, pack
+from vigil.bus.nats_errors import BusClosedError, PublishTimeoutError
+from vigil.bus.nats_subscription import NatsSubscription
 from vigil.config import StoreConfig
-from vigil.events import EventMessage, EventState, Phase
+from vigil.domain.event_rows import COLUMNS, EventRow, copy_row
+from vigil.domain.events import EventMessage, EventState, Phase
 from vigil.services.nats import NatsServer, start_cluster
 from vigil.store import EventStore
-from vigil.store.rows import COLUMNS, EventRow, copy_row
 from vigil.store.sink import EventSink
 
 _prefixes = itertools.count()
@@ -94,22 +90,13 @@ def stream_messages(bus: NatsBus) -> int:
     return int(info.state.messages)
 
 
-def wait_for(condition: object, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if callable(condition) and condition():
-            return True
-        time.sleep(0.1)
-    return False
-
-
 def test_subjects_name_tenant_and_camera(nats_server: NatsServer, prefix: str) -> None:
     bus = NatsBus(nats_server.url, prefix=prefix)
     live = bus.subscribe("live", lossless=False, max_pending=10)
     try:
         bus.call(bus.nc.flush(), timeout=5)
         bus.publish_many(messages(20))  # 40 messages into a lossy queue of 10
-        assert wait_for(lambda: live.pending == 10, 5)
+        assert wait_until(lambda: live.pending == 10, 5)
         assert live.dropped == 30
         stream = bus.streams()[0][0]
         info = bus.call(bus.js.stream_info(stream, subjects_filter=">"), timeout=5)
@@ -143,7 +130,7 @@ def test_batch_envelopes_carry_many_messages_each_seen_one_by_one(
         assert {(d.phase, tuple(d.row)) for d in enveloped} == {
             (m.phase.value, copy_row(m.event)) for m in published}
         rows.ack(delivered)
-        assert wait_for(lambda: consumer_state(bus, "sink") == (0, 0), 10)
+        assert wait_until(lambda: consumer_state(bus, "sink") == (0, 0), 10)
     finally:
         bus.close()
 
@@ -184,8 +171,8 @@ def test_sink_writes_then_acknowledges(nats_server: NatsServer, prefix: str,
     try:
         published = messages(300)
         bus.publish_many(published)
-        assert wait_for(lambda: rows(sqlite_store, "state = 'ended'") == 300, 20)
-        assert wait_for(lambda: consumer_state(bus, "store-sink") == (0, 0), 10)
+        assert wait_until(lambda: rows(sqlite_store, "state = 'ended'") == 300, 20)
+        assert wait_until(lambda: consumer_state(bus, "store-sink") == (0, 0), 10)
         assert rows(sqlite_store) == 300
         # The sink took rows off the bus; followers of the committed bus get whole messages.
         republished = [follower.get(timeout=5) for _ in published]
@@ -212,7 +199,7 @@ def test_a_sink_killed_before_acknowledging_duplicates_nothing(
         sink = EventSink(store, bus, StoreConfig(batch_size=1000, flush_ms=50))
         sink.start()
         bus.publish_many(published)
-        assert wait_for(lambda: rows(store, "state = 'ended'") == 400, 30)
+        assert wait_until(lambda: rows(store, "state = 'ended'") == 400, 30)
         assert sink.stop(timeout=20)
         # All delivered, none acknowledged (JetStream counts envelopes, not the events in them).
         assert consumer_state(bus, "store-sink") == (0, stream_messages(bus))
@@ -222,7 +209,7 @@ def test_a_sink_killed_before_acknowledging_duplicates_nothing(
     sink = EventSink(store, bus, StoreConfig(batch_size=1000, flush_ms=50))
     sink.start()
     try:
-        assert wait_for(lambda: consumer_state(bus, "store-sink") == (0, 0), 30)
+        assert wait_until(lambda: consumer_state(bus, "store-sink") == (0, 0), 30)
         assert sink.stats.messages >= 800  # redelivered ...
         assert rows(store) == 400  # ... and nothing duplicated
         assert rows(store, "state = 'ended'") == 400
@@ -263,7 +250,7 @@ def test_losing_the_stream_leader_of_a_three_node_cluster_loses_no_acknowledged_
 
         publisher = threading.Thread(target=publish)
         publisher.start()
-        assert wait_for(lambda: len(acknowledged) >= 600 or not publisher.is_alive(), 60)
+        assert wait_until(lambda: len(acknowledged) >= 600 or not publisher.is_alive(), 60)
         stream = bus.streams()[0][0]
         cluster = bus.call(bus.js.stream_info(stream), timeout=10).cluster
         assert cluster is not None
@@ -277,10 +264,10 @@ def test_losing_the_stream_leader_of_a_three_node_cluster_loses_no_acknowledged_
         assert not failures, failures
         ids = {message.event.id for message in acknowledged}
         assert len(ids) == 1500
-        assert wait_for(lambda: rows(sqlite_store, "state = 'ended'") == len(ids), 60)
+        assert wait_until(lambda: rows(sqlite_store, "state = 'ended'") == len(ids), 60)
         assert rows(sqlite_store) == len(ids)  # exactly once: no duplicate rows
         # The sink's consumer survived the election: everything ends up acknowledged.
-        assert wait_for(lambda: settled(sink_bus, "store-sink"), 60)
+        assert wait_until(lambda: settled(sink_bus, "store-sink"), 60)
         assert sink.stop(timeout=30)
         sink_bus.close()
         bus.close()

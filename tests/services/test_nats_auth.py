@@ -27,7 +27,7 @@ from tests.services.nats_jwt import Identity, Operator
 from tests.store.conftest import build_event
 from vigil.bus.credentials import CredentialsError
 from vigil.config import VigilConfig
-from vigil.events import EventMessage, Phase
+from vigil.domain.events import EventMessage, Phase
 from vigil.runtime import open_nats
 from vigil.services.nats import NatsServer, TlsFiles
 

@@ -14,7 +14,7 @@ import nats
 import pytest
 from nats.js.errors import BadRequestError, NoStreamResponseError
 
-from vigil.bus.nats import transient
+from vigil.bus.nats_errors import transient
 from vigil.bus.publish import AckedPublisher
 from vigil.services.nats import NatsServer
 

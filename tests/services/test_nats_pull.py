@@ -20,9 +20,11 @@ from tests.api.conftest import StaticEngine
 from tests.services.test_nats import consumer_state, messages
 from tests.waiting import wait_until
 from vigil.api.metrics import metrics_router
-from vigil.bus.nats import Backlog, NatsBus, NatsSubscription
+from vigil.bus.base import Backlog
+from vigil.bus.nats import NatsBus
+from vigil.bus.nats_subscription import NatsSubscription
 from vigil.config import StoreConfig
-from vigil.events import EventMessage
+from vigil.domain.events import EventMessage
 from vigil.services.nats import NatsServer
 from vigil.store import EventSink, EventStore
 

@@ -19,7 +19,7 @@ from tests.services.fixtures import reset_postgres
 from tests.store.conftest import BASE_MS, build_event
 from vigil.bus import MemoryBus
 from vigil.config import StoreConfig
-from vigil.events import EventMessage, EventState, Phase, uuid7
+from vigil.domain.events import EventMessage, EventState, Phase, uuid7
 from vigil.services.postgres import PostgresServer
 from vigil.store import EventStore
 from vigil.store import postgres as pg

@@ -9,7 +9,7 @@ from typing import Any
 
 import av
 
-from vigil.domain import Frame
+from vigil.domain.frames import Frame
 from vigil.sources import CameraReader
 
 

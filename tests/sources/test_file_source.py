@@ -10,8 +10,8 @@ import pytest
 
 from tests.sources.clips import frame_index, write_clip
 from tests.sources.readers import Collector, frame_count, read_to_end, steps_ms
-from tests.sources.waiting import wait_for
-from vigil.domain import now_ms
+from tests.waiting import wait_until
+from vigil.domain.frames import now_ms
 from vigil.sources import CameraReader
 
 
@@ -68,7 +68,7 @@ def test_start_offset_past_the_end(numbered_clip: Path) -> None:
         "cam", str(numbered_clip), 10.0, collector, start_offset_s=65.0, realtime=False
     )
     looping.start()
-    wait_for(lambda: len(collector) >= 3, 10, "frames from a looping reader")
+    wait_until(lambda: len(collector) >= 3, 10, what="frames from a looping reader")
     looping.stop()
     assert frame_index(collector.frames[0].image) == 50
 
@@ -79,7 +79,7 @@ def test_loop_restarts_and_time_keeps_increasing(numbered_clip: Path) -> None:
         "cam", str(numbered_clip), 10.0, collector, start_offset_s=4.0, realtime=False
     )
     reader.start()
-    wait_for(lambda: len(collector) >= 150, 30, "150 frames")
+    wait_until(lambda: len(collector) >= 150, 30, what="150 frames")
     reader.stop()
     frames = collector.frames[:150]
     indices = [frame_index(f.image) for f in frames]
@@ -123,7 +123,7 @@ def test_realtime_paces_files_at_media_speed(numbered_clip: Path) -> None:
     reader = CameraReader("cam", str(numbered_clip), 5.0, collector, loop=False, start_offset_s=3.0)
     started = time.monotonic()
     reader.start()
-    wait_for(lambda: len(collector) >= 8, 10, "paced frames")
+    wait_until(lambda: len(collector) >= 8, 10, what="paced frames")
     assert 7 <= reader.status.input_fps <= 13
     assert reader.join(10)
     elapsed = time.monotonic() - started
@@ -135,7 +135,7 @@ def test_stop_is_prompt(demo_clip: Path) -> None:
     collector = Collector()
     reader = CameraReader("cam", str(demo_clip), 5.0, collector)
     reader.start()
-    wait_for(lambda: len(collector) >= 2, 10, "first frames")
+    wait_until(lambda: len(collector) >= 2, 10, what="first frames")
     assert reader.status.online
     started = time.monotonic()
     reader.stop()
@@ -188,7 +188,7 @@ def test_a_broken_looping_camera_retries_without_crashing(tmp_path: Path) -> Non
     garbage.write_bytes(b"\x00" * 5000)
     reader = CameraReader("cam", str(garbage), 5.0, Collector(), backoff_initial_s=0.05)
     reader.start()
-    wait_for(lambda: reader.status.last_error is not None, 5, "an error")
+    wait_until(lambda: reader.status.last_error is not None, 5, what="an error")
     time.sleep(0.3)  # several retries at 0.05, 0.1, 0.2 s
     assert not reader.finished and not reader.status.online
     reader.stop()

@@ -11,7 +11,7 @@ import pytest
 from tests.sources.clips import frame_index
 from tests.sources.http_camera import HttpCamera
 from tests.sources.readers import Collector
-from tests.sources.waiting import wait_for
+from tests.waiting import wait_until
 from vigil.sources import CameraReader
 
 
@@ -32,7 +32,7 @@ def test_mjpeg_stream_is_read_and_sampled(http_camera: HttpCamera) -> None:
     collector = Collector()
     reader = CameraReader("gate", f"{http_camera.base_url}/mjpeg", 5.0, collector)
     reader.start()
-    wait_for(lambda: reader.status.frames_read >= 16, 10, "16 frames read")
+    wait_until(lambda: reader.status.frames_read >= 16, 10, what="16 frames read")
     status = reader.status
     reader.stop()
     assert status.online and status.last_error is None
@@ -49,7 +49,7 @@ def test_mjpeg_without_content_length_and_lf_line_ends(http_camera: HttpCamera) 
     collector = Collector()
     reader = CameraReader("gate", f"{http_camera.base_url}/mjpeg-nolength", 20.0, collector)
     reader.start()
-    wait_for(lambda: len(collector) >= 6, 10, "6 frames")
+    wait_until(lambda: len(collector) >= 6, 10, what="6 frames")
     reader.stop()
     assert [frame_index(f.image) for f in collector.frames[:6]] == list(range(6))
 
@@ -59,7 +59,7 @@ def test_mjpeg_reconnects_when_the_camera_ends_the_stream(http_camera: HttpCamer
     url = f"{http_camera.base_url}/mjpeg?frames=5"
     reader = CameraReader("gate", url, 10.0, collector, backoff_initial_s=0.1)
     reader.start()
-    wait_for(lambda: reader.status.reconnects >= 2, 10, "two reconnections")
+    wait_until(lambda: reader.status.reconnects >= 2, 10, what="two reconnections")
     reader.stop()
     assert http_camera.stream_requests >= 3
     assert reader.status.last_error == f"{url} ended the stream"
@@ -82,7 +82,7 @@ def test_stopping_a_slowly_polled_snapshot_camera_is_prompt(http_camera: HttpCam
     collector = Collector()
     reader = CameraReader("lobby", f"{http_camera.base_url}/snapshot.jpg", 0.2, collector)
     reader.start()
-    wait_for(lambda: len(collector) == 1, 5, "the first snapshot")
+    wait_until(lambda: len(collector) == 1, 5, what="the first snapshot")
     started = time.monotonic()
     reader.stop()  # the next poll is 5 s away
     assert time.monotonic() - started < 1.0 and reader.finished
@@ -101,7 +101,7 @@ def test_http_answers_that_are_not_cameras(
     url = f"{http_camera.base_url}{path}"
     reader = CameraReader("x", url, 5.0, Collector())
     reader.start()
-    wait_for(lambda: reader.status.last_error is not None, 5, "an error")
+    wait_until(lambda: reader.status.last_error is not None, 5, what="an error")
     reader.stop()
     error = reader.status.last_error or ""
     assert error.startswith(f"{url} {message}")
@@ -113,7 +113,7 @@ def test_unreachable_http_camera_fails_fast_without_leaking_its_password() -> No
     reader = CameraReader("x", f"http://admin:hunter2@127.0.0.1:{port}/video", 5.0, Collector())
     started = time.monotonic()
     reader.start()
-    wait_for(lambda: reader.status.last_error is not None, 5, "an error")
+    wait_until(lambda: reader.status.last_error is not None, 5, what="an error")
     assert time.monotonic() - started < 3
     reader.stop()
     error = reader.status.last_error or ""

@@ -11,7 +11,7 @@ import pytest
 
 from tests.sources.readers import Collector, read_to_end
 from tests.sources.rtsp_process import RtspServerProcess
-from tests.sources.waiting import wait_for
+from tests.waiting import wait_until
 from vigil.sources import CameraReader
 from vigil.sources.base import SourceOptions
 from vigil.sources.factory import create_source
@@ -104,7 +104,7 @@ def test_rtsp_camera_with_hardware_decode_falls_back_and_streams(
     reader = CameraReader("street", rtsp_server.url, 5.0, collector, hardware_decode=True)
     reader.start()
     try:
-        wait_for(lambda: len(collector) >= 5, 20, "frames over RTSP")
+        wait_until(lambda: len(collector) >= 5, 20, what="frames over RTSP")
         status = reader.status
         assert status.online and status.last_error is None
         assert status.decoder is not None and status.decoder.startswith("CPU")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tests.sources.clips import frame_index
 from tests.sources.readers import Collector, read_to_end, steps_ms
-from tests.sources.waiting import wait_for
+from tests.waiting import wait_until
 from vigil.sources import CameraReader
 
 
@@ -40,7 +40,7 @@ def test_unreadable_image(tmp_path: Path) -> None:
     collector = Collector()
     reader = CameraReader("door", str(fake), 5.0, collector, backoff_initial_s=0.05)
     reader.start()
-    wait_for(lambda: reader.status.last_error is not None, 5, "an error")
+    wait_until(lambda: reader.status.last_error is not None, 5, what="an error")
     reader.stop()
     assert reader.status.last_error == f"cannot open {fake}: not a readable image"
     assert len(collector) == 0

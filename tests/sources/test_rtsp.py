@@ -12,7 +12,7 @@ import pytest
 
 from tests.sources.readers import Collector
 from tests.sources.rtsp_process import RtspServerProcess
-from tests.sources.waiting import wait_for
+from tests.waiting import wait_until
 from vigil.sources import CameraReader
 
 
@@ -22,22 +22,22 @@ def test_rtsp_camera_goes_down_and_comes_back(rtsp_server: RtspServerProcess) ->
     reader = CameraReader("street", rtsp_server.url, 5.0, collector, backoff_max_s=1.0)
     reader.start()
     try:
-        wait_for(lambda: reader.status.frames_read >= 20, 15, "frames over RTSP")
-        wait_for(lambda: 7 <= reader.status.input_fps <= 13, 5, "the clip's 10 fps")
+        wait_until(lambda: reader.status.frames_read >= 20, 15, what="frames over RTSP")
+        wait_until(lambda: 7 <= reader.status.input_fps <= 13, 5, what="the clip's 10 fps")
         status = reader.status
         assert status.online and status.last_error is None
         assert 0.3 <= status.frames_sampled / status.frames_read <= 0.7
         assert status.width is not None and status.height is not None
 
         rtsp_server.kill()
-        wait_for(lambda: not reader.status.online, 10, "the reader to notice")
-        wait_for(lambda: reader.status.last_error is not None, 5, "an error")
+        wait_until(lambda: not reader.status.online, 10, what="the reader to notice")
+        wait_until(lambda: reader.status.last_error is not None, 5, what="an error")
         down = reader.status
         assert rtsp_server.url in (down.last_error or "")
 
         rtsp_server.start()  # same port
         before = down.frames_sampled
-        wait_for(lambda: reader.status.frames_sampled >= before + 5, 20, "frames again")
+        wait_until(lambda: reader.status.frames_sampled >= before + 5, 20, what="frames again")
         up = reader.status
         assert up.online and up.reconnects >= 1
         started = time.monotonic()
@@ -61,7 +61,7 @@ def test_rtsp_connection_refused_is_reported_quickly() -> None:
     reader = CameraReader("x", url, 5.0, Collector())
     started = time.monotonic()
     reader.start()
-    wait_for(lambda: reader.status.last_error is not None, 5, "an error")
+    wait_until(lambda: reader.status.last_error is not None, 5, what="an error")
     assert time.monotonic() - started < 3
     reader.stop()
     assert reader.status.last_error == f"cannot connect to {url}: Connection refused"
@@ -95,7 +95,7 @@ def test_rtsp_camera_that_never_answers_times_out(silent_server: int) -> None:
     reader = CameraReader("x", url, 5.0, Collector(), open_timeout_s=1.0)
     started = time.monotonic()
     reader.start()
-    wait_for(lambda: reader.status.last_error is not None, 5, "an error")
+    wait_until(lambda: reader.status.last_error is not None, 5, what="an error")
     assert time.monotonic() - started < 3
     reader.stop()
     assert reader.status.last_error == f"cannot connect to {url}: no answer within 1 s"

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.services.fixtures import reset_postgres
-from vigil.events import Event, EventState, ObjectInfo, uuid7
+from vigil.domain.events import Event, EventState, ObjectInfo, uuid7
 from vigil.store import EventStore
 
 BASE_MS = 1_795_000_000_000  # a fixed time keeps expectations exact; tests repeat it

@@ -9,7 +9,7 @@ import pytest
 
 from tests.store.conftest import BASE_MS
 from vigil.alerts.config import RuleConfig
-from vigil.events import Event, uuid7
+from vigil.domain.events import Event, uuid7
 from vigil.store import EventStore, QueryError
 from vigil.store import alerts as rows
 from vigil.store.alerts import AlertQuery, StoredAlert

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from vigil.events import Event, EventState, uuid7
+from vigil.domain.events import Event, EventState, uuid7
 from vigil.store import CountQuery, CountRow, EventQuery, EventStore, QueryError
 from vigil.store.schema import metadata
 

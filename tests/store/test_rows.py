@@ -5,9 +5,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 
-from vigil.events import Event, EventMessage, EventState, Phase
-from vigil.store.events import row_dict, supersedes, to_row
-from vigil.store.rows import (
+from vigil.domain.event_rows import (
     COLUMNS,
     EventRow,
     copy_row,
@@ -16,6 +14,8 @@ from vigil.store.rows import (
     row_event,
     row_supersedes,
 )
+from vigil.domain.events import Event, EventMessage, EventState, Phase
+from vigil.store.events import row_dict, supersedes, to_row
 
 MakeEvent = Callable[..., Event]
 

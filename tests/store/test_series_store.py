@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vigil.series import BUCKET_MS, SeriesPoint
+from vigil.domain.series_points import BUCKET_MS, SeriesPoint
 from vigil.store import EventStore, SeriesQuery
 
 T0 = 1_790_000_000_000 - 1_790_000_000_000 % (3600 * 1000)  # the start of an hour

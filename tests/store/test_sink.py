@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import sqlalchemy as sa
 
+from tests.waiting import wait_until
 from vigil.bus import MemoryBus
 from vigil.config import StoreConfig
-from vigil.events import Event, EventMessage, EventState, Phase
+from vigil.domain.events import Event, EventMessage, EventState, Phase
 from vigil.store import EventQuery, EventSink, EventStore
 
 MakeEvent = Callable[..., Event]
@@ -22,15 +22,6 @@ BASE_MS = 1_795_000_000_000
 def stored_count(store: EventStore) -> int:
     with store.engine.connect() as connection:
         return int(connection.execute(sa.text("SELECT count(*) FROM events")).scalar_one())
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return condition()
 
 
 def test_stop_flushes_everything_pending(store: EventStore, make_event: MakeEvent) -> None:
@@ -53,7 +44,7 @@ def test_partial_batch_is_written_after_flush_ms(store: EventStore, make_event: 
     sink.start()
     event = make_event()
     bus.publish(EventMessage(phase=Phase.END, event=event))
-    assert wait_for(lambda: store.get_event(event.id) is not None, timeout=3)
+    assert wait_until(lambda: store.get_event(event.id) is not None, timeout=3)
     sink.stop()
 
 
@@ -95,7 +86,7 @@ def test_retries_while_the_database_is_locked_and_loses_nothing(
         ]
     )
     publisher.start()
-    assert wait_for(lambda: sink.stats.errors >= 3)
+    assert wait_until(lambda: sink.stats.errors >= 3)
     assert stored_count(store) == 0
     blocker.execute("ROLLBACK")
     blocker.close()
@@ -205,7 +196,7 @@ def test_a_failed_acknowledgement_does_not_stop_the_sink(
     sink.start()
     for i in range(200):
         bus.publish(EventMessage(phase=Phase.END, event=make_event(start_ms=BASE_MS + i)))
-    assert wait_for(lambda: stored_count(store) == 200, timeout=10)
+    assert wait_until(lambda: stored_count(store) == 200, timeout=10)
     assert sink.stop(timeout=10)
     assert subscriptions[0].failures >= 4 and sink.stats.errors >= 4
 
@@ -213,7 +204,7 @@ def test_a_failed_acknowledgement_does_not_stop_the_sink(
 def test_rows_from_the_bus_are_written_and_republished_as_messages(
     store: EventStore, make_event: MakeEvent
 ) -> None:
-    from vigil.store.rows import EventRow, copy_row
+    from vigil.domain.event_rows import EventRow, copy_row
 
     bus, committed = MemoryBus(), MemoryBus()
     # A bus that delivers events as rows, as NATS batch envelopes do.

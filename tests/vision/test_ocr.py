@@ -9,12 +9,12 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.unit.tracks import camera
+from tests.modules.synth import camera
 from tests.vision.footage import BASE_MS, clip_frame
 from vigil.bus import MemoryBus
 from vigil.bus.base import BusMessage
-from vigil.domain import Frame
-from vigil.events import EventMessage, Phase
+from vigil.domain.events import EventMessage, Phase
+from vigil.domain.frames import Frame
 from vigil.modules.base import Signal
 from vigil.pipeline.lifecycle import EventLifecycle
 from vigil.pipeline.output import EventOutput
@@ -95,7 +95,7 @@ def car_event_messages(
     tmp_path: Path, reader: SceneTextReader, redactor: Redactor, class_name: str = "car"
 ) -> list[EventMessage]:
     """A car's zone visit through the real lifecycle and event output: start, update, end."""
-    lifecycle = EventLifecycle(camera(zone={}))
+    lifecycle = EventLifecycle(camera({"zone": {}}))
     frame = Frame("cam", 1, BASE_MS, van_with_sign())
     bus = Published()
     output = EventOutput(bus, LocalMediaStore(tmp_path), redactor, ocr=reader)  # type: ignore[arg-type]

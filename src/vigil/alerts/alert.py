@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import quote
 
 from vigil.alerts.config import template_fields
-from vigil.events import Event
+from vigil.domain.events import Event
 
 PAYLOAD_VERSION = 1
 
@@ -103,8 +103,8 @@ def summary_text(alert: Alert, links: Links) -> str:
     event = alert.event
     obj = event.object
     lines = [
-        f"Rule: {alert.rule_name} ({alert.rule_id})" + (" — TEST, nothing happened" if alert.test
-                                                         else ""),
+        f"Rule: {alert.rule_name} ({alert.rule_id})"
+        + (" — TEST, nothing happened" if alert.test else ""),
         *(["ESCALATED: nobody has acknowledged this alert yet."] if alert.escalated else []),
         f"Event: {event.type} ({event.state.value})",
         f"Camera: {event.camera_name} ({event.camera_id})",
@@ -115,8 +115,9 @@ def summary_text(alert: Alert, links: Links) -> str:
     if event.zone:
         lines.append(f"Zone: {event.zone}")
     if event.line:
-        lines.append(f"Line: {event.line}" + (f", direction {event.direction}"
-                                               if event.direction else ""))
+        lines.append(
+            f"Line: {event.line}" + (f", direction {event.direction}" if event.direction else "")
+        )
     if event.dwell_s is not None:
         lines.append(f"Dwell: {event.dwell_s:.1f} s")
     if alert.count is not None:

@@ -7,17 +7,15 @@ import re
 import string
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from vigil.domain.schedule import TimeWindow, check_timezone, in_windows
+
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 _ID = re.compile(ID_PATTERN)
-_HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$|^24:00$")
 _EMAIL = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
-Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # Placeholders an MQTT topic may use; all are ids, so a topic never carries free text.
 TOPIC_FIELDS = frozenset({"tenant", "camera_id", "module", "type", "rule_id"})
 SUBJECT_FIELDS = TOPIC_FIELDS | {"camera_name", "rule_name", "class_name", "zone", "line"}
@@ -66,45 +64,6 @@ def _check_template(template: str, allowed: frozenset[str]) -> str:
     return template
 
 
-class TimeWindow(Strict):
-    """A daily time window in the schedule's time zone. An `end` at or before `start` runs past
-    midnight into the next day, which then belongs to the day it started on."""
-
-    days: list[Weekday] = Field(
-        default_factory=lambda: list(WEEKDAYS), min_length=1, description="Days it starts on"
-    )
-    start: str = Field(description="Local time HH:MM")
-    end: str = Field(description="Local time HH:MM; 24:00 is the end of the day")
-
-    @field_validator("start", "end")
-    @classmethod
-    def _hhmm(cls, value: str) -> str:
-        if not _HHMM.match(value):
-            raise ValueError(f"{value!r} is not a time HH:MM (00:00 to 24:00)")
-        return value
-
-    @model_validator(mode="after")
-    def _not_empty(self) -> TimeWindow:
-        if self.start == "24:00":
-            raise ValueError("start: 24:00 is only allowed as an end")
-        if self.start_minute == self.end_minute:
-            raise ValueError(f"start and end are both {self.start}: the window would be empty")
-        return self
-
-    @property
-    def start_minute(self) -> int:
-        return _minute(self.start)
-
-    @property
-    def end_minute(self) -> int:
-        return _minute(self.end)
-
-
-def _minute(hhmm: str) -> int:
-    hours, minutes = hhmm.split(":")
-    return int(hours) * 60 + int(minutes)
-
-
 class Schedule(Strict):
     """When a rule is active: weekly windows in local time (DST is followed)."""
 
@@ -114,13 +73,11 @@ class Schedule(Strict):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"unknown IANA time zone {value!r} (examples: UTC, Europe/Berlin)"
-            ) from None
-        return value
+        return check_timezone(value)
+
+    def is_active(self, at_ms: int) -> bool:
+        """Whether the rule is active at `at_ms` (epoch ms)."""
+        return in_windows(self.windows, self.timezone, at_ms)
 
 
 class CountThreshold(Strict):

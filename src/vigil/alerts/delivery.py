@@ -18,7 +18,7 @@ from typing import Literal
 
 from vigil.alerts.actions import Action, Attempt
 from vigil.alerts.alert import Alert
-from vigil.domain import now_ms
+from vigil.domain.frames import now_ms
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
-from vigil.domain import now_ms
+from vigil.domain.frames import now_ms
 from vigil.store import acks
 
 log = logging.getLogger(__name__)

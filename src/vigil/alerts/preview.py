@@ -16,7 +16,6 @@ import sqlalchemy as sa
 
 from vigil.alerts.config import RuleConfig
 from vigil.alerts.rules import RuleEngine, implied_messages, matches
-from vigil.alerts.schedule import is_active
 from vigil.auth.scope import allows
 from vigil.store import events as event_rows
 
@@ -97,7 +96,7 @@ def preview(
         at_ms = message.event.updated_ms
         clock[0] = at_ms
         if matches(candidate, message) and (
-            candidate.schedule is None or is_active(candidate.schedule, at_ms)
+            candidate.schedule is None or candidate.schedule.is_active(at_ms)
         ):
             matched.add(message.event.id)
         fired += len(replay.evaluate(message))

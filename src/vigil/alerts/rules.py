@@ -14,9 +14,8 @@ from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from vigil.alerts.config import RuleConfig
-from vigil.alerts.schedule import is_active
-from vigil.domain import now_ms
-from vigil.events import Event, EventMessage, EventState, Phase
+from vigil.domain.events import Event, EventMessage, EventState, Phase
+from vigil.domain.frames import now_ms
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +44,14 @@ def implied_messages(event: Event) -> list[EventMessage]:
     going on; an instant event's one. Earlier updates are not stored."""
     if is_instant(event):
         return [EventMessage(phase=Phase.END, event=event)]
-    started = event.model_copy(update={
-        "state": EventState.ACTIVE, "end_ms": None, "updated_ms": event.start_ms,
-        "dwell_s": None if event.dwell_s is None else 0.0,
-    })
+    started = event.model_copy(
+        update={
+            "state": EventState.ACTIVE,
+            "end_ms": None,
+            "updated_ms": event.start_ms,
+            "dwell_s": None if event.dwell_s is None else 0.0,
+        }
+    )
     messages = [EventMessage(phase=Phase.START, event=started)]
     if event.state is EventState.ENDED:
         messages.append(EventMessage(phase=Phase.END, event=event))
@@ -183,8 +186,9 @@ class RuleEngine:
             last = self._state[rule_id].last_fired
             last[key] = max(last.get(key, fired_ms), fired_ms)
 
-    def restore_counts(self, rule_id: str, stored: Iterable[Event], *, since_ms: int,
-                       fired_ms: Mapping[str, int]) -> int:
+    def restore_counts(
+        self, rule_id: str, stored: Iterable[Event], *, since_ms: int, fired_ms: Mapping[str, int]
+    ) -> int:
         """Rebuild a count rule's windows from stored events, as another evaluator counted
         them: each event's first matching message (`implied_messages`) at or after `since_ms`
         and after the rule last fired on its camera (`fired_ms`, by camera). Returns how many
@@ -201,7 +205,7 @@ class RuleEngine:
                 if at_ms < since_ms or at_ms <= fired_ms.get(event.camera_id, at_ms - 1):
                     continue
                 if not matches(rule, message) or (
-                    rule.schedule is not None and not is_active(rule.schedule, at_ms)
+                    rule.schedule is not None and not rule.schedule.is_active(at_ms)
                 ):
                     continue
                 windows.setdefault(event.camera_id, _Window()).add(event.id, at_ms)
@@ -216,8 +220,7 @@ class RuleEngine:
             try:
                 firing = self._evaluate(rule, message)
             except Exception:
-                log.exception("alert rule %s (tenant %s) failed to evaluate", rule.id,
-                              rule.tenant)
+                log.exception("alert rule %s (tenant %s) failed to evaluate", rule.id, rule.tenant)
                 continue
             if firing is not None:
                 firings.append(firing)
@@ -228,14 +231,13 @@ class RuleEngine:
         at_ms = event.updated_ms
         if not matches(rule, message):
             return None
-        if rule.schedule is not None and not is_active(rule.schedule, at_ms):
+        if rule.schedule is not None and not rule.schedule.is_active(at_ms):
             return None
         state = self._state[rule.id]
         # By default an event fires a rule once; with repeat_on_update once per distinct
         # message, so a message delivered twice still fires once.
         key: Hashable = (
-            (event.id, message.phase.value, event.updated_ms) if rule.repeat_on_update
-            else event.id
+            (event.id, message.phase.value, event.updated_ms) if rule.repeat_on_update else event.id
         )
         if not state.first_time(key):
             return None

@@ -32,10 +32,10 @@ from vigil.alerts.config import AlertsConfig, RuleConfig, unknown_actions
 from vigil.alerts.delivery import DeliveryReport, Dispatcher, attempt_once
 from vigil.alerts.metrics import AlertCounters
 from vigil.alerts.rules import Firing, RuleEngine
-from vigil.bus.base import Bus, Subscription
+from vigil.bus.base import Bus, Delivered, Subscription
 from vigil.config import VigilConfig
-from vigil.domain import now_ms
-from vigil.events import Event, EventMessage, EventState, ObjectInfo, uuid7
+from vigil.domain.events import Event, EventMessage, EventState, ObjectInfo, uuid7
+from vigil.domain.frames import now_ms
 from vigil.store import acks as ack_rows
 from vigil.store import alerts as alert_rows
 from vigil.store import events as event_rows
@@ -141,7 +141,8 @@ class AlertService:
         self.links = Links(public_url.rstrip("/"))
         self.media = media
         self.actions = (
-            dict(actions) if actions is not None
+            dict(actions)
+            if actions is not None
             else build_actions(config.actions, self.links, self._snapshot)
         )
         self._clock = clock
@@ -224,14 +225,16 @@ class AlertService:
             return self._subscription
         if role.held and self._subscription is None:
             # The store or NATS may be unreachable just now: the next round tries again.
-            self._subscription = self._guarded("taking up alert evaluation",
-                                              lambda: self._take_up(bus))
+            self._subscription = self._guarded(
+                "taking up alert evaluation", lambda: self._take_up(bus)
+            )
         elif not role.held and self._subscription is not None:
             self._subscription.close()
             self._subscription = None
             log.info("this node no longer evaluates alert rules")
-        elif self._subscription is not None and time.monotonic() - self._rules_read > \
-                RULES_REFRESH_S:
+        elif (
+            self._subscription is not None and time.monotonic() - self._rules_read > RULES_REFRESH_S
+        ):
             self._guarded("re-reading the rules", self.reload)
         return self._subscription
 
@@ -267,22 +270,34 @@ class AlertService:
         windows_s = {rule.id: rule.count.window_s for rule in rules if rule.count is not None}
         earliest = now - round(max(windows_s.values()) * 1000)
         fired: dict[str, dict[str, int]] = {}
-        for rule_id, camera_id, fired_ms in alert_rows.last_fired(self.store.engine,
-                                                                  since_ms=earliest):
+        for rule_id, camera_id, fired_ms in alert_rows.last_fired(
+            self.store.engine, since_ms=earliest
+        ):
             fired.setdefault(rule_id, {})[camera_id] = fired_ms
         for rule in rules:
             since = now - round(windows_s[rule.id] * 1000)
             stored = event_rows.changed_since(
-                self.store.engine, tenant=rule.tenant, since_ms=since, limit=RESTORE_LIMIT,
-                camera_ids=rule.cameras, class_names=rule.classes, module=rule.module,
-                type=rule.type, zone=rule.zone, line=rule.line,
+                self.store.engine,
+                tenant=rule.tenant,
+                since_ms=since,
+                limit=RESTORE_LIMIT,
+                camera_ids=rule.cameras,
+                class_names=rule.classes,
+                module=rule.module,
+                type=rule.type,
+                zone=rule.zone,
+                line=rule.line,
             )
             if len(stored) == RESTORE_LIMIT:
-                log.warning("rule %s: count windows restored from the newest %d events only",
-                            rule.id, RESTORE_LIMIT)
+                log.warning(
+                    "rule %s: count windows restored from the newest %d events only",
+                    rule.id,
+                    RESTORE_LIMIT,
+                )
             with self._rules_lock:
-                self._engine.restore_counts(rule.id, stored, since_ms=since,
-                                            fired_ms=fired.get(rule.id, {}))
+                self._engine.restore_counts(
+                    rule.id, stored, since_ms=since, fired_ms=fired.get(rule.id, {})
+                )
 
     @staticmethod
     def _guarded(what: str, work: Callable[[], T]) -> T | None:
@@ -292,16 +307,14 @@ class AlertService:
             log.exception("alert service: %s failed; trying again later", what)
             return None
 
-    def _handle_safely(self, subscription: Subscription, message: object) -> None:
+    def _handle_safely(self, subscription: Subscription, message: Delivered) -> None:
         try:
             self.handle(message)
         except Exception:
             log.exception("alert evaluation failed for a message; going on with the next")
         # Evaluated (or never evaluable): a bus that redelivers the unacknowledged must not
         # bring it back, nor stop delivering once too many wait for an acknowledgement.
-        ack = getattr(subscription, "ack", None)
-        if ack is not None:
-            ack([message])
+        subscription.ack([message])
 
     # Evaluation
 
@@ -325,29 +338,49 @@ class AlertService:
         )
         names = [name for name in rule.actions if name in self.actions]
         outcomes: dict[str, dict[str, Any]] = {
-            name: {"type": self.actions[name].kind, "status": "pending", "attempts": 0,
-                   "last_error": None, "delivered_ms": None, "history": []}
+            name: {
+                "type": self.actions[name].kind,
+                "status": "pending",
+                "attempts": 0,
+                "last_error": None,
+                "delivered_ms": None,
+                "history": [],
+            }
             for name in names
         }
         dedup_key = f"{rule.id}/{event.id}"
         if rule.repeat_on_update:
             dedup_key += f"/{firing.phase.value}/{event.updated_ms}"
         row = StoredAlert(
-            id=alert.id, tenant=event.tenant, rule_id=rule.id, rule_name=alert.rule_name,
-            event_id=event.id, camera_id=event.camera_id, event_type=event.type,
-            fired_ms=alert.fired_ms, match_count=alert.count, status=_overall(outcomes),
+            id=alert.id,
+            tenant=event.tenant,
+            rule_id=rule.id,
+            rule_name=alert.rule_name,
+            event_id=event.id,
+            camera_id=event.camera_id,
+            event_type=event.type,
+            fired_ms=alert.fired_ms,
+            match_count=alert.count,
+            status=_overall(outcomes),
             outcomes=outcomes,
         )
         try:
-            if not self._retrying(lambda: alert_rows.insert_alert(self.store.engine, row,
-                                                                  dedup_key)):
+            if not self._retrying(
+                lambda: alert_rows.insert_alert(self.store.engine, row, dedup_key)
+            ):
                 return None  # fired before (the bus delivered the message again)
         except Exception:
             # People must still be told; the record is what is lost, and the log says so.
-            log.exception("alert %s (rule %s, event %s) could not be stored", alert.id, rule.id,
-                          event.id)
-        log.info("alert %s: rule %s fired for event %s on %s", alert.id, rule.id, event.id,
-                 event.camera_id)
+            log.exception(
+                "alert %s (rule %s, event %s) could not be stored", alert.id, rule.id, event.id
+            )
+        log.info(
+            "alert %s: rule %s fired for event %s on %s",
+            alert.id,
+            rule.id,
+            event.id,
+            event.camera_id,
+        )
         self.counters.add_fired()
         if names:
             with self._deliveries_lock:
@@ -374,23 +407,32 @@ class AlertService:
             if report.sent:
                 entry["history"] = [
                     *entry["history"],
-                    {"attempt": report.attempts, "at_ms": report.at_ms,
-                     "ok": report.status == "delivered", "detail": report.detail},
+                    {
+                        "attempt": report.attempts,
+                        "at_ms": report.at_ms,
+                        "ok": report.status == "delivered",
+                        "detail": report.detail,
+                    },
                 ][-HISTORY:]
             status = _overall(outcomes)
             if status != "pending":
                 del self._deliveries[alert.id]
-            failures = [e["last_error"] for e in outcomes.values() if e["status"] != "delivered"
-                        and e["last_error"]]
+            failures = [
+                e["last_error"]
+                for e in outcomes.values()
+                if e["status"] != "delivered" and e["last_error"]
+            ]
             # Written under the lock, so that a later report never loses to an earlier one.
-            self._retrying(lambda: alert_rows.update_delivery(
-                self.store.engine,
-                alert.id,
-                status=status,
-                attempts=sum(e["attempts"] for e in outcomes.values()),
-                last_error=failures[-1] if failures else None,
-                outcomes=copy.deepcopy(outcomes),
-            ))
+            self._retrying(
+                lambda: alert_rows.update_delivery(
+                    self.store.engine,
+                    alert.id,
+                    status=status,
+                    attempts=sum(e["attempts"] for e in outcomes.values()),
+                    last_error=failures[-1] if failures else None,
+                    outcomes=copy.deepcopy(outcomes),
+                )
+            )
 
     def _retrying(self, write: Callable[[], T], attempts: int = 5) -> T:
         delay = 0.05
@@ -408,15 +450,23 @@ class AlertService:
     def escalate_due(self) -> int:
         """Send the alerts whose rule has an escalation and that nobody acknowledged within its
         `after_min` through the escalation's actions, once each. Returns how many it claimed."""
-        rules = {rule.id: rule for rule in self._engine.rules
-                 if rule.escalation is not None and rule.enabled}
+        rules = {
+            rule.id: rule
+            for rule in self._engine.rules
+            if rule.escalation is not None and rule.enabled
+        }
         if not rules:
             return 0
         now = self._clock()
-        waits = {rule_id: round(rule.escalation.after_min * 60_000)
-                 for rule_id, rule in rules.items() if rule.escalation is not None}
+        waits = {
+            rule_id: round(rule.escalation.after_min * 60_000)
+            for rule_id, rule in rules.items()
+            if rule.escalation is not None
+        }
         due = ack_rows.due_for_escalation(
-            self.store.engine, rules, fired_before_ms=now - min(waits.values()),
+            self.store.engine,
+            rules,
+            fired_before_ms=now - min(waits.values()),
             since_ms=now - max(waits.values()) - ESCALATION_HORIZON_MS,
         )
         claimed = 0
@@ -425,8 +475,10 @@ class AlertService:
             if rule.escalation is None or stored.fired_ms > now - waits[rule.id]:
                 continue
             names = [name for name in rule.escalation.actions if name in self.actions]
-            outcomes = {name: {"type": self.actions[name].kind, "status": "pending",
-                               "detail": None} for name in names}
+            outcomes = {
+                name: {"type": self.actions[name].kind, "status": "pending", "detail": None}
+                for name in names
+            }
             # Claimed before sending: a crash during the send never escalates twice.
             ack_rows.mark_escalated(self.store.engine, stored, at_ms=now, outcomes=outcomes)
             claimed += 1
@@ -434,26 +486,40 @@ class AlertService:
             if event is None or not names:
                 continue
             waited = rule.escalation.after_min
-            alert = Alert(id=stored.id, rule_id=rule.id, event=event, fired_ms=stored.fired_ms,
-                          count=stored.match_count, escalated=True,
-                          rule_name=f"{stored.rule_name} (not acknowledged after "
-                                    f"{waited:g} min)")
+            alert = Alert(
+                id=stored.id,
+                rule_id=rule.id,
+                event=event,
+                fired_ms=stored.fired_ms,
+                count=stored.match_count,
+                escalated=True,
+                rule_name=f"{stored.rule_name} (not acknowledged after {waited:g} min)",
+            )
             self._escalator.submit(self._send_escalation, stored, alert, names, now)
         return claimed
 
-    def _send_escalation(self, stored: StoredAlert, alert: Alert, names: list[str],
-                         at_ms: int) -> None:
+    def _send_escalation(
+        self, stored: StoredAlert, alert: Alert, names: list[str], at_ms: int
+    ) -> None:
         outcomes: dict[str, dict[str, Any]] = {}
         for name in names:
             attempt = attempt_once(self.actions[name], alert)
             result = "delivered" if attempt.ok else "failed"
             self.counters.add_escalation(name, result)
-            outcomes[name] = {"type": self.actions[name].kind, "status": result,
-                              "detail": attempt.detail}
+            outcomes[name] = {
+                "type": self.actions[name].kind,
+                "status": result,
+                "detail": attempt.detail,
+            }
             log.info("alert %s escalated through %s: %s", stored.id, name, attempt.detail)
-        self._guarded("recording an escalation", lambda: self._retrying(
-            lambda: ack_rows.mark_escalated(self.store.engine, stored, at_ms=at_ms,
-                                            outcomes=outcomes)))
+        self._guarded(
+            "recording an escalation",
+            lambda: self._retrying(
+                lambda: ack_rows.mark_escalated(
+                    self.store.engine, stored, at_ms=at_ms, outcomes=outcomes
+                )
+            ),
+        )
 
     def _snapshot(self, key: str) -> bytes | None:
         if self.media is None:
@@ -467,15 +533,20 @@ class AlertService:
 
     def reload(self) -> None:
         """Take up the current rules: the config file's, then those stored through the API."""
-        rules = [*self.config.rules, *(s.rule for s in alert_rows.list_rules(self.store.engine,
-                                                                              None))]
+        rules = [
+            *self.config.rules,
+            *(s.rule for s in alert_rows.list_rules(self.store.engine, None)),
+        ]
         with self._rules_lock:
             self._engine.set_rules(rules)
         self._rules_read = time.monotonic()
 
     def list_rules(self, tenants: Collection[str] | None) -> list[StoredRule]:
-        declared = [StoredRule(rule, "config") for rule in self.config.rules
-                    if _visible(rule.tenant, tenants)]
+        declared = [
+            StoredRule(rule, "config")
+            for rule in self.config.rules
+            if _visible(rule.tenant, tenants)
+        ]
         return [*declared, *alert_rows.list_rules(self.store.engine, tenants)]
 
     def get_rule(self, rule_id: str, tenants: Collection[str] | None) -> StoredRule | None:
@@ -487,8 +558,9 @@ class AlertService:
     def save_rule(self, rule: RuleConfig, *, create: bool) -> StoredRule:
         """Add (`create`) or replace a rule of the API; config-file rules are read-only."""
         if any(declared.id == rule.id for declared in self.config.rules):
-            raise RuleError(409, f"rule {rule.id!r} is declared in the config file; change it "
-                                 "there")
+            raise RuleError(
+                409, f"rule {rule.id!r} is declared in the config file; change it there"
+            )
         problem = unknown_actions(rule.actions, self.config.actions)
         if problem:
             raise RuleError(422, f"actions: {problem}")
@@ -509,8 +581,9 @@ class AlertService:
 
     def delete_rule(self, rule_id: str) -> None:
         if any(declared.id == rule_id for declared in self.config.rules):
-            raise RuleError(409, f"rule {rule_id!r} is declared in the config file; remove it "
-                                 "there")
+            raise RuleError(
+                409, f"rule {rule_id!r} is declared in the config file; remove it there"
+            )
         if not alert_rows.delete_rule(self.store.engine, rule_id):
             raise RuleError(404, f"no alert rule with id {rule_id!r}")
         self.reload()
@@ -519,12 +592,17 @@ class AlertService:
         """Send a test alert (a made-up event, marked as a test) through each of the rule's
         actions once, at the same time; nothing is stored."""
         now = self._clock()
-        alert = Alert(id=uuid7(now), rule_id=rule.id, rule_name=rule.title,
-                      event=sample_event(rule, now), fired_ms=now, test=True)
+        alert = Alert(
+            id=uuid7(now),
+            rule_id=rule.id,
+            rule_name=rule.title,
+            event=sample_event(rule, now),
+            fired_ms=now,
+            test=True,
+        )
         names = [name for name in rule.actions if name in self.actions]
         if not names:
             return {}
         with ThreadPoolExecutor(max_workers=len(names), thread_name_prefix="alert-test") as pool:
-            futures = {name: pool.submit(attempt_once, self.actions[name], alert)
-                       for name in names}
+            futures = {name: pool.submit(attempt_once, self.actions[name], alert) for name in names}
         return {name: future.result() for name, future in futures.items()}

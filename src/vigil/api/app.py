@@ -146,7 +146,7 @@ def create_app(
     # One search service per store: the runtime's indexer feeds the same in-memory index.
     app.include_router(search_router(ctx, SearchService.for_store(store, config=config)))
     identity = identity or build_identity(
-        config, engine, store, media, attributes=getattr(engine, "attributes", None)
+        config, engine, store, media, attributes=engine.attributes
     )
     install_identity(app, identity, config, engine, store, demo=demo)
     recording = getattr(engine, "recording", None)  # a process that runs cameras records

@@ -17,7 +17,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Literal
 
-from vigil.domain import CameraStatus
+from vigil.domain.frames import CameraStatus
 
 AMBER_AGE_S = 2.0  # a picture older than this is not "live" any more
 RED_AGE_S = 10.0  # an operator acting on it would act on the past

@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterable, Sequence
 
 from vigil.api.params import iso
-from vigil.events import Event, ObjectInfo
+from vigil.domain.events import Event, ObjectInfo
 
 COLUMNS = (
     "id", "tenant", "camera_id", "camera_name", "module", "type", "state", "class_name",

@@ -21,7 +21,7 @@ from vigil.api.params import EVENT_ID_PATTERN
 from vigil.api.routes_alerts import RuleIn
 from vigil.auth.deps import require_principal
 from vigil.auth.principal import Principal
-from vigil.domain import now_ms
+from vigil.domain.frames import now_ms
 from vigil.store import acks as ack_rows
 from vigil.store import alerts as alert_rows
 from vigil.store.acks import MAX_NOTE

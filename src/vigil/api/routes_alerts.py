@@ -27,8 +27,8 @@ from vigil.api.alert_acks import (
 from vigil.api.context import AppContext
 from vigil.api.errors import error_responses
 from vigil.api.params import EVENT_ID_PATTERN, split_values, time_range
-from vigil.domain import now_ms
-from vigil.events import Event, uuid7
+from vigil.domain.events import Event, uuid7
+from vigil.domain.frames import now_ms
 from vigil.store import acks as ack_rows
 from vigil.store import alerts as alert_rows
 from vigil.store.acks import Ack
@@ -40,8 +40,9 @@ Scope = Annotated[Collection[str] | None, Depends(tenant_scope)]
 
 
 class RuleIn(RuleSpec):
-    id: str | None = Field(None, description="Lower-case letters, digits, '-' and '_'; "
-                                             "generated when left out")
+    id: str | None = Field(
+        None, description="Lower-case letters, digits, '-' and '_'; generated when left out"
+    )
 
     @field_validator("id")
     @classmethod
@@ -144,8 +145,9 @@ def _outcome_out(entry: dict[str, Any]) -> OutcomeOut:
         last_error=entry.get("last_error"),
         delivered=iso(delivered_ms) if delivered_ms is not None else None,
         history=[
-            AttemptOut(attempt=item["attempt"], at=iso(item["at_ms"]), ok=item["ok"],
-                       detail=item["detail"])
+            AttemptOut(
+                attempt=item["attempt"], at=iso(item["at_ms"]), ok=item["ok"], detail=item["detail"]
+            )
             for item in entry.get("history", [])
         ],
     )
@@ -192,8 +194,9 @@ def alerts_router(ctx: AppContext, alerts: AlertService) -> APIRouter:
         if not visible(rule.tenant, tenants):
             raise HTTPException(403, f"tenant {rule.tenant!r} is not yours")
         # An empty form must not become a rule that pages someone for every event.
-        problem = empty_condition(rule) or too_broad(preview(engine, rule, tenants,
-                                                             now_ms=now_ms()))
+        problem = empty_condition(rule) or too_broad(
+            preview(engine, rule, tenants, now_ms=now_ms())
+        )
         if problem:
             raise HTTPException(422, problem)
         return rule
@@ -211,8 +214,13 @@ def alerts_router(ctx: AppContext, alerts: AlertService) -> APIRouter:
     )
     def list_actions() -> list[ActionOut]:
         return [
-            ActionOut(name=name, type=action.kind, target=action.target(),
-                      retries=action.config.retries, timeout_s=action.config.timeout_s)
+            ActionOut(
+                name=name,
+                type=action.kind,
+                target=action.target(),
+                retries=action.config.retries,
+                timeout_s=action.config.timeout_s,
+            )
             for name, action in alerts.actions.items()
         ]
 
@@ -292,8 +300,9 @@ def alerts_router(ctx: AppContext, alerts: AlertService) -> APIRouter:
         return RuleTestOut(
             rule_id=rule_id,
             outcomes={
-                name: TestOutcomeOut(ok=attempt.ok, retryable=attempt.retryable,
-                                     detail=attempt.detail)
+                name: TestOutcomeOut(
+                    ok=attempt.ok, retryable=attempt.retryable, detail=attempt.detail
+                )
                 for name, attempt in outcomes.items()
             },
         )
@@ -315,8 +324,7 @@ def alerts_router(ctx: AppContext, alerts: AlertService) -> APIRouter:
             Query(description="pending, delivered, partial, failed or recorded"),
         ] = None,
         limit: Annotated[int, Query(description="Page size, 1-1000")] = 50,
-        cursor: Annotated[str | None, Query(description="next_cursor of the previous page")]
-        = None,
+        cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
     ) -> AlertPageOut:
         start_ms, end_ms = time_range(start, end, default_span_ms=None, now_ms=now_ms())
         query = AlertQuery(
@@ -333,8 +341,9 @@ def alerts_router(ctx: AppContext, alerts: AlertService) -> APIRouter:
         events = alert_rows.events_by_id(engine, {a.event_id for a in page.items}, tenants)
         acks = ack_rows.acks_for(engine, [item.id for item in page.items])
         return AlertPageOut(
-            items=[alert_out(item, events.get(item.event_id), acks.get(item.id))
-                   for item in page.items],
+            items=[
+                alert_out(item, events.get(item.event_id), acks.get(item.id)) for item in page.items
+            ],
             next_cursor=page.next_cursor,
         )
 
@@ -348,7 +357,10 @@ def alerts_router(ctx: AppContext, alerts: AlertService) -> APIRouter:
         alert = alert_rows.get_alert(engine, alert_id, tenants)
         if alert is None:
             raise HTTPException(404, f"no alert with id {alert_id!r}")
-        return alert_out(alert, ctx.store.get_event(alert.event_id, tenants),
-                         ack_rows.acks_for(engine, [alert.id]).get(alert.id))
+        return alert_out(
+            alert,
+            ctx.store.get_event(alert.event_id, tenants),
+            ack_rows.acks_for(engine, [alert.id]).get(alert.id),
+        )
 
     return router

@@ -19,7 +19,7 @@ from vigil.api.errors import error_responses
 from vigil.api.params import iso, time_range
 from vigil.auth.deps import require_principal
 from vigil.auth.principal import Principal
-from vigil.domain import now_ms
+from vigil.domain.frames import now_ms
 from vigil.privacy.audit import AuditLog, AuditRecord
 
 CSV_COLUMNS = ("seq", "time", "actor", "role", "tenant", "action", "target", "purpose",

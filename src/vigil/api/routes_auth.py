@@ -25,7 +25,7 @@ from vigil.auth.service import (
 )
 from vigil.auth.store import ApiToken, AuthError
 from vigil.config import SecurityConfig
-from vigil.domain import now_ms
+from vigil.domain.frames import now_ms
 from vigil.privacy.audit import audit
 
 TOKEN_ID = r"^[a-z0-9]{12}$"

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from vigil.api.access import tenant_scope, visible
 from vigil.api.camera_health import AMBER_AGE_S, RED_AGE_S, DropMeter, assess
 from vigil.api.context import Context
-from vigil.domain import now_ms
+from vigil.domain.frames import now_ms
 
 router = APIRouter(tags=["cameras"])
 

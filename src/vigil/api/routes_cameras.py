@@ -19,7 +19,7 @@ from vigil.api.params import CAMERA_ID_PATTERN
 from vigil.api.redact import redact_url, restore_url
 from vigil.api.schemas import CameraOut, CameraStatusOut
 from vigil.config import CameraConfig
-from vigil.domain import CameraStatus
+from vigil.domain.frames import CameraStatus
 from vigil.sources.policy import PolicyRefusal
 from vigil.store.cameras import Origin
 
@@ -109,9 +109,7 @@ def cameras_router(ctx: AppContext) -> APIRouter:
             try:
                 ctx.sources.check_url(url)
             except PolicyRefusal as refusal:
-                log.warning(
-                    "camera %s of tenant %s refused: %s", camera.id, camera.tenant, refusal
-                )
+                log.warning("camera %s of tenant %s refused: %s", camera.id, camera.tenant, refusal)
                 raise HTTPException(422, f"body.{field}: {refusal.public}") from None
 
     @router.get("", summary="List cameras with their live status", response_model=list[CameraOut])

@@ -13,7 +13,7 @@ from vigil.api.csv_export import render, text_cells
 from vigil.api.errors import error_responses
 from vigil.api.params import iso, split_values, time_range
 from vigil.api.schemas import CountRowOut, CountsOut
-from vigil.domain import now_ms
+from vigil.domain.frames import now_ms
 from vigil.store.query import CountQuery
 
 DEFAULT_SPAN_MS = 24 * 3600 * 1000

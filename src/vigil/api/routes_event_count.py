@@ -13,8 +13,8 @@ from vigil.api.access import tenant_scope
 from vigil.api.context import Context
 from vigil.api.errors import error_responses
 from vigil.api.params import split_values, time_range
-from vigil.domain import now_ms
-from vigil.events import EventState
+from vigil.domain.events import EventState
+from vigil.domain.frames import now_ms
 from vigil.store import events as event_rows
 from vigil.store.query import EventQuery
 

@@ -15,8 +15,8 @@ from vigil.api.csv_export import COLUMNS, event_row, render
 from vigil.api.errors import error_responses
 from vigil.api.params import EVENT_ID_PATTERN, split_values, time_range
 from vigil.api.schemas import EventPageOut
-from vigil.domain import now_ms
-from vigil.events import Event, EventState
+from vigil.domain.events import Event, EventState
+from vigil.domain.frames import now_ms
 from vigil.store.media import InvalidMediaKey
 from vigil.store.query import MAX_LIMIT, EventQuery
 from vigil.store.store import EventStore

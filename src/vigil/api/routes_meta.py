@@ -8,7 +8,7 @@ from fastapi import APIRouter
 
 from vigil.api.context import Context
 from vigil.api.schemas import HealthOut, ModuleOut
-from vigil.events import event_json_schema
+from vigil.domain.events import event_json_schema
 from vigil.modules.registry import describe_modules
 
 router = APIRouter(tags=["meta"])

@@ -21,7 +21,7 @@ from vigil.api.errors import error_responses
 from vigil.api.params import CAMERA_ID_PATTERN, EVENT_ID_PATTERN, iso, parse_time, time_range
 from vigil.auth.deps import require_principal
 from vigil.config import PrivacyMaskConfig, VigilConfig
-from vigil.domain import now_ms
+from vigil.domain.frames import now_ms
 from vigil.privacy.audit import audit
 from vigil.privacy.retention import CaseStore
 from vigil.recording.archive import MAX_CLIP_MS, RecordingArchive

@@ -16,8 +16,8 @@ from vigil.api.errors import error_responses
 from vigil.api.params import EVENT_ID_PATTERN, split_values, time_range
 from vigil.auth.deps import require_principal
 from vigil.auth.principal import Principal
-from vigil.domain import now_ms
-from vigil.events import Event
+from vigil.domain.events import Event
+from vigil.domain.frames import now_ms
 from vigil.store import review
 
 DEFAULT_SPAN_MS = 24 * 3600 * 1000

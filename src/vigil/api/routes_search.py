@@ -15,12 +15,12 @@ from vigil.api.access import tenant_scope
 from vigil.api.context import AppContext
 from vigil.api.errors import error_responses
 from vigil.api.params import split_values, time_range
-from vigil.domain import now_ms
-from vigil.events import Event
+from vigil.domain.events import Event
+from vigil.domain.frames import now_ms
 from vigil.search.embedding import EmbeddingError
 from vigil.search.explain import account
-from vigil.search.index import Explicit
 from vigil.search.query import REFUSAL_MESSAGE, QueryTextError, RefusedQuery
+from vigil.search.results import Explicit
 from vigil.search.service import (
     MAX_LIMIT,
     LoggingSearchAudit,
@@ -118,16 +118,26 @@ def request_audit(request: Request) -> SearchAudit:
         chain_audit = None
     fallback = LoggingSearchAudit()
 
-    def record(*, actor: str | None, tenants: Collection[str] | None, query: str,
-               purpose: str | None, results: int) -> None:
+    def record(
+        *,
+        actor: str | None,
+        tenants: Collection[str] | None,
+        query: str,
+        purpose: str | None,
+        results: int,
+    ) -> None:
         if purpose and not getattr(request.state, "purpose", None):
             request.state.purpose = purpose
         written = None
         if chain_audit is not None and getattr(request.app.state, "audit", None) is not None:
             written = chain_audit(
-                request, "search.query", target=query[:512],
-                details={"results": results,
-                         "tenants": None if tenants is None else sorted(tenants)},
+                request,
+                "search.query",
+                target=query[:512],
+                details={
+                    "results": results,
+                    "tenants": None if tenants is None else sorted(tenants),
+                },
             )
         if written is None:
             fallback(actor=actor, tenants=tenants, query=query, purpose=purpose, results=results)
@@ -157,8 +167,12 @@ def search_router(ctx: AppContext, service: SearchService) -> APIRouter:
         request: Request,
         tenants: Scope,
         q: Annotated[str, Query(min_length=1, max_length=500, description="What to look for")],
-        tz: Annotated[str | None, Query(max_length=64, description="IANA zone, e.g. "
-                                        "Europe/Berlin; default: the server's")] = None,
+        tz: Annotated[
+            str | None,
+            Query(
+                max_length=64, description="IANA zone, e.g. Europe/Berlin; default: the server's"
+            ),
+        ] = None,
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 24,
         cursor: Annotated[str | None, Query(max_length=200)] = None,
         camera: Values = None,
@@ -182,7 +196,11 @@ def search_router(ctx: AppContext, service: SearchService) -> APIRouter:
         )
         principal = getattr(request.state, "principal", None)
         search_request = SearchRequest(
-            q=q, tz=tz or None, limit=limit, cursor=cursor or None, explicit=explicit,
+            q=q,
+            tz=tz or None,
+            limit=limit,
+            cursor=cursor or None,
+            explicit=explicit,
             purpose=purpose or getattr(request.state, "purpose", None) or None,
             actor=getattr(principal, "actor", None),
         )
@@ -194,8 +212,7 @@ def search_router(ctx: AppContext, service: SearchService) -> APIRouter:
             log.error("search model unavailable: %s", error)
             raise HTTPException(503, f"search is unavailable: {error}") from None
         except QueryTextError as error:
-            raise QueryError(str(error).split(":", 1)[0], str(error).split(": ", 1)[-1]
-                             ) from None
+            raise QueryError(str(error).split(":", 1)[0], str(error).split(": ", 1)[-1]) from None
         out = _out(response)
         if out.total == 0 and not cursor:
             out.suggestions = _suggestions(service, search_request, response.parsed, tenants)
@@ -207,8 +224,9 @@ def search_router(ctx: AppContext, service: SearchService) -> APIRouter:
 MAX_SUGGESTIONS = 5  # filters tried left out, at most (each is one more search)
 
 
-def _suggestions(service: SearchService, request: SearchRequest, parsed: Any,
-                 tenants: Collection[str] | None) -> list[SuggestionOut]:
+def _suggestions(
+    service: SearchService, request: SearchRequest, parsed: Any, tenants: Collection[str] | None
+) -> list[SuggestionOut]:
     """A search with no result is a dead end: try it without each of its filters in turn
     (the time, a place, a class …) and offer those that find something. These searches only
     count; the one audited search is the operator's own."""
@@ -223,8 +241,11 @@ def _suggestions(service: SearchService, request: SearchRequest, parsed: Any,
         except (RefusedQuery, QueryTextError, EmbeddingError, QueryError):
             continue
         if tried.result.total:
-            found.append(SuggestionOut(q=shorter, dropped=f"{item.kind}: {item.meaning}",
-                                       total=tried.result.total))
+            found.append(
+                SuggestionOut(
+                    q=shorter, dropped=f"{item.kind}: {item.meaning}", total=tried.result.total
+                )
+            )
     return sorted(found, key=lambda suggestion: -suggestion.total)
 
 
@@ -248,17 +269,23 @@ def _out(response: Any) -> SearchOut:
     facet_names = {"camera_id": "camera", "class_name": "class", "type": "type", "color": "color"}
     return SearchOut(
         query=QueryOut(
-            q=parsed.raw, tz=parsed.tz,
-            filters=[InterpretationOut(kind=i.kind, words=i.words, meaning=i.meaning)
-                     for i in parsed.interpretations],
-            semantic_text=parsed.semantic_text, keywords=parsed.keywords, notes=parsed.notes,
+            q=parsed.raw,
+            tz=parsed.tz,
+            filters=[
+                InterpretationOut(kind=i.kind, words=i.words, meaning=i.meaning)
+                for i in parsed.interpretations
+            ],
+            semantic_text=parsed.semantic_text,
+            keywords=parsed.keywords,
+            notes=parsed.notes,
             words=[WordOut(word=w.word, role=w.role, why=w.why) for w in account(parsed)],
         ),
         items=items,
         total=result.total,
         facets={
-            facet_names[key]: [FacetOut(value=f.value, label=f.label, count=f.count)
-                               for f in values]
+            facet_names[key]: [
+                FacetOut(value=f.value, label=f.label, count=f.count) for f in values
+            ]
             for key, values in result.facets.items()
         },
         timeline=TimelineOut(**result.timeline),

@@ -13,7 +13,7 @@ from vigil.config import (
     PrivacyMaskConfig,
     ZoneConfig,
 )
-from vigil.events import Event
+from vigil.domain.events import Event
 
 
 class HealthOut(BaseModel):

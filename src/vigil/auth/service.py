@@ -16,7 +16,7 @@ from vigil.auth.ratelimit import RateLimiter
 from vigil.auth.roles import Permission, Role
 from vigil.auth.store import AuthError, AuthStore, User
 from vigil.config import SecurityConfig
-from vigil.domain import now_ms
+from vigil.domain.frames import now_ms
 from vigil.privacy.audit import AuditLog
 
 log = logging.getLogger(__name__)
@@ -94,8 +94,13 @@ class AuthService:
         if not is_loopback(ip):
             raise LoginFailed(403, "the first-run page answers only on this machine (127.0.0.1)")
         if not hmac.compare_digest(code.strip(), expected):
-            self.audit.append("auth.setup", actor=username, outcome="denied", ip=ip,
-                              details={"reason": "wrong code"})
+            self.audit.append(
+                "auth.setup",
+                actor=username,
+                outcome="denied",
+                ip=ip,
+                details={"reason": "wrong code"},
+            )
             raise LoginFailed(403, "wrong setup code: use the one printed in the server log")
         try:
             user = self.store.create_user(username, password, Role.ADMIN, "default")
@@ -103,9 +108,15 @@ class AuthService:
             raise LoginFailed(422, str(error)) from None
         self._setup_code = None
         self._has_users = True
-        self.audit.append("user.create", actor=username, role=user.role.value,
-                          tenant=user.tenant, target=f"user:{user.username}", ip=ip,
-                          details={"role": user.role.value, "via": "first-run page"})
+        self.audit.append(
+            "user.create",
+            actor=username,
+            role=user.role.value,
+            tenant=user.tenant,
+            target=f"user:{user.username}",
+            ip=ip,
+            details={"role": user.role.value, "via": "first-run page"},
+        )
         return user
 
     # principals ------------------------------------------------------------------------
@@ -140,7 +151,10 @@ class AuthService:
         if session is None or session.user.disabled:
             return None
         return self.principal_for(
-            session.user, "session", session_id=session.id, csrf=session.csrf,
+            session.user,
+            "session",
+            session_id=session.id,
+            csrf=session.csrf,
             purpose=session.purpose,
         )
 
@@ -178,11 +192,19 @@ class AuthService:
         user = self.store.find_user(username)
         if user is None:
             burn_time(password)
-            self.audit.append("auth.login", actor=username, outcome="denied", ip=ip,
-                              details={"reason": "unknown user or wrong password"})
+            self.audit.append(
+                "auth.login",
+                actor=username,
+                outcome="denied",
+                ip=ip,
+                details={"reason": "unknown user or wrong password"},
+            )
             raise LoginFailed(401, "wrong user name or password")
         audit_fields: dict[str, Any] = {
-            "actor": user.username, "role": user.role.value, "tenant": user.tenant, "ip": ip,
+            "actor": user.username,
+            "role": user.role.value,
+            "tenant": user.tenant,
+            "ip": ip,
         }
         if user.locked_until_ms is not None and user.locked_until_ms > now:
             burn_time(password)
@@ -193,16 +215,23 @@ class AuthService:
             raise LoginFailed(401, "wrong user name or password")
         if not verify_password(user.password_hash, password):
             updated = self.store.record_failure(
-                user.id, now, self.config.lockout_failures,
+                user.id,
+                now,
+                self.config.lockout_failures,
                 int(self.config.lockout_minutes * 60_000),
             )
             locked = updated.locked_until_ms is not None and updated.locked_until_ms > now
-            self.audit.append("auth.login", outcome="denied", **audit_fields,
-                              details={"reason": "wrong password", "locked": locked})
+            self.audit.append(
+                "auth.login",
+                outcome="denied",
+                **audit_fields,
+                details={"reason": "wrong password", "locked": locked},
+            )
             raise LoginFailed(401, "wrong user name or password")
         if user.disabled:
-            self.audit.append("auth.login", outcome="denied", **audit_fields,
-                              details={"reason": "disabled"})
+            self.audit.append(
+                "auth.login", outcome="denied", **audit_fields, details={"reason": "disabled"}
+            )
             raise LoginFailed(401, "wrong user name or password")
         if needs_rehash(user.password_hash):
             self.store.rehash(user.id, password)
@@ -227,13 +256,18 @@ class AuthService:
             self.audit.append("auth.link", actor="?", outcome="denied", ip=ip)
             raise LoginFailed(401, "this login link is unknown, used or expired")
         result = self._session(user, ip)
-        self.audit.append("auth.link", actor=user.username, role=user.role.value,
-                          tenant=user.tenant, ip=ip)
+        self.audit.append(
+            "auth.link", actor=user.username, role=user.role.value, tenant=user.tenant, ip=ip
+        )
         return result
 
     def logout(self, principal: Principal, ip: str) -> None:
         if principal.session_id:
             self.store.delete_session(principal.session_id)
-        self.audit.append("auth.logout", actor=principal.actor,
-                          role=principal.role.value if principal.role else "",
-                          tenant=principal.tenant, ip=ip)
+        self.audit.append(
+            "auth.logout",
+            actor=principal.actor,
+            role=principal.role.value if principal.role else "",
+            tenant=principal.tenant,
+            ip=ip,
+        )

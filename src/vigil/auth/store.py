@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from vigil.auth.passwords import check_strength, hash_password
 from vigil.auth.roles import Permission, Role
 from vigil.auth.tables import api_tokens, camera_groups, login_links, sessions, tenants, users
-from vigil.domain import now_ms
+from vigil.domain.frames import now_ms
 from vigil.store.db import dialect_insert
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,63}$")

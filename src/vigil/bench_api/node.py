@@ -12,8 +12,9 @@ import uvicorn
 from vigil.api import create_app
 from vigil.bus import MemoryBus
 from vigil.config import CameraConfig, VigilConfig
-from vigil.domain import CameraStatus
+from vigil.domain.frames import CameraStatus
 from vigil.pipeline.control import PipelineMetric
+from vigil.privacy.masks import AttributePolicy
 from vigil.store import EventStore, LocalMediaStore
 
 
@@ -29,6 +30,10 @@ class NoCameras:
 
     def statuses(self) -> list[CameraStatus]:
         return []
+
+    @property
+    def attributes(self) -> AttributePolicy | None:
+        return None
 
     def add_camera(self, camera: CameraConfig) -> None:
         raise KeyError(camera.id)

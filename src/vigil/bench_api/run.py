@@ -22,9 +22,9 @@ import sqlalchemy as sa
 
 from vigil.auth.roles import Role
 from vigil.auth.store import AuthStore
+from vigil.bench.synthetic import generated_cameras, synthetic_events
 from vigil.bench_api.load import KINDS, run_clients
-from vigil.domain import now_ms
-from vigil.search.synthetic import generated_cameras, synthetic_events
+from vigil.domain.frames import now_ms
 from vigil.services.common import free_port, wait_port
 from vigil.store import EventStore
 from vigil.store.query import CountQuery, EventQuery

@@ -16,7 +16,7 @@ from fastapi.responses import StreamingResponse
 from vigil.api.access import tenant_scope, visible
 from vigil.api.context import Context
 from vigil.api.params import split_values
-from vigil.events import EventMessage
+from vigil.domain.events import EventMessage
 from vigil.fanout.hub import sse_message
 
 MAX_PENDING = 1000

@@ -13,7 +13,7 @@ from array import array
 from dataclasses import dataclass, field
 from typing import Any
 
-from vigil.events import Event, EventMessage, EventState, ObjectInfo, Phase, uuid7
+from vigil.domain.events import Event, EventMessage, EventState, ObjectInfo, Phase, uuid7
 
 TENANTS = 10
 _SENT = re.compile(rb'"sent":([0-9.]+)')

@@ -6,7 +6,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 
-from vigil.bus.base import BusMessage, Subscription
+from vigil.bus.base import Delivered, Subscription
 
 # How often a waiting consumer looks at its stop flag.
 POLL_S = 0.1
@@ -19,7 +19,7 @@ def gather(
     flush_s: float,
     stopping: threading.Event,
     is_full: Callable[[], bool],
-) -> Iterator[BusMessage]:
+) -> Iterator[Delivered]:
     """Messages for one batch: the first within `first_wait`, the rest until `flush_s` after it
     or until `is_full()`. Once `stopping` is set, only what is already queued."""
     deadline: float | None = None

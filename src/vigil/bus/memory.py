@@ -1,4 +1,8 @@
-"""In-process bus: a bounded queue per subscriber, fan-out on publish."""
+"""In-process bus: a bounded queue per subscriber, fan-out on publish.
+
+Delivery is immediate and nothing is redelivered, so acknowledgement has nothing to do and there
+is no durable backlog; a lossless subscriber's full queue blocks the publisher (back-pressure),
+a lossy one's drops its oldest messages."""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import queue
 import threading
 from collections.abc import Iterable
 
-from vigil.bus.base import BusMessage
+from vigil.bus.base import Backlog, BusMessage, Delivered
 
 
 class MemorySubscription:
@@ -37,6 +41,12 @@ class MemorySubscription:
             return self._queue.get(timeout=timeout)
         except queue.Empty:
             return None
+
+    def ack(self, messages: Iterable[Delivered]) -> None:
+        return None
+
+    def backlog(self) -> dict[str, Backlog]:
+        return {}
 
     @property
     def dropped(self) -> int:
@@ -75,6 +85,9 @@ class MemoryBus:
         with self._lock:
             self._subscribers.append(subscription)
         return subscription
+
+    def subscribe_rows(self, name: str, *, max_pending: int = 10_000) -> MemorySubscription:
+        return self.subscribe(name, lossless=True, max_pending=max_pending)
 
     def unsubscribe(self, subscription: MemorySubscription) -> None:
         with self._lock:

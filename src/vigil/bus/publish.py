@@ -14,7 +14,7 @@ from typing import Any
 
 from nats.js.errors import APIError, NoStreamResponseError
 
-from vigil.store.rows import loads
+from vigil.domain.event_rows import loads
 
 STATUS = "Status"
 NO_RESPONDERS = "503"

@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from vigil.config import CameraConfig, VigilConfig
-from vigil.pipeline.engine import Engine
+from vigil.pipeline.local_engine import LocalEngine
 from vigil.runtime import build_runtime
 
 
@@ -65,7 +65,7 @@ def analyze_video(
         settings.store.media_dir = where / "media"
         runtime = build_runtime(settings, offline=True)
         engine = runtime.engine
-        assert isinstance(engine, Engine)  # offline analysis never runs as a cluster
+        assert isinstance(engine, LocalEngine)  # offline analysis never runs as a cluster
         started = time.perf_counter()
         engine.start([camera])
         with _progress() as progress:

@@ -3,62 +3,22 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
-import av
-import numpy as np
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from vigil.cli import bench_cameras
-from vigil.cli.analyze import analyze_video
 from vigil.cli.common import load_or_exit
 from vigil.cli.serve import DEMO_CONFIG
-from vigil.config import ROOT, VigilConfig
-from vigil.vision.detector import OnnxDetector
+from vigil.config import ROOT
 
 app = typer.Typer(help="Benchmarks (results belong in docs/benchmarks.md).", no_args_is_help=True)
 app.command("cameras")(bench_cameras.cameras)
-
-
-def decode_all(video: Path) -> list[np.ndarray]:
-    with av.open(str(video)) as container:
-        return [frame.to_ndarray(format="bgr24") for frame in container.decode(video=0)]
-
-
-def detector_only_fps(config: VigilConfig, frames: list[np.ndarray]) -> float:
-    detector = OnnxDetector(config.detector)
-    batch = config.batching.max_batch
-    detector.detect(frames[:batch])  # warm-up: the first run allocates and optimises
-    started = time.perf_counter()
-    for start in range(0, len(frames), batch):
-        detector.detect(frames[start : start + batch])
-    return len(frames) / (time.perf_counter() - started)
-
-
-def bench_pipeline(video: Path, config: VigilConfig) -> dict[str, Any]:
-    frames = decode_all(video)
-    with av.open(str(video)) as container:
-        native_fps = float(container.streams.video[0].average_rate or 25)
-    detector_fps = detector_only_fps(config, frames)
-    summary = analyze_video(video, config, native_fps)
-    pipeline_fps = summary["frames"] / summary["seconds"]
-    return {
-        "video": str(video),
-        "frames": len(frames),
-        "pipeline_frames": summary["frames"],
-        "batch": config.batching.max_batch,
-        "detector_only_fps": round(detector_fps, 2),
-        "pipeline_fps": round(pipeline_fps, 2),
-        "ratio": round(pipeline_fps / detector_fps, 3),
-        "events": summary["events"],
-        "tracks": summary["tracks"],
-    }
 
 
 @app.command("pipeline")
@@ -71,6 +31,8 @@ def pipeline(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
     """End-to-end analysed frames/s against detector-only frames/s on the same frames."""
+    from vigil.bench.pipeline import bench_pipeline
+
     settings = load_or_exit(config)
     if batch:
         settings.batching.max_batch = batch
@@ -117,7 +79,7 @@ def search(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
     """Search latency (p50/p95) over N synthetic events, against brute-force numpy."""
-    from vigil.search.bench import run_bench
+    from vigil.bench.search import run_bench
 
     with step_bars() as update:
         result = run_bench(events, data, repeat, update)
@@ -162,7 +124,7 @@ def ingest(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
     """Events/s through bus → store sink → PostgreSQL, against raw binary COPY of the same rows."""
-    from vigil.bench_ingest import IngestSettings, run_ingest
+    from vigil.bench.ingest import IngestSettings, run_ingest
 
     settings = IngestSettings(events=events, cameras=cameras, lag=lag, batch=batch)
     with step_bars(disable=as_json) as update:

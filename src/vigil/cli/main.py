@@ -143,6 +143,6 @@ def modules_list(
 @app.command()
 def schema() -> None:
     """Print the event JSON Schema."""
-    from vigil.events import event_json_schema
+    from vigil.domain.events import event_json_schema
 
     typer.echo(json.dumps(event_json_schema(), indent=2))

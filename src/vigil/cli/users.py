@@ -21,7 +21,7 @@ from vigil.auth.roles import ROLE_PERMISSIONS, Permission, Role
 from vigil.auth.service import LINK_TTL_MS
 from vigil.auth.store import AuthError, AuthStore, User
 from vigil.cli.common import fail, load_or_exit
-from vigil.domain import now_ms
+from vigil.domain.frames import now_ms
 from vigil.privacy.audit import AuditLog
 from vigil.store import EventStore
 

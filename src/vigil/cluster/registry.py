@@ -27,7 +27,9 @@ import nats.js.errors as js_errors
 from nats.js import api
 from nats.js.kv import KeyValue
 
-from vigil.bus.nats import BusClosedError, NatsBus, token
+from vigil.bus.nats import NatsBus
+from vigil.bus.nats_codec import token
+from vigil.bus.nats_errors import BusClosedError
 
 T = TypeVar("T")
 KV_TIMEOUT_S = 10.0

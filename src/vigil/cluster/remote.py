@@ -19,8 +19,9 @@ from vigil.bus.nats import NatsBus
 from vigil.cluster.registry import ClusterRegistry, WorkerInfo
 from vigil.cluster.rpc import CameraUnavailable, ask, json_reply, live_frame
 from vigil.config import CameraConfig
-from vigil.domain import CameraStatus
+from vigil.domain.frames import CameraStatus
 from vigil.pipeline.control import PipelineMetric
+from vigil.privacy.masks import AttributePolicy
 from vigil.store.store import EventStore
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,10 @@ class ClusterEngine:
         self._read_at = float("-inf")
         self._enabled: set[str] = set()
         self._enabled_at = float("-inf")
+
+    @property
+    def attributes(self) -> AttributePolicy | None:
+        return None  # each worker applies its tenants' choices (cluster.worker)
 
     def start(self, cameras: Iterable[CameraConfig]) -> None:
         """Nothing to start here: the workers run the cameras recorded in the store."""

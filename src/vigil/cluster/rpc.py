@@ -17,7 +17,8 @@ from typing import Any
 
 import nats.errors
 
-from vigil.bus.nats import NatsBus, token
+from vigil.bus.nats import NatsBus
+from vigil.bus.nats_codec import token
 from vigil.pipeline.control import EngineControl
 
 log = logging.getLogger(__name__)

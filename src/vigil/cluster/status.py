@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vigil.bus.nats import Backlog, NatsBus
+from vigil.bus.base import Backlog
+from vigil.bus.nats import NatsBus
 from vigil.cluster.registry import ClusterRegistry
-from vigil.domain import now_ms
+from vigil.domain.frames import now_ms
 from vigil.store.store import EventStore
 
 # The durable consumers the API nodes share (vigil.store.sink, vigil.alerts.service).

@@ -26,8 +26,8 @@ from vigil.cluster.assign import assign
 from vigil.cluster.registry import FENCE_SHARE, ClusterRegistry, WorkerInfo, process_name
 from vigil.cluster.rpc import Responder
 from vigil.config import CameraConfig, VigilConfig
-from vigil.domain import now_ms
-from vigil.pipeline.engine import Engine
+from vigil.domain.frames import now_ms
+from vigil.pipeline.local_engine import LocalEngine
 from vigil.store.store import EventStore
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ class _Lease:
 
 class Worker:
     def __init__(
-        self, config: VigilConfig, *, engine: Engine, store: EventStore, bus: NatsBus,
+        self, config: VigilConfig, *, engine: LocalEngine, store: EventStore, bus: NatsBus,
         registry: ClusterRegistry,
     ) -> None:
         self.config = config

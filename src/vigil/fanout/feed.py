@@ -24,7 +24,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from vigil.bus.base import Bus
-from vigil.events import EventMessage
+from vigil.domain.events import EventMessage
 from vigil.fanout.key import StreamKey
 
 log = logging.getLogger(__name__)
@@ -106,7 +106,7 @@ class WholeBusFeed:
 def subjects_for(key: StreamKey, prefix: str) -> list[str]:
     """The NATS subjects that carry every event `key` matches, as few and as narrow as
     possible."""
-    from vigil.bus.nats import token
+    from vigil.bus.nats_codec import token
 
     base = f"{prefix}.events"
     if key.cameras is not None and not key.cameras:
@@ -216,7 +216,7 @@ class NatsFeed:
         return None
 
     async def _on_message(self, subscribed: str, msg: Any) -> None:
-        from vigil.bus.nats import decode
+        from vigil.bus.nats_codec import decode
 
         with self._lock:
             if self._owner(msg.subject) != subscribed:

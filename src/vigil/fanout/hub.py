@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 from vigil.bus.base import Bus
-from vigil.events import EventMessage
+from vigil.domain.events import EventMessage
 from vigil.fanout.feed import Feed, feed_for
 from vigil.fanout.key import StreamKey
 from vigil.fanout.limits import StreamCounts, StreamLimitError, StreamLimits

@@ -7,7 +7,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from vigil.auth.scope import AccessScope
-from vigil.events import Event
+from vigil.domain.events import Event
 
 
 @dataclass(frozen=True, slots=True)

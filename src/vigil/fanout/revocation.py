@@ -17,7 +17,7 @@ from collections.abc import Callable, Collection
 import sqlalchemy as sa
 
 from vigil.auth.store import AuthStore
-from vigil.domain import now_ms
+from vigil.domain.frames import now_ms
 from vigil.store.schema import api_tokens, sessions, users
 
 Credential = tuple[str, str]  # ("session" | "token", id)

@@ -18,16 +18,10 @@ import numpy as np
 from pydantic import Field
 
 from vigil.config import CameraConfig
-from vigil.events import Phase
+from vigil.domain.events import Phase
+from vigil.domain.geometry import Homography, points_in_polygon
 from vigil.modules.base import ModuleBase, ModuleSettings, Signal, Tracks, signal_for
-from vigil.modules.geometry import (
-    Homography,
-    Stationary,
-    StationaryObjects,
-    anchors,
-    points_in_polygon,
-    require_calibration,
-)
+from vigil.modules.geometry import Stationary, StationaryObjects, anchors, require_calibration
 from vigil.modules.registry import register
 
 

@@ -15,8 +15,8 @@ import supervision as sv
 from pydantic import BaseModel, ConfigDict
 
 from vigil.config import CameraConfig
-from vigil.domain import SourceStatus
-from vigil.events import Phase
+from vigil.domain.events import Phase
+from vigil.domain.frames import SourceStatus
 
 
 class ModuleSettings(BaseModel):
@@ -115,6 +115,12 @@ class AnalyticsModule(Protocol):
         """Live counters for the UI (for example per-class line counts)."""
         ...
 
+    @classmethod
+    def check_camera(cls, settings: Any, camera: CameraConfig) -> None:
+        """Config check of what the module needs of the camera beyond its zones and lines (a
+        ground calibration, say); raises ValueError naming the setting at fault."""
+        ...
+
 
 class ModuleBase:
     """Defaults for the optional parts of a module: most modules only need `update`."""
@@ -130,6 +136,10 @@ class ModuleBase:
 
     def stats(self) -> dict[str, Any]:
         return {}
+
+    @classmethod
+    def check_camera(cls, settings: Any, camera: CameraConfig) -> None:
+        return None
 
 
 def class_allowed(class_name: str, allowed: list[str] | None) -> bool:

@@ -21,12 +21,13 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator
 
 from vigil.config import CameraConfig
-from vigil.events import Phase
+from vigil.domain.events import Phase
+from vigil.domain.schedule import check_timezone
 from vigil.modules.base import ModuleBase, ModuleSettings, Signal, Tracks, class_allowed
 from vigil.modules.dwell import ZoneDwell
 from vigil.modules.geometry import LineCounter
@@ -65,13 +66,7 @@ class CountAnomalySettings(ModuleSettings):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"unknown time zone {value!r}; use an IANA name such as Europe/Paris or UTC"
-            ) from None
-        return value
+        return check_timezone(value)
 
 
 @dataclass(slots=True)

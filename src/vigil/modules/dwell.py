@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
-import supervision as sv
 
 from vigil.config import CameraConfig, ZoneConfig
-from vigil.events import Phase
+from vigil.domain.events import Phase
+from vigil.domain.geometry import points_in_polygon
 from vigil.modules.base import ModuleBase, Sample, Signal, Tracks, class_allowed, signal_for
+from vigil.modules.geometry import anchors
 
 
 @dataclass(slots=True)
@@ -26,7 +27,8 @@ class _Visit:
 class ZoneDwell:
     """Follows each track's visit to a zone and signals once it has lasted `min_dwell_s`.
 
-    A track counts as inside when its bottom-centre (where it stands) is in the polygon. A visit
+    A track counts as inside when its bottom-centre (where it stands) is in the polygon or on
+    its edge (`domain.geometry.points_in_polygon`, as every other module tests it). A visit
     ends when the track has been outside, or unseen, for `exit_grace_s`: detectors miss frames and
     boxes jitter across edges, and one missed frame must not split a visit in two.
     """
@@ -47,10 +49,6 @@ class ZoneDwell:
         self.min_dwell_ms = int(min_dwell_s * 1000)
         self.exit_grace_ms = int(exit_grace_s * 1000)
         self.update_every_ms = int(update_every_s * 1000)
-        self._polygon = sv.PolygonZone(
-            polygon=np.asarray(zone.polygon, dtype=np.int64),
-            triggering_anchors=(sv.Position.BOTTOM_CENTER,),
-        )
         self._visits: dict[int, _Visit] = {}
         self.entries = 0
 
@@ -63,7 +61,7 @@ class ZoneDwell:
         now = tracks.ts_ms
         detections = tracks.detections
         if len(detections):
-            inside = self._polygon.trigger(detections)
+            inside = points_in_polygon(anchors(detections), self.zone.polygon)
             names = tracks.class_names()
             for index in np.flatnonzero(inside):
                 if not class_allowed(str(names[index]), self.classes):

@@ -1,173 +1,44 @@
-"""Geometry shared by the analytics modules: the ground calibration, polygons, and tracks over
-time (where an object stands, how fast it moves, whether it stays put, how long a condition has
-held).
+"""Tracks over space and time, for the analytics modules: where an object stands, which line
+it crossed, how fast it moves, whether it stays put, how long a condition has held.
 
-Everything here is pure and works on numpy arrays of all of a frame's objects at once. Positions
-are the bottom-centre of a box: where the object touches the ground, the only image point a
-ground-plane homography maps correctly.
+The plane geometry (calibration, polygons, zone membership) is `vigil.domain.geometry`, which
+shared with config validation and privacy. Everything here is pure and
+works on numpy arrays of all of a frame's objects at once. Positions are the bottom-centre of a
+box: where the object touches the ground, the only image point a ground-plane homography maps
+correctly.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections import deque
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import cv2
 import numpy as np
 import supervision as sv
 
-from vigil.events import Phase
+from vigil.domain.events import Phase
+from vigil.domain.geometry import Homography
 from vigil.modules.base import Signal, Tracks, signal_for
+from vigil.modules.debounce import Debounce
 
 if TYPE_CHECKING:
-    from vigil.config import CalibrationConfig, CameraConfig
+    from vigil.config import CameraConfig
 
-Points = Sequence[tuple[float, float]]
-MS_TO_KMH = 3.6  # metres per second → kilometres per hour
 
 
 # ---------------------------------------------------------------- ground calibration
 
 
-def collinear_triple(points: Points) -> tuple[int, int, int] | None:
-    """The first three points (1-based) that lie on one line, or None.
-
-    "On one line" means the triangle's smallest angle at the first point is under ~0.06°, which
-    also catches repeated points: a homography from such points is numerically meaningless.
-    """
-    array = np.asarray(points, dtype=np.float64)
-    for i in range(len(array)):
-        for j in range(i + 1, len(array)):
-            for k in range(j + 1, len(array)):
-                ab, ac = array[j] - array[i], array[k] - array[i]
-                scale = float(np.linalg.norm(ab) * np.linalg.norm(ac))
-                cross = abs(float(ab[0] * ac[1] - ab[1] * ac[0]))
-                if scale == 0.0 or cross <= 1e-3 * scale:
-                    return i + 1, j + 1, k + 1
-    return None
-
-
-class Homography:
-    """The mapping between image pixels and the ground plane (metres) given by four point pairs.
-
-    `cv2.getPerspectiveTransform` solves the 8 unknowns exactly from the 4 pairs. Image points
-    on or above the horizon (where the projective denominator changes sign) have no ground
-    position; they map to NaN rather than to a mirrored point behind the camera.
-    """
-
-    def __init__(self, image_points: Points, ground_points: Points) -> None:
-        image = np.asarray(image_points, dtype=np.float32).reshape(4, 2)
-        ground = np.asarray(ground_points, dtype=np.float32).reshape(4, 2)
-        self.matrix = cv2.getPerspectiveTransform(image, ground).astype(np.float64)
-        self.inverse = np.linalg.inv(self.matrix)
-        # The sign of the denominator at the calibration points is "in front of the camera".
-        self._front = float(np.sign(self._denominator(image.astype(np.float64))[0]))
-
-    @classmethod
-    def from_config(cls, calibration: CalibrationConfig) -> Homography:
-        return cls(calibration.image_points, calibration.ground_points)
-
-    @classmethod
-    def of_camera(cls, camera: CameraConfig) -> Homography | None:
-        calibration = getattr(camera, "calibration", None)
-        return cls.from_config(calibration) if calibration is not None else None
-
-    def _denominator(self, points: np.ndarray) -> np.ndarray:
-        row = self.matrix[2]
-        return np.asarray(points[:, 0] * row[0] + points[:, 1] * row[1] + row[2])
-
-    def folds(self, image_points: Points) -> bool:
-        """True when the horizon crosses these points: the four pairs are not listed in the
-        same order, or the polygon reaches above the horizon."""
-        array = np.asarray(image_points, dtype=np.float64).reshape(-1, 2)
-        signs = np.sign(self._denominator(array))
-        return bool(np.any(signs != signs[0]))
-
-    def to_ground(self, points: np.ndarray | Points) -> np.ndarray:
-        """Image pixels (N×2) → ground metres (N×2); NaN for points beyond the horizon."""
-        array = np.asarray(points, dtype=np.float64).reshape(-1, 2)
-        homogeneous = np.c_[array, np.ones(len(array))] @ self.matrix.T
-        w = homogeneous[:, 2]
-        valid = np.sign(w) == self._front
-        out = np.full((len(array), 2), np.nan)
-        out[valid] = homogeneous[valid, :2] / w[valid, None]
-        return out
-
-    def to_image(self, points: np.ndarray | Points) -> np.ndarray:
-        """Ground metres (N×2) → image pixels (N×2)."""
-        array = np.asarray(points, dtype=np.float64).reshape(-1, 2)
-        homogeneous = np.c_[array, np.ones(len(array))] @ self.inverse.T
-        return np.asarray(homogeneous[:, :2] / homogeneous[:, 2:3])
-
-    def area_m2(self, polygon: Points) -> float | None:
-        """Ground area of an image polygon in m², or None when it reaches beyond the horizon.
-
-        Straight edges stay straight under a homography, so mapping the vertices is exact."""
-        if self.folds(polygon):
-            return None
-        return polygon_area(self.to_ground(polygon))
-
-
 def require_calibration(camera: CameraConfig, module: str, why: str) -> None:
     """Config check for settings that only make sense in metres."""
-    if getattr(camera, "calibration", None) is None:
+    if camera.calibration is None:
         raise ValueError(
             f"modules.{module}: {why} needs a ground calibration, and camera {camera.id!r} has "
             "none; add `calibration:` with four `image_points` and their `ground_points` in "
             f"metres (see docs/modules/{module}.md)"
         )
-
-
-def check_calibration(image_points: Points, ground_points: Points) -> None:
-    """Raise ValueError with a message for the person who wrote the calibration."""
-    for name, points in (("image_points", image_points), ("ground_points", ground_points)):
-        if len(points) != 4:
-            raise ValueError(f"{name}: exactly 4 points are needed, got {len(points)}")
-        triple = collinear_triple(points)
-        if triple is not None:
-            raise ValueError(
-                f"{name}: points {triple[0]}, {triple[1]} and {triple[2]} lie on one line (or "
-                "repeat); choose four ground points with no three in a row, e.g. the corners "
-                "of a marked rectangle"
-            )
-    homography = Homography(image_points, ground_points)
-    if not np.all(np.isfinite(homography.matrix)) or abs(np.linalg.det(homography.matrix)) < 1e-12:
-        raise ValueError("image_points → ground_points gives no invertible homography")
-    if homography.folds(image_points):
-        raise ValueError(
-            "image_points and ground_points do not list the same four points in the same order "
-            "(the mapping folds the quadrilateral through the horizon)"
-        )
-
-
-# ---------------------------------------------------------------- polygons and positions
-
-
-def polygon_area(vertices: np.ndarray | Points) -> float:
-    """Area of a simple polygon (shoelace formula), in the square of its units."""
-    array = np.asarray(vertices, dtype=np.float64).reshape(-1, 2)
-    x, y = array[:, 0], array[:, 1]
-    return float(abs(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))) / 2.0)
-
-
-def points_in_polygon(points: np.ndarray, polygon: Points) -> np.ndarray:
-    """Boolean mask of the points (N×2) inside the polygon: even-odd rule, all points and edges
-    at once (N×E), no per-point Python loop."""
-    array = np.asarray(points, dtype=np.float64).reshape(-1, 2)
-    vertices = np.asarray(polygon, dtype=np.float64).reshape(-1, 2)
-    if not len(array):
-        return np.zeros(0, dtype=bool)
-    x, y = array[:, 0:1], array[:, 1:2]
-    x1, y1 = vertices[:, 0], vertices[:, 1]
-    x2, y2 = np.roll(x1, -1), np.roll(y1, -1)
-    straddles = (y1 > y) != (y2 > y)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        x_cross = x1 + (y - y1) * (x2 - x1) / (y2 - y1)
-    crossings = np.count_nonzero(straddles & (x < x_cross), axis=1)
-    return np.asarray(crossings % 2 == 1)
 
 
 def anchors(detections: sv.Detections) -> np.ndarray:
@@ -210,11 +81,6 @@ def select(tracks: Tracks, mask: np.ndarray) -> Tracks:
     subset = tracks.detections[np.asarray(mask, dtype=bool)]
     assert isinstance(subset, sv.Detections)
     return Tracks(tracks.camera_id, tracks.ts_ms, subset, tracks.frame_shape)
-
-
-def unit_vector(dx: float, dy: float) -> np.ndarray:
-    vector = np.array([dx, dy], dtype=np.float64)
-    return vector / float(np.linalg.norm(vector))
 
 
 # ---------------------------------------------------------------- tracks over time
@@ -330,56 +196,9 @@ class Motion:
         return first, last
 
 
-class Hold:
-    """A condition that must hold for `min_s` before it counts, and must have stopped holding
-    for `clear_s` before it ends.
-
-    A dip shorter than `clear_s` neither ends an active condition nor restarts a pending one:
-    counts and speeds flicker with every missed detection.
-    """
-
-    __slots__ = ("active", "clear_ms", "ended", "last_true_ms", "min_ms", "since_ms")
-
-    def __init__(self, min_s: float, clear_s: float) -> None:
-        self.min_ms = int(min_s * 1000)
-        self.clear_ms = int(clear_s * 1000)
-        self.since_ms: int | None = None
-        self.last_true_ms: int | None = None
-        self.active = False
-        # (first, last) time the condition held in the episode that ended last
-        self.ended: tuple[int, int] | None = None
-
-    def step(self, now_ms: int, holds: bool) -> Phase | None:
-        """START when the condition becomes active, END when it ends, else None."""
-        if holds:
-            if self.since_ms is None:
-                self.since_ms = now_ms
-            self.last_true_ms = now_ms
-            if not self.active and now_ms - self.since_ms >= self.min_ms:
-                self.active = True
-                return Phase.START
-            return None
-        if self.last_true_ms is not None and now_ms - self.last_true_ms > self.clear_ms:
-            was_active = self.active
-            first = self.since_ms if self.since_ms is not None else self.last_true_ms
-            self.ended = (first, self.last_true_ms)
-            self.since_ms = self.last_true_ms = None
-            self.active = False
-            return Phase.END if was_active else None
-        return None
-
-    @property
-    def idle(self) -> bool:
-        """Neither active nor pending: the holder may forget it."""
-        return self.since_ms is None
-
-    def held_s(self, now_ms: int) -> float:
-        return 0.0 if self.since_ms is None else (now_ms - self.since_ms) / 1000
-
-
 @dataclass(slots=True)
 class _Over:
-    hold: Hold
+    hold: Debounce
     latest: Signal
     peak: float = 0.0
     key: tuple[Any, ...] = ()
@@ -422,7 +241,7 @@ class TrackHolds:
             seen.add(track_id)
             latest = signal_for(tracks, index, (track_id,), Phase.UPDATE, self.event_type)
             if state is None:
-                state = self.tracks[track_id] = _Over(Hold(self.min_s, self.clear_s), latest)
+                state = self.tracks[track_id] = _Over(Debounce(self.min_s, self.clear_s), latest)
             state.latest = latest
             value = float(values[index])
             if np.isfinite(value):

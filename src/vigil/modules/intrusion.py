@@ -14,65 +14,20 @@ is still there when the window closes is an intruder from that moment.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
-from typing import Any, ClassVar, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import supervision as sv
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
 from vigil.config import CameraConfig
-from vigil.events import Phase
+from vigil.domain.events import Phase
+from vigil.domain.schedule import TimeWindow, check_timezone, in_windows
 from vigil.modules.base import ModuleBase, ModuleSettings, Signal, Tracks
 from vigil.modules.dwell import ZoneDwell
 from vigil.modules.registry import register
-
-Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-DAYS: tuple[Day, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$|^24:00$")
-
-
-class Window(ModuleSettings):
-    days: list[Day] = Field(
-        list(DAYS), min_length=1, description="Days the window opens on: mon … sun"
-    )
-    start: str = Field(description="Local time the window opens, HH:MM")
-    end: str = Field(
-        description="Local time it closes, HH:MM (24:00 = midnight); at or before start: the "
-        "next day"
-    )
-
-    @field_validator("start", "end")
-    @classmethod
-    def _clock_time(cls, value: str) -> str:
-        if not _TIME.match(value):
-            raise ValueError(f"use HH:MM between 00:00 and 24:00, got {value!r}")
-        return value
-
-    @model_validator(mode="after")
-    def _not_empty(self) -> Window:
-        if self.start == self.end or (self.start == "24:00"):
-            raise ValueError(
-                f"window {self.start}–{self.end} is ambiguous; a whole day is 00:00–24:00"
-            )
-        return self
-
-    def contains(self, weekday: int, minute: float) -> bool:
-        """Is local `minute` of the day (0–1440) on `weekday` (0 = Monday) inside?"""
-        start, end = _minutes(self.start), _minutes(self.end)
-        if start < end:
-            return DAYS[weekday] in self.days and start <= minute < end
-        # Overnight: opens on a listed day and runs into the next morning.
-        return (DAYS[weekday] in self.days and minute >= start) or (
-            DAYS[(weekday - 1) % 7] in self.days and minute < end
-        )
-
-
-def _minutes(clock: str) -> int:
-    hours, minutes = clock.split(":")
-    return int(hours) * 60 + int(minutes)
 
 
 class IntrusionSettings(ModuleSettings):
@@ -83,7 +38,7 @@ class IntrusionSettings(ModuleSettings):
         ["person"], min_length=1, description="Object classes that intrude; all when unset"
     )
     timezone: str = Field("UTC", description="IANA time zone of the windows, e.g. Europe/Berlin")
-    allowed: list[Window] = Field(
+    allowed: list[TimeWindow] = Field(
         default_factory=list,
         description="Weekly windows when presence is allowed; empty: never allowed",
     )
@@ -96,18 +51,10 @@ class IntrusionSettings(ModuleSettings):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"unknown time zone {value!r}; use an IANA name such as Europe/Berlin or UTC"
-            ) from None
-        return value
+        return check_timezone(value)
 
     def is_allowed(self, ts_ms: int) -> bool:
-        local = datetime.fromtimestamp(ts_ms / 1000, ZoneInfo(self.timezone))
-        minute = local.hour * 60 + local.minute + local.second / 60
-        return any(window.contains(local.weekday(), minute) for window in self.allowed)
+        return in_windows(self.allowed, self.timezone, ts_ms)
 
 
 @register

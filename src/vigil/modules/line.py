@@ -10,12 +10,10 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any, ClassVar
 
-import numpy as np
-import supervision as sv
 from pydantic import Field
 
 from vigil.config import CameraConfig, LineConfig
-from vigil.events import Phase
+from vigil.domain.events import Phase
 from vigil.modules.base import (
     ModuleBase,
     ModuleSettings,
@@ -24,6 +22,7 @@ from vigil.modules.base import (
     class_allowed,
     signal_for,
 )
+from vigil.modules.geometry import LineCounter
 from vigil.modules.registry import register
 
 
@@ -45,40 +44,32 @@ class _CountedLine:
             if classes is None
             else [name for name in classes if line.classes is None or name in line.classes]
         )
-        self.zone = sv.LineZone(
-            start=sv.Point(*line.start),
-            end=sv.Point(*line.end),
-            triggering_anchors=(sv.Position.BOTTOM_CENTER,),
-            minimum_crossing_threshold=min_frames,
-        )
+        self.counter = LineCounter(line.start, line.end, min_frames)
         self.counts: Counter[tuple[str, str]] = Counter()  # (class name, direction)
 
     def update(self, tracks: Tracks) -> list[Signal]:
-        if not len(tracks.detections):
-            return []
-        crossed_in, crossed_out = self.zone.trigger(tracks.detections)
+        crossings = self.counter.crossed(tracks)
         names = tracks.class_names()
         signals: list[Signal] = []
-        for direction, crossed in (("in", crossed_in), ("out", crossed_out)):
-            for index in np.flatnonzero(crossed):
-                class_name = str(names[index])
-                if not class_allowed(class_name, self.classes):
-                    continue
-                self.counts[(class_name, direction)] += 1
-                track_id = int(tracks.detections.tracker_id[index])  # type: ignore[index]
-                key = (self.config.name, track_id, tracks.ts_ms, direction)
-                signals.append(
-                    signal_for(
-                        tracks,
-                        int(index),
-                        key,
-                        Phase.END,
-                        "line.crossing",
-                        line=self.config.name,
-                        direction=direction,
-                        instant=True,
-                    )
+        for index, direction in crossings:
+            class_name = str(names[index])
+            if not class_allowed(class_name, self.classes):
+                continue
+            self.counts[(class_name, direction)] += 1
+            track_id = int(tracks.detections.tracker_id[index])  # type: ignore[index]
+            key = (self.config.name, track_id, tracks.ts_ms, direction)
+            signals.append(
+                signal_for(
+                    tracks,
+                    index,
+                    key,
+                    Phase.END,
+                    "line.crossing",
+                    line=self.config.name,
+                    direction=direction,
+                    instant=True,
                 )
+            )
         return signals
 
 

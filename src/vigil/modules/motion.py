@@ -20,10 +20,10 @@ import numpy as np
 from pydantic import Field
 
 from vigil.config import CameraConfig
-from vigil.events import Phase
+from vigil.domain.events import Phase
 from vigil.modules.base import ModuleBase, ModuleSettings, Sample, Signal, Tracks
+from vigil.modules.debounce import Debounce
 from vigil.modules.registry import register
-from vigil.vision.persistence import Change, Persistence
 from vigil.vision.pixels import PolygonPoints, polygon_mask, small_gray
 
 KEY = ("motion",)
@@ -75,7 +75,7 @@ class MotionModule(ModuleBase):
 
     def __init__(self, settings: MotionSettings, camera: CameraConfig) -> None:
         self.settings = settings
-        self.persistence = Persistence(settings.min_duration_s, settings.end_after_s)
+        self.persistence = Debounce(settings.min_duration_s, settings.end_after_s)
         self._watched: np.ndarray | None = None  # bool mask of unmasked pixels (small image)
         self._watched_count = 0
         self._frame_shape: tuple[int, int] | None = None
@@ -122,14 +122,14 @@ class MotionModule(ModuleBase):
         moving = fraction >= self.settings.min_area
         if self.persistence.active:
             self._peak = max(self._peak, fraction)
-        change = self.persistence.update(moving, tracks.ts_ms)
-        if change is Change.STARTED:
+        change = self.persistence.step(tracks.ts_ms, moving)
+        if change is Phase.START:
             self.events += 1
             self._peak, self._started_ms = fraction, tracks.ts_ms
             return [
                 Signal(KEY, Phase.START, "motion", attributes={"area": round(fraction, 4)})
             ]
-        if change is Change.ENDED:
+        if change is Phase.END:
             return [self._end(tracks.ts_ms)]
         return []
 

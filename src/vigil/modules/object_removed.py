@@ -24,10 +24,10 @@ import numpy as np
 from pydantic import Field, field_validator
 
 from vigil.config import CameraConfig
-from vigil.events import Phase
+from vigil.domain.events import Phase
 from vigil.modules.base import ModuleBase, ModuleSettings, Signal, Tracks
+from vigil.modules.debounce import Debounce
 from vigil.modules.registry import register
-from vigil.vision.persistence import Change, Persistence
 from vigil.vision.pixels import PolygonPoints, box_overlaps_mask, polygon_mask, small_gray
 
 TYPE = "object.removed"
@@ -77,7 +77,7 @@ class ObjectRemovedSettings(ModuleSettings):
 class _Region:
     name: str
     polygon: list[tuple[float, float]]
-    persistence: Persistence
+    persistence: Debounce
     mask: np.ndarray | None = None
     learn_from: int | None = None  # learning since; None once learned
     learned: bool = False
@@ -103,7 +103,7 @@ class ObjectRemovedModule(ModuleBase):
             _Region(
                 region.name,
                 list(region.polygon),
-                Persistence(settings.duration_s, settings.recover_s),
+                Debounce(settings.duration_s, settings.recover_s),
             )
             for region in settings.regions
         ]
@@ -151,8 +151,8 @@ class ObjectRemovedModule(ModuleBase):
             difference = np.abs(current[region.mask] * gain - self._reference[region.mask])
             region.changed_fraction = float((difference > self.settings.pixel_threshold).mean())
             changed = region.changed_fraction >= self.settings.min_changed
-            change = region.persistence.update(changed, ts)
-            if change is Change.STARTED:
+            change = region.persistence.step(ts, changed)
+            if change is Phase.START:
                 region.events += 1
                 region.started_ms = ts
                 signals.append(
@@ -164,7 +164,7 @@ class ObjectRemovedModule(ModuleBase):
                         attributes={"changed_fraction": round(region.changed_fraction, 3)},
                     )
                 )
-            elif change is Change.ENDED:
+            elif change is Phase.END:
                 signals.append(self._end(region))
             elif (
                 region.persistence.active and relearn_ms and ts - region.started_ms >= relearn_ms

@@ -14,16 +14,11 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from vigil.config import CameraConfig, ZoneConfig
-from vigil.events import Phase
+from vigil.domain.events import Phase
+from vigil.domain.geometry import Homography, points_in_polygon
 from vigil.modules.base import ModuleBase, ModuleSettings, Sample, Signal, Tracks
-from vigil.modules.geometry import (
-    Hold,
-    Homography,
-    anchors,
-    or_default,
-    points_in_polygon,
-    require_calibration,
-)
+from vigil.modules.debounce import Debounce
+from vigil.modules.geometry import anchors, or_default, require_calibration
 from vigil.modules.registry import register
 
 
@@ -66,7 +61,7 @@ class _Zone:
         self.zone = zone
         self.classes = classes
         self.area_m2 = homography.area_m2(zone.polygon) if homography is not None else None
-        self.hold = Hold(settings.min_duration_s, settings.clear_s)
+        self.hold = Debounce(settings.min_duration_s, settings.clear_s)
         self.count = 0
         self.peak = 0
         self.last_emit_ms = 0
@@ -171,7 +166,7 @@ class OccupancyModule(ModuleBase):
             if zone.hold.active and zone.hold.since_ms is not None
         ]
         for zone in self.zones:
-            zone.hold = Hold(self.settings.min_duration_s, self.settings.clear_s)
+            zone.hold = Debounce(self.settings.min_duration_s, self.settings.clear_s)
         return ended
 
     def measure(self, tracks: Tracks) -> list[Sample]:

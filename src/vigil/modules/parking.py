@@ -18,9 +18,11 @@ import supervision as sv
 from pydantic import Field, field_validator, model_validator
 
 from vigil.config import CameraConfig, Point
-from vigil.events import Phase
+from vigil.domain.events import Phase
+from vigil.domain.geometry import points_in_polygon
 from vigil.modules.base import ModuleBase, ModuleSettings, Sample, Signal, Tracks, signal_for
-from vigil.modules.geometry import Hold, or_default, points_in_polygon
+from vigil.modules.debounce import Debounce
+from vigil.modules.geometry import or_default
 from vigil.modules.registry import register
 
 
@@ -60,7 +62,7 @@ class _Slot:
     def __init__(self, slot: Slot, settings: ParkingSettings) -> None:
         self.slot = slot
         self.centroid = np.mean(np.asarray(slot.polygon, dtype=np.float64), axis=0)
-        self.hold = Hold(settings.occupy_s, settings.vacate_s)
+        self.hold = Debounce(settings.occupy_s, settings.vacate_s)
         self.latest: Signal | None = None
         self.key: tuple[Any, ...] = ()
 
@@ -129,7 +131,7 @@ class ParkingModule(ModuleBase):
             if slot.hold.active and slot.latest is not None
         ]
         for slot in self.slots:
-            slot.hold = Hold(self.settings.occupy_s, self.settings.vacate_s)
+            slot.hold = Debounce(self.settings.occupy_s, self.settings.vacate_s)
         return ended
 
     def occupied(self) -> dict[str, bool]:

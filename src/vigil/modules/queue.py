@@ -21,10 +21,11 @@ import numpy as np
 from pydantic import Field
 
 from vigil.config import CameraConfig, ZoneConfig
-from vigil.events import Phase
+from vigil.domain.events import Phase
 from vigil.modules.base import ModuleBase, ModuleSettings, Sample, Signal, Tracks
+from vigil.modules.debounce import Debounce
 from vigil.modules.dwell import ZoneDwell
-from vigil.modules.geometry import Hold, Motion, or_default, select
+from vigil.modules.geometry import Motion, or_default, select
 from vigil.modules.registry import register
 
 
@@ -78,7 +79,7 @@ class _Queue:
         )
         self.entered: dict[Any, int] = {}  # visit key → entry time
         self.departures: deque[tuple[int, float]] = deque()  # time, seconds in the queue
-        self.hold = Hold(settings.min_duration_s, settings.clear_s)
+        self.hold = Debounce(settings.min_duration_s, settings.clear_s)
         self.first_ms: int | None = None
         self.last_emit_ms = 0
         self.length = 0

@@ -16,15 +16,9 @@ import numpy as np
 from pydantic import Field
 
 from vigil.config import CameraConfig
+from vigil.domain.geometry import Homography, points_in_polygon
 from vigil.modules.base import ModuleBase, ModuleSettings, Signal, Tracks
-from vigil.modules.geometry import (
-    Homography,
-    Motion,
-    TrackHolds,
-    anchors,
-    points_in_polygon,
-    require_calibration,
-)
+from vigil.modules.geometry import Motion, TrackHolds, anchors, require_calibration
 from vigil.modules.registry import register
 
 DEFAULT_MIN_SPEED = {"heights/s": 1.6, "m/s": 3.0}

@@ -17,16 +17,9 @@ import numpy as np
 from pydantic import Field
 
 from vigil.config import CameraConfig
+from vigil.domain.geometry import MS_TO_KMH, Homography, points_in_polygon
 from vigil.modules.base import ModuleBase, ModuleSettings, Sample, Signal, Tracks
-from vigil.modules.geometry import (
-    MS_TO_KMH,
-    Homography,
-    Motion,
-    TrackHolds,
-    anchors,
-    points_in_polygon,
-    require_calibration,
-)
+from vigil.modules.geometry import Motion, TrackHolds, anchors, require_calibration
 from vigil.modules.registry import register
 
 

@@ -16,15 +16,10 @@ from typing import Any, ClassVar
 from pydantic import Field
 
 from vigil.config import CameraConfig, ZoneConfig
-from vigil.events import Phase
+from vigil.domain.events import Phase
+from vigil.domain.geometry import Homography, points_in_polygon
 from vigil.modules.base import ModuleBase, ModuleSettings, Signal, Tracks, signal_for
-from vigil.modules.geometry import (
-    Homography,
-    Stationary,
-    StationaryObjects,
-    points_in_polygon,
-    require_calibration,
-)
+from vigil.modules.geometry import Stationary, StationaryObjects, require_calibration
 from vigil.modules.registry import register
 
 

@@ -25,11 +25,11 @@ import numpy as np
 from pydantic import Field
 
 from vigil.config import CameraConfig
-from vigil.domain import SourceStatus
-from vigil.events import Phase
+from vigil.domain.events import Phase
+from vigil.domain.frames import SourceStatus
 from vigil.modules.base import ModuleBase, ModuleSettings, Signal, Tracks
+from vigil.modules.debounce import Debounce
 from vigil.modules.registry import register
-from vigil.vision.persistence import Change, Persistence
 from vigil.vision.pixels import ANALYSIS_WIDTH
 
 OFFLINE, FROZEN, LOW_FPS = "stream.offline", "stream.frozen", "stream.low_fps"
@@ -75,9 +75,9 @@ class StreamHealthModule(ModuleBase):
     def __init__(self, settings: StreamHealthSettings, camera: CameraConfig) -> None:
         self.settings = settings
         self.min_fps = settings.min_fps or camera.analysis_fps / 2
-        self.offline = Persistence(0.0, 0.0)
-        self.frozen = Persistence(settings.frozen_after_s, 0.0)
-        self.low_fps = Persistence(settings.low_fps_after_s, settings.recover_s)
+        self.offline = Debounce(0.0, 0.0)
+        self.frozen = Debounce(settings.frozen_after_s, 0.0)
+        self.low_fps = Debounce(settings.low_fps_after_s, settings.recover_s)
         self.input_fps = 0.0
         self.events = {OFFLINE: 0, FROZEN: 0, LOW_FPS: 0}
         self._never_seen_since: int | None = None  # first check without any frame ever
@@ -93,12 +93,12 @@ class StreamHealthModule(ModuleBase):
         if previous is None or previous.shape != small.shape:
             return []
         same = int(cv2.absdiff(small, previous).max()) <= self.settings.frozen_tolerance
-        frozen_since = self.frozen.on_since
-        change = self.frozen.update(same, tracks.ts_ms)
-        if change is Change.STARTED:
+        frozen_since = self.frozen.since_ms
+        change = self.frozen.step(tracks.ts_ms, same)
+        if change is Phase.START:
             since = frozen_since if frozen_since is not None else tracks.ts_ms
             return [self._start(FROZEN, frozen_s=round((tracks.ts_ms - since) / 1000, 1))]
-        if change is Change.ENDED:
+        if change is Phase.END:
             return [Signal((FROZEN,), Phase.END, FROZEN)]
         return []
 
@@ -114,8 +114,8 @@ class StreamHealthModule(ModuleBase):
             since = self._never_seen_since
         silent_ms = now_ms - since
         offline = silent_ms >= self.settings.offline_after_s * 1000
-        change = self.offline.update(offline, now_ms)
-        if change is Change.STARTED:
+        change = self.offline.step(now_ms, offline)
+        if change is Phase.START:
             if self.low_fps.reset():
                 signals.append(Signal((LOW_FPS,), Phase.END, LOW_FPS))
             signals.append(
@@ -126,15 +126,15 @@ class StreamHealthModule(ModuleBase):
                     reconnects=status.reconnects,
                 )
             )
-        elif change is Change.ENDED:
+        elif change is Phase.END:
             signals.append(Signal((OFFLINE,), Phase.END, OFFLINE))
         judged = None if offline or not status.online else status.input_fps < self.min_fps
-        change = self.low_fps.update(judged, now_ms)
-        if change is Change.STARTED:
+        change = self.low_fps.step(now_ms, judged)
+        if change is Phase.START:
             signals.append(
                 self._start(LOW_FPS, input_fps=round(status.input_fps, 2), min_fps=self.min_fps)
             )
-        elif change is Change.ENDED:
+        elif change is Phase.END:
             signals.append(Signal((LOW_FPS,), Phase.END, LOW_FPS))
         return signals
 

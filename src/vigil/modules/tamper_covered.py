@@ -15,10 +15,10 @@ from typing import Any, ClassVar
 from pydantic import Field
 
 from vigil.config import CameraConfig
-from vigil.events import Phase
+from vigil.domain.events import Phase
 from vigil.modules.base import ModuleBase, ModuleSettings, Signal, Tracks
+from vigil.modules.debounce import Debounce
 from vigil.modules.registry import register
-from vigil.vision.persistence import Change, Persistence
 from vigil.vision.pixels import cell_std, small_gray
 
 KEY = ("covered",)
@@ -48,7 +48,7 @@ class TamperCoveredModule(ModuleBase):
 
     def __init__(self, settings: CoveredSettings, camera: CameraConfig) -> None:
         self.settings = settings
-        self.persistence = Persistence(settings.duration_s, settings.recover_s)
+        self.persistence = Debounce(settings.duration_s, settings.recover_s)
         self.blank_fraction = 0.0
         self.brightness = 0.0
         self.events = 0
@@ -61,15 +61,15 @@ class TamperCoveredModule(ModuleBase):
         self.blank_fraction = float(blank.mean())
         self.brightness = float(small.mean())
         covered = self.blank_fraction >= self.settings.covered_fraction
-        change = self.persistence.update(covered, tracks.ts_ms)
-        if change is Change.STARTED:
+        change = self.persistence.step(tracks.ts_ms, covered)
+        if change is Phase.START:
             self.events += 1
             attributes = {
                 "covered_fraction": round(self.blank_fraction, 3),
                 "brightness": round(self.brightness, 1),
             }
             return [Signal(KEY, Phase.START, "tamper.covered", attributes=attributes)]
-        if change is Change.ENDED:
+        if change is Phase.END:
             return [Signal(KEY, Phase.END, "tamper.covered")]
         return []
 

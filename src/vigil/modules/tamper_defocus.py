@@ -19,10 +19,10 @@ import numpy as np
 from pydantic import Field
 
 from vigil.config import CameraConfig
-from vigil.events import Phase
+from vigil.domain.events import Phase
 from vigil.modules.base import ModuleBase, ModuleSettings, Signal, Tracks
+from vigil.modules.debounce import Debounce
 from vigil.modules.registry import register
-from vigil.vision.persistence import Change, Persistence
 from vigil.vision.pixels import small_gray
 
 KEY = ("defocus",)
@@ -68,7 +68,7 @@ class TamperDefocusModule(ModuleBase):
 
     def __init__(self, settings: DefocusSettings, camera: CameraConfig) -> None:
         self.settings = settings
-        self.persistence = Persistence(settings.duration_s, settings.recover_s)
+        self.persistence = Debounce(settings.duration_s, settings.recover_s)
         self.baseline: float | None = None
         self.sharpness = 0.0
         self.ratio = 1.0
@@ -96,8 +96,8 @@ class TamperDefocusModule(ModuleBase):
         if not blurred and not self.persistence.active:
             alpha = 1.0 - math.exp(-elapsed_s / self.settings.adapt_s)
             self.baseline += alpha * (value - self.baseline)
-        change = self.persistence.update(blurred, ts)
-        if change is Change.STARTED:
+        change = self.persistence.step(ts, blurred)
+        if change is Phase.START:
             self.events += 1
             self._started_ms = ts
             attributes = {
@@ -106,7 +106,7 @@ class TamperDefocusModule(ModuleBase):
                 "baseline": round(self.baseline, 4),
             }
             return [Signal(KEY, Phase.START, TYPE, attributes=attributes)]
-        if change is Change.ENDED:
+        if change is Phase.END:
             return [Signal(KEY, Phase.END, TYPE)]
         relearn_ms = self.settings.relearn_after_s * 1000
         if self.persistence.active and relearn_ms and ts - self._started_ms >= relearn_ms:

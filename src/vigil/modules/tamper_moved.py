@@ -24,10 +24,10 @@ import numpy as np
 from pydantic import Field
 
 from vigil.config import CameraConfig
-from vigil.events import Phase
+from vigil.domain.events import Phase
 from vigil.modules.base import ModuleBase, ModuleSettings, Signal, Tracks
+from vigil.modules.debounce import Debounce
 from vigil.modules.registry import register
-from vigil.vision.persistence import Change, Persistence
 from vigil.vision.pixels import small_gray
 
 KEY = ("moved",)
@@ -74,7 +74,7 @@ class TamperMovedModule(ModuleBase):
 
     def __init__(self, settings: MovedSettings, camera: CameraConfig) -> None:
         self.settings = settings
-        self.persistence = Persistence(settings.duration_s, settings.recover_s)
+        self.persistence = Debounce(settings.duration_s, settings.recover_s)
         self.match = 1.0
         self.events = 0
         self._frequency: np.ndarray | None = None  # share of frames each pixel is an edge
@@ -110,8 +110,8 @@ class TamperMovedModule(ModuleBase):
         moved = self.match < self.settings.min_match
         if not moved and not self.persistence.active:
             self._adapt(small, edges, ts)
-        change = self.persistence.update(moved, ts)
-        if change is Change.STARTED:
+        change = self.persistence.step(ts, moved)
+        if change is Phase.START:
             self.events += 1
             self._started_ms = ts
             attributes: dict[str, Any] = {"match": round(self.match, 3)}
@@ -119,7 +119,7 @@ class TamperMovedModule(ModuleBase):
             if shift is not None:
                 attributes["shift_px"] = shift
             return [Signal(KEY, Phase.START, TYPE, attributes=attributes)]
-        if change is Change.ENDED:
+        if change is Phase.END:
             return [Signal(KEY, Phase.END, TYPE)]
         relearn_ms = self.settings.relearn_after_s * 1000
         if self.persistence.active and relearn_ms and ts - self._started_ms >= relearn_ms:

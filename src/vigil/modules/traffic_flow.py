@@ -19,10 +19,11 @@ import numpy as np
 from pydantic import Field
 
 from vigil.config import CameraConfig, LineConfig
-from vigil.events import Phase
+from vigil.domain.events import Phase
+from vigil.domain.geometry import MS_TO_KMH, Homography
 from vigil.modules.base import ModuleBase, ModuleSettings, Sample, Signal, Tracks, class_allowed
 from vigil.modules.dwell import ZoneDwell
-from vigil.modules.geometry import MS_TO_KMH, Homography, LineCounter, Motion
+from vigil.modules.geometry import LineCounter, Motion
 from vigil.modules.registry import register
 
 MINUTE_MS = 60_000

@@ -18,15 +18,10 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from vigil.config import CameraConfig, ZoneConfig
-from vigil.events import Phase
+from vigil.domain.events import Phase
+from vigil.domain.geometry import Homography, points_in_polygon, unit_vector
 from vigil.modules.base import ModuleBase, ModuleSettings, Signal, Tracks, signal_for
-from vigil.modules.geometry import (
-    Homography,
-    anchors,
-    points_in_polygon,
-    require_calibration,
-    unit_vector,
-)
+from vigil.modules.geometry import anchors, require_calibration
 from vigil.modules.registry import register
 
 

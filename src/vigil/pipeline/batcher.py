@@ -12,7 +12,7 @@ import threading
 import time
 from collections import Counter, deque
 
-from vigil.domain import Frame
+from vigil.domain.frames import Frame
 
 
 class FrameBatcher:

@@ -11,13 +11,13 @@ import numpy as np
 import supervision as sv
 
 from vigil.config import CameraConfig, TrackerConfig
-from vigil.domain import Frame, SourceStatus, now_ms
-from vigil.events import EventMessage
+from vigil.domain.events import EventMessage
+from vigil.domain.frames import Frame, SourceStatus, now_ms
+from vigil.domain.series_points import SeriesPoint
 from vigil.modules.base import AnalyticsModule, Tracks
 from vigil.modules.registry import build_modules
 from vigil.pipeline.lifecycle import EventLifecycle, SnapshotRequest
-from vigil.pipeline.series import SeriesAggregator
-from vigil.series import SeriesPoint
+from vigil.pipeline.series_aggregator import SeriesAggregator
 from vigil.vision.tracker import CameraTracker
 
 Output = tuple[EventMessage, SnapshotRequest | None]

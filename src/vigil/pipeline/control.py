@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any, Literal, NamedTuple, Protocol
 
 from vigil.config import CameraConfig
-from vigil.domain import CameraStatus
+from vigil.domain.frames import CameraStatus
+from vigil.privacy.masks import AttributePolicy
 
 
 class PipelineMetric(NamedTuple):
@@ -15,6 +16,16 @@ class PipelineMetric(NamedTuple):
 
 
 class EngineControl(Protocol):
+    """Implemented by `pipeline.local_engine.LocalEngine` (every camera in this process) and
+    `cluster.remote.ClusterEngine` (cameras on worker nodes)."""
+
+    @property
+    def attributes(self) -> AttributePolicy | None:
+        """The privacy policy for object attributes (person colours) that this process's
+        pipeline applies, so tenant choices made in the API reach it; None where the pipeline
+        runs elsewhere (cluster workers load the choices themselves)."""
+        ...
+
     def cameras(self) -> list[CameraConfig]:
         """Cameras being analysed, in the order they were added."""
         ...

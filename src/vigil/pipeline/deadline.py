@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Protocol
 
 from vigil.config import BatchingConfig
-from vigil.domain import Frame, now_ms
+from vigil.domain.frames import Frame, now_ms
 from vigil.pipeline.batcher import FrameBatcher
 from vigil.pipeline.scheduler import CameraLoad, DeadlineScheduler, Queued
 

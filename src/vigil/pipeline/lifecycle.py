@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from vigil.config import CameraConfig
-from vigil.domain import Frame
-from vigil.events import Event, EventMessage, EventState, ObjectInfo, Phase, uuid7
+from vigil.domain.events import Event, EventMessage, EventState, ObjectInfo, Phase, uuid7
+from vigil.domain.frames import Frame
 from vigil.modules.base import Signal
 from vigil.store.media import media_key
 from vigil.vision.color import color_name

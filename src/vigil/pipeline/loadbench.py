@@ -21,7 +21,7 @@ import numpy as np
 import supervision as sv
 
 from vigil.config import BatchingConfig, CameraConfig, TrackerConfig
-from vigil.domain import Frame, now_ms
+from vigil.domain.frames import Frame, now_ms
 from vigil.pipeline.batcher import FrameBatcher
 from vigil.pipeline.camera import CameraPipeline
 from vigil.pipeline.deadline import Batcher, DeadlineBatcher

@@ -21,7 +21,7 @@ import numpy as np
 
 from vigil.bus import Bus
 from vigil.config import PrivacyMaskConfig
-from vigil.events import EventMessage
+from vigil.domain.events import EventMessage
 from vigil.pipeline.lifecycle import SnapshotRequest
 from vigil.privacy.masks import AttributePolicy, apply_masks
 from vigil.privacy.redact import FaceRedactor

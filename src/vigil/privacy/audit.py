@@ -28,7 +28,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from vigil.auth.tables import audit_log
-from vigil.domain import now_ms
+from vigil.domain.frames import now_ms
 
 log = logging.getLogger(__name__)
 

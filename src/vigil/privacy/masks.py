@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from vigil.config import PrivacyMaskConfig
-from vigil.events import Event
+from vigil.domain.events import Event
 
 
 def apply_masks(

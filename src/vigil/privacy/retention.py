@@ -23,9 +23,10 @@ import sqlalchemy as sa
 from vigil.auth.store import AuthStore
 from vigil.auth.tables import case_events, cases
 from vigil.config import CameraConfig, RetentionConfig
-from vigil.domain import now_ms
+from vigil.domain.frames import now_ms
 from vigil.privacy.audit import AuditLog
 from vigil.recording.retention import RecordingRetention
+from vigil.store.dialects import dialect_of
 from vigil.store.media import InvalidMediaKey, MediaStore
 from vigil.store.schema import caption_vectors, events
 
@@ -409,7 +410,7 @@ class RetentionJob:
         """Whether this node runs the scheduled pass: with PostgreSQL, the one API node that
         holds the advisory lock (the others skip this interval, so the audit log records each
         deletion once); with SQLite there is one node."""
-        if self.engine.dialect.name != "postgresql":
+        if not dialect_of(self.engine).shared:
             yield True
             return
         with self.engine.connect() as connection:

@@ -10,7 +10,7 @@ import threading
 
 import sqlalchemy as sa
 
-from vigil.domain import now_ms
+from vigil.domain.frames import now_ms
 from vigil.recording.crypto import new_key
 from vigil.store.db import dialect_insert
 from vigil.store.schema import recording_keys

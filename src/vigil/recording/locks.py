@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from vigil.auth.tables import case_events, cases
-from vigil.domain import now_ms
+from vigil.domain.frames import now_ms
 from vigil.store.schema import events, recording_locks
 
 # An event's clip runs this long before its start and after its end (docs/recording.md).

@@ -20,7 +20,7 @@ from collections import deque
 import av
 
 from vigil.config import CameraConfig, RecordingConfig
-from vigil.domain import now_ms
+from vigil.domain.frames import now_ms
 from vigil.recording.segmenter import Segment, Segmenter
 from vigil.recording.writer import SegmentWriter
 from vigil.sources.urls import SourceKind, classify

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from vigil.config import CameraConfig, RecordingConfig
-from vigil.domain import now_ms
+from vigil.domain.frames import now_ms
 from vigil.privacy.audit import AuditLog
 from vigil.recording.index import SegmentIndex
 from vigil.recording.keys import HOUR_MS, KeyStore

@@ -9,8 +9,8 @@ import threading
 import sqlalchemy as sa
 
 from vigil.config import CameraConfig, RecordingConfig
-from vigil.domain import now_ms
-from vigil.events import EventMessage
+from vigil.domain.events import EventMessage
+from vigil.domain.frames import now_ms
 from vigil.recording.index import SegmentIndex
 from vigil.recording.keys import KeyStore
 from vigil.recording.recorder import CameraRecorder

@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from vigil.events import Event
+from vigil.domain.events import Event
 
 # Parts of the day, in the local hour [start, end). Query parsing uses the same table, so
 # "at night" in a query means what it means in a caption.

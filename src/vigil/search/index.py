@@ -26,8 +26,7 @@ import re
 import sqlite3
 import threading
 from collections.abc import Callable, Collection, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -35,19 +34,26 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import sqlalchemy as sa
 
-from vigil.events import Event, EventState
+from vigil.domain.events import Event, EventState
 from vigil.search.captions import CaptionFacts, caption, facts
+from vigil.search.columns import Codes, Grow
 from vigil.search.embedding import Embedder, embed_query
 from vigil.search.query import Filters, ParsedQuery, PlaceNames
+from vigil.search.ranking import (
+    FTS_WORD,
+    fuse,
+    hamming,
+    in_hours,
+    sign_bits,
+    timeline_histogram,
+    top,
+    words_in,
+)
+from vigil.search.results import Explicit, Facet, Hit, SearchResult
 
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
-RRF_K = 60
-# With words left over for ranking, a caption matches when it has one of them or its cosine
-# similarity is within this much of the best one (and above the floor).
-SIMILARITY_MARGIN = 0.12
-SIMILARITY_FLOOR = 0.25
 KEYWORD_LIMIT = 2000
 # Keywords in more than this share of the captions (and at least COMMON_MIN) are not searched.
 COMMON_SHARE = 0.05
@@ -84,7 +90,6 @@ CREATE TABLE IF NOT EXISTS docs (
 );
 CREATE INDEX IF NOT EXISTS docs_seq ON docs (seq);
 """
-_FTS_WORD = re.compile(r"[a-z0-9]+")
 
 
 def index_path_for(store_url: str, fallback_dir: Path) -> Path:
@@ -102,83 +107,6 @@ def index_path_for(store_url: str, fallback_dir: Path) -> Path:
 def caption_key(f: CaptionFacts, text: str) -> str:
     payload = json.dumps([asdict(f), text], sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
-
-
-class _Codes:
-    """A column of strings (or None) as small integers, with the table of values."""
-
-    def __init__(self) -> None:
-        self.values: list[str | None] = [None]
-        self.codes: dict[str | None, int] = {None: 0}
-
-    def code(self, value: str | None) -> int:
-        found = self.codes.get(value)
-        if found is None:
-            found = self.codes[value] = len(self.values)
-            self.values.append(value)
-        return found
-
-    def wanted(self, values: Collection[str]) -> np.ndarray:
-        return np.array([self.codes[v] for v in values if v in self.codes], dtype=np.int32)
-
-
-class _Grow:
-    """A numpy array that grows by doubling; `view(n)` is its first n rows."""
-
-    def __init__(self, dtype: Any, width: int | None = None, fill: Any = 0) -> None:
-        shape = (1024,) if width is None else (1024, width)
-        self.data = np.full(shape, fill, dtype=dtype)
-        self.fill = fill
-
-    def ensure(self, n: int) -> None:
-        if n <= len(self.data):
-            return
-        size = len(self.data)
-        while size < n:
-            size *= 2
-        bigger = np.full((size, *self.data.shape[1:]), self.fill, dtype=self.data.dtype)
-        bigger[: len(self.data)] = self.data
-        self.data = bigger
-
-
-@dataclass(slots=True)
-class Facet:
-    value: str
-    label: str
-    count: int
-
-
-@dataclass(slots=True)
-class Hit:
-    event: Event
-    caption: str
-    score: float
-    similarity: float | None
-    words: list[str]
-
-
-@dataclass(slots=True)
-class SearchResult:
-    hits: list[Hit]
-    total: int
-    facets: dict[str, list[Facet]]
-    timeline: dict[str, Any]
-    as_of: tuple[int, int]  # (caption id, seq) the result was computed at
-    has_more: bool
-    best_similarity: float | None = None
-    timings_ms: dict[str, float] = field(default_factory=dict)
-
-
-@dataclass(slots=True)
-class Explicit:
-    """Filters given as API parameters (the UI's facet clicks), ANDed with the query's."""
-
-    cameras: set[str] | None = None
-    classes: set[str] | None = None
-    types: set[str] | None = None
-    colors: set[str] | None = None
-    start_ms: int | None = None
-    end_ms: int | None = None
 
 
 class SearchIndex:
@@ -259,18 +187,18 @@ class SearchIndex:
             self._seq_last = 0
             self._n_captions = 0
             self._caption_row: dict[int, int] = {}
-            self._caption_ids = _Grow(np.int64)
-            self._vectors = _Grow(np.float32, self.embedder.dim)
-            self._has_vector = _Grow(np.bool_, fill=False)
+            self._caption_ids = Grow(np.int64)
+            self._vectors = Grow(np.float32, self.embedder.dim)
+            self._has_vector = Grow(np.bool_, fill=False)
             # Sign bits of each vector (384 bits = 6 x uint64), for the shortlist scan.
-            self._bits = _Grow(np.uint64, self.embedder.dim // 64)
-            self._codes = {name: _Codes() for name in _COLUMNS}
-            self._columns = {name: _Grow(np.int32) for name in _COLUMNS}
+            self._bits = Grow(np.uint64, self.embedder.dim // 64)
+            self._codes = {name: Codes() for name in _COLUMNS}
+            self._columns = {name: Grow(np.int32) for name in _COLUMNS}
             self._texts: list[str] = []
             self._max_doc = 0
-            self._doc_row = _Grow(np.int32, fill=-1)  # caption row per doc; -1: none
-            self._doc_start = _Grow(np.int64)
-            self._doc_seq = _Grow(np.int64)
+            self._doc_row = Grow(np.int32, fill=-1)  # caption row per doc; -1: none
+            self._doc_start = Grow(np.int64)
+            self._doc_seq = Grow(np.int64)
             self._names_cache: dict[tuple[Any, ...], PlaceNames] = {}
             self._df_cache: dict[str, tuple[int, int]] = {}
 
@@ -536,7 +464,7 @@ class SearchIndex:
             clock.lap("vectors")
         keyword_rank = self._keyword_ranks(parsed.keywords, rows, caption_as_of)
         clock.lap("keywords")
-        score, matched, best = _fuse(similarity, keyword_rank, bool(parsed.keywords))
+        score, matched, best = fuse(similarity, keyword_rank, bool(parsed.keywords))
         caption_score = np.full(n + 1, -np.inf, dtype=np.float64)  # index n: "no caption"
         caption_score[rows[matched]] = score[matched]
         sim_of = np.full(n + 1, np.nan, dtype=np.float32)
@@ -556,16 +484,16 @@ class SearchIndex:
             keep &= doc_start < end_ms
         docs = np.flatnonzero(keep)
         if parsed.filters.hours is not None:
-            docs = docs[_in_hours(doc_start[docs], parsed.filters.hours, ZoneInfo(parsed.tz))]
+            docs = docs[in_hours(doc_start[docs], parsed.filters.hours, ZoneInfo(parsed.tz))]
         clock.lap("events")
         total = len(docs)
         doc_rows = doc_row[docs]
         counts = np.bincount(doc_rows, minlength=n + 1)[:n]
         facets = self._facets(counts, columns)
-        timeline = _timeline(doc_start[docs], start_ms, end_ms, timeline_buckets)
+        timeline = timeline_histogram(doc_start[docs], start_ms, end_ms, timeline_buckets)
         clock.lap("facets")
 
-        page_docs = _top(docs, doc_rows, doc_start[docs], caption_score, offset + limit + 1)
+        page_docs = top(docs, doc_rows, doc_start[docs], caption_score, offset + limit + 1)
         has_more = len(page_docs) > offset + limit
         page_docs = page_docs[offset : offset + limit]
         ids = self._event_ids(page_docs.tolist())
@@ -580,7 +508,7 @@ class SearchIndex:
             sim = float(sim_of[row])
             hits.append(Hit(event, text, float(caption_score[row]),
                             None if np.isnan(sim) else round(sim, 3),
-                            _words_in(parsed.keywords, text)))
+                            words_in(parsed.keywords, text)))
         clock.lap("fetch")
         return SearchResult(
             hits=hits, total=total, facets=facets, timeline=timeline,
@@ -643,7 +571,7 @@ class SearchIndex:
     def _keyword_ranks(self, keywords: list[str], rows: np.ndarray, as_of: int) -> np.ndarray:
         """Rank (0 = best) of each candidate caption by FTS5 bm25; -1 where no word occurs."""
         ranks = np.full(len(rows), -1, dtype=np.int64)
-        terms = [t for k in keywords for t in _FTS_WORD.findall(k.lower())]
+        terms = [t for k in keywords for t in FTS_WORD.findall(k.lower())]
         # Words in a large share of all captions ("long", "time") tell little and cost a
         # bm25 sort over all their captions: the similarity ranking covers them.
         terms = [t for t in dict.fromkeys(terms) if self._doc_frequency(t) <= self._common()]
@@ -716,24 +644,6 @@ class SearchIndex:
 # ---------------------------------------------------------------------- helpers
 
 
-def sign_bits(vectors: np.ndarray) -> np.ndarray:
-    """The signs of each vector's components, packed into uint64 words."""
-    packed = np.packbits(np.asarray(vectors) > 0, axis=-1)
-    return packed.view(np.uint64)
-
-
-_POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
-
-
-def hamming(codes: np.ndarray, query: np.ndarray) -> np.ndarray:
-    """Bits that differ between each row of `codes` and `query` (uint64 words)."""
-    xor = np.bitwise_xor(codes, query)
-    count = getattr(np, "bitwise_count", None)
-    if count is not None:  # numpy >= 2.0
-        return count(xor).sum(axis=1, dtype=np.int32)
-    return _POPCOUNT[xor.view(np.uint8)].sum(axis=1, dtype=np.int32)
-
-
 def _newer(new: Event, old: Event) -> bool:
     if (new.state is EventState.ENDED) != (old.state is EventState.ENDED):
         return new.state is EventState.ENDED
@@ -751,108 +661,6 @@ def _max_opt(a: int | None, b: int | None) -> int | None:
 
 def _min_opt(a: int | None, b: int | None) -> int | None:
     return b if a is None else a if b is None else min(a, b)
-
-
-def _fuse(similarity: np.ndarray, keyword_rank: np.ndarray, have_keywords: bool
-          ) -> tuple[np.ndarray, np.ndarray, float | None]:
-    """Reciprocal rank fusion of similarity and keyword ranks; which captions match."""
-    n = len(similarity)
-    score = np.zeros(n, dtype=np.float64)
-    known = ~np.isnan(similarity)
-    best = float(np.nanmax(similarity)) if known.any() else None
-    if known.any():
-        order = np.argsort(-np.where(known, similarity, -np.inf), kind="stable")
-        rank = np.empty(n, dtype=np.int64)
-        rank[order] = np.arange(n)
-        score += np.where(known, 1.0 / (RRF_K + 1 + rank), 0.0)
-    hit = keyword_rank >= 0
-    score += np.where(hit, 1.0 / (RRF_K + 1 + keyword_rank), 0.0)
-    if have_keywords and best is not None:
-        close = known & (similarity >= max(SIMILARITY_FLOOR, best - SIMILARITY_MARGIN))
-        matched = hit | close
-    elif have_keywords:
-        matched = hit
-    else:
-        matched = np.ones(n, dtype=bool)
-    return score, matched, best
-
-
-def _top(docs: np.ndarray, rows: np.ndarray, starts: np.ndarray, caption_score: np.ndarray,
-         k: int) -> np.ndarray:
-    """The first k docs ordered by caption score (high first), then start time (newest)."""
-    if not len(docs) or k <= 0:
-        return docs[:0]
-    scores = caption_score[rows]
-    if len(docs) > 4 * k:
-        # Only captions whose docs can reach the first k matter: all docs of captions scoring
-        # above the k-th doc's caption, and the newest of those scoring the same as it.
-        per_caption = np.bincount(rows)
-        present = np.flatnonzero(per_caption)
-        order = present[np.argsort(-caption_score[present], kind="stable")]
-        cumulative = np.cumsum(per_caption[order])
-        cut = min(int(np.searchsorted(cumulative, k)), len(order) - 1)
-        threshold = caption_score[order[cut]]
-        above = np.flatnonzero(scores > threshold)
-        tied = np.flatnonzero(scores == threshold)
-        wanted = k - len(above)
-        if wanted <= 0:
-            tied = tied[:0]
-        elif wanted < len(tied):
-            # The newest `wanted`, and any others as new as the last of them (the final sort
-            # breaks those ties by id).
-            newest = -np.partition(-starts[tied], wanted - 1)[wanted - 1]
-            tied = tied[starts[tied] >= newest]
-        keep = np.concatenate([above, tied])
-        docs, starts, scores = docs[keep], starts[keep], scores[keep]
-    order = np.lexsort((-docs, -starts, -scores))
-    return docs[order[:k]]
-
-
-def _in_hours(starts: np.ndarray, hours: tuple[int, int], tz: ZoneInfo) -> np.ndarray:
-    """Whether each epoch-ms instant falls in the local [start, end) hours (may wrap)."""
-    if not len(starts):
-        return np.zeros(0, dtype=bool)
-    hour_index = starts // 3_600_000
-    lo, hi = int(hour_index.min()), int(hour_index.max())
-    if hi - lo > 24 * 366 * 20:
-        lo = hi - 24 * 366 * 20
-    local_hour = np.empty(hi - lo + 1, dtype=np.int16)
-    for offset in range(hi - lo + 1):
-        moment = datetime.fromtimestamp((lo + offset) * 3600, UTC).astimezone(tz)
-        local_hour[offset] = moment.hour
-    hour = local_hour[np.clip(hour_index - lo, 0, hi - lo)]
-    start, end = hours
-    if start < end:
-        return (hour >= start) & (hour < end)
-    return (hour >= start) | (hour < end)
-
-
-def _timeline(starts: np.ndarray, start_ms: int | None, end_ms: int | None, buckets: int
-              ) -> dict[str, Any]:
-    if not len(starts):
-        return {"start_ms": start_ms, "end_ms": end_ms, "bucket_ms": None, "counts": []}
-    lo = int(starts.min()) if start_ms is None else start_ms
-    hi = int(starts.max()) + 1 if end_ms is None else end_ms
-    span = max(hi - lo, 60_000)
-    nice = [60_000, 300_000, 900_000, 1_800_000, 3_600_000, 3 * 3_600_000, 6 * 3_600_000,
-            12 * 3_600_000, 86_400_000, 7 * 86_400_000, 30 * 86_400_000]
-    bucket = next((b for b in nice if span / b <= buckets), nice[-1])
-    lo = lo - lo % bucket
-    count = max(1, -(-(hi - lo) // bucket))
-    index = np.clip((starts - lo) // bucket, 0, count - 1)
-    counts = np.bincount(index, minlength=count)
-    return {"start_ms": lo, "end_ms": lo + count * bucket, "bucket_ms": bucket,
-            "counts": counts.astype(int).tolist()}
-
-
-def _words_in(keywords: list[str], text: str) -> list[str]:
-    words = _FTS_WORD.findall(text.lower())
-    found = []
-    for keyword in keywords:
-        stem = keyword[: max(4, len(keyword) - 3)] if len(keyword) > 4 else keyword
-        if any(w == keyword or w.startswith(stem) for w in words):
-            found.append(keyword)
-    return found
 
 
 class _Timer:

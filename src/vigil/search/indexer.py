@@ -22,8 +22,9 @@ from functools import partial
 from typing import Any
 
 from vigil.bus.base import Bus, Subscription
-from vigil.bus.gather import POLL_S, gather
-from vigil.events import Event, EventMessage
+from vigil.bus.consumer import BusConsumer
+from vigil.bus.gather import gather
+from vigil.domain.events import Event, EventMessage
 from vigil.search.service import SearchService
 from vigil.store.store import EventStore
 
@@ -44,7 +45,7 @@ class IndexerStats:
     last_error: str | None = None
 
 
-class SearchIndexer:
+class SearchIndexer(BusConsumer[list[Event]]):
     def __init__(
         self,
         service: SearchService,
@@ -55,17 +56,14 @@ class SearchIndexer:
         batch_size: int = 2000,
         max_pending: int = 50_000,
     ) -> None:
+        super().__init__(name)
         self.service = service
         self.bus = bus
-        self.name = name
         self.flush_s = flush_s
         self.batch_size = batch_size
         self.max_pending = max_pending
         self._stats = IndexerStats()
         self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._subscription: Subscription | None = None
-        self._thread: threading.Thread | None = None
         self._dropped_seen = 0
         self._last_sweep = time.monotonic()
 
@@ -74,44 +72,30 @@ class SearchIndexer:
         with self._lock:
             return replace(self._stats)
 
-    def start(self) -> None:
-        if self._thread is not None:
-            raise RuntimeError("the search indexer is already started")
-        # Subscribed before the catch-up starts, so nothing falls between the two.
-        self._subscription = self.bus.subscribe(
-            self.name, lossless=False, max_pending=self.max_pending
-        )
-        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
-        self._thread.start()
-
     def stop(self, timeout: float | None = 30.0) -> bool:
         """Index what has arrived, then stop."""
-        if self._thread is None:
-            return True
-        self._stopping.set()
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
+        return super().stop(timeout)
 
-    def _run(self) -> None:
-        subscription = self._subscription
-        assert subscription is not None
+    def subscribe(self) -> Subscription:
+        # Subscribed before the catch-up starts, so nothing falls between the two.
+        return self.bus.subscribe(self.name, lossless=False, max_pending=self.max_pending)
+
+    def started(self) -> None:
         self._guard(self.catch_up)
-        while not self._stopping.is_set():
-            batch = self._collect(subscription, POLL_S)
-            if batch:
-                self._guard(partial(self._index, batch))
-            if subscription.dropped > self._dropped_seen:
-                self._dropped_seen = subscription.dropped
-                log.warning("search indexer fell behind; catching up from the store")
-                self._guard(self.catch_up)
-            if time.monotonic() - self._last_sweep > SWEEP_EVERY_S:
-                self._last_sweep = time.monotonic()
-                self._guard(self.sweep)
-        subscription.close()
-        while batch := self._collect(subscription, 0.05):
-            self._guard(partial(self._index, batch))
 
-    def _collect(self, subscription: Subscription, first_wait: float) -> list[Event]:
+    def handle(self, batch: list[Event]) -> None:
+        self._guard(partial(self._index, batch))
+
+    def between_batches(self, subscription: Subscription) -> None:
+        if subscription.dropped > self._dropped_seen:
+            self._dropped_seen = subscription.dropped
+            log.warning("search indexer fell behind; catching up from the store")
+            self._guard(self.catch_up)
+        if time.monotonic() - self._last_sweep > SWEEP_EVERY_S:
+            self._last_sweep = time.monotonic()
+            self._guard(self.sweep)
+
+    def collect(self, subscription: Subscription, first_wait: float) -> list[Event]:
         events: list[Event] = []
         for message in gather(
             subscription, first_wait=first_wait, flush_s=self.flush_s, stopping=self._stopping,

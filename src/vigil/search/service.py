@@ -22,10 +22,10 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 
-from vigil.domain import now_ms
-from vigil.events import Event
+from vigil.domain.events import Event
+from vigil.domain.frames import now_ms
 from vigil.search.embedding import Embedder, default_embedder
-from vigil.search.index import Explicit, SearchIndex, SearchResult, index_path_for
+from vigil.search.index import SearchIndex, index_path_for
 from vigil.search.query import (
     Interpretation,
     ParsedQuery,
@@ -34,6 +34,7 @@ from vigil.search.query import (
     parse,
     zone_info,
 )
+from vigil.search.results import Explicit, SearchResult
 from vigil.search.shared_vectors import SharedVectors
 from vigil.store.events import from_row
 from vigil.store.query import EventQuery, QueryError
@@ -60,8 +61,13 @@ class SearchAudit(Protocol):
     what (the query text) and why (the stated purpose)."""
 
     def __call__(
-        self, *, actor: str | None, tenants: Collection[str] | None, query: str,
-        purpose: str | None, results: int,
+        self,
+        *,
+        actor: str | None,
+        tenants: Collection[str] | None,
+        query: str,
+        purpose: str | None,
+        results: int,
     ) -> None: ...
 
 
@@ -72,12 +78,23 @@ class LoggingSearchAudit:
         self.logger = logging.getLogger("vigil.audit.search")
 
     def __call__(
-        self, *, actor: str | None, tenants: Collection[str] | None, query: str,
-        purpose: str | None, results: int,
+        self,
+        *,
+        actor: str | None,
+        tenants: Collection[str] | None,
+        query: str,
+        purpose: str | None,
+        results: int,
     ) -> None:
         scope = "all" if tenants is None else ",".join(sorted(tenants)) or "none"
-        self.logger.info("search actor=%s tenants=%s purpose=%r results=%d query=%r",
-                         actor or "anonymous", scope, purpose or "", results, query)
+        self.logger.info(
+            "search actor=%s tenants=%s purpose=%r results=%d query=%r",
+            actor or "anonymous",
+            scope,
+            purpose or "",
+            results,
+            query,
+        )
 
 
 @dataclass(slots=True)
@@ -132,8 +149,7 @@ class SearchService:
                 url = store.engine.url.render_as_string(hide_password=False)
                 # Without a config, the default store settings' data directory (data/media →
                 # data), not the current directory.
-                media_dir = getattr(getattr(config, "store", None), "media_dir",
-                                    Path("data/media"))
+                media_dir = getattr(getattr(config, "store", None), "media_dir", Path("data/media"))
                 path = index_path or index_path_for(url, Path(media_dir).parent)
                 tz = search_timezone(config)
                 index = SearchIndex(path, embedder or _embedder(store, config), zone_info(tz))
@@ -152,11 +168,17 @@ class SearchService:
             cameras[camera_id] = name
             zones.update(camera_zones)
             lines.update(camera_lines)
-        return PlaceNames(cameras=cameras, zones=frozenset(zones), lines=frozenset(lines),
-                          types=indexed.types, modules=indexed.modules)
+        return PlaceNames(
+            cameras=cameras,
+            zones=frozenset(zones),
+            lines=frozenset(lines),
+            types=indexed.types,
+            modules=indexed.modules,
+        )
 
-    def _stored_cameras(self, tenants: Collection[str] | None
-                        ) -> list[tuple[str, str, list[str], list[str]]]:
+    def _stored_cameras(
+        self, tenants: Collection[str] | None
+    ) -> list[tuple[str, str, list[str], list[str]]]:
         """The store's cameras in scope (id, name, zones, lines), read at most every 2 s."""
         key = None if tenants is None else tuple(sorted(tenants))
         now = time.monotonic()
@@ -164,8 +186,12 @@ class SearchService:
         if cached is not None and now - cached[0] < CAMERAS_TTL_S:
             return cached[1]
         rows = [
-            (c.config.id, c.config.name or c.config.id, [z.name for z in c.config.zones],
-             [line.name for line in c.config.lines])
+            (
+                c.config.id,
+                c.config.name or c.config.id,
+                [z.name for z in c.config.zones],
+                [line.name for line in c.config.lines],
+            )
             for c in self.store.list_cameras(tenants)
         ]
         if len(self._cameras_cache) > 256:
@@ -173,13 +199,25 @@ class SearchService:
         self._cameras_cache[key] = (now, rows)
         return rows
 
-    def parse(self, q: str, tz: str | None, tenants: Collection[str] | None,
-              now: int | None = None) -> ParsedQuery:
-        return parse(q, self.names(tenants), tz=tz, default_tz=self.default_tz,
-                     now_ms=now_ms() if now is None else now)
+    def parse(
+        self, q: str, tz: str | None, tenants: Collection[str] | None, now: int | None = None
+    ) -> ParsedQuery:
+        return parse(
+            q,
+            self.names(tenants),
+            tz=tz,
+            default_tz=self.default_tz,
+            now_ms=now_ms() if now is None else now,
+        )
 
-    def search(self, request: SearchRequest, tenants: Collection[str] | None,
-               now: int | None = None, *, audit: SearchAudit | None = None) -> SearchResponse:
+    def search(
+        self,
+        request: SearchRequest,
+        tenants: Collection[str] | None,
+        now: int | None = None,
+        *,
+        audit: SearchAudit | None = None,
+    ) -> SearchResponse:
         """Raises RefusedQuery (never offered), QueryTextError or QueryError (bad input)."""
         if not 1 <= request.limit <= MAX_LIMIT:
             raise QueryError("limit", f"must be between 1 and {MAX_LIMIT}, got {request.limit}")
@@ -189,11 +227,21 @@ class SearchService:
             offset, as_of, now = _decode_cursor(request.cursor, fingerprint)
         parsed = self.parse(request.q, request.tz, tenants, now)
         result = self.index.search(
-            parsed, tenants=tenants, limit=request.limit, offset=offset, as_of=as_of,
-            explicit=request.explicit, fetch=lambda ids: self.fetch(ids, tenants),
+            parsed,
+            tenants=tenants,
+            limit=request.limit,
+            offset=offset,
+            as_of=as_of,
+            explicit=request.explicit,
+            fetch=lambda ids: self.fetch(ids, tenants),
         )
-        (audit or self.audit)(actor=request.actor, tenants=tenants, query=request.q,
-                              purpose=request.purpose, results=result.total)
+        (audit or self.audit)(
+            actor=request.actor,
+            tenants=tenants,
+            query=request.q,
+            purpose=request.purpose,
+            results=result.total,
+        )
         next_cursor = None
         if result.has_more:
             next_cursor = _encode_cursor(offset + request.limit, result.as_of, now, fingerprint)
@@ -204,19 +252,30 @@ class SearchService:
         # Through the store's one scope path: tenant, camera groups and data kind.
         return self.store.get_events(ids, tenants)
 
-    def neighbours(self, event: Event, tenants: Collection[str] | None,
-                   window_ms: int = NEIGHBOUR_WINDOW_MS, limit: int = 50) -> list[Event]:
+    def neighbours(
+        self,
+        event: Event,
+        tenants: Collection[str] | None,
+        window_ms: int = NEIGHBOUR_WINDOW_MS,
+        limit: int = 50,
+    ) -> list[Event]:
         """Events of the same camera that started within ±`window_ms` of this one."""
-        page = self.store.query_events(EventQuery(
-            tenants=tenants, camera_ids=[event.camera_id], start_ms=event.start_ms - window_ms,
-            end_ms=event.start_ms + window_ms + 1, limit=limit,
-        ))
+        page = self.store.query_events(
+            EventQuery(
+                tenants=tenants,
+                camera_ids=[event.camera_id],
+                start_ms=event.start_ms - window_ms,
+                end_ms=event.start_ms + window_ms + 1,
+                limit=limit,
+            )
+        )
         return sorted((e for e in page.items if e.id != event.id), key=lambda e: e.start_ms)
 
     # ------------------------------------------------------------------ indexing
 
-    def all_events(self, batch: int = 2000, since_updated_ms: int | None = None
-                   ) -> Iterator[list[Event]]:
+    def all_events(
+        self, batch: int = 2000, since_updated_ms: int | None = None
+    ) -> Iterator[list[Event]]:
         """Every stored event (or those updated since a time), in batches, by id."""
         after = ""
         table = events_table
@@ -234,16 +293,22 @@ class SearchService:
 
     def count_events(self) -> int:
         with self.store.engine.connect() as connection:
-            return int(connection.execute(
-                sa.select(sa.func.count()).select_from(events_table)).scalar_one())
+            return int(
+                connection.execute(
+                    sa.select(sa.func.count()).select_from(events_table)
+                ).scalar_one()
+            )
 
     def missing_events(self, event_ids: list[str]) -> list[str]:
         """Which of these ids the store no longer has (deleted by retention)."""
         if not event_ids:
             return []
         with self.store.engine.connect() as connection:
-            present = set(connection.execute(
-                sa.select(events_table.c.id).where(events_table.c.id.in_(event_ids))).scalars())
+            present = set(
+                connection.execute(
+                    sa.select(events_table.c.id).where(events_table.c.id.in_(event_ids))
+                ).scalars()
+            )
         return [i for i in event_ids if i not in present]
 
 
@@ -272,8 +337,18 @@ def _describe(item: Interpretation) -> str:
 
 def _fingerprint(request: SearchRequest) -> str:
     e = request.explicit
-    payload = json.dumps([request.q, request.tz, sorted(e.cameras or []), sorted(e.classes or []),
-                          sorted(e.types or []), sorted(e.colors or []), e.start_ms, e.end_ms])
+    payload = json.dumps(
+        [
+            request.q,
+            request.tz,
+            sorted(e.cameras or []),
+            sorted(e.classes or []),
+            sorted(e.types or []),
+            sorted(e.colors or []),
+            e.start_ms,
+            e.end_ms,
+        ]
+    )
     return hashlib.sha256(payload.encode()).hexdigest()[:12]
 
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 import sqlalchemy as sa
 
-from vigil.domain import now_ms
+from vigil.domain.frames import now_ms
 from vigil.search.embedding import Embedder
 from vigil.store.db import dialect_insert
 from vigil.store.schema import caption_vectors

@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from vigil.domain import Frame, SourceStatus, now_ms
+from vigil.domain.frames import Frame, SourceStatus, now_ms
 from vigil.sources.backoff import Backoff
 from vigil.sources.base import UNREACHABLE, FrameSource, RawFrame, SourceError, SourceOptions
 from vigil.sources.clock import MediaClock

@@ -17,11 +17,11 @@ from pydantic import ValidationError
 
 from vigil.alerts.config import RuleConfig
 from vigil.auth.scope import scope_clauses
-from vigil.domain import now_ms
-from vigil.events import Event
+from vigil.domain.events import Event
+from vigil.domain.frames import now_ms
 from vigil.store.db import dialect_insert
 from vigil.store.events import from_row as event_from_row
-from vigil.store.query import MAX_LIMIT, QueryError, check_range, decode_cursor, encode_cursor
+from vigil.store.query import MAX_LIMIT, QueryError, check_range, decode_cursor, newest_first, page
 from vigil.store.schema import alert_rules, alerts, events
 
 log = logging.getLogger(__name__)
@@ -75,9 +75,7 @@ class AlertQuery:
         check_range(self.start_ms, self.end_ms)
         for status in self.statuses or ():
             if status not in ALERT_STATUSES:
-                raise QueryError(
-                    "status", f"{status!r} is not one of {', '.join(ALERT_STATUSES)}"
-                )
+                raise QueryError("status", f"{status!r} is not one of {', '.join(ALERT_STATUSES)}")
         if self.cursor is not None:
             decode_cursor(self.cursor)
 
@@ -113,9 +111,7 @@ def list_rules(engine: sa.Engine, tenants: Collection[str] | None) -> list[Store
     return [stored for row in rows if (stored := _rule_from_row(row)) is not None]
 
 
-def get_rule(
-    engine: sa.Engine, rule_id: str, tenants: Collection[str] | None
-) -> StoredRule | None:
+def get_rule(engine: sa.Engine, rule_id: str, tenants: Collection[str] | None) -> StoredRule | None:
     statement = sa.select(alert_rules).where(
         alert_rules.c.id == rule_id, *scope_clauses(tenants, alert_rules.c.tenant)
     )
@@ -138,8 +134,12 @@ def put_rule(engine: sa.Engine, rule: RuleConfig) -> None:
     new = insert.excluded
     statement = insert.on_conflict_do_update(
         index_elements=[alert_rules.c.id],
-        set_={"tenant": new.tenant, "name": new.name, "spec": new.spec,
-              "updated_ms": new.updated_ms},
+        set_={
+            "tenant": new.tenant,
+            "name": new.name,
+            "spec": new.spec,
+            "updated_ms": new.updated_ms,
+        },
     )
     with engine.begin() as connection:
         connection.execute(statement)
@@ -232,8 +232,8 @@ def get_alert(
     engine: sa.Engine, alert_id: str, tenants: Collection[str] | None
 ) -> StoredAlert | None:
     statement = sa.select(alerts).where(
-        alerts.c.id == alert_id, *scope_clauses(tenants, alerts.c.tenant, alerts.c.camera_id,
-                                                "alerts")
+        alerts.c.id == alert_id,
+        *scope_clauses(tenants, alerts.c.tenant, alerts.c.camera_id, "alerts"),
     )
     with engine.connect() as connection:
         row = connection.execute(statement).mappings().first()
@@ -252,23 +252,12 @@ def query_alerts(engine: sa.Engine, q: AlertQuery) -> AlertPage:
         where.append(c.fired_ms >= q.start_ms)
     if q.end_ms is not None:
         where.append(c.fired_ms < q.end_ms)
-    if q.cursor is not None:
-        after_ms, after_id = decode_cursor(q.cursor)
-        where.append(
-            sa.or_(c.fired_ms < after_ms, sa.and_(c.fired_ms == after_ms, c.id < after_id))
-        )
-    statement = (
-        sa.select(alerts)
-        .where(*where)
-        .order_by(c.fired_ms.desc(), c.id.desc())
-        .limit(q.limit + 1)  # one more than asked tells whether another page exists
-    )
+    statement = newest_first(sa.select(alerts).where(*where), c.fired_ms, c.id, q.cursor, q.limit)
     with engine.connect() as connection:
         rows = connection.execute(statement).mappings().all()
-    items = [alert_from_row(row) for row in rows[: q.limit]]
-    next_cursor = None
-    if len(rows) > q.limit:
-        next_cursor = encode_cursor(items[-1].fired_ms, items[-1].id)
+    items, next_cursor = page(
+        [alert_from_row(row) for row in rows], q.limit, lambda alert: (alert.fired_ms, alert.id)
+    )
     return AlertPage(items=items, next_cursor=next_cursor)
 
 

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from vigil.auth.scope import scope_clauses
 from vigil.config import CameraConfig
-from vigil.domain import now_ms
+from vigil.domain.frames import now_ms
 from vigil.store.db import dialect_insert
 from vigil.store.schema import cameras
 

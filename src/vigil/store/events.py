@@ -10,18 +10,19 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg_dialect
 
 from vigil.auth.scope import scope_clauses
-from vigil.events import Event, EventState, ObjectInfo
+from vigil.domain.event_rows import COLUMNS, JSON_COLUMNS, Row, copy_row
+from vigil.domain.event_rows import supersedes as newer_state
+from vigil.domain.events import Event, EventState, ObjectInfo
 from vigil.store.db import dialect_insert
+from vigil.store.dialects import dialect_of
 from vigil.store.query import (
     CountQuery,
     CountRow,
     EventPage,
     EventQuery,
-    decode_cursor,
-    encode_cursor,
+    newest_first,
+    page,
 )
-from vigil.store.rows import COLUMNS, JSON_COLUMNS, Row, copy_row
-from vigil.store.rows import supersedes as newer_state
 from vigil.store.schema import events
 
 # Columns a newer version of an event may change; id, tenant and camera never change.
@@ -134,11 +135,11 @@ def upsert(engine: sa.Engine, batch: list[Event]) -> int:
 
 
 def upsert_rows(engine: sa.Engine, rows: list[Row]) -> int:
-    """Write `rows` (`vigil.store.rows`, distinct ids) in one transaction, with the same rule
+    """Write `rows` (`vigil.domain.event_rows`, distinct ids) in one transaction, with the same rule
     as `supersedes`; returns how many."""
     if not rows:
         return 0
-    if engine.dialect.name == "postgresql":
+    if dialect_of(engine).partitioned_events:
         # Day-partitioned table keyed by (id, start_ms); big batches go through binary COPY.
         from vigil.store import postgres
 
@@ -243,24 +244,12 @@ def count(engine: sa.Engine, q: EventQuery) -> int:
 def query(engine: sa.Engine, q: EventQuery) -> EventPage:
     c = events.c
     where = _filters(q)
-    if q.cursor is not None:
-        after_start, after_id = decode_cursor(q.cursor)
-        where.append(
-            sa.or_(c.start_ms < after_start, sa.and_(c.start_ms == after_start, c.id < after_id))
-        )
-    statement = (
-        sa.select(events)
-        .where(*where)
-        .order_by(c.start_ms.desc(), c.id.desc())
-        .limit(q.limit + 1)  # one more than asked tells whether another page exists
-    )
+    statement = newest_first(sa.select(events).where(*where), c.start_ms, c.id, q.cursor, q.limit)
     with engine.connect() as connection:
         rows = connection.execute(statement).mappings().all()
-    items = [from_row(row) for row in rows[: q.limit]]
-    next_cursor = None
-    if len(rows) > q.limit:
-        last = items[-1]
-        next_cursor = encode_cursor(last.start_ms, last.id)
+    items, next_cursor = page(
+        [from_row(row) for row in rows], q.limit, lambda event: (event.start_ms, event.id)
+    )
     return EventPage(items=items, next_cursor=next_cursor)
 
 

@@ -27,7 +27,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from vigil.store.rows import COLUMNS, JSON_COLUMNS, Row, probably_new
+from vigil.domain.event_rows import COLUMNS, JSON_COLUMNS, Row, probably_new
 
 DAY_MS = 86_400_000
 # Batches at least this large go through COPY; smaller ones use a plain multi-row upsert.
@@ -43,10 +43,6 @@ _PARTITION = re.compile(r"^events_p(\d{8})$")
 
 _known: weakref.WeakKeyDictionary[sa.Engine, set[int]] = weakref.WeakKeyDictionary()
 _known_lock = threading.Lock()
-
-
-def is_postgresql(engine: sa.Engine | sa.Connection) -> bool:
-    return engine.dialect.name == "postgresql"
 
 
 def partition_name(day: int) -> str:
@@ -297,8 +293,8 @@ def upsert_events(
     written again."""
     from sqlalchemy.dialects import postgresql
 
+    from vigil.domain.event_rows import START_MS
     from vigil.store.events import row_dict
-    from vigil.store.rows import START_MS
     from vigil.store.schema import events as table
 
     for attempt in (0, 1):

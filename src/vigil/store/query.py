@@ -5,10 +5,13 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
-from vigil.events import Event, EventState
+import sqlalchemy as sa
+
+from vigil.domain.events import Event, EventState
 
 MAX_LIMIT = 1000
 MAX_BUCKETS = 100_000
@@ -107,6 +110,33 @@ def encode_cursor(start_ms: int, event_id: str) -> str:
     sort key (start_ms, id) of the last row, so pages stay stable while new events arrive."""
     raw = f"{start_ms}.{event_id}".encode("ascii")
     return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+T = TypeVar("T")
+
+
+def newest_first(
+    statement: sa.Select[Any], time: sa.ColumnElement[int], id_: sa.ColumnElement[str],
+    cursor: str | None, limit: int,
+) -> sa.Select[Any]:
+    """Keyset pagination, newest first by (time, id): the rows after `cursor`, one more than
+    `limit` so that `page` can tell whether another page exists. Events, alerts and any other
+    time-sorted table page this one way."""
+    if cursor is not None:
+        after_ms, after_id = decode_cursor(cursor)
+        statement = statement.where(
+            sa.or_(time < after_ms, sa.and_(time == after_ms, id_ < after_id))
+        )
+    return statement.order_by(time.desc(), id_.desc()).limit(limit + 1)
+
+
+def page(
+    items: Sequence[T], limit: int, key: Callable[[T], tuple[int, str]]
+) -> tuple[list[T], str | None]:
+    """The first `limit` of what `newest_first` selected, and the cursor of the next page (None
+    on the last page)."""
+    kept = list(items[:limit])
+    return kept, encode_cursor(*key(kept[-1])) if len(items) > limit else None
 
 
 def decode_cursor(cursor: str) -> tuple[int, str]:

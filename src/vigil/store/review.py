@@ -21,7 +21,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 
 from vigil.auth.scope import scope_clauses
-from vigil.events import Event
+from vigil.domain.events import Event
 from vigil.store.db import dialect_insert
 from vigil.store.events import from_row as event_from_row
 from vigil.store.schema import alerts, events, review_marks

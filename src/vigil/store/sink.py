@@ -5,7 +5,7 @@ the same batch and the bus holds further messages, slowing publishers instead of
 Once a batch is committed, its messages are republished on the `committed` bus: live views
 that follow it never show an event (or ask for its snapshot) before the store can serve it.
 
-Events are written as rows (`vigil.store.rows`). On a bus that can deliver them in that form
+Events are written as rows (`vigil.domain.event_rows`). On a bus that can deliver them in that form
 (`subscribe_rows`: NATS batch envelopes) the sink never builds an `Event` for them, unless it
 has a committed bus to republish to.
 """
@@ -16,22 +16,20 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 
-from vigil.bus.base import Bus, Subscription
-from vigil.bus.gather import POLL_S, gather
+from vigil.bus.base import Backlog, Bus, Subscription
+from vigil.bus.consumer import BusConsumer
+from vigil.bus.gather import gather
 from vigil.config import StoreConfig
-from vigil.domain import now_ms
-from vigil.events import EventMessage
-from vigil.series import SeriesMessage, SeriesPoint
+from vigil.domain.event_rows import ID, EventRow, Row, copy_row, row_supersedes
+from vigil.domain.events import EventMessage
+from vigil.domain.frames import now_ms
+from vigil.domain.series_points import SeriesMessage, SeriesPoint
 from vigil.store.events import upsert_rows
-from vigil.store.rows import ID, EventRow, Row, copy_row, row_supersedes
 from vigil.store.store import EventStore
-
-if TYPE_CHECKING:
-    from vigil.bus.nats import Backlog
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +102,7 @@ def _messages(written: list[EventMessage | EventRow], refused: set[str]) -> list
     return out
 
 
-class EventSink:
+class EventSink(BusConsumer[_Batch]):
     """Start it before anything publishes; `stop()` writes everything received, then returns."""
 
     def __init__(
@@ -118,20 +116,17 @@ class EventSink:
         retry_initial_s: float = 0.05,
         retry_max_s: float = 5.0,
     ) -> None:
+        super().__init__(name)
         config = config or StoreConfig()
         self.store = store
         self.bus = bus
         self.committed = committed
-        self.name = name
         self.batch_size = config.batch_size
         self.flush_s = config.flush_ms / 1000
         self.retry_initial_s = retry_initial_s
         self.retry_max_s = retry_max_s
         self._stats = SinkStats()
         self._stats_lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._subscription: Subscription | None = None
-        self._thread: threading.Thread | None = None
 
     @property
     def stats(self) -> SinkStats:
@@ -142,42 +137,16 @@ class EventSink:
     def backlog(self) -> dict[str, Backlog]:
         """By stream, the bus messages waiting for this sink and its peers, where the bus can
         tell (NATS JetStream); empty otherwise."""
-        backlog = getattr(self._subscription, "backlog", None)
-        return backlog() if backlog is not None else {}
+        return self._subscription.backlog() if self._subscription is not None else {}
 
-    def start(self) -> None:
-        if self._thread is not None:
-            raise RuntimeError("the event sink is already started")
+    def subscribe(self) -> Subscription:
         # A bus that delivers events as rows spares the sink a model per message.
-        subscribe_rows = getattr(self.bus, "subscribe_rows", None)
-        self._subscription = (subscribe_rows(self.name) if subscribe_rows is not None
-                              else self.bus.subscribe(self.name, lossless=True))
-        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
-        self._thread.start()
+        return self.bus.subscribe_rows(self.name)
 
-    def stop(self, timeout: float | None = None) -> bool:
-        """Write everything received so far and stop. Returns False if `timeout` seconds passed
-        first (the database stayed unavailable); the thread then keeps trying."""
-        if self._thread is None:
-            return True
-        self._stopping.set()
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
+    def handle(self, batch: _Batch) -> None:
+        self._write(batch)
 
-    def _run(self) -> None:
-        subscription = self._subscription
-        assert subscription is not None
-        while not self._stopping.is_set():
-            batch = self._collect(subscription, first_wait=POLL_S)
-            if batch:
-                self._write(batch)
-        # No new deliveries after close; a publish already in flight may still land, so the
-        # queue is drained with a short wait rather than none.
-        subscription.close()
-        while batch := self._collect(subscription, first_wait=0.05):
-            self._write(batch)
-
-    def _collect(self, subscription: Subscription, first_wait: float) -> _Batch:
+    def collect(self, subscription: Subscription, first_wait: float) -> _Batch:
         """Up to `batch_size` distinct events (and any series points), waiting at most
         `flush_s` after the first message; once stopping, only what is already queued."""
         batch = _Batch()
@@ -218,15 +187,14 @@ class EventSink:
                 return
         # A bus with acknowledgements (NATS JetStream) redelivers what is not acknowledged:
         # acknowledge only now, after the commit (refused messages were logged in full).
-        ack = getattr(self._subscription, "ack", None)
-        if ack is not None:
-            try:
-                ack(batch.delivered)
-            except Exception as error:
-                # Unacknowledged messages come again (a bus that lost its leader, say); the
-                # writes are idempotent, so a failed ack costs a rewrite, never the sink thread.
-                self._record_error(error)
-                log.warning("could not acknowledge %d messages: %s", len(batch.delivered), error)
+        assert self._subscription is not None
+        try:
+            self._subscription.ack(batch.delivered)
+        except Exception as error:
+            # Unacknowledged messages come again (a bus that lost its leader, say); the
+            # writes are idempotent, so a failed ack costs a rewrite, never the sink thread.
+            self._record_error(error)
+            log.warning("could not acknowledge %d messages: %s", len(batch.delivered), error)
 
     def _write_series(self, points: list[SeriesPoint]) -> None:
         """Statistics points, retried like events while the database is unavailable; points

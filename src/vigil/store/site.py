@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from vigil.auth.scope import scope_clauses
-from vigil.domain import now_ms
+from vigil.domain.frames import now_ms
 from vigil.store.db import dialect_insert
 from vigil.store.schema import site_maps, site_places
 

@@ -11,11 +11,11 @@ from dataclasses import replace
 
 from vigil.auth.secrets import SecretBox
 from vigil.config import CameraConfig
-from vigil.events import Event
-from vigil.series import SeriesPoint
+from vigil.domain.events import Event
+from vigil.domain.series_points import SeriesPoint
 from vigil.store import cameras as camera_rows
 from vigil.store import events as event_rows
-from vigil.store import series as series_rows
+from vigil.store import series_rows
 from vigil.store.cameras import Origin, StoredCamera
 from vigil.store.db import make_engine, migrate
 from vigil.store.query import (

@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from vigil.events import Event, EventState
+from vigil.domain.events import Event, EventState
 
 log = logging.getLogger(__name__)
 

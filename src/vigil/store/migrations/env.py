@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from vigil.store.dialects import dialect_of
 from vigil.store.schema import metadata
 
 connection = context.config.attributes.get("connection")
@@ -14,8 +15,8 @@ context.configure(
     connection=connection,
     target_metadata=metadata,
     # SQLite cannot ALTER most things in place; batch mode rebuilds tables when a later
-    # migration needs it. PostgreSQL ignores the flag's table copies.
-    render_as_batch=connection.dialect.name == "sqlite",
+    # migration needs it.
+    render_as_batch=dialect_of(connection).batch_migrations,
 )
 with context.begin_transaction():
     context.run_migrations()
