@@ -13,7 +13,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 # Bottom to top. A module belongs to the floor of the longest prefix that names it. A floor may
 # import its own floor and any floor below it, never one above.
 FLOORS: tuple[tuple[str, ...], ...] = (
-    ("vigil.domain",),
+    ("vigil.domain", "vigil.text"),
     ("vigil.config", "vigil.alerts.config"),
     ("vigil.sources", "vigil.vision"),
     ("vigil.modules",),
@@ -28,9 +28,16 @@ FLOORS: tuple[tuple[str, ...], ...] = (
         "vigil.auth.principal",
         "vigil.auth.scope",
     ),
-    ("vigil.privacy",),
+    ("vigil.privacy", "vigil.recording"),
     ("vigil.pipeline",),
-    ("vigil.alerts", "vigil.search", "vigil.cluster", "vigil.auth", "vigil.services"),
+    (
+        "vigil.alerts",
+        "vigil.search",
+        "vigil.cluster",
+        "vigil.auth",
+        "vigil.services",
+        "vigil.fanout",
+    ),
     ("vigil.runtime",),
     ("vigil.api",),
     ("vigil.cli", "vigil.bench", "vigil.__main__"),

@@ -275,7 +275,7 @@ class PrivacyMaskConfig(Strict):
     def _enough_vertices(cls, value: list[Point]) -> list[Point]:
         if len(value) < 3:
             raise ValueError(f"a privacy mask needs at least 3 points, got {len(value)}")
-        from vigil.modules.shapes import check_simple_polygon
+        from vigil.domain.shapes import check_simple_polygon
 
         check_simple_polygon(value, "privacy mask")
         return value
@@ -320,7 +320,7 @@ class ZoneConfig(Strict):
     def _enough_vertices(cls, value: list[Point]) -> list[Point]:
         if len(value) < 3:
             raise ValueError(f"a zone polygon needs at least 3 points, got {len(value)}")
-        from vigil.modules.shapes import check_simple_polygon
+        from vigil.domain.shapes import check_simple_polygon
 
         check_simple_polygon(value, "zone polygon")
         return value
@@ -417,7 +417,7 @@ class CameraConfig(Strict):
     @field_validator("url")
     @classmethod
     def _readable_url(cls, value: str, info: ValidationInfo) -> str:
-        from vigil.sources.urls import classify
+        from vigil.domain.source_urls import classify
 
         if info.context and info.context.get("sealed"):
             return value  # the store's encrypted form, checked before it was sealed
@@ -624,7 +624,7 @@ class VigilConfig(Strict):
 
     @model_validator(mode="after")
     def _camera_classes_known(self) -> VigilConfig:
-        from vigil.vision.coco import COCO_CLASSES
+        from vigil.domain.coco import COCO_CLASSES
 
         labels = set(self.detector.labels or COCO_CLASSES)
         for camera in self.cameras:
@@ -693,3 +693,9 @@ def load_config(path: Path | str) -> VigilConfig:
         problem = getattr(error, "problem", None) or str(error)
         raise ConfigError(f"{path}: not valid YAML{where}: {problem}") from None
     return parse_config(data, str(path))
+
+
+def default_key_file(media_dir: Path) -> Path:
+    """Where the key that seals stored camera credentials lives when `security.key_file` is
+    unset: beside the media directory, never inside it (media may be copied elsewhere)."""
+    return Path(media_dir).parent / "vigil.key"

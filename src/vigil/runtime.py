@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vigil.alerts.service import AlertService, public_url
-from vigil.auth.secrets import SecretBox, default_key_file
+from vigil.auth.secrets import SecretBox
 from vigil.bus import Bus, MemoryBus
 from vigil.bus.credentials import connect_options
 from vigil.bus.nats import NatsBus
@@ -20,7 +20,7 @@ from vigil.cluster.registry import ClusterRegistry, process_name
 from vigil.cluster.remote import ClusterEngine
 from vigil.cluster.role import RoleLease
 from vigil.cluster.worker import Worker
-from vigil.config import VigilConfig
+from vigil.config import VigilConfig, default_key_file
 from vigil.pipeline.local_engine import LocalEngine
 from vigil.privacy.redact import FaceRedactor
 from vigil.recording.service import RecordingService

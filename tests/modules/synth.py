@@ -10,10 +10,10 @@ import numpy as np
 import supervision as sv
 
 from vigil.config import CameraConfig, parse_camera
+from vigil.domain.coco import COCO_CLASSES
 from vigil.domain.events import Phase
 from vigil.modules.base import AnalyticsModule, Sample, Signal, Tracks
 from vigil.modules.registry import build_modules
-from vigil.vision.coco import COCO_CLASSES
 
 Box = tuple[float, float, float, float]
 Obj = tuple[int, str, Box]

@@ -10,10 +10,10 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.media import CLIP
+from vigil.bench.cameras import LoadSettings, PacedDetector, deadline_batcher, run_load
 from vigil.cli.main import app
 from vigil.config import CameraConfig, TrackerConfig
 from vigil.pipeline.feeds import SourceFeed, SyntheticFeed, decode_clip
-from vigil.pipeline.loadbench import LoadSettings, PacedDetector, deadline_batcher, run_load
 from vigil.sources.base import SourceOptions
 from vigil.sources.factory import create_source
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from vigil.bench_api.load import KINDS
-from vigil.bench_api.run import ApiSettings, run_api
+from vigil.bench.api.load import KINDS
+from vigil.bench.api.run import ApiSettings, run_api
 
 
 def test_the_api_benchmark_measures_every_kind(tmp_path: Path) -> None:

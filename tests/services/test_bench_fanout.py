@@ -4,7 +4,7 @@ report what the docs quote."""
 
 from __future__ import annotations
 
-from vigil.bench_fanout.run import FanoutSettings, run_fanout
+from vigil.bench.fanout.run import FanoutSettings, run_fanout
 
 
 def test_the_fanout_benchmark_delivers_every_watched_event() -> None:

@@ -60,7 +60,3 @@ class SecretBox:
             raise SecretError(
                 "a stored camera credential cannot be decrypted with this key file"
             ) from None
-
-
-def default_key_file(media_dir: Path) -> Path:
-    return Path(media_dir).parent / "vigil.key"

@@ -178,7 +178,7 @@ def fanout(
 ) -> None:
     """Publish-to-receipt delay of live events to many SSE subscribers of one API node (fan-out
     against the per-connection baseline), memory per idle connection, API-node CPU."""
-    from vigil.bench_fanout.run import FanoutSettings, run_fanout
+    from vigil.bench.fanout.run import FanoutSettings, run_fanout
 
     settings = FanoutSettings(
         subscribers=subscribers,
@@ -252,13 +252,13 @@ def api(
 ) -> None:
     """Event pages and counts under concurrent clients over a large stored set: p50/p99 per
     request kind and requests/s, through the whole API stack on a real server."""
-    from vigil.bench_api.run import ApiSettings, run_api
+    from vigil.bench.api.run import ApiSettings, run_api
 
     data.mkdir(parents=True, exist_ok=True)
     settings = ApiSettings(events=events, clients=clients, processes=processes, duration_s=duration)
     with ExitStack() as stack:
         if store == "postgres":
-            from vigil.bench_api.run import throwaway_postgres
+            from vigil.bench.api.run import throwaway_postgres
 
             url = stack.enter_context(throwaway_postgres())
         else:
@@ -303,7 +303,7 @@ def record(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
     """Recording cost against decoding, blurred playback against real time, export time."""
-    from vigil.recording.bench import run_record_bench
+    from vigil.bench.record import run_record_bench
 
     with step_bars(disable=as_json) as update:
         result = run_record_bench(

@@ -23,16 +23,16 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from vigil.cli.common import load_or_exit
-from vigil.config import ROOT, CameraConfig, VigilConfig
-from vigil.pipeline.feeds import Feed, SourceFeed, SyntheticFeed, decode_clip
-from vigil.pipeline.loadbench import (
+from vigil.bench.cameras import (
     LoadSettings,
     PacedDetector,
     baseline_batcher,
     deadline_batcher,
     run_load,
 )
+from vigil.cli.common import load_or_exit
+from vigil.config import ROOT, CameraConfig, VigilConfig
+from vigil.pipeline.feeds import Feed, SourceFeed, SyntheticFeed, decode_clip
 from vigil.pipeline.simulation import BASELINE, DetectorModel, Policy, simulate
 from vigil.sources.base import SourceOptions
 from vigil.sources.factory import create_source

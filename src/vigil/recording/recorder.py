@@ -21,9 +21,9 @@ import av
 
 from vigil.config import CameraConfig, RecordingConfig
 from vigil.domain.frames import now_ms
+from vigil.domain.source_urls import SourceKind, classify
 from vigil.recording.segmenter import Segment, Segmenter
 from vigil.recording.writer import SegmentWriter
-from vigil.sources.urls import SourceKind, classify
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,6 @@
 """Camera inputs: files, RTSP, HTTP MJPEG/snapshot and still images, read by CameraReader."""
 
+from vigil.domain.source_urls import SourceKind, classify, redact
 from vigil.sources.base import FrameSource, RawFrame, SourceError, SourceOptions
 from vigil.sources.factory import create_source
 from vigil.sources.file import FileSource
@@ -7,7 +8,6 @@ from vigil.sources.http import HttpSource
 from vigil.sources.image import StillImageSource
 from vigil.sources.reader import CameraReader, FrameCallback
 from vigil.sources.rtsp import RtspSource
-from vigil.sources.urls import SourceKind, classify, redact
 
 __all__ = [
     "CameraReader",

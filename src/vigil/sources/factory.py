@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from vigil.domain.source_urls import SourceKind, classify, local_path
 from vigil.sources.base import FrameSource, SourceOptions
 from vigil.sources.file import FileSource
 from vigil.sources.http import HttpSource
 from vigil.sources.hwdecode import HardwareDecodeSource
 from vigil.sources.image import StillImageSource
 from vigil.sources.rtsp import RtspSource
-from vigil.sources.urls import SourceKind, classify, local_path
 
 
 def create_source(url: str, options: SourceOptions) -> FrameSource:

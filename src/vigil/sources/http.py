@@ -8,13 +8,13 @@ from typing import Protocol
 
 import httpx
 
+from vigil.domain.source_urls import redact
 from vigil.sources.base import NOT_A_VIDEO_STREAM, RawFrame, SourceError, SourceOptions
 from vigil.sources.httpio import check_status, http_reason, make_client
 from vigil.sources.jpeg import decode_jpeg
 from vigil.sources.mjpeg import MjpegStream
 from vigil.sources.multipart import boundary_of
 from vigil.sources.snapshot import SnapshotPoller
-from vigil.sources.urls import redact
 
 
 class _JpegFeed(Protocol):

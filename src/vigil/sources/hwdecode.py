@@ -25,10 +25,10 @@ import av.container
 import numpy as np
 from av.codec.hwaccel import HWAccel
 
+from vigil.domain.source_urls import SourceKind, classify, local_path, redact
 from vigil.sources.base import FrameSource, RawFrame, SourceError, SourceOptions
 from vigil.sources.pyav import VideoDecoder, first_video_stream, nominal_fps, raw_frame, reason
 from vigil.sources.rtsp import _AV_OPTIONS as RTSP_OPTIONS
-from vigil.sources.urls import SourceKind, classify, local_path, redact
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import ipaddress
 from urllib.parse import urlsplit, urlunsplit
 
+from vigil.domain.source_urls import redact
 from vigil.sources.policy import PolicyRefusal, SourcePolicy
-from vigil.sources.urls import redact
 
 
 def pinned_url(url: str, policy: SourcePolicy) -> str:

@@ -33,8 +33,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from vigil.domain.source_urls import IMAGE_SUFFIXES, SourceKind, classify, local_path, redact
 from vigil.sources.base import REFUSED_BY_POLICY, UNREACHABLE, SourceError
-from vigil.sources.urls import IMAGE_SUFFIXES, SourceKind, classify, local_path, redact
 
 if TYPE_CHECKING:
     from vigil.config import VigilConfig
@@ -135,7 +135,7 @@ class SourcePolicy:
 
     @classmethod
     def from_config(cls, config: VigilConfig) -> SourcePolicy:
-        from vigil.auth.secrets import default_key_file
+        from vigil.config import default_key_file
 
         store = config.store
         protected: list[Path] = [store.media_dir]

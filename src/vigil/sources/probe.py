@@ -17,9 +17,9 @@ from typing import Literal
 
 import numpy as np
 
+from vigil.domain.source_urls import redact
 from vigil.sources.base import SourceError, SourceOptions
 from vigil.sources.factory import create_source
-from vigil.sources.urls import redact
 
 ProblemKind = Literal["auth", "unreachable", "refused", "not_found", "not_video", "codec", "policy"]
 

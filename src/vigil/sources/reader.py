@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 
 from vigil.domain.frames import Frame, SourceStatus, now_ms
+from vigil.domain.source_urls import classify, redact
 from vigil.sources.backoff import Backoff
 from vigil.sources.base import UNREACHABLE, FrameSource, RawFrame, SourceError, SourceOptions
 from vigil.sources.clock import MediaClock
@@ -19,7 +20,6 @@ from vigil.sources.policy import SourcePolicy
 from vigil.sources.pyav import PacketSink
 from vigil.sources.rate import RateMeter
 from vigil.sources.sampler import FpsSampler
-from vigil.sources.urls import classify, redact
 
 logger = logging.getLogger(__name__)
 

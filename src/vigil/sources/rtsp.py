@@ -8,10 +8,10 @@ from collections.abc import Iterator
 import av
 import av.container
 
+from vigil.domain.source_urls import redact
 from vigil.sources.base import RawFrame, SourceError, SourceOptions
 from vigil.sources.pinning import pinned_url
 from vigil.sources.pyav import VideoDecoder, first_video_stream, nominal_fps, raw_frame, reason
-from vigil.sources.urls import redact
 
 _AV_OPTIONS = {
     # UDP loses packets behind NAT and firewalls and smears frames; TCP interleaving is what

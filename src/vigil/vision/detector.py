@@ -11,8 +11,8 @@ import onnxruntime as ort
 import supervision as sv
 
 from vigil.config import DetectorConfig
+from vigil.domain.coco import COCO_CLASSES
 from vigil.vision.boxes import Letterbox, letterbox_into
-from vigil.vision.coco import COCO_CLASSES
 from vigil.vision.decoders import Decoder, NanoDetDecoder, YoloDecoder
 from vigil.vision.providers import ProviderError, execution_providers
 

@@ -18,8 +18,8 @@ import numpy as np
 import supervision as sv
 
 from vigil.config import DetectorConfig
+from vigil.domain.coco import COCO_CLASSES
 from vigil.vision.boxes import Letterbox, letterbox_into
-from vigil.vision.coco import COCO_CLASSES
 from vigil.vision.detector import ModelError
 
 

@@ -21,13 +21,13 @@ import numpy as np
 import supervision as sv
 
 from vigil.config import BatchingConfig, CameraConfig, TrackerConfig
+from vigil.domain.coco import COCO_CLASSES
 from vigil.domain.frames import Frame, now_ms
 from vigil.pipeline.batcher import FrameBatcher
 from vigil.pipeline.camera import CameraPipeline
 from vigil.pipeline.deadline import Batcher, DeadlineBatcher
 from vigil.pipeline.feeds import Feed
 from vigil.sources.base import SourceError
-from vigil.vision.coco import COCO_CLASSES
 from vigil.vision.detector import Detector
 from vigil.vision.tracker import CameraTracker
 

@@ -2,7 +2,7 @@
 
 Only the stream routes are mounted, and every caller is an internal principal: connect-time
 authentication and audit are outside this measurement (they happen once per connection, not
-per event). `python -m vigil.bench_fanout.node PORT NATS_URL PREFIX`.
+per event). `python -m vigil.bench.fanout.node PORT NATS_URL PREFIX`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from vigil.api import routes_stream
 from vigil.api.context import AppContext
 from vigil.auth.deps import optional_principal
 from vigil.auth.principal import internal_principal
-from vigil.bench_fanout import baseline
+from vigil.bench.fanout import baseline
 from vigil.bus.nats import NatsBus
 from vigil.config import VigilConfig
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vigil.bench_fanout.load import cameras_of, publish, subscribe
+from vigil.bench.fanout.load import cameras_of, publish, subscribe
 from vigil.services.common import free_port, wait_port
 
 Progress = Callable[[str], None]
@@ -78,7 +78,7 @@ def measure(
     prefix = f"b{mode}{count}"
     port = free_port()
     node = subprocess.Popen(
-        [sys.executable, "-m", "vigil.bench_fanout.node", str(port), nats_url, prefix, str(count)],
+        [sys.executable, "-m", "vigil.bench.fanout.node", str(port), nats_url, prefix, str(count)],
     )
     processes: list[Any] = []
     try:

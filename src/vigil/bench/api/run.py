@@ -22,8 +22,8 @@ import sqlalchemy as sa
 
 from vigil.auth.roles import Role
 from vigil.auth.store import AuthStore
+from vigil.bench.api.load import KINDS, run_clients
 from vigil.bench.synthetic import generated_cameras, synthetic_events
-from vigil.bench_api.load import KINDS, run_clients
 from vigil.domain.frames import now_ms
 from vigil.services.common import free_port, wait_port
 from vigil.store import EventStore
@@ -161,7 +161,7 @@ def run_api(settings: ApiSettings, url: str, media_dir: Path, progress: Progress
     baseline = store_only(url)
     port = free_port()
     node = subprocess.Popen(
-        [sys.executable, "-m", "vigil.bench_api.node", str(port), url, str(media_dir)]
+        [sys.executable, "-m", "vigil.bench.api.node", str(port), url, str(media_dir)]
     )
     context = multiprocessing.get_context("spawn")
     processes = []

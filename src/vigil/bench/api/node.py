@@ -1,5 +1,5 @@
 """The API node under test: `create_app` over a seeded store, no cameras running.
-`python -m vigil.bench_api.node PORT STORE_URL MEDIA_DIR`."""
+`python -m vigil.bench.api.node PORT STORE_URL MEDIA_DIR`."""
 
 from __future__ import annotations
 

@@ -55,7 +55,7 @@ def test_create_source_picks_the_implementation() -> None:
 
 
 def test_file_url_is_decoded_to_a_path(tmp_path: Path) -> None:
-    from vigil.sources.urls import local_path
+    from vigil.domain.source_urls import local_path
 
     assert local_path("file:///tmp/face%20photo.png") == Path("/tmp/face photo.png")
     assert local_path(str(tmp_path / "a.mp4")) == tmp_path / "a.mp4"
