@@ -25,6 +25,17 @@ from vigil.vision.faces import FaceDetector
 from .conftest import StaticEngine
 
 
+@pytest.fixture
+def config(config: VigilConfig) -> VigilConfig:
+    """The shared app config, with a source policy that admits this file's test cameras on
+    purpose (docs/security.md, "Camera sources"): the clips below the repository's media
+    directory, the password camera on 127.0.0.1 (a /32 entry admits loopback explicitly) and
+    the 10.0.0.0/8 network of the main-stream example. Everything else stays refused."""
+    config.sources.file_roots = [CLIP.parent, FACE_PHOTO.parent]
+    config.sources.allow_networks = ["127.0.0.1/32", "10.0.0.0/8"]
+    return config
+
+
 def decode_preview(data_url: str) -> np.ndarray:
     head, _, payload = data_url.partition(",")
     assert head == "data:image/jpeg;base64"
