@@ -6,7 +6,6 @@ and then to the store, so API-added cameras come back after a restart.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Collection
 from typing import Annotated
 
@@ -22,8 +21,6 @@ from vigil.api.source_check import source_refusal
 from vigil.config import CameraConfig
 from vigil.domain import CameraStatus
 from vigil.store.cameras import Origin
-
-log = logging.getLogger(__name__)
 
 CameraId = Annotated[str, Path(pattern=CAMERA_ID_PATTERN, description="Camera id")]
 Scope = Annotated[Collection[str] | None, Depends(tenant_scope)]
