@@ -7,6 +7,7 @@ import base64
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import cv2
@@ -23,6 +24,19 @@ from vigil.store import EventStore
 from vigil.vision.faces import FaceDetector
 
 from .conftest import StaticEngine
+
+
+@pytest.fixture
+def config(config: VigilConfig, tmp_path: Path) -> VigilConfig:
+    """The shared app config, with a source policy that admits this file's test cameras on
+    purpose (docs/security.md, "Camera sources"): the clips below the repository's media
+    directory and `tmp_path/clips`, the password camera on 127.0.0.1 (a /32 entry admits
+    loopback explicitly) and the 10.0.0.0/8 network of the main-stream example. Everything
+    else stays refused."""
+    (tmp_path / "clips").mkdir()
+    config.sources.file_roots = [CLIP.parent, FACE_PHOTO.parent, tmp_path / "clips"]
+    config.sources.allow_networks = ["127.0.0.1/32", "10.0.0.0/8"]
+    return config
 
 
 def decode_preview(data_url: str) -> np.ndarray:
@@ -100,12 +114,18 @@ def test_probe_masks_the_privacy_masks_it_is_given(client: TestClient) -> None:
     [
         ("rtsp://127.0.0.1:1/stream", "refused"),
         ("http://127.0.0.1:1/mjpeg", "refused"),
-        ("/no/such/clip.mp4", "not_found"),
-        ("README.md", "not_video"),
+        ("{clips}/no-such-clip.mp4", "not_found"),
+        ("{clips}/notes.mp4", "not_video"),
         ("rtsp://camera.invalid/stream", "unreachable"),
+        ("README.md", "policy"),  # outside sources.file_roots
     ],
 )
-def test_probe_says_why_a_url_fails(client: TestClient, url: str, problem: str) -> None:
+def test_probe_says_why_a_url_fails(
+    client: TestClient, tmp_path: Path, url: str, problem: str
+) -> None:
+    clips = tmp_path / "clips"
+    (clips / "notes.mp4").write_text("a text file with a video file's name\n")
+    url = url.format(clips=clips)
     response = client.post("/api/cameras/probe", json={"url": url, "timeout_s": 3})
     assert response.status_code == 200
     body = response.json()

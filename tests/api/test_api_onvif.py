@@ -13,6 +13,16 @@ from fastapi.testclient import TestClient
 from tests.media import CLIP
 from tests.onvif_device import OnvifDevice, running_onvif_device
 from tests.sources.rtsp_process import RtspServerProcess, rtsp_server_unavailable
+from vigil.config import VigilConfig
+
+
+@pytest.fixture
+def config(config: VigilConfig) -> VigilConfig:
+    """The test device and its RTSP stream run on 127.0.0.1: the source policy admits that one
+    loopback address on purpose (a /32 entry, docs/security.md); it refuses loopback otherwise
+    (tests/security/test_setup_source_policy.py)."""
+    config.sources.allow_networks = ["127.0.0.1/32"]
+    return config
 
 
 @pytest.fixture(scope="module")

@@ -65,21 +65,39 @@ def test_masks_need_three_points() -> None:
     from vigil.config import ConfigError
 
     try:
-        parse_config({"cameras": [{"id": "c", "url": "x", "privacy_masks": [
-            {"polygon": [[0, 0], [1, 1]]}]}]})
+        parse_config(
+            {"cameras": [{"id": "c", "url": "x", "privacy_masks": [{"polygon": [[0, 0], [1, 1]]}]}]}
+        )
     except ConfigError as error:
         assert "cameras[0].privacy_masks[0].polygon" in str(error)
     else:
         raise AssertionError("a two-point mask was accepted")
 
 
+class NoObjects:
+    """A detector that finds nothing: live view is drawn from the frame set below, and the
+    engine needs only the model's labels to accept the camera."""
+
+    labels = ("person",)
+
+    def detect(self, images: list[np.ndarray]) -> list[sv.Detections]:
+        return [sv.Detections.empty() for _ in images]
+
+
 def test_live_view_is_masked_at_every_size_with_or_without_overlay(tmp_path: Path) -> None:
-    config = parse_config({
-        "privacy": {"blur_live": True},
-        "cameras": [{"id": "cam", "url": str(tmp_path / "none.jpg"), "privacy_masks": [MASK]}],
-    })
-    engine = LocalEngine(config, detector=object(), redactor=NoFaceRedactor(),  # type: ignore[arg-type]
-                    bus=MemoryBus(), media=LocalMediaStore(tmp_path / "m"))
+    config = parse_config(
+        {
+            "privacy": {"blur_live": True},
+            "cameras": [{"id": "cam", "url": str(tmp_path / "none.jpg"), "privacy_masks": [MASK]}],
+        }
+    )
+    engine = LocalEngine(
+        config,
+        detector=NoObjects(),
+        redactor=NoFaceRedactor(),  # type: ignore[arg-type]
+        bus=MemoryBus(),
+        media=LocalMediaStore(tmp_path / "m"),
+    )
     try:
         engine.add_camera(config.cameras[0])
         frame = Frame(camera_id="cam", seq=1, ts_ms=1, image=bright())
@@ -104,18 +122,35 @@ def test_stored_snapshots_are_masked_and_person_colours_dropped(tmp_path: Path) 
     config = parse_config({"cameras": [{"id": "gate", "url": "x", "privacy_masks": [MASK]}]})
     attributes = AttributePolicy(default=False)
     attributes.set("harbour", True)
-    output = EventOutput(bus, media, NoFaceRedactor(),  # type: ignore[arg-type]
-                         masks=lambda camera_id: config.cameras[0].privacy_masks,
-                         attributes=attributes)
-    person = build_event(camera_id="gate").model_copy(update={"object": ObjectInfo(
-        class_name="person", class_id=0, score=0.9, box=(1, 2, 3, 4), color="red")})
-    car = build_event(camera_id="gate", class_name="car").model_copy(update={"object": ObjectInfo(
-        class_name="car", class_id=2, score=0.9, box=(1, 2, 3, 4), color="blue")})
-    allowed = build_event(camera_id="gate", tenant="harbour").model_copy(update={
-        "object": ObjectInfo(class_name="person", class_id=0, score=0.9, color="green")})
+    output = EventOutput(
+        bus,
+        media,
+        NoFaceRedactor(),  # type: ignore[arg-type]
+        masks=lambda camera_id: config.cameras[0].privacy_masks,
+        attributes=attributes,
+    )
+    person = build_event(camera_id="gate").model_copy(
+        update={
+            "object": ObjectInfo(
+                class_name="person", class_id=0, score=0.9, box=(1, 2, 3, 4), color="red"
+            )
+        }
+    )
+    car = build_event(camera_id="gate", class_name="car").model_copy(
+        update={
+            "object": ObjectInfo(
+                class_name="car", class_id=2, score=0.9, box=(1, 2, 3, 4), color="blue"
+            )
+        }
+    )
+    allowed = build_event(camera_id="gate", tenant="harbour").model_copy(
+        update={"object": ObjectInfo(class_name="person", class_id=0, score=0.9, color="green")}
+    )
     image = bright()
-    output.submit(EventMessage(phase=Phase.START, event=person),
-                  SnapshotRequest("default/gate/2026-01-01/a.jpg", image, 7, None))
+    output.submit(
+        EventMessage(phase=Phase.START, event=person),
+        SnapshotRequest("default/gate/2026-01-01/a.jpg", image, 7, None),
+    )
     output.submit(EventMessage(phase=Phase.START, event=car), None)
     output.submit(EventMessage(phase=Phase.START, event=allowed), None)
     output.close()
@@ -127,15 +162,22 @@ def test_stored_snapshots_are_masked_and_person_colours_dropped(tmp_path: Path) 
     while (message := subscription.get(timeout=0.5)) is not None:
         published.append(message.event)
     colours = {(e.tenant, e.object.class_name): e.object.color for e in published}
-    assert colours == {("default", "person"): None, ("default", "car"): "blue",
-                       ("harbour", "person"): "green"}
+    assert colours == {
+        ("default", "person"): None,
+        ("default", "car"): "blue",
+        ("harbour", "person"): "green",
+    }
 
 
 def test_switching_person_colours_on_is_an_audited_admin_action(world: World) -> None:
     attributes: AttributePolicy = world.app.state.attributes
     assert attributes.person_colors("alpha") is False
-    assert world.client("alpha-operator").put(
-        "/api/settings/privacy", json={"person_colors": True}).status_code == 403
+    assert (
+        world.client("alpha-operator")
+        .put("/api/settings/privacy", json={"person_colors": True})
+        .status_code
+        == 403
+    )
     admin = world.client("alpha-admin")
     turned = admin.put("/api/settings/privacy", json={"person_colors": True})
     assert turned.status_code == 200 and turned.json()["person_colors"] is True
@@ -149,5 +191,7 @@ def test_switching_person_colours_on_is_an_audited_admin_action(world: World) ->
 
     again = build_identity(world.config, world.engine, world.store, world.media)
     assert again.attributes.person_colors("alpha") is True
-    assert admin.put("/api/settings/privacy", json={"person_colors": None}).json()[
-        "person_colors"] is False
+    assert (
+        admin.put("/api/settings/privacy", json={"person_colors": None}).json()["person_colors"]
+        is False
+    )

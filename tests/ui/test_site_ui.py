@@ -36,7 +36,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """One camera declared in the config file; the test adds the other from the browser."""
     if not CHROMIUM.exists():
         pytest.skip("Debian chromium is not installed (/usr/bin/chromium)")
-    with running_server(tmp_path_factory.mktemp("vigil-site"), [CONFIG_CAMERA]) as running:
+    # The cameras added from the browser read the bundled clip and the test RTSP/ONVIF
+    # servers on 127.0.0.1: the source policy admits exactly those on purpose.
+    sources = {"file_roots": [str(CLIP.parent)], "allow_networks": ["127.0.0.1/32"]}
+    with running_server(
+        tmp_path_factory.mktemp("vigil-site"), [CONFIG_CAMERA], {"sources": sources}
+    ) as running:
         yield running
 
 

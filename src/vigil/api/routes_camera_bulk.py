@@ -24,6 +24,7 @@ from vigil.api.errors import error_responses
 from vigil.api.params import CAMERA_ID_PATTERN
 from vigil.api.redact import redact_url, restore_url
 from vigil.api.routes_setup import FieldProblem, field_problems
+from vigil.api.source_check import source_refusal
 from vigil.config import CameraConfig
 from vigil.store.cameras import Origin
 
@@ -178,8 +179,9 @@ def _yaml_rows(text: str) -> list[dict[str, Any]]:
         "The body is the file's text. Every row is validated as a camera; rows with problems "
         "are reported and not applied, the others are. A row whose id exists updates that "
         "camera only with `update=true` (cameras of the config file are never changed). "
-        "A masked URL (`***`, as exported) keeps the camera's stored credentials. With "
-        "`dry_run=true` nothing is applied."
+        "A masked URL (`***`, as exported) keeps the camera's stored credentials. A URL the "
+        "source policy refuses is reported for its row (`refused by policy`), as POST "
+        "/api/cameras would refuse it. With `dry_run=true` nothing is applied."
     ),
     response_model=ImportOut,
     responses=error_responses(413, 422),
@@ -247,6 +249,10 @@ async def import_cameras(
         if existing is not None and existing[1] == "config":
             reject("id", f"camera {camera.id!r} is declared in the config file; change it there")
             continue
+        refused = source_refusal(ctx.sources, camera)
+        if refused is not None:
+            reject(*refused)
+            continue
         if not dry_run:
             try:
                 apply_camera(ctx, camera, "api")
@@ -296,6 +302,17 @@ def apply_to(ctx: Context, camera_id: CameraId, body: ApplyIn, tenants: Scope) -
         except ValidationError as error:
             rejected.append(
                 RowProblem(row=number, camera_id=target_id, problems=field_problems(error))
+            )
+            continue
+        refused = source_refusal(ctx.sources, camera)
+        if refused is not None:
+            field, message = refused
+            rejected.append(
+                RowProblem(
+                    row=number,
+                    camera_id=target_id,
+                    problems=[FieldProblem(field=field, message=message)],
+                )
             )
             continue
         apply_camera(ctx, camera, target[1])

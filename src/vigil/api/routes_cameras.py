@@ -6,7 +6,6 @@ and then to the store, so API-added cameras come back after a restart.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Collection
 from typing import Annotated
 
@@ -18,12 +17,10 @@ from vigil.api.errors import error_responses
 from vigil.api.params import CAMERA_ID_PATTERN
 from vigil.api.redact import redact_url, restore_url
 from vigil.api.schemas import CameraOut, CameraStatusOut
+from vigil.api.source_check import source_refusal
 from vigil.config import CameraConfig
 from vigil.domain.frames import CameraStatus
-from vigil.sources.policy import PolicyRefusal
 from vigil.store.cameras import Origin
-
-log = logging.getLogger(__name__)
 
 CameraId = Annotated[str, Path(pattern=CAMERA_ID_PATTERN, description="Camera id")]
 Scope = Annotated[Collection[str] | None, Depends(tenant_scope)]
@@ -99,18 +96,10 @@ def cameras_router(ctx: AppContext) -> APIRouter:
         return any(camera.id == camera_id for camera in ctx.engine.cameras())
 
     def check_source(camera: CameraConfig) -> None:
-        """422 for a URL the source policy refuses, before anything is started or stored.
-        The tenant learns only that it was refused; the log keeps why, for the system
-        administrator. The config file's own cameras are not the tenant's choice."""
-        urls = {"url": camera.url, "main_url": camera.main_url}
-        for field, url in urls.items():
-            if url is None or ctx.sources.trusts(camera.id, url):
-                continue
-            try:
-                ctx.sources.check_url(url)
-            except PolicyRefusal as refusal:
-                log.warning("camera %s of tenant %s refused: %s", camera.id, camera.tenant, refusal)
-                raise HTTPException(422, f"body.{field}: {refusal.public}") from None
+        """422 for a URL the source policy refuses, before anything is started or stored."""
+        refused = source_refusal(ctx.sources, camera)
+        if refused is not None:
+            raise HTTPException(422, f"body.{refused[0]}: {refused[1]}")
 
     @router.get("", summary="List cameras with their live status", response_model=list[CameraOut])
     def list_cameras(tenants: Scope) -> list[CameraOut]:

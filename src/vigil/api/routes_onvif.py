@@ -3,11 +3,14 @@ it is then choosing a profile), and PTZ presets (list, go to, save).
 
 Every call carries the camera's ONVIF credentials in its body (never in a URL, so they stay out
 of access logs) and needs `config:write`; the audit log records each call, not the password.
+Every address a request names, and every service address the device answers with, is held
+to the source policy as a camera URL is (docs/security.md, "Camera sources").
 """
 
 from __future__ import annotations
 
 import ipaddress
+import logging
 import re
 from dataclasses import asdict
 from typing import Annotated
@@ -16,8 +19,13 @@ from fastapi import APIRouter, HTTPException
 from pydantic import AfterValidator, BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from vigil.api.context import Context
 from vigil.api.errors import error_responses
 from vigil.sources import onvif
+from vigil.sources.base import SourceError
+from vigil.sources.policy import PolicyRefusal, SourcePolicy
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api/onvif", tags=["onvif"])
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -105,14 +113,37 @@ def _failed(problem: onvif.OnvifProblem) -> HTTPException:
     return HTTPException(422, f"host: {problem}")
 
 
+def _pinned(policy: SourcePolicy, field: str, host: str, port: int) -> str:
+    """The address of `host` the server may contact for a tenant (source policy, as for a
+    camera URL), to be used instead of the name so that a second DNS answer cannot differ.
+    422 naming `field`: "refused by policy" and nothing more (the log keeps why)."""
+    try:
+        return policy.addresses(host, port)[0]
+    except PolicyRefusal as refusal:
+        log.warning("ONVIF request to %s port %d refused: %s", host, port, refusal)
+        raise HTTPException(422, f"{field}: {refusal.public}") from None
+    except SourceError as error:
+        raise HTTPException(422, f"{field}: the camera cannot be reached ({error})") from None
+
+
+def _refused(refusal: PolicyRefusal) -> HTTPException:
+    log.warning("ONVIF device named a service the source policy refuses: %s", refusal)
+    return HTTPException(422, f"host: {refusal.public}")
+
+
 @router.post(
     "/discover",
     summary="Find ONVIF cameras (WS-Discovery)",
     response_model=list[FoundOut],
     responses=error_responses(422),
 )
-async def discover(body: DiscoverIn) -> list[FoundOut]:
-    address = (body.address, body.port) if body.address else onvif.DISCOVERY_ADDRESS
+async def discover(ctx: Context, body: DiscoverIn) -> list[FoundOut]:
+    # The local network's multicast group is the server's own choice; an address the
+    # tenant names is held to the source policy like a camera's.
+    address = onvif.DISCOVERY_ADDRESS
+    if body.address:
+        pinned = await run_in_threadpool(_pinned, ctx.sources, "address", body.address, body.port)
+        address = (pinned, body.port)
     try:
         found = await run_in_threadpool(onvif.discover, body.timeout_s, address)
     except onvif.OnvifProblem as problem:
@@ -126,11 +157,16 @@ async def discover(body: DiscoverIn) -> list[FoundOut]:
     response_model=DeviceOut,
     responses=error_responses(422),
 )
-async def device(body: DeviceIn) -> DeviceOut:
+async def device(ctx: Context, body: DeviceIn) -> DeviceOut:
+    host = await run_in_threadpool(_pinned, ctx.sources, "host", body.host, body.port)
     try:
-        found = await onvif.read_device(body.host, body.port, body.username, body.password)
+        found = await onvif.read_device(
+            host, body.port, body.username, body.password, ctx.sources
+        )
     except onvif.OnvifProblem as problem:
         raise _failed(problem) from None
+    except PolicyRefusal as refusal:
+        raise _refused(refusal) from None
     return DeviceOut(
         manufacturer=found.manufacturer,
         model=found.model,
@@ -146,13 +182,16 @@ async def device(body: DeviceIn) -> DeviceOut:
     response_model=list[PresetOut],
     responses=error_responses(422),
 )
-async def list_presets(body: PtzIn) -> list[PresetOut]:
+async def list_presets(ctx: Context, body: PtzIn) -> list[PresetOut]:
+    host = await run_in_threadpool(_pinned, ctx.sources, "host", body.host, body.port)
     try:
         found = await onvif.presets(
-            body.host, body.port, body.username, body.password, body.profile
+            host, body.port, body.username, body.password, body.profile, ctx.sources
         )
     except onvif.OnvifProblem as problem:
         raise _failed(problem) from None
+    except PolicyRefusal as refusal:
+        raise _refused(refusal) from None
     return [PresetOut(token=p.token, name=p.name) for p in found]
 
 
@@ -162,13 +201,16 @@ async def list_presets(body: PtzIn) -> list[PresetOut]:
     status_code=204,
     responses=error_responses(422),
 )
-async def goto(body: GotoIn) -> None:
+async def goto(ctx: Context, body: GotoIn) -> None:
+    host = await run_in_threadpool(_pinned, ctx.sources, "host", body.host, body.port)
     try:
         await onvif.goto_preset(
-            body.host, body.port, body.username, body.password, body.profile, body.preset
+            host, body.port, body.username, body.password, body.profile, body.preset, ctx.sources
         )
     except onvif.OnvifProblem as problem:
         raise _failed(problem) from None
+    except PolicyRefusal as refusal:
+        raise _refused(refusal) from None
 
 
 @router.post(
@@ -177,11 +219,14 @@ async def goto(body: GotoIn) -> None:
     response_model=PresetOut,
     responses=error_responses(422),
 )
-async def save(body: SaveIn) -> PresetOut:
+async def save(ctx: Context, body: SaveIn) -> PresetOut:
+    host = await run_in_threadpool(_pinned, ctx.sources, "host", body.host, body.port)
     try:
         token = await onvif.save_preset(
-            body.host, body.port, body.username, body.password, body.profile, body.name
+            host, body.port, body.username, body.password, body.profile, body.name, ctx.sources
         )
     except onvif.OnvifProblem as problem:
         raise _failed(problem) from None
+    except PolicyRefusal as refusal:
+        raise _refused(refusal) from None
     return PresetOut(token=token, name=body.name)

@@ -97,13 +97,16 @@ def _preview(config: VigilConfig, frame: Any, masks: list[PrivacyMaskConfig]) ->
     description=(
         "Opens the URL with the same sources the pipeline uses, reads one frame and closes "
         "it; nothing is saved. A failure is a 200 with `ok: false`, the kind of problem and a "
-        "message, so that a setup page can show it beside the URL field."
+        "message, so that a setup page can show it beside the URL field. The URL is held to "
+        "the source policy as a camera's would be (problem `policy`, message 'refused by "
+        "policy'); nothing it refuses is contacted."
     ),
     response_model=ProbeOut,
     responses=error_responses(404, 422),
 )
 async def probe_camera(ctx: Context, request: Request, body: ProbeIn, tenants: Scope) -> ProbeOut:
     url = body.url
+    known: CameraConfig | None = None
     if body.camera_id is not None:
         stored = ctx.store.get_camera(body.camera_id, tenants)
         known = (
@@ -122,7 +125,12 @@ async def probe_camera(ctx: Context, request: Request, body: ProbeIn, tenants: S
             url = restore_url(url, known.url)
             if known.main_url:
                 url = restore_url(url, known.main_url)
-    result = await run_in_threadpool(probe, url, timeout_s=body.timeout_s)
+    # A probe opens what the tenant typed, so it is held to the source policy like the camera
+    # would be; only a config-file camera's own URL (or main stream) is the administrator's.
+    trusted = known is not None and ctx.sources.trusts(known.id, url)
+    result = await run_in_threadpool(
+        probe, url, timeout_s=body.timeout_s, policy=None if trusted else ctx.sources
+    )
     if not result.ok or result.frame is None:
         return ProbeOut(ok=False, problem=result.problem, message=result.message)
     height, width = result.frame.shape[:2]

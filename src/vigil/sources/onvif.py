@@ -9,19 +9,26 @@ profile: its stream URI becomes the camera's URL.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import socket
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
 
 import aiohttp
 import httpx
 import zeep.exceptions
 from onvif import ONVIFCamera
 from onvif.exceptions import ONVIFError
+
+from vigil.sources.base import UNREACHABLE, SourceError
+
+if TYPE_CHECKING:
+    from vigil.sources.policy import SourcePolicy
 
 DISCOVERY_ADDRESS = ("239.255.255.250", 3702)
 _PROBE = (
@@ -148,12 +155,34 @@ def _explain(error: Exception) -> str:
     return f"the camera answered with an error ({text})"
 
 
+async def _check_services(policy: SourcePolicy, xaddrs: dict[Any, Any]) -> None:
+    """Refuse (PolicyRefusal) a device whose service addresses (its own answer, so its
+    choice) lie where the policy forbids: otherwise a device on an allowed address could send
+    the server's next requests to, say, the cloud metadata service."""
+    for xaddr in xaddrs.values():
+        url = str(xaddr)
+        policy.check_url(url)
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        await asyncio.to_thread(policy.addresses, parts.hostname or "", port)
+
+
 async def _session(
-    host: str, port: int, username: str, password: str, work: Callable[[ONVIFCamera], Awaitable[T]]
+    host: str,
+    port: int,
+    username: str,
+    password: str,
+    work: Callable[[ONVIFCamera], Awaitable[T]],
+    policy: SourcePolicy | None,
 ) -> T:
+    """Run `work` against the device. With `policy` (a tenant's request) `host` must be an
+    address the caller already checked, and the services the device names are checked too;
+    PolicyRefusal if one is refused."""
     camera = ONVIFCamera(host, port, username, password)
     try:
         await camera.update_xaddrs()
+        if policy is not None:
+            await _check_services(policy, camera.xaddrs)
         return await work(camera)
     except (
         ONVIFError,
@@ -165,6 +194,10 @@ async def _session(
         ValueError,
     ) as error:
         raise OnvifProblem(_explain(error)) from None
+    except SourceError as error:
+        if error.public != UNREACHABLE:
+            raise
+        raise OnvifProblem(_explain(error)) from None
     finally:
         await camera.close()
 
@@ -173,7 +206,9 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-async def read_device(host: str, port: int, username: str, password: str) -> Device:
+async def read_device(
+    host: str, port: int, username: str, password: str, policy: SourcePolicy | None = None
+) -> Device:
     """Device information and every media profile with its RTSP stream URI."""
 
     async def work(camera: ONVIFCamera) -> Device:
@@ -208,30 +243,49 @@ async def read_device(host: str, port: int, username: str, password: str) -> Dev
             profiles=profiles,
         )
 
-    return await _session(host, port, username, password, work)
+    return await _session(host, port, username, password, work, policy)
 
 
-async def presets(host: str, port: int, username: str, password: str, profile: str) -> list[Preset]:
+async def presets(
+    host: str,
+    port: int,
+    username: str,
+    password: str,
+    profile: str,
+    policy: SourcePolicy | None = None,
+) -> list[Preset]:
     async def work(camera: ONVIFCamera) -> list[Preset]:
         ptz = await camera.create_ptz_service()
         found = await ptz.GetPresets({"ProfileToken": profile})
         return [Preset(str(p.token), _text(getattr(p, "Name", None))) for p in found or []]
 
-    return await _session(host, port, username, password, work)
+    return await _session(host, port, username, password, work, policy)
 
 
 async def goto_preset(
-    host: str, port: int, username: str, password: str, profile: str, preset: str
+    host: str,
+    port: int,
+    username: str,
+    password: str,
+    profile: str,
+    preset: str,
+    policy: SourcePolicy | None = None,
 ) -> None:
     async def work(camera: ONVIFCamera) -> None:
         ptz = await camera.create_ptz_service()
         await ptz.GotoPreset({"ProfileToken": profile, "PresetToken": preset})
 
-    await _session(host, port, username, password, work)
+    await _session(host, port, username, password, work, policy)
 
 
 async def save_preset(
-    host: str, port: int, username: str, password: str, profile: str, name: str
+    host: str,
+    port: int,
+    username: str,
+    password: str,
+    profile: str,
+    name: str,
+    policy: SourcePolicy | None = None,
 ) -> str:
     """Save the camera's current position as a new preset; returns its token."""
 
@@ -239,4 +293,4 @@ async def save_preset(
         ptz = await camera.create_ptz_service()
         return str(await ptz.SetPreset({"ProfileToken": profile, "PresetName": name}))
 
-    return await _session(host, port, username, password, work)
+    return await _session(host, port, username, password, work, policy)

@@ -130,7 +130,8 @@ class SourcePolicy:
     deny_networks: tuple[IPNetwork, ...] = ()
     protected_paths: tuple[Path, ...] = ()  # resolved files and directories never read
     own_ports: frozenset[int] = frozenset()
-    # (camera id, URL) pairs of the config file: the system administrator's own cameras.
+    # (camera id, URL) pairs of the config file, main streams included: the system
+    # administrator's own cameras.
     trusted: frozenset[tuple[str, str]] = field(default_factory=frozenset)
 
     @classmethod
@@ -152,7 +153,12 @@ class SourcePolicy:
             deny_networks=_networks(sources.deny_networks),
             protected_paths=tuple(_resolved(p) for p in protected),
             own_ports=frozenset({config.server.port}),
-            trusted=frozenset((camera.id, camera.url) for camera in config.cameras),
+            trusted=frozenset(
+                (camera.id, url)
+                for camera in config.cameras
+                for url in (camera.url, camera.main_url)
+                if url
+            ),
         )
 
     def trusts(self, camera_id: str, url: str) -> bool:

@@ -5,21 +5,29 @@ Integrators add cameras by trial: a wrong password, a typo in the host, an HTTP 
 stream was expected. The sources already raise operator-phrased `SourceError`s; this module
 sorts them into the few kinds the setup page explains differently (and that a script can act
 on) and keeps the first frame, which the API blurs before it shows it.
+
+A probe is a request the server makes for whoever typed the URL, so a tenant's probe is held
+to the source policy exactly as the camera would be: checked before anything is contacted and
+again at every connection the source makes (DNS answers, redirects). A refusal is reported as
+"refused by policy" and nothing more; the log keeps why.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 
 from vigil.domain.source_urls import redact
-from vigil.sources.base import SourceError, SourceOptions
+from vigil.sources.base import REFUSED_BY_POLICY, SourceError, SourceOptions
 from vigil.sources.factory import create_source
+from vigil.sources.policy import SourcePolicy
+
+log = logging.getLogger(__name__)
 
 ProblemKind = Literal["auth", "unreachable", "refused", "not_found", "not_video", "codec", "policy"]
 
@@ -74,8 +82,10 @@ def classify_problem(message: str) -> ProblemKind:
 def _first_frame(
     url: str, options: SourceOptions, max_reads: int
 ) -> tuple[np.ndarray, float | None]:
-    """The one place a setup probe connects to a camera. A check that may refuse addresses
-    (the tenant source policy) belongs before `create_source` here, raising SourceError."""
+    """The one place a setup probe connects to a camera. With `options.policy` the URL is
+    checked before the source is made, and the source checks every address it connects to."""
+    if options.policy is not None:
+        options.policy.check_url(url)
     source = create_source(url, options)
     source.open()
     try:
@@ -94,28 +104,29 @@ def probe(
     *,
     timeout_s: float = 8.0,
     max_reads: int = 50,
-    check: Callable[[str], None] | None = None,
+    policy: SourcePolicy | None = None,
 ) -> ProbeResult:
-    """Open `url`, read its first frame, close it. `check` may refuse the URL by raising
-    PermissionError (a policy), which is reported as kind 'policy'."""
+    """Open `url`, read its first frame, close it. With `policy` (a URL a tenant chose) a URL
+    or address the policy refuses is never contacted and is reported as kind 'policy'."""
     started = time.monotonic()
     shown = redact(url)
-    if check is not None:
-        try:
-            check(url)
-        except PermissionError as refusal:
-            return ProbeResult(False, "policy", f"{shown}: {refusal}", elapsed_s=0.0)
     options = SourceOptions(
-        analysis_fps=1.0, loop=False, open_timeout_s=timeout_s, read_timeout_s=timeout_s
+        analysis_fps=1.0,
+        loop=False,
+        open_timeout_s=timeout_s,
+        read_timeout_s=timeout_s,
+        policy=policy,
     )
     try:
         frame, fps = _first_frame(url, options, max_reads)
-    except (SourceError, ValueError) as error:
-        message = str(error)
-        kind = classify_problem(message)
-        return ProbeResult(
-            False, kind, f"{HINTS[kind]} ({message})", elapsed_s=time.monotonic() - started
-        )
+    except SourceError as error:
+        elapsed = time.monotonic() - started
+        if error.public == REFUSED_BY_POLICY:
+            log.warning("probe of %s refused: %s", shown, error)
+            return ProbeResult(False, "policy", f"{shown}: {REFUSED_BY_POLICY}", elapsed_s=elapsed)
+        return _failed(str(error), elapsed)
+    except ValueError as error:
+        return _failed(str(error), time.monotonic() - started)
     height, width = frame.shape[:2]
     return ProbeResult(
         True,
@@ -125,3 +136,8 @@ def probe(
         nominal_fps=fps,
         elapsed_s=time.monotonic() - started,
     )
+
+
+def _failed(message: str, elapsed_s: float) -> ProbeResult:
+    kind = classify_problem(message)
+    return ProbeResult(False, kind, f"{HINTS[kind]} ({message})", elapsed_s=elapsed_s)
