@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from vigil.alerts.config import RuleConfig
+from vigil.alerts.history import rule_events
 from vigil.alerts.rules import RuleEngine, implied_messages, matches
 from vigil.auth.scope import allows
-from vigil.store import events as event_rows
 
 SPAN_MS = 24 * 3600 * 1000
 SCAN_LIMIT = 100_000  # stored events replayed at most (newest first)
@@ -64,18 +64,7 @@ def preview(
     """Replay the last 24 hours of the caller's events (their scope: tenant, camera groups)
     through `rule` alone."""
     since = now_ms - SPAN_MS
-    stored = event_rows.changed_since(
-        engine,
-        tenant=rule.tenant,
-        since_ms=since,
-        limit=SCAN_LIMIT,
-        camera_ids=rule.cameras,
-        class_names=rule.classes,
-        module=rule.module,
-        type=rule.type,
-        zone=rule.zone,
-        line=rule.line,
-    )
+    stored = rule_events(engine, rule, since_ms=since, limit=SCAN_LIMIT)
     stored = [event for event in stored if allows(tenants, event.tenant, event.camera_id, "events")]
     messages = sorted(
         (

@@ -30,6 +30,7 @@ from vigil.alerts.actions import Action, Attempt, build_actions
 from vigil.alerts.alert import Alert, Links
 from vigil.alerts.config import AlertsConfig, RuleConfig, unknown_actions
 from vigil.alerts.delivery import DeliveryReport, Dispatcher, attempt_once
+from vigil.alerts.history import rule_events
 from vigil.alerts.metrics import AlertCounters
 from vigil.alerts.rules import Firing, RuleEngine
 from vigil.bus.base import Bus, Delivered, Subscription
@@ -38,7 +39,6 @@ from vigil.domain.events import Event, EventMessage, EventState, ObjectInfo, uui
 from vigil.domain.frames import now_ms
 from vigil.store import acks as ack_rows
 from vigil.store import alerts as alert_rows
-from vigil.store import events as event_rows
 from vigil.store.alerts import AlertStatus, StoredAlert, StoredRule
 from vigil.store.media import InvalidMediaKey, MediaStore
 from vigil.store.store import EventStore
@@ -276,18 +276,7 @@ class AlertService:
             fired.setdefault(rule_id, {})[camera_id] = fired_ms
         for rule in rules:
             since = now - round(windows_s[rule.id] * 1000)
-            stored = event_rows.changed_since(
-                self.store.engine,
-                tenant=rule.tenant,
-                since_ms=since,
-                limit=RESTORE_LIMIT,
-                camera_ids=rule.cameras,
-                class_names=rule.classes,
-                module=rule.module,
-                type=rule.type,
-                zone=rule.zone,
-                line=rule.line,
-            )
+            stored = rule_events(self.store.engine, rule, since_ms=since, limit=RESTORE_LIMIT)
             if len(stored) == RESTORE_LIMIT:
                 log.warning(
                     "rule %s: count windows restored from the newest %d events only",
