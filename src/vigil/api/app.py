@@ -10,9 +10,12 @@ from vigil.api import (
     routes_alert_console,
     routes_camera_bulk,
     routes_camera_health,
+    routes_cameras,
     routes_counts,
     routes_event_count,
+    routes_events,
     routes_heatmap,
+    routes_live,
     routes_meta,
     routes_onvif,
     routes_recordings,
@@ -28,9 +31,6 @@ from vigil.api.errors import install_error_handlers
 from vigil.api.metrics import metrics_router
 from vigil.api.middleware import BodyLimitMiddleware, NulMiddleware, SecurityHeadersMiddleware
 from vigil.api.routes_alerts import alerts_router
-from vigil.api.routes_cameras import cameras_router
-from vigil.api.routes_events import events_router
-from vigil.api.routes_live import live_router
 from vigil.api.routes_search import search_router
 from vigil.api.web import mount_web
 from vigil.auth.deps import authorize
@@ -117,12 +117,12 @@ def create_app(
     # Before the cameras router, whose /{camera_id} would otherwise claim /export.yaml.
     app.include_router(routes_setup.router)
     app.include_router(routes_camera_bulk.router)
-    app.include_router(cameras_router(ctx))
-    app.include_router(live_router(ctx))
+    app.include_router(routes_cameras.router)
+    app.include_router(routes_live.router)
     app.include_router(routes_heatmap.router)
     # Before the events router, whose /{event_id} would otherwise claim /stream.
     app.include_router(routes_stream.router)
-    app.include_router(events_router(ctx))
+    app.include_router(routes_events.router)
     app.include_router(routes_counts.router)
     app.include_router(routes_site.router)
     app.include_router(routes_onvif.router)
