@@ -7,7 +7,9 @@ from fastapi import Depends, FastAPI
 from vigil.alerts.metrics import AlertCollector
 from vigil.alerts.service import AlertService, public_url
 from vigil.api import (
+    metrics,
     routes_alert_console,
+    routes_alerts,
     routes_camera_bulk,
     routes_camera_health,
     routes_cameras,
@@ -28,9 +30,7 @@ from vigil.api import (
 from vigil.api.audit_outcome import ChangeAuditMiddleware
 from vigil.api.context import AppContext
 from vigil.api.errors import install_error_handlers
-from vigil.api.metrics import metrics_router
 from vigil.api.middleware import BodyLimitMiddleware, NulMiddleware, SecurityHeadersMiddleware
-from vigil.api.routes_alerts import alerts_router
 from vigil.api.routes_search import search_router
 from vigil.api.web import mount_web
 from vigil.auth.deps import authorize
@@ -113,7 +113,7 @@ def create_app(
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     app.include_router(routes_meta.router)
-    app.include_router(metrics_router(engine, sink))
+    app.include_router(metrics.router)
     # Before the cameras router, whose /{camera_id} would otherwise claim /export.yaml.
     app.include_router(routes_setup.router)
     app.include_router(routes_camera_bulk.router)
@@ -137,7 +137,8 @@ def create_app(
     )
     # Before the alerts router, whose /api/alerts/{alert_id} would otherwise claim /firing.
     app.include_router(routes_alert_console.router)
-    app.include_router(alerts_router(ctx, alerts))
+    app.state.alerts = alerts
+    app.include_router(routes_alerts.router)
     app.state.metrics_collectors = [
         *getattr(app.state, "metrics_collectors", []),
         AlertCollector(alerts.counters, store.engine),

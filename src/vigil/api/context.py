@@ -1,5 +1,5 @@
-"""What every router needs from the running process: the `AppContext`, set on the app by
-`create_app` and handed to handlers as the `Context` dependency."""
+"""What routers need from the running process, as FastAPI dependencies: the `AppContext`
+and the services the composition root built, all set on `app.state` by `create_app`."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Annotated, cast
 
 from fastapi import Depends, Request
 
+from vigil.alerts.service import AlertService
 from vigil.bus.base import Bus
 from vigil.config import VigilConfig
 from vigil.pipeline.control import EngineControl
@@ -45,3 +46,11 @@ def app_config(request: Request) -> VigilConfig:
 
 
 Config = Annotated[VigilConfig, Depends(app_config)]
+
+
+def app_alerts(request: Request) -> AlertService:
+    """The alert service whose rules the API manages (evaluated by the engine owner)."""
+    return cast(AlertService, request.app.state.alerts)
+
+
+Alerts = Annotated[AlertService, Depends(app_alerts)]
