@@ -22,6 +22,7 @@ from vigil.api import (
     routes_onvif,
     routes_recordings,
     routes_review,
+    routes_search,
     routes_series,
     routes_setup,
     routes_site,
@@ -31,7 +32,6 @@ from vigil.api.audit_outcome import ChangeAuditMiddleware
 from vigil.api.context import AppContext
 from vigil.api.errors import install_error_handlers
 from vigil.api.middleware import BodyLimitMiddleware, NulMiddleware, SecurityHeadersMiddleware
-from vigil.api.routes_search import search_router
 from vigil.api.web import mount_web
 from vigil.auth.deps import authorize
 from vigil.auth.wiring import Identity, build_identity, install_identity
@@ -145,7 +145,8 @@ def create_app(
     ]
     app.include_router(routes_series.router)
     # One search service per store: the runtime's indexer feeds the same in-memory index.
-    app.include_router(search_router(ctx, SearchService.for_store(store, config=config)))
+    app.state.search = SearchService.for_store(store, config=config)
+    app.include_router(routes_search.router)
     identity = identity or build_identity(
         config, engine, store, media, attributes=engine.attributes
     )

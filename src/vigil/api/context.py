@@ -12,6 +12,7 @@ from vigil.alerts.service import AlertService
 from vigil.bus.base import Bus
 from vigil.config import VigilConfig
 from vigil.pipeline.control import EngineControl
+from vigil.search.service import SearchService
 from vigil.sources.policy import SourcePolicy
 from vigil.store.media import MediaStore
 from vigil.store.sink import EventSink
@@ -54,3 +55,11 @@ def app_alerts(request: Request) -> AlertService:
 
 
 Alerts = Annotated[AlertService, Depends(app_alerts)]
+
+
+def app_search(request: Request) -> SearchService:
+    """The search service over the app's store (one per store, fed by the runtime's indexer)."""
+    return cast(SearchService, request.app.state.search)
+
+
+Search = Annotated[SearchService, Depends(app_search)]
