@@ -10,6 +10,8 @@ from vigil.api import (
     metrics,
     routes_alert_console,
     routes_alerts,
+    routes_audit,
+    routes_auth,
     routes_camera_bulk,
     routes_camera_health,
     routes_cameras,
@@ -21,17 +23,20 @@ from vigil.api import (
     routes_meta,
     routes_onvif,
     routes_recordings,
+    routes_retention,
     routes_review,
     routes_search,
     routes_series,
     routes_setup,
     routes_site,
     routes_stream,
+    routes_users,
 )
 from vigil.api.audit_outcome import ChangeAuditMiddleware
 from vigil.api.context import AppContext
 from vigil.api.errors import install_error_handlers
 from vigil.api.middleware import BodyLimitMiddleware, NulMiddleware, SecurityHeadersMiddleware
+from vigil.api.routes_retention import RetentionCollector
 from vigil.api.web import mount_web
 from vigil.auth.deps import authorize
 from vigil.auth.wiring import Identity, build_identity, install_identity
@@ -150,7 +155,13 @@ def create_app(
     identity = identity or build_identity(
         config, engine, store, media, attributes=engine.attributes
     )
-    install_identity(app, identity, config, engine, store, demo=demo)
+    app.state.demo = demo
+    app.include_router(routes_auth.router)
+    app.include_router(routes_users.router)
+    app.include_router(routes_audit.router)
+    app.include_router(routes_retention.router)
+    app.state.metrics_collectors.append(RetentionCollector(identity.retention))
+    install_identity(app, identity, config)
     recording = getattr(engine, "recording", None)  # a process that runs cameras records
     app.state.metrics_collectors.append(
         RecordingCollector(

@@ -9,9 +9,14 @@ from typing import Annotated, cast
 from fastapi import Depends, Request
 
 from vigil.alerts.service import AlertService
+from vigil.auth.service import AuthService
+from vigil.auth.store import AuthStore
 from vigil.bus.base import Bus
 from vigil.config import VigilConfig
 from vigil.pipeline.control import EngineControl
+from vigil.privacy.audit import AuditLog
+from vigil.privacy.masks import AttributePolicy
+from vigil.privacy.retention import CaseStore, RetentionJob
 from vigil.search.service import SearchService
 from vigil.sources.policy import SourcePolicy
 from vigil.store.media import MediaStore
@@ -63,3 +68,62 @@ def app_search(request: Request) -> SearchService:
 
 
 Search = Annotated[SearchService, Depends(app_search)]
+
+
+# The identity parts (vigil.auth.wiring.Identity), set on app.state by `create_app`.
+
+
+def app_auth(request: Request) -> AuthService:
+    """Logins, sessions and tokens."""
+    return cast(AuthService, request.app.state.auth)
+
+
+Auth = Annotated[AuthService, Depends(app_auth)]
+
+
+def app_accounts(request: Request) -> AuthStore:
+    """Users, tokens, camera groups and tenants (the auth service's store)."""
+    return app_auth(request).store
+
+
+Accounts = Annotated[AuthStore, Depends(app_accounts)]
+
+
+def app_audit(request: Request) -> AuditLog:
+    """The hash-chained audit log."""
+    return cast(AuditLog, request.app.state.audit)
+
+
+Audit = Annotated[AuditLog, Depends(app_audit)]
+
+
+def app_retention(request: Request) -> RetentionJob:
+    """The retention job, which also knows every camera (running or stored)."""
+    return cast(RetentionJob, request.app.state.retention)
+
+
+Retention = Annotated[RetentionJob, Depends(app_retention)]
+
+
+def app_cases(request: Request) -> CaseStore:
+    """Evidence locks (cases)."""
+    return cast(CaseStore, request.app.state.cases)
+
+
+Cases = Annotated[CaseStore, Depends(app_cases)]
+
+
+def app_attributes(request: Request) -> AttributePolicy:
+    """Each tenant's privacy choices about person attributes."""
+    return cast(AttributePolicy, request.app.state.attributes)
+
+
+Attributes = Annotated[AttributePolicy, Depends(app_attributes)]
+
+
+def app_demo(request: Request) -> bool:
+    """Whether this is the demo (its login page offers the one-time link)."""
+    return cast(bool, request.app.state.demo)
+
+
+Demo = Annotated[bool, Depends(app_demo)]

@@ -164,8 +164,6 @@ router = APIRouter(tags=["meta"])
     response_class=Response,
     responses={200: {"content": {"text/plain": {}}}},
 )
-
-
 def metrics(ctx: Context, request: Request) -> Response:
     registry = CollectorRegistry(auto_describe=False)
     scope = metrics_scope(request)

@@ -216,8 +216,6 @@ def save(alerts: AlertService, rule: RuleConfig, *, create: bool) -> RuleOut:
     summary="Configured alert actions (names, types and targets; no secrets)",
     response_model=list[ActionOut],
 )
-
-
 def list_actions(alerts: Alerts) -> list[ActionOut]:
     return [
         ActionOut(
@@ -236,8 +234,6 @@ def list_actions(alerts: Alerts) -> list[ActionOut]:
     summary="Alert rules: those of the config file, then those added through the API",
     response_model=list[RuleOut],
 )
-
-
 def list_rules(alerts: Alerts, tenants: Scope) -> list[RuleOut]:
     return [rule_out(stored) for stored in alerts.list_rules(tenants)]
 
@@ -249,8 +245,6 @@ def list_rules(alerts: Alerts, tenants: Scope) -> list[RuleOut]:
     response_model=RuleOut,
     responses=error_responses(403, 409, 413, 422),
 )
-
-
 def add_rule(
     ctx: Context, alerts: Alerts, body: RuleIn, response: Response, tenants: Scope
 ) -> RuleOut:
@@ -266,8 +260,6 @@ def add_rule(
     response_model=RuleOut,
     responses=error_responses(404, 422),
 )
-
-
 def get_rule(alerts: Alerts, rule_id: RuleId, tenants: Scope) -> RuleOut:
     return rule_out(find_rule(alerts, rule_id, tenants))
 
@@ -280,8 +272,6 @@ def get_rule(alerts: Alerts, rule_id: RuleId, tenants: Scope) -> RuleOut:
     response_model=RuleOut,
     responses=error_responses(403, 404, 409, 413, 422),
 )
-
-
 def replace_rule(
     ctx: Context, alerts: Alerts, rule_id: RuleId, body: RuleIn, tenants: Scope
 ) -> RuleOut:
@@ -300,8 +290,6 @@ def replace_rule(
     response_class=Response,
     responses=error_responses(404, 409, 422),
 )
-
-
 def delete_rule(alerts: Alerts, rule_id: RuleId, tenants: Scope) -> Response:
     find_rule(alerts, rule_id, tenants)
     try:
@@ -320,8 +308,6 @@ def delete_rule(alerts: Alerts, rule_id: RuleId, tenants: Scope) -> Response:
     response_model=RuleTestOut,
     responses=error_responses(404, 422),
 )
-
-
 def test_rule(alerts: Alerts, rule_id: RuleId, tenants: Scope) -> RuleTestOut:
     stored = find_rule(alerts, rule_id, tenants)
     outcomes = alerts.test_rule(stored.rule)
@@ -342,8 +328,6 @@ def test_rule(alerts: Alerts, rule_id: RuleId, tenants: Scope) -> RuleTestOut:
     response_model=AlertPageOut,
     responses=error_responses(422),
 )
-
-
 def list_alerts(
     ctx: Context,
     tenants: Scope,
@@ -387,8 +371,6 @@ def list_alerts(
     response_model=AlertOut,
     responses=error_responses(404, 422),
 )
-
-
 def get_alert(ctx: Context, alert_id: AlertId, tenants: Scope) -> AlertOut:
     engine = ctx.store.engine
     alert = alert_rows.get_alert(engine, alert_id, tenants)

@@ -135,8 +135,6 @@ def list_cameras(ctx: Context, tenants: Scope) -> list[CameraOut]:
     response_model=CameraOut,
     responses=error_responses(409, 413, 422),
 )
-
-
 def add_camera(
     ctx: Context, camera: CameraConfig, response: Response, tenants: Scope
 ) -> CameraOut:
@@ -161,8 +159,6 @@ def add_camera(
     response_model=CameraOut,
     responses=error_responses(404, 422),
 )
-
-
 def get_camera(ctx: Context, camera_id: CameraId, tenants: Scope) -> CameraOut:
     camera, origin = find(ctx, camera_id, tenants)
     return camera_out(camera, origin, ctx.engine.status(camera_id))
@@ -179,8 +175,6 @@ def get_camera(ctx: Context, camera_id: CameraId, tenants: Scope) -> CameraOut:
     response_model=CameraOut,
     responses=error_responses(404, 413, 422),
 )
-
-
 def replace_camera(
     ctx: Context, camera_id: CameraId, camera: CameraConfig, tenants: Scope
 ) -> CameraOut:
@@ -217,8 +211,6 @@ def replace_camera(
     response_class=Response,
     responses=error_responses(404, 409, 422),
 )
-
-
 def delete_camera(ctx: Context, camera_id: CameraId, tenants: Scope) -> Response:
     _camera, origin = find(ctx, camera_id, tenants)
     if origin == "config":

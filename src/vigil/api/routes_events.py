@@ -62,8 +62,6 @@ router = APIRouter(prefix="/api/events", tags=["events"])
         **error_responses(422),
     },
 )
-
-
 def search_events(
     ctx: Context,
     tenants: Scope,
@@ -111,8 +109,6 @@ def search_events(
     response_model=Event,
     responses=error_responses(404, 422),
 )
-
-
 def get_event(ctx: Context, event_id: EventId, tenants: Scope) -> Event:
     event = ctx.store.get_event(event_id, tenants)
     if event is None:
@@ -126,8 +122,6 @@ def get_event(ctx: Context, event_id: EventId, tenants: Scope) -> Event:
     response_class=Response,
     responses={200: {"content": {"image/jpeg": {}}}, **error_responses(404, 422)},
 )
-
-
 def get_snapshot(ctx: Context, event_id: EventId, tenants: Scope) -> Response:
     event = ctx.store.get_event(event_id, tenants)
     if event is None:

@@ -54,8 +54,6 @@ def check_camera(ctx: AppContext, camera_id: str, tenants: Collection[str] | Non
         **error_responses(404, 422, 503),
     },
 )
-
-
 def live_jpeg(
     ctx: Context, camera_id: CameraId, tenants: Scope, overlay: Overlay = True, width: Width = None
 ) -> Response:
@@ -84,8 +82,6 @@ def live_jpeg(
         **error_responses(404, 422),
     },
 )
-
-
 async def live_mjpeg(
     ctx: Context,
     request: Request,
@@ -133,8 +129,6 @@ async def live_mjpeg(
     '"zone": {"sidewalk": {"occupancy": 2, "entries": 17}}}`.',
     responses=error_responses(404, 422),
 )
-
-
 def module_stats(ctx: Context, camera_id: CameraId, tenants: Scope) -> dict[str, Any]:
     check_camera(ctx, camera_id, tenants)
     try:

@@ -163,8 +163,6 @@ router = APIRouter(prefix="/api/search", tags=["search"])
     response_model=SearchOut,
     responses=error_responses(400, 422, 503),
 )
-
-
 def search(
     service: Search,
     request: Request,
