@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from fastapi import Depends, FastAPI
 
 from vigil.alerts.metrics import AlertCollector
-from vigil.alerts.service import AlertService, public_url
 from vigil.api import (
     metrics,
     routes_alert_console,
@@ -39,16 +40,18 @@ from vigil.api.middleware import BodyLimitMiddleware, NulMiddleware, SecurityHea
 from vigil.api.routes_retention import RetentionCollector
 from vigil.api.web import mount_web
 from vigil.auth.deps import authorize
-from vigil.auth.wiring import Identity, build_identity, install_identity
+from vigil.auth.wiring import install_identity
 from vigil.bus.base import Bus
 from vigil.config import VigilConfig
 from vigil.pipeline.control import EngineControl
 from vigil.recording.metrics import RecordingCollector
-from vigil.search.service import SearchService
 from vigil.sources.policy import SourcePolicy
 from vigil.store.media import MediaStore
 from vigil.store.sink import EventSink
 from vigil.store.store import EventStore
+
+if TYPE_CHECKING:
+    from vigil.runtime import ApiServices
 
 TAGS = [
     {"name": "cameras", "description": "Add, change and remove cameras at run time"},
@@ -77,17 +80,16 @@ def create_app(
     store: EventStore,
     media: MediaStore,
     bus: Bus,
+    services: ApiServices,
     *,
     sink: EventSink | None = None,
-    alerts: AlertService | None = None,
-    identity: Identity | None = None,
     demo: bool = False,
 ) -> FastAPI:
-    """The API over an engine. Migrates the store (idempotent). Starting the cameras, those
-    of the config file and those added through the API in an earlier run
-    (`store.sync_config_cameras`), is the engine owner's job, as is running `sink`, which
-    the app only reports in /metrics, and starting `alerts`, whose rules the app manages."""
-    store.migrate()
+    """The API over an engine and a migrated store, with the services the composition root
+    built (`vigil.runtime.api_services`). Starting the cameras, those of the config file and
+    those added through the API in an earlier run (`store.sync_config_cameras`), is the
+    engine owner's job, as is running `sink`, which the app only reports in /metrics, and
+    starting the alert service, whose rules the app manages."""
     ctx = AppContext(
         engine=engine,
         store=store,
@@ -135,11 +137,7 @@ def create_app(
     app.include_router(routes_camera_health.router)
     app.include_router(routes_review.router)
     app.include_router(routes_event_count.router)
-    # Without the engine owner's running service, rules and stored alerts can still be
-    # managed and tested; nothing is evaluated.
-    alerts = alerts or AlertService(
-        config.alerts, store, public_url=public_url(config), media=media
-    )
+    alerts, identity = services.alerts, services.identity
     # Before the alerts router, whose /api/alerts/{alert_id} would otherwise claim /firing.
     app.include_router(routes_alert_console.router)
     app.state.alerts = alerts
@@ -149,12 +147,8 @@ def create_app(
         AlertCollector(alerts.counters, store.engine),
     ]
     app.include_router(routes_series.router)
-    # One search service per store: the runtime's indexer feeds the same in-memory index.
-    app.state.search = SearchService.for_store(store, config=config)
+    app.state.search = services.search
     app.include_router(routes_search.router)
-    identity = identity or build_identity(
-        config, engine, store, media, attributes=engine.attributes
-    )
     app.state.demo = demo
     app.include_router(routes_auth.router)
     app.include_router(routes_users.router)
