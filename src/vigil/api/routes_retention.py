@@ -190,6 +190,7 @@ def run_now(job: Retention, request: Request) -> RetentionRunOut:
 
 
 # privacy settings ---------------------------------------------------------------------
+
 @router.get("/api/settings/privacy", summary="Your tenant's privacy settings",
             response_model=PrivacySettingsOut)
 def get_privacy(attributes: Attributes, request: Request) -> PrivacySettingsOut:
@@ -217,6 +218,7 @@ def put_privacy(
 
 
 # cases ----------------------------------------------------------------------------------
+
 def visible_events(cases: CaseStore, case: Case, principal: Principal) -> set[str]:
     return set(get_many(cases.engine, case.event_ids, principal.scope()))
 

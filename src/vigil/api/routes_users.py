@@ -134,6 +134,7 @@ def check_groups(store: AuthStore, tenant: str | None, groups: list[str]) -> Non
 
 
 # users -----------------------------------------------------------------------------------
+
 @router.get("/api/users", summary="Users of your tenant (system administrators: all)",
             response_model=list[UserOut])
 def list_users(
@@ -278,6 +279,7 @@ def delete_user(store: Accounts, user_id: UserId, request: Request) -> Response:
 
 
 # tokens of a user (service accounts) ---------------------------------------------------
+
 @router.get("/api/users/{user_id}/tokens", summary="A user's API tokens",
             response_model=list[TokenOut], responses=error_responses(404, 422))
 def user_tokens(store: Accounts, user_id: UserId, request: Request) -> list[TokenOut]:
@@ -337,6 +339,7 @@ def revoke_user_token(
 
 
 # camera groups ------------------------------------------------------------------------------
+
 def group_tenant(principal: Principal, tenant: str | None) -> str:
     if is_sysadmin(principal):
         if tenant is None:
@@ -400,6 +403,7 @@ def delete_group(
 
 
 # tenants ------------------------------------------------------------------------------------
+
 @router.get("/api/tenants", summary="Tenants (a tenant admin sees their own)",
             response_model=list[TenantOut])
 def list_tenants(store: Accounts, request: Request) -> list[TenantOut]:
