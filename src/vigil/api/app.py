@@ -142,10 +142,8 @@ def create_app(
     app.include_router(routes_alert_console.router)
     app.state.alerts = alerts
     app.include_router(routes_alerts.router)
-    app.state.metrics_collectors = [
-        *getattr(app.state, "metrics_collectors", []),
-        AlertCollector(alerts.counters, store.engine),
-    ]
+    # Figures of other parts for /metrics (vigil.api.metrics), for system roles only.
+    app.state.metrics_collectors = [AlertCollector(alerts.counters, store.engine)]
     app.include_router(routes_series.router)
     app.state.search = services.search
     app.include_router(routes_search.router)
