@@ -95,17 +95,9 @@ _SETTINGS_STEP = (
     "parsing calls (instead of a validator that imports the registry) changes config.py's "
     "parse_* entry points, which other branches are changing now"
 )
-_ROUTES = (
-    "install_identity composes the identity routers into the app; it moves to the API's "
-    "composition root when the router factories become module-level routers"
-)
 KNOWN_UPWARD: dict[tuple[str, str], str] = {
     ("vigil.config", "vigil.modules.registry"): _SETTINGS_STEP,
     ("vigil.alerts.config", "vigil.modules.registry"): "a rule names a module: " + _SETTINGS_STEP,
-    ("vigil.auth.wiring", "vigil.api.routes_audit"): _ROUTES,
-    ("vigil.auth.wiring", "vigil.api.routes_auth"): _ROUTES,
-    ("vigil.auth.wiring", "vigil.api.routes_retention"): _ROUTES,
-    ("vigil.auth.wiring", "vigil.api.routes_users"): _ROUTES,
 }
 
 

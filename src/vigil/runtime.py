@@ -13,6 +13,7 @@ from pathlib import Path
 
 from vigil.alerts.service import AlertService, public_url
 from vigil.auth.secrets import SecretBox
+from vigil.auth.wiring import Identity, build_identity
 from vigil.bus import Bus, MemoryBus
 from vigil.bus.credentials import connect_options
 from vigil.bus.nats import NatsBus
@@ -21,10 +22,12 @@ from vigil.cluster.remote import ClusterEngine
 from vigil.cluster.role import RoleLease
 from vigil.cluster.worker import Worker
 from vigil.config import VigilConfig, default_key_file
+from vigil.pipeline.control import EngineControl
 from vigil.pipeline.local_engine import LocalEngine
 from vigil.privacy.redact import FaceRedactor
 from vigil.recording.service import RecordingService
 from vigil.search.indexer import SearchIndexer, start_indexer
+from vigil.search.service import SearchService
 from vigil.store import EventSink, EventStore
 from vigil.store.media import MediaStore, open_media
 from vigil.vision.detector import OnnxDetector
@@ -154,6 +157,36 @@ def build_runtime(config: VigilConfig, *, offline: bool = False) -> Runtime:
     search = start_indexer(config, store, committed)
     return Runtime(
         config, store, media, bus, committed, engine, sink, alerts, search=search, alerts_role=role
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ApiServices:
+    """What the API manages besides the engine and the store, built once here so that the
+    app factory (`vigil.api.create_app`) only composes routes."""
+
+    alerts: AlertService
+    search: SearchService
+    identity: Identity
+
+
+def api_services(
+    config: VigilConfig,
+    engine: EngineControl,
+    store: EventStore,
+    media: MediaStore,
+    *,
+    alerts: AlertService | None = None,
+) -> ApiServices:
+    """The API's services over a migrated `store`. `alerts` is the engine owner's running
+    service; without one (a test, a benchmark), rules and stored alerts can still be managed
+    and tested, and nothing is evaluated."""
+    return ApiServices(
+        alerts=alerts
+        or AlertService(config.alerts, store, public_url=public_url(config), media=media),
+        # One search service per store: the runtime's indexer feeds the same in-memory index.
+        search=SearchService.for_store(store, config=config),
+        identity=build_identity(config, engine, store, media, attributes=engine.attributes),
     )
 
 

@@ -24,15 +24,18 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.databases import database_url
+from vigil.alerts.service import AlertService
 from vigil.api import create_app
 from vigil.auth.deps import optional_principal
 from vigil.auth.principal import internal_principal
-from vigil.bus import MemoryBus
+from vigil.bus import Bus, MemoryBus
 from vigil.config import CameraConfig, VigilConfig, parse_config
 from vigil.domain.events import Event, EventState, ObjectInfo, uuid7
 from vigil.domain.frames import CameraStatus
-from vigil.pipeline.control import PipelineMetric
-from vigil.store import EventStore, LocalMediaStore
+from vigil.pipeline.control import EngineControl, PipelineMetric
+from vigil.runtime import api_services
+from vigil.store import EventSink, EventStore, LocalMediaStore
+from vigil.store.media import MediaStore
 
 BASE_MS = 1_795_000_000_000
 
@@ -209,6 +212,23 @@ def engine(config: VigilConfig) -> StaticEngine:
     return StaticEngine(config.cameras)
 
 
+def api_app(
+    config: VigilConfig,
+    engine: EngineControl,
+    store: EventStore,
+    media: MediaStore,
+    bus: Bus,
+    *,
+    sink: EventSink | None = None,
+    alerts: AlertService | None = None,
+) -> FastAPI:
+    """The API app composed as `vigil serve` composes it (vigil.runtime), over `store`
+    migrated first, as the runtime's `open_store` does."""
+    store.migrate()
+    services = api_services(config, engine, store, media, alerts=alerts)
+    return create_app(config, engine, store, media, bus, services, sink=sink)
+
+
 @pytest.fixture
 def app(
     config: VigilConfig, engine: StaticEngine, store: EventStore, media: LocalMediaStore,
@@ -217,7 +237,7 @@ def app(
     # As `vigil serve` does at start: the config file's cameras are recorded in the store.
     store.migrate()
     store.sync_config_cameras(config.cameras)
-    return trust(create_app(config, engine, store, media, bus))
+    return trust(api_app(config, engine, store, media, bus))
 
 
 def trust(app: FastAPI) -> FastAPI:

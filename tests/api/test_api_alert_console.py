@@ -14,10 +14,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.alerts.receivers import WebhookReceiver, webhook_receiver
-from tests.api.conftest import CONFIG, StaticEngine, trust
+from tests.api.conftest import CONFIG, StaticEngine, api_app, trust
 from vigil.alerts.preview import MAX_FIRINGS_PER_DAY
 from vigil.alerts.service import AlertService, public_url
-from vigil.api import create_app
 from vigil.bus import MemoryBus
 from vigil.config import parse_config
 from vigil.domain.events import Event, EventMessage, Phase
@@ -84,7 +83,7 @@ def console(
         config.alerts, store, public_url=public_url(config), media=media, clock=clock
     )
     service.reload()
-    app = trust(create_app(config, StaticEngine(config.cameras), store, media, bus, alerts=service))
+    app = trust(api_app(config, StaticEngine(config.cameras), store, media, bus, alerts=service))
     yield TestClient(app), service
 
 

@@ -13,9 +13,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.alerts.receivers import WebhookReceiver, webhook_receiver
-from tests.api.conftest import BASE_MS, CONFIG, StaticEngine, trust
+from tests.api.conftest import BASE_MS, CONFIG, StaticEngine, api_app, trust
 from vigil.alerts.service import AlertService, public_url
-from vigil.api import create_app
 from vigil.api.access import tenant_scope
 from vigil.bus import MemoryBus
 from vigil.config import parse_config
@@ -68,7 +67,7 @@ def alerts_client(
     service = AlertService(config.alerts, store, public_url=public_url(config), media=media)
     service.start(bus)
     # An unrestricted caller; the tenant test narrows the scope itself.
-    app = trust(create_app(config, StaticEngine(config.cameras), store, media, bus, alerts=service))
+    app = trust(api_app(config, StaticEngine(config.cameras), store, media, bus, alerts=service))
     yield TestClient(app), service
     service.stop()
 

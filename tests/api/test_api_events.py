@@ -11,13 +11,12 @@ from urllib.parse import quote
 import pytest
 from fastapi.testclient import TestClient
 
-from vigil.api import create_app
 from vigil.bus import MemoryBus
 from vigil.config import VigilConfig
 from vigil.domain.events import Event, uuid7
 from vigil.store import EventStore, LocalMediaStore, media_key
 
-from .conftest import BASE_MS, StaticEngine, trust
+from .conftest import BASE_MS, StaticEngine, api_app, trust
 
 MakeEvent = Callable[..., Event]
 T0_ISO = "2026-11-18T11:06:40Z"  # BASE_MS
@@ -195,7 +194,7 @@ def test_an_unreachable_media_store_answers_503_not_500(
             raise MediaError("S3 media store http://127.0.0.1:9, bucket 'm': connection refused")
 
     down = Unreachable(tmp_path / "media")
-    client = TestClient(trust(create_app(config, engine, store, down, bus)))  # migrates
+    client = TestClient(trust(api_app(config, engine, store, down, bus)))
     event = make_event()
     key = media_key(event.tenant, event.camera_id, event.start_ms, event.id)
     store.upsert_events([event.model_copy(update={"snapshot": key})])

@@ -6,13 +6,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from vigil.api import create_app
 from vigil.bus import MemoryBus
 from vigil.config import VigilConfig
 from vigil.domain.events import EventMessage, Phase, event_json_schema
 from vigil.store import EventSink, EventStore, LocalMediaStore
 
-from .conftest import trust
+from .conftest import api_app, trust
 
 ROUTES = {
     ("/healthz", "get"),
@@ -165,7 +164,7 @@ def test_metrics_from_engine_and_sink(
     make_event: object,
 ) -> None:
     sink = EventSink(store, bus)
-    app = trust(create_app(config, engine, store, media, bus, sink=sink))  # type: ignore[arg-type]
+    app = trust(api_app(config, engine, store, media, bus, sink=sink))  # type: ignore[arg-type]
     sink.start()
     bus.publish(EventMessage(phase=Phase.END, event=make_event()))  # type: ignore[operator]
     sink.stop()

@@ -12,12 +12,11 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import StaticEngine, trust
+from tests.api.conftest import StaticEngine, api_app, trust
 from tests.databases import database_url
 from tests.media import ZONE
 from tests.modules.synth import box_at, camera, frame
 from tests.vision.footage import BASE_MS, clip_frames
-from vigil.api import create_app
 from vigil.api.access import tenant_scope
 from vigil.bus import MemoryBus
 from vigil.config import ConfigError, DetectorConfig, TrackerConfig, parse_config
@@ -135,7 +134,7 @@ def client_for(tmp_path: Path, grid: dict[str, Any] | None, blur_live: bool = Tr
     engine = HeatmapEngine(config.cameras, grid=grid)
     store = EventStore(config.store.url)
     # Called as an unrestricted internal principal, as the API's route tests are.
-    app = trust(create_app(config, engine, store, LocalMediaStore(config.store.media_dir),
+    app = trust(api_app(config, engine, store, LocalMediaStore(config.store.media_dir),
                            MemoryBus()))
     return TestClient(app), engine
 

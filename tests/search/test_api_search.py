@@ -9,9 +9,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import BASE_MS, CONFIG, StaticEngine, build_event, trust
+from tests.api.conftest import BASE_MS, CONFIG, StaticEngine, api_app, build_event, trust
 from tests.databases import database_url
-from vigil.api import create_app
 from vigil.api.access import tenant_scope
 from vigil.bus import MemoryBus
 from vigil.config import parse_config
@@ -31,7 +30,7 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[FastAPI, Eve
     store.migrate()
     store.sync_config_cameras(config.cameras)
     app = trust(
-        create_app(
+        api_app(
             config,
             StaticEngine(config.cameras),
             store,

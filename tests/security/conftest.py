@@ -16,9 +16,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import BASE_MS, StaticEngine, build_event
+from tests.api.conftest import BASE_MS, StaticEngine, api_app, build_event
 from tests.databases import database_url
-from vigil.api import create_app
 from vigil.auth.roles import ROLE_PERMISSIONS, Role
 from vigil.auth.service import AuthService
 from vigil.bus import MemoryBus
@@ -83,7 +82,7 @@ def make_world(tmp_path: Path, **config_overrides: Any) -> World:
     for camera in config.cameras:
         engine.set_frame(camera.id, BASE_MS)
     bus = MemoryBus()
-    app = create_app(config, engine, store, media, bus)
+    app = api_app(config, engine, store, media, bus)
     world = World(app, store, media, engine, config, app.state.auth, bus)
     users = world.auth.store
     for tenant, camera in (("alpha", "alpha-gate"), ("bravo", "bravo-yard")):

@@ -183,8 +183,7 @@ def test_disabling_a_user_ends_their_sessions_and_tokens(world: World) -> None:
 
 
 def test_first_run_has_no_default_user_and_refuses_remote_clients(tmp_path: Path) -> None:
-    from tests.api.conftest import StaticEngine
-    from vigil.api import create_app
+    from tests.api.conftest import StaticEngine, api_app
     from vigil.auth.wiring import describe_first_run
     from vigil.bus import MemoryBus
     from vigil.config import parse_config
@@ -194,7 +193,7 @@ def test_first_run_has_no_default_user_and_refuses_remote_clients(tmp_path: Path
         {"store": {"url": database_url(tmp_path), "media_dir": str(tmp_path / "m")}}
     )
     store = EventStore(config.store.url)
-    app = create_app(config, StaticEngine([]), store, LocalMediaStore(tmp_path / "m"), MemoryBus())
+    app = api_app(config, StaticEngine([]), store, LocalMediaStore(tmp_path / "m"), MemoryBus())
     remote = TestClient(app, client=("203.0.113.9", 5000))
     assert remote.get("/api/cameras").status_code == 503
     assert "create-admin" in remote.get("/api/auth/status").json()["detail"]

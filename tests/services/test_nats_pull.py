@@ -19,7 +19,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.api.conftest import StaticEngine
 from tests.services.test_nats import consumer_state, messages
 from tests.waiting import wait_until
-from vigil.api.metrics import metrics_router
+from vigil.api import metrics
+from vigil.api.context import AppContext
 from vigil.bus.base import Backlog
 from vigil.bus.nats import NatsBus
 from vigil.bus.nats_subscription import NatsSubscription
@@ -27,6 +28,7 @@ from vigil.config import StoreConfig
 from vigil.domain.events import EventMessage
 from vigil.services.nats import NatsServer
 from vigil.store import EventSink, EventStore
+from vigil.store.media import LocalMediaStore
 
 
 @pytest.fixture
@@ -97,9 +99,13 @@ def message_key(message: object) -> tuple[str, str]:
     return message.event.id, message.phase.value
 
 
-def backlog_metrics(sink: EventSink) -> dict[tuple[str, str], float]:
+def backlog_metrics(sink: EventSink, media_root: Path) -> dict[tuple[str, str], float]:
     app = FastAPI()
-    app.include_router(metrics_router(StaticEngine([]), sink))
+    app.state.context = AppContext(
+        engine=StaticEngine([]), store=sink.store, media=LocalMediaStore(media_root),
+        bus=sink.bus, sink=sink,
+    )
+    app.include_router(metrics.router)
     text = TestClient(app).get("/metrics").text
     return {(sample.labels["stream"], sample.labels["state"]): sample.value
             for family in text_string_to_metric_families(text)
@@ -124,13 +130,13 @@ def test_metrics_show_what_a_blocked_sink_leaves_in_jetstream(nats_dir: Path,
             bus.publish_many(outgoing)
             events_stream = bus.streams()[0][0]
             wait_until(lambda: sink.backlog()[events_stream] == Backlog(0, 30))
-            metrics = backlog_metrics(sink)
+            metrics = backlog_metrics(sink, tmp_path / "media")
             assert metrics[(events_stream, "unacknowledged")] == 30
             assert metrics[(events_stream, "waiting")] == 0
 
             blocker.execute("ROLLBACK")
             wait_until(lambda: sink.backlog()[events_stream] == Backlog(0, 0), timeout=20)
-            assert backlog_metrics(sink)[(events_stream, "unacknowledged")] == 0
+            assert backlog_metrics(sink, tmp_path / "media")[(events_stream, "unacknowledged")] == 0
             assert sink.stats.events_written == 30
         finally:
             blocker.close()

@@ -18,6 +18,8 @@ from fastapi import Depends
 from vigil.auth.deps import optional_principal
 from vigil.auth.principal import Principal
 from vigil.auth.scope import allows
+from vigil.config import CameraConfig
+from vigil.privacy.retention import RetentionJob
 
 
 def tenant_scope(
@@ -35,3 +37,9 @@ def visible(
     kind: str | None = None,
 ) -> bool:
     return allows(tenants, tenant, camera_id, kind)
+
+
+def tenant_cameras(retention: RetentionJob, tenant: str) -> list[CameraConfig]:
+    """A tenant's cameras, running or only stored: the retention job already knows them all
+    (vigil.auth.wiring.build_identity), so camera groups and retention see the same set."""
+    return [camera for camera in retention.cameras() if camera.tenant == tenant]

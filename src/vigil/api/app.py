@@ -2,48 +2,56 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from fastapi import Depends, FastAPI
 
 from vigil.alerts.metrics import AlertCollector
-from vigil.alerts.service import AlertService, public_url
 from vigil.api import (
+    metrics,
     routes_alert_console,
+    routes_alerts,
+    routes_audit,
+    routes_auth,
     routes_camera_bulk,
     routes_camera_health,
+    routes_cameras,
     routes_counts,
     routes_event_count,
+    routes_events,
     routes_heatmap,
+    routes_live,
     routes_meta,
     routes_onvif,
     routes_recordings,
+    routes_retention,
     routes_review,
+    routes_search,
     routes_series,
     routes_setup,
     routes_site,
     routes_stream,
+    routes_users,
 )
 from vigil.api.audit_outcome import ChangeAuditMiddleware
 from vigil.api.context import AppContext
 from vigil.api.errors import install_error_handlers
-from vigil.api.metrics import metrics_router
 from vigil.api.middleware import BodyLimitMiddleware, NulMiddleware, SecurityHeadersMiddleware
-from vigil.api.routes_alerts import alerts_router
-from vigil.api.routes_cameras import cameras_router
-from vigil.api.routes_events import events_router
-from vigil.api.routes_live import live_router
-from vigil.api.routes_search import search_router
+from vigil.api.routes_retention import RetentionCollector
 from vigil.api.web import mount_web
 from vigil.auth.deps import authorize
-from vigil.auth.wiring import Identity, build_identity, install_identity
+from vigil.auth.wiring import install_identity
 from vigil.bus.base import Bus
 from vigil.config import VigilConfig
 from vigil.pipeline.control import EngineControl
 from vigil.recording.metrics import RecordingCollector
-from vigil.search.service import SearchService
 from vigil.sources.policy import SourcePolicy
 from vigil.store.media import MediaStore
 from vigil.store.sink import EventSink
 from vigil.store.store import EventStore
+
+if TYPE_CHECKING:
+    from vigil.runtime import ApiServices
 
 TAGS = [
     {"name": "cameras", "description": "Add, change and remove cameras at run time"},
@@ -72,17 +80,16 @@ def create_app(
     store: EventStore,
     media: MediaStore,
     bus: Bus,
+    services: ApiServices,
     *,
     sink: EventSink | None = None,
-    alerts: AlertService | None = None,
-    identity: Identity | None = None,
     demo: bool = False,
 ) -> FastAPI:
-    """The API over an engine. Migrates the store (idempotent). Starting the cameras, those
-    of the config file and those added through the API in an earlier run
-    (`store.sync_config_cameras`), is the engine owner's job, as is running `sink`, which
-    the app only reports in /metrics, and starting `alerts`, whose rules the app manages."""
-    store.migrate()
+    """The API over an engine and a migrated store, with the services the composition root
+    built (`vigil.runtime.api_services`). Starting the cameras, those of the config file and
+    those added through the API in an earlier run (`store.sync_config_cameras`), is the
+    engine owner's job, as is running `sink`, which the app only reports in /metrics, and
+    starting the alert service, whose rules the app manages."""
     ctx = AppContext(
         engine=engine,
         store=store,
@@ -113,16 +120,16 @@ def create_app(
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     app.include_router(routes_meta.router)
-    app.include_router(metrics_router(engine, sink))
+    app.include_router(metrics.router)
     # Before the cameras router, whose /{camera_id} would otherwise claim /export.yaml.
     app.include_router(routes_setup.router)
     app.include_router(routes_camera_bulk.router)
-    app.include_router(cameras_router(ctx))
-    app.include_router(live_router(ctx))
+    app.include_router(routes_cameras.router)
+    app.include_router(routes_live.router)
     app.include_router(routes_heatmap.router)
     # Before the events router, whose /{event_id} would otherwise claim /stream.
     app.include_router(routes_stream.router)
-    app.include_router(events_router(ctx))
+    app.include_router(routes_events.router)
     app.include_router(routes_counts.router)
     app.include_router(routes_site.router)
     app.include_router(routes_onvif.router)
@@ -130,25 +137,23 @@ def create_app(
     app.include_router(routes_camera_health.router)
     app.include_router(routes_review.router)
     app.include_router(routes_event_count.router)
-    # Without the engine owner's running service, rules and stored alerts can still be
-    # managed and tested; nothing is evaluated.
-    alerts = alerts or AlertService(
-        config.alerts, store, public_url=public_url(config), media=media
-    )
+    alerts, identity = services.alerts, services.identity
     # Before the alerts router, whose /api/alerts/{alert_id} would otherwise claim /firing.
     app.include_router(routes_alert_console.router)
-    app.include_router(alerts_router(ctx, alerts))
-    app.state.metrics_collectors = [
-        *getattr(app.state, "metrics_collectors", []),
-        AlertCollector(alerts.counters, store.engine),
-    ]
+    app.state.alerts = alerts
+    app.include_router(routes_alerts.router)
+    # Figures of other parts for /metrics (vigil.api.metrics), for system roles only.
+    app.state.metrics_collectors = [AlertCollector(alerts.counters, store.engine)]
     app.include_router(routes_series.router)
-    # One search service per store: the runtime's indexer feeds the same in-memory index.
-    app.include_router(search_router(ctx, SearchService.for_store(store, config=config)))
-    identity = identity or build_identity(
-        config, engine, store, media, attributes=engine.attributes
-    )
-    install_identity(app, identity, config, engine, store, demo=demo)
+    app.state.search = services.search
+    app.include_router(routes_search.router)
+    app.state.demo = demo
+    app.include_router(routes_auth.router)
+    app.include_router(routes_users.router)
+    app.include_router(routes_audit.router)
+    app.include_router(routes_retention.router)
+    app.state.metrics_collectors.append(RetentionCollector(identity.retention))
+    install_identity(app, identity, config)
     recording = getattr(engine, "recording", None)  # a process that runs cameras records
     app.state.metrics_collectors.append(
         RecordingCollector(

@@ -16,6 +16,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoM
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector, CollectorRegistry
 
+from vigil.api.context import Context
 from vigil.auth.roles import Role
 from vigil.auth.scope import allows
 from vigil.pipeline.control import EngineControl
@@ -154,25 +155,23 @@ def metrics_scope(request: Request) -> Collection[str] | None:
     return principal.scope()
 
 
-def metrics_router(engine: EngineControl, sink: EventSink | None) -> APIRouter:
-    router = APIRouter(tags=["meta"])
+router = APIRouter(tags=["meta"])
 
-    @router.get(
-        "/metrics",
-        summary="Prometheus metrics",
-        response_class=Response,
-        responses={200: {"content": {"text/plain": {}}}},
-    )
-    def metrics(request: Request) -> Response:
-        registry = CollectorRegistry(auto_describe=False)
-        scope = metrics_scope(request)
-        registry.register(VigilCollector(engine, sink, scope))
-        # Collectors of other parts (retention counters …) registered on the app: figures of
-        # every tenant together, so for system roles only.
-        for collector in (
-            getattr(request.app.state, "metrics_collectors", []) if scope is None else []
-        ):
-            registry.register(collector)
-        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
-    return router
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {}}}},
+)
+def metrics(ctx: Context, request: Request) -> Response:
+    registry = CollectorRegistry(auto_describe=False)
+    scope = metrics_scope(request)
+    registry.register(VigilCollector(ctx.engine, ctx.sink, scope))
+    # Collectors of other parts (retention counters …) registered on the app: figures of
+    # every tenant together, so for system roles only.
+    for collector in (
+        getattr(request.app.state, "metrics_collectors", []) if scope is None else []
+    ):
+        registry.register(collector)
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

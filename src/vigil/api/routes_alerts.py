@@ -24,7 +24,7 @@ from vigil.api.alert_acks import (
     acknowledgement_out,
     escalation_out,
 )
-from vigil.api.context import AppContext
+from vigil.api.context import Alerts, AppContext, Context
 from vigil.api.errors import error_responses
 from vigil.api.params import EVENT_ID_PATTERN, split_values, time_range
 from vigil.domain.events import Event, uuid7
@@ -175,192 +175,209 @@ def alert_out(alert: StoredAlert, event: Event | None, ack: Ack | None = None) -
     )
 
 
-def alerts_router(ctx: AppContext, alerts: AlertService) -> APIRouter:
-    router = APIRouter(tags=["alerts"])
+router = APIRouter(tags=["alerts"])
+
+
+def find_rule(alerts: AlertService, rule_id: str, tenants: Collection[str] | None) -> StoredRule:
+    stored = alerts.get_rule(rule_id, tenants)
+    if stored is None:
+        raise HTTPException(404, f"no alert rule with id {rule_id!r}")
+    return stored
+
+
+def from_body(
+    ctx: AppContext, body: RuleIn, rule_id: str, tenants: Collection[str] | None
+) -> RuleConfig:
+    values = {**body.model_dump(), "id": rule_id}
+    # A caller of one tenant need not name it.
+    if "tenant" not in body.model_fields_set and tenants is not None and len(tenants) == 1:
+        values["tenant"] = next(iter(tenants))
+    rule = RuleConfig(**values)
+    if not visible(rule.tenant, tenants):
+        raise HTTPException(403, f"tenant {rule.tenant!r} is not yours")
+    # An empty form must not become a rule that pages someone for every event.
+    problem = empty_condition(rule) or too_broad(
+        preview(ctx.store.engine, rule, tenants, now_ms=now_ms())
+    )
+    if problem:
+        raise HTTPException(422, problem)
+    return rule
+
+
+def save(alerts: AlertService, rule: RuleConfig, *, create: bool) -> RuleOut:
+    try:
+        return rule_out(alerts.save_rule(rule, create=create))
+    except RuleError as error:
+        raise HTTPException(error.status, error.message) from None
+
+
+@router.get(
+    "/api/alert-actions",
+    summary="Configured alert actions (names, types and targets; no secrets)",
+    response_model=list[ActionOut],
+)
+def list_actions(alerts: Alerts) -> list[ActionOut]:
+    return [
+        ActionOut(
+            name=name,
+            type=action.kind,
+            target=action.target(),
+            retries=action.config.retries,
+            timeout_s=action.config.timeout_s,
+        )
+        for name, action in alerts.actions.items()
+    ]
+
+
+@router.get(
+    "/api/alert-rules",
+    summary="Alert rules: those of the config file, then those added through the API",
+    response_model=list[RuleOut],
+)
+def list_rules(alerts: Alerts, tenants: Scope) -> list[RuleOut]:
+    return [rule_out(stored) for stored in alerts.list_rules(tenants)]
+
+
+@router.post(
+    "/api/alert-rules",
+    summary="Add an alert rule; it applies to events from now on",
+    status_code=201,
+    response_model=RuleOut,
+    responses=error_responses(403, 409, 413, 422),
+)
+def add_rule(
+    ctx: Context, alerts: Alerts, body: RuleIn, response: Response, tenants: Scope
+) -> RuleOut:
+    rule = from_body(ctx, body, body.id or uuid7(), tenants)
+    created = save(alerts, rule, create=True)
+    response.headers["Location"] = f"/api/alert-rules/{rule.id}"
+    return created
+
+
+@router.get(
+    "/api/alert-rules/{rule_id}",
+    summary="One alert rule",
+    response_model=RuleOut,
+    responses=error_responses(404, 422),
+)
+def get_rule(alerts: Alerts, rule_id: RuleId, tenants: Scope) -> RuleOut:
+    return rule_out(find_rule(alerts, rule_id, tenants))
+
+
+@router.put(
+    "/api/alert-rules/{rule_id}",
+    summary="Replace an alert rule added through the API",
+    description="Rules of the config file are changed in the file (409 here). A changed "
+    "rule starts afresh: its counts and cool-downs are reset.",
+    response_model=RuleOut,
+    responses=error_responses(403, 404, 409, 413, 422),
+)
+def replace_rule(
+    ctx: Context, alerts: Alerts, rule_id: RuleId, body: RuleIn, tenants: Scope
+) -> RuleOut:
+    if body.id is not None and body.id != rule_id:
+        raise HTTPException(
+            422, f"id: the body's id {body.id!r} differs from the path's {rule_id!r}"
+        )
+    find_rule(alerts, rule_id, tenants)
+    return save(alerts, from_body(ctx, body, rule_id, tenants), create=False)
+
+
+@router.delete(
+    "/api/alert-rules/{rule_id}",
+    summary="Remove an alert rule added through the API (its fired alerts are kept)",
+    status_code=204,
+    response_class=Response,
+    responses=error_responses(404, 409, 422),
+)
+def delete_rule(alerts: Alerts, rule_id: RuleId, tenants: Scope) -> Response:
+    find_rule(alerts, rule_id, tenants)
+    try:
+        alerts.delete_rule(rule_id)
+    except RuleError as error:
+        raise HTTPException(error.status, error.message) from None
+    return Response(status_code=204)
+
+
+@router.post(
+    "/api/alert-rules/{rule_id}/test",
+    summary="Send a test alert through the rule's actions and report each outcome",
+    description="The alert carries a made-up event (`attributes.test` is true, and "
+    "`alert.test` in webhook and MQTT payloads). One attempt per action, no retries; "
+    "nothing is stored.",
+    response_model=RuleTestOut,
+    responses=error_responses(404, 422),
+)
+def test_rule(alerts: Alerts, rule_id: RuleId, tenants: Scope) -> RuleTestOut:
+    stored = find_rule(alerts, rule_id, tenants)
+    outcomes = alerts.test_rule(stored.rule)
+    return RuleTestOut(
+        rule_id=rule_id,
+        outcomes={
+            name: TestOutcomeOut(
+                ok=attempt.ok, retryable=attempt.retryable, detail=attempt.detail
+            )
+            for name, attempt in outcomes.items()
+        },
+    )
+
+
+@router.get(
+    "/api/alerts",
+    summary="Fired alerts, newest first, with each action's delivery outcome",
+    response_model=AlertPageOut,
+    responses=error_responses(422),
+)
+def list_alerts(
+    ctx: Context,
+    tenants: Scope,
+    start: Annotated[str | None, Query(description="ISO 8601; fired at or after")] = None,
+    end: Annotated[str | None, Query(description="ISO 8601; fired before")] = None,
+    rule: Annotated[list[str] | None, Query(description="Rule ids")] = None,
+    camera: Annotated[list[str] | None, Query(description="Camera ids")] = None,
+    status: Annotated[
+        list[str] | None,
+        Query(description="pending, delivered, partial, failed or recorded"),
+    ] = None,
+    limit: Annotated[int, Query(description="Page size, 1-1000")] = 50,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+) -> AlertPageOut:
+    start_ms, end_ms = time_range(start, end, default_span_ms=None, now_ms=now_ms())
+    query = AlertQuery(
+        tenants=tenants,
+        start_ms=start_ms,
+        end_ms=end_ms,
+        rule_ids=split_values(rule, "rule"),
+        camera_ids=split_values(camera, "camera"),
+        statuses=split_values(status, "status"),
+        limit=limit,
+        cursor=cursor or None,
+    )
     engine = ctx.store.engine
-
-    def find_rule(rule_id: str, tenants: Collection[str] | None) -> StoredRule:
-        stored = alerts.get_rule(rule_id, tenants)
-        if stored is None:
-            raise HTTPException(404, f"no alert rule with id {rule_id!r}")
-        return stored
-
-    def from_body(body: RuleIn, rule_id: str, tenants: Collection[str] | None) -> RuleConfig:
-        values = {**body.model_dump(), "id": rule_id}
-        # A caller of one tenant need not name it.
-        if "tenant" not in body.model_fields_set and tenants is not None and len(tenants) == 1:
-            values["tenant"] = next(iter(tenants))
-        rule = RuleConfig(**values)
-        if not visible(rule.tenant, tenants):
-            raise HTTPException(403, f"tenant {rule.tenant!r} is not yours")
-        # An empty form must not become a rule that pages someone for every event.
-        problem = empty_condition(rule) or too_broad(
-            preview(engine, rule, tenants, now_ms=now_ms())
-        )
-        if problem:
-            raise HTTPException(422, problem)
-        return rule
-
-    def save(rule: RuleConfig, *, create: bool) -> RuleOut:
-        try:
-            return rule_out(alerts.save_rule(rule, create=create))
-        except RuleError as error:
-            raise HTTPException(error.status, error.message) from None
-
-    @router.get(
-        "/api/alert-actions",
-        summary="Configured alert actions (names, types and targets; no secrets)",
-        response_model=list[ActionOut],
+    page = alert_rows.query_alerts(engine, query)
+    events = alert_rows.events_by_id(engine, {a.event_id for a in page.items}, tenants)
+    acks = ack_rows.acks_for(engine, [item.id for item in page.items])
+    return AlertPageOut(
+        items=[
+            alert_out(item, events.get(item.event_id), acks.get(item.id)) for item in page.items
+        ],
+        next_cursor=page.next_cursor,
     )
-    def list_actions() -> list[ActionOut]:
-        return [
-            ActionOut(
-                name=name,
-                type=action.kind,
-                target=action.target(),
-                retries=action.config.retries,
-                timeout_s=action.config.timeout_s,
-            )
-            for name, action in alerts.actions.items()
-        ]
 
-    @router.get(
-        "/api/alert-rules",
-        summary="Alert rules: those of the config file, then those added through the API",
-        response_model=list[RuleOut],
+
+@router.get(
+    "/api/alerts/{alert_id}",
+    summary="One fired alert",
+    response_model=AlertOut,
+    responses=error_responses(404, 422),
+)
+def get_alert(ctx: Context, alert_id: AlertId, tenants: Scope) -> AlertOut:
+    engine = ctx.store.engine
+    alert = alert_rows.get_alert(engine, alert_id, tenants)
+    if alert is None:
+        raise HTTPException(404, f"no alert with id {alert_id!r}")
+    return alert_out(
+        alert,
+        ctx.store.get_event(alert.event_id, tenants),
+        ack_rows.acks_for(engine, [alert.id]).get(alert.id),
     )
-    def list_rules(tenants: Scope) -> list[RuleOut]:
-        return [rule_out(stored) for stored in alerts.list_rules(tenants)]
-
-    @router.post(
-        "/api/alert-rules",
-        summary="Add an alert rule; it applies to events from now on",
-        status_code=201,
-        response_model=RuleOut,
-        responses=error_responses(403, 409, 413, 422),
-    )
-    def add_rule(body: RuleIn, response: Response, tenants: Scope) -> RuleOut:
-        rule = from_body(body, body.id or uuid7(), tenants)
-        created = save(rule, create=True)
-        response.headers["Location"] = f"/api/alert-rules/{rule.id}"
-        return created
-
-    @router.get(
-        "/api/alert-rules/{rule_id}",
-        summary="One alert rule",
-        response_model=RuleOut,
-        responses=error_responses(404, 422),
-    )
-    def get_rule(rule_id: RuleId, tenants: Scope) -> RuleOut:
-        return rule_out(find_rule(rule_id, tenants))
-
-    @router.put(
-        "/api/alert-rules/{rule_id}",
-        summary="Replace an alert rule added through the API",
-        description="Rules of the config file are changed in the file (409 here). A changed "
-        "rule starts afresh: its counts and cool-downs are reset.",
-        response_model=RuleOut,
-        responses=error_responses(403, 404, 409, 413, 422),
-    )
-    def replace_rule(rule_id: RuleId, body: RuleIn, tenants: Scope) -> RuleOut:
-        if body.id is not None and body.id != rule_id:
-            raise HTTPException(
-                422, f"id: the body's id {body.id!r} differs from the path's {rule_id!r}"
-            )
-        find_rule(rule_id, tenants)
-        return save(from_body(body, rule_id, tenants), create=False)
-
-    @router.delete(
-        "/api/alert-rules/{rule_id}",
-        summary="Remove an alert rule added through the API (its fired alerts are kept)",
-        status_code=204,
-        response_class=Response,
-        responses=error_responses(404, 409, 422),
-    )
-    def delete_rule(rule_id: RuleId, tenants: Scope) -> Response:
-        find_rule(rule_id, tenants)
-        try:
-            alerts.delete_rule(rule_id)
-        except RuleError as error:
-            raise HTTPException(error.status, error.message) from None
-        return Response(status_code=204)
-
-    @router.post(
-        "/api/alert-rules/{rule_id}/test",
-        summary="Send a test alert through the rule's actions and report each outcome",
-        description="The alert carries a made-up event (`attributes.test` is true, and "
-        "`alert.test` in webhook and MQTT payloads). One attempt per action, no retries; "
-        "nothing is stored.",
-        response_model=RuleTestOut,
-        responses=error_responses(404, 422),
-    )
-    def test_rule(rule_id: RuleId, tenants: Scope) -> RuleTestOut:
-        stored = find_rule(rule_id, tenants)
-        outcomes = alerts.test_rule(stored.rule)
-        return RuleTestOut(
-            rule_id=rule_id,
-            outcomes={
-                name: TestOutcomeOut(
-                    ok=attempt.ok, retryable=attempt.retryable, detail=attempt.detail
-                )
-                for name, attempt in outcomes.items()
-            },
-        )
-
-    @router.get(
-        "/api/alerts",
-        summary="Fired alerts, newest first, with each action's delivery outcome",
-        response_model=AlertPageOut,
-        responses=error_responses(422),
-    )
-    def list_alerts(
-        tenants: Scope,
-        start: Annotated[str | None, Query(description="ISO 8601; fired at or after")] = None,
-        end: Annotated[str | None, Query(description="ISO 8601; fired before")] = None,
-        rule: Annotated[list[str] | None, Query(description="Rule ids")] = None,
-        camera: Annotated[list[str] | None, Query(description="Camera ids")] = None,
-        status: Annotated[
-            list[str] | None,
-            Query(description="pending, delivered, partial, failed or recorded"),
-        ] = None,
-        limit: Annotated[int, Query(description="Page size, 1-1000")] = 50,
-        cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
-    ) -> AlertPageOut:
-        start_ms, end_ms = time_range(start, end, default_span_ms=None, now_ms=now_ms())
-        query = AlertQuery(
-            tenants=tenants,
-            start_ms=start_ms,
-            end_ms=end_ms,
-            rule_ids=split_values(rule, "rule"),
-            camera_ids=split_values(camera, "camera"),
-            statuses=split_values(status, "status"),
-            limit=limit,
-            cursor=cursor or None,
-        )
-        page = alert_rows.query_alerts(engine, query)
-        events = alert_rows.events_by_id(engine, {a.event_id for a in page.items}, tenants)
-        acks = ack_rows.acks_for(engine, [item.id for item in page.items])
-        return AlertPageOut(
-            items=[
-                alert_out(item, events.get(item.event_id), acks.get(item.id)) for item in page.items
-            ],
-            next_cursor=page.next_cursor,
-        )
-
-    @router.get(
-        "/api/alerts/{alert_id}",
-        summary="One fired alert",
-        response_model=AlertOut,
-        responses=error_responses(404, 422),
-    )
-    def get_alert(alert_id: AlertId, tenants: Scope) -> AlertOut:
-        alert = alert_rows.get_alert(engine, alert_id, tenants)
-        if alert is None:
-            raise HTTPException(404, f"no alert with id {alert_id!r}")
-        return alert_out(
-            alert,
-            ctx.store.get_event(alert.event_id, tenants),
-            ack_rows.acks_for(engine, [alert.id]).get(alert.id),
-        )
-
-    return router

@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field
 
+from vigil.api.context import Auth, Config, Demo
 from vigil.api.errors import error_responses
 from vigil.api.params import iso
 from vigil.auth.deps import require_principal
@@ -152,160 +153,174 @@ def issue_token(service: AuthService, user_id: str, body: TokenIn,
     return TokenCreatedOut(**token_out(token).model_dump(), token=secret)
 
 
-def auth_router(service: AuthService, config: SecurityConfig, *, demo: bool = False) -> APIRouter:
-    router = APIRouter(prefix="/api/auth", tags=["auth"])
+router = APIRouter(prefix="/api/auth", tags=["auth"])
 
-    @router.get("/status", summary="Whether first-run setup is needed (public)",
-                response_model=StatusOut)
-    def status(request: Request) -> StatusOut:
-        required = not service.has_users()
-        return StatusOut(
-            setup_required=required,
-            setup_here=required and is_loopback(client_ip(request)),
-            demo=demo,
-        )
 
-    @router.post(
-        "/login",
-        summary="Log in with user name and password; sets the session cookie",
-        response_model=MeOut,
-        responses=error_responses(401, 422, 429),
+@router.get("/status", summary="Whether first-run setup is needed (public)",
+            response_model=StatusOut)
+def status(service: Auth, demo: Demo, request: Request) -> StatusOut:
+    required = not service.has_users()
+    return StatusOut(
+        setup_required=required,
+        setup_here=required and is_loopback(client_ip(request)),
+        demo=demo,
     )
-    def login(body: LoginIn, request: Request, response: Response) -> MeOut:
-        try:
-            result = service.login(body.username, body.password, client_ip(request))
-        except LoginFailed as error:
-            raise _failed(error) from None
-        set_session(response, request, result, config)
-        return me_out(result.principal)
 
-    @router.post(
-        "/setup",
-        summary="First run: create the first administrator (only from 127.0.0.1, with the "
-        "one-time code printed in the server log)",
-        response_model=MeOut,
-        responses=error_responses(403, 409, 422),
-    )
-    def setup(body: SetupIn, request: Request, response: Response) -> MeOut:
-        ip = client_ip(request)
-        try:
-            service.complete_setup(body.code, body.username.strip().lower(), body.password, ip)
-            result = service.login(body.username, body.password, ip)
-        except LoginFailed as error:
-            raise _failed(error) from None
-        set_session(response, request, result, config)
-        return me_out(result.principal)
 
-    @router.get(
-        "/link",
-        summary="Log in with a one-time link (the demo's; only from 127.0.0.1)",
-        response_class=RedirectResponse,
-        status_code=303,
-        responses=error_responses(401, 403, 422),
-    )
-    def link(
-        request: Request, code: Annotated[str, Query(min_length=1, max_length=128)]
-    ) -> RedirectResponse:
-        try:
-            result = service.login_with_link(code, client_ip(request))
-        except LoginFailed as error:
-            raise _failed(error) from None
-        response = RedirectResponse("/", status_code=303)
-        set_session(response, request, result, config)
-        return response
+@router.post(
+    "/login",
+    summary="Log in with user name and password; sets the session cookie",
+    response_model=MeOut,
+    responses=error_responses(401, 422, 429),
+)
+def login(
+    service: Auth, config: Config, body: LoginIn, request: Request, response: Response
+) -> MeOut:
+    try:
+        result = service.login(body.username, body.password, client_ip(request))
+    except LoginFailed as error:
+        raise _failed(error) from None
+    set_session(response, request, result, config.security)
+    return me_out(result.principal)
 
-    @router.post("/logout", summary="End the session", status_code=204,
-                 response_class=Response)
-    def logout(request: Request) -> Response:
-        service.logout(require_principal(request), client_ip(request))
-        response = Response(status_code=204)
-        clear_session(response)
-        return response
 
-    @router.get("/me", summary="Who you are and what you may do", response_model=MeOut)
-    def me(request: Request) -> MeOut:
-        return me_out(require_principal(request))
+@router.post(
+    "/setup",
+    summary="First run: create the first administrator (only from 127.0.0.1, with the "
+    "one-time code printed in the server log)",
+    response_model=MeOut,
+    responses=error_responses(403, 409, 422),
+)
+def setup(
+    service: Auth, config: Config, body: SetupIn, request: Request, response: Response
+) -> MeOut:
+    ip = client_ip(request)
+    try:
+        service.complete_setup(body.code, body.username.strip().lower(), body.password, ip)
+        result = service.login(body.username, body.password, ip)
+    except LoginFailed as error:
+        raise _failed(error) from None
+    set_session(response, request, result, config.security)
+    return me_out(result.principal)
 
-    @router.put(
-        "/purpose",
-        summary="State the purpose of this session's searches and views (audited)",
-        response_model=MeOut,
-        responses=error_responses(409, 422),
-    )
-    def set_purpose(body: PurposeIn, request: Request) -> MeOut:
-        principal = require_principal(request)
-        if principal.session_id is None:
-            raise HTTPException(409, "tokens state a purpose per request (X-Vigil-Purpose)")
-        purpose = (body.purpose or "").strip() or None
-        service.store.set_session_purpose(principal.session_id, purpose)
-        request.state.purpose = purpose
-        audit(request, "auth.purpose", target=f"user:{principal.username}",
-              details={"purpose": purpose})
-        updated = service.from_session(request.cookies.get(SESSION_COOKIE, ""))
-        return me_out(updated or principal)
 
-    @router.post(
-        "/password",
-        summary="Change your password (ends every session of yours)",
-        status_code=204,
-        response_class=Response,
-        responses=error_responses(403, 409, 422),
-    )
-    def change_password(body: PasswordChangeIn, request: Request) -> Response:
-        principal = require_principal(request)
-        user = service.store.get_user(principal.user_id or "")
-        if user is None:
-            raise HTTPException(409, "only users have passwords")
-        if not verify_password(user.password_hash, body.current_password):
-            audit(request, "user.password", target=f"user:{user.username}", outcome="denied")
-            raise HTTPException(403, "the current password is wrong")
-        try:
-            service.store.set_password(user.id, body.new_password)
-        except (AuthError, WeakPassword) as error:
-            raise HTTPException(422, f"new_password: {error}") from None
-        audit(request, "user.password", target=f"user:{user.username}")
-        response = Response(status_code=204)
-        clear_session(response)
-        return response
+@router.get(
+    "/link",
+    summary="Log in with a one-time link (the demo's; only from 127.0.0.1)",
+    response_class=RedirectResponse,
+    status_code=303,
+    responses=error_responses(401, 403, 422),
+)
+def link(
+    service: Auth, config: Config,
+    request: Request, code: Annotated[str, Query(min_length=1, max_length=128)]
+) -> RedirectResponse:
+    try:
+        result = service.login_with_link(code, client_ip(request))
+    except LoginFailed as error:
+        raise _failed(error) from None
+    response = RedirectResponse("/", status_code=303)
+    set_session(response, request, result, config.security)
+    return response
 
-    @router.get("/tokens", summary="Your API tokens", response_model=list[TokenOut])
-    def my_tokens(request: Request) -> list[TokenOut]:
-        principal = require_principal(request)
-        return [token_out(t) for t in service.store.list_tokens([principal.user_id or ""])]
 
-    @router.post(
-        "/tokens",
-        summary="Create an API token for yourself (the secret is shown once)",
-        status_code=201,
-        response_model=TokenCreatedOut,
-        responses=error_responses(403, 422),
-    )
-    def create_my_token(body: TokenIn, request: Request) -> TokenCreatedOut:
-        principal = require_principal(request)
-        if principal.via != "session" or principal.user_id is None:
-            raise HTTPException(403, "create tokens from a login session, not with a token")
-        created = issue_token(service, principal.user_id, body, principal.permissions)
-        audit(request, "token.create", target=f"user:{principal.username}",
-              details={"token": created.id, "scopes": created.scopes, "expires": created.expires})
-        return created
+@router.post("/logout", summary="End the session", status_code=204,
+             response_class=Response)
+def logout(service: Auth, request: Request) -> Response:
+    service.logout(require_principal(request), client_ip(request))
+    response = Response(status_code=204)
+    clear_session(response)
+    return response
 
-    @router.delete(
-        "/tokens/{token_id}",
-        summary="Revoke one of your API tokens",
-        status_code=204,
-        response_class=Response,
-        responses=error_responses(404, 422),
-    )
-    def revoke_my_token(
-        token_id: Annotated[str, Path(pattern=TOKEN_ID)], request: Request
-    ) -> Response:
-        principal = require_principal(request)
-        token = service.store.get_token(token_id)
-        if token is None or token.user_id != principal.user_id:
-            raise HTTPException(404, f"no token {token_id!r} of yours")
-        service.store.revoke_token(token_id)
-        audit(request, "token.revoke", target=f"user:{principal.username}",
-              details={"token": token_id})
-        return Response(status_code=204)
 
-    return router
+@router.get("/me", summary="Who you are and what you may do", response_model=MeOut)
+def me(request: Request) -> MeOut:
+    return me_out(require_principal(request))
+
+
+@router.put(
+    "/purpose",
+    summary="State the purpose of this session's searches and views (audited)",
+    response_model=MeOut,
+    responses=error_responses(409, 422),
+)
+def set_purpose(service: Auth, body: PurposeIn, request: Request) -> MeOut:
+    principal = require_principal(request)
+    if principal.session_id is None:
+        raise HTTPException(409, "tokens state a purpose per request (X-Vigil-Purpose)")
+    purpose = (body.purpose or "").strip() or None
+    service.store.set_session_purpose(principal.session_id, purpose)
+    request.state.purpose = purpose
+    audit(request, "auth.purpose", target=f"user:{principal.username}",
+          details={"purpose": purpose})
+    updated = service.from_session(request.cookies.get(SESSION_COOKIE, ""))
+    return me_out(updated or principal)
+
+
+@router.post(
+    "/password",
+    summary="Change your password (ends every session of yours)",
+    status_code=204,
+    response_class=Response,
+    responses=error_responses(403, 409, 422),
+)
+def change_password(service: Auth, body: PasswordChangeIn, request: Request) -> Response:
+    principal = require_principal(request)
+    user = service.store.get_user(principal.user_id or "")
+    if user is None:
+        raise HTTPException(409, "only users have passwords")
+    if not verify_password(user.password_hash, body.current_password):
+        audit(request, "user.password", target=f"user:{user.username}", outcome="denied")
+        raise HTTPException(403, "the current password is wrong")
+    try:
+        service.store.set_password(user.id, body.new_password)
+    except (AuthError, WeakPassword) as error:
+        raise HTTPException(422, f"new_password: {error}") from None
+    audit(request, "user.password", target=f"user:{user.username}")
+    response = Response(status_code=204)
+    clear_session(response)
+    return response
+
+
+@router.get("/tokens", summary="Your API tokens", response_model=list[TokenOut])
+def my_tokens(service: Auth, request: Request) -> list[TokenOut]:
+    principal = require_principal(request)
+    return [token_out(t) for t in service.store.list_tokens([principal.user_id or ""])]
+
+
+@router.post(
+    "/tokens",
+    summary="Create an API token for yourself (the secret is shown once)",
+    status_code=201,
+    response_model=TokenCreatedOut,
+    responses=error_responses(403, 422),
+)
+def create_my_token(service: Auth, body: TokenIn, request: Request) -> TokenCreatedOut:
+    principal = require_principal(request)
+    if principal.via != "session" or principal.user_id is None:
+        raise HTTPException(403, "create tokens from a login session, not with a token")
+    created = issue_token(service, principal.user_id, body, principal.permissions)
+    audit(request, "token.create", target=f"user:{principal.username}",
+          details={"token": created.id, "scopes": created.scopes, "expires": created.expires})
+    return created
+
+
+@router.delete(
+    "/tokens/{token_id}",
+    summary="Revoke one of your API tokens",
+    status_code=204,
+    response_class=Response,
+    responses=error_responses(404, 422),
+)
+def revoke_my_token(
+    service: Auth,
+    token_id: Annotated[str, Path(pattern=TOKEN_ID)], request: Request
+) -> Response:
+    principal = require_principal(request)
+    token = service.store.get_token(token_id)
+    if token is None or token.user_id != principal.user_id:
+        raise HTTPException(404, f"no token {token_id!r} of yours")
+    service.store.revoke_token(token_id)
+    audit(request, "token.revoke", target=f"user:{principal.username}",
+          details={"token": token_id})
+    return Response(status_code=204)

@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Path, Response
 
 from vigil.api.access import tenant_scope, visible
-from vigil.api.context import AppContext
+from vigil.api.context import AppContext, Context
 from vigil.api.errors import error_responses
 from vigil.api.params import CAMERA_ID_PATTERN
 from vigil.api.redact import redact_url, restore_url
@@ -66,134 +66,146 @@ def camera_out(
     )
 
 
-def cameras_router(ctx: AppContext) -> APIRouter:
-    router = APIRouter(prefix="/api/cameras", tags=["cameras"])
+router = APIRouter(prefix="/api/cameras", tags=["cameras"])
 
-    def known(tenants: Collection[str] | None) -> dict[str, tuple[CameraConfig, Origin]]:
-        """Running cameras in the engine's order, then stored ones it does not run (disabled).
-        A running camera the store does not know was handed to the engine by its owner, like
-        the config file's cameras."""
-        stored = {s.config.id: s for s in ctx.store.list_cameras(tenants)}
-        result: dict[str, tuple[CameraConfig, Origin]] = {}
-        for camera in ctx.engine.cameras():
-            if visible(camera.tenant, tenants, camera.id, "cameras"):
-                entry = stored.pop(camera.id, None)
-                result[camera.id] = (camera, entry.origin if entry else "config")
-        for camera_id, entry in stored.items():
-            result[camera_id] = (entry.config, entry.origin)
-        return result
 
-    def find(camera_id: str, tenants: Collection[str] | None) -> tuple[CameraConfig, Origin]:
-        stored = ctx.store.get_camera(camera_id, tenants)
-        if stored is not None:
-            return stored.config, stored.origin
-        for camera in ctx.engine.cameras():
-            if camera.id == camera_id and visible(camera.tenant, tenants, camera.id, "cameras"):
-                return camera, "config"
-        raise HTTPException(404, f"no camera with id {camera_id!r}")
+def known(
+    ctx: AppContext, tenants: Collection[str] | None
+) -> dict[str, tuple[CameraConfig, Origin]]:
+    """Running cameras in the engine's order, then stored ones it does not run (disabled).
+    A running camera the store does not know was handed to the engine by its owner, like
+    the config file's cameras."""
+    stored = {s.config.id: s for s in ctx.store.list_cameras(tenants)}
+    result: dict[str, tuple[CameraConfig, Origin]] = {}
+    for camera in ctx.engine.cameras():
+        if visible(camera.tenant, tenants, camera.id, "cameras"):
+            entry = stored.pop(camera.id, None)
+            result[camera.id] = (camera, entry.origin if entry else "config")
+    for camera_id, entry in stored.items():
+        result[camera_id] = (entry.config, entry.origin)
+    return result
 
-    def running(camera_id: str) -> bool:
-        return any(camera.id == camera_id for camera in ctx.engine.cameras())
 
-    def check_source(camera: CameraConfig) -> None:
-        """422 for a URL the source policy refuses, before anything is started or stored."""
-        refused = source_refusal(ctx.sources, camera)
-        if refused is not None:
-            raise HTTPException(422, f"body.{refused[0]}: {refused[1]}")
+def find(
+    ctx: AppContext, camera_id: str, tenants: Collection[str] | None
+) -> tuple[CameraConfig, Origin]:
+    stored = ctx.store.get_camera(camera_id, tenants)
+    if stored is not None:
+        return stored.config, stored.origin
+    for camera in ctx.engine.cameras():
+        if camera.id == camera_id and visible(camera.tenant, tenants, camera.id, "cameras"):
+            return camera, "config"
+    raise HTTPException(404, f"no camera with id {camera_id!r}")
 
-    @router.get("", summary="List cameras with their live status", response_model=list[CameraOut])
-    def list_cameras(tenants: Scope) -> list[CameraOut]:
-        return [
-            camera_out(camera, origin, ctx.engine.status(camera_id))
-            for camera_id, (camera, origin) in known(tenants).items()
-        ]
 
-    @router.post(
-        "",
-        summary="Add a camera and start analysing it",
-        status_code=201,
-        response_model=CameraOut,
-        responses=error_responses(409, 413, 422),
-    )
-    def add_camera(camera: CameraConfig, response: Response, tenants: Scope) -> CameraOut:
-        if not visible(camera.tenant, tenants):
-            raise HTTPException(403, f"tenant {camera.tenant!r} is not yours")
-        if camera.id in known(None):
-            raise HTTPException(409, f"camera {camera.id!r} already exists")
-        check_source(camera)
-        try:
-            if camera.enabled:  # a disabled camera is kept but not run, as at start
-                ctx.engine.add_camera(camera)
-        except KeyError:
-            raise HTTPException(409, f"camera {camera.id!r} already exists") from None
-        ctx.store.put_camera(camera, "api")
-        response.headers["Location"] = f"/api/cameras/{camera.id}"
-        return camera_out(camera, "api", ctx.engine.status(camera.id))
+def running(ctx: AppContext, camera_id: str) -> bool:
+    return any(camera.id == camera_id for camera in ctx.engine.cameras())
 
-    @router.get(
-        "/{camera_id}",
-        summary="One camera with its live status",
-        response_model=CameraOut,
-        responses=error_responses(404, 422),
-    )
-    def get_camera(camera_id: CameraId, tenants: Scope) -> CameraOut:
-        camera, origin = find(camera_id, tenants)
-        return camera_out(camera, origin, ctx.engine.status(camera_id))
 
-    @router.put(
-        "/{camera_id}",
-        summary="Replace a camera's settings and restart its analysis",
-        description=(
-            "The body is a full camera config, as for POST. A `url` equal to the masked one "
-            "that GET returned keeps the stored credentials. Changes to a camera declared in "
-            "the config file apply until the next start, when the file wins again."
-        ),
-        response_model=CameraOut,
-        responses=error_responses(404, 413, 422),
-    )
-    def replace_camera(camera_id: CameraId, camera: CameraConfig, tenants: Scope) -> CameraOut:
-        if camera.id != camera_id:
-            raise HTTPException(
-                422,
-                f"id: the body's id {camera.id!r} differs from the path's {camera_id!r}",
-            )
-        current, origin = find(camera_id, tenants)
-        if not visible(camera.tenant, tenants):
-            raise HTTPException(403, f"tenant {camera.tenant!r} is not yours")
-        main_url = camera.main_url
-        if main_url and current.main_url:
-            main_url = restore_url(main_url, current.main_url)
-        camera = camera.model_copy(
-            update={"url": restore_url(camera.url, current.url), "main_url": main_url}
-        )
-        check_source(camera)
-        if running(camera_id):
-            if camera.enabled:
-                ctx.engine.replace_camera(camera)
-            else:
-                ctx.engine.remove_camera(camera_id)
-        elif camera.enabled:
+def check_source(ctx: AppContext, camera: CameraConfig) -> None:
+    """422 for a URL the source policy refuses, before anything is started or stored."""
+    refused = source_refusal(ctx.sources, camera)
+    if refused is not None:
+        raise HTTPException(422, f"body.{refused[0]}: {refused[1]}")
+
+
+@router.get("", summary="List cameras with their live status", response_model=list[CameraOut])
+def list_cameras(ctx: Context, tenants: Scope) -> list[CameraOut]:
+    return [
+        camera_out(camera, origin, ctx.engine.status(camera_id))
+        for camera_id, (camera, origin) in known(ctx, tenants).items()
+    ]
+
+
+@router.post(
+    "",
+    summary="Add a camera and start analysing it",
+    status_code=201,
+    response_model=CameraOut,
+    responses=error_responses(409, 413, 422),
+)
+def add_camera(ctx: Context, camera: CameraConfig, response: Response, tenants: Scope) -> CameraOut:
+    if not visible(camera.tenant, tenants):
+        raise HTTPException(403, f"tenant {camera.tenant!r} is not yours")
+    if camera.id in known(ctx, None):
+        raise HTTPException(409, f"camera {camera.id!r} already exists")
+    check_source(ctx, camera)
+    try:
+        if camera.enabled:  # a disabled camera is kept but not run, as at start
             ctx.engine.add_camera(camera)
-        ctx.store.put_camera(camera, origin)
-        return camera_out(camera, origin, ctx.engine.status(camera_id))
+    except KeyError:
+        raise HTTPException(409, f"camera {camera.id!r} already exists") from None
+    ctx.store.put_camera(camera, "api")
+    response.headers["Location"] = f"/api/cameras/{camera.id}"
+    return camera_out(camera, "api", ctx.engine.status(camera.id))
 
-    @router.delete(
-        "/{camera_id}",
-        summary="Stop analysing a camera and forget it",
-        status_code=204,
-        response_class=Response,
-        responses=error_responses(404, 409, 422),
+
+@router.get(
+    "/{camera_id}",
+    summary="One camera with its live status",
+    response_model=CameraOut,
+    responses=error_responses(404, 422),
+)
+def get_camera(ctx: Context, camera_id: CameraId, tenants: Scope) -> CameraOut:
+    camera, origin = find(ctx, camera_id, tenants)
+    return camera_out(camera, origin, ctx.engine.status(camera_id))
+
+
+@router.put(
+    "/{camera_id}",
+    summary="Replace a camera's settings and restart its analysis",
+    description=(
+        "The body is a full camera config, as for POST. A `url` equal to the masked one "
+        "that GET returned keeps the stored credentials. Changes to a camera declared in "
+        "the config file apply until the next start, when the file wins again."
+    ),
+    response_model=CameraOut,
+    responses=error_responses(404, 413, 422),
+)
+def replace_camera(
+    ctx: Context, camera_id: CameraId, camera: CameraConfig, tenants: Scope
+) -> CameraOut:
+    if camera.id != camera_id:
+        raise HTTPException(
+            422,
+            f"id: the body's id {camera.id!r} differs from the path's {camera_id!r}",
+        )
+    current, origin = find(ctx, camera_id, tenants)
+    if not visible(camera.tenant, tenants):
+        raise HTTPException(403, f"tenant {camera.tenant!r} is not yours")
+    main_url = camera.main_url
+    if main_url and current.main_url:
+        main_url = restore_url(main_url, current.main_url)
+    camera = camera.model_copy(
+        update={"url": restore_url(camera.url, current.url), "main_url": main_url}
     )
-    def delete_camera(camera_id: CameraId, tenants: Scope) -> Response:
-        _camera, origin = find(camera_id, tenants)
-        if origin == "config":
-            raise HTTPException(
-                409,
-                f"camera {camera_id!r} is declared in the config file; remove it there",
-            )
-        if running(camera_id):
+    check_source(ctx, camera)
+    if running(ctx, camera_id):
+        if camera.enabled:
+            ctx.engine.replace_camera(camera)
+        else:
             ctx.engine.remove_camera(camera_id)
-        ctx.store.delete_camera(camera_id)
-        return Response(status_code=204)
+    elif camera.enabled:
+        ctx.engine.add_camera(camera)
+    ctx.store.put_camera(camera, origin)
+    return camera_out(camera, origin, ctx.engine.status(camera_id))
 
-    return router
+
+@router.delete(
+    "/{camera_id}",
+    summary="Stop analysing a camera and forget it",
+    status_code=204,
+    response_class=Response,
+    responses=error_responses(404, 409, 422),
+)
+def delete_camera(ctx: Context, camera_id: CameraId, tenants: Scope) -> Response:
+    _camera, origin = find(ctx, camera_id, tenants)
+    if origin == "config":
+        raise HTTPException(
+            409,
+            f"camera {camera_id!r} is declared in the config file; remove it there",
+        )
+    if running(ctx, camera_id):
+        ctx.engine.remove_camera(camera_id)
+    ctx.store.delete_camera(camera_id)
+    return Response(status_code=204)

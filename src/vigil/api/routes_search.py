@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
 from vigil.api.access import tenant_scope
-from vigil.api.context import AppContext
+from vigil.api.context import Search
 from vigil.api.errors import error_responses
 from vigil.api.params import split_values, time_range
 from vigil.domain.events import Event
@@ -145,81 +145,79 @@ def request_audit(request: Request) -> SearchAudit:
     return record
 
 
-def search_router(ctx: AppContext, service: SearchService) -> APIRouter:
-    router = APIRouter(prefix="/api/search", tags=["search"])
+router = APIRouter(prefix="/api/search", tags=["search"])
 
-    @router.get(
-        "",
-        summary="Search events in plain language",
-        description=(
-            "`q` is read for time words (in `tz`), camera, zone and line names, classes with "
-            "synonyms, colours, event types and directions, which become filters; the rest "
-            "ranks by semantic similarity of the events' captions fused with keyword ranking. "
-            "Each item says why it matched. Requests to find or identify a person, or to "
-            "search by image, are refused with 400: Vigil never offers them. "
-            "`camera`, `class`, `type`, `color`, `start`, `end` add filters (the UI's facets). "
-            "Pages: pass `next_cursor` back as `cursor` with the same parameters."
+
+@router.get(
+    "",
+    summary="Search events in plain language",
+    description=(
+        "`q` is read for time words (in `tz`), camera, zone and line names, classes with "
+        "synonyms, colours, event types and directions, which become filters; the rest "
+        "ranks by semantic similarity of the events' captions fused with keyword ranking. "
+        "Each item says why it matched. Requests to find or identify a person, or to "
+        "search by image, are refused with 400: Vigil never offers them. "
+        "`camera`, `class`, `type`, `color`, `start`, `end` add filters (the UI's facets). "
+        "Pages: pass `next_cursor` back as `cursor` with the same parameters."
+    ),
+    response_model=SearchOut,
+    responses=error_responses(400, 422, 503),
+)
+def search(
+    service: Search,
+    request: Request,
+    tenants: Scope,
+    q: Annotated[str, Query(min_length=1, max_length=500, description="What to look for")],
+    tz: Annotated[
+        str | None,
+        Query(
+            max_length=64, description="IANA zone, e.g. Europe/Berlin; default: the server's"
         ),
-        response_model=SearchOut,
-        responses=error_responses(400, 422, 503),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 24,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    camera: Values = None,
+    class_: Annotated[list[str] | None, Query(alias="class")] = None,
+    type_: Annotated[list[str] | None, Query(alias="type")] = None,
+    color: Values = None,
+    start: Annotated[str | None, Query(description="ISO 8601, inclusive")] = None,
+    end: Annotated[str | None, Query(description="ISO 8601, exclusive")] = None,
+    purpose: Annotated[str | None, Query(max_length=512)] = None,
+) -> SearchOut:
+    if not q.strip():
+        raise QueryError("q", "must not be blank: say what to look for")
+    start_ms, end_ms = time_range(start, end, default_span_ms=None, now_ms=now_ms())
+    explicit = Explicit(
+        cameras=_set(split_values(camera, "camera")),
+        classes=_set(split_values(class_, "class")),
+        types=_set(split_values(type_, "type")),
+        colors=_set(split_values(color, "color")),
+        start_ms=start_ms,
+        end_ms=end_ms,
     )
-    def search(
-        request: Request,
-        tenants: Scope,
-        q: Annotated[str, Query(min_length=1, max_length=500, description="What to look for")],
-        tz: Annotated[
-            str | None,
-            Query(
-                max_length=64, description="IANA zone, e.g. Europe/Berlin; default: the server's"
-            ),
-        ] = None,
-        limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 24,
-        cursor: Annotated[str | None, Query(max_length=200)] = None,
-        camera: Values = None,
-        class_: Annotated[list[str] | None, Query(alias="class")] = None,
-        type_: Annotated[list[str] | None, Query(alias="type")] = None,
-        color: Values = None,
-        start: Annotated[str | None, Query(description="ISO 8601, inclusive")] = None,
-        end: Annotated[str | None, Query(description="ISO 8601, exclusive")] = None,
-        purpose: Annotated[str | None, Query(max_length=512)] = None,
-    ) -> SearchOut:
-        if not q.strip():
-            raise QueryError("q", "must not be blank: say what to look for")
-        start_ms, end_ms = time_range(start, end, default_span_ms=None, now_ms=now_ms())
-        explicit = Explicit(
-            cameras=_set(split_values(camera, "camera")),
-            classes=_set(split_values(class_, "class")),
-            types=_set(split_values(type_, "type")),
-            colors=_set(split_values(color, "color")),
-            start_ms=start_ms,
-            end_ms=end_ms,
-        )
-        principal = getattr(request.state, "principal", None)
-        search_request = SearchRequest(
-            q=q,
-            tz=tz or None,
-            limit=limit,
-            cursor=cursor or None,
-            explicit=explicit,
-            purpose=purpose or getattr(request.state, "purpose", None) or None,
-            actor=getattr(principal, "actor", None),
-        )
-        try:
-            response = service.search(search_request, tenants, audit=request_audit(request))
-        except RefusedQuery:
-            raise HTTPException(400, REFUSAL_MESSAGE) from None
-        except EmbeddingError as error:
-            log.error("search model unavailable: %s", error)
-            raise HTTPException(503, f"search is unavailable: {error}") from None
-        except QueryTextError as error:
-            raise QueryError(str(error).split(":", 1)[0], str(error).split(": ", 1)[-1]) from None
-        out = _out(response)
-        if out.total == 0 and not cursor:
-            out.suggestions = _suggestions(service, search_request, response.parsed, tenants)
-        return out
-
-    return router
-
+    principal = getattr(request.state, "principal", None)
+    search_request = SearchRequest(
+        q=q,
+        tz=tz or None,
+        limit=limit,
+        cursor=cursor or None,
+        explicit=explicit,
+        purpose=purpose or getattr(request.state, "purpose", None) or None,
+        actor=getattr(principal, "actor", None),
+    )
+    try:
+        response = service.search(search_request, tenants, audit=request_audit(request))
+    except RefusedQuery:
+        raise HTTPException(400, REFUSAL_MESSAGE) from None
+    except EmbeddingError as error:
+        log.error("search model unavailable: %s", error)
+        raise HTTPException(503, f"search is unavailable: {error}") from None
+    except QueryTextError as error:
+        raise QueryError(str(error).split(":", 1)[0], str(error).split(": ", 1)[-1]) from None
+    out = _out(response)
+    if out.total == 0 and not cursor:
+        out.suggestions = _suggestions(service, search_request, response.parsed, tenants)
+    return out
 
 MAX_SUGGESTIONS = 5  # filters tried left out, at most (each is one more search)
 

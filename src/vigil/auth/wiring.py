@@ -76,47 +76,16 @@ def build_identity(
     )
 
 
-def install_identity(
-    app: FastAPI,
-    identity: Identity,
-    config: VigilConfig,
-    engine: EngineControl,
-    store: EventStore,
-    *,
-    demo: bool = False,
-) -> None:
-    """Routes for login, users, audit, retention; protected API docs; CORS if configured.
-    `authorize` itself is an app-wide dependency given to FastAPI() by create_app."""
-    from vigil.api.routes_audit import audit_router
-    from vigil.api.routes_auth import auth_router
-    from vigil.api.routes_retention import retention_router
-    from vigil.api.routes_users import users_router
-
+def install_identity(app: FastAPI, identity: Identity, config: VigilConfig) -> None:
+    """The identity parts on `app.state`, where the API's dependencies
+    (`vigil.api.context`) find them; protected API docs; CORS if configured. The routers
+    using them are included by create_app; `authorize` itself is an app-wide dependency
+    given to FastAPI() by create_app."""
     app.state.auth = identity.auth
     app.state.audit = identity.audit
     app.state.retention = identity.retention
+    app.state.cases = identity.cases
     app.state.attributes = identity.attributes
-    from vigil.api.routes_retention import RetentionCollector
-
-    app.state.metrics_collectors = [
-        *getattr(app.state, "metrics_collectors", []), RetentionCollector(identity.retention)
-    ]
-
-    def all_cameras() -> list[CameraConfig]:
-        return list(identity.retention.cameras())
-
-    def tenant_cameras(tenant: str) -> list[CameraConfig]:
-        return [camera for camera in all_cameras() if camera.tenant == tenant]
-
-    app.include_router(auth_router(identity.auth, config.security, demo=demo))
-    app.include_router(
-        users_router(identity.auth, lambda tenant: {c.id for c in tenant_cameras(tenant)})
-    )
-    app.include_router(audit_router(identity.audit))
-    app.include_router(retention_router(
-        identity.retention, identity.cases, identity.auth.store, identity.attributes,
-        tenant_cameras,
-    ))
 
     # The API documents need a login like every other route (see vigil.auth.policy).
     @app.get("/openapi.json", include_in_schema=False)

@@ -10,7 +10,7 @@ import uvicorn
 from vigil.auth.secrets import SecretError
 from vigil.bus.credentials import CredentialsError
 from vigil.config import ROOT, VigilConfig
-from vigil.runtime import build_runtime, start_runtime
+from vigil.runtime import api_services, build_runtime, start_runtime
 from vigil.vision.detector import ModelError
 
 DEMO_CONFIG = ROOT / "examples" / "demo.yaml"
@@ -32,9 +32,12 @@ def serve_config(config: VigilConfig, *, demo: bool = False) -> None:
         fail(f"{error} (the bundled models live in {ROOT / 'models'})")
     except (SecretError, CredentialsError, ConnectionRefusedError) as error:
         fail(str(error))  # a key file; NATS credentials, or NATS refusing them
+    services = api_services(
+        config, runtime.engine, runtime.store, runtime.media, alerts=runtime.alerts
+    )
     app = create_app(
-        config, runtime.engine, runtime.store, runtime.media, runtime.committed, sink=runtime.sink,
-        alerts=runtime.alerts, demo=demo,
+        config, runtime.engine, runtime.store, runtime.media, runtime.committed, services,
+        sink=runtime.sink, demo=demo,
     )
     start_runtime(runtime)
     host, port = config.server.host, config.server.port

@@ -15,6 +15,7 @@ from vigil.config import CameraConfig, VigilConfig
 from vigil.domain.frames import CameraStatus
 from vigil.pipeline.control import PipelineMetric
 from vigil.privacy.masks import AttributePolicy
+from vigil.runtime import api_services
 from vigil.store import EventStore, LocalMediaStore
 
 
@@ -65,7 +66,10 @@ def main() -> None:
     # benchmark measures the queries, not the limiter.
     config.security.search_per_minute = 1_000_000
     store = EventStore(url)
-    app = create_app(config, NoCameras(), store, LocalMediaStore(Path(media_dir)), MemoryBus())
+    store.migrate()
+    engine, media = NoCameras(), LocalMediaStore(Path(media_dir))
+    services = api_services(config, engine, store, media)
+    app = create_app(config, engine, store, media, MemoryBus(), services)
     uvicorn.run(app, host="127.0.0.1", port=int(port), log_level="warning", backlog=1024)
 
 
