@@ -76,7 +76,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         }
         for camera in CAMERAS
     ]
-    with running_server(workdir, cameras) as running:
+    # The console tests add a camera at a loopback port that refuses connections (an unreachable
+    # camera); the source policy refuses loopback unless the administrator admits it, as here.
+    sources = {"sources": {"allow_networks": ["127.0.0.1/32"]}}
+    with running_server(workdir, cameras, sources) as running:
         yield running
 
 

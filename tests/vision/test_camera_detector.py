@@ -190,7 +190,7 @@ def test_gpu_provider_missing_from_onnxruntime_is_a_clear_error(tmp_path: Path) 
 def test_engine_refuses_a_camera_whose_classes_the_model_lacks(tmp_path: Path) -> None:
     from vigil.bus import MemoryBus
     from vigil.config import parse_config
-    from vigil.pipeline.local_engine import Engine
+    from vigil.pipeline.local_engine import LocalEngine
     from vigil.privacy.redact import FaceRedactor
     from vigil.store import LocalMediaStore
 
@@ -206,7 +206,7 @@ def test_engine_refuses_a_camera_whose_classes_the_model_lacks(tmp_path: Path) -
             }
         }
     )
-    engine = Engine(
+    engine = LocalEngine(
         config,
         detector=OnnxDetector(config.detector),
         redactor=FaceRedactor(None),  # type: ignore[arg-type]  # never called

@@ -10,11 +10,10 @@ const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
 const PAGE_PERMISSIONS = {
   live: "live", events: "events:read", counters: "stats:read", statistics: "stats:read",
   alerts: "alerts:read", search: "search", users: "users:manage", audit: "audit:read",
-  playback: "media:read",
-  review: "events:read",
+  playback: "media:read", review: "events:read", cameras: "config:write",
+  // The map shows live events on their cameras.
+  map: "events:read",
 };
-PAGE_PERMISSIONS.cameras = "config:write";
-PAGE_PERMISSIONS.map = "cameras:read";
 
 export const currentUser = () => me;
 export const can = (permission) => Boolean(me?.permissions?.includes(permission));
