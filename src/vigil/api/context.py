@@ -4,7 +4,7 @@ and the services the composition root built, all set on `app.state` by `create_a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Annotated, cast
+from typing import Annotated, Any, TypeVar, cast
 
 from fastapi import Depends, Request
 
@@ -38,92 +38,38 @@ class AppContext:
     sources: SourcePolicy = field(default_factory=SourcePolicy)
 
 
-def app_context(request: Request) -> AppContext:
-    """The running app's context, for handlers of module-level routers."""
-    return cast(AppContext, request.app.state.context)
+T = TypeVar("T")
 
 
-Context = Annotated[AppContext, Depends(app_context)]
+def _from_state(name: str, kind: type[T]) -> Any:
+    """A dependency answering `app.state.<name>` (set by `create_app`), typed as `kind`."""
+
+    def dependency(request: Request) -> T:
+        return cast(T, getattr(request.app.state, name))
+
+    dependency.__name__ = f"app_{name}"
+    return Depends(dependency)
 
 
-def app_config(request: Request) -> VigilConfig:
-    """The settings the running app was built from."""
-    return cast(VigilConfig, request.app.state.config)
+def _accounts(auth: Annotated[AuthService, _from_state("auth", AuthService)]) -> AuthStore:
+    return auth.store
 
 
-Config = Annotated[VigilConfig, Depends(app_config)]
-
-
-def app_alerts(request: Request) -> AlertService:
-    """The alert service whose rules the API manages (evaluated by the engine owner)."""
-    return cast(AlertService, request.app.state.alerts)
-
-
-Alerts = Annotated[AlertService, Depends(app_alerts)]
-
-
-def app_search(request: Request) -> SearchService:
-    """The search service over the app's store (one per store, fed by the runtime's indexer)."""
-    return cast(SearchService, request.app.state.search)
-
-
-Search = Annotated[SearchService, Depends(app_search)]
-
-
-# The identity parts (vigil.auth.wiring.Identity), set on app.state by `create_app`.
-
-
-def app_auth(request: Request) -> AuthService:
-    """Logins, sessions and tokens."""
-    return cast(AuthService, request.app.state.auth)
-
-
-Auth = Annotated[AuthService, Depends(app_auth)]
-
-
-def app_accounts(request: Request) -> AuthStore:
-    """Users, tokens, camera groups and tenants (the auth service's store)."""
-    return app_auth(request).store
-
-
-Accounts = Annotated[AuthStore, Depends(app_accounts)]
-
-
-def app_audit(request: Request) -> AuditLog:
-    """The hash-chained audit log."""
-    return cast(AuditLog, request.app.state.audit)
-
-
-Audit = Annotated[AuditLog, Depends(app_audit)]
-
-
-def app_retention(request: Request) -> RetentionJob:
-    """The retention job, which also knows every camera (running or stored)."""
-    return cast(RetentionJob, request.app.state.retention)
-
-
-Retention = Annotated[RetentionJob, Depends(app_retention)]
-
-
-def app_cases(request: Request) -> CaseStore:
-    """Evidence locks (cases)."""
-    return cast(CaseStore, request.app.state.cases)
-
-
-Cases = Annotated[CaseStore, Depends(app_cases)]
-
-
-def app_attributes(request: Request) -> AttributePolicy:
-    """Each tenant's privacy choices about person attributes."""
-    return cast(AttributePolicy, request.app.state.attributes)
-
-
-Attributes = Annotated[AttributePolicy, Depends(app_attributes)]
-
-
-def app_demo(request: Request) -> bool:
-    """Whether this is the demo (its login page offers the one-time link)."""
-    return cast(bool, request.app.state.demo)
-
-
-Demo = Annotated[bool, Depends(app_demo)]
+# The running app's context, for handlers of module-level routers, and the services the
+# composition root built: the settings, alerts (evaluated by the engine owner), search (one per
+# store), and the identity parts of vigil.auth.wiring.Identity.
+Context = Annotated[AppContext, _from_state("context", AppContext)]
+Config = Annotated[VigilConfig, _from_state("config", VigilConfig)]
+Alerts = Annotated[AlertService, _from_state("alerts", AlertService)]
+Search = Annotated[SearchService, _from_state("search", SearchService)]
+Auth = Annotated[AuthService, _from_state("auth", AuthService)]
+# Users, tokens, camera groups and tenants (the auth service's store).
+Accounts = Annotated[AuthStore, Depends(_accounts)]
+Audit = Annotated[AuditLog, _from_state("audit", AuditLog)]
+# The retention job, which also knows every camera (running or stored).
+Retention = Annotated[RetentionJob, _from_state("retention", RetentionJob)]
+Cases = Annotated[CaseStore, _from_state("cases", CaseStore)]
+# Each tenant's privacy choices about person attributes.
+Attributes = Annotated[AttributePolicy, _from_state("attributes", AttributePolicy)]
+# Whether this is the demo (its login page offers the one-time link).
+Demo = Annotated[bool, _from_state("demo", bool)]
