@@ -43,6 +43,35 @@ def csv_lines(store: EventStore, query: EventQuery) -> Iterator[str]:
         query = replace(query, cursor=page.next_cursor)
 
 
+def event_filters(
+    tenants: Scope,
+    start: Annotated[str | None, Query(description="ISO 8601, inclusive")] = None,
+    end: Annotated[str | None, Query(description="ISO 8601, exclusive")] = None,
+    camera: Values = None,
+    class_: Annotated[list[str] | None, Query(alias="class")] = None,
+    module: Annotated[str | None, Query(max_length=64)] = None,
+    type_: Annotated[str | None, Query(alias="type", max_length=64)] = None,
+    zone: Annotated[str | None, Query(max_length=128)] = None,
+    line: Annotated[str | None, Query(max_length=128)] = None,
+    state: EventState | None = None,
+) -> EventQuery:
+    """The event filters of the query string in the caller's scope, shared by the event
+    search and the event count so that both always mean the same events."""
+    start_ms, end_ms = time_range(start, end, default_span_ms=None, now_ms=now_ms())
+    return EventQuery(
+        tenants=tenants,
+        start_ms=start_ms,
+        end_ms=end_ms,
+        camera_ids=split_values(camera, "camera"),
+        class_names=split_values(class_, "class"),
+        module=module or None,
+        type=type_ or None,
+        zone=zone or None,
+        line=line or None,
+        state=state,
+    )
+
+
 router = APIRouter(prefix="/api/events", tags=["events"])
 
 
@@ -64,35 +93,12 @@ router = APIRouter(prefix="/api/events", tags=["events"])
 )
 def search_events(
     ctx: Context,
-    tenants: Scope,
-    start: Annotated[str | None, Query(description="ISO 8601, inclusive")] = None,
-    end: Annotated[str | None, Query(description="ISO 8601, exclusive")] = None,
-    camera: Values = None,
-    class_: Annotated[list[str] | None, Query(alias="class")] = None,
-    module: Annotated[str | None, Query(max_length=64)] = None,
-    type_: Annotated[str | None, Query(alias="type", max_length=64)] = None,
-    zone: Annotated[str | None, Query(max_length=128)] = None,
-    line: Annotated[str | None, Query(max_length=128)] = None,
-    state: EventState | None = None,
+    filters: Annotated[EventQuery, Depends(event_filters)],
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     cursor: Annotated[str | None, Query(max_length=128)] = None,
     format: Literal["json", "csv"] = "json",
 ) -> EventPageOut | StreamingResponse:
-    start_ms, end_ms = time_range(start, end, default_span_ms=None, now_ms=now_ms())
-    query = EventQuery(
-        tenants=tenants,
-        start_ms=start_ms,
-        end_ms=end_ms,
-        camera_ids=split_values(camera, "camera"),
-        class_names=split_values(class_, "class"),
-        module=module or None,
-        type=type_ or None,
-        zone=zone or None,
-        line=line or None,
-        state=state,
-        limit=limit,
-        cursor=cursor or None,
-    )
+    query = replace(filters, limit=limit, cursor=cursor or None)
     if format == "csv":
         return StreamingResponse(
             csv_lines(ctx.store, query),
