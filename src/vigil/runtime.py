@@ -25,6 +25,7 @@ from vigil.config import VigilConfig, default_key_file
 from vigil.pipeline.control import EngineControl
 from vigil.pipeline.local_engine import LocalEngine
 from vigil.privacy.redact import FaceRedactor
+from vigil.recording.keywrap import KeyWrap
 from vigil.recording.service import RecordingService
 from vigil.search.indexer import SearchIndexer, start_indexer
 from vigil.search.service import SearchService
@@ -106,8 +107,10 @@ def build_engine(
     # Segments go to the media store (S3 in a cluster), their index and keys to the database.
     recording = (
         None
-        if offline or store is None
-        else RecordingService(store.engine, media, config.recording)
+        if offline or store is None or store.secrets is None
+        else RecordingService(
+            store.engine, media, config.recording, KeyWrap.from_secrets(store.secrets)
+        )
     )
     return LocalEngine(
         config,

@@ -14,6 +14,8 @@ import pytest
 from tests.databases import database_url
 from tests.media import FACE_PHOTO
 from vigil.config import CameraConfig, RecordingConfig, parse_camera
+from vigil.recording.crypto import new_key
+from vigil.recording.keywrap import KeyWrap
 from vigil.recording.service import RecordingService
 from vigil.sources import CameraReader
 from vigil.store import EventStore, LocalMediaStore
@@ -36,9 +38,16 @@ def media(tmp_path: Path) -> LocalMediaStore:
 
 @pytest.fixture
 def recording(store: EventStore, media: LocalMediaStore) -> Iterator[RecordingService]:
-    service = RecordingService(store.engine, media, RecordingConfig(mode="continuous"))
+    service = RecordingService(
+        store.engine, media, RecordingConfig(mode="continuous"), fresh_wrap()
+    )
     yield service
     service.writer.close()
+
+
+def fresh_wrap() -> KeyWrap:
+    """A master key of its own for each test's recordings (a key file's, in production)."""
+    return KeyWrap(new_key())
 
 
 def record_file(service: RecordingService, camera: CameraConfig) -> int:

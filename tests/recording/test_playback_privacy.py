@@ -19,6 +19,7 @@ from tests.security.conftest import World, make_world
 from vigil.api.params import iso
 from vigil.config import RecordingConfig, VigilConfig
 from vigil.recording.export import verify
+from vigil.recording.keywrap import KeyWrap
 from vigil.recording.service import RecordingService
 from vigil.vision.faces import FaceDetector
 
@@ -30,7 +31,12 @@ FRAMES = 20  # the face clip: 2 s at 10 fps
 @pytest.fixture
 def recorded(tmp_path: Path, face_clip: Path) -> Iterator[tuple[World, int, int]]:
     world = make_world(tmp_path)
-    service = RecordingService(world.store.engine, world.media, RecordingConfig(mode="continuous"))
+    service = RecordingService(
+        world.store.engine,
+        world.media,
+        RecordingConfig(mode="continuous"),
+        KeyWrap.from_config(world.config),
+    )
     record_file(service, file_camera(face_clip, CAMERA, "alpha"))
     service.writer.close()
     rows = service.index.between(CAMERA, 0, 2**62, None)

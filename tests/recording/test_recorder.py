@@ -11,7 +11,7 @@ import av
 import pytest
 
 from tests.media import CLIP
-from tests.recording.conftest import file_camera, record_file
+from tests.recording.conftest import file_camera, fresh_wrap, record_file
 from vigil.config import RecordingConfig, parse_camera
 from vigil.domain.frames import now_ms
 from vigil.recording.crypto import MAGIC, SegmentUnreadable, new_key, unseal
@@ -85,7 +85,9 @@ def test_a_segment_does_not_open_with_another_key_or_under_another_name(
 
 
 def test_off_records_nothing(store: EventStore, media: LocalMediaStore) -> None:
-    service = RecordingService(store.engine, media, RecordingConfig(mode="continuous"))
+    service = RecordingService(
+        store.engine, media, RecordingConfig(mode="continuous"), fresh_wrap()
+    )
     camera = parse_camera({"id": "cam", "url": str(CLIP), "recording": {"mode": "off"}})
     assert service.start_camera(camera) is None
     service.writer.close()
@@ -95,7 +97,7 @@ def test_events_mode_keeps_only_pre_and_post_roll_around_an_event(
     store: EventStore, media: LocalMediaStore
 ) -> None:
     config = RecordingConfig(mode="events", pre_roll_s=5, post_roll_s=5, segment_s=2)
-    service = RecordingService(store.engine, media, config)
+    service = RecordingService(store.engine, media, config, fresh_wrap())
     camera = file_camera(CLIP)
     recorder = service.start_camera(camera)
     assert recorder is not None and recorder.state() == "standby"

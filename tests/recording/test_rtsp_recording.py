@@ -13,6 +13,7 @@ import av
 import pytest
 
 from tests.media import CLIP
+from tests.recording.conftest import fresh_wrap
 from tests.sources.rtsp_process import RtspServerProcess, rtsp_server_unavailable
 from vigil.config import RecordingConfig, parse_camera
 from vigil.recording.archive import merge_ranges
@@ -59,7 +60,9 @@ def decoded_frames(service: RecordingService, media: LocalMediaStore, row: Segme
 def test_a_reconnect_leaves_a_gap_and_no_corrupt_segment(
     rtsp: RtspServerProcess, store: EventStore, media: LocalMediaStore, tmp_path: Path
 ) -> None:
-    service = RecordingService(store.engine, media, RecordingConfig(mode="continuous", segment_s=2))
+    service = RecordingService(
+        store.engine, media, RecordingConfig(mode="continuous", segment_s=2), fresh_wrap()
+    )
     camera = parse_camera({"id": "street", "url": rtsp.url, "analysis_fps": 2})
     recorder = service.start_camera(camera)
     reader = CameraReader(

@@ -4,7 +4,7 @@ sealed objects, any reader with the database plays them, and shredding deletes t
 from __future__ import annotations
 
 from tests.media import CLIP
-from tests.recording.conftest import file_camera, record_file
+from tests.recording.conftest import file_camera, fresh_wrap, record_file
 from tests.store.test_media import s3_store
 from vigil.config import PrivacyConfig, RecordingConfig
 from vigil.domain.frames import now_ms
@@ -24,7 +24,9 @@ def test_segments_on_s3_are_sealed_playable_and_shredded(
     seaweed_server: SeaweedServer, store: EventStore
 ) -> None:
     media = s3_store(seaweed_server, "recordings-test")
-    service = RecordingService(store.engine, media, RecordingConfig(mode="continuous"))
+    service = RecordingService(
+        store.engine, media, RecordingConfig(mode="continuous"), fresh_wrap()
+    )
     record_file(service, file_camera(CLIP))
     service.writer.close()
     rows = service.index.between("cam", 0, FAR, None)

@@ -26,6 +26,7 @@ from vigil.privacy.audit import audit
 from vigil.privacy.retention import CaseStore
 from vigil.recording.archive import MAX_CLIP_MS, RecordingArchive
 from vigil.recording.export import EXPORT_ACTION, lookup, manifest, sha256_hex
+from vigil.recording.keywrap import KeyWrap
 from vigil.recording.locks import CLIP_PAD_MS, lock_range
 from vigil.store.query import EventQuery, QueryError
 from vigil.vision.faces import FaceDetector
@@ -57,7 +58,13 @@ def archive(request: Request) -> RecordingArchive:
         if not isinstance(faces, FaceDetector):
             config: VigilConfig = state.config
             faces = FaceDetector(config.privacy.face_model, config.privacy.face_threshold)
-        found = RecordingArchive(ctx.store.engine, ctx.media, faces)
+        secrets = ctx.store.secrets
+        wrap = (
+            KeyWrap.from_secrets(secrets)
+            if secrets is not None
+            else KeyWrap.from_config(state.config)
+        )
+        found = RecordingArchive(ctx.store.engine, ctx.media, faces, wrap)
         state.recording_archive = found
     return found
 

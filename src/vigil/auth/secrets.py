@@ -6,10 +6,13 @@ it up with the database: without it, stored camera URLs cannot be decrypted.
 
 from __future__ import annotations
 
+import base64
 import os
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 PREFIX = "enc:v1:"
 
@@ -21,6 +24,12 @@ class SecretError(RuntimeError):
 class SecretBox:
     def __init__(self, key: bytes) -> None:
         self._fernet = Fernet(key)
+        self._raw = base64.urlsafe_b64decode(key)
+
+    def derive_key(self, purpose: bytes) -> bytes:
+        """A 256-bit key for another use of the same key file (HKDF-SHA256, `purpose` as the
+        info): one file to keep safe, and no derived key reveals the file or another key."""
+        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(self._raw)
 
     @classmethod
     def from_key_file(cls, path: Path) -> SecretBox:

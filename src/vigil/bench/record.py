@@ -10,23 +10,28 @@
 
 from __future__ import annotations
 
+import itertools
+import math
 import os
 import platform
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import av
 
-from vigil.config import VigilConfig, parse_camera
+from vigil.config import RecordingConfig, VigilConfig, parse_camera
 from vigil.recording.archive import RecordingArchive
-from vigil.recording.index import SegmentIndex
+from vigil.recording.crypto import new_key
+from vigil.recording.index import SegmentIndex, SegmentRow
 from vigil.recording.keys import KeyStore
+from vigil.recording.keywrap import KeyWrap
 from vigil.recording.recorder import CameraRecorder
 from vigil.recording.segmenter import Segment
-from vigil.recording.writer import SegmentWriter
+from vigil.recording.writer import COMMIT_S, SegmentWriter
 from vigil.store import EventStore, LocalMediaStore
 from vigil.vision.faces import FaceDetector
 from vigil.vision.overlay import encode_jpeg
@@ -49,27 +54,67 @@ def decode_cost(video: Path) -> tuple[int, float]:
 
 
 class _InlineWriter(SegmentWriter):
-    """Seals and writes on the caller's thread, so the benchmark's CPU clock counts it."""
+    """Does the writer thread's work on the caller's thread, so the benchmark's CPU clock
+    counts it: seals and stores each segment, and commits (fsync + one index transaction) as
+    the thread does — once per `commit_s` of video of all the cameras it records."""
+
+    def __init__(self, *args: Any, per_commit: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.per_commit = per_commit
+        self.waiting: list[SegmentRow] = []
 
     def submit(self, tenant: str, camera_id: str, segment: Segment) -> bool:
-        self.write(tenant, camera_id, segment)
+        self.waiting.append(self.store(tenant, camera_id, segment))
+        if len(self.waiting) >= self.per_commit:
+            self.drain()
         return True
 
+    def drain(self) -> None:
+        self.commit(self.waiting)
+        self.waiting = []
 
-def record_cost(video: Path, recorder: CameraRecorder) -> tuple[int, float]:
-    """(packets, CPU seconds) to demux, remux, seal, write and index the whole clip (the
-    writer's work done on this thread, so it is counted)."""
+
+def record_cost(
+    video: Path, recorders: Sequence[CameraRecorder], writer: _InlineWriter
+) -> tuple[int, float]:
+    """(packets, CPU seconds) to demux, remux, seal, write and index the whole clip once per
+    camera (the writer's work done on this thread, so it is counted). Each camera demuxes its
+    own copy, and their packets interleave as a node's readers deliver them."""
     began = _cpu()
     packets = 0
-    with av.open(str(video)) as container:
-        stream = container.streams.video[0]
-        recorder.opened(stream)
-        for packet in container.demux(stream):
-            if packet.size:
-                packets += 1
-                recorder.packet(packet)
-        recorder.closed()
+    with ExitStack() as stack:
+        containers = [stack.enter_context(av.open(str(video))) for _ in recorders]
+        streams = [container.streams.video[0] for container in containers]
+        for recorder, stream in zip(recorders, streams, strict=True):
+            recorder.opened(stream)
+        demuxers = [c.demux(s) for c, s in zip(containers, streams, strict=True)]
+        for delivered in itertools.zip_longest(*demuxers):
+            for recorder, packet in zip(recorders, delivered, strict=True):
+                if packet is not None and packet.size:
+                    packets += 1
+                    recorder.packet(packet)
+        for recorder in recorders:
+            recorder.closed()
+    writer.drain()
     return packets, _cpu() - began
+
+
+def recording_over_decoding(
+    video: Path,
+    config: RecordingConfig,
+    writer: _InlineWriter,
+    camera_ids: Sequence[str],
+    decode_per_frame: float,
+) -> tuple[float, float]:
+    """(CPU seconds, recording CPU per frame over decoding CPU per frame) of the cameras
+    recorded on one writer."""
+    recorders = [
+        CameraRecorder(parse_camera({"id": camera_id, "url": str(video)}), config, writer)
+        for camera_id in camera_ids
+    ]
+    packets, record_s = record_cost(video, recorders, writer)
+    writer.close()
+    return record_s, round(record_s / packets / decode_per_frame, 4)
 
 
 def run_record_bench(
@@ -78,6 +123,8 @@ def run_record_bench(
     playback_s: float,
     export_s: float,
     segment_s: float = 4.0,
+    commit_s: float = COMMIT_S,
+    cameras: int = 16,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
     config = VigilConfig()
@@ -89,13 +136,28 @@ def run_record_bench(
         config.recording.mode = "continuous"
         config.recording.segment_s = segment_s
         index = SegmentIndex(store.engine)
-        writer = _InlineWriter(media, KeyStore(store.engine), index)
-        camera = parse_camera({"id": "bench", "url": str(video)})
-        recorder = CameraRecorder(camera, config.recording, writer)
+        wrap = KeyWrap(new_key())
+        keys = KeyStore(store.engine, wrap)
+        per_camera = max(1, math.floor(commit_s / segment_s))
+
+        def writer_of(cameras: int) -> _InlineWriter:
+            return _InlineWriter(
+                media, keys, index, commit_s=commit_s, per_commit=per_camera * cameras
+            )
+
         step("decode", 0, 3)
         frames, decode_s = decode_cost(video)
         step("record", 1, 3)
-        packets, record_s = record_cost(video, recorder)
+        record_s, alone = recording_over_decoding(
+            video, config.recording, writer_of(1), ["bench"], decode_s / frames
+        )
+        _, shared = recording_over_decoding(
+            video,
+            config.recording,
+            writer_of(cameras),
+            [f"node-{n}" for n in range(cameras)],
+            decode_s / frames,
+        )
         rows = index.between("bench", 0, 2**62, None)
         stored = sum(r.bytes for r in rows)
         span_ms = rows[-1].end_ms - rows[0].start_ms
@@ -103,7 +165,7 @@ def run_record_bench(
 
         step("playback", 2, 3)
         faces = FaceDetector(config.privacy.face_model, config.privacy.face_threshold)
-        archive = RecordingArchive(store.engine, media, faces)
+        archive = RecordingArchive(store.engine, media, faces, wrap)
         start = rows[0].start_ms
         end = start + int(playback_s * 1000)
         wall = time.perf_counter()
@@ -124,10 +186,7 @@ def run_record_bench(
         )
         export_wall = time.perf_counter() - wall
         step("done", 3, 3)
-        writer.close()
         store.close()
-    per_frame_decode = decode_s / frames
-    per_frame_record = record_s / packets
     return {
         "video": video.name,
         "frames": frames,
@@ -136,8 +195,12 @@ def run_record_bench(
         "record_cpu_s": round(record_s, 3),
         "segment_s": segment_s,
         "segments": len(rows),
-        "record_over_decode": round(per_frame_record / per_frame_decode, 4),
-        "cameras_recorded_per_camera_decoded": round(per_frame_decode / per_frame_record, 1),
+        "commit_s": commit_s,
+        "segments_per_commit": per_camera,
+        "record_over_decode": alone,
+        "cameras_recorded_per_camera_decoded": round(1 / alone, 1),
+        "cameras_on_one_writer": cameras,
+        "record_over_decode_shared_writer": shared,
         "stored_bytes": stored,
         "stored_mb_per_camera_day": round(stored / (span_ms / 1000) * 86400 / 1e6, 1),
         "playback_frames": served,

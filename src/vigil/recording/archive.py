@@ -12,6 +12,7 @@ from vigil.config import PrivacyMaskConfig
 from vigil.recording.encode import encode_mp4
 from vigil.recording.index import SegmentIndex, SegmentRow
 from vigil.recording.keys import KeyStore
+from vigil.recording.keywrap import KeyWrap
 from vigil.recording.playback import Playback
 from vigil.store.media import MediaStore
 from vigil.vision.faces import FaceDetector
@@ -47,10 +48,12 @@ def merge_ranges(rows: Sequence[SegmentRow]) -> list[RecordedRange]:
 
 
 class RecordingArchive:
-    def __init__(self, engine: sa.Engine, media: MediaStore, faces: FaceDetector) -> None:
+    def __init__(
+        self, engine: sa.Engine, media: MediaStore, faces: FaceDetector, wrap: KeyWrap
+    ) -> None:
         self.engine = engine
         self.index = SegmentIndex(engine)
-        self.keys = KeyStore(engine)
+        self.keys = KeyStore(engine, wrap)
         self.playback = Playback(self.index, self.keys, media, faces)
 
     def segments(

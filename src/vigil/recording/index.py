@@ -3,7 +3,7 @@ database (SQLite or PostgreSQL). Range reads use the (camera_id, start_ms) index
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -37,9 +37,12 @@ class SegmentIndex:
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
 
-    def add(self, row: SegmentRow) -> None:
+    def add(self, rows: Sequence[SegmentRow]) -> None:
+        """Index segments in one transaction (one commit, one WAL sync, for a whole batch)."""
+        if not rows:
+            return
         with self.engine.begin() as c:
-            c.execute(sa.insert(seg).values(**_values(row)))
+            c.execute(sa.insert(seg), [_values(row) for row in rows])
 
     def between(
         self,

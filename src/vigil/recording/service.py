@@ -13,6 +13,7 @@ from vigil.domain.events import EventMessage
 from vigil.domain.frames import now_ms
 from vigil.recording.index import SegmentIndex
 from vigil.recording.keys import KeyStore
+from vigil.recording.keywrap import KeyWrap
 from vigil.recording.recorder import CameraRecorder
 from vigil.recording.writer import SegmentWriter
 from vigil.store.media import MediaStore
@@ -21,9 +22,12 @@ log = logging.getLogger(__name__)
 
 
 class RecordingService:
-    def __init__(self, engine: sa.Engine, media: MediaStore, config: RecordingConfig) -> None:
+    def __init__(
+        self, engine: sa.Engine, media: MediaStore, config: RecordingConfig, wrap: KeyWrap
+    ) -> None:
         self.config = config
-        self.keys = KeyStore(engine)
+        self.keys = KeyStore(engine, wrap)
+        self.keys.wrap_legacy()
         self.index = SegmentIndex(engine)
         self.writer = SegmentWriter(media, self.keys, self.index)
         self._recorders: dict[str, CameraRecorder] = {}

@@ -10,9 +10,10 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from collections.abc import Collection
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from vigil.config import StoreConfig
@@ -63,6 +64,19 @@ class MediaStore(Protocol):
     def exists(self, key: str) -> bool: ...
 
 
+@runtime_checkable
+class DeferredSync(Protocol):
+    """A store whose writes can be made durable later, many at once (a local disk: one fsync
+    per file costs more than remuxing the file). An object store's put is durable when it
+    returns and does not need this."""
+
+    def put_unsynced(self, key: str, data: bytes) -> None: ...
+
+    def sync(self, keys: Collection[str]) -> None:
+        """Make the listed keys, written with put_unsynced, durable."""
+        ...
+
+
 class LocalMediaStore:
     """Files under `root`, one per key. The content type is implied by the key's extension,
     so it is not stored separately (an object store keeps it as object metadata)."""
@@ -70,6 +84,7 @@ class LocalMediaStore:
     def __init__(self, root: Path) -> None:
         self.root = Path(root).resolve()
         self.root.mkdir(parents=True, exist_ok=True)
+        self._made: set[Path] = set()  # directories put_unsynced made (a mkdir call spared)
 
     def _path(self, key: str) -> Path:
         path = self.root / validate_key(key)
@@ -91,6 +106,40 @@ class LocalMediaStore:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+    def put_unsynced(self, key: str, data: bytes) -> None:
+        """Like put, without waiting for the disk, for keys nothing names yet (a recorded
+        segment is indexed only after `sync`): the file is written in place, so until then
+        a crash may leave it missing, empty or short."""
+        path = self.root / validate_key(key)
+        if path.parent not in self._made:
+            self._path(key)  # a directory symlinked out of the root is refused here, once
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._made.add(path.parent)
+        # O_EXCL|O_NOFOLLOW: a name planted since (a symlink included) is refused, not followed.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+
+    def sync(self, keys: Collection[str]) -> None:
+        """fsync the files, then their directories (which hold the new names). After the
+        first file the journal holds most of the rest, so a batch costs little more than one
+        file. The keys were checked when they were written."""
+        directories: set[Path] = set()
+        for key in keys:
+            path = self.root / key
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            directories.add(path.parent)
+        for directory in directories:
+            fd = os.open(directory, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
 
     def get(self, key: str) -> bytes | None:
         try:

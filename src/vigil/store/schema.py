@@ -343,6 +343,9 @@ recording_keys = sa.Table(
     sa.Column("hour_ms", sa.BigInteger, primary_key=True),
     sa.Column("key", sa.LargeBinary, nullable=False),
     sa.Column("created_ms", sa.BigInteger, nullable=False),
+    # How `key` is stored: "aes-gcm-v1" wrapped under the key file's master key; NULL for a
+    # row written before wrapping existed, wrapped in place when a process with the key starts.
+    sa.Column("wrapping", sa.String(16), nullable=True),
 )
 
 # Ranges of recorded video a case keeps (an export made for the case): retention leaves the
