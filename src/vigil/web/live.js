@@ -3,6 +3,8 @@ import { fetchCameras } from "./api.js";
 import { every, errorBox, h } from "./dom.js";
 import { createFeed } from "./feed.js";
 import { onCameraHealth } from "./health.js";
+import { can } from "./login.js";
+import { createRewind } from "./rewind.js";
 import { CameraTile } from "./tile.js";
 
 const STATUS_POLL_MS = 3000;
@@ -16,8 +18,12 @@ export function mountLive(container) {
   const wall = h("div", { class: "wall", "data-testid": "camera-wall" });
   const message = h("div", { class: "wall-message" });
   const feed = createFeed();
+  // Going back in time shows recordings: only for roles that may see recorded media.
+  const rewind = can("media:read")
+    ? createRewind((ms) => { for (const tile of tiles.values()) tile.setPast(ms); })
+    : null;
   container.append(h("div", { class: "live-layout" },
-    h("section", { class: "wall-panel", "aria-label": "Cameras" }, message, wall),
+    h("section", { class: "wall-panel", "aria-label": "Cameras" }, rewind?.element, message, wall),
     feed.element));
 
   let mjpeg = null;
@@ -48,6 +54,7 @@ export function mountLive(container) {
       } else {
         const created = new CameraTile(camera, mjpeg, select);
         tiles.set(camera.id, created);
+        if (rewind?.current() != null) created.setPast(rewind.current());
         wall.append(created.element);
         // `#/live?camera=<id>` (from an event's detail) opens that camera enlarged.
         if (new URLSearchParams(location.hash.split("?")[1] ?? "").get("camera") === camera.id) select(created);
@@ -95,6 +102,7 @@ export function mountLive(container) {
     stopPolling();
     stopHealth();
     feed.stop();
+    rewind?.stop();
     for (const tile of tiles.values()) tile.stop();
     document.removeEventListener("visibilitychange", onVisibility);
     document.removeEventListener("keydown", onKey);

@@ -9,6 +9,12 @@ const ENLARGED_WIDTH = 1280;
 const FRAME_POLL_MS = 1000;
 const RETRY_MS = 5000;
 
+// A rewound wall shows recordings (multi-camera rewind): a few frames a second per tile keeps
+// the server's face redaction of several cameras within real time.
+const PAST_FPS = 5;
+const recordingUrl = (id, rest, params) =>
+  `/api/recordings/${encodeURIComponent(id)}/${rest}?${new URLSearchParams(params)}`;
+
 const fps = (value) => (typeof value === "number" ? value.toFixed(1) : "–");
 
 export class CameraTile {
@@ -24,6 +30,7 @@ export class CameraTile {
     // idle: no request; running: a stream or frame poll is open; retrying: waiting after a failure.
     this.state = "idle";
     this.timer = null;
+    this.past = null;  // {from, began} while the wall is rewound: the recording from `from` on
 
     this.image = h("img", { class: "tile-image", "data-testid": "camera-image", alt: "" });
     this.image.addEventListener("load", () => this.onFrame());
@@ -37,6 +44,8 @@ export class CameraTile {
     // How old the picture is, and why the tile is amber or red (GET /api/camera-health).
     this.age = h("span", { class: "tile-age", "data-testid": "picture-age" });
     this.reasons = h("p", { class: "tile-reasons", "data-testid": "tile-reasons" });
+    this.pastBadge = h("span", { class: "badge tile-past", "data-testid": "tile-past",
+      text: "recording", hidden: true });
     this.element = h("article", {
       class: "tile", "data-testid": "camera-tile", "data-camera-id": camera.id,
       tabindex: 0, role: "button", "aria-expanded": "false",
@@ -49,7 +58,7 @@ export class CameraTile {
       },
     },
     this.media,
-    h("footer", { class: "tile-bar" }, this.name, this.badge, this.age, this.rates),
+    h("footer", { class: "tile-bar" }, this.name, this.pastBadge, this.badge, this.age, this.rates),
     this.reasons, this.error);
     this.update(camera);
   }
@@ -71,8 +80,8 @@ export class CameraTile {
       this.media.style.aspectRatio = `${status.width} / ${status.height}`;
     }
     if (!this.online) this.placeholder.textContent = "Camera offline";
-    if (this.online && this.state === "idle") this.start();
-    if (!this.online) this.stop();
+    if ((this.online || this.past) && this.state === "idle") this.start();
+    if (!this.online && !this.past) this.stop();
     if (this.health) this.setHealth(this.health);
   }
 
@@ -105,15 +114,39 @@ export class CameraTile {
     return this.enlarged ? ENLARGED_WIDTH : TILE_WIDTH;
   }
 
-  start() {
-    clearTimeout(this.timer);
-    if (!this.online || document.hidden) return;
-    this.state = "running";
-    this.element.dataset.signal = "waiting";
-    this.placeholder.textContent = "Connecting…";
-    this.image.src = this.mjpeg
+  /** Plays the recording from `ms` on (the wall rewound), or live again with null. */
+  setPast(ms) {
+    this.past = ms === null ? null : { from: ms, began: performance.now() };
+    this.element.dataset.past = String(ms !== null);
+    this.pastBadge.hidden = ms === null;
+    this.stop();
+    this.start();
+  }
+
+  /** The recorded moment a rewound tile shows now: it runs on in real time. */
+  get pastMoment() {
+    return Math.round(this.past.from + (performance.now() - this.past.began));
+  }
+
+  source() {
+    if (this.past) {
+      const at = new Date(this.pastMoment).toISOString();
+      return this.mjpeg
+        ? recordingUrl(this.id, "play.mjpeg", { start: at, speed: 1, fps: PAST_FPS, width: this.width })
+        : recordingUrl(this.id, "frame.jpg", { at, width: this.width });
+    }
+    return this.mjpeg
       ? liveStreamUrl(this.id, this.width)
       : liveFrameUrl(this.id, this.width, Date.now());
+  }
+
+  start() {
+    clearTimeout(this.timer);
+    if ((!this.online && !this.past) || document.hidden) return;
+    this.state = "running";
+    this.element.dataset.signal = "waiting";
+    this.placeholder.textContent = this.past ? "Loading the recording…" : "Connecting…";
+    this.image.src = this.source();
   }
 
   stop() {
@@ -128,7 +161,7 @@ export class CameraTile {
     this.element.dataset.signal = "ok";
     if (!this.mjpeg) {
       this.timer = setTimeout(() => {
-        if (this.state === "running") this.image.src = liveFrameUrl(this.id, this.width, Date.now());
+        if (this.state === "running") this.image.src = this.source();
       }, FRAME_POLL_MS);
     }
   }
@@ -138,7 +171,7 @@ export class CameraTile {
     this.stop();
     this.state = "retrying";
     this.element.dataset.signal = "lost";
-    this.placeholder.textContent = "No signal — retrying";
+    this.placeholder.textContent = this.past ? "Nothing recorded here — retrying" : "No signal — retrying";
     this.timer = setTimeout(() => {
       this.state = "idle";
       this.start();
