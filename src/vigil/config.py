@@ -305,8 +305,8 @@ class SecurityConfig(Strict):
     )
     key_file: Path | None = Field(
         None,
-        description="Fernet key for camera credentials; default: vigil.key beside media_dir, "
-        "created with mode 0600 on first run",
+        description="Fernet key for camera credentials and for wrapping recording keys; "
+        "default: vigil.key beside media_dir, created with mode 0600 on first run",
     )
 
 

@@ -154,3 +154,17 @@ class _NoFaces:
 
 def _no_faces() -> _NoFaces:
     return _NoFaces()
+
+
+def test_an_expired_hour_with_a_key_but_no_indexed_segment_is_shredded(
+    store: EventStore, media: LocalMediaStore, recording: RecordingService
+) -> None:
+    # A crash between storing a segment and the writer's commit leaves the hour's key and an
+    # unindexed file: retention must still destroy the key when the hour expires.
+    hour = (now_ms() // HOUR_MS - 80) * HOUR_MS
+    recording.keys.key_for_writing("default", "cam", hour)
+    later = now_ms()
+    job = RecordingRetention(store.engine, media, RecordingConfig(), clock=lambda: later)
+    report = job.run_once()
+    assert report.hours_shredded == 1
+    assert recording.keys.key("default", "cam", hour) is None

@@ -120,6 +120,13 @@ class KeyStore:
             log.info("recording: wrapped %d hour keys stored before key wrapping", done)
         return done
 
+    def hours_before(self, cutoff_ms: int) -> list[tuple[str, str, int]]:
+        """(tenant, camera, hour) of every key of an hour that starts before `cutoff_ms`."""
+        k = recording_keys.c
+        statement = sa.select(k.tenant, k.camera_id, k.hour_ms).where(k.hour_ms < cutoff_ms)
+        with self.engine.connect() as c:
+            return [(r[0], r[1], r[2]) for r in c.execute(statement)]
+
     def shred(self, tenant: str, camera_id: str, hour_ms: int) -> None:
         with self._lock:
             self._cache.pop((tenant, camera_id, hour_ms), None)

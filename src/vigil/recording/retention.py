@@ -71,7 +71,11 @@ class RecordingRetention:
             [self.hours_for(c) for c in configured.values()] + [self.config.retention_hours]
         )
         locks: dict[str, list[LockedRange]] = {}
-        for tenant, camera_id, hour in self.index.hours_before(now - int(shortest * HOUR_MS)):
+        cutoff = now - int(shortest * HOUR_MS)
+        # Keys too: an hour whose segments never got indexed (a crash before the writer's
+        # commit) has a key and unindexed ciphertext, and must be shredded all the same.
+        hours = set(self.index.hours_before(cutoff)) | set(self.keys.hours_before(cutoff))
+        for tenant, camera_id, hour in sorted(hours, key=lambda item: item[2]):
             keep_ms = int(self.hours_for(configured.get(camera_id)) * HOUR_MS)
             if hour + HOUR_MS > now - keep_ms:
                 continue  # part of the hour is still within retention
