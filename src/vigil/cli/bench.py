@@ -342,6 +342,11 @@ def record(
         str(result["record_over_decode_shared_writer"]),
     )
     table.add_row(
+        "… both without the demux a running camera does once for both",
+        f"{result['record_over_decode_without_demux']} / "
+        f"{result['record_over_decode_shared_writer_without_demux']}",
+    )
+    table.add_row(
         "cameras recorded per camera decoded", str(result["cameras_recorded_per_camera_decoded"])
     )
     table.add_row("stored (MB per camera-day)", str(result["stored_mb_per_camera_day"]))
