@@ -110,6 +110,26 @@ def test_a_symlink_inside_the_root_cannot_lead_out(tmp_path: Path) -> None:
     assert not (outside / "new.jpg").exists()
 
 
+def test_unsynced_writes_are_readable_synced_in_a_batch_and_follow_no_symlink(
+    tmp_path: Path,
+) -> None:
+    store = LocalMediaStore(tmp_path / "media")
+    keys = [f"recordings/t/cam/{n}.ts.sealed" for n in range(3)]
+    for n, key in enumerate(keys):
+        store.put_unsynced(key, bytes([n]) * 10)
+    store.sync(keys)
+    assert [store.get(key) for key in keys] == [bytes([n]) * 10 for n in range(3)]
+    outside = tmp_path / "outside.txt"
+    outside.write_text("keep")
+    (tmp_path / "media" / "recordings" / "t" / "cam" / "planted").symlink_to(outside)
+    with pytest.raises(FileExistsError):
+        store.put_unsynced("recordings/t/cam/planted", b"overwrite")
+    assert outside.read_text() == "keep"
+    (tmp_path / "media" / "away").symlink_to(tmp_path)
+    with pytest.raises(InvalidMediaKey):
+        store.put_unsynced("away/escaped.ts.sealed", b"x")
+
+
 def test_s3_keeps_the_content_type_and_stays_under_its_prefix(
     seaweed_server: SeaweedServer,
 ) -> None:
