@@ -18,7 +18,7 @@ BASE = 1_800_000_000_000
 
 def segment(n: int) -> Segment:
     return Segment(
-        data=bytes([n]) * 1000,
+        data=bytes([n % 256]) * 1000,
         start_ms=BASE + n * 4000,
         end_ms=BASE + (n + 1) * 4000,
         frames=40,
@@ -69,4 +69,22 @@ def test_many_cameras_commit_every_batch_segments(
     while writer.stats.segments < 4 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert writer.stats.segments == 4, "a full batch must not wait for commit_s"
+    writer.close()
+
+
+def test_a_steady_stream_of_segments_is_still_committed_every_commit_s(
+    store: EventStore, media: LocalMediaStore
+) -> None:
+    # Many cameras keep the queue from ever running empty: commits must not wait for that.
+    index = SegmentIndex(store.engine)
+    writer = SegmentWriter(
+        media, KeyStore(store.engine, fresh_wrap()), index, commit_s=0.3, batch=10_000
+    )
+    deadline = time.monotonic() + 60
+    n = 0
+    while not index.between("cam", 0, FAR, None) and time.monotonic() < deadline:
+        for _ in range(20):  # faster than the writer stores them: its queue stays full
+            writer.submit("default", "cam", segment(n))
+            n += 1
+    assert index.between("cam", 0, FAR, None), "nothing was committed while segments kept coming"
     writer.close()

@@ -156,7 +156,9 @@ class SegmentWriter:
                     self._failed(f"storing a segment of camera {camera_id}", exc)
                 if len(pending) == 1:
                     deadline = time.monotonic() + self.commit_s
-                if len(pending) < self.batch:
+                # A steady stream of segments never lets the queue run empty: the deadline is
+                # checked here too, not only when waiting times out.
+                if len(pending) < self.batch and time.monotonic() < deadline:
                     continue
             try:
                 self.commit(pending)
