@@ -387,6 +387,13 @@ class CameraConfig(Strict):
     detector: CameraDetectorConfig | None = Field(
         None, description="Input size, classes, score threshold and tiling for this camera"
     )
+    priority: int = Field(
+        0,
+        ge=0,
+        le=9,
+        description="When the detector cannot keep up (batching.max_lag_ms set), cameras of a "
+        "higher priority keep their analysed rate and lower ones are slowed first",
+    )
     zones: list[ZoneConfig] = Field(default_factory=list)
     lines: list[LineConfig] = Field(default_factory=list)
     calibration: CalibrationConfig | None = Field(

@@ -38,6 +38,11 @@ class CameraStatusOut(BaseModel):
     recording: str = Field(
         "off", description="off, recording, or standby (events mode, between events)"
     )
+    load_shed: bool = Field(
+        False,
+        description="The detector cannot keep up and this camera is analysed below its rate "
+        "(lower `priority` cameras are slowed first)",
+    )
 
 
 class CameraOut(BaseModel):
@@ -61,6 +66,7 @@ class CameraOut(BaseModel):
     privacy_masks: list[PrivacyMaskConfig] = Field(default_factory=list)
     calibration: CalibrationConfig | None = None
     retention: CameraRetentionConfig | None = None
+    priority: int = Field(0, description="Load shedding order: higher keeps its rate longer")
     origin: Literal["config", "api"] = Field(
         description="'config': declared in the config file; 'api': added through this API"
     )

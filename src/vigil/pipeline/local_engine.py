@@ -20,7 +20,7 @@ from vigil.domain.frames import CameraStatus, Frame, now_ms
 from vigil.domain.series_points import SeriesMessage
 from vigil.pipeline.camera import CameraPipeline, Output
 from vigil.pipeline.control import PipelineMetric
-from vigil.pipeline.deadline import Batcher, make_batcher
+from vigil.pipeline.deadline import Batcher, DeadlineBatcher, make_batcher
 from vigil.pipeline.output import EventOutput
 from vigil.privacy.masks import AttributePolicy, apply_masks
 from vigil.privacy.redact import FaceRedactor, redact_faces
@@ -190,6 +190,8 @@ class LocalEngine:
             packets=recorder,
             policy=None if trusted else self.sources,
         )
+        if isinstance(self.batcher, DeadlineBatcher):
+            self.batcher.set_priority(camera.id, camera.priority)
         return _Camera(camera, reader, CameraPipeline(camera, self.config.tracker))
 
     def remove_camera(self, camera_id: str) -> None:
@@ -408,4 +410,6 @@ class LocalEngine:
             recording=self.recording.state(camera.config.id) if self.recording else "off",
             picture_ms=pipeline.live.frame.ts_ms if pipeline.live is not None else None,
             source_frame_ms=source.last_frame_ms,
+            load_shed=isinstance(self.batcher, DeadlineBatcher)
+            and self.batcher.shedding(camera.config.id),
         )

@@ -9,6 +9,7 @@ at batch 256, i.e. about 5.6 ms per call and 0.064 ms per image).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from vigil.pipeline.scheduler import CameraLoad, DeadlineScheduler
@@ -101,17 +102,21 @@ def simulate(
     *,
     seconds: float = 30.0,
     warmup_s: float = 5.0,
+    priorities: Sequence[int] = (),
 ) -> tuple[Summary, dict[str, CameraLoad]]:
     """Run `cameras` cameras at `camera_fps` for `warmup_s + seconds`; measure the last `seconds`.
 
     Cameras start evenly spread over one frame interval, as real cameras are never in phase.
     The single detector takes a batch whenever the policy has one ready and it is idle.
+    `priorities` gives the first cameras a priority (camera i gets `priorities[i]`, the rest 0).
     """
     scheduler: DeadlineScheduler[int] = DeadlineScheduler(
         policy.max_batch, policy.max_wait_s, policy.queue_per_camera, policy.max_lag_s
     )
     period = 1.0 / camera_fps
     ids = [f"cam-{i:04d}" for i in range(cameras)]
+    for camera_id, priority in zip(ids, priorities, strict=False):
+        scheduler.set_priority(camera_id, priority)
     # Captures in time order: the g-th is camera g % cameras's frame g // cameras, at
     # g · period / cameras (cameras evenly spread over one frame interval).
     captured = 0
