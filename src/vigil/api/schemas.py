@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from vigil.config import (
     CalibrationConfig,
+    CameraDetectorConfig,
     CameraRetentionConfig,
     LineConfig,
     PrivacyMaskConfig,
@@ -67,6 +68,8 @@ class CameraOut(BaseModel):
     calibration: CalibrationConfig | None = None
     retention: CameraRetentionConfig | None = None
     priority: int = Field(0, description="Load shedding order: higher keeps its rate longer")
+    hardware_decode: bool = False
+    detector: CameraDetectorConfig | None = None
     origin: Literal["config", "api"] = Field(
         description="'config': declared in the config file; 'api': added through this API"
     )
