@@ -30,6 +30,7 @@ from vigil.bench.cameras import (
     deadline_batcher,
     run_load,
 )
+from vigil.bench.sharded import ShardJob, run_sharded_load
 from vigil.cli.common import load_or_exit
 from vigil.config import ROOT, CameraConfig, VigilConfig
 from vigil.pipeline.feeds import Feed, SourceFeed, SyntheticFeed, decode_clip
@@ -170,6 +171,14 @@ def cameras(
         float, typer.Option(help="Lag budget of the deadline scheduler")
     ] = 1000.0,
     decode_threads: Annotated[int, typer.Option(help="Threads that decode the cameras")] = 8,
+    shards: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Also run the deadline scheduler with the cameras split over this many "
+            "processes, each with its own fake detector (pipeline/shards.py)",
+        ),
+    ] = 1,
     simulate_only: Annotated[
         bool,
         typer.Option(
@@ -188,6 +197,11 @@ def cameras(
     deadline scheduler."""
     if detector not in ("fake", "model"):
         raise typer.BadParameter("must be 'fake' or 'model'", param_hint="--detector")
+    if shards > 1 and (detector != "fake" or videos is not None or simulate_only):
+        raise typer.BadParameter(
+            "sharded runs use the fake detector on synthetic frames in real time",
+            param_hint="--shards",
+        )
     settings = load_or_exit(config)
     deadline = Policy(
         batch, max_wait_ms / 1000, settings.batching.queue_per_camera, max_lag_ms / 1000
@@ -217,6 +231,10 @@ def cameras(
                 with GpuSampler().running() as sampler:
                     run[name] = run_load(load, batcher, feeds, found, template, settings.tracker)
                 run[name]["gpu_utilisation_pct"] = sampler.mean()
+            if shards > 1:
+                job = ShardJob(load, template, settings.tracker, detector_fps,
+                               per_call_ms / 1000, batch, max_wait_ms, max_lag_ms, clip)
+                run["sharded"] = {"processes": shards, **run_sharded_load(job, shards)}
             result["runs"].append(run)
     result["settings"] = {
         "fps": fps,
@@ -228,6 +246,7 @@ def cameras(
         "videos": str(videos) if videos else "synthetic",
         "batch": batch,
         "max_lag_ms": max_lag_ms,
+        "shards": shards,
     }
     if as_json:
         typer.echo(json.dumps(result))
@@ -267,6 +286,14 @@ def print_table(result: dict[str, Any]) -> None:
                     str(new["time_share"][stage]),
                 )
         console.print(table)
+        if "sharded" in run:
+            sharded = run["sharded"]
+            console.print(
+                f"deadline scheduler in {sharded['processes']} processes: "
+                f"{sharded['cameras_sustained']} cameras sustained, "
+                f"{sharded['analysed_fps']} frames/s, lag max {sharded['lag_max_s']} s, "
+                f"time share {sharded['time_share']}"
+            )
     console.print(f"[dim]{result['card']}; {result['settings']}[/]")
 
 
