@@ -549,6 +549,14 @@ class ClusterConfig(Strict):
         description="This worker's name; default: host name and process id",
     )
     capacity: int = Field(16, ge=1, le=10_000, description="Cameras this worker analyses at most")
+    processes: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="`vigil worker` runs this many worker processes (named <worker_id>-<k>), "
+        "each with an even share of `capacity` and its own detector on the shared GPU, so "
+        "tracking and modules use as many cores",
+    )
     heartbeat_s: float = Field(
         1.0,
         gt=0.0,
