@@ -27,6 +27,7 @@ from vigil.bench.cameras import (
     LoadSettings,
     PacedDetector,
     baseline_batcher,
+    camera_ids,
     deadline_batcher,
     run_load,
 )
@@ -34,7 +35,13 @@ from vigil.bench.sharded import ShardJob, run_sharded_load
 from vigil.cli.common import load_or_exit
 from vigil.config import ROOT, CameraConfig, VigilConfig
 from vigil.pipeline.feeds import Feed, SourceFeed, SyntheticFeed, decode_clip
-from vigil.pipeline.simulation import BASELINE, DetectorModel, Policy, simulate
+from vigil.pipeline.simulation import (
+    BASELINE,
+    DetectorModel,
+    Policy,
+    simulate,
+    sustained_among,
+)
 from vigil.sources.base import SourceOptions
 from vigil.sources.factory import create_source
 from vigil.vision.detector import Detector, OnnxDetector
@@ -179,6 +186,14 @@ def cameras(
             "processes, each with its own fake detector (pipeline/shards.py)",
         ),
     ] = 1,
+    high_priority: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="With --simulate: give the first N cameras priority 1 (load shedding slows "
+            "the others first) and report how many of them are sustained",
+        ),
+    ] = 0,
     simulate_only: Annotated[
         bool,
         typer.Option(
@@ -209,11 +224,20 @@ def cameras(
     result: dict[str, Any] = {"card": card_name(), "runs": []}
     if simulate_only:
         model = DetectorModel(detector_fps, per_call_ms / 1000)
+        priorities = [1] * high_priority
         for n in count:
-            runs = {
-                name: _rounded(simulate(n, fps, model, policy, seconds=seconds, warmup_s=warmup)[0])
-                for name, policy in (("baseline", BASELINE), ("deadline", deadline))
-            }
+            runs = {}
+            for name, policy in (("baseline", BASELINE), ("deadline", deadline)):
+                # Today's batcher has no priorities: only the deadline scheduler sheds by them.
+                chosen = priorities if name == "deadline" else []
+                summary, loads = simulate(
+                    n, fps, model, policy, seconds=seconds, warmup_s=warmup, priorities=chosen
+                )
+                runs[name] = _rounded(summary)
+                if high_priority:
+                    runs[name]["high_priority_sustained"] = sustained_among(
+                        loads, camera_ids(min(n, high_priority))
+                    )
             result["runs"].append({"cameras": n, "mode": "simulated time", **runs})
     else:
         template = camera_template(settings, clip)
@@ -247,6 +271,7 @@ def cameras(
         "batch": batch,
         "max_lag_ms": max_lag_ms,
         "shards": shards,
+        "high_priority": high_priority,
     }
     if as_json:
         typer.echo(json.dumps(result))
@@ -276,6 +301,8 @@ def print_table(result: dict[str, Any]) -> None:
         ]
         if "time_share" in base:
             keys += ["frames_behind_decode", "gpu_utilisation_pct"]
+        if "high_priority_sustained" in base:
+            keys.append("high_priority_sustained")
         for key in keys:
             table.add_row(key, _shown(base.get(key)), _shown(new.get(key)))
         if "time_share" in base:

@@ -67,13 +67,7 @@ def summarise(
     offered = sum(load.offered for load in loads.values())
     dropped = sum(load.dropped for load in loads.values())
     lags = sorted(lag for load in loads.values() for lag in load.lags_s)
-    sustained = sum(
-        1
-        for load in loads.values()
-        if load.offered
-        and load.analysed >= SUSTAINED_SHARE * load.offered
-        and load.lag_max_s < lag_limit_s
-    )
+    sustained = sustained_among(loads, list(loads), lag_limit_s)
 
     least, most = (min(analysed), max(analysed)) if analysed else (0, 0)
 
@@ -91,6 +85,19 @@ def summarise(
         lag_max_s=lags[-1] if lags else 0.0,
         fairness_min_max=least / most if most else 0.0,
         mean_batch=sum(analysed) / batches if batches else 0.0,
+    )
+
+
+def sustained_among(
+    loads: dict[str, CameraLoad], camera_ids: list[str], lag_limit_s: float = 1.0
+) -> int:
+    """How many of `camera_ids` got ≥ SUSTAINED_SHARE of their frames, every one in time."""
+    return sum(
+        1
+        for load in (loads[camera_id] for camera_id in camera_ids)
+        if load.offered
+        and load.analysed >= SUSTAINED_SHARE * load.offered
+        and load.lag_max_s < lag_limit_s
     )
 
 
