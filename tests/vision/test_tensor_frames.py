@@ -21,6 +21,19 @@ pytestmark = pytest.mark.skipif(
 )
 
 
+def _cuda() -> bool:
+    import torch
+
+    return bool(torch.cuda.is_available())
+
+
+# The same code on both: CPU torch here and in CI, CUDA on a GPU worker (bench/gpu/).
+DEVICES = [
+    "cpu",
+    pytest.param("cuda", marks=pytest.mark.skipif("not _cuda()", reason="needs a CUDA GPU")),
+]
+
+
 @pytest.fixture(scope="module")
 def frames() -> list[np.ndarray]:
     street = decode_clip(CLIP, (768, 576), limit=6)
@@ -28,7 +41,10 @@ def frames() -> list[np.ndarray]:
     return street[:4] + [cv2.resize(frame, (640, 360)) for frame in street[4:]]
 
 
-def test_device_letterbox_matches_the_host_letterbox(frames: list[np.ndarray]) -> None:
+@pytest.mark.parametrize("device", DEVICES)
+def test_device_letterbox_matches_the_host_letterbox(
+    frames: list[np.ndarray], device: str
+) -> None:
     import torch
 
     from vigil.vision.tensor_frames import letterbox_tensors
@@ -37,11 +53,14 @@ def test_device_letterbox_matches_the_host_letterbox(frames: list[np.ndarray]) -
     canvas = np.empty((len(frames), size, size, 3), dtype=np.uint8)
     canvas[:] = pad
     host_boxes = [letterbox_into(frame, canvas[i]) for i, frame in enumerate(frames)]
-    batch, boxes = letterbox_tensors([torch.from_numpy(frame) for frame in frames], size, pad)
+    tensors = [torch.from_numpy(frame).to(device) for frame in frames]
+    batch, boxes = letterbox_tensors(tensors, size, pad)
+    assert batch.device.type == device  # letterboxed where the frames are
     assert boxes == host_boxes  # boxes map back to the frame exactly as on the host path
-    difference = np.abs(batch.numpy().astype(int) - canvas.astype(int))
+    on_host = batch.cpu().numpy()
+    difference = np.abs(on_host.astype(int) - canvas.astype(int))
     assert difference.max() <= 1  # cv2's fixed-point bilinear against torch's float one
-    assert np.all(batch.numpy()[:, :40] == pad)  # the padding of 576-row frames is untouched
+    assert np.all(on_host[:, :40] == pad)  # the padding of 576-row frames is untouched
 
 
 @pytest.mark.skipif(

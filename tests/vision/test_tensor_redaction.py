@@ -21,6 +21,19 @@ pytestmark = pytest.mark.skipif(
 )
 
 
+def _cuda() -> bool:
+    import torch
+
+    return bool(torch.cuda.is_available())
+
+
+# The same code on both: CPU torch here and in CI, CUDA on a GPU worker (bench/gpu/).
+DEVICES = [
+    "cpu",
+    pytest.param("cuda", marks=pytest.mark.skipif("not _cuda()", reason="needs a CUDA GPU")),
+]
+
+
 @pytest.fixture(scope="module")
 def detector() -> FaceDetector:
     privacy = PrivacyConfig()
@@ -42,22 +55,24 @@ def iou(a: np.ndarray, b: np.ndarray) -> float:
     return float(inter / union)
 
 
+@pytest.mark.parametrize("on", DEVICES)
 def test_faces_found_on_a_tensor_are_those_found_on_the_array(
-    detector: FaceDetector, photo: np.ndarray
+    detector: FaceDetector, photo: np.ndarray, on: str
 ) -> None:
     import torch
 
     host = detector.detect(photo)
-    device = detector.detect_tensor(torch.from_numpy(photo))
+    device = detector.detect_tensor(torch.from_numpy(photo).to(on))
     assert len(host) >= 1, "the test photo must show faces to be meaningful"
     assert len(device) == len(host)
     for box in host:
         assert max(iou(box, other) for other in device) > 0.8
 
 
+@pytest.mark.parametrize("on", DEVICES)
 @pytest.mark.parametrize("solid", [False, True])
 def test_device_redaction_matches_the_host_redaction(
-    detector: FaceDetector, photo: np.ndarray, solid: bool
+    detector: FaceDetector, photo: np.ndarray, solid: bool, on: str
 ) -> None:
     import torch
 
@@ -66,9 +81,9 @@ def test_device_redaction_matches_the_host_redaction(
     faces = detector.detect(photo)
     host = photo.copy()
     redact_regions(host, faces, solid=solid)
-    tensor = torch.from_numpy(photo.copy())
+    tensor = torch.from_numpy(photo.copy()).to(on)
     assert redact_regions_tensor(tensor, faces, solid=solid) == len(faces)
-    device = tensor.numpy()
+    device = tensor.cpu().numpy()
     outside = np.ones(photo.shape[:2], dtype=bool)
     for left, top, right, bottom in regions(faces, photo.shape[1], photo.shape[0]):
         outside[top:bottom, left:right] = False
@@ -82,17 +97,18 @@ def test_device_redaction_matches_the_host_redaction(
     assert np.array_equal(device[outside], photo[outside])  # nothing else is touched
 
 
+@pytest.mark.parametrize("on", DEVICES)
 def test_a_redacted_tensor_shows_no_detectable_face(
-    detector: FaceDetector, photo: np.ndarray
+    detector: FaceDetector, photo: np.ndarray, on: str
 ) -> None:
     import torch
 
     from vigil.privacy.redact_tensor import redact_faces_tensor
 
-    tensor = torch.from_numpy(photo.copy())
+    tensor = torch.from_numpy(photo.copy()).to(on)
     redacted = redact_faces_tensor(tensor, detector)
     assert redacted >= len(detector.detect(photo))
-    assert len(detector.detect(tensor.numpy())) == 0  # judged by the host detector
+    assert len(detector.detect(tensor.cpu().numpy())) == 0  # judged by the host detector
     host = photo.copy()
     redact_faces(host, detector)
     assert len(detector.detect(host)) == 0
