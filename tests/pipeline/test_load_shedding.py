@@ -3,13 +3,23 @@ analysed frames first and the high-priority ones keep their rate, in simulated t
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 import numpy as np
 import pytest
 
+from tests.media import CLIP
+from vigil.bench.cameras import PacedDetector
+from vigil.bus import MemoryBus
+from vigil.config import CameraConfig, parse_config
 from vigil.domain.frames import Frame
 from vigil.pipeline.deadline import DeadlineBatcher
+from vigil.pipeline.local_engine import LocalEngine
 from vigil.pipeline.scheduler import SHED_WINDOW_S, DeadlineScheduler
 from vigil.pipeline.simulation import LARGE_BATCH, SUSTAINED_SHARE, DetectorModel, simulate
+from vigil.privacy.redact import FaceRedactor
+from vigil.store import LocalMediaStore
 
 CAMERAS, FPS, SECONDS = 1000, 5.0, 20
 IMAGE = np.zeros((4, 4, 3), dtype=np.uint8)
@@ -85,3 +95,43 @@ def test_the_batcher_reports_which_cameras_are_shed_and_when_they_recover() -> N
     assert batcher.dropped["yard"] == 2  # each new yard frame pushed out the waiting one
     clock.now += SHED_WINDOW_S
     assert not batcher.shedding("yard")  # nothing dropped for a while: back to its rate
+
+
+def test_the_engine_sheds_the_low_priority_camera_and_keeps_it_so_after_a_change(
+    tmp_path: Path,
+) -> None:
+    # Two cameras replaying the bundled clip at 5 fps each, a detector that serves 7 frames/s
+    # in batches of 2 (full under overload, as a GPU's batches of 256 are with a thousand
+    # cameras): the entrance camera (priority 1) keeps its rate, the yard camera is slowed and
+    # says so.
+    config = parse_config({
+        "batching": {"max_batch": 2, "max_wait_ms": 20, "max_lag_ms": 2000},
+        "sources": {"file_roots": [str(CLIP.parent)]},
+    })
+    engine = LocalEngine(
+        config,
+        detector=PacedDetector(7.0),
+        redactor=FaceRedactor(None),  # type: ignore[arg-type]  # no events, no snapshots
+        bus=MemoryBus(),
+        media=LocalMediaStore(tmp_path),
+    )
+    entrance = CameraConfig(id="entrance", url=str(CLIP), priority=1)
+    yard = CameraConfig(id="yard", url=str(CLIP), start_offset_s=20)
+    engine.start([entrance, yard])
+    try:
+        # After a change of settings the camera is rebuilt: it must keep its priority.
+        engine.replace_camera(entrance.model_copy(update={"name": "Entrance"}))
+        deadline = time.monotonic() + 60
+        while True:
+            statuses = {status.camera_id: status for status in engine.statuses()}
+            if statuses["yard"].load_shed and statuses["entrance"].analysed_fps > 0:
+                break
+            assert time.monotonic() < deadline, f"never shed: {statuses}"
+            time.sleep(0.5)
+        time.sleep(3)  # a few seconds of steady overload
+        statuses = {status.camera_id: status for status in engine.statuses()}
+        assert statuses["yard"].load_shed
+        assert statuses["yard"].dropped_frames > statuses["entrance"].dropped_frames
+        assert statuses["entrance"].analysed_fps > statuses["yard"].analysed_fps
+    finally:
+        engine.stop()

@@ -159,6 +159,7 @@ class LocalEngine:
             recorder = self.recording.start_camera(camera) if self.recording else None
             built = self._build(camera, recorder)
             self._cameras[camera.id] = built
+        self._prioritise(camera)
         built.reader.start()
 
     def replace_camera(self, camera: CameraConfig) -> None:
@@ -174,6 +175,7 @@ class LocalEngine:
             if camera.id in self._cameras:
                 raise KeyError(camera.id)
             self._cameras[camera.id] = built
+        self._prioritise(camera)
         built.reader.start()
 
     def _build(self, camera: CameraConfig, recorder: PacketSink | None = None) -> _Camera:
@@ -190,9 +192,13 @@ class LocalEngine:
             packets=recorder,
             policy=None if trusted else self.sources,
         )
+        return _Camera(camera, reader, CameraPipeline(camera, self.config.tracker))
+
+    def _prioritise(self, camera: CameraConfig) -> None:
+        """Its place in load shedding; after any removal of the camera it replaces, which
+        forgets the old one's."""
         if isinstance(self.batcher, DeadlineBatcher):
             self.batcher.set_priority(camera.id, camera.priority)
-        return _Camera(camera, reader, CameraPipeline(camera, self.config.tracker))
 
     def remove_camera(self, camera_id: str) -> None:
         with self._lock:
