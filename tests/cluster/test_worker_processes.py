@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 
 from vigil.bus.nats import NatsBus
-from vigil.cluster.registry import ClusterRegistry
+from vigil.cluster.registry import ClusterRegistry, WorkerInfo
 from vigil.services.nats import NatsServer
 
 
@@ -30,6 +30,7 @@ def test_a_worker_with_two_processes_joins_as_two_workers_sharing_its_capacity(
     bus = NatsBus(nats_server.url, prefix="procs")
     parent = subprocess.Popen([sys.executable, "-m", "vigil", "worker", "--config", str(config)],
                               stdin=subprocess.DEVNULL)
+    workers: dict[str, WorkerInfo] = {}
     try:
         registry = ClusterRegistry(bus, ttl_s=3)
         deadline = time.monotonic() + 120
@@ -47,7 +48,9 @@ def test_a_worker_with_two_processes_joins_as_two_workers_sharing_its_capacity(
             assert subprocess.run(["kill", "-0", str(worker.pid)],
                                   capture_output=True, check=False).returncode != 0
     finally:
-        if parent.poll() is None:
+        if parent.poll() is None:  # the test failed: end the processes it started, by PID
             parent.kill()
             parent.wait(10)
+            for worker in workers.values():
+                subprocess.run(["kill", "-9", str(worker.pid)], capture_output=True, check=False)
         bus.close()
