@@ -17,7 +17,9 @@ names = ["alembic", "annotated-doc", "annotated-types", "argon2-cffi", "argon2-c
          "av", "cffi", "cryptography", "defusedxml", "fastapi", "mako", "nats-py", "orjson",
          "paho-mqtt", "pycparser", "pydantic", "pydantic-core", "pydeprecate",
          "python-multipart", "sqlalchemy", "starlette", "supervision", "trackers",
-         "typing-inspection", "uvicorn"]
+         "typing-inspection", "uvicorn",
+         # The device-path tests run after the benchmark (device_run.sh).
+         "pytest", "pluggy", "iniconfig", "packaging", "pygments"]
 print(" ".join(f"{name}=={metadata.version(name)}" for name in names))
 PYEOF
 )

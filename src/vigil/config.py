@@ -387,6 +387,13 @@ class CameraConfig(Strict):
     detector: CameraDetectorConfig | None = Field(
         None, description="Input size, classes, score threshold and tiling for this camera"
     )
+    priority: int = Field(
+        0,
+        ge=0,
+        le=9,
+        description="When the detector cannot keep up (batching.max_lag_ms set), cameras of a "
+        "higher priority keep their analysed rate and lower ones are slowed first",
+    )
     zones: list[ZoneConfig] = Field(default_factory=list)
     lines: list[LineConfig] = Field(default_factory=list)
     calibration: CalibrationConfig | None = Field(
@@ -542,6 +549,14 @@ class ClusterConfig(Strict):
         description="This worker's name; default: host name and process id",
     )
     capacity: int = Field(16, ge=1, le=10_000, description="Cameras this worker analyses at most")
+    processes: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="`vigil worker` runs this many worker processes (named <worker_id>-<k>), "
+        "each with an even share of `capacity` and its own detector on the shared GPU, so "
+        "tracking and modules use as many cores",
+    )
     heartbeat_s: float = Field(
         1.0,
         gt=0.0,

@@ -47,6 +47,7 @@ def test_list_shows_config_cameras_with_status_and_masked_urls(
         "height": 240,
         "decoder": None,
         "recording": "off",
+        "load_shed": False,
     }
     dock = cameras["dock"]
     assert dock["status"]["online"] is False and dock["url"] == "media/dock.mp4"

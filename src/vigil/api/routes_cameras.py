@@ -51,6 +51,7 @@ def status_out(camera_status: CameraStatus | None) -> CameraStatusOut:
         height=camera_status.height,
         decoder=camera_status.decoder,
         recording=camera_status.recording,
+        load_shed=camera_status.load_shed,
     )
 
 

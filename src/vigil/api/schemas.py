@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from vigil.config import (
     CalibrationConfig,
+    CameraDetectorConfig,
     CameraRetentionConfig,
     LineConfig,
     PrivacyMaskConfig,
@@ -38,6 +39,11 @@ class CameraStatusOut(BaseModel):
     recording: str = Field(
         "off", description="off, recording, or standby (events mode, between events)"
     )
+    load_shed: bool = Field(
+        False,
+        description="The detector cannot keep up and this camera is analysed below its rate "
+        "(lower `priority` cameras are slowed first)",
+    )
 
 
 class CameraOut(BaseModel):
@@ -61,6 +67,9 @@ class CameraOut(BaseModel):
     privacy_masks: list[PrivacyMaskConfig] = Field(default_factory=list)
     calibration: CalibrationConfig | None = None
     retention: CameraRetentionConfig | None = None
+    priority: int = Field(0, description="Load shedding order: higher keeps its rate longer")
+    hardware_decode: bool = False
+    detector: CameraDetectorConfig | None = None
     origin: Literal["config", "api"] = Field(
         description="'config': declared in the config file; 'api': added through this API"
     )

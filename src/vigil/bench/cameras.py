@@ -141,9 +141,11 @@ def run_load(
     detector: Detector,
     template: CameraConfig,
     tracker: TrackerConfig,
+    ids: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """Run `settings.cameras` cameras against `batcher` and `detector`; figures of the window."""
-    ids = camera_ids(settings.cameras)
+    """Run `settings.cameras` cameras (named `ids`, or cam-0000 …) against `batcher` and
+    `detector`; figures of the window."""
+    ids = list(ids) or camera_ids(settings.cameras)
     pipelines, trackers = [], []
     for camera_id in ids:
         pipeline = CameraPipeline(template.model_copy(update={"id": camera_id}), tracker)

@@ -27,13 +27,21 @@ from vigil.bench.cameras import (
     LoadSettings,
     PacedDetector,
     baseline_batcher,
+    camera_ids,
     deadline_batcher,
     run_load,
 )
+from vigil.bench.sharded import ShardJob, run_sharded_load
 from vigil.cli.common import load_or_exit
 from vigil.config import ROOT, CameraConfig, VigilConfig
 from vigil.pipeline.feeds import Feed, SourceFeed, SyntheticFeed, decode_clip
-from vigil.pipeline.simulation import BASELINE, DetectorModel, Policy, simulate
+from vigil.pipeline.simulation import (
+    BASELINE,
+    DetectorModel,
+    Policy,
+    simulate,
+    sustained_among,
+)
 from vigil.sources.base import SourceOptions
 from vigil.sources.factory import create_source
 from vigil.vision.detector import Detector, OnnxDetector
@@ -170,6 +178,22 @@ def cameras(
         float, typer.Option(help="Lag budget of the deadline scheduler")
     ] = 1000.0,
     decode_threads: Annotated[int, typer.Option(help="Threads that decode the cameras")] = 8,
+    shards: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Also run the deadline scheduler with the cameras split over this many "
+            "processes, each with its own fake detector (pipeline/shards.py)",
+        ),
+    ] = 1,
+    high_priority: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="With --simulate: give the first N cameras priority 1 (load shedding slows "
+            "the others first) and report how many of them are sustained",
+        ),
+    ] = 0,
     simulate_only: Annotated[
         bool,
         typer.Option(
@@ -188,6 +212,11 @@ def cameras(
     deadline scheduler."""
     if detector not in ("fake", "model"):
         raise typer.BadParameter("must be 'fake' or 'model'", param_hint="--detector")
+    if shards > 1 and (detector != "fake" or videos is not None or simulate_only):
+        raise typer.BadParameter(
+            "sharded runs use the fake detector on synthetic frames in real time",
+            param_hint="--shards",
+        )
     settings = load_or_exit(config)
     deadline = Policy(
         batch, max_wait_ms / 1000, settings.batching.queue_per_camera, max_lag_ms / 1000
@@ -195,11 +224,20 @@ def cameras(
     result: dict[str, Any] = {"card": card_name(), "runs": []}
     if simulate_only:
         model = DetectorModel(detector_fps, per_call_ms / 1000)
+        priorities = [1] * high_priority
         for n in count:
-            runs = {
-                name: _rounded(simulate(n, fps, model, policy, seconds=seconds, warmup_s=warmup)[0])
-                for name, policy in (("baseline", BASELINE), ("deadline", deadline))
-            }
+            runs = {}
+            for name, policy in (("baseline", BASELINE), ("deadline", deadline)):
+                # Today's batcher has no priorities: only the deadline scheduler sheds by them.
+                chosen = priorities if name == "deadline" else []
+                summary, loads = simulate(
+                    n, fps, model, policy, seconds=seconds, warmup_s=warmup, priorities=chosen
+                )
+                runs[name] = _rounded(summary)
+                if high_priority:
+                    runs[name]["high_priority_sustained"] = sustained_among(
+                        loads, camera_ids(min(n, high_priority))
+                    )
             result["runs"].append({"cameras": n, "mode": "simulated time", **runs})
     else:
         template = camera_template(settings, clip)
@@ -217,6 +255,10 @@ def cameras(
                 with GpuSampler().running() as sampler:
                     run[name] = run_load(load, batcher, feeds, found, template, settings.tracker)
                 run[name]["gpu_utilisation_pct"] = sampler.mean()
+            if shards > 1:
+                job = ShardJob(load, template, settings.tracker, detector_fps,
+                               per_call_ms / 1000, batch, max_wait_ms, max_lag_ms, clip)
+                run["sharded"] = {"processes": shards, **run_sharded_load(job, shards)}
             result["runs"].append(run)
     result["settings"] = {
         "fps": fps,
@@ -228,6 +270,8 @@ def cameras(
         "videos": str(videos) if videos else "synthetic",
         "batch": batch,
         "max_lag_ms": max_lag_ms,
+        "shards": shards,
+        "high_priority": high_priority,
     }
     if as_json:
         typer.echo(json.dumps(result))
@@ -257,6 +301,8 @@ def print_table(result: dict[str, Any]) -> None:
         ]
         if "time_share" in base:
             keys += ["frames_behind_decode", "gpu_utilisation_pct"]
+        if "high_priority_sustained" in base:
+            keys.append("high_priority_sustained")
         for key in keys:
             table.add_row(key, _shown(base.get(key)), _shown(new.get(key)))
         if "time_share" in base:
@@ -267,6 +313,14 @@ def print_table(result: dict[str, Any]) -> None:
                     str(new["time_share"][stage]),
                 )
         console.print(table)
+        if "sharded" in run:
+            sharded = run["sharded"]
+            console.print(
+                f"deadline scheduler in {sharded['processes']} processes: "
+                f"{sharded['cameras_sustained']} cameras sustained, "
+                f"{sharded['analysed_fps']} frames/s, lag max {sharded['lag_max_s']} s, "
+                f"time share {sharded['time_share']}"
+            )
     console.print(f"[dim]{result['card']}; {result['settings']}[/]")
 
 

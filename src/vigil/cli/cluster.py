@@ -28,9 +28,15 @@ def worker(
     capacity: Annotated[
         int | None, typer.Option(help="Override cluster.capacity (cameras at most)")
     ] = None,
+    processes: Annotated[
+        int | None,
+        typer.Option(min=1, max=64, help="Override cluster.processes (worker processes to run)"),
+    ] = None,
 ) -> None:
     """Analyse the cameras the cluster assigns to this process, until SIGTERM or Ctrl-C."""
-    from vigil.runtime import build_worker
+    from vigil.cluster.processes import run_workers, worker_commands
+    from vigil.cluster.registry import process_name
+    from vigil.runtime import build_worker, open_store
     from vigil.vision.detector import ModelError
 
     settings = load_or_exit(config)
@@ -41,6 +47,23 @@ def worker(
         settings.cluster.worker_id = worker_id
     if capacity:
         settings.cluster.capacity = capacity
+    if processes:
+        settings.cluster.processes = processes
+    stopping = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    if settings.cluster.processes > 1:
+        # Migrated, and the credentials key file made, once here: not raced by the processes.
+        open_store(settings).close()
+        commands = worker_commands(
+            config, settings.cluster.worker_id or process_name(), settings.cluster.capacity,
+            settings.cluster.processes,
+        )
+        raise typer.Exit(run_workers(commands, stopping))
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -52,13 +75,6 @@ def worker(
         fail(f"the worker could not join the cluster: {type(error).__name__}: {error}")
     # `kill -USR1 <pid>` prints every thread's stack: what a stuck worker is waiting for.
     faulthandler.register(signal.SIGUSR1, all_threads=True)
-    stopping = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stopping.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
     node.start()
     logging.getLogger("vigil").info("worker %s joined the cluster", node.id)
     stopping.wait()

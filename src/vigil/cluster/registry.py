@@ -57,6 +57,9 @@ class WorkerInfo:
     cameras: list[str] = field(default_factory=list)
     statuses: list[dict[str, Any]] = field(default_factory=list)  # CameraStatus fields
     metrics: dict[str, list[Any]] = field(default_factory=dict)  # name → [kind, help, value]
+    # The classes its detector knows: an API node refuses a camera asking for others
+    # (empty from a worker of an older version, which is not checked).
+    labels: list[str] = field(default_factory=list)
 
     def encode(self) -> bytes:
         return json.dumps(asdict(self), separators=(",", ":")).encode()

@@ -23,6 +23,7 @@ from vigil.domain.frames import CameraStatus
 from vigil.pipeline.control import PipelineMetric
 from vigil.privacy.masks import AttributePolicy
 from vigil.store.store import EventStore
+from vigil.vision.detector import ModelError
 
 log = logging.getLogger(__name__)
 # Heartbeats arrive once a second; a status page polling faster reads the same snapshot.
@@ -80,10 +81,28 @@ class ClusterEngine:
         ]
 
     def add_camera(self, camera: CameraConfig) -> None:
-        """The route's store write is what starts it: workers read the store."""
+        """The route's store write is what starts it: workers read the store. Refused here
+        (ModelError, which the API answers with 422) if a worker could not run it."""
+        self._check_classes(camera)
 
     def replace_camera(self, camera: CameraConfig) -> None:
         """Workers see the changed settings in the store and restart the camera."""
+        self._check_classes(camera)
+
+    def _check_classes(self, camera: CameraConfig) -> None:
+        """Any live worker may be assigned the camera (and it moves when workers come and
+        go), so every one's detector must know the classes it asks for; otherwise the worker
+        would refuse it and the user would only find out from that worker's log."""
+        wanted = set(camera.detector.classes or ()) if camera.detector else set()
+        if not wanted:
+            return
+        for worker in sorted(self.workers().values(), key=lambda worker: worker.id):
+            missing = wanted - set(worker.labels)
+            if worker.labels and missing:
+                raise ModelError(
+                    f"cameras[].detector.classes: the model of worker {worker.id} has no class "
+                    f"{', '.join(sorted(missing))}"
+                )
 
     def remove_camera(self, camera_id: str) -> None:
         """Workers see the camera gone from the store (or disabled) and stop it."""

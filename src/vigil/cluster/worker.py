@@ -26,6 +26,7 @@ from vigil.cluster.assign import assign
 from vigil.cluster.registry import FENCE_SHARE, ClusterRegistry, WorkerInfo, process_name
 from vigil.cluster.rpc import Responder
 from vigil.config import CameraConfig, VigilConfig
+from vigil.domain.coco import COCO_CLASSES
 from vigil.domain.frames import now_ms
 from vigil.pipeline.local_engine import LocalEngine
 from vigil.store.store import EventStore
@@ -213,4 +214,5 @@ class Worker:
                 name: [metric.kind, metric.help, metric.value]
                 for name, metric in self.engine.pipeline_metrics().items()
             },
+            labels=list(self.config.detector.labels or COCO_CLASSES),
         )

@@ -67,3 +67,6 @@ class CameraStatus:
     # when the source last delivered a frame: how old the picture is, and why (issue 17).
     picture_ms: int | None = None
     source_frame_ms: int | None = None
+    # Frames dropped lately because the detector cannot keep up: analysed below its rate, by
+    # priority (cameras[].priority) when load is shed.
+    load_shed: bool = False

@@ -84,6 +84,16 @@ class DeadlineBatcher:
         with self._cond:
             self._scheduler.reset_stats()
 
+    def set_priority(self, camera_id: str, priority: int) -> None:
+        with self._cond:
+            self._scheduler.set_priority(camera_id, priority)
+
+    def shedding(self, camera_id: str) -> bool:
+        """Whether the camera lost frames to overload lately (its analysed rate is lowered)."""
+        with self._cond:
+            load = self._scheduler.loads.get(camera_id)
+            return load is not None and load.shedding(self._clock())
+
     def put(self, frame: Frame) -> None:
         with self._cond:
             if self._closed:

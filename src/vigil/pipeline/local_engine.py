@@ -20,7 +20,7 @@ from vigil.domain.frames import CameraStatus, Frame, now_ms
 from vigil.domain.series_points import SeriesMessage
 from vigil.pipeline.camera import CameraPipeline, Output
 from vigil.pipeline.control import PipelineMetric
-from vigil.pipeline.deadline import Batcher, make_batcher
+from vigil.pipeline.deadline import Batcher, DeadlineBatcher, make_batcher
 from vigil.pipeline.output import EventOutput
 from vigil.privacy.masks import AttributePolicy, apply_masks
 from vigil.privacy.redact import FaceRedactor, redact_faces
@@ -159,6 +159,7 @@ class LocalEngine:
             recorder = self.recording.start_camera(camera) if self.recording else None
             built = self._build(camera, recorder)
             self._cameras[camera.id] = built
+        self._prioritise(camera)
         built.reader.start()
 
     def replace_camera(self, camera: CameraConfig) -> None:
@@ -174,6 +175,7 @@ class LocalEngine:
             if camera.id in self._cameras:
                 raise KeyError(camera.id)
             self._cameras[camera.id] = built
+        self._prioritise(camera)
         built.reader.start()
 
     def _build(self, camera: CameraConfig, recorder: PacketSink | None = None) -> _Camera:
@@ -191,6 +193,12 @@ class LocalEngine:
             policy=None if trusted else self.sources,
         )
         return _Camera(camera, reader, CameraPipeline(camera, self.config.tracker))
+
+    def _prioritise(self, camera: CameraConfig) -> None:
+        """Its place in load shedding; after any removal of the camera it replaces, which
+        forgets the old one's."""
+        if isinstance(self.batcher, DeadlineBatcher):
+            self.batcher.set_priority(camera.id, camera.priority)
 
     def remove_camera(self, camera_id: str) -> None:
         with self._lock:
@@ -408,4 +416,6 @@ class LocalEngine:
             recording=self.recording.state(camera.config.id) if self.recording else "off",
             picture_ms=pipeline.live.frame.ts_ms if pipeline.live is not None else None,
             source_frame_ms=source.last_frame_ms,
+            load_shed=isinstance(self.batcher, DeadlineBatcher)
+            and self.batcher.shedding(camera.config.id),
         )

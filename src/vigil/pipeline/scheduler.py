@@ -8,6 +8,9 @@ This scheduler keeps lag bounded by a budget (`max_lag_s`) instead of letting it
 - a batch closes when it is full or when its oldest frame has waited `max_wait_s`;
 - cameras are served round-robin, one frame each per turn, and the turn carries over from one
   batch to the next, so under overload every camera gets the same share of the detector;
+- load is shed by priority: cameras of a higher `priority` are served before any of a lower
+  one, so when the detector cannot keep up it is the low-priority cameras whose analysed rate
+  falls (their frames wait, then are dropped as late), while the important ones keep theirs;
 - a camera keeps at most `queue_per_camera` waiting frames: a new one pushes out its oldest;
 - a frame that could no longer be analysed within the budget (its age plus the expected duration
   of the batch) is dropped when its turn comes, never analysed late.
@@ -30,6 +33,8 @@ _LAG_SAMPLES = 1000
 # Weight of the newest batch in the expected batch duration: follows a change of load in a few
 # batches without one slow call making every waiting frame look late.
 _SERVICE_EWMA = 0.3
+# A camera counts as shed (status `load_shed`) this long after its last dropped frame.
+SHED_WINDOW_S = 5.0
 
 
 @dataclass(slots=True)
@@ -42,10 +47,16 @@ class CameraLoad:
     dropped_late: int = 0  # past the lag budget when its turn came
     lag_max_s: float = 0.0
     lags_s: deque[float] = field(default_factory=lambda: deque(maxlen=_LAG_SAMPLES))
+    last_drop_s: float | None = None  # when a frame of this camera was last dropped
 
     @property
     def dropped(self) -> int:
         return self.dropped_full + self.dropped_late
+
+    def shedding(self, now_s: float) -> bool:
+        """Frames were dropped within the last SHED_WINDOW_S: the camera is analysed at less
+        than its configured rate because the detector cannot keep up."""
+        return self.last_drop_s is not None and now_s - self.last_drop_s < SHED_WINDOW_S
 
     def lag_quantile(self, q: float) -> float:
         if not self.lags_s:
@@ -87,8 +98,9 @@ class DeadlineScheduler(Generic[T]):
         self._heads: list[tuple[float, int]] = []
         self._gone: set[int] = set()
         self._queues: dict[str, deque[Queued[T]]] = {}
-        self._order: list[str] = []
-        self._turn = 0
+        self._priority: dict[str, int] = {}
+        # One round-robin ring per priority, highest first; a single ring when all are equal.
+        self._rings: dict[int, _Ring] = {}
         self._pending = 0
 
     @property
@@ -99,13 +111,14 @@ class DeadlineScheduler(Generic[T]):
         queue = self._queues.get(camera_id)
         if queue is None:
             queue = self._queues[camera_id] = deque()
-            self._order.append(camera_id)
+            self._ring(self._priority.setdefault(camera_id, 0)).cameras.append(camera_id)
         load = self._load(camera_id)
         load.offered += 1
         if len(queue) >= self.queue_per_camera:
             self._gone.add(queue.popleft().number)
             self._pending -= 1
             load.dropped_full += 1
+            load.last_drop_s = captured_s
         queue.append(Queued(camera_id, item, captured_s, self._offered))
         heapq.heappush(self._heads, (captured_s, self._offered))
         self._offered += 1
@@ -114,15 +127,30 @@ class DeadlineScheduler(Generic[T]):
     def remove(self, camera_id: str) -> None:
         queue = self._queues.pop(camera_id, None)
         if queue is None:
+            self._priority.pop(camera_id, None)
             return
         self._pending -= len(queue)
         self._gone.update(queued.number for queued in queue)
-        index = self._order.index(camera_id)
-        self._order.pop(index)
-        if index < self._turn:
-            self._turn -= 1
-        self._turn = self._turn % len(self._order) if self._order else 0
+        priority = self._priority.pop(camera_id)
+        ring = self._rings[priority]
+        ring.remove(camera_id)
+        if not ring.cameras:
+            del self._rings[priority]
         self.loads.pop(camera_id, None)
+
+    def set_priority(self, camera_id: str, priority: int) -> None:
+        """Serve `camera_id` before every camera of a lower priority (default 0)."""
+        before = self._priority.get(camera_id)
+        if before == priority:
+            return
+        self._priority[camera_id] = priority
+        if before is None or camera_id not in self._queues:
+            return  # placed in its ring when its first frame comes
+        ring = self._rings[before]
+        ring.remove(camera_id)
+        if not ring.cameras:
+            del self._rings[before]
+        self._ring(priority).cameras.append(camera_id)
 
     def closes_at(self) -> float | None:
         """When a partial batch is due: its oldest frame's capture plus `max_wait_s`."""
@@ -136,23 +164,26 @@ class DeadlineScheduler(Generic[T]):
         return due is not None and now_s >= due
 
     def take(self, now_s: float) -> list[Queued[T]]:
-        """Up to `max_batch` frames, one per camera per turn, after dropping the late ones."""
+        """Up to `max_batch` frames, one per camera per turn, after dropping the late ones;
+        every waiting frame of a higher priority before any of a lower one."""
         self._drop_late(now_s)
         batch: list[Queued[T]] = []
-        cameras = len(self._order)
         limit = self._batch_limit()
-        idle_turns = 0  # consecutive cameras with nothing waiting; a full round ends the batch
-        while len(batch) < limit and self._pending and idle_turns < cameras:
-            queue = self._queues[self._order[self._turn]]
-            self._turn = (self._turn + 1) % cameras
-            if queue:
-                queued = queue.popleft()
-                self._gone.add(queued.number)
-                batch.append(queued)
-                self._pending -= 1
-                idle_turns = 0
-            else:
-                idle_turns += 1
+        for priority in sorted(self._rings, reverse=True):
+            ring = self._rings[priority]
+            cameras = len(ring.cameras)
+            idle_turns = 0  # consecutive cameras with nothing waiting; a full round ends it
+            while len(batch) < limit and self._pending and idle_turns < cameras:
+                queue = self._queues[ring.cameras[ring.turn]]
+                ring.turn = (ring.turn + 1) % cameras
+                if queue:
+                    queued = queue.popleft()
+                    self._gone.add(queued.number)
+                    batch.append(queued)
+                    self._pending -= 1
+                    idle_turns = 0
+                else:
+                    idle_turns += 1
         # Under overload batches are always full and `closes_at` is never asked: prune here
         # too, or the heap would keep an entry for every frame ever offered.
         self._prune()
@@ -175,7 +206,13 @@ class DeadlineScheduler(Generic[T]):
 
     def reset_stats(self) -> None:
         """Start measuring afresh (after a warm-up), keeping the queues and the turn."""
-        self.loads = {camera_id: CameraLoad() for camera_id in self._order}
+        self.loads = {camera_id: CameraLoad() for camera_id in self._queues}
+
+    def _ring(self, priority: int) -> _Ring:
+        ring = self._rings.get(priority)
+        if ring is None:
+            ring = self._rings[priority] = _Ring()
+        return ring
 
     def _load(self, camera_id: str) -> CameraLoad:
         load = self.loads.get(camera_id)
@@ -206,7 +243,24 @@ class DeadlineScheduler(Generic[T]):
             while queue and queue[0].captured_s < oldest_allowed:
                 self._gone.add(queue.popleft().number)
                 self._pending -= 1
-                self._load(camera_id).dropped_late += 1
+                load = self._load(camera_id)
+                load.dropped_late += 1
+                load.last_drop_s = now_s
+
+
+@dataclass(slots=True)
+class _Ring:
+    """Cameras of one priority in round-robin order, and whose turn it is."""
+
+    cameras: list[str] = field(default_factory=list)
+    turn: int = 0
+
+    def remove(self, camera_id: str) -> None:
+        index = self.cameras.index(camera_id)
+        self.cameras.pop(index)
+        if index < self.turn:
+            self.turn -= 1
+        self.turn = self.turn % len(self.cameras) if self.cameras else 0
 
 
 def _ewma(previous: float, sample: float) -> float:

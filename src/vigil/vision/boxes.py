@@ -28,17 +28,24 @@ class Letterbox:
         return out
 
 
-def letterbox_into(image: np.ndarray, canvas: np.ndarray) -> Letterbox:
-    """Resize `image` keeping its aspect ratio, centred into the pre-filled square `canvas`."""
-    size = canvas.shape[0]
-    height, width = image.shape[:2]
+def fit(width: int, height: int, size: int) -> tuple[Letterbox, int, int]:
+    """Where an image of `width`×`height` goes in a square of `size`, and its resized width and
+    height; shared by the host and the device letterbox, so both map boxes back alike."""
     scale = min(size / width, size / height)
     new_w, new_h = max(1, round(width * scale)), max(1, round(height * scale))
     pad_x, pad_y = (size - new_w) // 2, (size - new_h) // 2
-    canvas[pad_y : pad_y + new_h, pad_x : pad_x + new_w] = cv2.resize(
+    return Letterbox(scale, pad_x, pad_y, width, height), new_w, new_h
+
+
+def letterbox_into(image: np.ndarray, canvas: np.ndarray) -> Letterbox:
+    """Resize `image` keeping its aspect ratio, centred into the pre-filled square `canvas`."""
+    height, width = image.shape[:2]
+    box, new_w, new_h = fit(width, height, canvas.shape[0])
+    left, top = int(box.pad_x), int(box.pad_y)
+    canvas[top : top + new_h, left : left + new_w] = cv2.resize(
         image, (new_w, new_h), interpolation=cv2.INTER_LINEAR
     )
-    return Letterbox(scale, pad_x, pad_y, width, height)
+    return box
 
 
 def nms(xyxy: np.ndarray, scores: np.ndarray, iou_threshold: float) -> np.ndarray:

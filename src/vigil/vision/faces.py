@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -29,11 +30,28 @@ class FaceDetector:
     def detect(self, image_bgr: np.ndarray) -> np.ndarray:
         """Face boxes (N, 5): x1, y1, x2, y2, score, in pixels of `image_bgr`."""
         height, width = image_bgr.shape[:2]
-        scale = min(1.0, _MAX_SIDE / max(height, width))
-        net_w = max(32, int(np.ceil(width * scale / 32)) * 32)
-        net_h = max(32, int(np.ceil(height * scale / 32)) * 32)
+        net_w, net_h = _network_size(width, height)
         resized = cv2.resize(image_bgr, (net_w, net_h), interpolation=cv2.INTER_AREA)
         blob = resized[..., ::-1].transpose(2, 0, 1)[None].astype(np.float32)
+        return self._run(blob, width, height)
+
+    def detect_tensor(self, image_bgr: Any) -> np.ndarray:
+        """As `detect`, for an H×W×3 BGR uint8 torch tensor (a frame on the GPU): it is scaled
+        to the network's input where it is, and only that input crosses to the host."""
+        import torch.nn.functional as F
+
+        height, width = int(image_bgr.shape[0]), int(image_bgr.shape[1])
+        net_w, net_h = _network_size(width, height)
+        rgb = image_bgr.flip(-1).permute(2, 0, 1)[None].float()
+        # cv2's INTER_AREA averages when shrinking and interpolates when enlarging.
+        if net_w < width or net_h < height:
+            resized = F.interpolate(rgb, size=(net_h, net_w), mode="area")
+        else:
+            resized = F.interpolate(rgb, size=(net_h, net_w), mode="bilinear", align_corners=False)
+        return self._run(resized.round().cpu().numpy(), width, height)
+
+    def _run(self, blob: np.ndarray, width: int, height: int) -> np.ndarray:
+        net_h, net_w = blob.shape[2:]
         with self._lock:
             heatmap, scales, offsets, _landmarks = self.session.run(None, {self._input: blob})[:4]
         boxes = _decode(heatmap[0, 0], scales[0], offsets[0], self.threshold, (net_h, net_w))
@@ -41,6 +59,13 @@ class FaceDetector:
             boxes[:, [0, 2]] *= width / net_w
             boxes[:, [1, 3]] *= height / net_h
         return boxes
+
+
+def _network_size(width: int, height: int) -> tuple[int, int]:
+    scale = min(1.0, _MAX_SIDE / max(height, width))
+    net_w = max(32, int(np.ceil(width * scale / 32)) * 32)
+    net_h = max(32, int(np.ceil(height * scale / 32)) * 32)
+    return net_w, net_h
 
 
 def _decode(

@@ -6,12 +6,14 @@ pay (NanoDet-416 fp16 on an H200: 175 images/s at batch 1, 11,600 at batch 256),
 after letterboxing stays on the GPU and is done once per batch, not per image: normalisation,
 the network, box decoding, the score threshold, and one class-aware NMS over the whole batch
 (images are kept apart by offsetting their class ids). Only the kept boxes come back to the host.
-Letterboxing itself is done on the host (frames arrive as host arrays), and the canvases are
-uploaded as uint8, a quarter of the bytes of float32.
+Frames that are already tensors on the device (decoded by NVDEC) are letterboxed there
+(`tensor_frames`), with no round trip through host memory; host arrays are letterboxed on the
+host and the canvases uploaded as uint8, a quarter of the bytes of float32.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -21,6 +23,7 @@ from vigil.config import DetectorConfig
 from vigil.domain.coco import COCO_CLASSES
 from vigil.vision.boxes import Letterbox, letterbox_into
 from vigil.vision.detector import ModelError
+from vigil.vision.tensor_frames import letterbox_tensors
 
 
 class TorchDetector:
@@ -67,15 +70,21 @@ class TorchDetector:
         self._keep = np.array([wanted is None or name in wanted for name in self.labels])
         self._labels_array = np.array(self.labels)
 
-    def detect(self, images: list[np.ndarray]) -> list[sv.Detections]:
+    def detect(self, images: Sequence[Any]) -> list[sv.Detections]:
+        """Like every Detector, on BGR uint8 host arrays; or on H×W×3 BGR uint8 tensors, which
+        are letterboxed on the device they are on."""
         if not images:
             return []
         torch = self._torch
-        canvas = np.empty((len(images), self._size, self._size, 3), dtype=np.uint8)
-        canvas[:] = self._pad
-        boxes = [letterbox_into(image, canvas[i]) for i, image in enumerate(images)]
         with torch.inference_mode():
-            batch = torch.from_numpy(canvas).to(self._device, non_blocking=True)
+            if isinstance(images[0], torch.Tensor):
+                on_device = [image.to(self._device, non_blocking=True) for image in images]
+                batch, boxes = letterbox_tensors(on_device, self._size, self._pad)
+            else:
+                canvas = np.empty((len(images), self._size, self._size, 3), dtype=np.uint8)
+                canvas[:] = self._pad
+                boxes = [letterbox_into(image, canvas[i]) for i, image in enumerate(images)]
+                batch = torch.from_numpy(canvas).to(self._device, non_blocking=True)
             if not self._bgr:
                 batch = batch.flip(-1)
             tensor = ((batch.float() - self._mean) * self._scale).permute(0, 3, 1, 2)

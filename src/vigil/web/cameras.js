@@ -53,6 +53,15 @@ function statusCell(camera) {
   return h("span", { class: "badge", "data-state": state === "online" ? "online" : "offline", "data-testid": "camera-state", text: state });
 }
 
+// Under the frame rates: the decoding path of a camera with hardware_decode (NVDEC, FFmpeg's
+// cuda, or the CPU and why not the GPU), and whether its analysed rate is lowered to shed load.
+function rateNotes(status) {
+  return [
+    status.decoder ? h("div", { class: "muted", "data-testid": "camera-decoder", text: `decoder: ${status.decoder}` }) : null,
+    status.load_shed ? h("div", { class: "muted", "data-testid": "camera-load-shed", text: "slowed: the detector cannot keep up (lower priority first)" }) : null,
+  ];
+}
+
 function mountList(container) {
   const problem = h("div", { "data-testid": "cameras-problem" });
   const body = h("tbody", { "data-testid": "camera-rows" });
@@ -79,7 +88,7 @@ function mountList(container) {
       h("td", {}, h("a", { href: `#/cameras/${encodeURIComponent(camera.id)}`, text: camera.name || camera.id }),
         h("div", { class: "muted", text: camera.id })),
       h("td", {}, statusCell(camera)),
-      h("td", { class: "num", text: `${fmt(camera.status.analysed_fps)} / ${fmt(camera.status.input_fps)}` }),
+      h("td", { class: "num" }, `${fmt(camera.status.analysed_fps)} / ${fmt(camera.status.input_fps)}`, ...rateNotes(camera.status)),
       h("td", { class: "num", text: camera.status.online ? `${Math.round(camera.status.lag_ms)} ms` : "–" }),
       h("td", { class: "camera-error", text: camera.status.last_error ?? "" }),
       h("td", {}, readOnly ? h("span", { class: "muted", title: CONFIG_REASON, "data-testid": "read-only", text: "config file (read-only)" }) : "API"),

@@ -73,6 +73,7 @@ export class CameraTile {
     this.badge.dataset.state = this.online ? "online" : "offline";
     const lag = typeof status.lag_ms === "number" ? ` · lag ${Math.round(status.lag_ms)} ms` : "";
     this.rates.textContent = `${fps(status.analysed_fps)} / ${fps(status.input_fps)} fps${lag}`;
+    this.rates.title = status.decoder ? `analysed fps / input fps · decoder: ${status.decoder}` : "analysed fps / input fps";
     this.error.textContent = !this.online && status.last_error ? status.last_error : "";
     this.element.dataset.online = String(this.online);
     // Tiles take the camera's own shape, so the picture fills them without letterboxing.
