@@ -22,6 +22,7 @@ from vigil.config import CameraConfig
 from vigil.domain.frames import CameraStatus
 from vigil.pipeline.control import PipelineMetric
 from vigil.privacy.masks import AttributePolicy
+from vigil.recording.service import RecordingService
 from vigil.store.store import EventStore
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,10 @@ class ClusterEngine:
     @property
     def attributes(self) -> AttributePolicy | None:
         return None  # each worker applies its tenants' choices (cluster.worker)
+
+    @property
+    def recording(self) -> RecordingService | None:
+        return None  # the workers record the cameras they run
 
     def start(self, cameras: Iterable[CameraConfig]) -> None:
         """Nothing to start here: the workers run the cameras recorded in the store."""
