@@ -10,8 +10,6 @@ what the API sees of cameras it knows, does not know, or cannot show yet."""
 from __future__ import annotations
 
 import itertools
-import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,16 +27,6 @@ from vigil.services.nats import NatsServer
 from vigil.store import EventStore, LocalMediaStore
 
 _prefixes = itertools.count()
-
-
-@pytest.fixture(scope="module")
-def nats_server() -> Iterator[NatsServer]:
-    directory = Path(tempfile.mkdtemp(prefix="vigil-contract-engine-nats-"))
-    try:
-        with NatsServer(directory) as server:
-            yield server
-    finally:
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest.fixture(params=["local", "cluster"])
