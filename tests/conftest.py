@@ -19,6 +19,7 @@ from tests.services.fixtures import (  # noqa: F401  (session fixtures)
     seaweed_server,
 )
 from vigil.config import ROOT, VigilConfig, load_config
+from vigil.modules import registry  # noqa: F401  (installs the module checks configs use)
 from vigil.store import EventStore
 
 # Cheap argon2id parameters for the suite (and the servers it starts); see vigil.auth.passwords.

@@ -19,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from vigil import module_checks
 from vigil.alerts.config import AlertsConfig
 from vigil.domain.geometry import check_calibration
 from vigil.text import check_label
@@ -436,26 +437,13 @@ class CameraConfig(Strict):
 
     @model_validator(mode="after")
     def _check_geometry_and_modules(self) -> CameraConfig:
-        from vigil.modules.registry import validate_module_settings
-
         self.name = self.name or self.id
         for kind, items in (("zone", self.zones), ("line", self.lines)):
             names = [item.name for item in items]
             if len(names) != len(set(names)):
                 raise ValueError(f"{kind} names must be unique within a camera, got {names}")
-        validate_module_settings(self)
-        return self
-
-    @model_validator(mode="after")
-    def _check_module_needs(self) -> CameraConfig:
-        """Modules that need more of the camera than its zones and lines (a ground
-        calibration, say) check it in their `check_camera(settings, camera)`."""
-        from vigil.modules.registry import registry
-
-        modules = registry()
-        for name, settings in self.modules.items():
-            module = modules[name]
-            module.check_camera(module.settings_model.model_validate(settings or {}), self)
+        if self.modules:  # settings, then what each module needs of the camera
+            module_checks.catalogue().check_camera(self)
         return self
 
 

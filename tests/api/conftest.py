@@ -44,6 +44,7 @@ class StaticEngine:
     """EngineControl over fixed frames: what a route sees, without decoding or inference."""
 
     attributes = None  # no pipeline here to apply person-colour choices
+    recording = None  # nor cameras to record
 
     def __init__(self, cameras: list[CameraConfig]) -> None:
         self._cameras = {camera.id: camera for camera in cameras}

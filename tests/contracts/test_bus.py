@@ -5,11 +5,8 @@ of a lossy subscriber, NATS acknowledgement and backlog) holds for both."""
 from __future__ import annotations
 
 import itertools
-import shutil
-import tempfile
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -23,16 +20,6 @@ from vigil.domain.events import EventMessage, EventState, Phase
 from vigil.services.nats import NatsServer
 
 _prefixes = itertools.count()
-
-
-@pytest.fixture(scope="module")
-def nats_server() -> Iterator[NatsServer]:
-    directory = Path(tempfile.mkdtemp(prefix="vigil-contract-nats-"))
-    try:
-        with NatsServer(directory / "single") as server:
-            yield server
-    finally:
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest.fixture(params=["memory", "nats"])

@@ -63,6 +63,9 @@ class CachedEmbedder:
                     self._used[_key(texts[i])] = vector
         return out
 
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed([text])[0]
+
     def save_if_refreshing(self) -> None:
         if not self.refresh:
             return

@@ -36,6 +36,9 @@ class CountingEmbedder:
         self.texts += len(texts)
         return self.inner.embed(texts)
 
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed([text])[0]
+
 
 def node(store: EventStore, directory: Path, model: CountingEmbedder,
          clock_ms: int = NOW_MS) -> SearchService:

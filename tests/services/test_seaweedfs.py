@@ -14,7 +14,7 @@ from tests.security.test_retention import HOUR, Site
 from vigil.config import RetentionConfig
 from vigil.services.common import ServiceError
 from vigil.services.seaweedfs import SeaweedServer
-from vigil.store.s3media import S3MediaStore
+from vigil.store.media.s3 import S3MediaStore
 
 
 def store(server: SeaweedServer, bucket: str, prefix: str = "") -> S3MediaStore:

@@ -13,6 +13,7 @@ from vigil.domain.events import Event, uuid7
 from vigil.store import EventStore, QueryError
 from vigil.store import alerts as rows
 from vigil.store.alerts import AlertQuery, StoredAlert
+from vigil.store.events import get_many
 
 
 def alert(fired_ms: int, *, tenant: str = "default", rule_id: str = "r", camera_id: str = "cam-a",
@@ -108,5 +109,5 @@ def test_events_of_a_page_in_one_query(store: EventStore,
                                        make_event: Callable[..., Event]) -> None:
     mine, theirs = make_event(), make_event(start_ms=BASE_MS + 1, tenant="harbour")
     store.upsert_events([mine, theirs])
-    found = rows.events_by_id(store.engine, [mine.id, theirs.id, uuid7()], ["default"])
+    found = get_many(store.engine, [mine.id, theirs.id, uuid7()], ["default"])
     assert list(found) == [mine.id] and found[mine.id] == mine

@@ -22,6 +22,8 @@ pytestmark = pytest.mark.skipif(
 
 
 def _cuda() -> bool:
+    if importlib.util.find_spec("torch") is None:
+        return False
     import torch
 
     return bool(torch.cuda.is_available())

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from vigil import module_checks
 from vigil.domain.schedule import TimeWindow, check_timezone, in_windows
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
@@ -148,9 +149,7 @@ class RuleSpec(Strict):
     @field_validator("module")
     @classmethod
     def _known_module(cls, value: str | None) -> str | None:
-        from vigil.modules.registry import registry
-
-        if value is not None and value not in (names := registry()):
+        if value is not None and value not in (names := module_checks.catalogue().names()):
             raise ValueError(
                 f"unknown analytics module {value!r}; available: {', '.join(sorted(names))}"
             )

@@ -154,7 +154,7 @@ def create_app(
     app.include_router(routes_retention.router)
     app.state.metrics_collectors.append(RetentionCollector(identity.retention))
     install_identity(app, identity, config)
-    recording = getattr(engine, "recording", None)  # a process that runs cameras records
+    recording = engine.recording
     app.state.metrics_collectors.append(
         RecordingCollector(
             lambda: recording.writer.stats if recording is not None else None,

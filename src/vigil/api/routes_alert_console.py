@@ -25,6 +25,7 @@ from vigil.domain.frames import now_ms
 from vigil.store import acks as ack_rows
 from vigil.store import alerts as alert_rows
 from vigil.store.acks import MAX_NOTE
+from vigil.store.events import get_many
 
 FIRING_SPAN_MS = 24 * 3600 * 1000
 Scope = Annotated[Collection[str] | None, Depends(tenant_scope)]
@@ -81,7 +82,7 @@ def firing(
     engine = ctx.store.engine
     since = now_ms() - FIRING_SPAN_MS
     count, items = ack_rows.firing(engine, tenants, since_ms=since, limit=limit)
-    events = alert_rows.events_by_id(engine, {item.event_id for item in items}, tenants)
+    events = get_many(engine, {item.event_id for item in items}, tenants)
     escalated = ack_rows.acks_for(engine, [item.id for item in items])
     return FiringOut(
         count=count,

@@ -33,6 +33,7 @@ from vigil.store import acks as ack_rows
 from vigil.store import alerts as alert_rows
 from vigil.store.acks import Ack
 from vigil.store.alerts import AlertQuery, StoredAlert, StoredRule
+from vigil.store.events import get_many
 
 RuleId = Annotated[str, Path(pattern=ID_PATTERN, description="Rule id")]
 AlertId = Annotated[str, Path(pattern=EVENT_ID_PATTERN, description="Alert id")]
@@ -355,7 +356,7 @@ def list_alerts(
     )
     engine = ctx.store.engine
     page = alert_rows.query_alerts(engine, query)
-    events = alert_rows.events_by_id(engine, {a.event_id for a in page.items}, tenants)
+    events = get_many(engine, {a.event_id for a in page.items}, tenants)
     acks = ack_rows.acks_for(engine, [item.id for item in page.items])
     return AlertPageOut(
         items=[

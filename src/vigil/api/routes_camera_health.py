@@ -5,13 +5,13 @@ header. The live wall and the header poll it (vigil.api.camera_health says how i
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Annotated, Literal, cast
+from typing import Annotated, cast
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from vigil.api.access import tenant_scope, visible
-from vigil.api.camera_health import AMBER_AGE_S, RED_AGE_S, DropMeter, assess
+from vigil.api.camera_health import AMBER_AGE_S, RED_AGE_S, Code, DropMeter, Level, assess
 from vigil.api.context import Context
 from vigil.domain.frames import now_ms
 
@@ -19,23 +19,15 @@ router = APIRouter(tags=["cameras"])
 
 
 class ReasonOut(BaseModel):
-    code: Literal[
-        "reconnecting",
-        "no_picture",
-        "decode_lag",
-        "inference_backlog",
-        "frames_dropped",
-        "analysis_slow",
-        "disabled",
-    ]
-    level: Literal["ok", "amber", "red"]
+    code: Code
+    level: Level
     text: str = Field(description="For people: what is wrong, with the figure")
 
 
 class CameraHealthOut(BaseModel):
     camera_id: str
     name: str
-    level: Literal["ok", "amber", "red"]
+    level: Level
     picture_age_s: float | None = Field(
         description="Now minus the capture time of the picture the live view shows; null "
         "while there is none"

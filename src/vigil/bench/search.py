@@ -116,7 +116,7 @@ class BenchEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         """Queries are always embedded for real, and never from a cache."""
-        return self.inner._run([text])[0]
+        return np.asarray(self.inner._run([text])[0], dtype=np.float32)
 
     def save(self) -> None:
         self.cache.parent.mkdir(parents=True, exist_ok=True)

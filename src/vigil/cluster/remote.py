@@ -22,6 +22,7 @@ from vigil.config import CameraConfig
 from vigil.domain.frames import CameraStatus
 from vigil.pipeline.control import PipelineMetric
 from vigil.privacy.masks import AttributePolicy
+from vigil.recording.service import RecordingService
 from vigil.store.store import EventStore
 from vigil.vision.detector import ModelError
 
@@ -46,6 +47,10 @@ class ClusterEngine:
     @property
     def attributes(self) -> AttributePolicy | None:
         return None  # each worker applies its tenants' choices (cluster.worker)
+
+    @property
+    def recording(self) -> RecordingService | None:
+        return None  # the workers record the cameras they run
 
     def start(self, cameras: Iterable[CameraConfig]) -> None:
         """Nothing to start here: the workers run the cameras recorded in the store."""
@@ -123,8 +128,9 @@ class ClusterEngine:
     ) -> tuple[bytes, int] | None:
         self._known(camera_id)
         try:
-            reply = ask(self.bus, camera_id,
-                        {"op": "live", "overlay": overlay, "max_width": max_width})
+            reply = ask(
+                self.bus, camera_id, {"op": "live", "overlay": overlay, "max_width": max_width}
+            )
         except CameraUnavailable:
             return None  # starting or moving: the API answers 503 with Retry-After
         return live_frame(reply)

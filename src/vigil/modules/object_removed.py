@@ -24,10 +24,9 @@ import numpy as np
 from pydantic import Field, field_validator
 
 from vigil.config import CameraConfig
-from vigil.domain.events import Phase
 from vigil.modules.base import ModuleBase, ModuleSettings, Signal, Tracks
-from vigil.modules.debounce import Debounce
 from vigil.modules.registry import register
+from vigil.modules.scene_baseline import SceneBaseline
 from vigil.vision.pixels import PolygonPoints, box_overlaps_mask, polygon_mask, small_gray
 
 TYPE = "object.removed"
@@ -77,16 +76,12 @@ class ObjectRemovedSettings(ModuleSettings):
 class _Region:
     name: str
     polygon: list[tuple[float, float]]
-    persistence: Debounce
+    scene: SceneBaseline
     mask: np.ndarray | None = None
-    learn_from: int | None = None  # learning since; None once learned
-    learned: bool = False
     relearn_requested: bool = False
     brightness: float = 0.0  # mean gray level of the whole frame when it was learned
     changed_fraction: float = 0.0
     occluded: bool = False
-    started_ms: int = 0
-    events: int = 0
 
 
 @register
@@ -103,7 +98,11 @@ class ObjectRemovedModule(ModuleBase):
             _Region(
                 region.name,
                 list(region.polygon),
-                Debounce(settings.duration_s, settings.recover_s),
+                SceneBaseline(
+                    ("region", region.name), TYPE, zone=region.name, learn_s=settings.learn_s,
+                    duration_s=settings.duration_s, recover_s=settings.recover_s,
+                    relearn_after_s=settings.relearn_after_s,
+                ),
             )
             for region in settings.regions
         ]
@@ -130,12 +129,11 @@ class ObjectRemovedModule(ModuleBase):
         brightness = float(current.mean())
         assert self._reference is not None
         boxes = tracks.detections.xyxy
-        relearn_ms = self.settings.relearn_after_s * 1000
         for region in self.regions:
             if region.relearn_requested:
                 region.relearn_requested = False
                 signals.extend(self._start_learning(region))
-            if not region.learned:
+            if not region.scene.learned:
                 self._finish_learning(region, ts)
                 continue
             assert region.mask is not None
@@ -151,48 +149,28 @@ class ObjectRemovedModule(ModuleBase):
             difference = np.abs(current[region.mask] * gain - self._reference[region.mask])
             region.changed_fraction = float((difference > self.settings.pixel_threshold).mean())
             changed = region.changed_fraction >= self.settings.min_changed
-            change = region.persistence.step(ts, changed)
-            if change is Phase.START:
-                region.events += 1
-                region.started_ms = ts
-                signals.append(
-                    Signal(
-                        ("region", region.name),
-                        Phase.START,
-                        TYPE,
-                        zone=region.name,
-                        attributes={"changed_fraction": round(region.changed_fraction, 3)},
-                    )
-                )
-            elif change is Phase.END:
-                signals.append(self._end(region))
-            elif (
-                region.persistence.active and relearn_ms and ts - region.started_ms >= relearn_ms
-            ):
-                signals.extend(self._start_learning(region))
+            details = {"changed_fraction": round(region.changed_fraction, 3)}
+            signals.extend(region.scene.judge(ts, changed, details.copy))
+            if not region.scene.learned:  # the change lasted: accepted, learned anew
+                region.changed_fraction = 0.0
         return signals
 
     def finish(self, ts_ms: int) -> list[Signal]:
-        return [self._end(region) for region in self.regions if region.persistence.reset()]
+        return [signal for region in self.regions for signal in region.scene.finish()]
 
     def stats(self) -> dict[str, Any]:
         return {
             region.name: {
-                "removed": region.persistence.active,
-                "learning": not region.learned,
+                "removed": region.scene.active,
+                "learning": not region.scene.learned,
                 "occluded": region.occluded,
                 "changed_fraction": round(region.changed_fraction, 3),
-                "events": region.events,
+                "events": region.scene.events,
             }
             for region in self.regions
         }
 
     # internals --------------------------------------------------------------------------------
-
-    def _end(self, region: _Region, **attributes: Any) -> Signal:
-        return Signal(
-            ("region", region.name), Phase.END, TYPE, zone=region.name, attributes=attributes
-        )
 
     def _prepare(self, frame_shape: tuple[int, ...], shape: tuple[int, ...]) -> None:
         frame = (int(frame_shape[0]), int(frame_shape[1]))
@@ -203,18 +181,16 @@ class ObjectRemovedModule(ModuleBase):
         self._samples = []
         for region in self.regions:
             region.mask = polygon_mask([region.polygon], frame, (int(shape[0]), int(shape[1])))
-            region.learned, region.learn_from = False, None
+            region.scene.forget()
 
     def _start_learning(self, region: _Region) -> list[Signal]:
-        was_active = region.persistence.reset()
-        region.learned, region.learn_from = False, None
         region.changed_fraction = 0.0
-        return [self._end(region, relearned=True)] if was_active else []
+        return region.scene.relearn()
 
     def _sample(self, small: np.ndarray, ts: int) -> None:
         """Keep frames for the median while some region learns, about LEARN_SAMPLES per
         learning period."""
-        if all(region.learned for region in self.regions):
+        if all(region.scene.learned for region in self.regions):
             self._samples = []
             return
         spacing = self.settings.learn_s * 1000 / LEARN_SAMPLES
@@ -224,16 +200,11 @@ class ObjectRemovedModule(ModuleBase):
         self._samples = [item for item in self._samples if item[0] >= oldest]
 
     def _finish_learning(self, region: _Region, ts: int) -> None:
-        if region.learn_from is None:
-            region.learn_from = ts
-        if ts - region.learn_from < self.settings.learn_s * 1000:
-            return
-        frames = [image for sample_ts, image in self._samples if sample_ts >= region.learn_from]
-        if len(frames) < 3:
+        since = region.scene.learning_since(ts)
+        frames = [image for sample_ts, image in self._samples if sample_ts >= since]
+        if not region.scene.learned_by(ts, len(frames)):
             return
         assert self._reference is not None and region.mask is not None
         median = np.median(np.stack(frames), axis=0).astype(np.float32)
         self._reference[region.mask] = median[region.mask]
         region.brightness = float(median.mean())
-        region.learned, region.learn_from = True, None
-

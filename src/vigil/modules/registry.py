@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Collection
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from pydantic import ValidationError
 
+from vigil import module_checks
 from vigil.modules.base import AnalyticsModule
 
 if TYPE_CHECKING:
@@ -63,6 +65,25 @@ def validate_module_settings(camera: CameraConfig) -> None:
             )
             raise ValueError(problems) from None
         _check_references(camera, name, parsed)
+
+
+class _Catalogue:
+    """The registry as the step config parsing calls (`vigil.module_checks`)."""
+
+    def names(self) -> Collection[str]:
+        return registry().keys()
+
+    def check_camera(self, camera: CameraConfig) -> None:
+        validate_module_settings(camera)
+        # Modules that need more of the camera than its zones and lines (a ground
+        # calibration, say) check it in their `check_camera(settings, camera)`.
+        modules = registry()
+        for name, settings in camera.modules.items():
+            module = modules[name]
+            module.check_camera(module.settings_model.model_validate(settings or {}), camera)
+
+
+module_checks.install(_Catalogue())
 
 
 def build_modules(camera: CameraConfig) -> list[AnalyticsModule]:

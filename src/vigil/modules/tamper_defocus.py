@@ -19,10 +19,9 @@ import numpy as np
 from pydantic import Field
 
 from vigil.config import CameraConfig
-from vigil.domain.events import Phase
 from vigil.modules.base import ModuleBase, ModuleSettings, Signal, Tracks
-from vigil.modules.debounce import Debounce
 from vigil.modules.registry import register
+from vigil.modules.scene_baseline import SceneBaseline
 from vigil.vision.pixels import small_gray
 
 KEY = ("defocus",)
@@ -68,15 +67,24 @@ class TamperDefocusModule(ModuleBase):
 
     def __init__(self, settings: DefocusSettings, camera: CameraConfig) -> None:
         self.settings = settings
-        self.persistence = Debounce(settings.duration_s, settings.recover_s)
-        self.baseline: float | None = None
+        self.scene = SceneBaseline(
+            KEY, TYPE, learn_s=settings.learn_s, duration_s=settings.duration_s,
+            recover_s=settings.recover_s, relearn_after_s=settings.relearn_after_s,
+        )
+        self._baseline = 0.0  # the learned sharpness, once `scene.learned`
         self.sharpness = 0.0
         self.ratio = 1.0
-        self.events = 0
         self._learning: list[float] = []
-        self._learn_from: int | None = None
         self._last_ts: int | None = None
-        self._started_ms = 0
+
+    @property
+    def events(self) -> int:
+        return self.scene.events
+
+    @property
+    def baseline(self) -> float | None:
+        """The camera's normal sharpness; None while it is being learned."""
+        return self._baseline if self.scene.learned else None
 
     def update(self, tracks: Tracks) -> list[Signal]:
         if tracks.image is None:
@@ -88,54 +96,37 @@ class TamperDefocusModule(ModuleBase):
         if float(small.std()) < MIN_CONTRAST:
             return []  # no structure to judge (covered, black)
         value = self.sharpness = sharpness(small)
-        if self.baseline is None:
-            self._learn(value, ts)
+        if not self.scene.learned:
+            self._learning.append(value)
+            if self.scene.learned_by(ts, len(self._learning)):
+                self._baseline = float(np.median(self._learning))
+                self._learning = []
             return []
-        self.ratio = value / self.baseline if self.baseline > 0 else 1.0
+        self.ratio = value / self._baseline if self._baseline > 0 else 1.0
         blurred = self.ratio < self.settings.max_ratio
-        if not blurred and not self.persistence.active:
+        if not blurred and not self.scene.active:
             alpha = 1.0 - math.exp(-elapsed_s / self.settings.adapt_s)
-            self.baseline += alpha * (value - self.baseline)
-        change = self.persistence.step(ts, blurred)
-        if change is Phase.START:
-            self.events += 1
-            self._started_ms = ts
-            attributes = {
-                "sharpness_ratio": round(self.ratio, 3),
-                "sharpness": round(value, 4),
-                "baseline": round(self.baseline, 4),
-            }
-            return [Signal(KEY, Phase.START, TYPE, attributes=attributes)]
-        if change is Phase.END:
-            return [Signal(KEY, Phase.END, TYPE)]
-        relearn_ms = self.settings.relearn_after_s * 1000
-        if self.persistence.active and relearn_ms and ts - self._started_ms >= relearn_ms:
-            self.relearn()
-            return [Signal(KEY, Phase.END, TYPE, attributes={"relearned": True})]
-        return []
+            self._baseline += alpha * (value - self._baseline)
+        return self.scene.judge(ts, blurred, lambda: {
+            "sharpness_ratio": round(self.ratio, 3),
+            "sharpness": round(value, 4),
+            "baseline": round(self._baseline, 4),
+        })
 
     def relearn(self) -> None:
         """Forget the baseline and learn it again from the coming frames."""
-        self.persistence.reset()
-        self.baseline, self._learning, self._learn_from = None, [], None
+        self.scene.relearn()
+        self._learning = []
 
     def finish(self, ts_ms: int) -> list[Signal]:
-        return [Signal(KEY, Phase.END, TYPE)] if self.persistence.reset() else []
+        return self.scene.finish()
 
     def stats(self) -> dict[str, Any]:
         return {
-            "defocus": self.persistence.active,
-            "learning": self.baseline is None,
+            "defocus": self.scene.active,
+            "learning": not self.scene.learned,
             "sharpness": round(self.sharpness, 4),
-            "baseline": round(self.baseline, 4) if self.baseline is not None else None,
+            "baseline": round(self._baseline, 4) if self.scene.learned else None,
             "ratio": round(self.ratio, 3),
             "events": self.events,
         }
-
-    def _learn(self, value: float, ts: int) -> None:
-        if self._learn_from is None:
-            self._learn_from = ts
-        self._learning.append(value)
-        if ts - self._learn_from >= self.settings.learn_s * 1000 and len(self._learning) >= 3:
-            self.baseline = float(np.median(self._learning))
-            self._learning = []

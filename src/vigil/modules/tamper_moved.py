@@ -24,10 +24,9 @@ import numpy as np
 from pydantic import Field
 
 from vigil.config import CameraConfig
-from vigil.domain.events import Phase
 from vigil.modules.base import ModuleBase, ModuleSettings, Signal, Tracks
-from vigil.modules.debounce import Debounce
 from vigil.modules.registry import register
+from vigil.modules.scene_baseline import SceneBaseline
 from vigil.vision.pixels import small_gray
 
 KEY = ("moved",)
@@ -74,22 +73,26 @@ class TamperMovedModule(ModuleBase):
 
     def __init__(self, settings: MovedSettings, camera: CameraConfig) -> None:
         self.settings = settings
-        self.persistence = Debounce(settings.duration_s, settings.recover_s)
+        self.scene = SceneBaseline(
+            KEY, TYPE, learn_s=settings.learn_s, duration_s=settings.duration_s,
+            recover_s=settings.recover_s, relearn_after_s=settings.relearn_after_s,
+        )
         self.match = 1.0
-        self.events = 0
         self._frequency: np.ndarray | None = None  # share of frames each pixel is an edge
         self._mean_gray: np.ndarray | None = None  # for the shift estimate
-        self._learn_from: int | None = None
         self._learned_frames = 0
         self._reference: np.ndarray | None = None  # dilated persistent edges
         self._reference_edges = 0
         self._chance = 0.0
         self._last_ts: int | None = None  # last adaptation of the reference
-        self._started_ms = 0
 
     @property
     def learning(self) -> bool:
-        return self._reference is None
+        return not self.scene.learned
+
+    @property
+    def events(self) -> int:
+        return self.scene.events
 
     def update(self, tracks: Tracks) -> list[Signal]:
         if tracks.image is None:
@@ -98,46 +101,32 @@ class TamperMovedModule(ModuleBase):
         small = small_gray(tracks.image)
         edges = edge_map(small)
         if self._frequency is not None and self._frequency.shape != edges.shape:
-            self._restart()  # the camera's resolution changed
-        if self._reference is None:
+            self.scene.forget()  # the camera's resolution changed
+        if not self.scene.learned:
             self._learn(small, edges, ts)
             return []
+        assert self._reference is not None
         count = int(edges.sum())
         if count < MIN_EDGE_SHARE * self._reference_edges:
             return []  # too little structure to judge (covered, blurred, dark)
         precision = float((edges & self._reference).sum()) / count
         self.match = max(0.0, (precision - self._chance) / max(1e-6, 1.0 - self._chance))
         moved = self.match < self.settings.min_match
-        if not moved and not self.persistence.active:
+        if not moved and not self.scene.active:
             self._adapt(small, edges, ts)
-        change = self.persistence.step(ts, moved)
-        if change is Phase.START:
-            self.events += 1
-            self._started_ms = ts
-            attributes: dict[str, Any] = {"match": round(self.match, 3)}
-            shift = self._shift(small, tracks.image.shape[1])
-            if shift is not None:
-                attributes["shift_px"] = shift
-            return [Signal(KEY, Phase.START, TYPE, attributes=attributes)]
-        if change is Phase.END:
-            return [Signal(KEY, Phase.END, TYPE)]
-        relearn_ms = self.settings.relearn_after_s * 1000
-        if self.persistence.active and relearn_ms and ts - self._started_ms >= relearn_ms:
-            self.relearn()
-            return [Signal(KEY, Phase.END, TYPE, attributes={"relearned": True})]
-        return []
+        image = tracks.image
+        return self.scene.judge(ts, moved, lambda: self._details(small, image.shape[1]))
 
     def relearn(self) -> None:
         """Forget the reference view and learn it again from the coming frames."""
-        self.persistence.reset()
-        self._restart()
+        self.scene.relearn()
 
     def finish(self, ts_ms: int) -> list[Signal]:
-        return [Signal(KEY, Phase.END, TYPE)] if self.persistence.reset() else []
+        return self.scene.finish()
 
     def stats(self) -> dict[str, Any]:
         return {
-            "moved": self.persistence.active,
+            "moved": self.scene.active,
             "learning": self.learning,
             "match": round(self.match, 3),
             "events": self.events,
@@ -145,20 +134,24 @@ class TamperMovedModule(ModuleBase):
 
     # internals --------------------------------------------------------------------------------
 
-    def _restart(self) -> None:
-        self._frequency = self._mean_gray = self._reference = None
-        self._learn_from, self._learned_frames, self._last_ts = None, 0, None
+    def _details(self, small: np.ndarray, frame_width: int) -> dict[str, Any]:
+        attributes: dict[str, Any] = {"match": round(self.match, 3)}
+        shift = self._shift(small, frame_width)
+        if shift is not None:
+            attributes["shift_px"] = shift
+        return attributes
 
     def _learn(self, small: np.ndarray, edges: np.ndarray, ts: int) -> None:
-        if self._frequency is None or self._mean_gray is None or self._learn_from is None:
+        if self.scene.learn_from is None:  # a learning period starts: from scratch
             self._frequency = np.zeros(edges.shape, np.float32)
             self._mean_gray = np.zeros(edges.shape, np.float32)
-            self._learn_from = ts
+            self._learned_frames, self._last_ts = 0, None
+        assert self._frequency is not None and self._mean_gray is not None
         self._learned_frames += 1
         weight = 1.0 / self._learned_frames  # running mean of the learning frames
         cv2.accumulateWeighted(edges.astype(np.float32), self._frequency, weight)
         cv2.accumulateWeighted(small.astype(np.float32), self._mean_gray, weight)
-        if ts - self._learn_from >= self.settings.learn_s * 1000 and self._learned_frames >= 3:
+        if self.scene.learned_by(ts, self._learned_frames):
             self._build_reference()
 
     def _adapt(self, small: np.ndarray, edges: np.ndarray, ts: int) -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
 
 from vigil.config import CameraConfig
 from vigil.domain.frames import CameraStatus
 from vigil.privacy.masks import AttributePolicy
+
+if TYPE_CHECKING:
+    from vigil.recording.service import RecordingService
 
 
 class PipelineMetric(NamedTuple):
@@ -24,6 +27,12 @@ class EngineControl(Protocol):
         """The privacy policy for object attributes (person colours) that this process's
         pipeline applies, so tenant choices made in the API reach it; None where the pipeline
         runs elsewhere (cluster workers load the choices themselves)."""
+        ...
+
+    @property
+    def recording(self) -> RecordingService | None:
+        """This process's recording (its writer's figures go to /metrics); None where no
+        camera records here (recording off, or the cameras run on cluster workers)."""
         ...
 
     def cameras(self) -> list[CameraConfig]:

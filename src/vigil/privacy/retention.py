@@ -264,9 +264,8 @@ class RetentionJob:
     def _remove_media(self, key: str | None) -> int:
         if not key:
             return 0
-        size_of = getattr(self.media, "size", None)
         try:
-            size = size_of(key) if size_of is not None else None
+            size = self.media.size(key)
             self.media.delete(key)
         except InvalidMediaKey:
             return 0
@@ -317,11 +316,10 @@ class RetentionJob:
 
     def _enforce_quota(self, report: RetentionReport) -> None:
         quota_mb = self.config.media_quota_mb
-        total_of = getattr(self.media, "total_bytes", None)
-        if quota_mb is None or total_of is None:
+        if quota_mb is None:
             return
         quota = int(quota_mb * 1024 * 1024)
-        used = int(total_of())
+        used = self.media.total_bytes()
         report.quota_bytes = quota
         while used > quota:
             rows = self._select([events.c.snapshot.is_not(None)], order=True)

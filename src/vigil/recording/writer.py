@@ -25,7 +25,7 @@ from vigil.recording.crypto import seal
 from vigil.recording.index import SegmentIndex, SegmentRow
 from vigil.recording.keys import KeyStore, hour_of
 from vigil.recording.segmenter import Segment
-from vigil.store.media import DeferredSync, MediaStore, validate_key
+from vigil.store.media import MediaStore, validate_key
 
 log = logging.getLogger(__name__)
 
@@ -93,10 +93,7 @@ class SegmentWriter:
         segment_id = str(uuid.uuid4())
         key = segment_key(tenant, camera_id, segment.start_ms, segment_id)
         sealed = seal(self.keys.key_for_writing(tenant, camera_id, hour), segment.data, key)
-        if isinstance(self.media, DeferredSync):
-            self.media.put_unsynced(key, sealed)
-        else:
-            self.media.put(key, sealed, SEALED_CONTENT_TYPE)
+        self.media.put_unsynced(key, sealed, SEALED_CONTENT_TYPE)
         return SegmentRow(
             id=segment_id,
             tenant=tenant,
@@ -116,8 +113,7 @@ class SegmentWriter:
         """Make stored segments durable, then index them all in one transaction."""
         if not rows:
             return
-        if isinstance(self.media, DeferredSync):
-            self.media.sync([row.media_key for row in rows])
+        self.media.sync([row.media_key for row in rows])
         self.index.add(rows)
         with self._lock:
             self.stats.segments += len(rows)

@@ -37,6 +37,12 @@ class Embedder(Protocol):
         """float32 [len(texts), dim], unit rows."""
         ...
 
+    def embed_query(self, text: str) -> np.ndarray:
+        """A search query's vector, float32 [dim]. Apart from `embed` because an embedder may
+        treat queries differently from captions (the benchmark's never answers a query from
+        its cache)."""
+        ...
+
 
 class MiniLM:
     """all-MiniLM-L6-v2 on onnxruntime; thread-safe; loads on first use."""
@@ -116,6 +122,9 @@ class MiniLM:
                 out[i] = by_text[texts[i]]
         return out
 
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed([text])[0]
+
     def _run(self, texts: list[str]) -> np.ndarray:
         session, tokenizer = self._load()
         chunks = []
@@ -134,15 +143,6 @@ class MiniLM:
         result_rows = np.empty_like(vectors)
         result_rows[np.array(order, dtype=np.int64)] = vectors
         return result_rows
-
-
-def embed_query(embedder: Embedder, text: str) -> np.ndarray:
-    """A query's vector: `embedder.embed_query` where it has one (the benchmark's, which must
-    not answer from a cache), else `embed`."""
-    method = getattr(embedder, "embed_query", None)
-    if method is not None:
-        return np.asarray(method(text), dtype=np.float32)
-    return embedder.embed([text])[0]
 
 
 _default: MiniLM | None = None

@@ -37,7 +37,7 @@ import sqlalchemy as sa
 from vigil.domain.events import Event, EventState
 from vigil.search.captions import CaptionFacts, caption, facts
 from vigil.search.columns import Codes, Grow
-from vigil.search.embedding import Embedder, embed_query
+from vigil.search.embedding import Embedder
 from vigil.search.query import Filters, ParsedQuery, PlaceNames
 from vigil.search.ranking import (
     FTS_WORD,
@@ -457,7 +457,7 @@ class SearchIndex:
         # Caption scores: similarity and keyword ranks, fused by reciprocal rank.
         similarity = np.full(len(rows), np.nan, dtype=np.float32)
         if parsed.semantic_text and len(rows):
-            query = embed_query(self.embedder, parsed.semantic_text)
+            query = self.embedder.embed_query(parsed.semantic_text)
             clock.lap("embed")
             similarity = self._similarity(query, rows, vectors, bits)
             similarity[~has_vector] = np.nan

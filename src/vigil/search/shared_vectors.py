@@ -71,6 +71,10 @@ class SharedVectors:
                 log.warning("caption vectors not shared: %s", error)
         return out
 
+    def embed_query(self, text: str) -> np.ndarray:
+        # Through the store like a caption, so a query asked on one node is embedded once.
+        return self.embed([text])[0]
+
     def _lookup(self, keys: set[str]) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}
         c = caption_vectors.c

@@ -17,12 +17,10 @@ from pydantic import ValidationError
 
 from vigil.alerts.config import RuleConfig
 from vigil.auth.scope import scope_clauses
-from vigil.domain.events import Event
 from vigil.domain.frames import now_ms
 from vigil.store.db import dialect_insert
-from vigil.store.events import from_row as event_from_row
 from vigil.store.query import MAX_LIMIT, QueryError, check_range, decode_cursor, newest_first, page
-from vigil.store.schema import alert_rules, alerts, events
+from vigil.store.schema import alert_rules, alerts
 
 log = logging.getLogger(__name__)
 
@@ -259,18 +257,3 @@ def query_alerts(engine: sa.Engine, q: AlertQuery) -> AlertPage:
         [alert_from_row(row) for row in rows], q.limit, lambda alert: (alert.fired_ms, alert.id)
     )
     return AlertPage(items=items, next_cursor=next_cursor)
-
-
-def events_by_id(
-    engine: sa.Engine, event_ids: Collection[str], tenants: Collection[str] | None
-) -> dict[str, Event]:
-    """The stored events among `event_ids` (one query for a page of alerts)."""
-    if not event_ids:
-        return {}
-    statement = sa.select(events).where(
-        events.c.id.in_(list(event_ids)),
-        *scope_clauses(tenants, events.c.tenant, events.c.camera_id, "events"),
-    )
-    with engine.connect() as connection:
-        rows = connection.execute(statement).mappings().all()
-    return {row["id"]: event_from_row(row) for row in rows}

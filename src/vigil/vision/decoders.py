@@ -13,6 +13,9 @@ import numpy as np
 from vigil.vision.boxes import batched_nms
 
 Raw = tuple[np.ndarray, np.ndarray, np.ndarray]  # xyxy (N,4), scores (N,), class ids (N,)
+# NanoDet's input normalisation (BGR), as it was trained.
+NANODET_MEAN = (103.53, 116.28, 123.675)
+NANODET_STD = (57.375, 57.12, 58.395)
 
 
 class Decoder(Protocol):
@@ -50,16 +53,16 @@ class NanoDetDecoder:
     pad_bgr: tuple[int, int, int] = (104, 116, 124)  # the mean: zero after normalisation
 
     def __post_init__(self) -> None:
-        self._mean = np.array([103.53, 116.28, 123.675], dtype=np.float32)
-        self._inv_std = 1.0 / np.array([57.375, 57.12, 58.395], dtype=np.float32)
+        self._mean = np.array(NANODET_MEAN, dtype=np.float32)
+        self._inv_std = 1.0 / np.array(NANODET_STD, dtype=np.float32)
         centres, strides = [], []
         for stride in self.strides:
             cells = self.input_size // stride
             ys, xs = np.mgrid[0:cells, 0:cells]
             centres.append(np.stack([(xs.ravel() + 0.5) * stride, (ys.ravel() + 0.5) * stride], 1))
             strides.append(np.full(cells * cells, stride, dtype=np.float32))
-        self._centres = np.concatenate(centres).astype(np.float32)
-        self._cell_strides = np.concatenate(strides)
+        self.centres = np.concatenate(centres).astype(np.float32)  # (x, y) per cell, pixels
+        self.cell_strides = np.concatenate(strides)
         self._cells_per_stride = {s: (self.input_size // s) ** 2 for s in self.strides}
         self._bins = np.arange(self.reg_max + 1, dtype=np.float32)
 
@@ -79,8 +82,8 @@ class NanoDetDecoder:
             bins = regs[cand].reshape(-1, 4, self.reg_max + 1)
             bins = np.exp(bins - bins.max(2, keepdims=True))
             distances = (bins / bins.sum(2, keepdims=True)) @ self._bins
-            distances *= self._cell_strides[cand, None]
-            centre = self._centres[cand]
+            distances *= self.cell_strides[cand, None]
+            centre = self.centres[cand]
             boxes = np.concatenate([centre - distances[:, :2], centre + distances[:, 2:]], 1)
             results.append(_select(boxes, best[cand], class_ids[cand], iou_threshold))
         return results

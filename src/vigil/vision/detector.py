@@ -58,10 +58,41 @@ def _input_name(model: Path) -> str:
     return str(probe.get_inputs()[0].name)
 
 
+class DetectorClasses:
+    """The class names a detector reports and the subset `detector.classes` keeps. Shared by
+    the CPU detector and the GPU one (`torch_detector`), so both name and filter boxes alike."""
+
+    def __init__(self, config: DetectorConfig) -> None:
+        self.labels = tuple(config.labels) if config.labels else COCO_CLASSES
+        wanted = set(config.classes) if config.classes else None
+        unknown = (wanted or set()) - set(self.labels)
+        if unknown:
+            raise ModelError(
+                f"detector.classes names unknown classes: {', '.join(sorted(unknown))}"
+            )
+        self._keep = np.array([wanted is None or name in wanted for name in self.labels])
+        self._names = np.array(self.labels)
+
+    def detections(
+        self, xyxy: np.ndarray, scores: np.ndarray, class_ids: np.ndarray, letterbox: Letterbox
+    ) -> sv.Detections:
+        """One image's boxes (network-input pixels) as detections in frame pixels, only of the
+        kept classes."""
+        class_ids = class_ids.astype(np.int64)
+        keep = self._keep[class_ids]
+        return sv.Detections(
+            xyxy=letterbox.to_image(xyxy[keep]).reshape(-1, 4),
+            confidence=scores[keep].astype(np.float32),
+            class_id=class_ids[keep],
+            data={"class_name": self._names[class_ids[keep]]},
+        )
+
+
 class OnnxDetector:
     def __init__(self, config: DetectorConfig) -> None:
         self.config = config
-        self.labels = tuple(config.labels) if config.labels else COCO_CLASSES
+        self.classes = DetectorClasses(config)
+        self.labels = self.classes.labels
         providers = None
         if config.provider != "cpu":
             try:
@@ -81,14 +112,6 @@ class OnnxDetector:
             "yolo": YoloDecoder(size, num_classes=len(self.labels)),
         }
         self.decoder = decoders[config.family]
-        wanted = set(config.classes) if config.classes else None
-        unknown = (wanted or set()) - set(self.labels)
-        if unknown:
-            raise ModelError(
-                f"detector.classes names unknown classes: {', '.join(sorted(unknown))}"
-            )
-        self._keep = np.array([wanted is None or name in wanted for name in self.labels])
-        self._labels_array = np.array(self.labels)
 
     def detect(self, images: list[np.ndarray]) -> list[sv.Detections]:
         if not images:
@@ -106,17 +129,6 @@ class OnnxDetector:
             raws.extend(
                 self.decoder.decode(outputs, self.config.score_threshold, self.config.nms_iou)
             )
-        return [self._to_detections(raw, box) for raw, box in zip(raws, boxes, strict=True)]
-
-    def _to_detections(
-        self, raw: tuple[np.ndarray, np.ndarray, np.ndarray], letterbox: Letterbox
-    ) -> sv.Detections:
-        xyxy, scores, class_ids = raw
-        class_ids = class_ids.astype(np.int64)
-        keep = self._keep[class_ids]
-        return sv.Detections(
-            xyxy=letterbox.to_image(xyxy[keep]).reshape(-1, 4),
-            confidence=scores[keep].astype(np.float32),
-            class_id=class_ids[keep],
-            data={"class_name": self._labels_array[class_ids[keep]]},
-        )
+        return [
+            self.classes.detections(*raw, box) for raw, box in zip(raws, boxes, strict=True)
+        ]

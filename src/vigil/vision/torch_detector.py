@@ -20,9 +20,9 @@ import numpy as np
 import supervision as sv
 
 from vigil.config import DetectorConfig
-from vigil.domain.coco import COCO_CLASSES
-from vigil.vision.boxes import Letterbox, letterbox_into
-from vigil.vision.detector import ModelError
+from vigil.vision.boxes import letterbox_into
+from vigil.vision.decoders import NANODET_MEAN, NANODET_STD, NanoDetDecoder, YoloDecoder
+from vigil.vision.detector import DetectorClasses, ModelError
 from vigil.vision.tensor_frames import letterbox_tensors
 
 
@@ -41,7 +41,8 @@ class TorchDetector:
         if not config.model.is_file():
             raise ModelError(f"model file not found: {config.model}")
         self.config = config
-        self.labels = tuple(config.labels) if config.labels else COCO_CLASSES
+        self.classes = DetectorClasses(config)
+        self.labels = self.classes.labels
         self._torch = torch
         self._device = torch.device(device)
         half = self._device.type == "cuda"
@@ -51,24 +52,19 @@ class TorchDetector:
         size = config.input_size
         self._size = size
         if config.family == "nanodet":
-            self._pad = (104, 116, 124)
-            self._mean = torch.tensor([103.53, 116.28, 123.675], device=self._device)
-            self._scale = 1.0 / torch.tensor([57.375, 57.12, 58.395], device=self._device)
+            # The CPU decoder's preprocessing and cell grid, as tensors on the device.
+            grid = NanoDetDecoder(size, num_classes=len(self.labels))
+            self._pad = grid.pad_bgr
+            self._mean = torch.tensor(NANODET_MEAN, device=self._device)
+            self._scale = 1.0 / torch.tensor(NANODET_STD, device=self._device)
             self._bgr = True
-            self._centres, self._strides = _nanodet_grid(torch, size, self._device)
+            self._centres = torch.from_numpy(grid.centres).to(self._device)
+            self._strides = torch.from_numpy(grid.cell_strides).to(self._device)
         else:
-            self._pad = (114, 114, 114)
+            self._pad = YoloDecoder.pad_bgr
             self._mean = torch.zeros(3, device=self._device)
             self._scale = torch.full((3,), 1 / 255, device=self._device)
             self._bgr = False
-        wanted = set(config.classes) if config.classes else None
-        unknown = (wanted or set()) - set(self.labels)
-        if unknown:
-            raise ModelError(
-                f"detector.classes names unknown classes: {', '.join(sorted(unknown))}"
-            )
-        self._keep = np.array([wanted is None or name in wanted for name in self.labels])
-        self._labels_array = np.array(self.labels)
 
     def detect(self, images: Sequence[Any]) -> list[sv.Detections]:
         """Like every Detector, on BGR uint8 host arrays; or on H×W×3 BGR uint8 tensors, which
@@ -97,7 +93,7 @@ class TorchDetector:
                 t.cpu().numpy() for t in (xyxy, scores, classes, image_of)
             )
         return [
-            self._to_detections(
+            self.classes.detections(
                 xyxy[image_of == i], scores[image_of == i], classes[image_of == i], box
             )
             for i, box in enumerate(boxes)
@@ -160,27 +156,3 @@ class TorchDetector:
         centres = self._centres[None]
         boxes = torch.cat([centres - distances[..., :2], centres + distances[..., 2:]], -1)
         return boxes, scores
-
-    def _to_detections(
-        self, xyxy: np.ndarray, scores: np.ndarray, class_ids: np.ndarray, letterbox: Letterbox
-    ) -> sv.Detections:
-        class_ids = class_ids.astype(np.int64)
-        keep = self._keep[class_ids]
-        return sv.Detections(
-            xyxy=letterbox.to_image(xyxy[keep]).reshape(-1, 4),
-            confidence=scores[keep].astype(np.float32),
-            class_id=class_ids[keep],
-            data={"class_name": self._labels_array[class_ids[keep]]},
-        )
-
-
-def _nanodet_grid(torch: Any, size: int, device: Any) -> tuple[Any, Any]:
-    centres, strides = [], []
-    for stride in (8, 16, 32):
-        cells = size // stride
-        ys, xs = torch.meshgrid(torch.arange(cells), torch.arange(cells), indexing="ij")
-        centres.append(
-            torch.stack([(xs.flatten() + 0.5) * stride, (ys.flatten() + 0.5) * stride], 1)
-        )
-        strides.append(torch.full((cells * cells,), float(stride)))
-    return torch.cat(centres).to(device), torch.cat(strides).to(device)

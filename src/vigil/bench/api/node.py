@@ -15,6 +15,7 @@ from vigil.config import CameraConfig, VigilConfig
 from vigil.domain.frames import CameraStatus
 from vigil.pipeline.control import PipelineMetric
 from vigil.privacy.masks import AttributePolicy
+from vigil.recording.service import RecordingService
 from vigil.runtime import api_services
 from vigil.store import EventStore, LocalMediaStore
 
@@ -34,6 +35,10 @@ class NoCameras:
 
     @property
     def attributes(self) -> AttributePolicy | None:
+        return None
+
+    @property
+    def recording(self) -> RecordingService | None:
         return None
 
     def add_camera(self, camera: CameraConfig) -> None:

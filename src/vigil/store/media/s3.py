@@ -9,7 +9,7 @@ to reach or use the store is a MediaError that names the endpoint, the bucket an
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 
 import boto3
 from botocore.config import Config
@@ -21,7 +21,7 @@ from botocore.exceptions import (
     NoCredentialsError,
 )
 
-from vigil.store.media import MediaError, validate_key
+from vigil.store.media.base import MediaError, validate_key
 
 _MISSING = frozenset({"404", "NoSuchKey", "NotFound"})
 _DENIED = frozenset({"403", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch"})
@@ -72,6 +72,12 @@ class S3MediaStore:
                 Bucket=self.bucket, Key=name, Body=data, ContentType=content_type
             )
 
+    def put_unsynced(self, key: str, data: bytes, content_type: str) -> None:
+        self.put(key, data, content_type)  # a put is durable when it returns
+
+    def sync(self, keys: Collection[str]) -> None:
+        """Nothing to do: every put was durable already."""
+
     def get(self, key: str) -> bytes | None:
         name = self._key(key)
         with self._errors(f"reading {name!r}"):
@@ -94,7 +100,6 @@ class S3MediaStore:
         return self.size(key) is not None
 
     def size(self, key: str) -> int | None:
-        """Bytes stored under `key`, or None (for retention's size quota)."""
         name = self._key(key)
         with self._errors(f"looking up {name!r}"):
             try:
@@ -106,7 +111,7 @@ class S3MediaStore:
             return int(response["ContentLength"])
 
     def total_bytes(self) -> int:
-        """Bytes of every object under the prefix (the store's use against its quota)."""
+        # Every object under the prefix: another prefix in the bucket is another store.
         with self._errors("listing objects"):
             pages = self._client.get_paginator("list_objects_v2").paginate(
                 Bucket=self.bucket, Prefix=self.prefix

@@ -1,0 +1,87 @@
+"""The engine contract the API relies on (vigil.pipeline.control.EngineControl), one suite
+over both implementations: the single-node `LocalEngine` as `vigil serve` builds it
+(runtime.build_engine, real detector, face model and recording) and the cluster API node's
+`ClusterEngine` over a real NATS server and the store.
+
+A camera is added as the API's camera routes add one: written to the store, then handed to
+the engine. Neither engine is started, so no camera has a picture yet: what is held to here is
+what the API sees of cameras it knows, does not know, or cannot show yet."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.media import CLIP
+from vigil.bus import MemoryBus
+from vigil.bus.nats import NatsBus
+from vigil.cluster.registry import ClusterRegistry
+from vigil.cluster.remote import ClusterEngine
+from vigil.config import CameraConfig, parse_config
+from vigil.pipeline.control import EngineControl, PipelineMetric
+from vigil.runtime import build_engine
+from vigil.services.nats import NatsServer
+from vigil.store import EventStore, LocalMediaStore
+
+_prefixes = itertools.count()
+
+
+@pytest.fixture(params=["local", "cluster"])
+def engine(
+    request: pytest.FixtureRequest, store: EventStore, tmp_path: Path
+) -> Iterator[EngineControl]:
+    if request.param == "local":
+        local = build_engine(
+            parse_config({}), MemoryBus(), LocalMediaStore(tmp_path / "media"),
+            offline=False, store=store,
+        )
+        try:
+            yield local
+        finally:
+            local.stop()
+        return
+    server: NatsServer = request.getfixturevalue("nats_server")
+    bus = NatsBus(server.url, prefix=f"engine{next(_prefixes)}")
+    try:
+        yield ClusterEngine(store, bus, ClusterRegistry(bus, ttl_s=30))
+    finally:
+        bus.close()
+
+
+def add(engine: EngineControl, store: EventStore, camera_id: str) -> CameraConfig:
+    """As POST /api/cameras does: the store first, then the engine."""
+    camera = CameraConfig(id=camera_id, url=str(CLIP), modules={"zone": {}})
+    store.put_camera(camera, "api")
+    engine.add_camera(camera)
+    return camera
+
+
+def test_an_unknown_camera_is_a_key_error_or_none(engine: EngineControl) -> None:
+    assert engine.status("nowhere") is None
+    with pytest.raises(KeyError):
+        engine.live_jpeg("nowhere")
+    with pytest.raises(KeyError):
+        engine.module_stats("nowhere")
+
+
+def test_a_known_camera_is_listed_and_has_no_picture_before_it_runs(
+    engine: EngineControl, store: EventStore
+) -> None:
+    assert engine.cameras() == []
+    camera = add(engine, store, "gate")
+    assert [known.id for known in engine.cameras()] == ["gate"]
+    assert engine.cameras()[0].modules == camera.modules
+    # Known but not (yet) showing anything: None, which the API answers with 503.
+    assert engine.live_jpeg("gate", overlay=False, max_width=320) is None
+
+
+def test_pipeline_metrics_are_typed_figures(engine: EngineControl) -> None:
+    metrics = engine.pipeline_metrics()
+    assert metrics, "an engine reports at least one figure"
+    for name, metric in metrics.items():
+        assert isinstance(metric, PipelineMetric), name
+        assert metric.kind in ("counter", "gauge") and metric.help
+        assert float(metric.value) >= 0.0
