@@ -21,7 +21,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import CHECKS, load_all_checks
-from schemathesis.core.failures import FailureGroup
+from schemathesis.core.failures import AcceptedNegativeData, FailureGroup
 from schemathesis.generation import GenerationMode
 
 from tests.security.conftest import make_world
@@ -62,6 +62,26 @@ def test_every_operation_keeps_the_documented_contract(tmp_path: Path) -> None:
     assert statuses[200] + statuses[201] + statuses[204] > 0
 
 
+def unsendable(case: schemathesis.Case) -> bool:
+    """A negative case whose invalid part cannot travel: a query string is text, so a number,
+    object or array generated for a text parameter arrives as plain valid text (`4.0e16`,
+    `name=value`), and the server rightly accepts what it receives."""
+    texts = {
+        parameter["name"]
+        for parameter in case.operation.definition.raw.get("parameters", [])
+        if parameter.get("in") == "query" and _admits_text(parameter.get("schema", {}))
+    }
+    return any(
+        name in texts and not isinstance(value, str) for name, value in (case.query or {}).items()
+    )
+
+
+def _admits_text(schema: dict[str, Any]) -> bool:
+    return schema.get("type") == "string" or any(
+        _admits_text(option) for option in schema.get("anyOf", [])
+    )
+
+
 def check_operation(
     operation: Any,
     mode: GenerationMode,
@@ -79,6 +99,8 @@ def check_operation(
             statuses[response.status_code] += 1
         except FailureGroup as group:
             for failure in group.exceptions:
+                if isinstance(failure, AcceptedNegativeData) and unsendable(case):
+                    continue
                 failures.setdefault(operation.label, []).append(
                     f"{mode.value} {type(failure).__name__}: "
                     + " | ".join(str(failure).strip().splitlines()[:6])
