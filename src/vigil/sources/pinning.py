@@ -40,9 +40,3 @@ def with_address(url: str, address: str, port: int, scheme: str | None = None) -
     userinfo, at, _hostport = parts.netloc.rpartition("@")
     netloc = f"{userinfo}{at}{shown}:{port}"
     return urlunsplit(parts._replace(scheme=scheme or parts.scheme, netloc=netloc))
-
-
-def pinned_url(url: str, policy: SourcePolicy) -> str:
-    """`url` with its host replaced by the first address the policy allows it to reach."""
-    address, port = checked_target(url, policy)
-    return with_address(url, address, port)
