@@ -4,11 +4,14 @@ never lets it connect to the target. A real RTSP stream still plays through the 
 
 from __future__ import annotations
 
+import datetime
 import ipaddress
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -56,9 +59,12 @@ class Target:
 class RedirectingCamera:
     """An RTSP server that answers OPTIONS and then redirects DESCRIBE to `location`."""
 
-    def __init__(self, location: str, status: int = 302) -> None:
+    def __init__(
+        self, location: str, status: int = 302, tls: ssl.SSLContext | None = None
+    ) -> None:
         self.location = location
         self.status = status
+        self.tls = tls
         self.describes = 0
         self.sock = socket.create_server(("127.0.0.1", 0))
         self.sock.settimeout(0.2)
@@ -68,7 +74,8 @@ class RedirectingCamera:
 
     @property
     def url(self) -> str:
-        return f"rtsp://user:pw@127.0.0.1:{self.sock.getsockname()[1]}/stream"
+        scheme = "rtsps" if self.tls else "rtsp"
+        return f"{scheme}://user:pw@127.0.0.1:{self.sock.getsockname()[1]}/stream"
 
     def _serve(self) -> None:
         while not self.stop.is_set():
@@ -78,6 +85,12 @@ class RedirectingCamera:
                 continue
             except OSError:
                 return
+            try:
+                if self.tls is not None:
+                    conn = self.tls.wrap_socket(conn, server_side=True)
+            except OSError:
+                conn.close()
+                continue
             with conn:
                 self._session(conn)
 
@@ -146,6 +159,45 @@ def test_a_tenants_camera_redirecting_to_loopback_is_refused_and_never_followed(
     with served(target, camera), reading(camera.url, POLICY) as reader:
         wait_until(lambda: reader.status.last_error == REFUSED_BY_POLICY, 15)
         assert camera.describes >= 1  # the camera was asked, and answered with a redirect
+        assert target.connections == 0
+
+
+def self_signed(tmp_path: Path) -> ssl.SSLContext:
+    """A server TLS context with a fresh self-signed certificate, as cameras carry."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "camera")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    (tmp_path / "cert.pem").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "key.pem").write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    return context
+
+
+def test_an_rtsps_camera_redirecting_to_loopback_is_refused_too(tmp_path: Path) -> None:
+    """For rtsps the relay does TLS itself, so it still reads the camera's answers."""
+    target = Target()
+    camera = RedirectingCamera(
+        f"rtsps://{TARGET_HOST}:{target.port}/internal", tls=self_signed(tmp_path)
+    )
+    with served(target, camera), reading(camera.url, POLICY) as reader:
+        wait_until(lambda: reader.status.last_error == REFUSED_BY_POLICY, 15)
+        assert camera.describes >= 1  # asked over TLS, answered with a redirect
         assert target.connections == 0
 
 
