@@ -40,6 +40,15 @@ ROOT = Path(__file__).resolve().parents[2]
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
+# Upper bounds of admin-only numbers: far above any real installation, low enough that a
+# typo (an extra digit, a value in the wrong unit) is refused instead of overflowing a timer,
+# a queue or a date computation.
+MAX_INPUT_SIZE = 4096
+MAX_EVENTS_DAYS = 36_500.0  # 100 years, as a tenant's override (privacy.retention)
+MAX_MEDIA_HOURS = 876_000.0
+MAX_QUOTA_MB = 1_000_000_000.0  # a petabyte
+
+
 class ConfigError(ValueError):
     """A configuration problem, already phrased for the person who wrote the file."""
 
@@ -86,8 +95,12 @@ class S3Config(Strict):
 class StoreConfig(Strict):
     url: str = Field("sqlite:///data/vigil.db", description="SQLAlchemy URL of the event store")
     media_dir: Path = Field(Path("data/media"), description="Directory for face-blurred snapshots")
-    batch_size: int = Field(500, ge=1, description="Events written per transaction at most")
-    flush_ms: int = Field(200, ge=1, description="Longest wait before a partial batch is written")
+    batch_size: int = Field(
+        500, ge=1, le=100_000, description="Events written per transaction at most"
+    )
+    flush_ms: int = Field(
+        200, ge=1, le=60_000, description="Longest wait before a partial batch is written"
+    )
     media_url: str | None = Field(
         None,
         description="s3://bucket[/prefix] to keep snapshots in an S3-compatible store; "
@@ -126,14 +139,18 @@ class DetectorConfig(Strict):
     family: Literal["nanodet", "yolo"] = Field(
         "nanodet", description="Output decoder: bundled NanoDet, or Ultralytics-style YOLO export"
     )
-    input_size: int = Field(416, ge=32, description="Square network input size in pixels")
+    input_size: int = Field(
+        416, ge=32, le=MAX_INPUT_SIZE, description="Square network input size in pixels"
+    )
     labels: list[str] | None = Field(
         None, description="Class names of a custom model; COCO when unset"
     )
     score_threshold: float = Field(0.35, gt=0.0, lt=1.0)
     nms_iou: float = Field(0.5, gt=0.0, le=1.0)
     classes: list[str] | None = Field(None, description="Keep only these classes (all when unset)")
-    threads: int = Field(0, ge=0, description="onnxruntime intra-op threads; 0 = all cores")
+    threads: int = Field(
+        0, ge=0, le=1024, description="onnxruntime intra-op threads; 0 = all cores"
+    )
     provider: Literal["cpu", "cuda", "tensorrt"] = Field(
         "cpu", description="onnxruntime execution provider; cuda and tensorrt need onnxruntime-gpu"
     )
@@ -146,7 +163,10 @@ class CameraDetectorConfig(Strict):
     """Per-camera detector settings, over the worker's `detector` ones (docs/configuration.md)."""
 
     input_size: int | None = Field(
-        None, ge=32, description="Network input size for this camera (a model with dynamic size)"
+        None,
+        ge=32,
+        le=MAX_INPUT_SIZE,
+        description="Network input size for this camera (a model with dynamic size)",
     )
     classes: list[str] | None = Field(None, description="Keep only these classes")
     score_threshold: float | None = Field(None, gt=0.0, lt=1.0)
@@ -171,25 +191,30 @@ class BatchingConfig(Strict):
     max_batch: int = Field(
         8, ge=1, le=1024, description="Frames per inference call at most (hundreds on a GPU)"
     )
-    max_wait_ms: float = Field(15.0, ge=0.0, description="Longest wait to fill a batch")
+    max_wait_ms: float = Field(
+        15.0, ge=0.0, le=10_000.0, description="Longest wait to fill a batch"
+    )
     queue_per_camera: int = Field(
-        2, ge=1, description="Frames a camera may have waiting; older ones are dropped"
+        2, ge=1, le=10_000, description="Frames a camera may have waiting; older ones are dropped"
     )
     max_lag_ms: float | None = Field(
         None,
         gt=0.0,
+        le=3_600_000.0,
         description="Lag budget of live cameras: a frame that could not be analysed within it is "
         "dropped, and cameras share the detector round-robin (unset: no budget)",
     )
 
 
 class TrackerConfig(Strict):
-    lost_track_buffer_s: float = Field(2.0, gt=0.0, description="Seconds a lost track is kept")
+    lost_track_buffer_s: float = Field(
+        2.0, gt=0.0, le=3600.0, description="Seconds a lost track is kept"
+    )
     activation_threshold: float = Field(
         0.4, gt=0.0, lt=1.0, description="Detection score that may start a new track"
     )
     minimum_consecutive_frames: int = Field(
-        2, ge=1, description="Frames a new track must be seen before it is reported"
+        2, ge=1, le=1000, description="Frames a new track must be seen before it is reported"
     )
 
 
@@ -210,19 +235,29 @@ class RetentionConfig(Strict):
     """How long events and media are kept, enforced by a background job. A tenant admin may
     override these per tenant through the API; a camera's `retention:` overrides both."""
 
-    events_days: float = Field(30.0, gt=0.0, description="Events are deleted after this many days")
+    events_days: float = Field(
+        30.0, gt=0.0, le=MAX_EVENTS_DAYS, description="Events are deleted after this many days"
+    )
     media_hours: float = Field(
-        72.0, gt=0.0, description="Snapshots are deleted after this many hours (EDPB: 72 h)"
+        72.0,
+        gt=0.0,
+        le=MAX_MEDIA_HOURS,
+        description="Snapshots are deleted after this many hours (EDPB: 72 h)",
     )
     media_quota_mb: float | None = Field(
-        None, gt=0.0, description="Size quota of the media volume; oldest snapshots go first"
+        None,
+        gt=0.0,
+        le=MAX_QUOTA_MB,
+        description="Size quota of the media volume; oldest snapshots go first",
     )
-    interval_s: float = Field(300.0, ge=1.0, description="How often the retention job runs")
+    interval_s: float = Field(
+        300.0, ge=1.0, le=86_400.0, description="How often the retention job runs"
+    )
 
 
 class CameraRetentionConfig(Strict):
-    events_days: float | None = Field(None, gt=0.0)
-    media_hours: float | None = Field(None, gt=0.0)
+    events_days: float | None = Field(None, gt=0.0, le=MAX_EVENTS_DAYS)
+    media_hours: float | None = Field(None, gt=0.0, le=MAX_MEDIA_HOURS)
 
 
 RecordingMode = Literal["continuous", "events", "off"]
@@ -250,7 +285,10 @@ class RecordingConfig(Strict):
         description="Hours of video kept; older hours are crypto-shredded",
     )
     quota_mb_per_tenant: float | None = Field(
-        None, gt=0.0, description="Recorded bytes a tenant may keep; oldest unlocked hours go first"
+        None,
+        gt=0.0,
+        le=MAX_QUOTA_MB,
+        description="Recorded bytes a tenant may keep; oldest unlocked hours go first",
     )
     warn_ratio: float = Field(
         0.9, gt=0.0, le=1.0, description="Share of the quota at which a tenant is warned"
@@ -289,16 +327,25 @@ class SecurityConfig(Strict):
     secure_cookies: bool | None = Field(
         None, description="Mark cookies Secure; unset: when the request came over https"
     )
-    lockout_failures: int = Field(5, ge=1, description="Failed logins before an account locks")
-    lockout_minutes: float = Field(15.0, gt=0.0, description="How long a locked account waits")
-    login_per_minute: int = Field(10, ge=1, description="Login attempts per client address")
-    search_per_minute: int = Field(120, ge=1, description="Searches per user or token")
-    token_max_days: int = Field(365, ge=1, description="Longest lifetime of an API token")
+    lockout_failures: int = Field(
+        5, ge=1, le=1000, description="Failed logins before an account locks"
+    )
+    lockout_minutes: float = Field(
+        15.0, gt=0.0, le=10_080.0, description="How long a locked account waits"
+    )
+    login_per_minute: int = Field(
+        10, ge=1, le=100_000, description="Login attempts per client address"
+    )
+    search_per_minute: int = Field(120, ge=1, le=100_000, description="Searches per user or token")
+    token_max_days: int = Field(365, ge=1, le=3650, description="Longest lifetime of an API token")
     streams_per_user: int = Field(
-        20, ge=1, description="Live event streams one user may hold open on one API node"
+        20, ge=1, le=10_000, description="Live event streams one user may hold open on one API node"
     )
     streams_per_tenant: int = Field(
-        10_000, ge=1, description="Live event streams one tenant may hold open on one API node"
+        10_000,
+        ge=1,
+        le=1_000_000,
+        description="Live event streams one tenant may hold open on one API node",
     )
     cors_origins: list[str] = Field(
         default_factory=list,

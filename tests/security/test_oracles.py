@@ -42,3 +42,33 @@ def test_tenant_admins_see_only_their_own_figures_on_metrics(world: World) -> No
     for shared in ("vigil_retention", "vigil_inference", "vigil_events_published"):
         assert shared not in tenant_view, shared
     assert 'camera="alpha-gate"' in tenant_view and "bravo" not in tenant_view
+
+
+def test_no_route_that_names_a_camera_tells_another_tenants_camera_from_an_unknown_one(
+    world: World,
+) -> None:
+    """Walks every operation of the OpenAPI document whose path or body names a camera (get,
+    put, delete, live, stats, recordings, snapshots, apply-to …) as tenant bravo's admin:
+    alpha's camera answers exactly as a camera that does not exist."""
+    bravo = world.client("bravo-admin")
+    document = world.client("root").get("/openapi.json").json()
+    body = {"id": "{}", "name": "x", "tenant": "bravo", "url": "rtsp://10.0.0.9/s"}
+    walked = 0
+    for path, item in document["paths"].items():
+        if "{camera_id}" not in path:
+            continue
+        for method, operation in item.items():
+            content = operation["responses"].get("200", {}).get("content", {})
+            if any(kind.startswith(("text/event-stream", "multipart/")) for kind in content):
+                continue
+            answers = []
+            for camera in ("alpha-gate", "no-such-camera"):
+                kwargs: dict[str, object] = {}
+                if "requestBody" in operation:
+                    kwargs["json"] = {k: v.format(camera) for k, v in body.items()}
+                response = bravo.request(method.upper(), path.format(camera_id=camera), **kwargs)
+                answers.append((response.status_code, response.text.replace(camera, "X")))
+            assert answers[0] == answers[1], (method, path, answers)
+            assert answers[0][0] in (403, 404, 422), (method, path, answers)
+            walked += 1
+    assert walked >= 8

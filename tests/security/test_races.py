@@ -50,17 +50,18 @@ def test_parallel_wrong_passwords_all_count_towards_the_lockout(users: AuthStore
 
     def guess() -> None:
         for _ in range(ROUNDS):
-            users.record_failure(user.id, 1_000, lock_after=10_000, lock_ms=60_000)
+            users.record_failure(user.id, "203.0.113.9", 1_000, lock_after=10_000, lock_ms=60_000)
 
     together(*[guess] * THREADS)
     counted = users.get_user(user.id)
     assert counted is not None and counted.failed_logins == THREADS * ROUNDS
     # And the lockout triggers on the exact count, however the attempts interleave.
     users.unlock(user.id)
-    together(*[lambda: users.record_failure(user.id, 1_000, lock_after=THREADS,
+    together(*[lambda: users.record_failure(user.id, "203.0.113.9", 1_000, lock_after=THREADS,
                                             lock_ms=60_000)] * THREADS)
     locked = users.get_user(user.id)
     assert locked is not None and locked.locked_until_ms == 61_000
+    assert users.locked_for(user.id, "203.0.113.9", 1_000)
 
 
 def test_tenant_settings_changed_together_are_both_kept(users: AuthStore) -> None:

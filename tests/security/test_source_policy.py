@@ -24,7 +24,7 @@ from tests.waiting import wait_until
 from vigil.config import VigilConfig, parse_config
 from vigil.sources import CameraReader
 from vigil.sources.base import NOT_A_VIDEO_STREAM, REFUSED_BY_POLICY
-from vigil.sources.pinning import pinned_url
+from vigil.sources.pinning import checked_target, with_address
 from vigil.sources.policy import PolicyRefusal, SourcePolicy
 
 # Linux routes all of 127.0.0.0/8 to loopback: the "camera" lives on 127.0.0.2, which a test
@@ -142,11 +142,11 @@ def test_rtsp_to_loopback_is_refused_without_a_connection() -> None:
 
 def test_rtsp_url_is_pinned_to_the_checked_address() -> None:
     policy = SourcePolicy(allow_networks=(ipaddress.ip_network("127.0.0.0/8"),))
-    assert (
-        pinned_url("rtsp://u:p@localhost:8554/a?b=1", policy) == "rtsp://u:p@127.0.0.1:8554/a?b=1"
-    )
+    url = "rtsp://u:p@localhost:8554/a?b=1"
+    assert checked_target(url, policy) == ("127.0.0.1", 8554)
+    assert with_address(url, "127.0.0.1", 8554) == "rtsp://u:p@127.0.0.1:8554/a?b=1"
     with pytest.raises(PolicyRefusal):
-        pinned_url("rtsp://localhost/a", SourcePolicy())
+        checked_target("rtsp://localhost/a", SourcePolicy())
 
 
 # Local files ---------------------------------------------------------------------------------

@@ -116,7 +116,7 @@ class RuleSpec(Strict):
         description="'start': when the event begins; 'end': when it ends; unset: its first "
         "matching message. Instantaneous events (line crossings) are both",
     )
-    min_dwell_s: float | None = Field(None, ge=0)
+    min_dwell_s: float | None = Field(None, ge=0, le=7 * 86_400)
     min_score: float | None = Field(None, ge=0, le=1)
     count: CountThreshold | None = None
     schedule: Schedule | None = None

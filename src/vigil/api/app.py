@@ -37,6 +37,7 @@ from vigil.api.audit_outcome import ChangeAuditMiddleware
 from vigil.api.context import AppContext
 from vigil.api.errors import install_error_handlers
 from vigil.api.middleware import BodyLimitMiddleware, NulMiddleware, SecurityHeadersMiddleware
+from vigil.api.openapi_errors import install_error_contract
 from vigil.api.routes_retention import RetentionCollector
 from vigil.api.web import mount_web
 from vigil.auth.deps import authorize
@@ -164,4 +165,5 @@ def create_app(
         )
     )
     mount_web(app)
+    install_error_contract(app)
     return app

@@ -35,7 +35,7 @@ router = APIRouter(prefix="/api", tags=["counts"])
         "crossings of those lines, a `zone` filter only entries of those zones."
     ),
     response_model=CountsOut,
-    responses=error_responses(422),
+    responses={200: {"content": {"text/csv": {}}}, **error_responses(422)},
 )
 def counts(
     ctx: Context,

@@ -257,7 +257,7 @@ def list_cases(cases: Cases, request: Request) -> list[CaseOut]:
     summary="Open a case: its events and media are kept until it is released",
     status_code=201,
     response_model=CaseOut,
-    responses=error_responses(422),
+    responses=error_responses(404, 422),
 )
 def create_case(cases: Cases, body: CaseIn, request: Request) -> CaseOut:
     principal = require_principal(request)

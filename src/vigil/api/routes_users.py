@@ -351,7 +351,7 @@ def group_tenant(principal: Principal, tenant: str | None) -> str:
 
 
 @router.get("/api/groups", summary="Camera groups of your tenant",
-            response_model=list[GroupOut], responses=error_responses(422))
+            response_model=list[GroupOut], responses=error_responses(404, 422))
 def list_groups(
     store: Accounts,
     request: Request, tenant: Annotated[str | None, Query(max_length=64)] = None

@@ -206,7 +206,8 @@ class AuthService:
             "tenant": user.tenant,
             "ip": ip,
         }
-        if user.locked_until_ms is not None and user.locked_until_ms > now:
+        source = ip or "?"
+        if self.store.locked_for(user.id, source, now):
             burn_time(password)
             self.audit.append("auth.login", outcome="locked", **audit_fields)
             # Answered exactly as an unknown user: a different answer would tell a guesser
@@ -214,13 +215,15 @@ class AuthService:
             # admin's user list say it is locked.
             raise LoginFailed(401, "wrong user name or password")
         if not verify_password(user.password_hash, password):
-            updated = self.store.record_failure(
+            # Counted per account and source address: a guesser elsewhere cannot lock the
+            # user out of their own address.
+            locked = self.store.record_failure(
                 user.id,
+                source,
                 now,
                 self.config.lockout_failures,
                 int(self.config.lockout_minutes * 60_000),
             )
-            locked = updated.locked_until_ms is not None and updated.locked_until_ms > now
             self.audit.append(
                 "auth.login",
                 outcome="denied",
@@ -235,7 +238,7 @@ class AuthService:
             raise LoginFailed(401, "wrong user name or password")
         if needs_rehash(user.password_hash):
             self.store.rehash(user.id, password)
-        self.store.record_success(user.id, now)
+        self.store.record_success(user.id, source, now)
         result = self._session(user, ip)
         self.audit.append("auth.login", outcome="ok", **audit_fields)
         return result

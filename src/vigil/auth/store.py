@@ -19,7 +19,15 @@ import sqlalchemy as sa
 
 from vigil.auth.passwords import check_strength, hash_password
 from vigil.auth.roles import Permission, Role
-from vigil.auth.tables import api_tokens, camera_groups, login_links, sessions, tenants, users
+from vigil.auth.tables import (
+    api_tokens,
+    camera_groups,
+    login_failures,
+    login_links,
+    sessions,
+    tenants,
+    users,
+)
 from vigil.domain.frames import now_ms
 from vigil.store.db import dialect_insert
 
@@ -287,6 +295,7 @@ class AuthStore:
                 password_hash=hash_password(password), failed_logins=0, locked_until_ms=None,
                 updated_ms=now_ms(),
             ))
+            c.execute(sa.delete(login_failures).where(login_failures.c.user_id == user_id))
             c.execute(sa.delete(sessions).where(sessions.c.user_id == user_id))
 
     def rehash(self, user_id: str, password: str) -> None:
@@ -297,37 +306,83 @@ class AuthStore:
 
     def delete_user(self, user_id: str) -> bool:
         with self.engine.begin() as c:
-            for table in (sessions, api_tokens, login_links):
+            for table in (sessions, api_tokens, login_links, login_failures):
                 c.execute(sa.delete(table).where(table.c.user_id == user_id))
             result = c.execute(sa.delete(users).where(users.c.id == user_id))
         return result.rowcount > 0
 
-    def record_failure(self, user_id: str, now: int, lock_after: int, lock_ms: int) -> User:
+    def locked_for(self, user_id: str, source: str, now: int) -> bool:
+        """Whether this account is locked for logins from `source` (a client address)."""
+        with self.engine.connect() as c:
+            until = c.execute(
+                sa.select(login_failures.c.locked_until_ms).where(
+                    login_failures.c.user_id == user_id, login_failures.c.source == source
+                )
+            ).scalar_one_or_none()
+        return until is not None and until > now
+
+    def record_failure(
+        self, user_id: str, source: str, now: int, lock_after: int, lock_ms: int
+    ) -> bool:
+        """Count one wrong password from `source`; True if that locks the account for it.
+
+        Counted per account AND source address, so a guesser elsewhere cannot lock the user
+        out of their own address. The user row keeps the account-wide count and the latest
+        lock, which is what administrators see and lift."""
         # One atomic increment, not a read and a write: failed logins that arrive together
         # (threads of one server, or several API nodes on PostgreSQL) must each count, or
         # parallel guessing would never reach the lockout.
+        source = source[:64]
         with self.engine.begin() as c:
+            # Counts of addresses that stopped guessing a lockout period ago are forgotten,
+            # so the table stays as small as the guessing that is going on.
+            c.execute(sa.delete(login_failures).where(
+                login_failures.c.user_id == user_id,
+                login_failures.c.updated_ms < now - lock_ms,
+                sa.or_(
+                    login_failures.c.locked_until_ms.is_(None),
+                    login_failures.c.locked_until_ms <= now,
+                ),
+            ))
+            insert = dialect_insert(self.engine, login_failures).values(
+                user_id=user_id, source=source, failures=1, locked_until_ms=None, updated_ms=now
+            )
             failures = c.execute(
+                insert.on_conflict_do_update(
+                    index_elements=[login_failures.c.user_id, login_failures.c.source],
+                    set_={
+                        "failures": login_failures.c.failures + 1,
+                        "updated_ms": insert.excluded.updated_ms,
+                    },
+                ).returning(login_failures.c.failures)
+            ).scalar_one()
+            c.execute(
                 sa.update(users).where(users.c.id == user_id)
                 .values(failed_logins=users.c.failed_logins + 1)
-                .returning(users.c.failed_logins)
-            ).scalar_one()
-            if failures >= lock_after:
-                c.execute(sa.update(users).where(users.c.id == user_id).values(
-                    failed_logins=0, locked_until_ms=now + lock_ms
-                ))
-        user = self.get_user(user_id)
-        assert user is not None
-        return user
-
-    def record_success(self, user_id: str, now: int) -> None:
-        with self.engine.begin() as c:
+            )
+            if failures < lock_after:
+                return False
+            c.execute(sa.update(login_failures).where(
+                login_failures.c.user_id == user_id, login_failures.c.source == source
+            ).values(failures=0, locked_until_ms=now + lock_ms))
             c.execute(sa.update(users).where(users.c.id == user_id).values(
-                failed_logins=0, locked_until_ms=None, last_login_ms=now
+                failed_logins=0, locked_until_ms=now + lock_ms
+            ))
+        return True
+
+    def record_success(self, user_id: str, source: str, now: int) -> None:
+        with self.engine.begin() as c:
+            c.execute(sa.delete(login_failures).where(
+                login_failures.c.user_id == user_id, login_failures.c.source == source[:64]
+            ))
+            c.execute(sa.update(users).where(users.c.id == user_id).values(
+                failed_logins=0, last_login_ms=now
             ))
 
     def unlock(self, user_id: str) -> None:
+        """Lift the lock for every address (an administrator's action)."""
         with self.engine.begin() as c:
+            c.execute(sa.delete(login_failures).where(login_failures.c.user_id == user_id))
             c.execute(sa.update(users).where(users.c.id == user_id).values(
                 failed_logins=0, locked_until_ms=None
             ))

@@ -12,11 +12,13 @@ from typing import Any, ClassVar, Protocol
 
 import numpy as np
 import supervision as sv
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
 from vigil.config import CameraConfig
 from vigil.domain.events import Phase
 from vigil.domain.frames import SourceStatus
+
+MODULE_NUMBER_LIMIT = 1e9
 
 
 class ModuleSettings(BaseModel):
@@ -24,6 +26,17 @@ class ModuleSettings(BaseModel):
 
     # NaN and infinities are never a meaningful setting and break comparisons downstream.
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    @field_validator("*")
+    @classmethod
+    def _bounded(cls, value: Any, info: ValidationInfo) -> Any:
+        # A tenant admin sets these; each module states its own lower bounds, and this one
+        # ceiling keeps every duration, distance and count far from what overflows a timer
+        # or a date computation (1e9 s is about 31 years).
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if number and abs(value) > MODULE_NUMBER_LIMIT:
+            raise ValueError(f"must be at most {MODULE_NUMBER_LIMIT:g} in size")
+        return value
 
 
 @dataclass(slots=True)

@@ -206,6 +206,20 @@ api_tokens = sa.Table(
     sa.Index(None, "user_id"),
 )
 
+# Wrong passwords per account AND source address (issue 13): a guesser at one address locks
+# the account for that address only, so nobody can lock a victim out of their own address.
+login_failures = sa.Table(
+    "login_failures",
+    metadata,
+    sa.Column(
+        "user_id", sa.String(36), sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("source", sa.String(64), primary_key=True),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("locked_until_ms", sa.BigInteger, nullable=True),
+    sa.Column("updated_ms", sa.BigInteger, nullable=False),
+)
+
 # One-time login links (the demo's, and `vigil users login-link`): SHA-256 of the code.
 login_links = sa.Table(
     "login_links",
