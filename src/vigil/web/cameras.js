@@ -2,12 +2,13 @@
 // (test the connection first, with a face-blurred preview or the reason it failed), drawing
 // its zones, lines, masks and calibration, its modules, copying its layout to other cameras,
 // and import/export of the whole list. Everything goes through /api/cameras (audited).
-import { fetchCameras, fetchModules, getJson, liveFrameUrl } from "./api.js";
+import { fetchCameras, fetchModules, getJson } from "./api.js";
 import { currentUser, sendJson } from "./login.js";
 import { errorBox, every, h } from "./dom.js";
 import { createEditor } from "./editor.js";
 import { createModuleForms } from "./modforms.js";
 import { createOnvifPanel } from "./onvif.js";
+import { createLivePreview } from "./preview.js";
 
 const STATUS_POLL_MS = 3000;
 const LIVE_POLL_MS = 2000;
@@ -53,6 +54,18 @@ function statusCell(camera) {
   return h("span", { class: "badge", "data-state": state === "online" ? "online" : "offline", "data-testid": "camera-state", text: state });
 }
 
+const RECORDING_TITLES = {
+  off: "Not recorded",
+  recording: "Recording the main stream",
+  standby: "Events mode: waiting for an event (pre-roll kept in memory)",
+};
+
+function recordingCell(camera) {
+  const state = camera.status.recording ?? "off";
+  return h("span", { class: "badge recording-state", "data-state": state, "data-testid": "camera-recording",
+    title: RECORDING_TITLES[state] ?? state, text: state });
+}
+
 function mountList(container) {
   const problem = h("div", { "data-testid": "cameras-problem" });
   const body = h("tbody", { "data-testid": "camera-rows" });
@@ -79,6 +92,7 @@ function mountList(container) {
       h("td", {}, h("a", { href: `#/cameras/${encodeURIComponent(camera.id)}`, text: camera.name || camera.id }),
         h("div", { class: "muted", text: camera.id })),
       h("td", {}, statusCell(camera)),
+      h("td", {}, recordingCell(camera)),
       h("td", { class: "num", text: `${fmt(camera.status.analysed_fps)} / ${fmt(camera.status.input_fps)}` }),
       h("td", { class: "num", text: camera.status.online ? `${Math.round(camera.status.lag_ms)} ms` : "–" }),
       h("td", { class: "camera-error", text: camera.status.last_error ?? "" }),
@@ -124,14 +138,14 @@ function mountList(container) {
   h("button", { class: "button", type: "submit", text: "Import" }));
 
   container.append(problem, importForm, importResult, h("div", { class: "table-wrap" }, h("table", { class: "results" },
-    h("thead", {}, h("tr", {}, ["Camera", "State", "fps (analysed / input)", "Lag", "Last error", "Declared in", ""].map((text) => h("th", { text })))),
+    h("thead", {}, h("tr", {}, ["Camera", "State", "Recording", "fps (analysed / input)", "Lag", "Last error", "Declared in", ""].map((text) => h("th", { text })))),
     body)));
 
   async function refresh() {
     const cameras = await fetchCameras();
     if (stopped) return;
     body.replaceChildren(...(cameras.length ? cameras.map(row)
-      : [h("tr", {}, h("td", { colspan: 7, class: "empty", text: "No cameras yet: add one." }))]));
+      : [h("tr", {}, h("td", { colspan: 8, class: "empty", text: "No cameras yet: add one." }))]));
   }
   const stop = every(STATUS_POLL_MS, () => refresh().catch((error) => problem.replaceChildren(errorBox(error.message))));
   return () => { stopped = true; stop(); };
@@ -165,9 +179,12 @@ function mountCamera(container, cameraId) {
       enabled: h("input", { name: "enabled", type: "checkbox", checked: camera?.enabled ?? true }),
     };
     const probeResult = h("div", { class: "probe-result", "data-testid": "probe-result", role: "status" });
-    const editor = createEditor(camera ?? {}, () => { saved.textContent = "Unsaved changes."; });
+    const preview = isNew ? null : createLivePreview(camera.id, cameraPath);
+    const editor = createEditor(camera ?? {}, () => {
+      saved.textContent = "Unsaved changes.";
+      preview?.showDraft(editor.value(), editor.frameSize());
+    });
     const moduleForms = createModuleForms(modules, camera?.modules ?? {});
-    const liveImage = h("img", { class: "live-check", alt: "Live view with the saved zones and lines", "data-testid": "camera-live" });
     const lineCounts = h("ul", { class: "line-counts", "data-testid": "line-counts" });
 
     const settings = () => ({
@@ -221,12 +238,13 @@ function mountCamera(container, cameraId) {
         return;
       }
       saved.textContent = "Saved; the camera restarted with these settings.";
+      preview.clearDraft();
     }
 
     const applyTargets = h("select", { multiple: true, "aria-label": "Cameras to copy to", "data-testid": "apply-targets" },
       cameras.filter((other) => other.id !== cameraId && other.origin !== "config")
         .map((other) => h("option", { value: other.id, text: other.name || other.id })));
-    const parts = ["zones", "lines", "privacy_masks", "calibration", "modules"].map((part) =>
+    const parts = ["zones", "lines", "privacy_masks", "calibration", "modules", "schedules"].map((part) =>
       h("label", { class: "check" }, h("input", { type: "checkbox", value: part, checked: part !== "calibration" }), part.replace("_", " ")));
     const applyResult = h("div", { role: "status" });
     const apply = h("section", { class: "admin-section" }, h("h2", { class: "section-title", text: "Copy this layout to other cameras" }),
@@ -270,7 +288,7 @@ function mountCamera(container, cameraId) {
       }),
       general, form,
       isNew ? null : h("section", { class: "admin-section" }, h("h2", { class: "section-title", text: "Live result (faces blurred)" }),
-        h("div", { class: "live-check-row" }, liveImage, lineCounts)),
+        h("div", { class: "live-check-row" }, preview.element, lineCounts)),
       isNew || readOnly ? null : apply].filter(Boolean));
 
     if (!isNew) {
@@ -283,7 +301,7 @@ function mountCamera(container, cameraId) {
       stopLive = every(LIVE_POLL_MS, async () => {
         try {
           const { status } = await getJson(cameraPath(camera.id));
-          if (hasFrame(status)) liveImage.src = liveFrameUrl(camera.id, 640, Date.now());
+          if (hasFrame(status)) preview.refresh();
           const stats = await getJson(cameraPath(camera.id, "/stats"));
           const lines = Object.entries(stats.line ?? {});
           lineCounts.replaceChildren(...lines.map(([name, perClass]) => {

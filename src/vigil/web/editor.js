@@ -300,5 +300,7 @@ export function createEditor(geometry, onChange = () => {}) {
     /** Show this image (a data: or same-origin URL) as the frame to draw on. */
     setImage(url) { image.src = url; },
     value: () => clone(state),
+    /** Size of the frame drawn on: the pixel space of every coordinate in value(). */
+    frameSize: () => ({ ...size }),
   };
 }
