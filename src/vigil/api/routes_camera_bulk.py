@@ -22,7 +22,7 @@ from vigil.api.context import AppContext, Context
 from vigil.api.csv_export import render, text_cells
 from vigil.api.errors import error_responses
 from vigil.api.params import CAMERA_ID_PATTERN
-from vigil.api.redact import redact_url, restore_url
+from vigil.api.redact import redact_ptz, redact_url, restore_ptz, restore_url
 from vigil.api.routes_setup import FieldProblem, field_problems
 from vigil.api.source_check import source_refusal
 from vigil.config import CameraConfig
@@ -103,6 +103,9 @@ def _exported(camera: CameraConfig) -> dict[str, Any]:
     data["url"] = redact_url(camera.url)
     if camera.main_url:
         data["main_url"] = redact_url(camera.main_url)
+    ptz = redact_ptz(camera.ptz)
+    if ptz is not None:
+        data["ptz"] = ptz.model_dump(mode="json", exclude_defaults=True)
     return data
 
 
@@ -257,6 +260,8 @@ async def import_cameras(
         if existing is not None and existing[1] == "config":
             reject("id", f"camera {camera.id!r} is declared in the config file; change it there")
             continue
+        if existing is not None:
+            camera = camera.model_copy(update={"ptz": restore_ptz(camera.ptz, existing[0].ptz)})
         refused = source_refusal(ctx.sources, camera)
         if refused is not None:
             reject(*refused)

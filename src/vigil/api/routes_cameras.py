@@ -15,7 +15,7 @@ from vigil.api.access import tenant_scope, visible
 from vigil.api.context import AppContext, Context
 from vigil.api.errors import error_responses
 from vigil.api.params import CAMERA_ID_PATTERN
-from vigil.api.redact import redact_url, restore_url
+from vigil.api.redact import redact_ptz, redact_url, restore_ptz, restore_url
 from vigil.api.schemas import CameraOut, CameraStatusOut
 from vigil.api.source_check import source_refusal
 from vigil.config import CameraConfig
@@ -58,8 +58,9 @@ def camera_out(
     camera: CameraConfig, origin: Origin, camera_status: CameraStatus | None
 ) -> CameraOut:
     return CameraOut(
-        **camera.model_dump(exclude={"url", "main_url"}),
+        **camera.model_dump(exclude={"url", "main_url", "ptz"}),
         url=redact_url(camera.url),
+        ptz=redact_ptz(camera.ptz),
         main_url=redact_url(camera.main_url) if camera.main_url else None,
         origin=origin,
         status=status_out(camera_status),
@@ -177,7 +178,11 @@ def replace_camera(
     if main_url and current.main_url:
         main_url = restore_url(main_url, current.main_url)
     camera = camera.model_copy(
-        update={"url": restore_url(camera.url, current.url), "main_url": main_url}
+        update={
+            "url": restore_url(camera.url, current.url),
+            "main_url": main_url,
+            "ptz": restore_ptz(camera.ptz, current.ptz),
+        }
     )
     check_source(ctx, camera)
     if running(ctx, camera_id):

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from vigil.config import (
     CalibrationConfig,
+    CameraPtzConfig,
     CameraRetentionConfig,
     LineConfig,
     PrivacyMaskConfig,
@@ -61,6 +62,9 @@ class CameraOut(BaseModel):
     privacy_masks: list[PrivacyMaskConfig] = Field(default_factory=list)
     calibration: CalibrationConfig | None = None
     retention: CameraRetentionConfig | None = None
+    ptz: CameraPtzConfig | None = Field(
+        None, description="PTZ settings; the ONVIF address's credentials masked as in `url`"
+    )
     origin: Literal["config", "api"] = Field(
         description="'config': declared in the config file; 'api': added through this API"
     )
