@@ -120,8 +120,14 @@ def test_a_preset_brings_its_own_geometry_and_modules_pause_while_moving(
     assert [z.polygon[0] for z in settled.zones] == [(400, 300)]
     assert [line.name for line in settled.lines] == ["barrier"]
     assert client.get("/api/cameras/yard/ptz").json()["moving"] is False
-    # What is saved is the camera's own geometry; the preset's is what it analyses now.
-    assert client.get("/api/cameras/yard").json()["zones"][0]["polygon"][0] == [10, 10]
+    # What is saved is the camera's own geometry; the preset's is what it analyses now, and
+    # goes on analysing when its settings are saved again while it is there.
+    shown = client.get("/api/cameras/yard").json()
+    assert shown["zones"][0]["polygon"][0] == [10, 10]
+    body = {k: v for k, v in shown.items() if k not in ("origin", "status")}
+    assert client.put("/api/cameras/yard", json={**body, "name": "Yard"}).status_code == 200
+    saved_again = running(engine)
+    assert saved_again.name == "Yard" and [line.name for line in saved_again.lines] == ["barrier"]
 
 
 def test_left_alone_it_returns_to_its_home_preset(

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Res
 from pydantic import BaseModel, Field, ValidationError
 
 from vigil.api.access import tenant_scope, visible
-from vigil.api.context import AppContext, Context
+from vigil.api.context import AppContext, Context, Ptz
 from vigil.api.csv_export import render, text_cells
 from vigil.api.errors import error_responses
 from vigil.api.params import CAMERA_ID_PATTERN
@@ -27,6 +27,7 @@ from vigil.api.routes_setup import FieldProblem, field_problems
 from vigil.api.source_check import source_refusal
 from vigil.config import CameraConfig
 from vigil.modules.schedules import copy_schedules
+from vigil.pipeline.ptz import PtzControl
 from vigil.store.cameras import Origin
 
 Scope = Annotated[Collection[str] | None, Depends(tenant_scope)]
@@ -83,17 +84,19 @@ def _known(
     return result
 
 
-def apply_camera(ctx: AppContext, camera: CameraConfig, origin: Origin) -> None:
+def apply_camera(
+    ctx: AppContext, ptz: PtzControl, camera: CameraConfig, origin: Origin
+) -> None:
     """Run (or stop) and store a camera as PUT /api/cameras/{id} does: the engine first, so a
     camera it rejects is never persisted."""
     running = any(c.id == camera.id for c in ctx.engine.cameras())
     if running:
         if camera.enabled:
-            ctx.engine.replace_camera(camera)
+            ctx.engine.replace_camera(ptz.analysed(camera))
         else:
             ctx.engine.remove_camera(camera.id)
     elif camera.enabled:
-        ctx.engine.add_camera(camera)
+        ctx.engine.add_camera(ptz.analysed(camera))
     ctx.store.put_camera(camera, origin)
 
 
@@ -199,6 +202,7 @@ def _yaml_rows(text: str) -> list[dict[str, Any]]:
 )
 async def import_cameras(
     ctx: Context,
+    ptz: Ptz,
     request: Request,
     tenants: Scope,
     format: Annotated[Literal["yaml", "csv"], Query(description="The body's format")] = "yaml",
@@ -268,7 +272,7 @@ async def import_cameras(
             continue
         if not dry_run:
             try:
-                apply_camera(ctx, camera, "api")
+                apply_camera(ctx, ptz, camera, "api")
             except (KeyError, ValueError) as error:
                 reject("", f"the pipeline refused it: {error}")
                 continue
@@ -290,7 +294,9 @@ async def import_cameras(
     response_model=ApplyOut,
     responses=error_responses(404, 422),
 )
-def apply_to(ctx: Context, camera_id: CameraId, body: ApplyIn, tenants: Scope) -> ApplyOut:
+def apply_to(
+    ctx: Context, ptz: Ptz, camera_id: CameraId, body: ApplyIn, tenants: Scope
+) -> ApplyOut:
     known = _known(ctx, tenants)
     if camera_id not in known:
         raise HTTPException(404, f"no camera with id {camera_id!r}")
@@ -332,6 +338,6 @@ def apply_to(ctx: Context, camera_id: CameraId, body: ApplyIn, tenants: Scope) -
                 )
             )
             continue
-        apply_camera(ctx, camera, target[1])
+        apply_camera(ctx, ptz, camera, target[1])
         updated.append(target_id)
     return ApplyOut(updated=updated, rejected=rejected)

@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Path, Response
 
 from vigil.api.access import tenant_scope, visible
-from vigil.api.context import AppContext, Context
+from vigil.api.context import AppContext, Context, Ptz
 from vigil.api.errors import error_responses
 from vigil.api.params import CAMERA_ID_PATTERN
 from vigil.api.redact import redact_ptz, redact_url, restore_ptz, restore_url
@@ -164,7 +164,7 @@ def get_camera(ctx: Context, camera_id: CameraId, tenants: Scope) -> CameraOut:
     responses=error_responses(404, 413, 422),
 )
 def replace_camera(
-    ctx: Context, camera_id: CameraId, camera: CameraConfig, tenants: Scope
+    ctx: Context, ptz: Ptz, camera_id: CameraId, camera: CameraConfig, tenants: Scope
 ) -> CameraOut:
     if camera.id != camera_id:
         raise HTTPException(
@@ -187,11 +187,12 @@ def replace_camera(
     check_source(ctx, camera)
     if running(ctx, camera_id):
         if camera.enabled:
-            ctx.engine.replace_camera(camera)
+            # A PTZ camera away from home goes on analysing its preset's geometry.
+            ctx.engine.replace_camera(ptz.analysed(camera))
         else:
             ctx.engine.remove_camera(camera_id)
     elif camera.enabled:
-        ctx.engine.add_camera(camera)
+        ctx.engine.add_camera(ptz.analysed(camera))
     ctx.store.put_camera(camera, origin)
     return camera_out(camera, origin, ctx.engine.status(camera_id))
 

@@ -86,6 +86,15 @@ class PtzControl:
             home_in = None if known.home_at is None else max(0.0, known.home_at - time.monotonic())
             return PtzState(preset=known.preset, moving=known.moving, home_in_s=home_in)
 
+    def analysed(self, camera: CameraConfig) -> CameraConfig:
+        """What the engine should run for these (just saved) settings: the geometry of the
+        preset the camera is at, without modules while it moves."""
+        with self._lock:
+            state = self._cameras.get(camera.id)
+            preset, moving = (state.preset, state.moving) if state else (None, False)
+        current = at_preset(camera, preset)
+        return current.model_copy(update={"modules": {}}) if moving else current
+
     def goto(self, camera_id: str, preset: str) -> None:
         """Move the camera to `preset` and analyse it with that preset's geometry.
         ValueError: the camera has no PTZ settings; onvif.OnvifProblem or PolicyRefusal: the
