@@ -335,3 +335,27 @@ def test_schedule_settings_are_found_from_the_module_models() -> None:
     assert schedule_fields(modules["intrusion"].settings_model) == {"timezone", "allowed"}
     assert schedule_fields(modules["count_anomaly"].settings_model) == {"timezone"}
     assert schedule_fields(modules["line"].settings_model) == set()
+
+
+def test_a_camera_saved_back_as_shown_keeps_every_setting(
+    client: TestClient, store: EventStore
+) -> None:
+    """The Cameras page edits what GET shows and PUTs it back: nothing it was not shown may be
+    lost on the way (recording, detector, hardware decoding)."""
+    camera = {
+        "id": "bay-7",
+        "url": str(CLIP),
+        "hardware_decode": True,
+        "detector": {"score_threshold": 0.5},
+        "recording": {"mode": "events", "pre_roll_s": 8},
+        "retention": {"events_days": 3},
+    }
+    assert client.post("/api/cameras", json=camera).status_code == 201
+    before = store.get_camera("bay-7")
+    shown = client.get("/api/cameras/bay-7").json()
+    body = {k: v for k, v in shown.items() if k not in ("origin", "status")}
+    assert client.put("/api/cameras/bay-7", json=body).status_code == 200
+    after = store.get_camera("bay-7")
+    assert before is not None and after is not None
+    assert after.config == before.config
+    assert after.config.recording is not None and after.config.recording.mode == "events"

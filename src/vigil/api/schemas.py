@@ -8,7 +8,9 @@ from pydantic import BaseModel, Field
 
 from vigil.config import (
     CalibrationConfig,
+    CameraDetectorConfig,
     CameraPtzConfig,
+    CameraRecordingConfig,
     CameraRetentionConfig,
     LineConfig,
     PrivacyMaskConfig,
@@ -62,6 +64,10 @@ class CameraOut(BaseModel):
     privacy_masks: list[PrivacyMaskConfig] = Field(default_factory=list)
     calibration: CalibrationConfig | None = None
     retention: CameraRetentionConfig | None = None
+    # Shown so that a client saving back what it was shown (the Cameras page) keeps them.
+    recording: CameraRecordingConfig | None = None
+    detector: CameraDetectorConfig | None = None
+    hardware_decode: bool = False
     ptz: CameraPtzConfig | None = Field(
         None, description="PTZ settings; the ONVIF address's credentials masked as in `url`"
     )
