@@ -8,8 +8,10 @@ crossings on that line. The screenshots are the ones docs/ui.md shows.
 
 from __future__ import annotations
 
+import json
 import re
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -233,6 +235,58 @@ def test_live_tile_previews_unsaved_geometry(server: Server, page: Page, screens
     expect(live).to_have_attribute("src", re.compile(r"overlay=true"), timeout=60_000)
     (saved,) = tab.request.get(server.url + "/api/cameras/walkway").json()["zones"]
     assert saved["name"] == "zone-1"
+    assert_no_console_errors(console)
+
+
+def send(server: Server, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    request = urllib.request.Request(
+        server.url + path,
+        data=None if body is None else json.dumps(body).encode(),
+        method=method,
+        headers={**server.headers, "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=15) as response:
+        text = response.read()
+    return json.loads(text) if text else None
+
+
+def test_ptz_camera_goes_to_a_preset_and_returns_home(
+    server: Server, page: Page, screenshot: Shot
+) -> None:
+    """A PTZ camera saved with its ONVIF address: the page sends it to a preset through the
+    server (which holds the credentials, never shown), and it comes home by itself."""
+    tab, console = page
+    with running_onvif_device("rtsp://127.0.0.1:1/unused") as (device, _udp_port):
+        onvif_url = f"http://{device.username}:{device.password}@127.0.0.1:{device.port}"
+        mast = {
+            "id": "mast",
+            "name": "Mast",
+            "url": str(CLIP),
+            "enabled": False,  # the move, not the analysis, is under test here
+            "ptz": {
+                "onvif_url": onvif_url,
+                "profile": "main",
+                "home_preset": "1",
+                "return_home_s": 3,
+                "settle_s": 0.5,
+                "presets": {"2": {"lines": [LINE]}},
+            },
+        }
+        send(server, "POST", "/api/cameras", mast)
+        try:
+            tab.goto(server.url + "/#/cameras/mast", wait_until="domcontentloaded")
+            state = tab.get_by_test_id("ptz-state")
+            expect(state).to_contain_text("Not moved", timeout=15_000)
+            tab.get_by_test_id("ptz-panel").locator('[data-preset="2"]').click()
+            expect(state).to_have_attribute("data-preset", "2", timeout=15_000)
+            assert device.position == "2"
+            expect(state).to_contain_text("returns home in", timeout=15_000)
+            screenshot(tab, "site-ptz")
+            expect(state).to_contain_text("At preset 1 (home)", timeout=30_000)
+            assert device.position == "1"
+            assert device.password not in tab.content()
+        finally:
+            send(server, "DELETE", "/api/cameras/mast")
     assert_no_console_errors(console)
 
 

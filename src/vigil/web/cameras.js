@@ -9,6 +9,7 @@ import { createEditor } from "./editor.js";
 import { createModuleForms } from "./modforms.js";
 import { createOnvifPanel } from "./onvif.js";
 import { createLivePreview } from "./preview.js";
+import { createPtzPanel } from "./ptz.js";
 
 const STATUS_POLL_MS = 3000;
 const LIVE_POLL_MS = 2000;
@@ -158,6 +159,7 @@ function mountCamera(container, cameraId) {
   const root = h("div", { class: "camera-edit" });
   container.append(root);
   let stopLive = () => {};
+  let stopPtz = () => {};
   let stopped = false;
 
   (async () => {
@@ -180,6 +182,8 @@ function mountCamera(container, cameraId) {
     };
     const probeResult = h("div", { class: "probe-result", "data-testid": "probe-result", role: "status" });
     const preview = isNew ? null : createLivePreview(camera.id, cameraPath);
+    const ptzPanel = !isNew && camera.ptz ? createPtzPanel(camera, cameraPath) : null;
+    if (ptzPanel) stopPtz = ptzPanel.stop;
     const editor = createEditor(camera ?? {}, () => {
       saved.textContent = "Unsaved changes.";
       preview?.showDraft(editor.value(), editor.frameSize());
@@ -289,6 +293,7 @@ function mountCamera(container, cameraId) {
       general, form,
       isNew ? null : h("section", { class: "admin-section" }, h("h2", { class: "section-title", text: "Live result (faces blurred)" }),
         h("div", { class: "live-check-row" }, preview.element, lineCounts)),
+      ptzPanel?.element,
       isNew || readOnly ? null : apply].filter(Boolean));
 
     if (!isNew) {
@@ -300,7 +305,11 @@ function mountCamera(container, cameraId) {
       else testConnection();
       stopLive = every(LIVE_POLL_MS, async () => {
         try {
-          const { status } = await getJson(cameraPath(camera.id));
+          const { status, enabled } = await getJson(cameraPath(camera.id));
+          if (!enabled) {  // a disabled camera runs nowhere: it has no counts to ask for
+            lineCounts.replaceChildren(h("li", { class: "muted", text: "No live counts (the camera is disabled)." }));
+            return;
+          }
           if (hasFrame(status)) preview.refresh();
           const stats = await getJson(cameraPath(camera.id, "/stats"));
           const lines = Object.entries(stats.line ?? {});
@@ -316,7 +325,7 @@ function mountCamera(container, cameraId) {
     }
   })().catch((error) => general.append(errorBox(error.message)));
 
-  return () => { stopped = true; stopLive(); };
+  return () => { stopped = true; stopLive(); stopPtz(); };
 }
 
 export function mountCameras(container) {
