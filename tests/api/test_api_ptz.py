@@ -186,3 +186,14 @@ def test_bad_ptz_settings_and_moves_are_refused_by_field(
     no_ptz = client.post("/api/cameras/fixed/ptz/goto", json={"preset": "1"})
     assert no_ptz.status_code == 422 and no_ptz.json()["detail"].startswith("ptz:")
     assert client.post("/api/cameras/nope/ptz/goto", json={"preset": "1"}).status_code == 404
+
+
+def test_an_onvif_address_the_source_policy_refuses_is_never_contacted(
+    client: TestClient, device: OnvifDevice
+) -> None:
+    metadata = ptz_camera(device, onvif_url="http://admin:x@169.254.169.254:80")
+    assert client.post("/api/cameras", json=metadata).status_code == 201
+    refused = client.post("/api/cameras/yard/ptz/goto", json={"preset": "2"})
+    assert refused.status_code == 422
+    assert refused.json()["detail"] == "ptz.onvif_url: refused by policy"
+    assert client.get("/api/cameras/yard/ptz").json()["preset"] is None
