@@ -18,6 +18,7 @@ from tests.media import CLIP
 from tests.onvif_device import OnvifDevice, running_onvif_device
 from vigil.auth.secrets import SecretBox
 from vigil.config import VigilConfig
+from vigil.sources.policy import SourcePolicy
 from vigil.store import EventStore
 from vigil.store.schema import cameras
 
@@ -192,8 +193,14 @@ def test_an_onvif_address_the_source_policy_refuses_is_never_contacted(
     client: TestClient, device: OnvifDevice
 ) -> None:
     metadata = ptz_camera(device, onvif_url="http://admin:x@169.254.169.254:80")
-    assert client.post("/api/cameras", json=metadata).status_code == 201
-    refused = client.post("/api/cameras/yard/ptz/goto", json={"preset": "2"})
+    refused = client.post("/api/cameras", json=metadata)
     assert refused.status_code == 422
-    assert refused.json()["detail"] == "ptz.onvif_url: refused by policy"
-    assert client.get("/api/cameras/yard/ptz").json()["preset"] is None
+    assert refused.json()["detail"] == "body.ptz.onvif_url: refused by policy"
+
+    # Saved while the policy admitted it, moved after the policy no longer does.
+    assert client.post("/api/cameras", json=ptz_camera(device)).status_code == 201
+    client.app.state.ptz.policy = SourcePolicy()  # type: ignore[attr-defined]
+    moved = client.post("/api/cameras/yard/ptz/goto", json={"preset": "2"})
+    assert moved.status_code == 422
+    assert moved.json()["detail"] == "ptz.onvif_url: refused by policy"
+    assert device.calls == [] and device.position is None
