@@ -290,6 +290,48 @@ def test_ptz_camera_goes_to_a_preset_and_returns_home(
     assert_no_console_errors(console)
 
 
+def test_zones_and_lines_drawn_for_a_ptz_preset(server: Server, page: Page) -> None:
+    """A PTZ camera's lines belong to a preset: drawn with that preset chosen, saved into its
+    `ptz.presets`, leaving the camera's own geometry and the other presets as they were."""
+    tab, console = page
+    pole = {
+        "id": "pole",
+        "url": str(CLIP),
+        "enabled": False,
+        "ptz": {"onvif_url": "http://admin:pole-pass@127.0.0.1:1", "profile": "main",
+                "home_preset": "1"},
+    }
+    send(server, "POST", "/api/cameras", pole)
+    try:
+        tab.goto(server.url + "/#/cameras/pole", wait_until="domcontentloaded")
+        expect(tab.get_by_test_id("editor")).to_have_attribute("data-ready", "true", timeout=30_000)
+        tab.get_by_test_id("new-preset-token").fill("2")
+        tab.get_by_role("button", name="Add preset geometry").click()
+        expect(tab.get_by_test_id("geometry-preset")).to_have_value("2")
+        tab.locator("[data-tool=line]").click()
+        click_image(tab, *LINE["start"])
+        click_image(tab, *LINE["end"])
+        expect(tab.get_by_test_id("lines-row")).to_have_count(1)
+        tab.get_by_test_id("geometry-preset").select_option("")
+        expect(tab.get_by_test_id("lines-row")).to_have_count(0)
+        tab.get_by_test_id("geometry-preset").select_option("2")
+        expect(tab.get_by_test_id("lines-row")).to_have_count(1)
+        tab.get_by_test_id("save-camera").click()
+        expect(tab.get_by_test_id("saved-note")).to_contain_text("Saved", timeout=15_000)
+
+        saved = send(server, "GET", "/api/cameras/pole")
+        assert saved["lines"] == [] and saved["zones"] == []
+        assert set(saved["ptz"]["presets"]) == {"2"}  # home ("1") untouched: the camera's own
+        (line,) = saved["ptz"]["presets"]["2"]["lines"]
+        assert abs(line["start"][0] - LINE["start"][0]) <= 3
+        assert abs(line["end"][1] - LINE["end"][1]) <= 3
+        assert saved["ptz"]["onvif_url"] == "http://***@127.0.0.1:1"
+        assert "pole-pass" not in tab.content()
+    finally:
+        send(server, "DELETE", "/api/cameras/pole")
+    assert_no_console_errors(console)
+
+
 def floor_plan(path: Path) -> Path:
     """A drawn floor plan: walls and a corridor, as an architect's PNG would show them."""
     plan = np.full((800, 1200, 3), 235, np.uint8)

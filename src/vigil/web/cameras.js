@@ -10,6 +10,7 @@ import { createModuleForms } from "./modforms.js";
 import { createOnvifPanel } from "./onvif.js";
 import { createLivePreview } from "./preview.js";
 import { createPtzPanel } from "./ptz.js";
+import { createPresetChooser } from "./presetgeometry.js";
 
 const STATUS_POLL_MS = 3000;
 const LIVE_POLL_MS = 2000;
@@ -184,10 +185,14 @@ function mountCamera(container, cameraId) {
     const preview = isNew ? null : createLivePreview(camera.id, cameraPath);
     const ptzPanel = !isNew && camera.ptz ? createPtzPanel(camera, cameraPath) : null;
     if (ptzPanel) stopPtz = ptzPanel.stop;
+    let presetChooser = null;
     const editor = createEditor(camera ?? {}, () => {
       saved.textContent = "Unsaved changes.";
+      presetChooser?.changed();
       preview?.showDraft(editor.value(), editor.frameSize());
     });
+    // A PTZ camera's zones and lines belong to a preset: choose which are drawn.
+    if (!isNew && camera.ptz) presetChooser = createPresetChooser(camera, editor);
     const moduleForms = createModuleForms(modules, camera?.modules ?? {});
     const lineCounts = h("ul", { class: "line-counts", "data-testid": "line-counts" });
 
@@ -197,7 +202,7 @@ function mountCamera(container, cameraId) {
       id: inputs.id.value.trim(), name: inputs.name.value.trim(), url: inputs.url.value.trim(),
       main_url: inputs.main_url.value.trim() || null, analysis_fps: Number(inputs.analysis_fps.value),
       enabled: inputs.enabled.checked, tenant: camera?.tenant ?? me?.tenant ?? "default",
-      ...editor.value(), modules: moduleForms.value(),
+      ...(presetChooser ? presetChooser.value() : editor.value()), modules: moduleForms.value(),
     });
 
     async function testConnection() {
@@ -277,7 +282,8 @@ function mountCamera(container, cameraId) {
       h("label", { class: "field check" }, inputs.enabled, h("span", { text: "enabled" })),
       h("button", { class: "button", type: "button", text: "Test connection", "data-testid": "test-connection", onclick: testConnection })),
     probeResult,
-    h("section", { class: "admin-section" }, h("h2", { class: "section-title", text: "Zones, lines, masks and calibration" }), editor.element),
+    h("section", { class: "admin-section" }, h("h2", { class: "section-title", text: "Zones, lines, masks and calibration" }),
+      presetChooser?.element, editor.element),
     h("section", { class: "admin-section" }, h("h2", { class: "section-title", text: "Analytics modules" }), moduleForms.element),
     readOnly ? null : h("div", { class: "form-buttons sticky-save" },
       h("button", { class: "button primary", type: "submit", text: isNew ? "Add camera" : "Save", "data-testid": "save-camera" }), saved));
