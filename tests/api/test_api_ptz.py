@@ -204,3 +204,17 @@ def test_an_onvif_address_the_source_policy_refuses_is_never_contacted(
     assert moved.status_code == 422
     assert moved.json()["detail"] == "ptz.onvif_url: refused by policy"
     assert device.calls == [] and device.position is None
+
+
+def test_a_camera_deleted_and_added_again_starts_afresh(
+    client: TestClient, device: OnvifDevice
+) -> None:
+    client.post("/api/cameras", json=ptz_camera(device, return_home_s=0.5))
+    client.post("/api/cameras/yard/ptz/goto", json={"preset": "2"})
+    assert client.delete("/api/cameras/yard").status_code == 204
+    client.post("/api/cameras", json=ptz_camera(device))
+    state = client.get("/api/cameras/yard/ptz").json()
+    assert state["preset"] is None and state["home_in_s"] is None
+    calls = len(device.calls)
+    time.sleep(1.0)  # twice the old camera's return delay: its timer is gone
+    assert device.position == "2" and len(device.calls) == calls

@@ -204,7 +204,7 @@ def replace_camera(
     response_class=Response,
     responses=error_responses(404, 409, 422),
 )
-def delete_camera(ctx: Context, camera_id: CameraId, tenants: Scope) -> Response:
+def delete_camera(ctx: Context, ptz: Ptz, camera_id: CameraId, tenants: Scope) -> Response:
     _camera, origin = find(ctx, camera_id, tenants)
     if origin == "config":
         raise HTTPException(
@@ -214,4 +214,5 @@ def delete_camera(ctx: Context, camera_id: CameraId, tenants: Scope) -> Response
     if running(ctx, camera_id):
         ctx.engine.remove_camera(camera_id)
     ctx.store.delete_camera(camera_id)
+    ptz.forget(camera_id)  # a pending return home must not move a camera nobody manages now
     return Response(status_code=204)

@@ -148,12 +148,6 @@ class PtzControl:
             if state is not None:
                 state.cancel()
 
-    def close(self) -> None:
-        with self._lock:
-            for state in self._cameras.values():
-                state.cancel()
-            self._cameras.clear()
-
     @staticmethod
     def _timer(delay_s: float, action: Callable[[str, str], None], *args: str) -> threading.Timer:
         timer = threading.Timer(delay_s, action, args)
