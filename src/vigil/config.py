@@ -407,6 +407,57 @@ class CalibrationConfig(Strict):
         return self
 
 
+class PresetGeometryConfig(Strict):
+    """What a PTZ camera analyses while it is at one preset: the scene differs per preset, so
+    the zones and lines do too. Unset: the camera's own."""
+
+    zones: list[ZoneConfig] | None = None
+    lines: list[LineConfig] | None = None
+
+
+class CameraPtzConfig(Strict):
+    """A PTZ camera moved through Vigil (ONVIF): where it returns when left alone, and which
+    geometry each preset has. See docs/configuration.md, "PTZ cameras"."""
+
+    onvif_url: str = Field(
+        description="The camera's ONVIF address with its credentials, "
+        "http://user:password@192.168.1.20:80; encrypted at rest, never shown by the API",
+        json_schema_extra={"maxLength": URL_MAX_LENGTH},
+    )
+    profile: str = Field(min_length=1, max_length=64, description="Media profile token with PTZ")
+    home_preset: str | None = Field(
+        None, min_length=1, max_length=64, description="Preset token it returns to"
+    )
+    return_home_s: float | None = Field(
+        None,
+        gt=0.0,
+        le=86_400.0,
+        description="Return to `home_preset` after this many seconds without a move",
+    )
+    settle_s: float = Field(
+        3.0, ge=0.0, le=60.0, description="Modules stay paused this long after a move starts"
+    )
+    presets: dict[str, PresetGeometryConfig] = Field(
+        default_factory=dict, description="Zones and lines per preset token"
+    )
+
+    @field_validator("onvif_url")
+    @classmethod
+    def _onvif_address(cls, value: str, info: ValidationInfo) -> str:
+        if info.context and info.context.get("sealed"):
+            return value  # the store's encrypted form, checked before it was sealed
+        from vigil.domain.onvif_address import parse_onvif_url
+
+        parse_onvif_url(value)
+        return value
+
+    @model_validator(mode="after")
+    def _home_needs_return(self) -> CameraPtzConfig:
+        if self.return_home_s is not None and self.home_preset is None:
+            raise ValueError("return_home_s needs home_preset: the preset to return to")
+        return self
+
+
 class CameraConfig(Strict):
     id: str = Field(description="Lower-case letters, digits, '-' and '_'; unique")
     name: Label = ""
@@ -459,6 +510,9 @@ class CameraConfig(Strict):
     recording: CameraRecordingConfig | None = Field(
         None, description="Overrides the global recording settings for this camera"
     )
+    ptz: CameraPtzConfig | None = Field(
+        None, description="ONVIF PTZ: return home when idle, zones and lines per preset"
+    )
 
     @field_validator("id")
     @classmethod
@@ -490,7 +544,20 @@ class CameraConfig(Strict):
             if len(names) != len(set(names)):
                 raise ValueError(f"{kind} names must be unique within a camera, got {names}")
         if self.modules:  # settings, then what each module needs of the camera
-            module_checks.catalogue().check_camera(self)
+            checks = module_checks.catalogue()
+            checks.check_camera(self)
+            for token, geometry in (self.ptz.presets if self.ptz else {}).items():
+                # At that preset the modules must find their zones and lines too.
+                at_preset = self.model_copy(
+                    update={
+                        "zones": self.zones if geometry.zones is None else geometry.zones,
+                        "lines": self.lines if geometry.lines is None else geometry.lines,
+                    }
+                )
+                try:
+                    checks.check_camera(at_preset)
+                except ValueError as error:
+                    raise ValueError(f"ptz.presets.{token}: {error}") from None
         return self
 
 

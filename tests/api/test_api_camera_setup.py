@@ -20,6 +20,8 @@ from fastapi.testclient import TestClient
 from tests.media import CLIP, FACE_PHOTO
 from vigil.api.access import tenant_scope
 from vigil.config import VigilConfig
+from vigil.modules.registry import registry
+from vigil.modules.schedules import schedule_fields
 from vigil.store import EventStore
 from vigil.vision.faces import FaceDetector
 
@@ -272,3 +274,88 @@ def test_apply_layout_to_other_cameras(client: TestClient, engine: StaticEngine)
     assert copied["url"] == str(CLIP)
     running = {c.id: c for c in engine.cameras()}
     assert [line.name for line in running["cam-a"].lines] == ["door"]
+
+
+def test_apply_schedules_keeps_the_targets_own_module_settings(
+    client: TestClient, engine: StaticEngine
+) -> None:
+    """Opening hours copied from one camera to others; each keeps its own zones and tuning,
+    and a module the target does not run is not switched on by it."""
+    zone = {"name": "yard", "polygon": [[10, 10], [200, 10], [200, 200], [10, 200]]}
+    hours = [{"days": ["mon", "tue", "wed", "thu", "fri"], "start": "07:00", "end": "19:00"}]
+    client.post(
+        "/api/cameras",
+        json={
+            "id": "office",
+            "url": str(CLIP),
+            "zones": [zone],
+            "modules": {
+                "intrusion": {"timezone": "Europe/Berlin", "allowed": hours, "classes": ["car"]},
+                "count_anomaly": {"timezone": "Europe/Berlin"},
+            },
+        },
+    )
+    tuned = {"timezone": "UTC", "allowed": [], "min_duration_s": 7.5, "classes": ["person"]}
+    client.post(
+        "/api/cameras",
+        json={"id": "store", "url": str(CLIP), "zones": [zone], "modules": {"intrusion": tuned}},
+    )
+    client.post("/api/cameras", json={"id": "plain", "url": str(CLIP)})
+
+    body = client.post(
+        "/api/cameras/office/apply-to", json={"cameras": ["store", "plain"], "parts": ["schedules"]}
+    ).json()
+    assert body == {"updated": ["store", "plain"], "rejected": []}
+    store = client.get("/api/cameras/store").json()
+    assert store["modules"] == {
+        "intrusion": {
+            "timezone": "Europe/Berlin",
+            "allowed": hours,
+            "min_duration_s": 7.5,
+            "classes": ["person"],
+        }
+    }
+    assert client.get("/api/cameras/plain").json()["modules"] == {}
+    running = {c.id: c for c in engine.cameras()}
+    assert running["store"].modules["intrusion"]["timezone"] == "Europe/Berlin"
+
+    # A schedule the source leaves at its default is taken as the default, not kept.
+    client.put(
+        "/api/cameras/office",
+        json={"id": "office", "url": str(CLIP), "zones": [zone], "modules": {"intrusion": {}}},
+    )
+    client.post("/api/cameras/office/apply-to", json={"cameras": ["store"], "parts": ["schedules"]})
+    assert client.get("/api/cameras/store").json()["modules"] == {
+        "intrusion": {"min_duration_s": 7.5, "classes": ["person"]}
+    }
+
+
+def test_schedule_settings_are_found_from_the_module_models() -> None:
+    modules = registry()
+    assert schedule_fields(modules["intrusion"].settings_model) == {"timezone", "allowed"}
+    assert schedule_fields(modules["count_anomaly"].settings_model) == {"timezone"}
+    assert schedule_fields(modules["line"].settings_model) == set()
+
+
+def test_a_camera_saved_back_as_shown_keeps_every_setting(
+    client: TestClient, store: EventStore
+) -> None:
+    """The Cameras page edits what GET shows and PUTs it back: nothing it was not shown may be
+    lost on the way (recording, detector, hardware decoding)."""
+    camera = {
+        "id": "bay-7",
+        "url": str(CLIP),
+        "hardware_decode": True,
+        "detector": {"score_threshold": 0.5},
+        "recording": {"mode": "events", "pre_roll_s": 8},
+        "retention": {"events_days": 3},
+    }
+    assert client.post("/api/cameras", json=camera).status_code == 201
+    before = store.get_camera("bay-7")
+    shown = client.get("/api/cameras/bay-7").json()
+    body = {k: v for k, v in shown.items() if k not in ("origin", "status")}
+    assert client.put("/api/cameras/bay-7", json=body).status_code == 200
+    after = store.get_camera("bay-7")
+    assert before is not None and after is not None
+    assert after.config == before.config
+    assert after.config.recording is not None and after.config.recording.mode == "events"

@@ -109,6 +109,8 @@ ROUTES |= {
     ("/api/cameras/export.csv", "get"),
     ("/api/cameras/import", "post"),
     ("/api/cameras/{camera_id}/apply-to", "post"),
+    ("/api/cameras/{camera_id}/ptz", "get"),
+    ("/api/cameras/{camera_id}/ptz/goto", "post"),
     ("/api/site", "get"),
     ("/api/site/plan", "get"),
     ("/api/site/plan", "put"),

@@ -8,7 +8,10 @@ crossings on that line. The screenshots are the ones docs/ui.md shows.
 
 from __future__ import annotations
 
+import json
+import re
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -28,7 +31,14 @@ pytestmark = pytest.mark.browser
 
 Page = tuple[Any, Any]
 Shot = Callable[[Any, str], Path]
-CONFIG_CAMERA = {"id": "lobby", "name": "Lobby", "url": str(CLIP), "analysis_fps": 2}
+# Recorded in events mode: with no modules it has no events, so it waits in standby.
+CONFIG_CAMERA = {
+    "id": "lobby",
+    "name": "Lobby",
+    "url": str(CLIP),
+    "analysis_fps": 2,
+    "recording": {"mode": "events"},
+}
 
 
 @pytest.fixture(scope="module")
@@ -71,6 +81,7 @@ def test_config_camera_is_listed_read_only(server: Server, page: Page, screensho
     expect(row.locator("[data-testid=read-only]")).to_have_text("config file (read-only)")
     expect(row.locator("[data-testid=camera-state]")).to_have_text("online", timeout=60_000)
     expect(row.get_by_role("button", name="Delete")).to_have_count(0)
+    expect(row.get_by_test_id("camera-recording")).to_have_text("standby")
     row.get_by_role("link", name="View").click()
     expect(tab.locator("[data-testid=read-only-reason]")).to_contain_text("config file")
     expect(tab.locator("[data-testid=save-camera]")).to_have_count(0)
@@ -154,6 +165,7 @@ def test_add_camera_draw_a_line_and_count_crossings(
     tab.goto(server.url + "/#/cameras", wait_until="domcontentloaded")
     row = tab.locator('[data-testid=camera-row][data-camera-id="walkway"]')
     expect(row.locator("[data-testid=camera-state]")).to_have_text("online", timeout=30_000)
+    expect(row.get_by_test_id("camera-recording")).to_have_text("off")
     screenshot(tab, "site-cameras")
     assert_no_console_errors(console)
 
@@ -170,6 +182,153 @@ def test_module_setting_error_is_shown_on_its_field(server: Server, page: Page) 
     expect(setting).to_have_attribute("aria-invalid", "true")
     stored = tab.request.get(server.url + "/api/cameras/walkway").json()
     assert stored["modules"] == {"line": {}}
+    assert_no_console_errors(console)
+
+
+def test_live_tile_previews_unsaved_geometry(server: Server, page: Page, screenshot: Shot) -> None:
+    """A zone drawn but not saved shows on the live tile at once, over the bare frame; the
+    camera keeps analysing the saved geometry until Save, then the server draws it."""
+    tab, console = page
+    tab.goto(server.url + "/#/cameras/walkway", wait_until="domcontentloaded")
+    live = tab.get_by_test_id("camera-live")
+    expect(live).to_have_attribute("src", re.compile(r"overlay=true"), timeout=30_000)
+    expect(tab.get_by_test_id("editor")).to_have_attribute("data-ready", "true", timeout=30_000)
+    overlay = tab.get_by_test_id("live-preview-overlay")
+    expect(overlay.locator("polygon")).to_have_count(0)
+
+    tab.locator("[data-tool=zone]").click()
+    corners = [(150, 150), (450, 150), (450, 400), (150, 400)]
+    for x, y in corners:
+        click_image(tab, x, y)
+    tab.get_by_test_id("editor").press("Enter")
+    zone = overlay.locator('polygon[data-name="zone-1"]')
+    expect(zone).to_have_count(1)
+    points = zone.get_attribute("points") or ""
+    drawn = [tuple(float(n) for n in pair.split(",")) for pair in points.split()]
+    assert len(drawn) == len(corners)
+    for (x, y), (cx, cy) in zip(drawn, corners, strict=True):
+        assert abs(x - cx) <= 3 and abs(y - cy) <= 3
+    # The saved line is still shown (the editor's whole geometry), over the frame without the
+    # server's drawing of the saved geometry.
+    expect(overlay.locator('line[data-name="lamp-post"]')).to_have_count(1)
+    expect(live).to_have_attribute("src", re.compile(r"overlay=false"), timeout=15_000)
+    expect(tab.get_by_test_id("live-preview-note")).to_be_visible()
+    tab.wait_for_function(
+        "() => document.querySelector('[data-testid=camera-live]').naturalWidth > 0",
+        timeout=30_000,
+    )
+    tab.get_by_test_id("live-preview").scroll_into_view_if_needed()
+    screenshot(tab, "site-live-preview")
+    assert tab.request.get(server.url + "/api/cameras/walkway").json()["zones"] == []
+
+    tab.get_by_test_id("editor-undo").click()
+    expect(zone).to_have_count(0)
+    tab.locator("[data-tool=zone]").click()
+    for x, y in corners:
+        click_image(tab, x, y)
+    tab.get_by_test_id("editor").press("Enter")
+    tab.get_by_test_id("save-camera").click()
+    expect(tab.get_by_test_id("saved-note")).to_contain_text("Saved", timeout=15_000)
+    expect(overlay.locator("polygon")).to_have_count(0)
+    expect(tab.get_by_test_id("live-preview-note")).to_be_hidden()
+    # The restarted camera's next frame comes with the server's drawing again.
+    expect(live).to_have_attribute("src", re.compile(r"overlay=true"), timeout=60_000)
+    (saved,) = tab.request.get(server.url + "/api/cameras/walkway").json()["zones"]
+    assert saved["name"] == "zone-1"
+    assert_no_console_errors(console)
+
+
+def send(server: Server, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    request = urllib.request.Request(
+        server.url + path,
+        data=None if body is None else json.dumps(body).encode(),
+        method=method,
+        headers={**server.headers, "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=15) as response:
+        text = response.read()
+    return json.loads(text) if text else None
+
+
+def test_ptz_camera_goes_to_a_preset_and_returns_home(
+    server: Server, page: Page, screenshot: Shot
+) -> None:
+    """A PTZ camera saved with its ONVIF address: the page sends it to a preset through the
+    server (which holds the credentials, never shown), and it comes home by itself."""
+    tab, console = page
+    with running_onvif_device("rtsp://127.0.0.1:1/unused") as (device, _udp_port):
+        onvif_url = f"http://{device.username}:{device.password}@127.0.0.1:{device.port}"
+        mast = {
+            "id": "mast",
+            "name": "Mast",
+            "url": str(CLIP),
+            "enabled": False,  # the move, not the analysis, is under test here
+            "ptz": {
+                "onvif_url": onvif_url,
+                "profile": "main",
+                "home_preset": "1",
+                "return_home_s": 3,
+                "settle_s": 0.5,
+                "presets": {"2": {"lines": [LINE]}},
+            },
+        }
+        send(server, "POST", "/api/cameras", mast)
+        try:
+            tab.goto(server.url + "/#/cameras/mast", wait_until="domcontentloaded")
+            state = tab.get_by_test_id("ptz-state")
+            expect(state).to_contain_text("Not moved", timeout=15_000)
+            tab.get_by_test_id("ptz-panel").locator('[data-preset="2"]').click()
+            expect(state).to_have_attribute("data-preset", "2", timeout=15_000)
+            assert device.position == "2"
+            expect(state).to_contain_text("returns home in", timeout=15_000)
+            screenshot(tab, "site-ptz")
+            expect(state).to_contain_text("At preset 1 (home)", timeout=30_000)
+            assert device.position == "1"
+            assert device.password not in tab.content()
+        finally:
+            send(server, "DELETE", "/api/cameras/mast")
+    assert_no_console_errors(console)
+
+
+def test_zones_and_lines_drawn_for_a_ptz_preset(server: Server, page: Page) -> None:
+    """A PTZ camera's lines belong to a preset: drawn with that preset chosen, saved into its
+    `ptz.presets`, leaving the camera's own geometry and the other presets as they were."""
+    tab, console = page
+    pole = {
+        "id": "pole",
+        "url": str(CLIP),
+        "enabled": False,
+        "ptz": {"onvif_url": "http://admin:pole-pass@127.0.0.1:1", "profile": "main",
+                "home_preset": "1"},
+    }
+    send(server, "POST", "/api/cameras", pole)
+    try:
+        tab.goto(server.url + "/#/cameras/pole", wait_until="domcontentloaded")
+        expect(tab.get_by_test_id("editor")).to_have_attribute("data-ready", "true", timeout=30_000)
+        tab.get_by_test_id("new-preset-token").fill("2")
+        tab.get_by_role("button", name="Add preset geometry").click()
+        expect(tab.get_by_test_id("geometry-preset")).to_have_value("2")
+        tab.locator("[data-tool=line]").click()
+        click_image(tab, *LINE["start"])
+        click_image(tab, *LINE["end"])
+        expect(tab.get_by_test_id("lines-row")).to_have_count(1)
+        tab.get_by_test_id("geometry-preset").select_option("")
+        expect(tab.get_by_test_id("lines-row")).to_have_count(0)
+        tab.get_by_test_id("geometry-preset").select_option("2")
+        expect(tab.get_by_test_id("lines-row")).to_have_count(1)
+        tab.get_by_test_id("save-camera").click()
+        expect(tab.get_by_test_id("saved-note")).to_contain_text("Saved", timeout=15_000)
+
+        saved = send(server, "GET", "/api/cameras/pole")
+        assert saved["lines"] == [] and saved["zones"] == []
+        assert set(saved["ptz"]["presets"]) == {"2"}  # home ("1") untouched: the camera's own
+        (line,) = saved["ptz"]["presets"]["2"]["lines"]
+        assert abs(line["start"][0] - LINE["start"][0]) <= 3
+        assert abs(line["end"][1] - LINE["end"][1]) <= 3
+        assert saved["ptz"]["onvif_url"] == "http://***@127.0.0.1:1"
+        assert "pole-pass" not in tab.content()
+    finally:
+        send(server, "DELETE", "/api/cameras/pole")
     assert_no_console_errors(console)
 
 

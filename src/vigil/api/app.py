@@ -23,6 +23,7 @@ from vigil.api import (
     routes_live,
     routes_meta,
     routes_onvif,
+    routes_ptz,
     routes_recordings,
     routes_retention,
     routes_review,
@@ -45,6 +46,7 @@ from vigil.auth.wiring import install_identity
 from vigil.bus.base import Bus
 from vigil.config import VigilConfig
 from vigil.pipeline.control import EngineControl
+from vigil.pipeline.ptz import PtzControl
 from vigil.recording.metrics import RecordingCollector
 from vigil.sources.policy import SourcePolicy
 from vigil.store.media import MediaStore
@@ -134,6 +136,8 @@ def create_app(
     app.include_router(routes_counts.router)
     app.include_router(routes_site.router)
     app.include_router(routes_onvif.router)
+    app.state.ptz = PtzControl(engine, ctx.sources, routes_ptz.camera_lookup(ctx))
+    app.include_router(routes_ptz.router)
     app.include_router(routes_recordings.router)
     app.include_router(routes_camera_health.router)
     app.include_router(routes_review.router)

@@ -14,6 +14,7 @@ from vigil.auth.store import AuthStore
 from vigil.bus.base import Bus
 from vigil.config import VigilConfig
 from vigil.pipeline.control import EngineControl
+from vigil.pipeline.ptz import PtzControl
 from vigil.privacy.audit import AuditLog
 from vigil.privacy.masks import AttributePolicy
 from vigil.privacy.retention import CaseStore, RetentionJob
@@ -71,5 +72,7 @@ Retention = Annotated[RetentionJob, _from_state("retention", RetentionJob)]
 Cases = Annotated[CaseStore, _from_state("cases", CaseStore)]
 # Each tenant's privacy choices about person attributes.
 Attributes = Annotated[AttributePolicy, _from_state("attributes", AttributePolicy)]
+# Moves PTZ cameras and keeps their analysis at the preset's geometry (vigil.pipeline.ptz).
+Ptz = Annotated[PtzControl, _from_state("ptz", PtzControl)]
 # Whether this is the demo (its login page offers the one-time link).
 Demo = Annotated[bool, _from_state("demo", bool)]

@@ -1,9 +1,12 @@
-"""Masking of credentials in camera URLs before they leave the server."""
+"""Masking of credentials in camera URLs (stream and ONVIF addresses) before they leave the
+server, and restoring them when a client sends the masked form back."""
 
 from __future__ import annotations
 
 import re
 from urllib.parse import unquote
+
+from vigil.config import CameraPtzConfig
 
 MASK = "***"
 # Greedy up to the last '@' before the path: passwords with a raw '@' are masked whole.
@@ -32,3 +35,19 @@ def restore_url(submitted: str, stored: str) -> str:
     """A client that edits a camera sends back the masked URL it was shown; that means
     "unchanged", not "set the password to ***"."""
     return stored if submitted != stored and submitted == redact_url(stored) else submitted
+
+
+def redact_ptz(ptz: CameraPtzConfig | None) -> CameraPtzConfig | None:
+    """A PTZ camera's settings with the credentials of its ONVIF address masked."""
+    return ptz and ptz.model_copy(update={"onvif_url": redact_url(ptz.onvif_url)})
+
+
+def restore_ptz(
+    submitted: CameraPtzConfig | None, stored: CameraPtzConfig | None
+) -> CameraPtzConfig | None:
+    """The submitted PTZ settings, with the stored ONVIF credentials where they came back masked."""
+    if submitted is None or stored is None:
+        return submitted
+    return submitted.model_copy(
+        update={"onvif_url": restore_url(submitted.onvif_url, stored.onvif_url)}
+    )

@@ -12,10 +12,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Path, Response
 
 from vigil.api.access import tenant_scope, visible
-from vigil.api.context import AppContext, Context
+from vigil.api.context import AppContext, Context, Ptz
 from vigil.api.errors import error_responses
 from vigil.api.params import CAMERA_ID_PATTERN
-from vigil.api.redact import redact_url, restore_url
+from vigil.api.redact import redact_ptz, redact_url, restore_ptz, restore_url
 from vigil.api.schemas import CameraOut, CameraStatusOut
 from vigil.api.source_check import source_refusal
 from vigil.config import CameraConfig
@@ -59,8 +59,9 @@ def camera_out(
     camera: CameraConfig, origin: Origin, camera_status: CameraStatus | None
 ) -> CameraOut:
     return CameraOut(
-        **camera.model_dump(exclude={"url", "main_url"}),
+        **camera.model_dump(exclude={"url", "main_url", "ptz"}),
         url=redact_url(camera.url),
+        ptz=redact_ptz(camera.ptz),
         main_url=redact_url(camera.main_url) if camera.main_url else None,
         origin=origin,
         status=status_out(camera_status),
@@ -164,7 +165,7 @@ def get_camera(ctx: Context, camera_id: CameraId, tenants: Scope) -> CameraOut:
     responses=error_responses(404, 413, 422),
 )
 def replace_camera(
-    ctx: Context, camera_id: CameraId, camera: CameraConfig, tenants: Scope
+    ctx: Context, ptz: Ptz, camera_id: CameraId, camera: CameraConfig, tenants: Scope
 ) -> CameraOut:
     if camera.id != camera_id:
         raise HTTPException(
@@ -178,16 +179,21 @@ def replace_camera(
     if main_url and current.main_url:
         main_url = restore_url(main_url, current.main_url)
     camera = camera.model_copy(
-        update={"url": restore_url(camera.url, current.url), "main_url": main_url}
+        update={
+            "url": restore_url(camera.url, current.url),
+            "main_url": main_url,
+            "ptz": restore_ptz(camera.ptz, current.ptz),
+        }
     )
     check_source(ctx, camera)
     if running(ctx, camera_id):
         if camera.enabled:
-            ctx.engine.replace_camera(camera)
+            # A PTZ camera away from home goes on analysing its preset's geometry.
+            ctx.engine.replace_camera(ptz.analysed(camera))
         else:
             ctx.engine.remove_camera(camera_id)
     elif camera.enabled:
-        ctx.engine.add_camera(camera)
+        ctx.engine.add_camera(ptz.analysed(camera))
     ctx.store.put_camera(camera, origin)
     return camera_out(camera, origin, ctx.engine.status(camera_id))
 
@@ -199,7 +205,7 @@ def replace_camera(
     response_class=Response,
     responses=error_responses(404, 409, 422),
 )
-def delete_camera(ctx: Context, camera_id: CameraId, tenants: Scope) -> Response:
+def delete_camera(ctx: Context, ptz: Ptz, camera_id: CameraId, tenants: Scope) -> Response:
     _camera, origin = find(ctx, camera_id, tenants)
     if origin == "config":
         raise HTTPException(
@@ -209,4 +215,5 @@ def delete_camera(ctx: Context, camera_id: CameraId, tenants: Scope) -> Response
     if running(ctx, camera_id):
         ctx.engine.remove_camera(camera_id)
     ctx.store.delete_camera(camera_id)
+    ptz.forget(camera_id)  # a pending return home must not move a camera nobody manages now
     return Response(status_code=204)

@@ -9,6 +9,8 @@ from pydantic import BaseModel, Field
 from vigil.config import (
     CalibrationConfig,
     CameraDetectorConfig,
+    CameraPtzConfig,
+    CameraRecordingConfig,
     CameraRetentionConfig,
     LineConfig,
     PrivacyMaskConfig,
@@ -68,8 +70,13 @@ class CameraOut(BaseModel):
     calibration: CalibrationConfig | None = None
     retention: CameraRetentionConfig | None = None
     priority: int = Field(0, description="Load shedding order: higher keeps its rate longer")
-    hardware_decode: bool = False
+    # Shown so that a client saving back what it was shown (the Cameras page) keeps them.
+    recording: CameraRecordingConfig | None = None
     detector: CameraDetectorConfig | None = None
+    hardware_decode: bool = False
+    ptz: CameraPtzConfig | None = Field(
+        None, description="PTZ settings; the ONVIF address's credentials masked as in `url`"
+    )
     origin: Literal["config", "api"] = Field(
         description="'config': declared in the config file; 'api': added through this API"
     )

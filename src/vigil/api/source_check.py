@@ -15,7 +15,12 @@ def source_refusal(policy: SourcePolicy, camera: CameraConfig) -> tuple[str, str
     """(field, what the tenant may be told) for the first URL of `camera` the policy refuses;
     None if all may be opened. The tenant learns only "refused by policy"; the log keeps why,
     for the system administrator. The config file's own cameras are not the tenant's choice."""
-    for field, url in (("url", camera.url), ("main_url", camera.main_url)):
+    onvif_url = camera.ptz.onvif_url if camera.ptz else None
+    for field, url in (
+        ("url", camera.url),
+        ("main_url", camera.main_url),
+        ("ptz.onvif_url", onvif_url),
+    ):
         if url is None or policy.trusts(camera.id, url):
             continue
         try:

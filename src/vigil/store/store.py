@@ -40,16 +40,26 @@ class EventStore:
         if self.secrets is None:
             return camera
         main_url = camera.main_url and self.secrets.encrypt(camera.main_url)
+        ptz = camera.ptz and camera.ptz.model_copy(
+            update={"onvif_url": self.secrets.encrypt(camera.ptz.onvif_url)}
+        )
         return camera.model_copy(
-            update={"url": self.secrets.encrypt(camera.url), "main_url": main_url}
+            update={"url": self.secrets.encrypt(camera.url), "main_url": main_url, "ptz": ptz}
         )
 
     def _open(self, stored: StoredCamera) -> StoredCamera:
         if self.secrets is None or not stored.config.url:  # no URL: invalid settings kept
             return stored
         main_url = stored.config.main_url and self.secrets.decrypt(stored.config.main_url)
+        ptz = stored.config.ptz and stored.config.ptz.model_copy(
+            update={"onvif_url": self.secrets.decrypt(stored.config.ptz.onvif_url)}
+        )
         config = stored.config.model_copy(
-            update={"url": self.secrets.decrypt(stored.config.url), "main_url": main_url}
+            update={
+                "url": self.secrets.decrypt(stored.config.url),
+                "main_url": main_url,
+                "ptz": ptz,
+            }
         )
         return replace(stored, config=config)
 

@@ -2,12 +2,15 @@
 // (test the connection first, with a face-blurred preview or the reason it failed), drawing
 // its zones, lines, masks and calibration, its modules, copying its layout to other cameras,
 // and import/export of the whole list. Everything goes through /api/cameras (audited).
-import { fetchCameras, fetchModules, getJson, liveFrameUrl } from "./api.js";
+import { fetchCameras, fetchModules, getJson } from "./api.js";
 import { currentUser, sendJson } from "./login.js";
 import { errorBox, every, h } from "./dom.js";
 import { createEditor } from "./editor.js";
 import { createModuleForms } from "./modforms.js";
 import { createOnvifPanel } from "./onvif.js";
+import { createLivePreview } from "./preview.js";
+import { createPtzPanel } from "./ptz.js";
+import { createPresetChooser } from "./presetgeometry.js";
 
 const STATUS_POLL_MS = 3000;
 const LIVE_POLL_MS = 2000;
@@ -62,6 +65,18 @@ function rateNotes(status) {
   ];
 }
 
+const RECORDING_TITLES = {
+  off: "Not recorded",
+  recording: "Recording the main stream",
+  standby: "Events mode: waiting for an event (pre-roll kept in memory)",
+};
+
+function recordingCell(camera) {
+  const state = camera.status.recording ?? "off";
+  return h("span", { class: "badge recording-state", "data-state": state, "data-testid": "camera-recording",
+    title: RECORDING_TITLES[state] ?? state, text: state });
+}
+
 function mountList(container) {
   const problem = h("div", { "data-testid": "cameras-problem" });
   const body = h("tbody", { "data-testid": "camera-rows" });
@@ -88,6 +103,7 @@ function mountList(container) {
       h("td", {}, h("a", { href: `#/cameras/${encodeURIComponent(camera.id)}`, text: camera.name || camera.id }),
         h("div", { class: "muted", text: camera.id })),
       h("td", {}, statusCell(camera)),
+      h("td", {}, recordingCell(camera)),
       h("td", { class: "num" }, `${fmt(camera.status.analysed_fps)} / ${fmt(camera.status.input_fps)}`, ...rateNotes(camera.status)),
       h("td", { class: "num", text: camera.status.online ? `${Math.round(camera.status.lag_ms)} ms` : "–" }),
       h("td", { class: "camera-error", text: camera.status.last_error ?? "" }),
@@ -133,14 +149,14 @@ function mountList(container) {
   h("button", { class: "button", type: "submit", text: "Import" }));
 
   container.append(problem, importForm, importResult, h("div", { class: "table-wrap" }, h("table", { class: "results" },
-    h("thead", {}, h("tr", {}, ["Camera", "State", "fps (analysed / input)", "Lag", "Last error", "Declared in", ""].map((text) => h("th", { text })))),
+    h("thead", {}, h("tr", {}, ["Camera", "State", "Recording", "fps (analysed / input)", "Lag", "Last error", "Declared in", ""].map((text) => h("th", { text })))),
     body)));
 
   async function refresh() {
     const cameras = await fetchCameras();
     if (stopped) return;
     body.replaceChildren(...(cameras.length ? cameras.map(row)
-      : [h("tr", {}, h("td", { colspan: 7, class: "empty", text: "No cameras yet: add one." }))]));
+      : [h("tr", {}, h("td", { colspan: 8, class: "empty", text: "No cameras yet: add one." }))]));
   }
   const stop = every(STATUS_POLL_MS, () => refresh().catch((error) => problem.replaceChildren(errorBox(error.message))));
   return () => { stopped = true; stop(); };
@@ -153,6 +169,7 @@ function mountCamera(container, cameraId) {
   const root = h("div", { class: "camera-edit" });
   container.append(root);
   let stopLive = () => {};
+  let stopPtz = () => {};
   let stopped = false;
 
   (async () => {
@@ -174,9 +191,18 @@ function mountCamera(container, cameraId) {
       enabled: h("input", { name: "enabled", type: "checkbox", checked: camera?.enabled ?? true }),
     };
     const probeResult = h("div", { class: "probe-result", "data-testid": "probe-result", role: "status" });
-    const editor = createEditor(camera ?? {}, () => { saved.textContent = "Unsaved changes."; });
+    const preview = isNew ? null : createLivePreview(camera.id, cameraPath);
+    const ptzPanel = !isNew && camera.ptz ? createPtzPanel(camera, cameraPath) : null;
+    if (ptzPanel) stopPtz = ptzPanel.stop;
+    let presetChooser = null;
+    const editor = createEditor(camera ?? {}, () => {
+      saved.textContent = "Unsaved changes.";
+      presetChooser?.changed();
+      preview?.showDraft(editor.value(), editor.frameSize());
+    });
+    // A PTZ camera's zones and lines belong to a preset: choose which are drawn.
+    if (!isNew && camera.ptz) presetChooser = createPresetChooser(camera, editor);
     const moduleForms = createModuleForms(modules, camera?.modules ?? {});
-    const liveImage = h("img", { class: "live-check", alt: "Live view with the saved zones and lines", "data-testid": "camera-live" });
     const lineCounts = h("ul", { class: "line-counts", "data-testid": "line-counts" });
 
     const settings = () => ({
@@ -185,7 +211,7 @@ function mountCamera(container, cameraId) {
       id: inputs.id.value.trim(), name: inputs.name.value.trim(), url: inputs.url.value.trim(),
       main_url: inputs.main_url.value.trim() || null, analysis_fps: Number(inputs.analysis_fps.value),
       enabled: inputs.enabled.checked, tenant: camera?.tenant ?? me?.tenant ?? "default",
-      ...editor.value(), modules: moduleForms.value(),
+      ...(presetChooser ? presetChooser.value() : editor.value()), modules: moduleForms.value(),
     });
 
     async function testConnection() {
@@ -230,12 +256,13 @@ function mountCamera(container, cameraId) {
         return;
       }
       saved.textContent = "Saved; the camera restarted with these settings.";
+      preview.clearDraft();
     }
 
     const applyTargets = h("select", { multiple: true, "aria-label": "Cameras to copy to", "data-testid": "apply-targets" },
       cameras.filter((other) => other.id !== cameraId && other.origin !== "config")
         .map((other) => h("option", { value: other.id, text: other.name || other.id })));
-    const parts = ["zones", "lines", "privacy_masks", "calibration", "modules"].map((part) =>
+    const parts = ["zones", "lines", "privacy_masks", "calibration", "modules", "schedules"].map((part) =>
       h("label", { class: "check" }, h("input", { type: "checkbox", value: part, checked: part !== "calibration" }), part.replace("_", " ")));
     const applyResult = h("div", { role: "status" });
     const apply = h("section", { class: "admin-section" }, h("h2", { class: "section-title", text: "Copy this layout to other cameras" }),
@@ -264,7 +291,8 @@ function mountCamera(container, cameraId) {
       h("label", { class: "field check" }, inputs.enabled, h("span", { text: "enabled" })),
       h("button", { class: "button", type: "button", text: "Test connection", "data-testid": "test-connection", onclick: testConnection })),
     probeResult,
-    h("section", { class: "admin-section" }, h("h2", { class: "section-title", text: "Zones, lines, masks and calibration" }), editor.element),
+    h("section", { class: "admin-section" }, h("h2", { class: "section-title", text: "Zones, lines, masks and calibration" }),
+      presetChooser?.element, editor.element),
     h("section", { class: "admin-section" }, h("h2", { class: "section-title", text: "Analytics modules" }), moduleForms.element),
     readOnly ? null : h("div", { class: "form-buttons sticky-save" },
       h("button", { class: "button primary", type: "submit", text: isNew ? "Add camera" : "Save", "data-testid": "save-camera" }), saved));
@@ -279,7 +307,8 @@ function mountCamera(container, cameraId) {
       }),
       general, form,
       isNew ? null : h("section", { class: "admin-section" }, h("h2", { class: "section-title", text: "Live result (faces blurred)" }),
-        h("div", { class: "live-check-row" }, liveImage, lineCounts)),
+        h("div", { class: "live-check-row" }, preview.element, lineCounts)),
+      ptzPanel?.element,
       isNew || readOnly ? null : apply].filter(Boolean));
 
     if (!isNew) {
@@ -291,8 +320,12 @@ function mountCamera(container, cameraId) {
       else testConnection();
       stopLive = every(LIVE_POLL_MS, async () => {
         try {
-          const { status } = await getJson(cameraPath(camera.id));
-          if (hasFrame(status)) liveImage.src = liveFrameUrl(camera.id, 640, Date.now());
+          const { status, enabled } = await getJson(cameraPath(camera.id));
+          if (!enabled) {  // a disabled camera runs nowhere: it has no counts to ask for
+            lineCounts.replaceChildren(h("li", { class: "muted", text: "No live counts (the camera is disabled)." }));
+            return;
+          }
+          if (hasFrame(status)) preview.refresh();
           const stats = await getJson(cameraPath(camera.id, "/stats"));
           const lines = Object.entries(stats.line ?? {});
           lineCounts.replaceChildren(...lines.map(([name, perClass]) => {
@@ -307,7 +340,7 @@ function mountCamera(container, cameraId) {
     }
   })().catch((error) => general.append(errorBox(error.message)));
 
-  return () => { stopped = true; stopLive(); };
+  return () => { stopped = true; stopLive(); stopPtz(); };
 }
 
 export function mountCameras(container) {

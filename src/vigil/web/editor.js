@@ -300,5 +300,16 @@ export function createEditor(geometry, onChange = () => {}) {
     /** Show this image (a data: or same-origin URL) as the frame to draw on. */
     setImage(url) { image.src = url; },
     value: () => clone(state),
+    /** Edit other geometry (a PTZ camera's other preset): undo starts afresh. */
+    load(next) {
+      state = clone({ zones: next.zones ?? [], lines: next.lines ?? [],
+        privacy_masks: next.privacy_masks ?? [], calibration: next.calibration ?? null });
+      history.length = 0;
+      draft = [];
+      draw();
+      renderList();
+    },
+    /** Size of the frame drawn on: the pixel space of every coordinate in value(). */
+    frameSize: () => ({ ...size }),
   };
 }

@@ -1,0 +1,179 @@
+"""PTZ cameras moved through Vigil: each preset has its own zones and lines, the modules pause
+while the camera moves, and a camera left away from its home preset returns there by itself.
+
+Analytics need geometry that matches the picture; a PTZ camera turned to another preset shows
+another scene, where the home preset's zones and lines mean nothing. So a move (1) restarts the
+camera's analysis without modules, (2) asks the camera to go (ONVIF GotoPreset, with the
+credentials stored with the camera), and (3) once it has settled, restarts the analysis with
+the modules and that preset's geometry. One timer per camera brings it home after
+`return_home_s` without a move. Only moves made through Vigil are known here: a camera turned
+from its own web page keeps the geometry of the preset Vigil last sent it to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from vigil.config import CameraConfig
+from vigil.domain.onvif_address import parse_onvif_url
+from vigil.pipeline.control import EngineControl
+from vigil.sources import onvif
+from vigil.sources.policy import SourcePolicy
+
+log = logging.getLogger(__name__)
+
+
+def at_preset(camera: CameraConfig, preset: str | None) -> CameraConfig:
+    """The camera as analysed at `preset`: that preset's zones and lines where it has them."""
+    geometry = camera.ptz.presets.get(preset) if camera.ptz and preset is not None else None
+    if geometry is None:
+        return camera
+    return camera.model_copy(
+        update={
+            "zones": camera.zones if geometry.zones is None else geometry.zones,
+            "lines": camera.lines if geometry.lines is None else geometry.lines,
+        }
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PtzState:
+    preset: str | None  # where Vigil last sent it; None: not moved since the server started
+    moving: bool  # modules paused until it settles
+    home_in_s: float | None  # seconds until it returns home, when that is due
+
+
+@dataclass(slots=True)
+class _Camera:
+    preset: str | None = None
+    moving: bool = False
+    home_at: float | None = None  # monotonic time of the return home
+    settle: threading.Timer | None = None
+    home: threading.Timer | None = None
+
+    def cancel(self) -> None:
+        for timer in (self.settle, self.home):
+            if timer is not None:
+                timer.cancel()
+        self.settle = self.home = None
+        self.home_at = None
+
+
+class PtzControl:
+    """Moves PTZ cameras and keeps their analysis in step. `lookup` gives a camera's current
+    settings (stored or running), so a timer acts on what is saved when it fires."""
+
+    def __init__(
+        self,
+        engine: EngineControl,
+        policy: SourcePolicy,
+        lookup: Callable[[str], CameraConfig | None],
+    ) -> None:
+        self.engine = engine
+        self.policy = policy
+        self.lookup = lookup
+        self._cameras: dict[str, _Camera] = {}
+        self._lock = threading.Lock()
+
+    def state(self, camera_id: str) -> PtzState:
+        with self._lock:
+            known = self._cameras.get(camera_id, _Camera())
+            home_in = None if known.home_at is None else max(0.0, known.home_at - time.monotonic())
+            return PtzState(preset=known.preset, moving=known.moving, home_in_s=home_in)
+
+    def analysed(self, camera: CameraConfig) -> CameraConfig:
+        """What the engine should run for these (just saved) settings: the geometry of the
+        preset the camera is at, without modules while it moves."""
+        with self._lock:
+            state = self._cameras.get(camera.id)
+            preset, moving = (state.preset, state.moving) if state else (None, False)
+        current = at_preset(camera, preset)
+        return current.model_copy(update={"modules": {}}) if moving else current
+
+    def goto(self, camera_id: str, preset: str) -> None:
+        """Move the camera to `preset` and analyse it with that preset's geometry.
+        ValueError: the camera has no PTZ settings; onvif.OnvifProblem or PolicyRefusal: the
+        camera could not be moved (its analysis is then restored as it was)."""
+        camera = self.lookup(camera_id)
+        if camera is None or camera.ptz is None:
+            raise ValueError(f"camera {camera_id!r} has no ptz settings")
+        ptz = camera.ptz
+        address = parse_onvif_url(ptz.onvif_url)
+        host = self.policy.addresses(address.host, address.port)[0]
+        with self._lock:
+            state = self._cameras.setdefault(camera_id, _Camera())
+            state.cancel()
+            previous = state.preset
+            state.moving = True
+        running = any(c.id == camera_id for c in self.engine.cameras())
+        if running:
+            paused = at_preset(camera, preset).model_copy(update={"modules": {}})
+            self.engine.replace_camera(paused)
+        try:
+            asyncio.run(
+                onvif.goto_preset(
+                    host,
+                    address.port,
+                    address.username,
+                    address.password,
+                    ptz.profile,
+                    preset,
+                    self.policy,
+                )
+            )
+        except Exception:
+            with self._lock:
+                state.moving = False
+            if running:
+                self.engine.replace_camera(at_preset(camera, previous))
+            raise
+        with self._lock:
+            state.preset = preset
+            state.settle = self._timer(ptz.settle_s, self._settled, camera_id, preset)
+            if ptz.home_preset and ptz.return_home_s and preset != ptz.home_preset:
+                state.home_at = time.monotonic() + ptz.return_home_s
+                state.home = self._timer(
+                    ptz.return_home_s, self._return_home, camera_id, ptz.home_preset
+                )
+
+    def forget(self, camera_id: str) -> None:
+        """The camera was deleted: no timer may act on it any more."""
+        with self._lock:
+            state = self._cameras.pop(camera_id, None)
+            if state is not None:
+                state.cancel()
+
+    @staticmethod
+    def _timer(delay_s: float, action: Callable[[str, str], None], *args: str) -> threading.Timer:
+        timer = threading.Timer(delay_s, action, args)
+        timer.daemon = True
+        timer.start()
+        return timer
+
+    def _settled(self, camera_id: str, preset: str) -> None:
+        with self._lock:
+            state = self._cameras.get(camera_id)
+            if state is None or state.preset != preset:
+                return  # moved again (or deleted) since
+            state.moving = False
+            state.settle = None
+        camera = self.lookup(camera_id)
+        if camera is None or not any(c.id == camera_id for c in self.engine.cameras()):
+            return
+        try:
+            self.engine.replace_camera(at_preset(camera, preset))
+        except (KeyError, ValueError) as error:
+            log.warning(
+                "camera %s at preset %s could not resume analysis: %s", camera_id, preset, error
+            )
+
+    def _return_home(self, camera_id: str, home: str) -> None:
+        try:
+            self.goto(camera_id, home)
+        except Exception as error:  # a timer thread has no caller to tell; the log does
+            log.warning("camera %s could not return to home preset %s: %s", camera_id, home, error)
