@@ -1,5 +1,5 @@
 """`vigil bench cameras --shards N`: the same real-time load split over N processes, each with
-its own share of the cameras, its own batcher and its own detector (pipeline/shards.py), and
+its own share of the cameras, its own batcher and its own detector (cluster/shards.py), and
 the shards' figures added up as one worker's."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from vigil.bench.cameras import (
 )
 from vigil.config import CameraConfig, TrackerConfig
 from vigil.pipeline.feeds import SyntheticFeed, decode_clip
-from vigil.pipeline.shards import run_shards
+from vigil.cluster.shards import run_shards
 
 
 @dataclass(frozen=True)

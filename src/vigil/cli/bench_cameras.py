@@ -183,7 +183,7 @@ def cameras(
         typer.Option(
             min=1,
             help="Also run the deadline scheduler with the cameras split over this many "
-            "processes, each with its own fake detector (pipeline/shards.py)",
+            "processes, each with its own fake detector (cluster/shards.py)",
         ),
     ] = 1,
     high_priority: Annotated[

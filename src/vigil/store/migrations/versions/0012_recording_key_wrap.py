@@ -3,7 +3,7 @@ each key is stored. Rows already there stay NULL (stored as they are) until a pr
 the key file wraps them in place (`KeyStore.wrap_legacy`): a migration cannot read that file.
 
 Revision ID: 0012_recording_key_wrap
-Revises: 0010_console
+Revises: 0011_login_failures
 Create Date: 2026-12-06
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012_recording_key_wrap"
-down_revision = "0010_console"
+down_revision = "0011_login_failures"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """Hostile-tenant hardening (issue 13): wrong passwords counted per account and source
 address, so a guesser locks an account only for their own address.
 
-Revision ID: 0011_tenant_camera_ids
+Revision ID: 0011_login_failures
 Revises: 0010_console
 Create Date: 2026-12-06
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011_tenant_camera_ids"
+revision = "0011_login_failures"
 down_revision = "0010_console"
 branch_labels = None
 depends_on = None
