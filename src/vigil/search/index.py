@@ -8,8 +8,9 @@ the event store's write lock. Tables:
 - `captions`: one row per distinct caption (with the facts every filter reads: tenant, camera,
   class, colour, type, zone, line, direction, part of day) and its 384-d float32 vector;
 - `captions_fts`: SQLite FTS5 (porter stemming) over the caption text, for keyword ranking;
-- `docs`: one row per event: its caption, start time, and a sequence number that grows with
-  every write, so readers pick up changes incrementally.
+- `docs`: one row per event: its caption, start time, its figures (count and what was
+  counted, speed, duration: per event, for numeric filters) and a sequence number that grows
+  with every write, so readers pick up changes incrementally.
 
 Many events share a caption (the same kind of thing happening at the same place and time of
 day), so vectors are stored and compared once per caption, not per event: scoring a query is a
@@ -38,6 +39,7 @@ from vigil.domain.events import Event, EventState
 from vigil.search.captions import CaptionFacts, caption, facts
 from vigil.search.columns import Codes, Grow
 from vigil.search.embedding import Embedder, embed_query
+from vigil.search.figures import OPERATORS, counts_any, event_figures
 from vigil.search.query import Filters, ParsedQuery, PlaceNames
 from vigil.search.ranking import (
     FTS_WORD,
@@ -53,7 +55,7 @@ from vigil.search.results import Explicit, Facet, Hit, SearchResult
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: figures per event
 KEYWORD_LIMIT = 2000
 # Keywords in more than this share of the captions (and at least COMMON_MIN) are not searched.
 COMMON_SHARE = 0.05
@@ -86,6 +88,7 @@ CREATE TABLE IF NOT EXISTS docs (
     start_ms INTEGER NOT NULL,
     updated_ms INTEGER NOT NULL,
     ended INTEGER NOT NULL,
+    count REAL, counted TEXT, speed REAL, duration REAL,
     seq INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS docs_seq ON docs (seq);
@@ -199,6 +202,11 @@ class SearchIndex:
             self._doc_row = Grow(np.int32, fill=-1)  # caption row per doc; -1: none
             self._doc_start = Grow(np.int64)
             self._doc_seq = Grow(np.int64)
+            # Figures per doc (NaN: the event has none) and what its count counted (a code).
+            self._doc_figures = {name: Grow(np.float32, fill=np.nan)
+                                 for name in ("count", "speed", "duration")}
+            self._counted = Codes()
+            self._doc_counted = Grow(np.int32)
             self._names_cache: dict[tuple[Any, ...], PlaceNames] = {}
             self._df_cache: dict[str, tuple[int, int]] = {}
 
@@ -215,13 +223,20 @@ class SearchIndex:
             if rows:
                 self._add_captions(rows)
             docs = db.execute(
-                "SELECT doc, caption_id, start_ms, seq FROM docs WHERE seq > ?", (self._seq_last,)
+                "SELECT doc, caption_id, start_ms, seq, count, speed, duration, counted FROM docs "
+                "WHERE seq > ?", (self._seq_last,)
             ).fetchall()
             if docs:
-                array = np.array(docs, dtype=np.int64)
+                array = np.array([d[:4] for d in docs], dtype=np.int64)
                 top = int(array[:, 0].max())
-                for grow in (self._doc_row, self._doc_start, self._doc_seq):
+                for grow in (self._doc_row, self._doc_start, self._doc_seq, self._doc_counted,
+                             *self._doc_figures.values()):
                     grow.ensure(top + 1)
+                numbers = np.array([[np.nan if v is None else v for v in d[4:7]] for d in docs],
+                                   dtype=np.float32)
+                for k, name in enumerate(("count", "speed", "duration")):
+                    self._doc_figures[name].data[array[:, 0]] = numbers[:, k]
+                self._doc_counted.data[array[:, 0]] = [self._counted.code(d[7]) for d in docs]
                 rows_of = np.array(
                     [self._caption_row.get(int(c), -1) for c in array[:, 1]], dtype=np.int32
                 )
@@ -276,14 +291,14 @@ class SearchIndex:
             f = facts(event, self.tz)
             text = caption(event, self.tz)
             prepared.append((event, f, text, caption_key(f, text)))
-        existing: dict[str, tuple[int, int, int]] = {}
+        existing: dict[str, tuple[int, int, tuple[Any, ...]]] = {}
         for chunk in _chunks([e.id for e in events], 500):
             marks = ",".join("?" * len(chunk))
-            for event_id, caption_id, ended, updated in db.execute(
-                f"SELECT event_id, caption_id, ended, updated_ms FROM docs "
+            for event_id, caption_id, ended, *figures in db.execute(
+                f"SELECT event_id, caption_id, ended, count, speed, duration, counted FROM docs "
                 f"WHERE event_id IN ({marks})", chunk,
             ):
-                existing[event_id] = (caption_id, ended, updated)
+                existing[event_id] = (caption_id, ended, tuple(figures))
         keys = list({key for *_, key in prepared})
         caption_ids: dict[str, int] = {}
         for chunk in _chunks(keys, 500):
@@ -301,11 +316,12 @@ class SearchIndex:
         for event, _, _, key in prepared:
             before = existing.get(event.id)
             ended = int(event.state is EventState.ENDED)
+            figures = _stored_figures(event)
             if before is not None and key in caption_ids and before[0] == caption_ids[key] and (
                 before[1] >= ended
-            ):
+            ) and (before[2] == figures or before[1] > ended):
                 continue
-            writes.append((event, key, ended))
+            writes.append((event, key, ended, figures))
         if not writes and not new:
             return 0
         with db:
@@ -323,12 +339,15 @@ class SearchIndex:
                            (caption_ids[key], text))
             seq = db.execute("SELECT coalesce(max(seq), 0) + 1 FROM docs").fetchone()[0]
             db.executemany(
-                "INSERT INTO docs (event_id, caption_id, start_ms, updated_ms, ended, seq) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO UPDATE SET "
+                "INSERT INTO docs (event_id, caption_id, start_ms, updated_ms, ended, count, "
+                "speed, duration, counted, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (event_id) DO UPDATE SET "
                 "caption_id = excluded.caption_id, start_ms = excluded.start_ms, "
-                "updated_ms = excluded.updated_ms, ended = excluded.ended, seq = excluded.seq",
-                [(e.id, caption_ids[key], e.start_ms, e.updated_ms, ended, seq)
-                 for e, key, ended in writes],
+                "updated_ms = excluded.updated_ms, ended = excluded.ended, "
+                "count = excluded.count, speed = excluded.speed, duration = excluded.duration, "
+                "counted = excluded.counted, seq = excluded.seq",
+                [(e.id, caption_ids[key], e.start_ms, e.updated_ms, ended, *figures, seq)
+                 for e, key, ended, figures in writes],
             )
         self.refresh()
         return len(writes)
@@ -452,6 +471,7 @@ class SearchIndex:
             doc_row = self._doc_row.data[: max_doc + 1].copy()
             doc_start = self._doc_start.data[: max_doc + 1]
             doc_seq = self._doc_seq.data[: max_doc + 1]
+            figures_ok = self._figures_mask(parsed.filters, max_doc + 1)
         clock.lap("filter")
 
         # Caption scores: similarity and keyword ranks, fused by reciprocal rank.
@@ -476,6 +496,8 @@ class SearchIndex:
         keep = caption_ok[doc_row]
         if seq_as_of < seq_now:
             keep &= doc_seq <= seq_as_of
+        if figures_ok is not None:
+            keep &= figures_ok
         start_ms = _max_opt(parsed.filters.start_ms, explicit.start_ms)
         end_ms = _min_opt(parsed.filters.end_ms, explicit.end_ms)
         if start_ms is not None:
@@ -562,6 +584,22 @@ class SearchIndex:
             mask &= anywhere
         return mask
 
+    def _figures_mask(self, filters: Filters, n: int) -> np.ndarray | None:
+        """Docs whose figures meet every numeric condition; a missing figure (NaN) never does.
+        None: the query has no numeric condition. Called under the mirror lock."""
+        if not filters.figures:
+            return None
+        keep = np.ones(n, dtype=np.bool_)
+        for condition in filters.figures:
+            values = self._doc_figures[condition.figure].data[:n]
+            with np.errstate(invalid="ignore"):
+                keep &= OPERATORS[condition.op](values, condition.value)
+            if condition.figure == "count":
+                wanted = [code for code, counted in enumerate(self._counted.values)
+                          if counts_any(counted, condition.classes)]
+                keep &= np.isin(self._doc_counted.data[:n], wanted)
+        return keep
+
     def _member(self, column: str, values: Collection[str]) -> np.ndarray:
         """A lookup table: True at the codes of `values` (one gather instead of np.isin)."""
         table = np.zeros(len(self._codes[column].values), dtype=bool)
@@ -642,6 +680,16 @@ class SearchIndex:
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+def _stored_figures(event: Event) -> tuple[float | None, float | None, float | None, str | None]:
+    """The event's figures as the docs table holds them (NULL for a missing one)."""
+    count, speed, duration, counted = event_figures(event)
+
+    def stored(value: float) -> float | None:
+        return None if value != value else value  # NaN → NULL
+
+    return stored(count), stored(speed), stored(duration), counted
 
 
 def _newer(new: Event, old: Event) -> bool:
