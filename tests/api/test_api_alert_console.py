@@ -62,7 +62,8 @@ def console(
             "alerts": {
                 "actions": {
                     "ops": {"type": "webhook", "url": ops.url, "backoff_s": 0.05},
-                    "pager": {"type": "webhook", "url": pager.url, "retries": 0},
+                    "pager": {"type": "webhook", "url": pager.url, "retries": 2,
+                              "backoff_s": 0.05},
                 },
                 "rules": [
                     {
@@ -206,8 +207,40 @@ def test_unacknowledged_alerts_escalate_once_through_the_second_action(
     assert client.get("/api/alerts/firing").json()["count"] == 0
 
     metrics = client.get("/metrics").text
-    assert 'vigil_alert_escalations_total{action="pager",result="delivered"} 1.0' in metrics
-    assert "vigil_alerts_unacknowledged 0.0" in metrics
+    line = 'vigil_alert_escalations_total{action="pager",result="delivered",tenant="default"} 1.0'
+    assert line in metrics
+    assert 'vigil_alerts_unacknowledged{tenant="default"} 0.0' in metrics
+
+
+def test_a_failed_escalation_is_retried_with_backoff_and_its_attempts_recorded(
+    console: tuple[TestClient, AlertService],
+    store: EventStore,
+    clock: Clock,
+    make_event: Callable[..., Event],
+    receivers: tuple[WebhookReceiver, WebhookReceiver],
+) -> None:
+    client, service = console
+    _ops, pager = receivers
+    pager.statuses = [503, 503]  # the pager is down for two attempts, then answers
+    fire(service, store, [make_event(start_ms=now_ms() - 1000)])
+    [waiting] = client.get("/api/alerts/firing").json()["items"]
+    clock.ms += 5 * 60_000 + 1000
+    assert service.escalate_due() == 1
+    assert len(pager.wait_for(3)) == 3
+
+    def settled() -> Any:
+        alert = client.get(f"/api/alerts/{waiting['id']}").json()
+        outcome = (alert["escalated"] or {}).get("outcomes", {}).get("pager", {})
+        return outcome if outcome.get("status") in ("delivered", "failed") else None
+
+    outcome = wait_until(settled, "the escalation did not settle")
+    assert outcome["status"] == "delivered" and outcome["attempts"] == 3
+    assert [entry["ok"] for entry in outcome["history"]] == [False, False, True]
+    assert "503" in outcome["history"][0]["detail"]
+    metrics = client.get("/metrics").text
+    family = "vigil_alert_escalations_total"
+    assert f'{family}{{action="pager",result="retrying",tenant="default"}} 2.0' in metrics
+    assert f'{family}{{action="pager",result="delivered",tenant="default"}} 1.0' in metrics
 
 
 def test_test_this_rule_counts_the_last_24_hours(
@@ -277,12 +310,14 @@ def test_delivery_figures_in_metrics(
 
         def delivered() -> str | None:
             text = client.get("/metrics").text
-            line = 'vigil_alert_delivery_attempts_total{action="ops",result="delivered"} 1.0'
+            line = ('vigil_alert_delivery_attempts_total'
+                    '{action="ops",result="delivered",tenant="default"} 1.0')
             return text if line in text else None
 
         text = wait_until(delivered, "the delivery was not counted")
     finally:
         service.stop()
-    assert 'vigil_alert_delivery_attempts_total{action="ops",result="retrying"} 1.0' in text
-    assert "vigil_alerts_fired_total 1.0" in text
-    assert "vigil_alerts_unacknowledged 1.0" in text
+    retried = 'vigil_alert_delivery_attempts_total{action="ops",result="retrying",tenant="default"}'
+    assert f"{retried} 1.0" in text
+    assert 'vigil_alerts_fired_total{tenant="default"} 1.0' in text
+    assert 'vigil_alerts_unacknowledged{tenant="default"} 1.0' in text

@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from vigil.alerts.actions import Action, Attempt, build_actions
 from vigil.alerts.alert import Alert, Links
 from vigil.alerts.config import AlertsConfig, RuleConfig, unknown_actions
-from vigil.alerts.delivery import DeliveryReport, Dispatcher, attempt_once
+from vigil.alerts.delivery import MAX_BACKOFF_S, DeliveryReport, Dispatcher, attempt_once
 from vigil.alerts.history import rule_events
 from vigil.alerts.metrics import AlertCounters
 from vigil.alerts.rules import Firing, RuleEngine
@@ -114,6 +114,11 @@ def sample_event(rule: RuleConfig, ts_ms: int) -> Event:
     )
 
 
+def _pending(kind: str) -> dict[str, Any]:
+    """An escalation action's outcome before its first attempt."""
+    return {"type": kind, "status": "pending", "attempts": 0, "detail": None, "history": []}
+
+
 def _overall(outcomes: Mapping[str, Mapping[str, Any]]) -> AlertStatus:
     statuses = {entry["status"] for entry in outcomes.values()}
     if not statuses:
@@ -159,7 +164,7 @@ class AlertService:
         self._rules_read = 0.0
         self._escalated_at = 0.0
         # Escalations are sent here, not by the evaluating thread, which must not wait on a
-        # slow pager; one attempt each (the alert already went through the rule's actions).
+        # slow pager or on the backoff between its retries.
         self._escalator = ThreadPoolExecutor(max_workers=2, thread_name_prefix="alert-escalate")
         self.counters = AlertCounters()
         self._thread: threading.Thread | None = None
@@ -370,7 +375,7 @@ class AlertService:
             event.id,
             event.camera_id,
         )
-        self.counters.add_fired()
+        self.counters.add_fired(event.tenant)
         if names:
             with self._deliveries_lock:
                 self._deliveries[alert.id] = outcomes
@@ -379,9 +384,9 @@ class AlertService:
 
     def _on_report(self, alert: Alert, report: DeliveryReport) -> None:
         if report.sent:
-            self.counters.add_attempt(report.action, report.status)
+            self.counters.add_attempt(report.action, report.status, alert.event.tenant)
         else:
-            self.counters.add_unsent(report.action)
+            self.counters.add_unsent(report.action, alert.event.tenant)
         with self._deliveries_lock:
             outcomes = self._deliveries.get(alert.id)
             if outcomes is None:
@@ -464,10 +469,7 @@ class AlertService:
             if rule.escalation is None or stored.fired_ms > now - waits[rule.id]:
                 continue
             names = [name for name in rule.escalation.actions if name in self.actions]
-            outcomes = {
-                name: {"type": self.actions[name].kind, "status": "pending", "detail": None}
-                for name in names
-            }
+            outcomes = {name: _pending(self.actions[name].kind) for name in names}
             # Claimed before sending: a crash during the send never escalates twice.
             ack_rows.mark_escalated(self.store.engine, stored, at_ms=now, outcomes=outcomes)
             claimed += 1
@@ -490,22 +492,51 @@ class AlertService:
     def _send_escalation(
         self, stored: StoredAlert, alert: Alert, names: list[str], at_ms: int
     ) -> None:
-        outcomes: dict[str, dict[str, Any]] = {}
-        for name in names:
-            attempt = attempt_once(self.actions[name], alert)
-            result = "delivered" if attempt.ok else "failed"
-            self.counters.add_escalation(name, result)
-            outcomes[name] = {
-                "type": self.actions[name].kind,
-                "status": result,
+        """Send through each escalation action; a failure that may pass is retried with the
+        action's backoff (doubled each time, `retries` times at most), the earliest due action
+        first. The outcome (status, attempts, each attempt's result) is recorded after every
+        attempt, so the console shows "retrying" while the pager is down."""
+        outcomes = {name: _pending(self.actions[name].kind) for name in names}
+        due = {name: time.monotonic() for name in names}
+        delays = {name: self.actions[name].config.backoff_s for name in names}
+        while due:
+            name = min(due, key=due.__getitem__)
+            if self._stopping.wait(max(0.0, due[name] - time.monotonic())):
+                for left in due:
+                    outcomes[left]["status"] = "failed"
+                    outcomes[left]["detail"] = "not sent: Vigil stopped first"
+                self._record_escalation(stored, at_ms, outcomes)
+                return
+            action = self.actions[name]
+            attempt = attempt_once(action, alert)
+            entry = outcomes[name]
+            entry["attempts"] += 1
+            entry["detail"] = attempt.detail
+            entry["history"] = [*entry["history"], {
+                "attempt": entry["attempts"], "at_ms": self._clock(), "ok": attempt.ok,
                 "detail": attempt.detail,
-            }
-            log.info("alert %s escalated through %s: %s", stored.id, name, attempt.detail)
+            }][-HISTORY:]
+            if attempt.ok or not attempt.retryable or entry["attempts"] > action.config.retries:
+                entry["status"] = "delivered" if attempt.ok else "failed"
+                del due[name]
+            else:
+                entry["status"] = "retrying"
+                due[name] = time.monotonic() + delays[name]
+                delays[name] = min(delays[name] * 2, MAX_BACKOFF_S)
+            self.counters.add_escalation(name, entry["status"], alert.event.tenant)
+            log.info("alert %s escalated through %s (attempt %d): %s", stored.id, name,
+                     entry["attempts"], attempt.detail)
+            self._record_escalation(stored, at_ms, outcomes)
+
+    def _record_escalation(
+        self, stored: StoredAlert, at_ms: int, outcomes: dict[str, dict[str, Any]]
+    ) -> None:
+        snapshot = copy.deepcopy(outcomes)
         self._guarded(
             "recording an escalation",
             lambda: self._retrying(
                 lambda: ack_rows.mark_escalated(
-                    self.store.engine, stored, at_ms=at_ms, outcomes=outcomes
+                    self.store.engine, stored, at_ms=at_ms, outcomes=snapshot
                 )
             ),
         )

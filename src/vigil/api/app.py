@@ -143,7 +143,8 @@ def create_app(
     app.state.alerts = alerts
     app.include_router(routes_alerts.router)
     # Figures of other parts for /metrics (vigil.api.metrics), for system roles only.
-    app.state.metrics_collectors = [AlertCollector(alerts.counters, store.engine)]
+    app.state.alert_metrics = AlertCollector(alerts.counters, store.engine)
+    app.state.metrics_collectors = [app.state.alert_metrics]
     app.include_router(routes_series.router)
     app.state.search = services.search
     app.include_router(routes_search.router)

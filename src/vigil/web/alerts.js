@@ -281,7 +281,8 @@ function outcomeChips(alert) {
 function acknowledgement(alert, onAcknowledge) {
   const done = alert.acknowledged;
   const escalated = alert.escalated ? h("span", { class: "escalated-badge", "data-testid": "alert-escalated",
-    title: Object.entries(alert.escalated.outcomes).map(([name, o]) => `${name}: ${o.status}`).join(", "),
+    title: Object.entries(alert.escalated.outcomes).map(([name, o]) =>
+      `${name}: ${o.status}${o.attempts > 1 ? ` after ${o.attempts} attempts` : ""}`).join(", "),
     text: `escalated ${formatDateTime(alert.escalated.at_ms)}` }) : null;
   if (done) {
     return [h("span", { class: "ack-by", "data-testid": "alert-ack",
