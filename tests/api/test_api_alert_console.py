@@ -321,3 +321,39 @@ def test_delivery_figures_in_metrics(
     assert f"{retried} 1.0" in text
     assert 'vigil_alerts_fired_total{tenant="default"} 1.0' in text
     assert 'vigil_alerts_unacknowledged{tenant="default"} 1.0' in text
+
+
+def test_a_camera_setting_says_which_event_types_alert_and_which_are_just_recorded(
+    console: tuple[TestClient, AlertService],
+    store: EventStore,
+    make_event: Callable[..., Event],
+) -> None:
+    client, service = console
+    [gate] = [c for c in client.get("/api/alert-cameras").json() if c["camera_id"] == "gate"]
+    assert gate["alert_types"] is None and {"line", "zone"} <= set(gate["choices"])
+
+    wrong = client.put("/api/alert-cameras/gate", json={"alert_types": ["zone", "loitering"]})
+    assert wrong.status_code == 422
+    assert wrong.json()["detail"].startswith("alert_types: loitering is not a module")
+    assert client.put("/api/alert-cameras/nowhere", json={"alert_types": []}).status_code == 404
+
+    saved = client.put("/api/alert-cameras/gate", json={"alert_types": ["zone"]})
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["alert_types"] == ["zone"] and saved.json()["updated_by"] == "tests"
+    # The door rule matches the crossing, but on this camera crossings are just recorded.
+    start = now_ms() - 10 * 60_000
+    crossing = make_event(start_ms=start)
+    fire(service, store, [crossing])
+    assert client.get("/api/alerts/firing").json()["count"] == 0
+    visit = make_event(start_ms=start + 5 * 60_000, type="zone.presence", line=None,
+                       direction=None, zone="lot")
+    store.upsert_events([visit])
+    severities = {item["id"]: item["severity"]
+                  for item in client.get("/api/review").json()["items"]}
+    assert severities == {crossing.id: "info", visit.id: "alert"}
+
+    # Back to the default: the rule fires again.
+    assert client.put("/api/alert-cameras/gate", json={"alert_types": None}).json()[
+        "alert_types"] is None
+    fire(service, store, [make_event(start_ms=start + 60_000)])
+    assert client.get("/api/alerts/firing").json()["count"] == 1

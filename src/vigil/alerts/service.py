@@ -28,6 +28,7 @@ import sqlalchemy as sa
 
 from vigil.alerts.actions import Action, Attempt, build_actions
 from vigil.alerts.alert import Alert, Links
+from vigil.alerts.alerting import AlertTypes, counts_as_alert
 from vigil.alerts.config import AlertsConfig, RuleConfig, unknown_actions
 from vigil.alerts.delivery import MAX_BACKOFF_S, DeliveryReport, Dispatcher, attempt_once
 from vigil.alerts.history import rule_events
@@ -38,6 +39,7 @@ from vigil.config import VigilConfig
 from vigil.domain.events import Event, EventMessage, EventState, ObjectInfo, uuid7
 from vigil.domain.frames import now_ms
 from vigil.store import acks as ack_rows
+from vigil.store import alerting as alerting_rows
 from vigil.store import alerts as alert_rows
 from vigil.store.alerts import AlertStatus, StoredAlert, StoredRule
 from vigil.store.media import InvalidMediaKey, MediaStore
@@ -153,6 +155,7 @@ class AlertService:
         self._clock = clock
         self._engine = RuleEngine(config.rules, clock=clock)
         self._rules_lock = threading.Lock()
+        self._alert_types: AlertTypes = {}  # per camera, read with the rules
         self._dispatcher = Dispatcher(
             self.actions, self._on_report, queue_size=config.queue_size, clock=clock
         )
@@ -318,6 +321,10 @@ class AlertService:
             return []  # statistics points and the like are not events
         with self._rules_lock:
             firings = self._engine.evaluate(message)
+            settings = self._alert_types
+        event = message.event
+        if counts_as_alert(settings, event.camera_id, event.module, event.type) is False:
+            return []  # this camera just records events of this type
         return [alert for firing in firings if (alert := self._fire(firing)) is not None]
 
     def _fire(self, firing: Firing) -> Alert | None:
@@ -552,13 +559,19 @@ class AlertService:
     # Rules
 
     def reload(self) -> None:
-        """Take up the current rules: the config file's, then those stored through the API."""
+        """Take up the current rules (the config file's, then those stored through the API) and
+        the per-camera alert settings."""
         rules = [
             *self.config.rules,
             *(s.rule for s in alert_rows.list_rules(self.store.engine, None)),
         ]
+        settings = {
+            camera_id: frozenset(row.alert_types)
+            for camera_id, row in alerting_rows.load(self.store.engine).items()
+        }
         with self._rules_lock:
             self._engine.set_rules(rules)
+            self._alert_types = settings
         self._rules_read = time.monotonic()
 
     def list_rules(self, tenants: Collection[str] | None) -> list[StoredRule]:

@@ -10,6 +10,7 @@ from vigil.alerts.metrics import AlertCollector
 from vigil.api import (
     metrics,
     routes_alert_console,
+    routes_alerting,
     routes_alerts,
     routes_audit,
     routes_auth,
@@ -136,6 +137,7 @@ def create_app(
     app.include_router(routes_recordings.router)
     app.include_router(routes_camera_health.router)
     app.include_router(routes_review.router)
+    app.include_router(routes_alerting.router)
     app.include_router(routes_event_count.router)
     alerts, identity = services.alerts, services.identity
     # Before the alerts router, whose /api/alerts/{alert_id} would otherwise claim /firing.

@@ -5,7 +5,9 @@ and line crossings together) while they follow each other within TRACK_GAP_MS; e
 a track (tamper, stream health, count anomalies) form bursts per camera while they follow each
 other within BURST_GAP_MS. An item's severity is 'alert' when a rule fired for one of its
 events, 'detection' when one is of a type worth a look (loitering, intrusion, tamper …), and
-'info' when all merely record presence or counts.
+'info' when all merely record presence or counts. A camera's alert setting
+(vigil.alerts.alerting) overrides the grading by type: its alert types are 'alert', the rest
+'info'.
 
 Whether an item was reviewed is kept per tenant (table `review_marks`, by the id of the item's
 first event), not per user: a control room works one queue, and an incident one operator
@@ -20,8 +22,10 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 
+from vigil.alerts.alerting import AlertTypes, counts_as_alert
 from vigil.auth.scope import scope_clauses
 from vigil.domain.events import Event
+from vigil.store import alerting as alerting_rows
 from vigil.store.db import dialect_insert
 from vigil.store.events import from_row as event_from_row
 from vigil.store.schema import alerts, events, review_marks
@@ -67,8 +71,11 @@ def _end(event: Event) -> int:
     return max(event.end_ms or event.updated_ms, event.updated_ms, event.start_ms)
 
 
-def group(stored: Iterable[Event], alerted: Collection[str]) -> list[ReviewItem]:
-    """Items of `stored` (any order), newest first; `alerted`: event ids a rule fired for."""
+def group(
+    stored: Iterable[Event], alerted: Collection[str], alert_types: AlertTypes | None = None
+) -> list[ReviewItem]:
+    """Items of `stored` (any order), newest first; `alerted`: event ids a rule fired for;
+    `alert_types`: the per-camera alert settings (vigil.alerts.alerting)."""
     open_items: dict[tuple[str, str, int | None], ReviewItem] = {}
     items: list[ReviewItem] = []
     for event in sorted(stored, key=lambda e: (e.start_ms, e.id)):
@@ -90,13 +97,21 @@ def group(stored: Iterable[Event], alerted: Collection[str]) -> list[ReviewItem]
             items.append(item)
         item.events.append(event)
         item.end_ms = max(item.end_ms, _end(event))
-        severity: Severity = (
-            "alert" if event.id in alerted else "info" if event.type in INFO_TYPES else "detection"
-        )
+        severity = _severity(event, alerted, alert_types or {})
         if SEVERITY_RANK[severity] > SEVERITY_RANK[item.severity]:
             item.severity = severity
     items.sort(key=lambda item: (item.end_ms, item.id), reverse=True)
     return items
+
+
+def _severity(event: Event, alerted: Collection[str], alert_types: AlertTypes) -> Severity:
+    if event.id in alerted:
+        return "alert"
+    setting = counts_as_alert(alert_types, event.camera_id, event.module, event.type)
+    if setting is not None:
+        # The camera's setting decides: its alert types are alerts, the rest just recorded.
+        return "alert" if setting else "info"
+    return "info" if event.type in INFO_TYPES else "detection"
 
 
 def load(
@@ -138,7 +153,11 @@ def load(
             if ids
             else set()
         )
-    items = group(stored, alerted)
+    settings = {
+        camera_id: frozenset(row.alert_types)
+        for camera_id, row in alerting_rows.load(engine, tenants).items()
+    }
+    items = group(stored, alerted, settings)
     marks = marks_for(engine, {(item.tenant, item.id) for item in items})
     for item in items:
         item.reviewed = marks.get((item.tenant, item.id))
