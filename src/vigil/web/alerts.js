@@ -3,6 +3,7 @@
 // config file are read-only here, and changing rules needs the config:write permission.
 // `#/alerts?event=<id>` (the link in notifications) opens that event directly. Fired alerts
 // show who acknowledged them (and the note) or an Acknowledge button, and their escalation.
+import { cameraAlertingSection } from "./alert-cameras.js";
 import { fetchCameras, fetchModules } from "./api.js";
 import {
   createRule, deleteRule, fetchActions, fetchAlerts, fetchEvent, fetchRules, previewRule,
@@ -353,7 +354,8 @@ export function mountAlerts(container) {
           "Acknowledged"]
           .map((label) => h("th", { scope: "col", text: label })))),
         alertBody)),
-      alertSummary));
+      alertSummary),
+    cameraAlertingSection(mayChange));
 
   function edit(rule) {
     formSlot.replaceChildren(ruleForm({ rule, cameras, modules, actions, onDone: (saved) => {
