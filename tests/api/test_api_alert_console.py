@@ -5,6 +5,8 @@ as too broad, and delivery figures in /metrics."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -357,3 +359,50 @@ def test_a_camera_setting_says_which_event_types_alert_and_which_are_just_record
         "alert_types"] is None
     fire(service, store, [make_event(start_ms=start + 60_000)])
     assert client.get("/api/alerts/firing").json()["count"] == 1
+
+
+def test_actions_are_edited_through_the_api_with_write_only_secrets(
+    console: tuple[TestClient, AlertService],
+    store: EventStore,
+    bus: MemoryBus,
+    make_event: Callable[..., Event],
+    receivers: tuple[WebhookReceiver, WebhookReceiver],
+) -> None:
+    client, service = console
+    ops, pager = receivers
+    secret, token = "s3cret-one", "Bearer t0ken-1"
+    created = client.post("/api/alert-actions/night-hook", json={
+        "type": "webhook", "url": ops.url, "secret": secret, "headers": {"Authorization": token},
+    })
+    assert created.status_code == 201, created.text
+    assert created.json()["secrets_set"] == ["secret", "headers"]
+    listed = client.get("/api/alert-actions")
+    assert secret not in created.text and secret not in listed.text and token not in listed.text
+    [hook] = [a for a in listed.json() if a["name"] == "night-hook"]
+    assert hook["origin"] == "api" and hook["settings"]["url"] == ops.url
+
+    # A new URL with the secrets left blank: they are kept.
+    edited = client.put("/api/alert-actions/night-hook",
+                        json={"type": "webhook", "url": pager.url, "secret": "", "headers": {}})
+    assert edited.status_code == 200 and edited.json()["secrets_set"] == ["secret", "headers"]
+    rule = client.post("/api/alert-rules", json={"name": "Door at night", "line": "door",
+                                                 "direction": "in", "actions": ["night-hook"]})
+    assert rule.status_code == 201, rule.text
+    event = make_event(start_ms=now_ms() - 1000)
+    store.upsert_events([event])
+    service.start(bus)
+    try:
+        bus.publish(EventMessage(phase=Phase.END, event=event))
+        [request] = pager.wait_for(1)
+    finally:
+        service.stop()
+    expected = "sha256=" + hmac.new(secret.encode(), request.body, hashlib.sha256).hexdigest()
+    assert request.headers["X-Vigil-Signature"] == expected
+    assert request.headers["Authorization"] == token
+
+    bad = client.put("/api/alert-actions/night-hook", json={"type": "webhook", "url": "ftp://x"})
+    assert bad.status_code == 422 and bad.json()["detail"].startswith("url:")
+    assert client.put("/api/alert-actions/ops", json={"type": "webhook", "url": ops.url}
+                      ).status_code == 409
+    assert client.put("/api/alert-actions/nobody", json={"type": "webhook", "url": ops.url}
+                      ).status_code == 404

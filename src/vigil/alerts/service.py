@@ -25,7 +25,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
+from pydantic import ValidationError
 
+from vigil.alerts import stored_actions
 from vigil.alerts.actions import Action, Attempt, build_actions
 from vigil.alerts.alert import Alert, Links
 from vigil.alerts.alerting import AlertTypes, counts_as_alert
@@ -34,6 +36,7 @@ from vigil.alerts.delivery import MAX_BACKOFF_S, DeliveryReport, Dispatcher, att
 from vigil.alerts.history import rule_events
 from vigil.alerts.metrics import AlertCounters
 from vigil.alerts.rules import Firing, RuleEngine
+from vigil.alerts.stored_actions import StoredAction
 from vigil.bus.base import Bus, Delivered, Subscription
 from vigil.config import VigilConfig
 from vigil.domain.events import Event, EventMessage, EventState, ObjectInfo, uuid7
@@ -152,6 +155,8 @@ class AlertService:
             if actions is not None
             else build_actions(config.actions, self.links, self._snapshot)
         )
+        # Actions added through the API (vigil.alerts.stored_actions): name → tenant.
+        self.action_tenants: dict[str, str] = {}
         self._clock = clock
         self._engine = RuleEngine(config.rules, clock=clock)
         self._rules_lock = threading.Lock()
@@ -569,10 +574,53 @@ class AlertService:
             camera_id: frozenset(row.alert_types)
             for camera_id, row in alerting_rows.load(self.store.engine).items()
         }
+        self._take_up_actions(stored_actions.load(self.store.engine))
         with self._rules_lock:
             self._engine.set_rules(rules)
             self._alert_types = settings
         self._rules_read = time.monotonic()
+
+    def _take_up_actions(self, stored: Mapping[str, StoredAction]) -> None:
+        """Build the stored actions whose settings are new or changed (a sender may hold a
+        connection: unchanged ones are kept) and hand them to the dispatcher."""
+        changed = {
+            name: row.config for name, row in stored.items()
+            if name not in self.config.actions
+            and (name not in self.actions or self.actions[name].config != row.config)
+        }
+        if changed:
+            built = build_actions(changed, self.links, self._snapshot)
+            self.actions.update(built)
+            self._dispatcher.update(built)
+        self.action_tenants = {name: row.tenant for name, row in stored.items()}
+
+    def actions_of(self, tenant: str) -> list[str]:
+        """The action names a rule of `tenant` may use: the config file's and its own."""
+        return [name for name in self.actions
+                if self.action_tenants.get(name, tenant) == tenant]
+
+    def save_action(self, name: str, tenant: str, values: dict[str, Any], *, by: str,
+                    create: bool) -> StoredAction:
+        """Add (`create`) or edit an action of the API; secrets left blank are kept."""
+        if name in self.config.actions:
+            raise RuleError(409, f"action {name!r} is declared in the config file; change it there")
+        before = stored_actions.load(self.store.engine).get(name)
+        if create and before is not None:
+            raise RuleError(409, f"action {name!r} already exists")
+        if not create and (before is None or before.tenant != tenant):
+            raise RuleError(404, f"no alert action named {name!r}")
+        try:
+            config = stored_actions.parse(
+                stored_actions.merged(values, None if before is None else before.config)
+            )
+        except ValidationError as error:
+            first = error.errors()[0]
+            where = ".".join(str(part) for part in first["loc"][1:] or first["loc"])
+            raise RuleError(422, f"{where or 'type'}: {first['msg']}") from None
+        row = StoredAction(name, tenant, config, by, self._clock())
+        stored_actions.put(self.store.engine, row)
+        self.reload()
+        return row
 
     def list_rules(self, tenants: Collection[str] | None) -> list[StoredRule]:
         declared = [
@@ -594,11 +642,12 @@ class AlertService:
             raise RuleError(
                 409, f"rule {rule.id!r} is declared in the config file; change it there"
             )
-        problem = unknown_actions(rule.actions, self.config.actions)
+        usable = dict.fromkeys(self.actions_of(rule.tenant))
+        problem = unknown_actions(rule.actions, usable)
         if problem:
             raise RuleError(422, f"actions: {problem}")
         if rule.escalation is not None:
-            problem = unknown_actions(rule.escalation.actions, self.config.actions)
+            problem = unknown_actions(rule.escalation.actions, usable)
             if problem:
                 raise RuleError(422, f"escalation.actions: {problem}")
         exists = alert_rows.get_rule(self.store.engine, rule.id, None) is not None

@@ -9,6 +9,7 @@ from fastapi import Depends, FastAPI
 from vigil.alerts.metrics import AlertCollector
 from vigil.api import (
     metrics,
+    routes_alert_actions,
     routes_alert_console,
     routes_alerting,
     routes_alerts,
@@ -144,6 +145,7 @@ def create_app(
     app.include_router(routes_alert_console.router)
     app.state.alerts = alerts
     app.include_router(routes_alerts.router)
+    app.include_router(routes_alert_actions.router)
     # Figures of other parts for /metrics (vigil.api.metrics), for system roles only.
     app.state.alert_metrics = AlertCollector(alerts.counters, store.engine)
     app.state.metrics_collectors = [app.state.alert_metrics]

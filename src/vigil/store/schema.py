@@ -400,3 +400,15 @@ camera_alerting = sa.Table(
     sa.Column("updated_by", sa.String(128), nullable=False),
     sa.Column("updated_ms", sa.BigInteger, nullable=False),
 )
+
+# Alert actions added and edited through the API (webhook, MQTT, e-mail), per tenant; names are
+# unique across tenants and those of the config file (vigil.alerts.stored_actions).
+alert_actions = sa.Table(
+    "alert_actions",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("tenant", sa.String(64), nullable=False),
+    sa.Column("config", sa.JSON, nullable=False),
+    sa.Column("updated_by", sa.String(128), nullable=False),
+    sa.Column("updated_ms", sa.BigInteger, nullable=False),
+)
