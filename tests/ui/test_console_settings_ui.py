@@ -34,3 +34,35 @@ def test_an_admin_chooses_which_event_types_alert_on_a_camera(
     row.get_by_role("button", name="Use default").click()
     expect(current).to_have_text("Default: every rule may alert")
     assert console.errors == []
+
+
+def test_an_admin_adds_and_edits_a_webhook_whose_secret_is_never_shown(
+    server: Server, page: Any
+) -> None:
+    tab, console = page
+    secret = "wh-s3cret-778"
+    tab.goto(f"{server.url}/#/alerts", wait_until="domcontentloaded")
+    section = tab.get_by_test_id("actions-section")
+    section.get_by_test_id("new-action").click()
+    form = section.get_by_test_id("action-form")
+    form.locator("input[name=action_name]").fill("ops-hook")
+    form.locator("input[name=url]").fill("https://hooks.example.org/vigil")
+    form.locator("input[name=secret]").fill(secret)
+    form.get_by_role("button", name="Save action").click()
+    row = section.locator("[data-testid=action-row][data-action=ops-hook]")
+    expect(row.get_by_test_id("action-target")).to_contain_text("hooks.example.org")
+    expect(row).to_contain_text("secret set")
+
+    row.get_by_role("button", name="Edit action ops-hook").click()
+    form = section.get_by_test_id("action-form")
+    secret_box = form.locator("input[name=secret]")
+    expect(secret_box).to_have_value("")
+    expect(secret_box).to_have_attribute("placeholder", "set — leave blank to keep")
+    form.locator("input[name=url]").fill("https://pager.example.org/in")
+    form.get_by_role("button", name="Save action").click()
+    expect(row.get_by_test_id("action-target")).to_contain_text("pager.example.org")
+    expect(row).to_contain_text("secret set")  # kept, though the field was left blank
+    assert secret not in tab.content()
+    [stored] = [a for a in server.get_json("/api/alert-actions") if a["name"] == "ops-hook"]
+    assert stored["secrets_set"] == ["secret"] and secret not in str(stored)
+    assert console.errors == []

@@ -3,6 +3,7 @@
 // config file are read-only here, and changing rules needs the config:write permission.
 // `#/alerts?event=<id>` (the link in notifications) opens that event directly. Fired alerts
 // show who acknowledged them (and the note) or an Acknowledge button, and their escalation.
+import { actionsSection } from "./alert-actions.js";
 import { cameraAlertingSection } from "./alert-cameras.js";
 import { fetchCameras, fetchModules } from "./api.js";
 import {
@@ -355,6 +356,7 @@ export function mountAlerts(container) {
           .map((label) => h("th", { scope: "col", text: label })))),
         alertBody)),
       alertSummary),
+    actionsSection(mayChange, () => fetchActions().then((fresh) => { actions = fresh; }, () => {})),
     cameraAlertingSection(mayChange));
 
   function edit(rule) {
