@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from pydantic import TypeAdapter
 
-from vigil.alerts.config import ActionConfig
+from vigil.alerts.config import ActionBase, ActionConfig
 from vigil.store.db import dialect_insert
 from vigil.store.schema import alert_actions
 
@@ -53,7 +53,7 @@ def _blank(value: object) -> bool:
     return value is None or value == "" or value == {}
 
 
-def public(config: ActionConfig) -> tuple[dict[str, Any], list[str]]:
+def public(config: ActionBase) -> tuple[dict[str, Any], list[str]]:
     """The settings without secrets, and the names of the secrets that are set."""
     values = config.model_dump(mode="json")
     secrets = [key for key in SECRET_FIELDS if key in values and not _blank(values[key])]

@@ -232,7 +232,7 @@ def list_actions(alerts: Alerts, tenants: Scope) -> list[ActionOut]:
         tenant = alerts.action_tenants.get(name)
         if tenant is not None and not visible(tenant, tenants):
             continue  # another tenant's action
-        settings, secrets = public(action.config)  # type: ignore[arg-type]
+        settings, secrets = public(action.config)
         shown.append(ActionOut(
             name=name,
             type=action.kind,
