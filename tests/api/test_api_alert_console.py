@@ -5,6 +5,8 @@ as too broad, and delivery figures in /metrics."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -62,7 +64,8 @@ def console(
             "alerts": {
                 "actions": {
                     "ops": {"type": "webhook", "url": ops.url, "backoff_s": 0.05},
-                    "pager": {"type": "webhook", "url": pager.url, "retries": 0},
+                    "pager": {"type": "webhook", "url": pager.url, "retries": 2,
+                              "backoff_s": 0.05},
                 },
                 "rules": [
                     {
@@ -206,8 +209,40 @@ def test_unacknowledged_alerts_escalate_once_through_the_second_action(
     assert client.get("/api/alerts/firing").json()["count"] == 0
 
     metrics = client.get("/metrics").text
-    assert 'vigil_alert_escalations_total{action="pager",result="delivered"} 1.0' in metrics
-    assert "vigil_alerts_unacknowledged 0.0" in metrics
+    line = 'vigil_alert_escalations_total{action="pager",result="delivered",tenant="default"} 1.0'
+    assert line in metrics
+    assert 'vigil_alerts_unacknowledged{tenant="default"} 0.0' in metrics
+
+
+def test_a_failed_escalation_is_retried_with_backoff_and_its_attempts_recorded(
+    console: tuple[TestClient, AlertService],
+    store: EventStore,
+    clock: Clock,
+    make_event: Callable[..., Event],
+    receivers: tuple[WebhookReceiver, WebhookReceiver],
+) -> None:
+    client, service = console
+    _ops, pager = receivers
+    pager.statuses = [503, 503]  # the pager is down for two attempts, then answers
+    fire(service, store, [make_event(start_ms=now_ms() - 1000)])
+    [waiting] = client.get("/api/alerts/firing").json()["items"]
+    clock.ms += 5 * 60_000 + 1000
+    assert service.escalate_due() == 1
+    assert len(pager.wait_for(3)) == 3
+
+    def settled() -> Any:
+        alert = client.get(f"/api/alerts/{waiting['id']}").json()
+        outcome = (alert["escalated"] or {}).get("outcomes", {}).get("pager", {})
+        return outcome if outcome.get("status") in ("delivered", "failed") else None
+
+    outcome = wait_until(settled, "the escalation did not settle")
+    assert outcome["status"] == "delivered" and outcome["attempts"] == 3
+    assert [entry["ok"] for entry in outcome["history"]] == [False, False, True]
+    assert "503" in outcome["history"][0]["detail"]
+    metrics = client.get("/metrics").text
+    family = "vigil_alert_escalations_total"
+    assert f'{family}{{action="pager",result="retrying",tenant="default"}} 2.0' in metrics
+    assert f'{family}{{action="pager",result="delivered",tenant="default"}} 1.0' in metrics
 
 
 def test_test_this_rule_counts_the_last_24_hours(
@@ -277,12 +312,97 @@ def test_delivery_figures_in_metrics(
 
         def delivered() -> str | None:
             text = client.get("/metrics").text
-            line = 'vigil_alert_delivery_attempts_total{action="ops",result="delivered"} 1.0'
+            line = ('vigil_alert_delivery_attempts_total'
+                    '{action="ops",result="delivered",tenant="default"} 1.0')
             return text if line in text else None
 
         text = wait_until(delivered, "the delivery was not counted")
     finally:
         service.stop()
-    assert 'vigil_alert_delivery_attempts_total{action="ops",result="retrying"} 1.0' in text
-    assert "vigil_alerts_fired_total 1.0" in text
-    assert "vigil_alerts_unacknowledged 1.0" in text
+    retried = 'vigil_alert_delivery_attempts_total{action="ops",result="retrying",tenant="default"}'
+    assert f"{retried} 1.0" in text
+    assert 'vigil_alerts_fired_total{tenant="default"} 1.0' in text
+    assert 'vigil_alerts_unacknowledged{tenant="default"} 1.0' in text
+
+
+def test_a_camera_setting_says_which_event_types_alert_and_which_are_just_recorded(
+    console: tuple[TestClient, AlertService],
+    store: EventStore,
+    make_event: Callable[..., Event],
+) -> None:
+    client, service = console
+    [gate] = [c for c in client.get("/api/alert-cameras").json() if c["camera_id"] == "gate"]
+    assert gate["alert_types"] is None and {"line", "zone"} <= set(gate["choices"])
+
+    wrong = client.put("/api/alert-cameras/gate", json={"alert_types": ["zone", "loitering"]})
+    assert wrong.status_code == 422
+    assert wrong.json()["detail"].startswith("alert_types: loitering is not a module")
+    assert client.put("/api/alert-cameras/nowhere", json={"alert_types": []}).status_code == 404
+
+    saved = client.put("/api/alert-cameras/gate", json={"alert_types": ["zone"]})
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["alert_types"] == ["zone"] and saved.json()["updated_by"] == "tests"
+    # The door rule matches the crossing, but on this camera crossings are just recorded.
+    start = now_ms() - 10 * 60_000
+    crossing = make_event(start_ms=start)
+    fire(service, store, [crossing])
+    assert client.get("/api/alerts/firing").json()["count"] == 0
+    visit = make_event(start_ms=start + 5 * 60_000, type="zone.presence", line=None,
+                       direction=None, zone="lot")
+    store.upsert_events([visit])
+    severities = {item["id"]: item["severity"]
+                  for item in client.get("/api/review").json()["items"]}
+    assert severities == {crossing.id: "info", visit.id: "alert"}
+
+    # Back to the default: the rule fires again.
+    assert client.put("/api/alert-cameras/gate", json={"alert_types": None}).json()[
+        "alert_types"] is None
+    fire(service, store, [make_event(start_ms=start + 60_000)])
+    assert client.get("/api/alerts/firing").json()["count"] == 1
+
+
+def test_actions_are_edited_through_the_api_with_write_only_secrets(
+    console: tuple[TestClient, AlertService],
+    store: EventStore,
+    bus: MemoryBus,
+    make_event: Callable[..., Event],
+    receivers: tuple[WebhookReceiver, WebhookReceiver],
+) -> None:
+    client, service = console
+    ops, pager = receivers
+    secret, token = "s3cret-one", "Bearer t0ken-1"
+    created = client.post("/api/alert-actions/night-hook", json={
+        "type": "webhook", "url": ops.url, "secret": secret, "headers": {"Authorization": token},
+    })
+    assert created.status_code == 201, created.text
+    assert created.json()["secrets_set"] == ["secret", "headers"]
+    listed = client.get("/api/alert-actions")
+    assert secret not in created.text and secret not in listed.text and token not in listed.text
+    [hook] = [a for a in listed.json() if a["name"] == "night-hook"]
+    assert hook["origin"] == "api" and hook["settings"]["url"] == ops.url
+
+    # A new URL with the secrets left blank: they are kept.
+    edited = client.put("/api/alert-actions/night-hook",
+                        json={"type": "webhook", "url": pager.url, "secret": "", "headers": {}})
+    assert edited.status_code == 200 and edited.json()["secrets_set"] == ["secret", "headers"]
+    rule = client.post("/api/alert-rules", json={"name": "Door at night", "line": "door",
+                                                 "direction": "in", "actions": ["night-hook"]})
+    assert rule.status_code == 201, rule.text
+    event = make_event(start_ms=now_ms() - 1000)
+    store.upsert_events([event])
+    service.start(bus)
+    try:
+        bus.publish(EventMessage(phase=Phase.END, event=event))
+        [request] = pager.wait_for(1)
+    finally:
+        service.stop()
+    expected = "sha256=" + hmac.new(secret.encode(), request.body, hashlib.sha256).hexdigest()
+    assert request.headers["X-Vigil-Signature"] == expected
+    assert request.headers["Authorization"] == token
+
+    bad = client.put("/api/alert-actions/night-hook", json={"type": "webhook", "url": "ftp://x"})
+    assert bad.status_code == 422 and bad.json()["detail"].startswith("url:")
+    assert client.put("/api/alert-actions/ops", json={"type": "webhook", "url": ops.url}
+                      ).status_code == 409
+    assert client.put("/api/alert-actions/nobody", json={"type": "webhook", "url": ops.url}
+                      ).status_code == 404

@@ -51,6 +51,10 @@ ROUTES = {
     ("/api/review/{item_id}", "put"),
     ("/api/alerts", "get"),
     ("/api/alerts/{alert_id}", "get"),
+    ("/api/alert-cameras", "get"),
+    ("/api/alert-cameras/{camera_id}", "put"),
+    ("/api/alert-actions/{name}", "post"),
+    ("/api/alert-actions/{name}", "put"),
 }
 # Identity, audit, retention and privacy settings (vigil.api.routes_{auth,users,audit,retention}).
 ROUTES |= {

@@ -134,3 +134,20 @@ def test_event_count_counts_every_page_of_the_filters(
     assert client.get("/api/event-count?camera=dock").json() == {"total": 0}
     bad = client.get("/api/event-count?start=soon")
     assert bad.status_code == 422 and "start" in bad.text
+
+
+def test_a_busy_period_is_grouped_whole_not_cut_to_the_newest_events(
+    client: TestClient, store: EventStore, make_event: Callable[..., Event]
+) -> None:
+    t = now_ms() - 5 * 60 * MINUTE
+    earlier = on_track(make_event(start_ms=t), 7)
+    # One long incident of 6000 events, a second apart (more than were ever read at once).
+    busy = [on_track(make_event(start_ms=t + 30 * MINUTE + i * 1000), 8) for i in range(6000)]
+    store.upsert_events([earlier, *busy])
+    page = client.get("/api/review", params={"limit": 10}).json()
+    assert page["total"] == 2 and page["unreviewed"] == 2
+    newest, oldest = page["items"]
+    assert newest["id"] == busy[0].id and newest["count"] == 6000
+    assert oldest["id"] == earlier.id and oldest["count"] == 1
+    only_one = client.get("/api/review", params={"limit": 1}).json()
+    assert only_one["total"] == 2 and [i["id"] for i in only_one["items"]] == [busy[0].id]

@@ -10,8 +10,8 @@ import pytest
 from tests.media import CLIP
 from vigil.bench.cameras import LoadSettings, camera_ids
 from vigil.bench.sharded import ShardJob, run_sharded_load
-from vigil.config import CameraConfig, TrackerConfig
 from vigil.cluster.shards import partition
+from vigil.config import CameraConfig, TrackerConfig
 
 
 @pytest.mark.parametrize(("cameras", "shards"), [(1000, 4), (10, 3), (2, 4)])

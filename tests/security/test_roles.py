@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from tests.security.conftest import World
+from vigil.alerts.config import RuleConfig
 from vigil.auth.principal import user_principal
 from vigil.auth.roles import Role
-from vigil.domain.events import EventState
+from vigil.domain.events import EventMessage, EventState, Phase
 from vigil.store.query import EventQuery
 
 PURPOSE = {"X-Vigil-Purpose": "case 2026-117: bicycle theft at the gate"}
@@ -74,6 +75,46 @@ def test_system_administrator_manages_tenants_and_users_but_sees_no_media(world:
 def test_tenant_admin_metrics_show_only_their_cameras(world: World) -> None:
     text = world.client("alpha-admin").get("/metrics").text
     assert 'camera="alpha-gate"' in text and "bravo" not in text
+
+
+def test_tenant_admin_metrics_show_only_their_tenants_alert_series(world: World) -> None:
+    service = world.app.state.alerts
+    for tenant in ("alpha", "bravo"):
+        service.save_rule(RuleConfig(id=f"{tenant}-any", tenant=tenant,
+                                     cameras=[f"{tenant}-gate" if tenant == "alpha"
+                                              else "bravo-yard"]), create=True)
+        assert service.handle(EventMessage(phase=Phase.END, event=world.events[tenant]))
+    text = world.client("alpha-admin").get("/metrics").text
+    assert 'vigil_alerts_fired_total{tenant="alpha"} 1.0' in text
+    assert 'vigil_alerts_unacknowledged{tenant="alpha"} 1.0' in text
+    assert "bravo" not in text
+    # The system administrator sees every tenant's series.
+    root = world.client("root").get("/metrics").text
+    assert 'vigil_alerts_fired_total{tenant="bravo"} 1.0' in root
+    assert 'vigil_alerts_unacknowledged{tenant="alpha"} 1.0' in root
+
+
+def test_alert_settings_and_actions_of_one_tenant_are_out_of_anothers_reach(world: World
+                                                                            ) -> None:
+    alpha, bravo = world.client("alpha-admin"), world.client("bravo-admin")
+    cameras = [c["camera_id"] for c in alpha.get("/api/alert-cameras").json()]
+    assert "alpha-gate" in cameras and not any(c.startswith("bravo") for c in cameras)
+    refused = alpha.put("/api/alert-cameras/bravo-yard", json={"alert_types": []})
+    assert refused.status_code == 404
+    created = bravo.post("/api/alert-actions/bravo-hook",
+                         json={"type": "webhook", "url": "https://b.example.org/h",
+                               "secret": "bravo-secret"})
+    assert created.status_code == 201 and created.json()["tenant"] == "bravo"
+    assert "bravo" not in alpha.get("/api/alert-actions").text
+    taken = alpha.put("/api/alert-actions/bravo-hook",
+                      json={"type": "webhook", "url": "https://a.example.org/h"})
+    assert taken.status_code == 404
+    # Nor may a rule of alpha send through bravo's action.
+    rule = alpha.post("/api/alert-rules", json={"name": "x", "line": "door",
+                                                "actions": ["bravo-hook"]})
+    assert rule.status_code == 422 and "bravo-hook" in rule.json()["detail"]
+    assert world.client("alpha-operator").put(
+        "/api/alert-cameras/alpha-gate", json={"alert_types": []}).status_code == 403
 
 
 def test_investigators_state_a_purpose_and_it_is_recorded(world: World) -> None:

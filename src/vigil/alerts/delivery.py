@@ -69,17 +69,36 @@ class Dispatcher:
         clock: Callable[[], int] = now_ms,
     ) -> None:
         self._workers = {name: _Worker(action, queue_size) for name, action in actions.items()}
+        self._queue_size = queue_size
+        self._started = False
         self._on_report = on_report
         self._clock = clock
         self._closing = threading.Event()  # finish what is queued, then stop
         self._abandon = threading.Event()  # stop now: no more attempts or retries
 
     def start(self) -> None:
-        for name, worker in self._workers.items():
-            worker.thread = threading.Thread(
-                target=self._run, args=(worker,), name=f"alert-action-{name}", daemon=True
-            )
-            worker.thread.start()
+        self._started = True
+        for name, worker in list(self._workers.items()):
+            self._start(name, worker)
+
+    def _start(self, name: str, worker: _Worker) -> None:
+        worker.thread = threading.Thread(
+            target=self._run, args=(worker,), name=f"alert-action-{name}", daemon=True
+        )
+        worker.thread.start()
+
+    def update(self, actions: Mapping[str, Action]) -> None:
+        """Take up actions added or edited since (through the API): a new one gets its worker
+        (started if the dispatcher runs); an edited one delivers what is queued for it with
+        its new settings."""
+        for name, action in actions.items():
+            worker = self._workers.get(name)
+            if worker is not None:
+                worker.action = action
+                continue
+            worker = self._workers[name] = _Worker(action, self._queue_size)
+            if self._started:
+                self._start(name, worker)
 
     def submit(self, alert: Alert, names: Sequence[str]) -> None:
         """Queue `alert` for each named action; never blocks."""
@@ -117,8 +136,8 @@ class Dispatcher:
             log.exception("recording the delivery of alert %s failed", alert.id)
 
     def _run(self, worker: _Worker) -> None:
-        name = worker.action.name
         while True:
+            name = worker.action.name
             try:
                 alert = worker.queue.get(timeout=POLL_S)
             except queue.Empty:

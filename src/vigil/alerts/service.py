@@ -25,19 +25,24 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
+from pydantic import ValidationError
 
+from vigil.alerts import stored_actions
 from vigil.alerts.actions import Action, Attempt, build_actions
 from vigil.alerts.alert import Alert, Links
+from vigil.alerts.alerting import AlertTypes, counts_as_alert
 from vigil.alerts.config import AlertsConfig, RuleConfig, unknown_actions
-from vigil.alerts.delivery import DeliveryReport, Dispatcher, attempt_once
+from vigil.alerts.delivery import MAX_BACKOFF_S, DeliveryReport, Dispatcher, attempt_once
 from vigil.alerts.history import rule_events
 from vigil.alerts.metrics import AlertCounters
 from vigil.alerts.rules import Firing, RuleEngine
+from vigil.alerts.stored_actions import StoredAction
 from vigil.bus.base import Bus, Delivered, Subscription
 from vigil.config import VigilConfig
 from vigil.domain.events import Event, EventMessage, EventState, ObjectInfo, uuid7
 from vigil.domain.frames import now_ms
 from vigil.store import acks as ack_rows
+from vigil.store import alerting as alerting_rows
 from vigil.store import alerts as alert_rows
 from vigil.store.alerts import AlertStatus, StoredAlert, StoredRule
 from vigil.store.media import InvalidMediaKey, MediaStore
@@ -114,6 +119,11 @@ def sample_event(rule: RuleConfig, ts_ms: int) -> Event:
     )
 
 
+def _pending(kind: str) -> dict[str, Any]:
+    """An escalation action's outcome before its first attempt."""
+    return {"type": kind, "status": "pending", "attempts": 0, "detail": None, "history": []}
+
+
 def _overall(outcomes: Mapping[str, Mapping[str, Any]]) -> AlertStatus:
     statuses = {entry["status"] for entry in outcomes.values()}
     if not statuses:
@@ -145,9 +155,12 @@ class AlertService:
             if actions is not None
             else build_actions(config.actions, self.links, self._snapshot)
         )
+        # Actions added through the API (vigil.alerts.stored_actions): name → tenant.
+        self.action_tenants: dict[str, str] = {}
         self._clock = clock
         self._engine = RuleEngine(config.rules, clock=clock)
         self._rules_lock = threading.Lock()
+        self._alert_types: AlertTypes = {}  # per camera, read with the rules
         self._dispatcher = Dispatcher(
             self.actions, self._on_report, queue_size=config.queue_size, clock=clock
         )
@@ -159,7 +172,7 @@ class AlertService:
         self._rules_read = 0.0
         self._escalated_at = 0.0
         # Escalations are sent here, not by the evaluating thread, which must not wait on a
-        # slow pager; one attempt each (the alert already went through the rule's actions).
+        # slow pager or on the backoff between its retries.
         self._escalator = ThreadPoolExecutor(max_workers=2, thread_name_prefix="alert-escalate")
         self.counters = AlertCounters()
         self._thread: threading.Thread | None = None
@@ -313,6 +326,10 @@ class AlertService:
             return []  # statistics points and the like are not events
         with self._rules_lock:
             firings = self._engine.evaluate(message)
+            settings = self._alert_types
+        event = message.event
+        if counts_as_alert(settings, event.camera_id, event.module, event.type) is False:
+            return []  # this camera just records events of this type
         return [alert for firing in firings if (alert := self._fire(firing)) is not None]
 
     def _fire(self, firing: Firing) -> Alert | None:
@@ -370,7 +387,7 @@ class AlertService:
             event.id,
             event.camera_id,
         )
-        self.counters.add_fired()
+        self.counters.add_fired(event.tenant)
         if names:
             with self._deliveries_lock:
                 self._deliveries[alert.id] = outcomes
@@ -379,9 +396,9 @@ class AlertService:
 
     def _on_report(self, alert: Alert, report: DeliveryReport) -> None:
         if report.sent:
-            self.counters.add_attempt(report.action, report.status)
+            self.counters.add_attempt(report.action, report.status, alert.event.tenant)
         else:
-            self.counters.add_unsent(report.action)
+            self.counters.add_unsent(report.action, alert.event.tenant)
         with self._deliveries_lock:
             outcomes = self._deliveries.get(alert.id)
             if outcomes is None:
@@ -464,10 +481,7 @@ class AlertService:
             if rule.escalation is None or stored.fired_ms > now - waits[rule.id]:
                 continue
             names = [name for name in rule.escalation.actions if name in self.actions]
-            outcomes = {
-                name: {"type": self.actions[name].kind, "status": "pending", "detail": None}
-                for name in names
-            }
+            outcomes = {name: _pending(self.actions[name].kind) for name in names}
             # Claimed before sending: a crash during the send never escalates twice.
             ack_rows.mark_escalated(self.store.engine, stored, at_ms=now, outcomes=outcomes)
             claimed += 1
@@ -490,22 +504,51 @@ class AlertService:
     def _send_escalation(
         self, stored: StoredAlert, alert: Alert, names: list[str], at_ms: int
     ) -> None:
-        outcomes: dict[str, dict[str, Any]] = {}
-        for name in names:
-            attempt = attempt_once(self.actions[name], alert)
-            result = "delivered" if attempt.ok else "failed"
-            self.counters.add_escalation(name, result)
-            outcomes[name] = {
-                "type": self.actions[name].kind,
-                "status": result,
+        """Send through each escalation action; a failure that may pass is retried with the
+        action's backoff (doubled each time, `retries` times at most), the earliest due action
+        first. The outcome (status, attempts, each attempt's result) is recorded after every
+        attempt, so the console shows "retrying" while the pager is down."""
+        outcomes = {name: _pending(self.actions[name].kind) for name in names}
+        due = {name: time.monotonic() for name in names}
+        delays = {name: self.actions[name].config.backoff_s for name in names}
+        while due:
+            name = min(due, key=due.__getitem__)
+            if self._stopping.wait(max(0.0, due[name] - time.monotonic())):
+                for left in due:
+                    outcomes[left]["status"] = "failed"
+                    outcomes[left]["detail"] = "not sent: Vigil stopped first"
+                self._record_escalation(stored, at_ms, outcomes)
+                return
+            action = self.actions[name]
+            attempt = attempt_once(action, alert)
+            entry = outcomes[name]
+            entry["attempts"] += 1
+            entry["detail"] = attempt.detail
+            entry["history"] = [*entry["history"], {
+                "attempt": entry["attempts"], "at_ms": self._clock(), "ok": attempt.ok,
                 "detail": attempt.detail,
-            }
-            log.info("alert %s escalated through %s: %s", stored.id, name, attempt.detail)
+            }][-HISTORY:]
+            if attempt.ok or not attempt.retryable or entry["attempts"] > action.config.retries:
+                entry["status"] = "delivered" if attempt.ok else "failed"
+                del due[name]
+            else:
+                entry["status"] = "retrying"
+                due[name] = time.monotonic() + delays[name]
+                delays[name] = min(delays[name] * 2, MAX_BACKOFF_S)
+            self.counters.add_escalation(name, entry["status"], alert.event.tenant)
+            log.info("alert %s escalated through %s (attempt %d): %s", stored.id, name,
+                     entry["attempts"], attempt.detail)
+            self._record_escalation(stored, at_ms, outcomes)
+
+    def _record_escalation(
+        self, stored: StoredAlert, at_ms: int, outcomes: dict[str, dict[str, Any]]
+    ) -> None:
+        snapshot = copy.deepcopy(outcomes)
         self._guarded(
             "recording an escalation",
             lambda: self._retrying(
                 lambda: ack_rows.mark_escalated(
-                    self.store.engine, stored, at_ms=at_ms, outcomes=outcomes
+                    self.store.engine, stored, at_ms=at_ms, outcomes=snapshot
                 )
             ),
         )
@@ -521,14 +564,63 @@ class AlertService:
     # Rules
 
     def reload(self) -> None:
-        """Take up the current rules: the config file's, then those stored through the API."""
+        """Take up the current rules (the config file's, then those stored through the API) and
+        the per-camera alert settings."""
         rules = [
             *self.config.rules,
             *(s.rule for s in alert_rows.list_rules(self.store.engine, None)),
         ]
+        settings = {
+            camera_id: frozenset(row.alert_types)
+            for camera_id, row in alerting_rows.load(self.store.engine).items()
+        }
+        self._take_up_actions(stored_actions.load(self.store.engine))
         with self._rules_lock:
             self._engine.set_rules(rules)
+            self._alert_types = settings
         self._rules_read = time.monotonic()
+
+    def _take_up_actions(self, stored: Mapping[str, StoredAction]) -> None:
+        """Build the stored actions whose settings are new or changed (a sender may hold a
+        connection: unchanged ones are kept) and hand them to the dispatcher."""
+        changed = {
+            name: row.config for name, row in stored.items()
+            if name not in self.config.actions
+            and (name not in self.actions or self.actions[name].config != row.config)
+        }
+        if changed:
+            built = build_actions(changed, self.links, self._snapshot)
+            self.actions.update(built)
+            self._dispatcher.update(built)
+        self.action_tenants = {name: row.tenant for name, row in stored.items()}
+
+    def actions_of(self, tenant: str) -> list[str]:
+        """The action names a rule of `tenant` may use: the config file's and its own."""
+        return [name for name in self.actions
+                if self.action_tenants.get(name, tenant) == tenant]
+
+    def save_action(self, name: str, tenant: str, values: dict[str, Any], *, by: str,
+                    create: bool) -> StoredAction:
+        """Add (`create`) or edit an action of the API; secrets left blank are kept."""
+        if name in self.config.actions:
+            raise RuleError(409, f"action {name!r} is declared in the config file; change it there")
+        before = stored_actions.load(self.store.engine).get(name)
+        if create and before is not None:
+            raise RuleError(409, f"action {name!r} already exists")
+        if not create and (before is None or before.tenant != tenant):
+            raise RuleError(404, f"no alert action named {name!r}")
+        try:
+            config = stored_actions.parse(
+                stored_actions.merged(values, None if before is None else before.config)
+            )
+        except ValidationError as error:
+            first = error.errors()[0]
+            where = ".".join(str(part) for part in first["loc"][1:] or first["loc"])
+            raise RuleError(422, f"{where or 'type'}: {first['msg']}") from None
+        row = StoredAction(name, tenant, config, by, self._clock())
+        stored_actions.put(self.store.engine, row)
+        self.reload()
+        return row
 
     def list_rules(self, tenants: Collection[str] | None) -> list[StoredRule]:
         declared = [
@@ -550,11 +642,12 @@ class AlertService:
             raise RuleError(
                 409, f"rule {rule.id!r} is declared in the config file; change it there"
             )
-        problem = unknown_actions(rule.actions, self.config.actions)
+        usable = dict.fromkeys(self.actions_of(rule.tenant))
+        problem = unknown_actions(rule.actions, usable)
         if problem:
             raise RuleError(422, f"actions: {problem}")
         if rule.escalation is not None:
-            problem = unknown_actions(rule.escalation.actions, self.config.actions)
+            problem = unknown_actions(rule.escalation.actions, usable)
             if problem:
                 raise RuleError(422, f"escalation.actions: {problem}")
         exists = alert_rows.get_rule(self.store.engine, rule.id, None) is not None

@@ -18,10 +18,23 @@ class AcknowledgementOut(BaseModel):
     note: str | None
 
 
+class EscalationAttemptOut(BaseModel):
+    attempt: int
+    at_ms: int
+    ok: bool
+    detail: str | None
+
+
 class EscalationOutcomeOut(BaseModel):
     type: str
-    status: Literal["pending", "delivered", "failed"]
+    status: Literal["pending", "retrying", "delivered", "failed"] = Field(
+        description="retrying: failed and will be tried again with backoff"
+    )
     detail: str | None
+    attempts: int = Field(0, description="Attempts made so far")
+    history: list[EscalationAttemptOut] = Field(
+        default_factory=list, description="The latest attempts, oldest first"
+    )
 
 
 class EscalationOut(BaseModel):
@@ -50,6 +63,8 @@ def escalation_out(ack: Ack | None) -> EscalationOut | None:
                 type=entry.get("type", ""),
                 status=entry.get("status", "pending"),
                 detail=entry.get("detail"),
+                attempts=entry.get("attempts", 0),
+                history=entry.get("history", []),
             )
             for name, entry in outcomes.items()
         },

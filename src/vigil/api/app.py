@@ -9,7 +9,9 @@ from fastapi import Depends, FastAPI
 from vigil.alerts.metrics import AlertCollector
 from vigil.api import (
     metrics,
+    routes_alert_actions,
     routes_alert_console,
+    routes_alerting,
     routes_alerts,
     routes_audit,
     routes_auth,
@@ -141,14 +143,17 @@ def create_app(
     app.include_router(routes_recordings.router)
     app.include_router(routes_camera_health.router)
     app.include_router(routes_review.router)
+    app.include_router(routes_alerting.router)
     app.include_router(routes_event_count.router)
     alerts, identity = services.alerts, services.identity
     # Before the alerts router, whose /api/alerts/{alert_id} would otherwise claim /firing.
     app.include_router(routes_alert_console.router)
     app.state.alerts = alerts
     app.include_router(routes_alerts.router)
+    app.include_router(routes_alert_actions.router)
     # Figures of other parts for /metrics (vigil.api.metrics), for system roles only.
-    app.state.metrics_collectors = [AlertCollector(alerts.counters, store.engine)]
+    app.state.alert_metrics = AlertCollector(alerts.counters, store.engine)
+    app.state.metrics_collectors = [app.state.alert_metrics]
     app.include_router(routes_series.router)
     app.state.search = services.search
     app.include_router(routes_search.router)

@@ -174,4 +174,8 @@ def metrics(ctx: Context, request: Request) -> Response:
         getattr(request.app.state, "metrics_collectors", []) if scope is None else []
     ):
         registry.register(collector)
+    alert_metrics = getattr(request.app.state, "alert_metrics", None)
+    if scope is not None and alert_metrics is not None:
+        # Alert series have a tenant label: a tenant admin gets their tenant's.
+        registry.register(alert_metrics.scoped(scope))
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

@@ -17,6 +17,7 @@ from vigil.alerts.alert import iso
 from vigil.alerts.config import ID_PATTERN, RuleConfig, RuleSpec, check_id
 from vigil.alerts.preview import empty_condition, preview, too_broad
 from vigil.alerts.service import AlertService, RuleError
+from vigil.alerts.stored_actions import public
 from vigil.api.access import tenant_scope, visible
 from vigil.api.alert_acks import (
     AcknowledgementOut,
@@ -66,6 +67,15 @@ class ActionOut(BaseModel):
     target: str = Field(description="Where it delivers to, without credentials")
     retries: int
     timeout_s: float
+    origin: Literal["config", "api"] = Field(
+        "config", description="api: added through the API, editable; config: read-only"
+    )
+    settings: dict[str, Any] = Field(
+        default_factory=dict, description="For actions of the API: the settings without secrets"
+    )
+    secrets_set: list[str] = Field(
+        default_factory=list, description="Secrets that are set (never shown; write-only)"
+    )
 
 
 class AttemptOut(BaseModel):
@@ -217,17 +227,26 @@ def save(alerts: AlertService, rule: RuleConfig, *, create: bool) -> RuleOut:
     summary="Configured alert actions (names, types and targets; no secrets)",
     response_model=list[ActionOut],
 )
-def list_actions(alerts: Alerts) -> list[ActionOut]:
-    return [
-        ActionOut(
-            name=name,
-            type=action.kind,
-            target=action.target(),
-            retries=action.config.retries,
-            timeout_s=action.config.timeout_s,
+def list_actions(alerts: Alerts, tenants: Scope) -> list[ActionOut]:
+    shown = []
+    for name, action in alerts.actions.items():
+        tenant = alerts.action_tenants.get(name)
+        if tenant is not None and not visible(tenant, tenants):
+            continue  # another tenant's action
+        settings, secrets = public(action.config)
+        shown.append(
+            ActionOut(
+                name=name,
+                type=action.kind,
+                target=action.target(),
+                retries=action.config.retries,
+                timeout_s=action.config.timeout_s,
+                origin="config" if tenant is None else "api",
+                settings={} if tenant is None else settings,
+                secrets_set=[] if tenant is None else secrets,
+            )
         )
-        for name, action in alerts.actions.items()
-    ]
+    return shown
 
 
 @router.get(
@@ -315,9 +334,7 @@ def test_rule(alerts: Alerts, rule_id: RuleId, tenants: Scope) -> RuleTestOut:
     return RuleTestOut(
         rule_id=rule_id,
         outcomes={
-            name: TestOutcomeOut(
-                ok=attempt.ok, retryable=attempt.retryable, detail=attempt.detail
-            )
+            name: TestOutcomeOut(ok=attempt.ok, retryable=attempt.retryable, detail=attempt.detail)
             for name, attempt in outcomes.items()
         },
     )

@@ -56,9 +56,6 @@ class ReviewPageOut(BaseModel):
     end: str
     total: int = Field(description="Items matching the filters")
     unreviewed: int = Field(description="Of those, not reviewed yet")
-    truncated: bool = Field(
-        description="The period had more events than are grouped at once; its oldest are left out"
-    )
     items: list[ReviewItemOut]
 
 
@@ -119,24 +116,22 @@ def list_review(
 ) -> ReviewPageOut:
     start_ms, end_ms = time_range(start, end, default_span_ms=DEFAULT_SPAN_MS, now_ms=now_ms())
     assert start_ms is not None and end_ms is not None  # the default span fills both
-    items, truncated = review.load(
+    page = review.load(
         ctx.store.engine,
         tenants,
         start_ms=start_ms,
         end_ms=end_ms,
         camera_ids=split_values(camera, "camera"),
+        severities=severity,
+        reviewed=reviewed,
+        limit=limit,
     )
-    if severity:
-        items = [item for item in items if item.severity in severity]
-    if reviewed is not None:
-        items = [item for item in items if (item.reviewed is not None) == reviewed]
     return ReviewPageOut(
         start=iso(start_ms),
         end=iso(end_ms),
-        total=len(items),
-        unreviewed=sum(1 for item in items if item.reviewed is None),
-        truncated=truncated,
-        items=[item_out(item) for item in items[:limit]],
+        total=page.total,
+        unreviewed=page.unreviewed,
+        items=[item_out(item) for item in page.items],
     )
 
 

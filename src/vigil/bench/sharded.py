@@ -18,9 +18,9 @@ from vigil.bench.cameras import (
     deadline_batcher,
     run_load,
 )
+from vigil.cluster.shards import run_shards
 from vigil.config import CameraConfig, TrackerConfig
 from vigil.pipeline.feeds import SyntheticFeed, decode_clip
-from vigil.cluster.shards import run_shards
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,8 @@ class _Zone:
     def signal(self, phase: Phase, since_ms: int, last_ms: int) -> Signal:
         attributes: dict[str, Any] = {
             "count": self.count,
+            # What was counted (None: every class), so "more than 10 people" finds this event.
+            "classes": self.classes,
             "peak": self.peak,
             "since_ms": since_ms,
             "duration_s": (last_ms - since_ms) / 1000,

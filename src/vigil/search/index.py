@@ -8,8 +8,9 @@ the event store's write lock. Tables:
 - `captions`: one row per distinct caption (with the facts every filter reads: tenant, camera,
   class, colour, type, zone, line, direction, part of day) and its 384-d float32 vector;
 - `captions_fts`: SQLite FTS5 (porter stemming) over the caption text, for keyword ranking;
-- `docs`: one row per event: its caption, start time, and a sequence number that grows with
-  every write, so readers pick up changes incrementally.
+- `docs`: one row per event: its caption, start time, its figures (count and what was
+  counted, speed, duration: per event, for numeric filters) and a sequence number that grows
+  with every write, so readers pick up changes incrementally.
 
 Many events share a caption (the same kind of thing happening at the same place and time of
 day), so vectors are stored and compared once per caption, not per event: scoring a query is a
@@ -38,6 +39,7 @@ from vigil.domain.events import Event, EventState
 from vigil.search.captions import CaptionFacts, caption, facts
 from vigil.search.columns import Codes, Grow
 from vigil.search.embedding import Embedder
+from vigil.search.figures import OPERATORS, counts_any, event_figures
 from vigil.search.query import Filters, ParsedQuery, PlaceNames
 from vigil.search.ranking import (
     FTS_WORD,
@@ -53,7 +55,7 @@ from vigil.search.results import Explicit, Facet, Hit, SearchResult
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: figures per event
 KEYWORD_LIMIT = 2000
 # Keywords in more than this share of the captions (and at least COMMON_MIN) are not searched.
 COMMON_SHARE = 0.05
@@ -63,8 +65,19 @@ COMMON_MIN = 200
 EXACT_LIMIT = 20_000
 SHORTLIST = 4096
 FACET_COLUMNS = ("camera_id", "class_name", "type", "color")
-_COLUMNS = ("tenant", "camera_id", "camera_name", "module", "type", "class_name", "color",
-            "zone", "line", "direction", "part_of_day")
+_COLUMNS = (
+    "tenant",
+    "camera_id",
+    "camera_name",
+    "module",
+    "type",
+    "class_name",
+    "color",
+    "zone",
+    "line",
+    "direction",
+    "part_of_day",
+)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS captions (
@@ -86,6 +99,7 @@ CREATE TABLE IF NOT EXISTS docs (
     start_ms INTEGER NOT NULL,
     updated_ms INTEGER NOT NULL,
     ended INTEGER NOT NULL,
+    count REAL, counted TEXT, speed REAL, duration REAL,
     seq INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS docs_seq ON docs (seq);
@@ -170,7 +184,8 @@ class SearchIndex:
         if stored_tz != self.tz.key:
             log.warning(
                 "search captions were written for time zone %s, the server now uses %s: run "
-                "`vigil search reindex` so that times of day in captions match", stored_tz,
+                "`vigil search reindex` so that times of day in captions match",
+                stored_tz,
                 self.tz.key,
             )
 
@@ -199,6 +214,12 @@ class SearchIndex:
             self._doc_row = Grow(np.int32, fill=-1)  # caption row per doc; -1: none
             self._doc_start = Grow(np.int64)
             self._doc_seq = Grow(np.int64)
+            # Figures per doc (NaN: the event has none) and what its count counted (a code).
+            self._doc_figures = {
+                name: Grow(np.float32, fill=np.nan) for name in ("count", "speed", "duration")
+            }
+            self._counted = Codes()
+            self._doc_counted = Grow(np.int32)
             self._names_cache: dict[tuple[Any, ...], PlaceNames] = {}
             self._df_cache: dict[str, tuple[int, int]] = {}
 
@@ -209,19 +230,35 @@ class SearchIndex:
             self._reset_mirror()
         with self._mirror_lock:
             rows = db.execute(
-                "SELECT id, text, model, vector, " + ", ".join(_COLUMNS)
-                + " FROM captions WHERE id > ? ORDER BY id", (self._caption_last,)
+                "SELECT id, text, model, vector, "
+                + ", ".join(_COLUMNS)
+                + " FROM captions WHERE id > ? ORDER BY id",
+                (self._caption_last,),
             ).fetchall()
             if rows:
                 self._add_captions(rows)
             docs = db.execute(
-                "SELECT doc, caption_id, start_ms, seq FROM docs WHERE seq > ?", (self._seq_last,)
+                "SELECT doc, caption_id, start_ms, seq, count, speed, duration, counted FROM docs "
+                "WHERE seq > ?",
+                (self._seq_last,),
             ).fetchall()
             if docs:
-                array = np.array(docs, dtype=np.int64)
+                array = np.array([d[:4] for d in docs], dtype=np.int64)
                 top = int(array[:, 0].max())
-                for grow in (self._doc_row, self._doc_start, self._doc_seq):
+                for grow in (
+                    self._doc_row,
+                    self._doc_start,
+                    self._doc_seq,
+                    self._doc_counted,
+                    *self._doc_figures.values(),
+                ):
                     grow.ensure(top + 1)
+                numbers = np.array(
+                    [[np.nan if v is None else v for v in d[4:7]] for d in docs], dtype=np.float32
+                )
+                for k, name in enumerate(("count", "speed", "duration")):
+                    self._doc_figures[name].data[array[:, 0]] = numbers[:, k]
+                self._doc_counted.data[array[:, 0]] = [self._counted.code(d[7]) for d in docs]
                 rows_of = np.array(
                     [self._caption_row.get(int(c), -1) for c in array[:, 1]], dtype=np.int32
                 )
@@ -234,8 +271,13 @@ class SearchIndex:
     def _add_captions(self, rows: list[tuple[Any, ...]]) -> None:
         start = self._n_captions
         n = start + len(rows)
-        for grow in (self._caption_ids, self._vectors, self._has_vector, self._bits,
-                     *self._columns.values()):
+        for grow in (
+            self._caption_ids,
+            self._vectors,
+            self._has_vector,
+            self._bits,
+            *self._columns.values(),
+        ):
             grow.ensure(n)
         model = self.embedder.name
         for offset, row in enumerate(rows):
@@ -276,14 +318,15 @@ class SearchIndex:
             f = facts(event, self.tz)
             text = caption(event, self.tz)
             prepared.append((event, f, text, caption_key(f, text)))
-        existing: dict[str, tuple[int, int, int]] = {}
+        existing: dict[str, tuple[int, int, tuple[Any, ...]]] = {}
         for chunk in _chunks([e.id for e in events], 500):
             marks = ",".join("?" * len(chunk))
-            for event_id, caption_id, ended, updated in db.execute(
-                f"SELECT event_id, caption_id, ended, updated_ms FROM docs "
-                f"WHERE event_id IN ({marks})", chunk,
+            for event_id, caption_id, ended, *figures in db.execute(
+                f"SELECT event_id, caption_id, ended, count, speed, duration, counted FROM docs "
+                f"WHERE event_id IN ({marks})",
+                chunk,
             ):
-                existing[event_id] = (caption_id, ended, updated)
+                existing[event_id] = (caption_id, ended, tuple(figures))
         keys = list({key for *_, key in prepared})
         caption_ids: dict[str, int] = {}
         for chunk in _chunks(keys, 500):
@@ -301,34 +344,53 @@ class SearchIndex:
         for event, _, _, key in prepared:
             before = existing.get(event.id)
             ended = int(event.state is EventState.ENDED)
-            if before is not None and key in caption_ids and before[0] == caption_ids[key] and (
-                before[1] >= ended
+            figures = _stored_figures(event)
+            if (
+                before is not None
+                and key in caption_ids
+                and before[0] == caption_ids[key]
+                and (before[1] >= ended)
+                and (before[2] == figures or before[1] > ended)
             ):
                 continue
-            writes.append((event, key, ended))
+            writes.append((event, key, ended, figures))
         if not writes and not new:
             return 0
         with db:
-            for (key, (f, text)), vector in zip(new.items(), vectors if vectors is not None
-                                                else [], strict=True):
+            for (key, (f, text)), vector in zip(
+                new.items(), vectors if vectors is not None else [], strict=True
+            ):
                 cursor = db.execute(
-                    "INSERT INTO captions (key, text, " + ", ".join(_COLUMNS)
-                    + ", model, vector) VALUES (?, ?, " + ", ".join("?" * len(_COLUMNS))
+                    "INSERT INTO captions (key, text, "
+                    + ", ".join(_COLUMNS)
+                    + ", model, vector) VALUES (?, ?, "
+                    + ", ".join("?" * len(_COLUMNS))
                     + ", ?, ?)",
-                    (key, text, *(getattr(f, c) for c in _COLUMNS), self.embedder.name,
-                     np.asarray(vector, dtype=np.float32).tobytes()),
+                    (
+                        key,
+                        text,
+                        *(getattr(f, c) for c in _COLUMNS),
+                        self.embedder.name,
+                        np.asarray(vector, dtype=np.float32).tobytes(),
+                    ),
                 )
                 caption_ids[key] = int(cursor.lastrowid or 0)
-                db.execute("INSERT INTO captions_fts (rowid, text) VALUES (?, ?)",
-                           (caption_ids[key], text))
+                db.execute(
+                    "INSERT INTO captions_fts (rowid, text) VALUES (?, ?)", (caption_ids[key], text)
+                )
             seq = db.execute("SELECT coalesce(max(seq), 0) + 1 FROM docs").fetchone()[0]
             db.executemany(
-                "INSERT INTO docs (event_id, caption_id, start_ms, updated_ms, ended, seq) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO UPDATE SET "
+                "INSERT INTO docs (event_id, caption_id, start_ms, updated_ms, ended, count, "
+                "speed, duration, counted, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (event_id) DO UPDATE SET "
                 "caption_id = excluded.caption_id, start_ms = excluded.start_ms, "
-                "updated_ms = excluded.updated_ms, ended = excluded.ended, seq = excluded.seq",
-                [(e.id, caption_ids[key], e.start_ms, e.updated_ms, ended, seq)
-                 for e, key, ended in writes],
+                "updated_ms = excluded.updated_ms, ended = excluded.ended, "
+                "count = excluded.count, speed = excluded.speed, duration = excluded.duration, "
+                "counted = excluded.counted, seq = excluded.seq",
+                [
+                    (e.id, caption_ids[key], e.start_ms, e.updated_ms, ended, *figures, seq)
+                    for e, key, ended, figures in writes
+                ],
             )
         self.refresh()
         return len(writes)
@@ -345,7 +407,8 @@ class SearchIndex:
                 marks = ",".join("?" * len(chunk))
                 removed += db.execute(
                     f"UPDATE docs SET caption_id = 0, seq = ? WHERE event_id IN ({marks}) "
-                    "AND caption_id != 0", (seq, *chunk),
+                    "AND caption_id != 0",
+                    (seq, *chunk),
                 ).rowcount
         self.refresh()
         return removed
@@ -363,9 +426,14 @@ class SearchIndex:
 
     def event_ids(self, after_doc: int = 0, limit: int = 1000) -> list[tuple[int, str]]:
         """(doc, event id) of indexed events after `after_doc`, for consistency checks."""
-        return [(int(d), str(e)) for d, e in self._db().execute(
-            "SELECT doc, event_id FROM docs WHERE doc > ? AND caption_id != 0 ORDER BY doc "
-            "LIMIT ?", (after_doc, limit))]
+        return [
+            (int(d), str(e))
+            for d, e in self._db().execute(
+                "SELECT doc, event_id FROM docs WHERE doc > ? AND caption_id != 0 ORDER BY doc "
+                "LIMIT ?",
+                (after_doc, limit),
+            )
+        ]
 
     def max_updated_ms(self) -> int | None:
         row = self._db().execute("SELECT max(updated_ms) FROM docs").fetchone()
@@ -379,8 +447,7 @@ class SearchIndex:
             docs = int((self._doc_row.data[: self._max_doc + 1] >= 0).sum())
             return {"captions": self._n_captions, "events": docs}
 
-    def names(self, tenants: Collection[str] | None = None, *, refresh: bool = True
-              ) -> PlaceNames:
+    def names(self, tenants: Collection[str] | None = None, *, refresh: bool = True) -> PlaceNames:
         """Camera, zone and line names and event types of indexed events in the scope."""
         if refresh:
             self.refresh()
@@ -392,8 +459,9 @@ class SearchIndex:
             n = self._n_captions
             scope = np.ones(n, dtype=bool)
             if tenants is not None:
-                scope = np.isin(self._columns["tenant"].data[:n],
-                                self._codes["tenant"].wanted(tenants))
+                scope = np.isin(
+                    self._columns["tenant"].data[:n], self._codes["tenant"].wanted(tenants)
+                )
 
             def present(column: str) -> list[str]:
                 used = np.unique(self._columns[column].data[:n][scope])
@@ -410,8 +478,10 @@ class SearchIndex:
                 if camera is not None:
                     cameras[camera] = label or camera
             names = PlaceNames(
-                cameras=cameras, zones=frozenset(present("zone")),
-                lines=frozenset(present("line")), types=frozenset(present("type")),
+                cameras=cameras,
+                zones=frozenset(present("zone")),
+                lines=frozenset(present("line")),
+                types=frozenset(present("type")),
                 modules=frozenset(present("module")),
             )
         if len(self._names_cache) > 64:
@@ -452,6 +522,7 @@ class SearchIndex:
             doc_row = self._doc_row.data[: max_doc + 1].copy()
             doc_start = self._doc_start.data[: max_doc + 1]
             doc_seq = self._doc_seq.data[: max_doc + 1]
+            figures_ok = self._figures_mask(parsed.filters, max_doc + 1)
         clock.lap("filter")
 
         # Caption scores: similarity and keyword ranks, fused by reciprocal rank.
@@ -476,6 +547,8 @@ class SearchIndex:
         keep = caption_ok[doc_row]
         if seq_as_of < seq_now:
             keep &= doc_seq <= seq_as_of
+        if figures_ok is not None:
+            keep &= figures_ok
         start_ms = _max_opt(parsed.filters.start_ms, explicit.start_ms)
         end_ms = _min_opt(parsed.filters.end_ms, explicit.end_ms)
         if start_ms is not None:
@@ -506,18 +579,30 @@ class SearchIndex:
             row = int(doc_row[d])
             text = texts[row]
             sim = float(sim_of[row])
-            hits.append(Hit(event, text, float(caption_score[row]),
-                            None if np.isnan(sim) else round(sim, 3),
-                            words_in(parsed.keywords, text)))
+            hits.append(
+                Hit(
+                    event,
+                    text,
+                    float(caption_score[row]),
+                    None if np.isnan(sim) else round(sim, 3),
+                    words_in(parsed.keywords, text),
+                )
+            )
         clock.lap("fetch")
         return SearchResult(
-            hits=hits, total=total, facets=facets, timeline=timeline,
-            as_of=(caption_as_of, seq_as_of), has_more=has_more,
-            best_similarity=None if best is None else round(best, 3), timings_ms=clock.laps,
+            hits=hits,
+            total=total,
+            facets=facets,
+            timeline=timeline,
+            as_of=(caption_as_of, seq_as_of),
+            has_more=has_more,
+            best_similarity=None if best is None else round(best, 3),
+            timings_ms=clock.laps,
         )
 
-    def _similarity(self, query: np.ndarray, rows: np.ndarray, vectors: np.ndarray,
-                    bits: np.ndarray) -> np.ndarray:
+    def _similarity(
+        self, query: np.ndarray, rows: np.ndarray, vectors: np.ndarray, bits: np.ndarray
+    ) -> np.ndarray:
         """Cosine similarity of the query to the candidate captions `rows`.
 
         Up to `exact_limit` candidates, exactly. Beyond, in two steps, so that a query reads
@@ -535,8 +620,9 @@ class SearchIndex:
         similarity[short] = vectors[rows[short]] @ query
         return similarity
 
-    def _caption_mask(self, n: int, filters: Filters, explicit: Explicit,
-                      tenants: Collection[str] | None) -> np.ndarray:
+    def _caption_mask(
+        self, n: int, filters: Filters, explicit: Explicit, tenants: Collection[str] | None
+    ) -> np.ndarray:
         mask = np.ones(n, dtype=bool)
 
         def only(column: str, values: Collection[str] | None) -> None:
@@ -555,12 +641,34 @@ class SearchIndex:
         only("color", explicit.colors)
         for place in filters.places:
             anywhere = np.zeros(n, dtype=bool)
-            for column, values in (("camera_id", place.cameras), ("zone", place.zones),
-                                   ("line", place.lines)):
+            for column, values in (
+                ("camera_id", place.cameras),
+                ("zone", place.zones),
+                ("line", place.lines),
+            ):
                 if values:
                     anywhere |= self._member(column, values)[self._columns[column].data[:n]]
             mask &= anywhere
         return mask
+
+    def _figures_mask(self, filters: Filters, n: int) -> np.ndarray | None:
+        """Docs whose figures meet every numeric condition; a missing figure (NaN) never does.
+        None: the query has no numeric condition. Called under the mirror lock."""
+        if not filters.figures:
+            return None
+        keep = np.ones(n, dtype=np.bool_)
+        for condition in filters.figures:
+            values = self._doc_figures[condition.figure].data[:n]
+            with np.errstate(invalid="ignore"):
+                keep &= OPERATORS[condition.op](values, condition.value)
+            if condition.figure == "count":
+                wanted = [
+                    code
+                    for code, counted in enumerate(self._counted.values)
+                    if counts_any(counted, condition.classes)
+                ]
+                keep &= np.isin(self._doc_counted.data[:n], wanted)
+        return keep
 
     def _member(self, column: str, values: Collection[str]) -> np.ndarray:
         """A lookup table: True at the codes of `values` (one gather instead of np.isin)."""
@@ -580,10 +688,15 @@ class SearchIndex:
         match = " OR ".join(f'"{t}"' for t in dict.fromkeys(terms))
         # The best KEYWORD_LIMIT captions: a word in thousands of captions ranks little and
         # its hits beyond those add nothing to the fused score.
-        found = self._db().execute(
-            "SELECT rowid FROM captions_fts WHERE captions_fts MATCH ? AND rowid <= ? "
-            "ORDER BY bm25(captions_fts) LIMIT ?", (match, as_of, KEYWORD_LIMIT),
-        ).fetchall()
+        found = (
+            self._db()
+            .execute(
+                "SELECT rowid FROM captions_fts WHERE captions_fts MATCH ? AND rowid <= ? "
+                "ORDER BY bm25(captions_fts) LIMIT ?",
+                (match, as_of, KEYWORD_LIMIT),
+            )
+            .fetchall()
+        )
         with self._mirror_lock:
             found_rows = np.array(
                 [self._caption_row.get(int(caption_id), -1) for (caption_id,) in found],
@@ -607,9 +720,11 @@ class SearchIndex:
         cached = self._df_cache.get(term)
         if cached is not None and cached[1] * 1.1 >= n:
             return cached[0]
-        count = int(self._db().execute(
-            "SELECT count(*) FROM captions_fts WHERE captions_fts MATCH ?", (f'"{term}"',)
-        ).fetchone()[0])
+        count = int(
+            self._db()
+            .execute("SELECT count(*) FROM captions_fts WHERE captions_fts MATCH ?", (f'"{term}"',))
+            .fetchone()[0]
+        )
         if len(self._df_cache) > 10_000:
             self._df_cache.clear()
         self._df_cache[term] = (count, n)
@@ -637,11 +752,25 @@ class SearchIndex:
         if not docs:
             return {}
         marks = ",".join("?" * len(docs))
-        return {int(d): str(e) for d, e in self._db().execute(
-            f"SELECT doc, event_id FROM docs WHERE doc IN ({marks})", docs)}
+        return {
+            int(d): str(e)
+            for d, e in self._db().execute(
+                f"SELECT doc, event_id FROM docs WHERE doc IN ({marks})", docs
+            )
+        }
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+def _stored_figures(event: Event) -> tuple[float | None, float | None, float | None, str | None]:
+    """The event's figures as the docs table holds them (NULL for a missing one)."""
+    count, speed, duration, counted = event_figures(event)
+
+    def stored(value: float) -> float | None:
+        return None if value != value else value  # NaN → NULL
+
+    return stored(count), stored(speed), stored(duration), counted
 
 
 def _newer(new: Event, old: Event) -> bool:

@@ -12,7 +12,9 @@
    A range without a day is its most recent occurrence.
 3. **Places**: camera names and ids, zone and line names (longest phrase first; a distinctive
    word of a name, such as "plaza" of "Plaza east", matches every name that has it).
-4. **Classes** with synonyms (van → truck or car, bike → bicycle or motorcycle, people →
+4. **Numbers** ("more than 10 people", "faster than 90 km/h", "at least 3 cars", "longer than
+   10 minutes"): filters over the events that have the figure (vigil.search.figures).
+5. **Classes** with synonyms (van → truck or car, bike → bicycle or motorcycle, people →
    person …), **colours**, **event types** ("loitering", "wrong way", "crossing" …; only
    types that exist become filters) and **directions** ("going in", "outbound").
 
@@ -29,6 +31,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from vigil.search.captions import PARTS_OF_DAY
+from vigil.search.figures import NumericFilter, read_figures
 
 MAX_QUERY = 500
 
@@ -113,6 +116,12 @@ COLOURS: dict[str, tuple[str, ...]] = {
     "black": ("black",), "white": ("white",), "gray": ("gray",), "grey": ("gray",),
     "silver": ("gray", "white"), "pink": ("red", "purple"), "navy": ("blue",),
     "beige": ("brown", "white"), "dark": ("black", "gray"),
+    "maroon": ("red",), "crimson": ("red",), "scarlet": ("red",), "burgundy": ("red",),
+    "gold": ("yellow",), "golden": ("yellow",), "amber": ("orange", "yellow"),
+    "tan": ("brown",), "khaki": ("brown",), "bronze": ("brown", "orange"),
+    "teal": ("blue", "green"), "turquoise": ("blue", "green"), "cyan": ("blue",),
+    "olive": ("green",), "lime": ("green",), "lilac": ("purple",), "magenta": ("purple", "red"),
+    "cream": ("white",), "ivory": ("white",), "charcoal": ("black", "gray"),
 }
 # Phrases that name an event type: resolved against the types that exist; first match wins.
 TYPE_PHRASES: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -125,6 +134,24 @@ TYPE_PHRASES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("too fast", ("speeding",)), ("zone presence", ("zone.presence",)),
     ("line crossing", ("line.crossing",)), ("camera moved", ("tamper.moved",)),
     ("out of focus", ("tamper.defocus",)), ("camera covered", ("tamper.covered",)),
+    # Words operators use for tampering, parked and abandoned things.
+    ("camera blocked", ("tamper.covered",)), ("lens covered", ("tamper.covered",)),
+    ("view blocked", ("tamper.covered",)), ("blocked view", ("tamper.covered",)),
+    ("spray painted", ("tamper.covered",)), ("covered", ("tamper.covered",)),
+    ("obstructed", ("tamper.covered",)), ("blinded", ("tamper.covered",)),
+    ("camera turned", ("tamper.moved",)), ("camera tilted", ("tamper.moved",)),
+    ("camera knocked", ("tamper.moved",)), ("repositioned", ("tamper.moved",)),
+    ("blurry", ("tamper.defocus",)), ("defocused", ("tamper.defocus",)),
+    ("unfocused", ("tamper.defocus",)), ("sabotage", ("tamper",)), ("sabotaged", ("tamper",)),
+    ("vandalism", ("tamper",)), ("vandalised", ("tamper",)), ("vandalized", ("tamper",)),
+    ("double parked", ("parking", "vehicle.stopped")),
+    ("illegally parked", ("parking", "vehicle.stopped")),
+    ("illegal parking", ("parking", "vehicle.stopped")),
+    ("no parking", ("parking", "vehicle.stopped")), ("stationary", ("vehicle.stopped", "parking")),
+    ("idling", ("vehicle.stopped",)), ("suspicious package", ("abandoned",)),
+    ("suspicious bag", ("abandoned",)), ("unattended bag", ("abandoned",)),
+    ("forgotten", ("abandoned",)), ("dumped", ("abandoned",)), ("dumping", ("abandoned",)),
+    ("fly tipping", ("abandoned",)), ("dropped off", ("abandoned",)),
     ("visits", ("zone.presence",)), ("visit", ("zone.presence",)),
     ("visited", ("zone.presence",)), ("presence", ("zone.presence",)),
     ("loitering", ("loitering",)), ("loiter", ("loitering",)), ("loiters", ("loitering",)),
@@ -147,6 +174,10 @@ DIRECTION_PHRASES: tuple[tuple[str, str], ...] = (
     ("going in", "in"), ("coming in", "in"), ("walking in", "in"), ("inbound", "in"),
     ("inwards", "in"), ("inward", "in"), ("going out", "out"), ("coming out", "out"),
     ("walking out", "out"), ("outbound", "out"), ("outwards", "out"), ("outward", "out"),
+    ("entering", "in"), ("entered", "in"), ("enters", "in"), ("entries", "in"), ("entry", "in"),
+    ("arriving", "in"), ("arrivals", "in"), ("incoming", "in"), ("driving in", "in"),
+    ("exiting", "out"), ("exited", "out"), ("exits", "out"), ("leaving", "out"),
+    ("departing", "out"), ("departures", "out"), ("outgoing", "out"), ("driving out", "out"),
 )
 _NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
             "seven": 7, "eight": 8, "nine": 9, "ten": 10, "twelve": 12, "fifteen": 15,
@@ -197,13 +228,14 @@ class Filters:
     types: set[str] | None = None
     directions: set[str] | None = None
     places: list[PlaceFilter] = field(default_factory=list)
+    figures: list[NumericFilter] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
 class Interpretation:
     """One piece of the query read as a filter: which words, and what they became."""
 
-    kind: str  # time, hours, place, class, colour, type, direction
+    kind: str  # time, hours, place, class, colour, type, direction, count, speed, duration
     words: str
     meaning: str
 
@@ -610,6 +642,11 @@ def parse(text: str, names: PlaceNames, *, tz: str | None = None, now_ms: int,
     notes: list[str] = []
     lowered = normalize(text)
 
+    # Numbers first: "longer than 10 minutes" is a duration, not a time range.
+    lowered, figures = read_figures(lowered, CLASS_SYNONYMS.get)
+    for figure in figures:
+        filters.figures.append(figure)
+        seen.append(Interpretation(figure.figure, figure.words, figure.meaning))
     times = _TimeParser(clock)
     without_time = times.parse(lowered)
     notes.extend(times.notes)

@@ -124,6 +124,17 @@ def firing(
     return total, [alert_from_row(row) for row in rows]
 
 
+def unacknowledged_by_tenant(engine: sa.Engine, *, since_ms: int) -> dict[str, int]:
+    """How many alerts fired since `since_ms` wait for an acknowledgement, per tenant."""
+    joined, where = _unacknowledged(since_ms)
+    statement = (
+        sa.select(alerts.c.tenant, sa.func.count()).select_from(joined).where(*where)
+        .group_by(alerts.c.tenant)
+    )
+    with engine.connect() as connection:
+        return {str(tenant): int(n) for tenant, n in connection.execute(statement)}
+
+
 def due_for_escalation(
     engine: sa.Engine, rule_ids: Collection[str], *, fired_before_ms: int, since_ms: int
 ) -> list[StoredAlert]:

@@ -405,3 +405,27 @@ review_marks = sa.Table(
     sa.Column("reviewed_ms", sa.BigInteger, nullable=False),
     sa.Index(None, "item_id"),
 )
+
+# Per camera: which event types count as alerts there (the rest is just recorded); a camera
+# without a row keeps the default (vigil.alerts.alerting).
+camera_alerting = sa.Table(
+    "camera_alerting",
+    metadata,
+    sa.Column("camera_id", sa.String(64), primary_key=True),
+    sa.Column("tenant", sa.String(64), nullable=False),
+    sa.Column("alert_types", sa.JSON, nullable=False),
+    sa.Column("updated_by", sa.String(128), nullable=False),
+    sa.Column("updated_ms", sa.BigInteger, nullable=False),
+)
+
+# Alert actions added and edited through the API (webhook, MQTT, e-mail), per tenant; names are
+# unique across tenants and those of the config file (vigil.alerts.stored_actions).
+alert_actions = sa.Table(
+    "alert_actions",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("tenant", sa.String(64), nullable=False),
+    sa.Column("config", sa.JSON, nullable=False),
+    sa.Column("updated_by", sa.String(128), nullable=False),
+    sa.Column("updated_ms", sa.BigInteger, nullable=False),
+)

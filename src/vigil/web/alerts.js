@@ -3,6 +3,8 @@
 // config file are read-only here, and changing rules needs the config:write permission.
 // `#/alerts?event=<id>` (the link in notifications) opens that event directly. Fired alerts
 // show who acknowledged them (and the note) or an Acknowledge button, and their escalation.
+import { actionsSection } from "./alert-actions.js";
+import { cameraAlertingSection } from "./alert-cameras.js";
 import { fetchCameras, fetchModules } from "./api.js";
 import {
   createRule, deleteRule, fetchActions, fetchAlerts, fetchEvent, fetchRules, previewRule,
@@ -281,7 +283,8 @@ function outcomeChips(alert) {
 function acknowledgement(alert, onAcknowledge) {
   const done = alert.acknowledged;
   const escalated = alert.escalated ? h("span", { class: "escalated-badge", "data-testid": "alert-escalated",
-    title: Object.entries(alert.escalated.outcomes).map(([name, o]) => `${name}: ${o.status}`).join(", "),
+    title: Object.entries(alert.escalated.outcomes).map(([name, o]) =>
+      `${name}: ${o.status}${o.attempts > 1 ? ` after ${o.attempts} attempts` : ""}`).join(", "),
     text: `escalated ${formatDateTime(alert.escalated.at_ms)}` }) : null;
   if (done) {
     return [h("span", { class: "ack-by", "data-testid": "alert-ack",
@@ -352,7 +355,9 @@ export function mountAlerts(container) {
           "Acknowledged"]
           .map((label) => h("th", { scope: "col", text: label })))),
         alertBody)),
-      alertSummary));
+      alertSummary),
+    actionsSection(mayChange, () => fetchActions().then((fresh) => { actions = fresh; }, () => {})),
+    cameraAlertingSection(mayChange));
 
   function edit(rule) {
     formSlot.replaceChildren(ruleForm({ rule, cameras, modules, actions, onDone: (saved) => {

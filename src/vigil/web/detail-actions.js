@@ -1,6 +1,8 @@
 // What the event detail leads to: its clip (the recordings' route, issue 14), the camera live,
-// and the previous and next event on the same camera (GET /api/events, newest first).
+// the previous and next event on the same camera (GET /api/events, newest first), and adding
+// it to a case or exporting it (detail-evidence.js).
 import { fetchEvents } from "./api.js";
+import { evidenceActions } from "./detail-evidence.js";
 import { h } from "./dom.js";
 import { can, pageAllowed } from "./login.js";
 
@@ -48,7 +50,7 @@ export function detailActions(event, show) {
     pageAllowed("live") ? h("a", { class: "button", "data-testid": "detail-live",
       href: `#/live?camera=${encodeURIComponent(event.camera_id)}`, text: "Camera live" }) : null,
     can("events:read") ? [step("Previous", previousOf, "detail-previous"), step("Next", nextOf, "detail-next")] : null,
-    status);
+    evidenceActions(event), status);
 }
 
 const CONTEXT_MS = 120_000;

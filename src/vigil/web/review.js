@@ -119,7 +119,6 @@ export function mountReview(container) {
       list.replaceChildren(...items.map(itemRow));
       counts.textContent = countText(page.unreviewed);
       if (!items.length) list.append(h("li", { class: "empty", text: "Nothing to review." }));
-      if (page.truncated) counts.textContent += " (the oldest events of the period are left out)";
     } catch (error) {
       problem.replaceChildren(errorBox(`Review items could not be loaded: ${error.message}`));
     }

@@ -138,6 +138,13 @@ function timelineStrip(timeline, onPick) {
       h("span", { text: formatTime(timeline.end_ms) })));
 }
 
+/** The query without one filter's words ("more than 10 people"), spaces tidied. */
+function withoutWords(query, words) {
+  const escaped = words.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return query.replace(new RegExp(`(^|\\W)${escaped}(?=\\W|$)`, "i"), "$1")
+    .replace(/\s+/g, " ").trim();
+}
+
 export function mountSearch(container) {
   const params = hashParams();
   const q = (params.get("q") ?? "").trim();
@@ -179,8 +186,13 @@ export function mountSearch(container) {
   }
 
   function renderFilters(body) {
-    const items = body.query.filters.map((item) => h("span", { class: "chip",
-      title: `"${item.words}"`, text: `${item.kind}: ${item.meaning}` }));
+    // Each filter the query became is a chip that removes its words from the query.
+    const items = body.query.filters.map((item) => h("button", { class: "chip chip-explicit",
+      type: "button", "data-testid": "query-filter", "data-kind": item.kind,
+      title: `Remove "${item.words}" from the search`,
+      onclick: () => { location.hash = `#/search?${new URLSearchParams({ ...explicit,
+        q: withoutWords(q, item.words) })}`; },
+      text: `${item.kind}: ${item.meaning} ×` }));
     for (const [key, value] of Object.entries(explicit)) {
       const label = key === "start" || key === "end" ? formatDateTime(Date.parse(value)) : value;
       items.push(h("button", { class: "chip chip-explicit", type: "button",
