@@ -30,7 +30,6 @@ from pydantic import ValidationError
 from vigil.alerts import stored_actions
 from vigil.alerts.actions import Action, Attempt, build_actions
 from vigil.alerts.alert import Alert, Links
-from vigil.alerts.alerting import AlertTypes, counts_as_alert
 from vigil.alerts.config import AlertsConfig, RuleConfig, unknown_actions
 from vigil.alerts.delivery import MAX_BACKOFF_S, DeliveryReport, Dispatcher, attempt_once
 from vigil.alerts.history import rule_events
@@ -39,6 +38,7 @@ from vigil.alerts.rules import Firing, RuleEngine
 from vigil.alerts.stored_actions import StoredAction
 from vigil.bus.base import Bus, Delivered, Subscription
 from vigil.config import VigilConfig
+from vigil.domain.alert_types import AlertTypes, counts_as_alert
 from vigil.domain.events import Event, EventMessage, EventState, ObjectInfo, uuid7
 from vigil.domain.frames import now_ms
 from vigil.store import acks as ack_rows

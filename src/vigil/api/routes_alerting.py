@@ -1,4 +1,4 @@
-"""The per-camera alert setting (vigil.alerts.alerting): which modules and event types count as
+"""The per-camera alert setting (vigil.domain.alert_types): which modules and event types count as
 alerts on a camera, and which are just recorded."""
 
 from __future__ import annotations
@@ -10,13 +10,13 @@ from fastapi import APIRouter, Depends, HTTPException, Path
 from pydantic import BaseModel, Field
 
 from vigil.alerts.alert import iso
-from vigil.alerts.alerting import choices
 from vigil.api.access import tenant_scope, visible
 from vigil.api.context import Alerts, Context, Retention
 from vigil.api.errors import error_responses
 from vigil.auth.deps import require_principal
 from vigil.auth.principal import Principal
 from vigil.config import CameraConfig
+from vigil.domain.alert_types import choices
 from vigil.domain.frames import now_ms
 from vigil.store import alerting as rows
 from vigil.store.alerting import CameraAlerting

@@ -1,4 +1,4 @@
-"""Rows of the per-camera alert setting (vigil.alerts.alerting says what it means)."""
+"""Rows of the per-camera alert setting (vigil.domain.alert_types says what it means)."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ a track (tamper, stream health, count anomalies) form bursts per camera while th
 other within BURST_GAP_MS. An item's severity is 'alert' when a rule fired for one of its
 events, 'detection' when one is of a type worth a look (loitering, intrusion, tamper …), and
 'info' when all merely record presence or counts. A camera's alert setting
-(vigil.alerts.alerting) overrides the grading by type: its alert types are 'alert', the rest
+(vigil.domain.alert_types) overrides the grading by type: its alert types are 'alert', the rest
 'info'.
 
 Items are grouped in SQL (window functions, `_items`) over every event of the period, and only
@@ -25,8 +25,8 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 
-from vigil.alerts.alerting import AlertTypes
 from vigil.auth.scope import scope_clauses
+from vigil.domain.alert_types import AlertTypes
 from vigil.domain.events import Event
 from vigil.store import alerting as alerting_rows
 from vigil.store.db import dialect_insert

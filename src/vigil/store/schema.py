@@ -407,7 +407,7 @@ review_marks = sa.Table(
 )
 
 # Per camera: which event types count as alerts there (the rest is just recorded); a camera
-# without a row keeps the default (vigil.alerts.alerting).
+# without a row keeps the default (vigil.domain.alert_types).
 camera_alerting = sa.Table(
     "camera_alerting",
     metadata,
