@@ -1,5 +1,5 @@
 """The OpenAPI document is true: schemathesis checks every operation with ALL its checks
-(status codes, content types, headers and bodies against the document, refusal of invalid
+(no 5xx whatever the input, status codes, content types, headers and bodies against the document, refusal of invalid
 data, acceptance of valid data, required headers, unsupported methods and `Allow`, ignored
 authentication) in positive and negative modes, as a tenant admin, in-process (ASGI).
 
@@ -26,7 +26,7 @@ from schemathesis.generation import GenerationMode
 
 from tests.security.conftest import make_world
 
-EXAMPLES = int(os.environ.get("VIGIL_CONTRACT_EXAMPLES", "6"))
+EXAMPLES = int(os.environ.get("VIGIL_CONTRACT_EXAMPLES", "10"))  # per operation and mode
 STREAMING = ("text/event-stream", "multipart/x-mixed-replace")
 # Left out, with the reason:
 LEFT_OUT = {
@@ -49,16 +49,20 @@ def test_every_operation_keeps_the_documented_contract(tmp_path: Path) -> None:
     schema = schemathesis.openapi.from_asgi("/openapi.json", world.app, headers=auth)
     failures: dict[str, list[str]] = {}
     statuses: Counter[int] = Counter()
+    exercised = 0
     for result in schema.get_all_operations():
         operation = result.ok()
         content = operation.definition.raw.get("responses", {}).get("200", {}).get("content", {})
         if any(kind.startswith(STREAMING) for kind in content):
             continue
+        exercised += 1
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             check_operation(operation, mode, auth, checks, failures, statuses)
     report = "\n\n".join(f"{label}:\n  " + "\n  ".join(sorted(set(found))[:3])
                          for label, found in sorted(failures.items()))
     assert not failures, f"{len(failures)} operations break the contract:\n{report}"
+    assert exercised > 40 and sum(statuses.values()) > 5 * exercised
+    # Most generated requests are refused as invalid; some must get through.
     assert statuses[200] + statuses[201] + statuses[204] > 0
 
 

@@ -6,6 +6,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from playwright.sync_api import Error as PlaywrightError
+
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 BLOCKING = ("serious", "critical")
 RUN = """async () => {
@@ -26,5 +28,13 @@ def violations(page: Any) -> list[dict[str, Any]]:
     the page itself is tested as served."""
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         page.evaluate(f"() => {{ {_source()}\n }}")
-    found = page.evaluate(RUN)
+    for attempt in range(3):
+        try:
+            found = page.evaluate(RUN)
+            break
+        except PlaywrightError as error:
+            # A live page replaces elements while axe walks it; axe then fails to name a node
+            # that has left the document. That is axe's failure, not a finding: walk again.
+            if attempt == 2 or "nthChild" not in str(error):
+                raise
     return [item for item in found if item["impact"] in BLOCKING]

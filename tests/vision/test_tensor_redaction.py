@@ -29,7 +29,8 @@ def _cuda() -> bool:
     return bool(torch.cuda.is_available())
 
 
-# The same code on both: CPU torch here and in CI, CUDA on a GPU worker (bench/gpu/).
+# The same code on both: CPU torch wherever torch is installed (`pip install -e .[gpu]`;
+# CI does not install it, so these skip there), CUDA on a GPU worker (bench/gpu/).
 DEVICES = [
     "cpu",
     pytest.param("cuda", marks=pytest.mark.skipif("not _cuda()", reason="needs a CUDA GPU")),
