@@ -1,7 +1,8 @@
 """The OpenAPI document is true: schemathesis checks every operation with ALL its checks
-(no 5xx whatever the input, status codes, content types, headers and bodies against the document, refusal of invalid
-data, acceptance of valid data, required headers, unsupported methods and `Allow`, ignored
-authentication) in positive and negative modes, as a tenant admin, in-process (ASGI).
+(no 5xx whatever the input; status codes, content types, headers and bodies against the
+document; refusal of invalid data, acceptance of valid data, required headers, unsupported
+methods and `Allow`, ignored authentication) in positive and negative modes, as a tenant
+admin, in-process (ASGI).
 
 Checks that need a stateful run (`use_after_free`, `ensure_resource_availability`) or several
 configured identities (`object_level_authorization`) have nothing to look at in this
