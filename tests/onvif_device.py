@@ -41,7 +41,8 @@ class OnvifDevice:
     username: str = "admin"
     password: str = "camera-pass"
     presets: dict[str, str] = field(default_factory=lambda: {"1": "Home", "2": "Gate"})
-    position: str | None = None  # the preset it last went to
+    position: str | None = None  # the preset it last went to; None after a relative move
+    moves: list[tuple[float, float, float]] = field(default_factory=list)  # pan, tilt, zoom
     calls: list[str] = field(default_factory=list)
     port: int = 0
 
@@ -114,6 +115,14 @@ class OnvifDevice:
                 f"<tptz:SetPresetResponse><tptz:PresetToken>{token}</tptz:PresetToken>"
                 "</tptz:SetPresetResponse>",
             )
+        if operation == "RelativeMove":
+            pan_tilt = _attributes(body, "PanTilt")
+            zoom = _attributes(body, "Zoom")
+            self.moves.append(
+                (float(pan_tilt.get("x", 0)), float(pan_tilt.get("y", 0)), float(zoom.get("x", 0)))
+            )
+            self.position = None
+            return 200, "<tptz:RelativeMoveResponse/>"
         return 400, FAULT.format(text=f"{operation} is not supported")
 
     def _authorised(self, body: bytes) -> bool:
@@ -163,6 +172,16 @@ def _text(body: bytes, element: str) -> str | None:
         rb"<(?:[A-Za-z0-9_-]+:)?" + element.encode() + rb"(?:\s[^>]*)?>([^<]*)<", body
     )
     return match.group(1).decode() if match else None
+
+
+def _attributes(body: bytes, element: str) -> dict[str, str]:
+    match = re.search(rb"<(?:[A-Za-z0-9_-]+:)?" + element.encode() + rb"(\s[^>]*)/?>", body)
+    if not match:
+        return {}
+    return {
+        name.decode(): value.decode()
+        for name, value in re.findall(rb'([A-Za-z_:]+)="([^"]*)"', match.group(1))
+    }
 
 
 @contextmanager

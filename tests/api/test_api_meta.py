@@ -115,6 +115,7 @@ ROUTES |= {
     ("/api/cameras/{camera_id}/apply-to", "post"),
     ("/api/cameras/{camera_id}/ptz", "get"),
     ("/api/cameras/{camera_id}/ptz/goto", "post"),
+    ("/api/cameras/{camera_id}/ptz/move", "post"),
     ("/api/site", "get"),
     ("/api/site/plan", "get"),
     ("/api/site/plan", "put"),

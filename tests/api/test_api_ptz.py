@@ -148,6 +148,37 @@ def test_left_alone_it_returns_to_its_home_preset(
     assert state["preset"] == "1" and state["home_in_s"] is None
 
 
+def test_pan_tilt_zoom_leave_every_preset_until_the_camera_goes_home(
+    client: TestClient, engine: StaticEngine, device: OnvifDevice
+) -> None:
+    client.post("/api/cameras", json=ptz_camera(device, return_home_s=1.0))
+    client.post("/api/cameras/yard/ptz/goto", json={"preset": "2"})
+    wait_until(lambda: running(engine).modules != {}, 10, "modules resume at preset 2")
+
+    step = {"pan": 0.25, "tilt": -0.1, "zoom": 0.5}
+    assert client.post("/api/cameras/yard/ptz/move", json=step).status_code == 204
+    assert device.moves == [(0.25, -0.1, 0.5)] and device.position is None
+    assert running(engine).modules == {}  # no zone fits a picture at no preset
+    state = client.get("/api/cameras/yard/ptz").json()
+    assert state["off_preset"] is True and state["home_in_s"] is not None
+    # Saving the camera while it is off every preset keeps its modules paused.
+    shown = client.get("/api/cameras/yard").json()
+    body = {k: v for k, v in shown.items() if k not in ("origin", "status")}
+    assert client.put("/api/cameras/yard", json={**body, "name": "Yard"}).status_code == 200
+    assert running(engine).modules == {}
+
+    wait_until(lambda: device.position == "1", 10, "the camera returns to its home preset")
+    wait_until(lambda: running(engine).modules != {}, 10, "analysis resumes at home")
+    assert [z.polygon[0] for z in running(engine).zones] == [(10, 10)]
+    assert client.get("/api/cameras/yard/ptz").json()["off_preset"] is False
+
+    still = client.post("/api/cameras/yard/ptz/move", json={"pan": 0, "tilt": 0, "zoom": 0})
+    assert still.status_code == 422 and "pan, tilt and zoom" in still.text
+    too_far = client.post("/api/cameras/yard/ptz/move", json={"pan": 2})
+    assert too_far.status_code == 422 and "pan" in too_far.text
+    assert len(device.moves) == 1
+
+
 def test_a_new_move_postpones_the_return_home(
     client: TestClient, device: OnvifDevice
 ) -> None:

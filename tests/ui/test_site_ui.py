@@ -250,11 +250,12 @@ def send(server: Server, method: str, path: str, body: dict[str, Any] | None = N
     return json.loads(text) if text else None
 
 
-def test_ptz_camera_goes_to_a_preset_and_returns_home(
+def test_ptz_camera_goes_to_a_preset_zooms_and_returns_home(
     server: Server, page: Page, screenshot: Shot
 ) -> None:
     """A PTZ camera saved with its ONVIF address: the page sends it to a preset through the
-    server (which holds the credentials, never shown), and it comes home by itself."""
+    server (which holds the credentials, never shown), and it comes home by itself, also after
+    a zoom by hand has paused its modules."""
     tab, console = page
     with running_onvif_device("rtsp://127.0.0.1:1/unused") as (device, _udp_port):
         onvif_url = f"http://{device.username}:{device.password}@127.0.0.1:{device.port}"
@@ -284,6 +285,10 @@ def test_ptz_camera_goes_to_a_preset_and_returns_home(
             screenshot(tab, "site-ptz")
             expect(state).to_contain_text("At preset 1 (home)", timeout=30_000)
             assert device.position == "1"
+            tab.get_by_role("button", name="Zoom in").click()
+            expect(state).to_contain_text("at no preset: modules paused", timeout=15_000)
+            assert device.moves == [(0.0, 0.0, 0.1)] and device.position is None
+            expect(state).to_contain_text("At preset 1 (home)", timeout=30_000)
             assert device.password not in tab.content()
         finally:
             send(server, "DELETE", "/api/cameras/mast")

@@ -6,8 +6,11 @@ another scene, where the home preset's zones and lines mean nothing. So a move (
 camera's analysis without modules, (2) asks the camera to go (ONVIF GotoPreset, with the
 credentials stored with the camera), and (3) once it has settled, restarts the analysis with
 the modules and that preset's geometry. One timer per camera brings it home after
-`return_home_s` without a move. Only moves made through Vigil are known here: a camera turned
-from its own web page keeps the geometry of the preset Vigil last sent it to.
+`return_home_s` without a move. A manual move (pan, tilt, zoom by a step) leaves every preset,
+so no zone or line fits the picture: the modules stay paused until the camera is sent to a
+preset again, by the operator or by the return home. Only moves made through Vigil are known
+here: a camera turned from its own web page keeps the geometry of the preset Vigil last sent
+it to.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ def at_preset(camera: CameraConfig, preset: str | None) -> CameraConfig:
 class PtzState:
     preset: str | None  # where Vigil last sent it; None: not moved since the server started
     moving: bool  # modules paused until it settles
+    off_preset: bool  # moved by hand since: modules paused until it is at a preset again
     home_in_s: float | None  # seconds until it returns home, when that is due
 
 
@@ -52,6 +56,7 @@ class PtzState:
 class _Camera:
     preset: str | None = None
     moving: bool = False
+    off_preset: bool = False
     home_at: float | None = None  # monotonic time of the return home
     settle: threading.Timer | None = None
     home: threading.Timer | None = None
@@ -84,16 +89,22 @@ class PtzControl:
         with self._lock:
             known = self._cameras.get(camera_id, _Camera())
             home_in = None if known.home_at is None else max(0.0, known.home_at - time.monotonic())
-            return PtzState(preset=known.preset, moving=known.moving, home_in_s=home_in)
+            return PtzState(
+                preset=known.preset,
+                moving=known.moving,
+                off_preset=known.off_preset,
+                home_in_s=home_in,
+            )
 
     def analysed(self, camera: CameraConfig) -> CameraConfig:
         """What the engine should run for these (just saved) settings: the geometry of the
         preset the camera is at, without modules while it moves."""
         with self._lock:
             state = self._cameras.get(camera.id)
-            preset, moving = (state.preset, state.moving) if state else (None, False)
+            preset = state.preset if state else None
+            paused = state is not None and (state.moving or state.off_preset)
         current = at_preset(camera, preset)
-        return current.model_copy(update={"modules": {}}) if moving else current
+        return current.model_copy(update={"modules": {}}) if paused else current
 
     def goto(self, camera_id: str, preset: str) -> None:
         """Move the camera to `preset` and analyse it with that preset's geometry.
@@ -134,12 +145,58 @@ class PtzControl:
             raise
         with self._lock:
             state.preset = preset
+            state.off_preset = False
             state.settle = self._timer(ptz.settle_s, self._settled, camera_id, preset)
-            if ptz.home_preset and ptz.return_home_s and preset != ptz.home_preset:
-                state.home_at = time.monotonic() + ptz.return_home_s
-                state.home = self._timer(
-                    ptz.return_home_s, self._return_home, camera_id, ptz.home_preset
+            if preset != ptz.home_preset:
+                self._schedule_home(camera_id, state, camera)
+
+    def move(self, camera_id: str, step: onvif.PtzStep) -> None:
+        """Pan, tilt or zoom the camera by `step`. It is then at no preset, so its modules
+        pause until it goes to one (its home preset after `return_home_s`, where set).
+        Errors as for `goto`; after one the camera is taken to be where it was."""
+        camera = self.lookup(camera_id)
+        if camera is None or camera.ptz is None:
+            raise ValueError(f"camera {camera_id!r} has no ptz settings")
+        address = parse_onvif_url(camera.ptz.onvif_url)
+        host = self.policy.addresses(address.host, address.port)[0]
+        with self._lock:
+            state = self._cameras.setdefault(camera_id, _Camera())
+            was_off = state.off_preset
+            state.cancel()  # a pending settle included: the step supersedes that move
+            state.moving = False
+            state.off_preset = True
+        running = any(c.id == camera_id for c in self.engine.cameras())
+        if running and not was_off:
+            self.engine.replace_camera(camera.model_copy(update={"modules": {}}))
+        try:
+            asyncio.run(
+                onvif.relative_move(
+                    host,
+                    address.port,
+                    address.username,
+                    address.password,
+                    camera.ptz.profile,
+                    step,
+                    self.policy,
                 )
+            )
+        except Exception:
+            with self._lock:
+                state.off_preset = was_off
+            if running and not was_off:
+                self.engine.replace_camera(at_preset(camera, state.preset))
+            raise
+        with self._lock:
+            self._schedule_home(camera_id, state, camera)
+
+    def _schedule_home(self, camera_id: str, state: _Camera, camera: CameraConfig) -> None:
+        """Called with the lock held: the return home, when the camera has one."""
+        ptz = camera.ptz
+        if ptz is not None and ptz.home_preset and ptz.return_home_s:
+            state.home_at = time.monotonic() + ptz.return_home_s
+            state.home = self._timer(
+                ptz.return_home_s, self._return_home, camera_id, ptz.home_preset
+            )
 
     def forget(self, camera_id: str) -> None:
         """The camera was deleted: no timer may act on it any more."""

@@ -86,6 +86,15 @@ class Device:
 
 
 @dataclass(frozen=True, slots=True)
+class PtzStep:
+    """A relative move, each axis a share of the camera's range: -1 to 1."""
+
+    pan: float
+    tilt: float
+    zoom: float
+
+
+@dataclass(frozen=True, slots=True)
 class Preset:
     token: str
     name: str
@@ -294,3 +303,30 @@ async def save_preset(
         return str(await ptz.SetPreset({"ProfileToken": profile, "PresetName": name}))
 
     return await _session(host, port, username, password, work, policy)
+
+
+async def relative_move(
+    host: str,
+    port: int,
+    username: str,
+    password: str,
+    profile: str,
+    step: PtzStep,
+    policy: SourcePolicy | None = None,
+) -> None:
+    """Pan, tilt and zoom by `step` from where the camera is (PTZ RelativeMove, in the
+    generic spaces every ONVIF PTZ camera has: -1..1 of its range)."""
+
+    async def work(camera: ONVIFCamera) -> None:
+        ptz = await camera.create_ptz_service()
+        await ptz.RelativeMove(
+            {
+                "ProfileToken": profile,
+                "Translation": {
+                    "PanTilt": {"x": step.pan, "y": step.tilt},
+                    "Zoom": {"x": step.zoom},
+                },
+            }
+        )
+
+    await _session(host, port, username, password, work, policy)
