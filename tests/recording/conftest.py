@@ -13,6 +13,7 @@ import pytest
 
 from tests.databases import database_url
 from tests.media import FACE_PHOTO
+from tests.security.conftest import World, make_world
 from vigil.config import CameraConfig, RecordingConfig, parse_camera
 from vigil.recording.crypto import new_key
 from vigil.recording.keywrap import KeyWrap
@@ -100,3 +101,25 @@ def face_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
         for packet in stream.encode(None):
             out.mux(packet)
     return path
+
+
+RECORDED_CAMERA = "alpha-gate"
+
+
+@pytest.fixture
+def recorded(tmp_path: Path, face_clip: Path) -> Iterator[tuple[World, int, int]]:
+    """Tenant alpha's world (tests/security) with the face clip recorded as its camera
+    `alpha-gate`: the world, and the start and end of what was recorded."""
+    world = make_world(tmp_path)
+    service = RecordingService(
+        world.store.engine,
+        world.media,
+        RecordingConfig(mode="continuous"),
+        KeyWrap.from_config(world.config),
+    )
+    record_file(service, file_camera(face_clip, RECORDED_CAMERA, "alpha"))
+    service.writer.close()
+    rows = service.index.between(RECORDED_CAMERA, 0, 2**62, None)
+    assert rows, "the face clip should have been recorded"
+    yield world, rows[0].start_ms, rows[-1].end_ms
+    world.store.close()

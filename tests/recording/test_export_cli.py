@@ -2,41 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from typer.testing import CliRunner
 
-from tests.recording.conftest import file_camera, record_file
-from tests.security.conftest import World, make_world
+from tests.recording.conftest import RECORDED_CAMERA as CAMERA
+from tests.security.conftest import World
 from vigil.api.params import iso
 from vigil.cli import export as export_cli
-from vigil.config import RecordingConfig
 from vigil.recording.export import verify
 from vigil.recording.export_parts import ExportFailed, export_parts
-from vigil.recording.keywrap import KeyWrap
-from vigil.recording.service import RecordingService
 
 PURPOSE = "incident 42: bag theft at the crossing"
-CAMERA = "alpha-gate"
-
-
-@pytest.fixture
-def recorded(tmp_path: Path, face_clip: Path) -> Iterator[tuple[World, int, int]]:
-    world = make_world(tmp_path)
-    service = RecordingService(
-        world.store.engine,
-        world.media,
-        RecordingConfig(mode="continuous"),
-        KeyWrap.from_config(world.config),
-    )
-    record_file(service, file_camera(face_clip, CAMERA, "alpha"))
-    service.writer.close()
-    rows = service.index.between(CAMERA, 0, 2**62, None)
-    yield world, rows[0].start_ms, rows[-1].end_ms
-    world.store.close()
 
 
 def test_a_range_is_exported_in_verifiable_parts_with_progress_to_the_end(

@@ -5,7 +5,6 @@ not a sample — and only to roles and tenants that may see that camera's media.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
 import av
@@ -14,35 +13,15 @@ import numpy as np
 import pytest
 
 from tests.api.conftest import build_event
-from tests.recording.conftest import file_camera, record_file
-from tests.security.conftest import World, make_world
+from tests.recording.conftest import RECORDED_CAMERA as CAMERA
+from tests.security.conftest import World
 from vigil.api.params import iso
-from vigil.config import RecordingConfig, VigilConfig
+from vigil.config import VigilConfig
 from vigil.recording.export import verify
-from vigil.recording.keywrap import KeyWrap
-from vigil.recording.service import RecordingService
 from vigil.vision.faces import FaceDetector
 
 PURPOSE = {"X-Vigil-Purpose": "incident 42: bag theft at the crossing"}
-CAMERA = "alpha-gate"
 FRAMES = 20  # the face clip: 2 s at 10 fps
-
-
-@pytest.fixture
-def recorded(tmp_path: Path, face_clip: Path) -> Iterator[tuple[World, int, int]]:
-    world = make_world(tmp_path)
-    service = RecordingService(
-        world.store.engine,
-        world.media,
-        RecordingConfig(mode="continuous"),
-        KeyWrap.from_config(world.config),
-    )
-    record_file(service, file_camera(face_clip, CAMERA, "alpha"))
-    service.writer.close()
-    rows = service.index.between(CAMERA, 0, 2**62, None)
-    assert rows, "the face clip should have been recorded"
-    yield world, rows[0].start_ms, rows[-1].end_ms
-    world.store.close()
 
 
 @pytest.fixture(scope="module")

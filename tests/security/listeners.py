@@ -101,12 +101,12 @@ def listening(host: str = "127.0.0.1") -> Iterator[Listener]:
 
 
 class TcpRecorder:
-    """Accepts TCP connections on 127.0.0.1, counts them and closes them at once."""
+    """Accepts TCP connections on `host`, counts them and closes them at once."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
         self.connections = 0
         self._sock = socket.socket()
-        self._sock.bind(("127.0.0.1", 0))
+        self._sock.bind((host, 0))
         self._sock.listen()
         self._sock.settimeout(0.2)
         self._stop = threading.Event()
@@ -129,8 +129,8 @@ class TcpRecorder:
 
 
 @contextmanager
-def recording_tcp() -> Iterator[TcpRecorder]:
-    recorder = TcpRecorder()
+def recording_tcp(host: str = "127.0.0.1") -> Iterator[TcpRecorder]:
+    recorder = TcpRecorder(host)
     recorder._thread.start()
     try:
         yield recorder

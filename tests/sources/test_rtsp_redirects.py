@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.security.listeners import recording_tcp
 from tests.sources.readers import Collector
 from tests.sources.rtsp_process import RtspServerProcess
 from tests.waiting import wait_until
@@ -27,33 +28,6 @@ from vigil.sources.rtsp_relay import ServerStream
 # what it redirects to, 127.0.0.2, is loopback like any internal service and stays refused.
 POLICY = SourcePolicy(allow_networks=(ipaddress.ip_network("127.0.0.1/32"),))
 TARGET_HOST = "127.0.0.2"
-
-
-class Target:
-    """A TCP service on 127.0.0.2 that counts who connects."""
-
-    def __init__(self) -> None:
-        self.connections = 0
-        self.sock = socket.create_server((TARGET_HOST, 0))
-        self.sock.settimeout(0.2)
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._accept, daemon=True)
-        self.thread.start()
-
-    @property
-    def port(self) -> int:
-        return int(self.sock.getsockname()[1])
-
-    def _accept(self) -> None:
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self.connections += 1
-            conn.close()
 
 
 class RedirectingCamera:
@@ -127,14 +101,13 @@ class RedirectingCamera:
 
 
 @contextmanager
-def served(*things: Target | RedirectingCamera) -> Iterator[None]:
+def served(camera: RedirectingCamera) -> Iterator[None]:
     try:
         yield
     finally:
-        for thing in things:
-            thing.stop.set()
-            thing.thread.join(2)
-            thing.sock.close()
+        camera.stop.set()
+        camera.thread.join(2)
+        camera.sock.close()
 
 
 @contextmanager
@@ -154,12 +127,12 @@ def reading(url: str, policy: SourcePolicy | None) -> Iterator[CameraReader]:
 def test_a_tenants_camera_redirecting_to_loopback_is_refused_and_never_followed(
     status: int,
 ) -> None:
-    target = Target()
-    camera = RedirectingCamera(f"rtsp://{TARGET_HOST}:{target.port}/internal", status)
-    with served(target, camera), reading(camera.url, POLICY) as reader:
-        wait_until(lambda: reader.status.last_error == REFUSED_BY_POLICY, 15)
-        assert camera.describes >= 1  # the camera was asked, and answered with a redirect
-        assert target.connections == 0
+    with recording_tcp(TARGET_HOST) as target:
+        camera = RedirectingCamera(f"rtsp://{TARGET_HOST}:{target.port}/internal", status)
+        with served(camera), reading(camera.url, POLICY) as reader:
+            wait_until(lambda: reader.status.last_error == REFUSED_BY_POLICY, 15)
+            assert camera.describes >= 1  # the camera was asked, and answered with a redirect
+            assert target.connections == 0
 
 
 def self_signed(tmp_path: Path) -> ssl.SSLContext:
@@ -191,23 +164,23 @@ def self_signed(tmp_path: Path) -> ssl.SSLContext:
 
 def test_an_rtsps_camera_redirecting_to_loopback_is_refused_too(tmp_path: Path) -> None:
     """For rtsps the relay does TLS itself, so it still reads the camera's answers."""
-    target = Target()
-    camera = RedirectingCamera(
-        f"rtsps://{TARGET_HOST}:{target.port}/internal", tls=self_signed(tmp_path)
-    )
-    with served(target, camera), reading(camera.url, POLICY) as reader:
-        wait_until(lambda: reader.status.last_error == REFUSED_BY_POLICY, 15)
-        assert camera.describes >= 1  # asked over TLS, answered with a redirect
-        assert target.connections == 0
+    with recording_tcp(TARGET_HOST) as target:
+        camera = RedirectingCamera(
+            f"rtsps://{TARGET_HOST}:{target.port}/internal", tls=self_signed(tmp_path)
+        )
+        with served(camera), reading(camera.url, POLICY) as reader:
+            wait_until(lambda: reader.status.last_error == REFUSED_BY_POLICY, 15)
+            assert camera.describes >= 1  # asked over TLS, answered with a redirect
+            assert target.connections == 0
 
 
 def test_control_ffmpeg_on_its_own_does_follow_the_redirect() -> None:
     """The administrator's own cameras (no policy) go to FFmpeg directly, which follows the
     redirect: what the relay prevents is real."""
-    target = Target()
-    camera = RedirectingCamera(f"rtsp://{TARGET_HOST}:{target.port}/internal")
-    with served(target, camera), reading(camera.url, None):
-        wait_until(lambda: target.connections > 0, 15)
+    with recording_tcp(TARGET_HOST) as target:
+        camera = RedirectingCamera(f"rtsp://{TARGET_HOST}:{target.port}/internal")
+        with served(camera), reading(camera.url, None):
+            wait_until(lambda: target.connections > 0, 15)
 
 
 def test_a_real_stream_plays_through_the_relay(rtsp_server: RtspServerProcess) -> None:

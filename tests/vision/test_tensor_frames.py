@@ -11,30 +11,12 @@ import numpy as np
 import pytest
 
 from tests.media import CLIP
+from tests.vision.torch_devices import DEVICES, NEEDS_TORCH
 from vigil.config import DetectorConfig
 from vigil.pipeline.feeds import decode_clip
 from vigil.vision.boxes import letterbox_into
 
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("torch") is None,
-    reason="needs torch (installed on GPU workers, docs/deployment.md)",
-)
-
-
-def _cuda() -> bool:
-    if importlib.util.find_spec("torch") is None:
-        return False
-    import torch
-
-    return bool(torch.cuda.is_available())
-
-
-# The same code on both: CPU torch wherever torch is installed (`pip install -e .[gpu]`;
-# CI does not install it, so these skip there), CUDA on a GPU worker (bench/gpu/).
-DEVICES = [
-    "cpu",
-    pytest.param("cuda", marks=pytest.mark.skipif("not _cuda()", reason="needs a CUDA GPU")),
-]
+pytestmark = NEEDS_TORCH
 
 
 @pytest.fixture(scope="module")

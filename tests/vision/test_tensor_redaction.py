@@ -4,37 +4,17 @@ afterwards the face detector finds no face. Skipped where torch is not installed
 
 from __future__ import annotations
 
-import importlib.util
-
 import cv2
 import numpy as np
 import pytest
 
 from tests.media import FACE_PHOTO
+from tests.vision.torch_devices import DEVICES, NEEDS_TORCH
 from vigil.config import PrivacyConfig
 from vigil.privacy.redact import redact_faces, redact_regions, regions
 from vigil.vision.faces import FaceDetector
 
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("torch") is None,
-    reason="needs torch (installed on GPU workers, docs/deployment.md)",
-)
-
-
-def _cuda() -> bool:
-    if importlib.util.find_spec("torch") is None:
-        return False
-    import torch
-
-    return bool(torch.cuda.is_available())
-
-
-# The same code on both: CPU torch wherever torch is installed (`pip install -e .[gpu]`;
-# CI does not install it, so these skip there), CUDA on a GPU worker (bench/gpu/).
-DEVICES = [
-    "cpu",
-    pytest.param("cuda", marks=pytest.mark.skipif("not _cuda()", reason="needs a CUDA GPU")),
-]
+pytestmark = NEEDS_TORCH
 
 
 @pytest.fixture(scope="module")
