@@ -11,7 +11,8 @@ import hmac
 import re
 import secrets
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,8 +120,19 @@ def check_tenant(tenant: str) -> str:
 
 
 class AuthStore:
+    # Counts the identity changes made in this process (any AuthStore, any table): the
+    # credential cache of AuthService drops what it holds when it moves, so a revocation,
+    # logout, role or group change made on this node applies to the very next request.
+    changes = 0
+
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
+
+    @contextmanager
+    def _begin(self) -> Iterator[sa.Connection]:
+        with self.engine.begin() as connection:
+            yield connection
+        AuthStore.changes += 1
 
     # tenants and camera groups -----------------------------------------------------------
 
@@ -139,14 +151,14 @@ class AuthStore:
         insert = dialect_insert(self.engine, tenants).values(
             id=tenant, name=name or tenant, created_ms=now_ms(), settings={}
         )
-        with self.engine.begin() as c:
+        with self._begin() as c:
             c.execute(insert.on_conflict_do_nothing(index_elements=[tenants.c.id]))
         found = self.get_tenant(tenant)
         assert found is not None
         return found
 
     def rename_tenant(self, tenant: str, name: str) -> None:
-        with self.engine.begin() as c:
+        with self._begin() as c:
             c.execute(sa.update(tenants).where(tenants.c.id == tenant).values(name=name))
 
     def tenant_settings(self, tenant: str) -> dict[str, Any]:
@@ -155,7 +167,7 @@ class AuthStore:
 
     def update_tenant_settings(self, tenant: str, changes: dict[str, Any]) -> dict[str, Any]:
         self.ensure_tenant(tenant)
-        with self.engine.begin() as c:
+        with self._begin() as c:
             # Read, merge and write under the row's write lock, taken first by a no-op UPDATE
             # (on PostgreSQL a concurrent change waits for this transaction; on SQLite the
             # transaction holds the database's write lock from here), so that changes made at
@@ -181,14 +193,14 @@ class AuthStore:
         insert = dialect_insert(self.engine, camera_groups).values(
             tenant=tenant, name=name, cameras=sorted(set(cameras)), updated_ms=now_ms()
         )
-        with self.engine.begin() as c:
+        with self._begin() as c:
             c.execute(insert.on_conflict_do_update(
                 index_elements=[camera_groups.c.tenant, camera_groups.c.name],
                 set_={"cameras": insert.excluded.cameras, "updated_ms": insert.excluded.updated_ms},
             ))
 
     def delete_group(self, tenant: str, name: str) -> bool:
-        with self.engine.begin() as c:
+        with self._begin() as c:
             result = c.execute(sa.delete(camera_groups).where(
                 camera_groups.c.tenant == tenant, camera_groups.c.name == name
             ))
@@ -233,7 +245,7 @@ class AuthStore:
             "updated_ms": ts, "last_login_ms": None,
         }
         try:
-            with self.engine.begin() as c:
+            with self._begin() as c:
                 c.execute(sa.insert(users).values(**row))
         except sa.exc.IntegrityError:
             raise AuthError(f"username: {username!r} is taken") from None
@@ -265,7 +277,7 @@ class AuthStore:
         if unknown:
             raise AuthError(f"cannot change {', '.join(sorted(unknown))}")
         values = {k: (v.value if isinstance(v, Role) else v) for k, v in fields.items()}
-        with self.engine.begin() as c:
+        with self._begin() as c:
             c.execute(
                 sa.update(users).where(users.c.id == user_id).values(**values, updated_ms=now_ms())
             )
@@ -282,7 +294,7 @@ class AuthStore:
         if user is None:
             raise AuthError("no such user")
         check_strength(password, user.username)
-        with self.engine.begin() as c:
+        with self._begin() as c:
             c.execute(sa.update(users).where(users.c.id == user_id).values(
                 password_hash=hash_password(password), failed_logins=0, locked_until_ms=None,
                 updated_ms=now_ms(),
@@ -290,13 +302,13 @@ class AuthStore:
             c.execute(sa.delete(sessions).where(sessions.c.user_id == user_id))
 
     def rehash(self, user_id: str, password: str) -> None:
-        with self.engine.begin() as c:
+        with self._begin() as c:
             c.execute(sa.update(users).where(users.c.id == user_id).values(
                 password_hash=hash_password(password)
             ))
 
     def delete_user(self, user_id: str) -> bool:
-        with self.engine.begin() as c:
+        with self._begin() as c:
             for table in (sessions, api_tokens, login_links):
                 c.execute(sa.delete(table).where(table.c.user_id == user_id))
             result = c.execute(sa.delete(users).where(users.c.id == user_id))
@@ -306,7 +318,7 @@ class AuthStore:
         # One atomic increment, not a read and a write: failed logins that arrive together
         # (threads of one server, or several API nodes on PostgreSQL) must each count, or
         # parallel guessing would never reach the lockout.
-        with self.engine.begin() as c:
+        with self._begin() as c:
             failures = c.execute(
                 sa.update(users).where(users.c.id == user_id)
                 .values(failed_logins=users.c.failed_logins + 1)
@@ -321,13 +333,13 @@ class AuthStore:
         return user
 
     def record_success(self, user_id: str, now: int) -> None:
-        with self.engine.begin() as c:
+        with self._begin() as c:
             c.execute(sa.update(users).where(users.c.id == user_id).values(
                 failed_logins=0, locked_until_ms=None, last_login_ms=now
             ))
 
     def unlock(self, user_id: str) -> None:
-        with self.engine.begin() as c:
+        with self._begin() as c:
             c.execute(sa.update(users).where(users.c.id == user_id).values(
                 failed_logins=0, locked_until_ms=None
             ))
@@ -337,7 +349,7 @@ class AuthStore:
     def create_session(self, user_id: str, now: int, ttl_ms: int, ip: str) -> tuple[str, str]:
         """A new session; returns (session token for the cookie, CSRF token)."""
         token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-        with self.engine.begin() as c:
+        with self._begin() as c:
             c.execute(sa.delete(sessions).where(sessions.c.expires_ms < now))
             c.execute(sa.insert(sessions).values(
                 id=sha256(token), user_id=user_id, csrf=csrf, purpose=None, created_ms=now,
@@ -367,13 +379,13 @@ class AuthStore:
         )
 
     def set_session_purpose(self, session_id: str, purpose: str | None) -> None:
-        with self.engine.begin() as c:
+        with self._begin() as c:
             c.execute(sa.update(sessions).where(sessions.c.id == session_id).values(
                 purpose=purpose
             ))
 
     def delete_session(self, session_id: str) -> None:
-        with self.engine.begin() as c:
+        with self._begin() as c:
             c.execute(sa.delete(sessions).where(sessions.c.id == session_id))
 
     # API tokens --------------------------------------------------------------------------
@@ -390,7 +402,7 @@ class AuthStore:
             "created_ms": now_ms(), "expires_ms": expires_ms, "last_used_ms": None,
             "revoked_ms": None,
         }
-        with self.engine.begin() as c:
+        with self._begin() as c:
             c.execute(sa.insert(api_tokens).values(**row))
         return _token(row), f"vgl_{token_id}_{secret}"  # type: ignore[arg-type]
 
@@ -414,7 +426,7 @@ class AuthStore:
         if user is None:
             return None
         if token.last_used_ms is None or now - token.last_used_ms > 60_000:
-            with self.engine.begin() as c:
+            with self._begin() as c:
                 c.execute(sa.update(api_tokens).where(api_tokens.c.id == token_id).values(
                     last_used_ms=now
                 ))
@@ -434,7 +446,7 @@ class AuthStore:
         return _token(row) if row else None
 
     def revoke_token(self, token_id: str) -> bool:
-        with self.engine.begin() as c:
+        with self._begin() as c:
             result = c.execute(sa.update(api_tokens).where(
                 api_tokens.c.id == token_id, api_tokens.c.revoked_ms.is_(None)
             ).values(revoked_ms=now_ms()))
@@ -444,7 +456,7 @@ class AuthStore:
 
     def create_login_link(self, user_id: str, ttl_ms: int) -> str:
         code = secrets.token_urlsafe(24)
-        with self.engine.begin() as c:
+        with self._begin() as c:
             c.execute(sa.insert(login_links).values(
                 id=sha256(code), user_id=user_id, expires_ms=now_ms() + ttl_ms, used_ms=None
             ))
@@ -454,7 +466,7 @@ class AuthStore:
         """The user id of an unused, unexpired code, which is spent by this call."""
         if not code or len(code) > 128:
             return None
-        with self.engine.begin() as c:
+        with self._begin() as c:
             result = c.execute(sa.update(login_links).where(
                 login_links.c.id == sha256(code),
                 login_links.c.used_ms.is_(None),
