@@ -12,7 +12,6 @@ Only accepted credentials are kept; a wrong one is checked against the database 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 
 from vigil.auth.principal import Principal
@@ -28,7 +27,7 @@ class CredentialCache:
         self.ttl_s = ttl_s
         self.clock_ms = clock_ms
         self._lock = threading.Lock()
-        # credentials -> (principal, made at (monotonic s), expires (clock ms), changes seen)
+        # credentials -> (principal, made at (clock ms), expires (clock ms), changes seen)
         self._entries: dict[tuple[str, str], tuple[Principal, float, int, int]] = {}
 
     def get(self, key: tuple[str, str]) -> Principal | None:
@@ -38,11 +37,12 @@ class CredentialCache:
             entry = self._entries.get(key)
         if entry is None:
             return None
-        principal, made, expires_ms, changes = entry
+        principal, made_ms, expires_ms, changes = entry
+        now = self.clock_ms()
         if (
             changes != AuthStore.changes
-            or time.monotonic() - made >= self.ttl_s
-            or self.clock_ms() >= expires_ms
+            or not 0 <= now - made_ms < self.ttl_s * 1000  # a clock set back ends it too
+            or now >= expires_ms
         ):
             with self._lock:
                 self._entries.pop(key, None)
@@ -57,4 +57,4 @@ class CredentialCache:
         with self._lock:
             if len(self._entries) >= MAX_ENTRIES:
                 self._entries.clear()
-            self._entries[key] = (principal, time.monotonic(), expires_ms, changes)
+            self._entries[key] = (principal, self.clock_ms(), expires_ms, changes)

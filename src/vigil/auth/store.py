@@ -426,7 +426,8 @@ class AuthStore:
         if user is None:
             return None
         if token.last_used_ms is None or now - token.last_used_ms > 60_000:
-            with self._begin() as c:
+            # Bookkeeping, not an identity change: cached credentials stay valid.
+            with self.engine.begin() as c:
                 c.execute(sa.update(api_tokens).where(api_tokens.c.id == token_id).values(
                     last_used_ms=now
                 ))
