@@ -164,9 +164,11 @@ class AuditLog:
                     for pending in batch:
                         pending.error = error
                     return
-            except Exception as error:  # every waiter must wake up and see why
+            except BaseException as error:  # every waiter must see why, not wait forever
                 for pending in batch:
                     pending.error = error
+                if not isinstance(error, Exception):
+                    raise  # cancelled or interrupted: the writer itself stops too
                 return
             else:
                 for pending, record in zip(batch, records, strict=True):
