@@ -347,6 +347,14 @@ class SecurityConfig(Strict):
         le=1_000_000,
         description="Live event streams one tenant may hold open on one API node",
     )
+    auth_cache_s: float = Field(
+        2.0,
+        ge=0.0,
+        le=60.0,
+        description="Seconds an API node reuses a checked token or session without asking the "
+        "database again; a change made on the same node applies at once, one made on another "
+        "node or by the CLI within this time (0: check every request)",
+    )
     cors_origins: list[str] = Field(
         default_factory=list,
         description="Origins allowed to call the API from a browser; none by default",

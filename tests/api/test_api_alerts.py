@@ -218,6 +218,11 @@ def test_actions_are_listed_without_secrets(
             "target": f"http://127.0.0.1:{port}",
             "retries": 3,
             "timeout_s": 10.0,
+            # A config-file action is read-only here: changed in the file, so its settings
+            # are not offered for editing.
+            "origin": "config",
+            "settings": {},
+            "secrets_set": [],
         }
     ]
     assert SECRET not in response.text

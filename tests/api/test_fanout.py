@@ -140,6 +140,32 @@ def test_each_subscriber_gets_only_its_tenant_and_camera_group(world: World) -> 
                 listener.close()
 
 
+def test_metrics_count_streams_and_deliveries_per_tenant_and_show_a_tenant_only_its_own(
+    world: World,
+) -> None:
+    with serve(world.app) as url:
+        listeners = [
+            Listener(url, world.tokens["alpha-operator"]),
+            Listener(url, world.tokens["alpha-admin"]),
+            Listener(url, world.tokens["bravo-operator"]),
+        ]
+        try:
+            assert all(listener.connected.wait(10) for listener in listeners)
+            event = publish(world.bus, "alpha", "alpha-gate")
+            assert wait(lambda: all(event in n.ids() for n in listeners[:2]))
+            alpha = world.client("alpha-admin").get("/metrics").text
+            system = world.client("root").get("/metrics").text
+        finally:
+            for listener in listeners:
+                listener.close()
+    assert 'vigil_fanout_connected{tenant="alpha"} 2.0' in alpha
+    assert 'vigil_fanout_delivered_total{tenant="alpha"} 2.0' in alpha
+    assert 'vigil_fanout_missed_total{tenant="alpha"} 0.0' in alpha
+    assert 'tenant="bravo"' not in alpha  # another tenant's streams are not even counted
+    assert 'vigil_fanout_connected{tenant="bravo"} 1.0' in system
+    assert 'vigil_fanout_delivered_total{tenant="bravo"} 0.0' in system
+
+
 def test_streams_over_the_limit_get_429_with_retry_after(world: World) -> None:
     world.config.security.streams_per_user = 2
     token = world.tokens["alpha-operator"]
@@ -271,9 +297,15 @@ def test_a_slow_subscriber_is_told_what_it_missed_and_the_store_has_it(
             await asyncio.wait_for(fast.wait(), 5)
             received.extend(_ids(fast.drain()))
         late = slow.drain()
+        # The node's counters (/metrics): both were handed every event; the slow one lost
+        # whole buffers and is told once.
+        stats = hub.stats
+        assert stats.connected == {"": 2} and stats.delivered == {"": 2 * len(events)}
+        assert stats.missed == {"": 1}
+        assert stats.dropped[""] == json.loads(late.split("data: ", 1)[1].split("\n")[0])["missed"]
         hub.leave(fast)
         hub.leave(slow)
-        assert hub.subscribers == 0 and hub.keys == 0
+        assert hub.subscribers == 0 and hub.keys == 0 and not stats.connected
         return received, late
 
     received, late = asyncio.run(scenario())

@@ -19,6 +19,7 @@ from prometheus_client.registry import Collector, CollectorRegistry
 from vigil.api.context import Context
 from vigil.auth.roles import Role
 from vigil.auth.scope import allows
+from vigil.fanout.stats import FanoutCollector
 from vigil.pipeline.control import EngineControl
 from vigil.store.sink import EventSink
 
@@ -168,11 +169,12 @@ def metrics(ctx: Context, request: Request) -> Response:
     registry = CollectorRegistry(auto_describe=False)
     scope = metrics_scope(request)
     registry.register(VigilCollector(ctx.engine, ctx.sink, scope))
+    hub = getattr(request.app.state, "fanout", None)  # made by the first live stream
+    if hub is not None:
+        registry.register(FanoutCollector(hub.stats, scope))
     # Collectors of other parts (retention counters …) registered on the app: figures of
     # every tenant together, so for system roles only.
-    for collector in (
-        getattr(request.app.state, "metrics_collectors", []) if scope is None else []
-    ):
+    for collector in getattr(request.app.state, "metrics_collectors", []) if scope is None else []:
         registry.register(collector)
     alert_metrics = getattr(request.app.state, "alert_metrics", None)
     if scope is not None and alert_metrics is not None:

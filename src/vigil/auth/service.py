@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from vigil.auth.credential_cache import CredentialCache
 from vigil.auth.passwords import burn_time, needs_rehash, verify_password
 from vigil.auth.principal import Principal, user_principal
 from vigil.auth.ratelimit import RateLimiter
@@ -70,6 +71,7 @@ class AuthService:
         self.search_limiter = RateLimiter(config.search_per_minute)
         self._setup_code: str | None = None
         self._has_users = False
+        self._cache = CredentialCache(config.auth_cache_s, clock)
 
     # first run -------------------------------------------------------------------------
 
@@ -147,38 +149,63 @@ class AuthService:
         )
 
     def from_session(self, token: str) -> Principal | None:
+        found = self._session_principal(token)
+        return found[0] if found else None
+
+    def _session_principal(self, token: str) -> tuple[Principal, int] | None:
+        """The session's caller and when the session expires (ms)."""
         session = self.store.get_session(token, self.clock())
         if session is None or session.user.disabled:
             return None
-        return self.principal_for(
+        principal = self.principal_for(
             session.user,
             "session",
             session_id=session.id,
             csrf=session.csrf,
             purpose=session.purpose,
         )
+        return principal, session.expires_ms
 
     def from_bearer(self, token: str) -> Principal | None:
+        found = self._bearer_principal(token)
+        return found[0] if found else None
+
+    def _bearer_principal(self, token: str) -> tuple[Principal, int] | None:
+        """The token's caller and when the token expires (ms)."""
         found = self.store.check_token(token, self.clock())
         if found is None:
             return None
         api_token, user = found
         if user.disabled:
             return None
-        return self.principal_for(user, "token", scopes=api_token.scopes, token_id=api_token.id)
+        principal = self.principal_for(
+            user, "token", scopes=api_token.scopes, token_id=api_token.id
+        )
+        return principal, api_token.expires_ms
 
     def authenticate(
         self, authorization: str | None, session_cookie: str | None
     ) -> Principal | None:
-        """A bearer token wins over a cookie; an invalid one is not silently ignored."""
+        """A bearer token wins over a cookie; an invalid one is not silently ignored. A caller
+        checked in the last `security.auth_cache_s` is answered from memory unless identity
+        changed on this node since (CredentialCache)."""
+        key = (authorization or "", session_cookie or "")
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        changes = AuthStore.changes  # read before the lookup: a change during it drops the entry
+        found: tuple[Principal, int] | None = None
         if authorization:
             scheme, _, value = authorization.partition(" ")
             if scheme.lower() != "bearer":
                 return None
-            return self.from_bearer(value.strip())
-        if session_cookie:
-            return self.from_session(session_cookie)
-        return None
+            found = self._bearer_principal(value.strip())
+        elif session_cookie:
+            found = self._session_principal(session_cookie)
+        if found is None:
+            return None
+        self._cache.put(key, found[0], found[1], changes)
+        return found[0]
 
     # login -----------------------------------------------------------------------------
 

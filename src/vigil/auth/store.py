@@ -11,7 +11,8 @@ import hmac
 import re
 import secrets
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,10 +62,15 @@ class User:
 
     def public(self) -> dict[str, Any]:
         return {
-            "id": self.id, "username": self.username, "tenant": self.tenant,
-            "role": self.role.value, "camera_groups": list(self.camera_groups),
-            "disabled": self.disabled, "locked_until_ms": self.locked_until_ms,
-            "created_ms": self.created_ms, "last_login_ms": self.last_login_ms,
+            "id": self.id,
+            "username": self.username,
+            "tenant": self.tenant,
+            "role": self.role.value,
+            "camera_groups": list(self.camera_groups),
+            "disabled": self.disabled,
+            "locked_until_ms": self.locked_until_ms,
+            "created_ms": self.created_ms,
+            "last_login_ms": self.last_login_ms,
         }
 
 
@@ -93,21 +99,33 @@ class ApiToken:
 
 def _user(row: sa.RowMapping) -> User:
     return User(
-        id=row["id"], username=row["username"], tenant=row["tenant"], role=Role(row["role"]),
-        camera_groups=list(row["camera_groups"] or []), disabled=bool(row["disabled"]),
-        failed_logins=row["failed_logins"], locked_until_ms=row["locked_until_ms"],
-        created_ms=row["created_ms"], updated_ms=row["updated_ms"],
-        last_login_ms=row["last_login_ms"], password_hash=row["password_hash"],
+        id=row["id"],
+        username=row["username"],
+        tenant=row["tenant"],
+        role=Role(row["role"]),
+        camera_groups=list(row["camera_groups"] or []),
+        disabled=bool(row["disabled"]),
+        failed_logins=row["failed_logins"],
+        locked_until_ms=row["locked_until_ms"],
+        created_ms=row["created_ms"],
+        updated_ms=row["updated_ms"],
+        last_login_ms=row["last_login_ms"],
+        password_hash=row["password_hash"],
     )
 
 
 def _token(row: sa.RowMapping) -> ApiToken:
     scopes = row["scopes"]
     return ApiToken(
-        id=row["id"], user_id=row["user_id"], name=row["name"], secret_hash=row["secret_hash"],
+        id=row["id"],
+        user_id=row["user_id"],
+        name=row["name"],
+        secret_hash=row["secret_hash"],
         scopes=None if scopes is None else frozenset(Permission(s) for s in scopes),
-        created_ms=row["created_ms"], expires_ms=row["expires_ms"],
-        last_used_ms=row["last_used_ms"], revoked_ms=row["revoked_ms"],
+        created_ms=row["created_ms"],
+        expires_ms=row["expires_ms"],
+        last_used_ms=row["last_used_ms"],
+        revoked_ms=row["revoked_ms"],
     )
 
 
@@ -127,8 +145,19 @@ def check_tenant(tenant: str) -> str:
 
 
 class AuthStore:
+    # Counts the identity changes made in this process (any AuthStore, any table): the
+    # credential cache of AuthService drops what it holds when it moves, so a revocation,
+    # logout, role or group change made on this node applies to the very next request.
+    changes = 0
+
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
+
+    @contextmanager
+    def _begin(self) -> Iterator[sa.Connection]:
+        with self.engine.begin() as connection:
+            yield connection
+        AuthStore.changes += 1
 
     # tenants and camera groups -----------------------------------------------------------
 
@@ -147,14 +176,14 @@ class AuthStore:
         insert = dialect_insert(self.engine, tenants).values(
             id=tenant, name=name or tenant, created_ms=now_ms(), settings={}
         )
-        with self.engine.begin() as c:
+        with self._begin() as c:
             c.execute(insert.on_conflict_do_nothing(index_elements=[tenants.c.id]))
         found = self.get_tenant(tenant)
         assert found is not None
         return found
 
     def rename_tenant(self, tenant: str, name: str) -> None:
-        with self.engine.begin() as c:
+        with self._begin() as c:
             c.execute(sa.update(tenants).where(tenants.c.id == tenant).values(name=name))
 
     def tenant_settings(self, tenant: str) -> dict[str, Any]:
@@ -163,13 +192,14 @@ class AuthStore:
 
     def update_tenant_settings(self, tenant: str, changes: dict[str, Any]) -> dict[str, Any]:
         self.ensure_tenant(tenant)
-        with self.engine.begin() as c:
+        with self._begin() as c:
             # Read, merge and write under the row's write lock, taken first by a no-op UPDATE
             # (on PostgreSQL a concurrent change waits for this transaction; on SQLite the
             # transaction holds the database's write lock from here), so that changes made at
             # the same time (retention by one admin, person colours by another) both stay.
-            c.execute(sa.update(tenants).where(tenants.c.id == tenant)
-                      .values(settings=tenants.c.settings))
+            c.execute(
+                sa.update(tenants).where(tenants.c.id == tenant).values(settings=tenants.c.settings)
+            )
             current = c.execute(
                 sa.select(tenants.c.settings).where(tenants.c.id == tenant)
             ).scalar_one()
@@ -189,17 +219,24 @@ class AuthStore:
         insert = dialect_insert(self.engine, camera_groups).values(
             tenant=tenant, name=name, cameras=sorted(set(cameras)), updated_ms=now_ms()
         )
-        with self.engine.begin() as c:
-            c.execute(insert.on_conflict_do_update(
-                index_elements=[camera_groups.c.tenant, camera_groups.c.name],
-                set_={"cameras": insert.excluded.cameras, "updated_ms": insert.excluded.updated_ms},
-            ))
+        with self._begin() as c:
+            c.execute(
+                insert.on_conflict_do_update(
+                    index_elements=[camera_groups.c.tenant, camera_groups.c.name],
+                    set_={
+                        "cameras": insert.excluded.cameras,
+                        "updated_ms": insert.excluded.updated_ms,
+                    },
+                )
+            )
 
     def delete_group(self, tenant: str, name: str) -> bool:
-        with self.engine.begin() as c:
-            result = c.execute(sa.delete(camera_groups).where(
-                camera_groups.c.tenant == tenant, camera_groups.c.name == name
-            ))
+        with self._begin() as c:
+            result = c.execute(
+                sa.delete(camera_groups).where(
+                    camera_groups.c.tenant == tenant, camera_groups.c.name == name
+                )
+            )
         return result.rowcount > 0
 
     def group_cameras(self, tenant: str | None, names: list[str]) -> frozenset[str] | None:
@@ -235,13 +272,21 @@ class AuthStore:
         check_strength(password, username)
         ts = now_ms()
         row = {
-            "id": str(uuid.uuid4()), "username": username, "tenant": tenant, "role": role.value,
-            "camera_groups": list(camera_groups or []), "password_hash": hash_password(password),
-            "disabled": False, "failed_logins": 0, "locked_until_ms": None, "created_ms": ts,
-            "updated_ms": ts, "last_login_ms": None,
+            "id": str(uuid.uuid4()),
+            "username": username,
+            "tenant": tenant,
+            "role": role.value,
+            "camera_groups": list(camera_groups or []),
+            "password_hash": hash_password(password),
+            "disabled": False,
+            "failed_logins": 0,
+            "locked_until_ms": None,
+            "created_ms": ts,
+            "updated_ms": ts,
+            "last_login_ms": None,
         }
         try:
-            with self.engine.begin() as c:
+            with self._begin() as c:
                 c.execute(sa.insert(users).values(**row))
         except sa.exc.IntegrityError:
             raise AuthError(f"username: {username!r} is taken") from None
@@ -273,7 +318,7 @@ class AuthStore:
         if unknown:
             raise AuthError(f"cannot change {', '.join(sorted(unknown))}")
         values = {k: (v.value if isinstance(v, Role) else v) for k, v in fields.items()}
-        with self.engine.begin() as c:
+        with self._begin() as c:
             c.execute(
                 sa.update(users).where(users.c.id == user_id).values(**values, updated_ms=now_ms())
             )
@@ -290,22 +335,30 @@ class AuthStore:
         if user is None:
             raise AuthError("no such user")
         check_strength(password, user.username)
-        with self.engine.begin() as c:
-            c.execute(sa.update(users).where(users.c.id == user_id).values(
-                password_hash=hash_password(password), failed_logins=0, locked_until_ms=None,
-                updated_ms=now_ms(),
-            ))
+        with self._begin() as c:
+            c.execute(
+                sa.update(users)
+                .where(users.c.id == user_id)
+                .values(
+                    password_hash=hash_password(password),
+                    failed_logins=0,
+                    locked_until_ms=None,
+                    updated_ms=now_ms(),
+                )
+            )
             c.execute(sa.delete(login_failures).where(login_failures.c.user_id == user_id))
             c.execute(sa.delete(sessions).where(sessions.c.user_id == user_id))
 
     def rehash(self, user_id: str, password: str) -> None:
-        with self.engine.begin() as c:
-            c.execute(sa.update(users).where(users.c.id == user_id).values(
-                password_hash=hash_password(password)
-            ))
+        with self._begin() as c:
+            c.execute(
+                sa.update(users)
+                .where(users.c.id == user_id)
+                .values(password_hash=hash_password(password))
+            )
 
     def delete_user(self, user_id: str) -> bool:
-        with self.engine.begin() as c:
+        with self._begin() as c:
             for table in (sessions, api_tokens, login_links, login_failures):
                 c.execute(sa.delete(table).where(table.c.user_id == user_id))
             result = c.execute(sa.delete(users).where(users.c.id == user_id))
@@ -333,17 +386,19 @@ class AuthStore:
         # (threads of one server, or several API nodes on PostgreSQL) must each count, or
         # parallel guessing would never reach the lockout.
         source = source[:64]
-        with self.engine.begin() as c:
+        with self._begin() as c:
             # Counts of addresses that stopped guessing a lockout period ago are forgotten,
             # so the table stays as small as the guessing that is going on.
-            c.execute(sa.delete(login_failures).where(
-                login_failures.c.user_id == user_id,
-                login_failures.c.updated_ms < now - lock_ms,
-                sa.or_(
-                    login_failures.c.locked_until_ms.is_(None),
-                    login_failures.c.locked_until_ms <= now,
-                ),
-            ))
+            c.execute(
+                sa.delete(login_failures).where(
+                    login_failures.c.user_id == user_id,
+                    login_failures.c.updated_ms < now - lock_ms,
+                    sa.or_(
+                        login_failures.c.locked_until_ms.is_(None),
+                        login_failures.c.locked_until_ms <= now,
+                    ),
+                )
+            )
             insert = dialect_insert(self.engine, login_failures).values(
                 user_id=user_id, source=source, failures=1, locked_until_ms=None, updated_ms=now
             )
@@ -357,47 +412,66 @@ class AuthStore:
                 ).returning(login_failures.c.failures)
             ).scalar_one()
             c.execute(
-                sa.update(users).where(users.c.id == user_id)
+                sa.update(users)
+                .where(users.c.id == user_id)
                 .values(failed_logins=users.c.failed_logins + 1)
             )
             if failures < lock_after:
                 return False
-            c.execute(sa.update(login_failures).where(
-                login_failures.c.user_id == user_id, login_failures.c.source == source
-            ).values(failures=0, locked_until_ms=now + lock_ms))
-            c.execute(sa.update(users).where(users.c.id == user_id).values(
-                failed_logins=0, locked_until_ms=now + lock_ms
-            ))
+            c.execute(
+                sa.update(login_failures)
+                .where(login_failures.c.user_id == user_id, login_failures.c.source == source)
+                .values(failures=0, locked_until_ms=now + lock_ms)
+            )
+            c.execute(
+                sa.update(users)
+                .where(users.c.id == user_id)
+                .values(failed_logins=0, locked_until_ms=now + lock_ms)
+            )
         return True
 
     def record_success(self, user_id: str, source: str, now: int) -> None:
-        with self.engine.begin() as c:
-            c.execute(sa.delete(login_failures).where(
-                login_failures.c.user_id == user_id, login_failures.c.source == source[:64]
-            ))
-            c.execute(sa.update(users).where(users.c.id == user_id).values(
-                failed_logins=0, last_login_ms=now
-            ))
+        with self._begin() as c:
+            c.execute(
+                sa.delete(login_failures).where(
+                    login_failures.c.user_id == user_id, login_failures.c.source == source[:64]
+                )
+            )
+            c.execute(
+                sa.update(users)
+                .where(users.c.id == user_id)
+                .values(failed_logins=0, last_login_ms=now)
+            )
 
     def unlock(self, user_id: str) -> None:
         """Lift the lock for every address (an administrator's action)."""
-        with self.engine.begin() as c:
+        with self._begin() as c:
             c.execute(sa.delete(login_failures).where(login_failures.c.user_id == user_id))
-            c.execute(sa.update(users).where(users.c.id == user_id).values(
-                failed_logins=0, locked_until_ms=None
-            ))
+            c.execute(
+                sa.update(users)
+                .where(users.c.id == user_id)
+                .values(failed_logins=0, locked_until_ms=None)
+            )
 
     # sessions ----------------------------------------------------------------------------
 
     def create_session(self, user_id: str, now: int, ttl_ms: int, ip: str) -> tuple[str, str]:
         """A new session; returns (session token for the cookie, CSRF token)."""
         token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-        with self.engine.begin() as c:
+        with self._begin() as c:
             c.execute(sa.delete(sessions).where(sessions.c.expires_ms < now))
-            c.execute(sa.insert(sessions).values(
-                id=sha256(token), user_id=user_id, csrf=csrf, purpose=None, created_ms=now,
-                expires_ms=now + ttl_ms, last_seen_ms=now, ip=ip[:64],
-            ))
+            c.execute(
+                sa.insert(sessions).values(
+                    id=sha256(token),
+                    user_id=user_id,
+                    csrf=csrf,
+                    purpose=None,
+                    created_ms=now,
+                    expires_ms=now + ttl_ms,
+                    last_seen_ms=now,
+                    ip=ip[:64],
+                )
+            )
         return token, csrf
 
     def get_session(self, token: str, now: int) -> Session | None:
@@ -406,8 +480,12 @@ class AuthStore:
         s = sessions.c
         statement = (
             sa.select(
-                s.id.label("session_id"), s.csrf, s.purpose, s.created_ms.label("session_created"),
-                s.expires_ms, users,
+                s.id.label("session_id"),
+                s.csrf,
+                s.purpose,
+                s.created_ms.label("session_created"),
+                s.expires_ms,
+                users,
             )
             .join(users, users.c.id == s.user_id)
             .where(s.id == sha256(token), s.expires_ms > now)
@@ -417,18 +495,22 @@ class AuthStore:
         if row is None:
             return None
         return Session(
-            id=row["session_id"], user=_user(row), csrf=row["csrf"], purpose=row["purpose"],
-            created_ms=row["session_created"], expires_ms=row["expires_ms"],
+            id=row["session_id"],
+            user=_user(row),
+            csrf=row["csrf"],
+            purpose=row["purpose"],
+            created_ms=row["session_created"],
+            expires_ms=row["expires_ms"],
         )
 
     def set_session_purpose(self, session_id: str, purpose: str | None) -> None:
-        with self.engine.begin() as c:
-            c.execute(sa.update(sessions).where(sessions.c.id == session_id).values(
-                purpose=purpose
-            ))
+        with self._begin() as c:
+            c.execute(
+                sa.update(sessions).where(sessions.c.id == session_id).values(purpose=purpose)
+            )
 
     def delete_session(self, session_id: str) -> None:
-        with self.engine.begin() as c:
+        with self._begin() as c:
             c.execute(sa.delete(sessions).where(sessions.c.id == session_id))
 
     # API tokens --------------------------------------------------------------------------
@@ -440,12 +522,17 @@ class AuthStore:
         token_id = secrets.token_hex(6)
         secret = secrets.token_urlsafe(32)
         row = {
-            "id": token_id, "user_id": user_id, "name": name[:128], "secret_hash": sha256(secret),
+            "id": token_id,
+            "user_id": user_id,
+            "name": name[:128],
+            "secret_hash": sha256(secret),
             "scopes": None if scopes is None else sorted(s.value for s in scopes),
-            "created_ms": now_ms(), "expires_ms": expires_ms, "last_used_ms": None,
+            "created_ms": now_ms(),
+            "expires_ms": expires_ms,
+            "last_used_ms": None,
             "revoked_ms": None,
         }
-        with self.engine.begin() as c:
+        with self._begin() as c:
             c.execute(sa.insert(api_tokens).values(**row))
         return _token(row), f"vgl_{token_id}_{secret}"  # type: ignore[arg-type]
 
@@ -455,9 +542,11 @@ class AuthStore:
             return None
         token_id, secret = match.groups()
         with self.engine.connect() as c:
-            row = c.execute(
-                sa.select(api_tokens).where(api_tokens.c.id == token_id)
-            ).mappings().first()
+            row = (
+                c.execute(sa.select(api_tokens).where(api_tokens.c.id == token_id))
+                .mappings()
+                .first()
+            )
         if row is None:
             return None
         token = _token(row)
@@ -469,10 +558,13 @@ class AuthStore:
         if user is None:
             return None
         if token.last_used_ms is None or now - token.last_used_ms > 60_000:
+            # Bookkeeping, not an identity change: cached credentials stay valid.
             with self.engine.begin() as c:
-                c.execute(sa.update(api_tokens).where(api_tokens.c.id == token_id).values(
-                    last_used_ms=now
-                ))
+                c.execute(
+                    sa.update(api_tokens)
+                    .where(api_tokens.c.id == token_id)
+                    .values(last_used_ms=now)
+                )
         return token, user
 
     def list_tokens(self, user_ids: Iterable[str]) -> list[ApiToken]:
@@ -483,38 +575,48 @@ class AuthStore:
 
     def get_token(self, token_id: str) -> ApiToken | None:
         with self.engine.connect() as c:
-            row = c.execute(
-                sa.select(api_tokens).where(api_tokens.c.id == token_id)
-            ).mappings().first()
+            row = (
+                c.execute(sa.select(api_tokens).where(api_tokens.c.id == token_id))
+                .mappings()
+                .first()
+            )
         return _token(row) if row else None
 
     def revoke_token(self, token_id: str) -> bool:
-        with self.engine.begin() as c:
-            result = c.execute(sa.update(api_tokens).where(
-                api_tokens.c.id == token_id, api_tokens.c.revoked_ms.is_(None)
-            ).values(revoked_ms=now_ms()))
+        with self._begin() as c:
+            result = c.execute(
+                sa.update(api_tokens)
+                .where(api_tokens.c.id == token_id, api_tokens.c.revoked_ms.is_(None))
+                .values(revoked_ms=now_ms())
+            )
         return result.rowcount > 0
 
     # one-time login links ----------------------------------------------------------------
 
     def create_login_link(self, user_id: str, ttl_ms: int) -> str:
         code = secrets.token_urlsafe(24)
-        with self.engine.begin() as c:
-            c.execute(sa.insert(login_links).values(
-                id=sha256(code), user_id=user_id, expires_ms=now_ms() + ttl_ms, used_ms=None
-            ))
+        with self._begin() as c:
+            c.execute(
+                sa.insert(login_links).values(
+                    id=sha256(code), user_id=user_id, expires_ms=now_ms() + ttl_ms, used_ms=None
+                )
+            )
         return code
 
     def use_login_link(self, code: str, now: int) -> str | None:
         """The user id of an unused, unexpired code, which is spent by this call."""
         if not code or len(code) > 128:
             return None
-        with self.engine.begin() as c:
-            result = c.execute(sa.update(login_links).where(
-                login_links.c.id == sha256(code),
-                login_links.c.used_ms.is_(None),
-                login_links.c.expires_ms > now,
-            ).values(used_ms=now))
+        with self._begin() as c:
+            result = c.execute(
+                sa.update(login_links)
+                .where(
+                    login_links.c.id == sha256(code),
+                    login_links.c.used_ms.is_(None),
+                    login_links.c.expires_ms > now,
+                )
+                .values(used_ms=now)
+            )
             if result.rowcount != 1:
                 return None
             return c.execute(

@@ -187,6 +187,13 @@ class NatsFeed:
             self._subs[subject] = await self._bus.nc.subscribe(
                 subject, cb=functools.partial(self._on_message, subject)
             )
+            # SUB is only sent, not confirmed: one round trip makes sure the server applies it
+            # before the subscriber is told it is connected (or an event published right
+            # after, from another connection, could pass it by).
+            try:
+                await self._bus.nc.flush(timeout=5)
+            except Exception as error:  # slow server: the subscription still comes into force
+                log.warning("fanout: NATS did not confirm subscribing to %s: %s", subject, error)
         with self._lock:
             if self._counts[subject] > 0:
                 self._active.add(subject)

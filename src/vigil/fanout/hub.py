@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
@@ -25,6 +25,7 @@ from vigil.fanout.feed import Feed, feed_for
 from vigil.fanout.key import StreamKey
 from vigil.fanout.limits import StreamCounts, StreamLimitError, StreamLimits
 from vigil.fanout.revocation import Credential, CredentialCheck, Grant
+from vigil.fanout.stats import FanoutStats, tenant_label
 from vigil.fanout.subscriber import Subscriber
 
 log = logging.getLogger(__name__)
@@ -40,13 +41,15 @@ def sse_message(message: EventMessage) -> str:
 
 
 class _Group:
-    """The subscribers that share one key."""
+    """The subscribers that share one key, and how many of them each tenant holds (so a
+    delivery is counted against the subscriber's tenant without a loop per subscriber)."""
 
-    __slots__ = ("key", "subscribers")
+    __slots__ = ("key", "subscribers", "tenants")
 
     def __init__(self, key: StreamKey) -> None:
         self.key = key
         self.subscribers: set[Subscriber] = set()
+        self.tenants: Counter[str] = Counter()
 
 
 class FanoutHub:
@@ -78,6 +81,7 @@ class FanoutHub:
         self._by_camera_any: dict[str, set[_Group]] = defaultdict(set)  # any tenant's camera
         self._everything: set[_Group] = set()
         self._timer: asyncio.Task[None] | None = None
+        self.stats = FanoutStats()
         self.delivered = 0
         self.events = 0
 
@@ -111,6 +115,8 @@ class FanoutHub:
                 group = self._groups[key] = _Group(key)
                 self._index(group, add=True)
             group.subscribers.add(subscriber)
+            group.tenants[tenant_label(tenant)] += 1
+            self.stats.connected[tenant_label(tenant)] += 1
             await self._feed.want(key)
         except BaseException:  # cancelled while subscribing: count nothing, hold nothing
             self.leave(subscriber)
@@ -124,6 +130,11 @@ class FanoutHub:
         if group is None or subscriber not in group.subscribers:
             return
         group.subscribers.discard(subscriber)
+        label = tenant_label(subscriber.tenant)
+        for counts in (group.tenants, self.stats.connected):
+            counts[label] -= 1
+            if counts[label] <= 0:
+                del counts[label]
         self.counts.give_back(subscriber.user, subscriber.tenant)
         if self._feed is not None:
             self._feed.unwant(group.key)
@@ -171,6 +182,7 @@ class FanoutHub:
         """Hand a batch of bus messages to every subscriber whose key matches."""
         by_camera, by_tenant = self._by_camera, self._by_tenant
         by_camera_any, everything = self._by_camera_any, self._everything
+        delivered = self.stats.delivered
         for message in messages:
             event = message.event
             self.events += 1
@@ -191,8 +203,19 @@ class FanoutHub:
                 if text is None:
                     text = sse_message(message)
                 for subscriber in group.subscribers:
-                    subscriber.push(text, event.start_ms)
+                    if subscriber.push(text, event.start_ms):
+                        self._fell_behind(subscriber)
                 self.delivered += len(group.subscribers)
+                for tenant, count in group.tenants.items():
+                    delivered[tenant] += count
+
+    def _fell_behind(self, subscriber: Subscriber) -> None:
+        """Count what a slow subscriber lost: its buffer of messages, and (once per notice it
+        will get) one `missed`."""
+        label = tenant_label(subscriber.tenant)
+        self.stats.dropped[label] += subscriber.capacity
+        if subscriber.missed == subscriber.capacity:  # the first overflow since its last notice
+            self.stats.missed[label] += 1
 
     # -- keep-alives and revocation --------------------------------------------------------
 

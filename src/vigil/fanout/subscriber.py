@@ -67,12 +67,16 @@ class Subscriber:
 
     # -- hub side --------------------------------------------------------------------------
 
-    def push(self, text: str, start_ms: int) -> None:
+    def push(self, text: str, start_ms: int) -> int:
+        """Buffer one message; returns how many unread messages were dropped to make room
+        (0 unless the subscriber fell a whole buffer behind)."""
         buffer = self._buffer
+        dropped = 0
         if len(buffer) >= self.capacity:
             # Too slow: what it has not read is dropped at once (not one by one) and replaced
             # by one notice; it resynchronises from the store, which has every event.
-            self.missed += len(buffer)
+            dropped = len(buffer)
+            self.missed += dropped
             buffer.clear()
             dropped_since = self._buffered_since_ms
             if dropped_since is not None and (
@@ -84,6 +88,7 @@ class Subscriber:
         if self._buffered_since_ms is None or start_ms < self._buffered_since_ms:
             self._buffered_since_ms = start_ms
         self._wake.set()
+        return dropped
 
     def heartbeat(self, now: float, interval_s: float) -> None:
         if now - self.last_sent >= interval_s and not self._buffer:

@@ -82,7 +82,7 @@ def measure(
     )
     processes: list[Any] = []
     try:
-        wait_port(port, 30, node)
+        wait_port(port, 120, node)  # a loaded machine imports slowly
         _warm_up(port, MODES[mode])
         rss_before = _rss_kib(node.pid)
         connected, stop, results = context.Queue(), context.Event(), context.Queue()
