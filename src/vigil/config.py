@@ -22,6 +22,7 @@ from pydantic import (
 from vigil import module_checks
 from vigil.alerts.config import AlertsConfig
 from vigil.domain.geometry import check_calibration
+from vigil.domain.schedule import check_timezone
 from vigil.text import check_label
 
 # Pixel coordinates may lie outside the image (a line drawn to the frame's edge and beyond),
@@ -61,6 +62,17 @@ class Strict(BaseModel):
 class ServerConfig(Strict):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
+    timezone: str | None = Field(
+        None,
+        max_length=64,
+        description="IANA zone for search captions and for queries that name no zone "
+        "(\"this morning\"); unset: $VIGIL_TIMEZONE, else UTC",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        return None if value is None else check_timezone(value)
 
 
 class S3Config(Strict):

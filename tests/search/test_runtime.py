@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from vigil.bench.synthetic import synthetic_events
-from vigil.config import VigilConfig
+from vigil.config import VigilConfig, parse_config
 from vigil.domain.events import EventMessage, Phase
 from vigil.runtime import build_runtime
 from vigil.search.service import SearchRequest, SearchService
@@ -33,3 +35,17 @@ def test_published_events_become_searchable(demo_config: VigilConfig) -> None:
     finally:
         runtime.stop()
     assert service.index.stats()["events"] == len(events) + len(late)
+
+
+def test_the_configured_zone_is_what_queries_without_one_mean(demo_config: VigilConfig) -> None:
+    """docs/search.md: "this morning" is read in `server.timezone` when the config sets it."""
+    configured = demo_config.model_copy(
+        update={"server": demo_config.server.model_copy(update={"timezone": "Asia/Tokyo"})}
+    )
+    runtime = build_runtime(configured, offline=True)
+    try:
+        assert SearchService.for_store(runtime.store).default_tz == "Asia/Tokyo"
+    finally:
+        runtime.stop()
+    with pytest.raises(ValueError, match=r"server\.timezone.*unknown IANA time zone 'Mars/Base'"):
+        parse_config({"server": {"timezone": "Mars/Base"}})

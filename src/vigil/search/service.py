@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 
+from vigil.config import VigilConfig
 from vigil.domain.events import Event
 from vigil.domain.frames import now_ms
 from vigil.search.embedding import Embedder, default_embedder
@@ -48,12 +49,11 @@ CAMERAS_TTL_S = 2.0
 NEIGHBOUR_WINDOW_MS = 120_000
 
 
-def search_timezone(config: Any = None) -> str:
+def search_timezone(config: VigilConfig | None = None) -> str:
     """The server's zone for captions and queries without `tz`: `server.timezone` when the
-    config has it, else $VIGIL_TIMEZONE, else UTC."""
-    server = getattr(config, "server", None)
-    configured = getattr(server, "timezone", None)
-    return str(configured or os.environ.get("VIGIL_TIMEZONE") or "UTC")
+    config sets it, else $VIGIL_TIMEZONE, else UTC."""
+    configured = config.server.timezone if config is not None else None
+    return configured or os.environ.get("VIGIL_TIMEZONE") or "UTC"
 
 
 class SearchAudit(Protocol):
@@ -138,7 +138,7 @@ class SearchService:
         cls,
         store: EventStore,
         *,
-        config: Any = None,
+        config: VigilConfig | None = None,
         embedder: Embedder | None = None,
         index_path: Path | None = None,
     ) -> SearchService:
@@ -149,7 +149,7 @@ class SearchService:
                 url = store.engine.url.render_as_string(hide_password=False)
                 # Without a config, the default store settings' data directory (data/media →
                 # data), not the current directory.
-                media_dir = getattr(getattr(config, "store", None), "media_dir", Path("data/media"))
+                media_dir = config.store.media_dir if config is not None else Path("data/media")
                 path = index_path or index_path_for(url, Path(media_dir).parent)
                 tz = search_timezone(config)
                 index = SearchIndex(path, embedder or _embedder(store, config), zone_info(tz))
@@ -385,8 +385,8 @@ __all__ = [
 ]
 
 
-def _embedder(store: EventStore, config: Any) -> Embedder:
+def _embedder(store: EventStore, config: VigilConfig | None) -> Embedder:
     """The sentence model; on a cluster's API node, behind the vectors the nodes share."""
-    if getattr(getattr(config, "bus", None), "url", None) is None:
+    if config is None or config.bus.url is None:
         return default_embedder()
     return SharedVectors(default_embedder(), store.engine)
