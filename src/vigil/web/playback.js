@@ -8,6 +8,9 @@ import { can } from "./login.js";
 const SPANS = { "10 min": 600_000, "1 h": 3_600_000, "24 h": 86_400_000 };
 const STEP_MS = 1000;
 const PLAY_WIDTH = 960;
+const RECENT_MS = 120_000;  // a missing frame this recent may still be on its way to the index
+const FRAME_RETRY_MS = 2000;
+const FRAME_RETRIES = 15;  // 30 s: more than a batch of segments takes to be written
 
 const recordingPath = (camera, rest) =>
   `/api/recordings/${encodeURIComponent(camera)}/${rest}`;
@@ -49,6 +52,7 @@ export function mountPlayback(container) {
   let playStarted = 0;  // performance.now() when the stream started, for the clock
   let playFrom = 0;
   let ticker = null;
+  let frameRetry = null;  // timer that asks again for a frame not yet written
 
   container.append(h("section", { class: "playback", "aria-label": "Playback" },
     h("div", { class: "playback-toolbar" }, cameraSelect, spanSelect, clock),
@@ -128,9 +132,33 @@ export function mountPlayback(container) {
 
   function stopStream() {
     clearInterval(ticker);
+    clearTimeout(frameRetry);
     ticker = null;
     image.removeAttribute("src");
   }
+
+  function showFrame(attempt = 0) {
+    clearTimeout(frameRetry);
+    image.src = `${recordingPath(camera(), "frame.jpg")}?${query({
+      at: isoOf(position), width: PLAY_WIDTH, attempt })}`;
+  }
+
+  // The newest seconds of a recording are written in batches (docs/recording.md), so a moment
+  // just past, such as the latest event's, may not be readable yet: ask again for a while.
+  image.addEventListener("error", () => {
+    if (playing || position === null || !image.src.includes("frame.jpg")) return;
+    const attempt = Number(new URL(image.src).searchParams.get("attempt") ?? 0);
+    if (Date.now() - position < RECENT_MS && attempt < FRAME_RETRIES) {
+      message.replaceChildren(h("p", { class: "muted", role: "status",
+        text: "This moment is still being written to the recording; it shows in a few seconds." }));
+      frameRetry = setTimeout(() => showFrame(attempt + 1), FRAME_RETRY_MS);
+    } else {
+      message.replaceChildren(errorBox("Nothing recorded at this moment."));
+    }
+  });
+  image.addEventListener("load", () => {
+    if (image.src.includes("frame.jpg")) message.replaceChildren();
+  });
 
   function seek(ms) {
     position = Math.round(ms);
@@ -138,8 +166,7 @@ export function mountPlayback(container) {
       startStream();
     } else {
       stopStream();
-      image.src = `${recordingPath(camera(), "frame.jpg")}?${query({
-        at: isoOf(position), width: PLAY_WIDTH })}`;
+      showFrame();
     }
     showPosition();
   }
