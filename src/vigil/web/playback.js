@@ -137,28 +137,31 @@ export function mountPlayback(container) {
     image.removeAttribute("src");
   }
 
+  const covered = (ms) => timeline.recorded.some((range) => range.start <= ms && ms <= range.end);
+
+  // The newest seconds of a recording are indexed in batches (docs/recording.md), so a moment
+  // just past, such as the latest event's, may not be on the timeline yet: say so, and look
+  // again for a while rather than ask for a frame that is not there.
   function showFrame(attempt = 0) {
     clearTimeout(frameRetry);
-    image.src = `${recordingPath(camera(), "frame.jpg")}?${query({
-      at: isoOf(position), width: PLAY_WIDTH, attempt })}`;
-  }
-
-  // The newest seconds of a recording are written in batches (docs/recording.md), so a moment
-  // just past, such as the latest event's, may not be readable yet: ask again for a while.
-  image.addEventListener("error", () => {
-    if (playing || position === null || !image.src.includes("frame.jpg")) return;
-    const attempt = Number(new URL(image.src).searchParams.get("attempt") ?? 0);
-    if (Date.now() - position < RECENT_MS && attempt < FRAME_RETRIES) {
-      message.replaceChildren(h("p", { class: "muted", role: "status",
-        text: "This moment is still being written to the recording; it shows in a few seconds." }));
-      frameRetry = setTimeout(() => showFrame(attempt + 1), FRAME_RETRY_MS);
-    } else {
-      message.replaceChildren(errorBox("Nothing recorded at this moment."));
+    if (timeline !== null && !covered(position)) {
+      image.removeAttribute("src");
+      if (Date.now() - position < RECENT_MS && attempt < FRAME_RETRIES) {
+        message.replaceChildren(h("p", { class: "muted", role: "status", "data-testid": "playback-pending",
+          text: "This moment is still being written to the recording; it shows in a few seconds." }));
+        frameRetry = setTimeout(async () => {
+          await loadTimeline();
+          if (!playing) showFrame(attempt + 1);
+        }, FRAME_RETRY_MS);
+      } else {
+        message.replaceChildren(errorBox("Nothing recorded at this moment."));
+      }
+      return;
     }
-  });
-  image.addEventListener("load", () => {
-    if (image.src.includes("frame.jpg")) message.replaceChildren();
-  });
+    message.replaceChildren();
+    image.src = `${recordingPath(camera(), "frame.jpg")}?${query({
+      at: isoOf(position), width: PLAY_WIDTH })}`;
+  }
 
   function seek(ms) {
     position = Math.round(ms);
