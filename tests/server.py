@@ -50,6 +50,18 @@ class Server:
         with self.open(path) as response:
             return json.load(response)
 
+    def send(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        """A JSON request as the admin; the decoded answer, or None for an empty one."""
+        request = urllib.request.Request(
+            self.url + path,
+            data=None if body is None else json.dumps(body).encode(),
+            method=method,
+            headers={**self.headers, "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=15) as response:
+            text = response.read()
+        return json.loads(text) if text else None
+
 
 def create_admin(config: dict[str, Any]) -> str:
     """The first administrator, as `vigil users create-admin` makes it (no default user

@@ -5,9 +5,7 @@ opens the event stream its role may not read nor retries it, and sees no alerts.
 
 from __future__ import annotations
 
-import json
 import re
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -25,29 +23,16 @@ Shot = Callable[[Any, str], Path]
 VIEWER, VIEWER_PASSWORD = "wall-viewer", "a viewer's own long password"
 
 
-def send(server: Server, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-    request = urllib.request.Request(
-        server.url + path,
-        data=None if body is None else json.dumps(body).encode(),
-        method=method,
-        headers={**server.headers, "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=15) as response:
-        text = response.read()
-    return json.loads(text) if text else None
-
-
 @pytest.fixture
 def unreachable_camera(server: Server) -> Iterator[str]:
     # Port 9 (discard) refuses the connection: the reader keeps reconnecting.
-    send(
-        server,
+    server.send(
         "POST",
         "/api/cameras",
         {"id": "dead-end", "name": "Dead end", "url": "rtsp://127.0.0.1:9/nothing"},
     )
     yield "dead-end"
-    send(server, "DELETE", "/api/cameras/dead-end")
+    server.send("DELETE", "/api/cameras/dead-end")
 
 
 def test_every_tile_says_how_old_its_picture_is(server: Server, page: Page) -> None:
@@ -83,8 +68,7 @@ def test_an_unreachable_camera_is_red_with_the_reason_and_counted_as_degraded(
 
 @pytest.fixture
 def viewer_page(browser: Any, server: Server) -> Iterator[tuple[Any, Console]]:
-    send(
-        server,
+    server.send(
         "POST",
         "/api/users",
         {"username": VIEWER, "role": "viewer", "password": VIEWER_PASSWORD},

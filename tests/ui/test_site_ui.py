@@ -8,10 +8,8 @@ crossings on that line. The screenshots are the ones docs/ui.md shows.
 
 from __future__ import annotations
 
-import json
 import re
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -238,18 +236,6 @@ def test_live_tile_previews_unsaved_geometry(server: Server, page: Page, screens
     assert_no_console_errors(console)
 
 
-def send(server: Server, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-    request = urllib.request.Request(
-        server.url + path,
-        data=None if body is None else json.dumps(body).encode(),
-        method=method,
-        headers={**server.headers, "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=15) as response:
-        text = response.read()
-    return json.loads(text) if text else None
-
-
 def test_ptz_camera_goes_to_a_preset_zooms_and_returns_home(
     server: Server, page: Page, screenshot: Shot
 ) -> None:
@@ -273,7 +259,7 @@ def test_ptz_camera_goes_to_a_preset_zooms_and_returns_home(
                 "presets": {"2": {"lines": [LINE]}},
             },
         }
-        send(server, "POST", "/api/cameras", mast)
+        server.send("POST", "/api/cameras", mast)
         try:
             tab.goto(server.url + "/#/cameras/mast", wait_until="domcontentloaded")
             state = tab.get_by_test_id("ptz-state")
@@ -291,7 +277,7 @@ def test_ptz_camera_goes_to_a_preset_zooms_and_returns_home(
             expect(state).to_contain_text("At preset 1 (home)", timeout=30_000)
             assert device.password not in tab.content()
         finally:
-            send(server, "DELETE", "/api/cameras/mast")
+            server.send("DELETE", "/api/cameras/mast")
     assert_no_console_errors(console)
 
 
@@ -306,7 +292,7 @@ def test_zones_and_lines_drawn_for_a_ptz_preset(server: Server, page: Page) -> N
         "ptz": {"onvif_url": "http://admin:pole-pass@127.0.0.1:1", "profile": "main",
                 "home_preset": "1"},
     }
-    send(server, "POST", "/api/cameras", pole)
+    server.send("POST", "/api/cameras", pole)
     try:
         tab.goto(server.url + "/#/cameras/pole", wait_until="domcontentloaded")
         expect(tab.get_by_test_id("editor")).to_have_attribute("data-ready", "true", timeout=30_000)
@@ -324,7 +310,7 @@ def test_zones_and_lines_drawn_for_a_ptz_preset(server: Server, page: Page) -> N
         tab.get_by_test_id("save-camera").click()
         expect(tab.get_by_test_id("saved-note")).to_contain_text("Saved", timeout=15_000)
 
-        saved = send(server, "GET", "/api/cameras/pole")
+        saved = server.send("GET", "/api/cameras/pole")
         assert saved["lines"] == [] and saved["zones"] == []
         assert set(saved["ptz"]["presets"]) == {"2"}  # home ("1") untouched: the camera's own
         (line,) = saved["ptz"]["presets"]["2"]["lines"]
@@ -333,7 +319,7 @@ def test_zones_and_lines_drawn_for_a_ptz_preset(server: Server, page: Page) -> N
         assert saved["ptz"]["onvif_url"] == "http://***@127.0.0.1:1"
         assert "pole-pass" not in tab.content()
     finally:
-        send(server, "DELETE", "/api/cameras/pole")
+        server.send("DELETE", "/api/cameras/pole")
     assert_no_console_errors(console)
 
 
