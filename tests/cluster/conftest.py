@@ -4,13 +4,11 @@
 from __future__ import annotations
 
 import itertools
-import shutil
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
+from tests.nats_server import running_nats
 from vigil.bus.nats import NatsBus
 from vigil.services.nats import NatsServer
 
@@ -19,12 +17,8 @@ _prefixes = itertools.count()
 
 @pytest.fixture(scope="module")
 def nats_server() -> Iterator[NatsServer]:
-    directory = Path(tempfile.mkdtemp(prefix="vigil-test-cluster-nats-"))
-    try:
-        with NatsServer(directory) as server:
-            yield server
-    finally:
-        shutil.rmtree(directory, ignore_errors=True)
+    with running_nats("test-cluster") as server:
+        yield server
 
 
 @pytest.fixture

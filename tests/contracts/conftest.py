@@ -3,21 +3,15 @@ each test uses its own subject prefix, so streams and buckets of one never meet 
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
+from tests.nats_server import running_nats
 from vigil.services.nats import NatsServer
 
 
 @pytest.fixture(scope="module")
 def nats_server() -> Iterator[NatsServer]:
-    directory = Path(tempfile.mkdtemp(prefix="vigil-contract-nats-"))
-    try:
-        with NatsServer(directory) as server:
-            yield server
-    finally:
-        shutil.rmtree(directory, ignore_errors=True)
+    with running_nats("contract") as server:
+        yield server
