@@ -3,9 +3,10 @@ over both implementations: the single-node `LocalEngine` as `vigil serve` builds
 (runtime.build_engine, real detector, face model and recording) and the cluster API node's
 `ClusterEngine` over a real NATS server and the store.
 
-A camera is added as the API's camera routes add one: written to the store, then handed to
-the engine. Neither engine is started, so no camera has a picture yet: what is held to here is
-what the API sees of cameras it knows, does not know, or cannot show yet."""
+A camera is added, changed and removed as the API's camera routes do it: handed to the
+engine, then written to the store. Neither engine is started, so no camera has a picture yet:
+what is held to here is what the API sees of cameras it knows, does not know, or cannot show
+yet, and that both refuse a taken or unknown id alike."""
 
 from __future__ import annotations
 
@@ -51,12 +52,20 @@ def engine(
         bus.close()
 
 
-def add(engine: EngineControl, store: EventStore, camera_id: str) -> CameraConfig:
-    """As POST /api/cameras does: the store first, then the engine."""
-    camera = CameraConfig(id=camera_id, url=str(CLIP), modules={"zone": {}})
-    store.put_camera(camera, "api")
+def add(
+    engine: EngineControl, store: EventStore, camera_id: str, **settings: object
+) -> CameraConfig:
+    """As POST /api/cameras does: the engine first, then the store."""
+    camera = CameraConfig.model_validate(
+        {"id": camera_id, "url": str(CLIP), "modules": {"zone": {}}, **settings}
+    )
     engine.add_camera(camera)
+    store.put_camera(camera, "api")
     return camera
+
+
+def ids(engine: EngineControl) -> list[str]:
+    return [camera.id for camera in engine.cameras()]
 
 
 def test_an_unknown_camera_is_a_key_error_or_none(engine: EngineControl) -> None:
@@ -85,3 +94,52 @@ def test_pipeline_metrics_are_typed_figures(engine: EngineControl) -> None:
         assert isinstance(metric, PipelineMetric), name
         assert metric.kind in ("counter", "gauge") and metric.help
         assert float(metric.value) >= 0.0
+
+
+def test_a_taken_id_is_refused_and_changes_nothing(
+    engine: EngineControl, store: EventStore
+) -> None:
+    add(engine, store, "gate")
+    with pytest.raises(KeyError):
+        engine.add_camera(CameraConfig(id="gate", url=str(CLIP), name="Another gate"))
+    assert ids(engine) == ["gate"]
+    assert engine.cameras()[0].name != "Another gate"
+
+
+def test_an_unknown_id_cannot_be_replaced_or_removed(
+    engine: EngineControl, store: EventStore
+) -> None:
+    with pytest.raises(KeyError):
+        engine.replace_camera(CameraConfig(id="nowhere", url=str(CLIP)))
+    with pytest.raises(KeyError):
+        engine.remove_camera("nowhere")
+    assert ids(engine) == []
+
+
+def test_a_camera_is_replaced_then_removed(engine: EngineControl, store: EventStore) -> None:
+    camera = add(engine, store, "gate")
+    changed = camera.model_copy(update={"name": "North gate"})
+    engine.replace_camera(changed)  # as PUT /api/cameras/gate does
+    store.put_camera(changed, "api")
+    assert [known.name for known in engine.cameras()] == ["North gate"]
+    engine.remove_camera("gate")  # as DELETE /api/cameras/gate does
+    store.delete_camera("gate")
+    assert ids(engine) == []
+    with pytest.raises(KeyError):
+        engine.remove_camera("gate")
+
+
+def test_a_disabled_camera_is_not_analysed_until_it_is_enabled(
+    engine: EngineControl, store: EventStore
+) -> None:
+    """PUT with enabled=false removes a camera from the engine and keeps it stored; PUT with
+    enabled=true adds it again."""
+    camera = add(engine, store, "gate")
+    engine.remove_camera("gate")
+    store.put_camera(camera.model_copy(update={"enabled": False}), "api")
+    assert ids(engine) == []
+    with pytest.raises(KeyError):
+        engine.replace_camera(camera)
+    engine.add_camera(camera)
+    store.put_camera(camera, "api")
+    assert ids(engine) == ["gate"]

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Res
 from pydantic import BaseModel, Field, ValidationError
 
 from vigil.api.access import tenant_scope, visible
+from vigil.api.camera_changes import apply_camera
 from vigil.api.context import AppContext, Context, Ptz
 from vigil.api.csv_export import render, text_cells
 from vigil.api.errors import error_responses
@@ -27,7 +28,6 @@ from vigil.api.routes_setup import FieldProblem, field_problems
 from vigil.api.source_check import source_refusal
 from vigil.config import CameraConfig
 from vigil.modules.schedules import copy_schedules
-from vigil.pipeline.ptz import PtzControl
 from vigil.store.cameras import Origin
 
 Scope = Annotated[Collection[str] | None, Depends(tenant_scope)]
@@ -82,22 +82,6 @@ def _known(
         if camera.id not in result and visible(camera.tenant, tenants, camera.id, "cameras"):
             result[camera.id] = (camera, "config")
     return result
-
-
-def apply_camera(
-    ctx: AppContext, ptz: PtzControl, camera: CameraConfig, origin: Origin
-) -> None:
-    """Run (or stop) and store a camera as PUT /api/cameras/{id} does: the engine first, so a
-    camera it rejects is never persisted."""
-    running = any(c.id == camera.id for c in ctx.engine.cameras())
-    if running:
-        if camera.enabled:
-            ctx.engine.replace_camera(ptz.analysed(camera))
-        else:
-            ctx.engine.remove_camera(camera.id)
-    elif camera.enabled:
-        ctx.engine.add_camera(ptz.analysed(camera))
-    ctx.store.put_camera(camera, origin)
 
 
 def _exported(camera: CameraConfig) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Path, Response
 
 from vigil.api.access import tenant_scope, visible
+from vigil.api.camera_changes import apply_camera
 from vigil.api.context import AppContext, Context, Ptz
 from vigil.api.errors import error_responses
 from vigil.api.params import CAMERA_ID_PATTERN
@@ -186,15 +187,7 @@ def replace_camera(
         }
     )
     check_source(ctx, camera)
-    if running(ctx, camera_id):
-        if camera.enabled:
-            # A PTZ camera away from home goes on analysing its preset's geometry.
-            ctx.engine.replace_camera(ptz.analysed(camera))
-        else:
-            ctx.engine.remove_camera(camera_id)
-    elif camera.enabled:
-        ctx.engine.add_camera(ptz.analysed(camera))
-    ctx.store.put_camera(camera, origin)
+    apply_camera(ctx, ptz, camera, origin)
     return camera_out(camera, origin, ctx.engine.status(camera_id))
 
 

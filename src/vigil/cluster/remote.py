@@ -86,13 +86,23 @@ class ClusterEngine:
         ]
 
     def add_camera(self, camera: CameraConfig) -> None:
-        """The route's store write is what starts it: workers read the store. Refused here
-        (ModelError, which the API answers with 422) if a worker could not run it."""
+        """The route's store write that follows is what starts it: workers read the store.
+        Refused here (ModelError, which the API answers with 422) if a worker could not run
+        it, KeyError if the store already holds it enabled."""
+        self._analysed(camera.id, expected=False)
         self._check_classes(camera)
 
     def replace_camera(self, camera: CameraConfig) -> None:
         """Workers see the changed settings in the store and restart the camera."""
+        self._analysed(camera.id, expected=True)
         self._check_classes(camera)
+
+    def _analysed(self, camera_id: str, *, expected: bool) -> None:
+        """KeyError when the camera is analysed (enabled in the store) and `expected` says
+        it is not, or the other way round. Read now, not from the live-view cache: the
+        caller is about to write."""
+        if any(camera.id == camera_id for camera in self.cameras()) != expected:
+            raise KeyError(camera_id)
 
     def _check_classes(self, camera: CameraConfig) -> None:
         """Any live worker may be assigned the camera (and it moves when workers come and
@@ -111,6 +121,7 @@ class ClusterEngine:
 
     def remove_camera(self, camera_id: str) -> None:
         """Workers see the camera gone from the store (or disabled) and stop it."""
+        self._analysed(camera_id, expected=True)
 
     def _known(self, camera_id: str) -> None:
         """KeyError unless `camera_id` is an enabled camera. Live MJPEG asks at every frame,

@@ -20,7 +20,15 @@ class PipelineMetric(NamedTuple):
 
 class EngineControl(Protocol):
     """Implemented by `pipeline.local_engine.LocalEngine` (every camera in this process) and
-    `cluster.remote.ClusterEngine` (cameras on worker nodes)."""
+    `cluster.remote.ClusterEngine` (cameras on worker nodes).
+
+    A camera is *analysed* when `cameras()` lists it. Callers hand a change to the engine
+    first and write it to the store after, so that a camera the engine refuses is never
+    stored (the cluster engine reads the store: there, a stored enabled camera is analysed).
+    Both engines answer taken and unknown ids alike: `add_camera` raises KeyError for an id
+    already analysed, `replace_camera` and `remove_camera` for one that is not, and a call
+    that raises changes nothing. Settings the pipeline cannot run raise ModelError (the API
+    answers 422)."""
 
     @property
     def attributes(self) -> AttributePolicy | None:
@@ -44,15 +52,15 @@ class EngineControl(Protocol):
     def statuses(self) -> list[CameraStatus]: ...
 
     def add_camera(self, camera: CameraConfig) -> None:
-        """Start analysing a camera. Raises KeyError if its id is taken."""
+        """Start analysing a camera. Raises KeyError if its id is already analysed."""
         ...
 
     def replace_camera(self, camera: CameraConfig) -> None:
-        """Restart a camera with new settings. Raises KeyError if unknown."""
+        """Restart a camera with new settings. Raises KeyError if it is not analysed."""
         ...
 
     def remove_camera(self, camera_id: str) -> None:
-        """Stop a camera and end its open events. Raises KeyError if unknown."""
+        """Stop a camera and end its open events. Raises KeyError if it is not analysed."""
         ...
 
     def live_jpeg(

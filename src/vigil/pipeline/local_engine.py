@@ -163,6 +163,9 @@ class LocalEngine:
         built.reader.start()
 
     def replace_camera(self, camera: CameraConfig) -> None:
+        with self._lock:
+            if camera.id not in self._cameras:
+                raise KeyError(camera.id)  # before anything is built for it
         # Built before the running camera is stopped: settings the reader or the pipeline
         # refuse raise here and leave the running camera exactly as it was.
         self.router.check(camera.detector)
