@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests import databases
+from tests import databases, engines
 from tests.databases import database_url
 from tests.media import DEMO
 from tests.services.fixtures import (  # noqa: F401  (session fixtures)
@@ -52,17 +52,23 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "sqlite_only(reason): about SQLite itself; skipped when "
         "VIGIL_TEST_DATABASE=postgresql",
     )
+    config.addinivalue_line(
+        "markers", "single_node(reason): needs the engine in the API's process; skipped when "
+        "VIGIL_TEST_ENGINE=cluster (tests/engines.py)",
+    )
     databases.backend()  # a bad VIGIL_TEST_DATABASE stops the run before it starts
+    engines.engine_kind()  # and so does a bad VIGIL_TEST_ENGINE
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if not databases.on_postgresql():
-        return
+    skipped = {"sqlite_only": ("SQLite only", databases.on_postgresql()),
+               "single_node": ("single-node engine only", engines.on_cluster())}
     for item in items:
-        marker = item.get_closest_marker("sqlite_only")
-        if marker is not None:
-            reason = marker.kwargs.get("reason") or (marker.args[0] if marker.args else "")
-            item.add_marker(pytest.mark.skip(reason=f"SQLite only: {reason}".rstrip(": ")))
+        for name, (label, skip) in skipped.items():
+            marker = item.get_closest_marker(name)
+            if skip and marker is not None:
+                reason = marker.kwargs.get("reason") or (marker.args[0] if marker.args else "")
+                item.add_marker(pytest.mark.skip(reason=f"{label}: {reason}".rstrip(": ")))
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -1,17 +1,20 @@
 """A real app over a real store (SQLite, or PostgreSQL: tests/databases.py), media directory
-and MemoryBus.
+and MemoryBus, and the engine of a single node or of a cluster (tests/engines.py).
 
 The pipeline is `StaticEngine`, a tiny in-memory implementation of EngineControl for
 route-level tests only: cameras in a dict and one real JPEG per camera (made with
-cv2.imencode). End-to-end tests with the real engine live elsewhere.
+cv2.imencode). On the single node the API holds it directly; in a cluster it is the pipeline
+of a real worker behind the API's real `ClusterEngine` (`ClusterUnderTest`). End-to-end tests
+with the real analysis live elsewhere.
 """
 
 from __future__ import annotations
 
+import itertools
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -24,15 +27,24 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.databases import database_url
+from tests.engines import on_cluster
+from tests.nats_server import running_nats
+from tests.waiting import wait_until
 from vigil.alerts.service import AlertService
 from vigil.api import create_app
 from vigil.auth.deps import optional_principal
 from vigil.auth.principal import internal_principal
 from vigil.bus import Bus, MemoryBus
-from vigil.config import CameraConfig, VigilConfig, parse_config
+from vigil.bus.nats import NatsBus
+from vigil.cluster import remote
+from vigil.cluster.registry import ClusterRegistry
+from vigil.cluster.remote import ClusterEngine
+from vigil.cluster.worker import Worker
+from vigil.config import CameraConfig, ClusterConfig, VigilConfig, parse_config
 from vigil.domain.events import Event, EventState, ObjectInfo, uuid7
 from vigil.domain.frames import CameraStatus
 from vigil.pipeline.control import EngineControl, PipelineMetric
+from vigil.privacy.masks import AttributePolicy
 from vigil.runtime import api_services
 from vigil.store import EventSink, EventStore, LocalMediaStore
 from vigil.store.media import MediaStore
@@ -43,7 +55,8 @@ BASE_MS = 1_795_000_000_000
 class StaticEngine:
     """EngineControl over fixed frames: what a route sees, without decoding or inference."""
 
-    attributes = None  # no pipeline here to apply person-colour choices
+    # No pipeline here to apply person-colour choices (a cluster worker's gets a policy).
+    attributes: AttributePolicy | None = None
     recording = None  # nor cameras to record
 
     def __init__(self, cameras: list[CameraConfig]) -> None:
@@ -59,6 +72,14 @@ class StaticEngine:
                     (0, 0, 255), 2)
         with self._lock:
             self._frames[camera_id] = (image, ts_ms)
+
+    def start(self, cameras: Iterable[CameraConfig]) -> None:
+        for camera in cameras:
+            self.add_camera(camera)
+
+    def stop(self) -> None:
+        with self._lock:
+            self._cameras.clear()
 
     def cameras(self) -> list[CameraConfig]:
         with self._lock:
@@ -128,6 +149,70 @@ class StaticEngine:
             "line": {"door": {"person": {"in": 3, "out": 5}}},
             "zone": {"lot": {"occupancy": 2, "entries": 17}},
         }
+
+
+# A round every 0.1 s keeps the tests' waits short; 5 s of silence before a camera moves is
+# far longer than any pause of a busy CI machine.
+HEARTBEAT_S, TTL_S = 0.1, 5.0
+_prefixes = itertools.count()
+
+
+class ClusterUnderTest(ClusterEngine):
+    """The API node's real `ClusterEngine` over real NATS, and one real worker (in a thread)
+    whose pipeline is a `StaticEngine`: cameras reach it through the store and its leases,
+    statuses through its heartbeats, live frames and counters by request/reply.
+
+    `set_frame` and `live_calls` act on the worker's pipeline, so tests read the same on
+    either engine; `set_frame` returns once the API sees the frame's camera online."""
+
+    def __init__(self, nats_url: str, config: VigilConfig, store: EventStore) -> None:
+        prefix = f"api{next(_prefixes)}"
+        # Two connections, as an API node and a worker process each have their own.
+        self._buses = [NatsBus(nats_url, prefix=prefix), NatsBus(nats_url, prefix=prefix)]
+        api_bus, worker_bus = self._buses
+        super().__init__(store, api_bus, ClusterRegistry(api_bus, ttl_s=TTL_S))
+        self.pipeline = StaticEngine([])
+        self.pipeline.attributes = AttributePolicy(config.privacy.person_colors)
+        cluster = ClusterConfig(worker_id="worker", heartbeat_s=HEARTBEAT_S, ttl_s=TTL_S)
+        self.worker = Worker(
+            config.model_copy(update={"cluster": cluster}),
+            engine=self.pipeline,  # type: ignore[arg-type]  # a LocalEngine in production
+            store=store,
+            bus=worker_bus,
+            registry=ClusterRegistry(worker_bus, ttl_s=TTL_S),
+        )
+        # As `vigil serve` does at start on an API node: the config file's cameras are
+        # recorded in the store, where the worker finds them.
+        store.migrate()
+        store.sync_config_cameras(config.cameras)
+        self.worker.start()
+        self.settle()
+
+    def settle(self) -> None:
+        """Wait until the worker runs every enabled camera and the API sees their status."""
+        def settled() -> bool:
+            wanted = {camera.id for camera in self.cameras()}
+            shown = {status.camera_id for status in self.statuses()}
+            return set(self.worker.cameras) == wanted and shown == wanted
+        wait_until(settled, what="the worker to run the store's cameras")
+
+    def set_frame(self, camera_id: str, ts_ms: int, width: int = 320, height: int = 240) -> None:
+        wait_until(lambda: camera_id in self.worker.cameras, what=f"the worker to run {camera_id}")
+        self.pipeline.set_frame(camera_id, ts_ms, width, height)
+
+        def shown() -> bool:
+            status = self.status(camera_id)
+            return status is not None and status.online and status.width == width
+        wait_until(shown, what=f"a heartbeat with {camera_id} online")
+
+    @property
+    def live_calls(self) -> int:
+        return self.pipeline.live_calls
+
+    def close(self) -> None:
+        self.worker.stop()
+        for bus in self._buses:
+            bus.close()
 
 
 CONFIG = {
@@ -208,9 +293,31 @@ def bus() -> MemoryBus:
     return MemoryBus()
 
 
+@pytest.fixture(scope="session")
+def api_nats() -> Iterator[str]:
+    """The NATS server of the cluster runs (each test's cluster on its own subject prefix)."""
+    with running_nats("api") as server:
+        yield server.url
+
+
 @pytest.fixture
-def engine(config: VigilConfig) -> StaticEngine:
-    return StaticEngine(config.cameras)
+def engine(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, config: VigilConfig,
+    store: EventStore,
+) -> Iterator[StaticEngine | ClusterUnderTest]:
+    """The engine the API talks to: the pipeline itself on a single node, or a cluster's
+    engine with a worker running that pipeline (tests/engines.py chooses)."""
+    if not on_cluster():
+        yield StaticEngine(config.cameras)
+        return
+    # The API node caches what the workers' heartbeats said for half a second, to spare NATS
+    # under fast polling; a test reads it fresh, or it would wait out the cache each time.
+    monkeypatch.setattr(remote, "WORKERS_CACHE_S", 0.0)
+    cluster = ClusterUnderTest(request.getfixturevalue("api_nats"), config, store)
+    try:
+        yield cluster
+    finally:
+        cluster.close()
 
 
 def api_app(

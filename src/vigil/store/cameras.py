@@ -123,8 +123,10 @@ def sync_config(engine: sa.Engine, declared: Sequence[CameraConfig]) -> list[Sto
     declared are removed. Returns every camera afterwards, API-added ones included."""
     ts = now_ms()
     with engine.begin() as connection:
-        for camera in declared:
-            _upsert(connection, camera, "config", ts)
+        # One millisecond apart, so that listing by creation time keeps the file's order
+        # (a cluster's engine lists its cameras from here).
+        for position, camera in enumerate(declared):
+            _upsert(connection, camera, "config", ts + position)
         connection.execute(
             sa.delete(cameras).where(
                 cameras.c.origin == "config", cameras.c.id.not_in([c.id for c in declared])
