@@ -26,7 +26,7 @@ from pydantic import Field, field_validator
 from vigil.config import CameraConfig
 from vigil.modules.base import ModuleBase, ModuleSettings, Signal, Tracks
 from vigil.modules.registry import register
-from vigil.modules.scene_baseline import SceneBaseline
+from vigil.modules.scene_baseline import BaselineSettings, SceneBaseline
 from vigil.vision.pixels import PolygonPoints, box_overlaps_mask, polygon_mask, small_gray
 
 TYPE = "object.removed"
@@ -38,7 +38,7 @@ class RegionSettings(ModuleSettings):
     polygon: PolygonPoints
 
 
-class ObjectRemovedSettings(ModuleSettings):
+class ObjectRemovedSettings(BaselineSettings):
     regions: list[RegionSettings] = Field(
         min_length=1, description="Regions to watch, each a name and a polygon in frame pixels"
     )
@@ -49,18 +49,9 @@ class ObjectRemovedSettings(ModuleSettings):
     min_changed: float = Field(
         0.3, gt=0.0, le=1.0, description="Share of the region's pixels that must change"
     )
-    duration_s: float = Field(10.0, ge=0.0, description="The change must last this long")
-    recover_s: float = Field(3.0, ge=0.0, description="Unchanged this long ends the event")
-    learn_s: float = Field(
-        10.0, gt=0.0, description="Seconds of frames whose median becomes the reference"
-    )
     occlusion: float = Field(
         0.2, gt=0.0, le=1.0, description="A tracked object whose box covers this share of a "
         "region hides it: the region is not judged meanwhile"
-    )
-    relearn_after_s: float = Field(
-        600.0, ge=0.0, description="A change lasting this long is accepted: the event ends and "
-        "the region is learned anew (0 = never)"
     )
 
     @field_validator("regions")
@@ -98,11 +89,7 @@ class ObjectRemovedModule(ModuleBase):
             _Region(
                 region.name,
                 list(region.polygon),
-                SceneBaseline(
-                    ("region", region.name), TYPE, zone=region.name, learn_s=settings.learn_s,
-                    duration_s=settings.duration_s, recover_s=settings.recover_s,
-                    relearn_after_s=settings.relearn_after_s,
-                ),
+                SceneBaseline(("region", region.name), TYPE, settings, zone=region.name),
             )
             for region in settings.regions
         ]

@@ -6,40 +6,70 @@ every frame against it; a fault must last `duration_s` (debounced, `modules.debo
 an event and be gone for `recover_s` to end it, and a fault that lasts `relearn_after_s` is
 accepted as the new normal: the event ends with `relearned: True` and the baseline is learned
 anew. What a baseline is (a sharpness, an edge map, a median image) stays in the module; this
-class owns only that timing, so the three cannot drift apart.
+file owns only that timing and its settings, so the three cannot drift apart.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field
 
 from vigil.domain.events import Phase
-from vigil.modules.base import Signal
+from vigil.modules.base import ModuleSettings, Signal
 from vigil.modules.debounce import Debounce
 
 MIN_LEARN_SAMPLES = 3  # a baseline from fewer samples is one noisy frame, not a scene
 
+# Each timing setting's bounds and meaning, written once; a module redeclares one only to give
+# it its own default (`adapt_s: AdaptSeconds = 600.0`), which differs with what it learns.
+FaultSeconds = Annotated[float, Field(
+    ge=0.0, description="The fault must last this long to start an event",
+)]
+RecoverSeconds = Annotated[float, Field(
+    ge=0.0, description="The fault gone this long ends the event",
+)]
+LearnSeconds = Annotated[float, Field(
+    gt=0.0, description="Seconds at start (and after re-learning) from which the baseline is "
+    "learned",
+)]
+RelearnSeconds = Annotated[float, Field(
+    ge=0.0, description="A fault lasting this long is accepted as the new normal: the event "
+    "ends and the baseline is learned again (0 = never)",
+)]
+AdaptSeconds = Annotated[float, Field(
+    gt=0.0, description="Time constant with which the baseline follows slow changes of the "
+    "scene (only while the camera sees what it learned)",
+)]
+
+
+class BaselineSettings(ModuleSettings):
+    """The timing settings of every learn-then-judge module."""
+
+    duration_s: FaultSeconds = 10.0
+    recover_s: RecoverSeconds = 3.0
+    learn_s: LearnSeconds = 10.0
+    relearn_after_s: RelearnSeconds = 600.0
+
 
 class SceneBaseline:
-    """One baseline's learning window, debounced verdicts and re-learning; builds the
-    START/END signals of its event (`key`, `type`, `zone`)."""
+    """One baseline's learning window, debounced verdicts and re-learning, timed by the
+    module's `BaselineSettings`; builds the START/END signals of its event (`key`, `type`,
+    `zone`)."""
 
     def __init__(
         self,
         key: tuple[Any, ...],
         type_: str,
+        timing: BaselineSettings,
         *,
-        learn_s: float,
-        duration_s: float,
-        recover_s: float,
-        relearn_after_s: float,
         zone: str | None = None,
     ) -> None:
         self.key, self.type, self.zone = key, type_, zone
-        self.learn_ms = learn_s * 1000
-        self.relearn_ms = relearn_after_s * 1000
-        self.debounce = Debounce(duration_s, recover_s)
+        self.learn_ms = timing.learn_s * 1000
+        self.relearn_ms = timing.relearn_after_s * 1000
+        self.debounce = Debounce(timing.duration_s, timing.recover_s)
         self.learned = False
         self.learn_from: int | None = None  # start of the running learning period
         self.started_ms = 0  # start of the open event

@@ -19,9 +19,14 @@ import numpy as np
 from pydantic import Field
 
 from vigil.config import CameraConfig
-from vigil.modules.base import ModuleBase, ModuleSettings, Signal, Tracks
+from vigil.modules.base import ModuleBase, Signal, Tracks
 from vigil.modules.registry import register
-from vigil.modules.scene_baseline import SceneBaseline
+from vigil.modules.scene_baseline import (
+    AdaptSeconds,
+    BaselineSettings,
+    RelearnSeconds,
+    SceneBaseline,
+)
 from vigil.vision.pixels import small_gray
 
 KEY = ("defocus",)
@@ -36,25 +41,14 @@ def sharpness(gray: np.ndarray) -> float:
     return float(laplacian.var()) / (float(image.var()) + 1.0)
 
 
-class DefocusSettings(ModuleSettings):
+class DefocusSettings(BaselineSettings):
     max_ratio: float = Field(
         0.5, gt=0.0, lt=1.0, description="Sharpness below this share of the learned baseline "
         "is defocus"
     )
-    duration_s: float = Field(10.0, ge=0.0, description="Blur must last this long to start")
-    recover_s: float = Field(3.0, ge=0.0, description="Sharp this long ends the event")
-    learn_s: float = Field(
-        10.0, gt=0.0, description="Seconds at start (and after re-learning) whose median "
-        "sharpness becomes the baseline"
-    )
-    adapt_s: float = Field(
-        3600.0, gt=0.0, description="Time constant with which the baseline follows slow "
-        "changes of sharp frames"
-    )
-    relearn_after_s: float = Field(
-        3600.0, ge=0.0, description="Blur lasting this long is accepted as the new normal: "
-        "the event ends and the baseline is learned again (0 = never)"
-    )
+    # A turned focus ring is rarely undone soon: an hour before blur becomes the new normal.
+    adapt_s: AdaptSeconds = 3600.0
+    relearn_after_s: RelearnSeconds = 3600.0
 
 
 @register
@@ -67,10 +61,7 @@ class TamperDefocusModule(ModuleBase):
 
     def __init__(self, settings: DefocusSettings, camera: CameraConfig) -> None:
         self.settings = settings
-        self.scene = SceneBaseline(
-            KEY, TYPE, learn_s=settings.learn_s, duration_s=settings.duration_s,
-            recover_s=settings.recover_s, relearn_after_s=settings.relearn_after_s,
-        )
+        self.scene = SceneBaseline(KEY, TYPE, settings)
         self._baseline = 0.0  # the learned sharpness, once `scene.learned`
         self.sharpness = 0.0
         self.ratio = 1.0

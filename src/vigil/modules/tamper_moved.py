@@ -24,9 +24,14 @@ import numpy as np
 from pydantic import Field
 
 from vigil.config import CameraConfig
-from vigil.modules.base import ModuleBase, ModuleSettings, Signal, Tracks
+from vigil.modules.base import ModuleBase, Signal, Tracks
 from vigil.modules.registry import register
-from vigil.modules.scene_baseline import SceneBaseline
+from vigil.modules.scene_baseline import (
+    AdaptSeconds,
+    BaselineSettings,
+    FaultSeconds,
+    SceneBaseline,
+)
 from vigil.vision.pixels import small_gray
 
 KEY = ("moved",)
@@ -40,27 +45,13 @@ def edge_map(gray: np.ndarray) -> np.ndarray:
     return cv2.Canny(cv2.GaussianBlur(gray, (3, 3), 0), 50, 150) > 0
 
 
-class MovedSettings(ModuleSettings):
+class MovedSettings(BaselineSettings):
     min_match: float = Field(
         0.55, gt=0.0, lt=1.0, description="Edge match with the learned view (0 = unrelated, "
         "1 = identical) below which the camera counts as moved"
     )
-    duration_s: float = Field(
-        5.0, ge=0.0, description="The view must stay changed this long to start"
-    )
-    recover_s: float = Field(3.0, ge=0.0, description="Back to the learned view this long ends it")
-    learn_s: float = Field(
-        10.0, gt=0.0, description="Seconds at start (and after re-learning) that form the "
-        "reference view"
-    )
-    adapt_s: float = Field(
-        600.0, gt=0.0, description="Time constant with which the reference follows slow "
-        "changes of the scene (only while the view matches)"
-    )
-    relearn_after_s: float = Field(
-        600.0, ge=0.0, description="A changed view lasting this long becomes the new "
-        "reference: the event ends (0 = never)"
-    )
+    duration_s: FaultSeconds = 5.0  # a moved view is plain at once; blur builds up slowly
+    adapt_s: AdaptSeconds = 600.0
 
 
 @register
@@ -73,10 +64,7 @@ class TamperMovedModule(ModuleBase):
 
     def __init__(self, settings: MovedSettings, camera: CameraConfig) -> None:
         self.settings = settings
-        self.scene = SceneBaseline(
-            KEY, TYPE, learn_s=settings.learn_s, duration_s=settings.duration_s,
-            recover_s=settings.recover_s, relearn_after_s=settings.relearn_after_s,
-        )
+        self.scene = SceneBaseline(KEY, TYPE, settings)
         self.match = 1.0
         self._frequency: np.ndarray | None = None  # share of frames each pixel is an edge
         self._mean_gray: np.ndarray | None = None  # for the shift estimate
