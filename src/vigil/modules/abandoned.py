@@ -19,27 +19,15 @@ from pydantic import Field
 
 from vigil.config import CameraConfig
 from vigil.domain.events import Phase
-from vigil.domain.geometry import Homography, points_in_polygon
-from vigil.modules.base import ModuleBase, ModuleSettings, Signal, Tracks, signal_for
-from vigil.modules.geometry import Stationary, StationaryObjects, anchors, require_calibration
+from vigil.modules.base import ModuleBase, Signal, Tracks, signal_for
+from vigil.modules.geometry import Stationary, anchors, require_calibration
 from vigil.modules.registry import register
+from vigil.modules.stationary import StationarySettings, StationaryWatch
 
 
-class AbandonedSettings(ModuleSettings):
+class AbandonedSettings(StationarySettings):
     classes: list[str] = Field(
         ["backpack", "handbag", "suitcase"], min_length=1, description="Object classes watched"
-    )
-    zones: list[str] | None = Field(
-        None, min_length=1, description="Only objects standing in these zones; anywhere if unset"
-    )
-    duration_s: float = Field(
-        60.0, gt=0.0, description="Stationary and unattended this long before the event starts"
-    )
-    max_movement_px: float = Field(
-        15.0, gt=0.0, description="An object that moves farther (pixels) is no longer stationary"
-    )
-    max_movement_m: float | None = Field(
-        None, gt=0.0, description="The same in metres on the ground (needs a calibration)"
     )
     attendant_classes: list[str] = Field(
         ["person"], min_length=1, description="Classes whose presence near the object attends it"
@@ -49,9 +37,6 @@ class AbandonedSettings(ModuleSettings):
     )
     attended_distance_m: float | None = Field(
         None, gt=0.0, description="The same in metres on the ground (needs a calibration)"
-    )
-    grace_s: float = Field(
-        5.0, ge=0.0, description="An object unseen this long (detector dropout) is still there"
     )
 
 
@@ -72,27 +57,16 @@ class AbandonedModule(ModuleBase):
 
     def __init__(self, settings: AbandonedSettings, camera: CameraConfig) -> None:
         self.settings = settings
-        homography = Homography.of_camera(camera)
-        self.objects = StationaryObjects(
-            settings.classes,
-            settings.max_movement_m or settings.max_movement_px,
-            settings.grace_s,
-            homography if settings.max_movement_m is not None else None,
-        )
-        self.ground = homography if settings.attended_distance_m is not None else None
+        self.watch = StationaryWatch(settings, settings.classes, camera)
+        self.objects = self.watch.objects
+        self.ground = self.watch.homography if settings.attended_distance_m is not None else None
         self.distance = settings.attended_distance_m or settings.attended_distance_px
-        self.polygons = [
-            zone.polygon
-            for zone in camera.zones
-            if settings.zones is not None and zone.name in settings.zones
-        ]
         self.watches: dict[int, _Watch] = {}
         self.reported = 0
 
     @classmethod
     def check_camera(cls, settings: AbandonedSettings, camera: CameraConfig) -> None:
-        if settings.max_movement_m is not None:
-            require_calibration(camera, cls.name, "max_movement_m")
+        StationaryWatch.check_camera(settings, camera, cls.name)
         if settings.attended_distance_m is not None:
             require_calibration(camera, cls.name, "attended_distance_m")
 
@@ -140,7 +114,8 @@ class AbandonedModule(ModuleBase):
             watch.unattended_since = now
         alone_since = max(item.since_ms, watch.unattended_since)
         due = now - alone_since >= self.settings.duration_s * 1000
-        if watch.started_ms is not None or not due or item.index is None or not self._in_zone(item):
+        in_zone = bool(self.watch.zones_of(item))
+        if watch.started_ms is not None or not due or item.index is None or not in_zone:
             return []
         watch.started_ms = now
         self.reported += 1
@@ -152,12 +127,6 @@ class AbandonedModule(ModuleBase):
             "position": [round(float(v), 1) for v in item.image_anchor],
         }
         return [start]
-
-    def _in_zone(self, item: Stationary) -> bool:
-        if self.settings.zones is None:
-            return True
-        point = item.image_anchor.reshape(1, 2)
-        return any(bool(points_in_polygon(point, polygon)[0]) for polygon in self.polygons)
 
     def _close(self, item: Stationary, reason: str, now: int) -> Signal | None:
         watch = self.watches.pop(item.serial, None)

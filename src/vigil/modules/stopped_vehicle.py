@@ -15,32 +15,17 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
-from vigil.config import CameraConfig, ZoneConfig
+from vigil.config import CameraConfig
 from vigil.domain.events import Phase
-from vigil.domain.geometry import Homography, points_in_polygon
-from vigil.modules.base import ModuleBase, ModuleSettings, Signal, Tracks, signal_for
-from vigil.modules.geometry import Stationary, StationaryObjects, require_calibration
+from vigil.modules.base import ModuleBase, Signal, Tracks, signal_for
+from vigil.modules.geometry import Stationary
 from vigil.modules.registry import register
+from vigil.modules.stationary import StationarySettings, StationaryWatch
 
 
-class StoppedVehicleSettings(ModuleSettings):
-    zones: list[str] | None = Field(
-        None, min_length=1, description="No-stopping zones; anywhere in the image when unset"
-    )
+class StoppedVehicleSettings(StationarySettings):
     classes: list[str] = Field(
         ["car", "truck", "bus", "motorcycle"], min_length=1, description="Vehicle classes"
-    )
-    duration_s: float = Field(
-        60.0, gt=0.0, description="Stationary this long before the event starts"
-    )
-    max_movement_px: float = Field(
-        15.0, gt=0.0, description="A vehicle that moves farther (pixels) is no longer stopped"
-    )
-    max_movement_m: float | None = Field(
-        None, gt=0.0, description="The same in metres on the ground (needs a calibration)"
-    )
-    grace_s: float = Field(
-        5.0, ge=0.0, description="A vehicle unseen this long (occluded, missed) is still there"
     )
     update_every_s: float = Field(30.0, gt=0.0, description="Interval of updates while stopped")
 
@@ -64,21 +49,13 @@ class StoppedVehicleModule(ModuleBase):
 
     def __init__(self, settings: StoppedVehicleSettings, camera: CameraConfig) -> None:
         self.settings = settings
-        homography = Homography.of_camera(camera)
-        self.vehicles = StationaryObjects(
-            settings.classes,
-            settings.max_movement_m or settings.max_movement_px,
-            settings.grace_s,
-            homography if settings.max_movement_m is not None else None,
-        )
-        wanted = settings.zones or []
-        self.zones: list[ZoneConfig] = [zone for zone in camera.zones if zone.name in wanted]
+        self.watch = StationaryWatch(settings, settings.classes, camera)
+        self.vehicles = self.watch.objects
         self.stops: dict[int, _Stop] = {}
 
     @classmethod
     def check_camera(cls, settings: StoppedVehicleSettings, camera: CameraConfig) -> None:
-        if settings.max_movement_m is not None:
-            require_calibration(camera, cls.name, "max_movement_m")
+        StationaryWatch.check_camera(settings, camera, cls.name)
 
     def update(self, tracks: Tracks) -> list[Signal]:
         now = tracks.ts_ms
@@ -96,7 +73,7 @@ class StoppedVehicleModule(ModuleBase):
     def _judge(self, item: Stationary, tracks: Tracks, now: int) -> list[Signal]:
         stop = self.stops.get(item.serial)
         if stop is None:
-            stop = self.stops[item.serial] = _Stop(self._zones_of(item))
+            stop = self.stops[item.serial] = _Stop(self.watch.zones_of(item))
         if not stop.zones:
             return []
         if item.index is not None:
@@ -112,12 +89,6 @@ class StoppedVehicleModule(ModuleBase):
             stop.last_emit_ms = now
             return self._signals(stop, Phase.UPDATE, stopped_ms)
         return []
-
-    def _zones_of(self, item: Stationary) -> list[str | None]:
-        if self.settings.zones is None:
-            return [None]
-        point = item.image_anchor.reshape(1, 2)
-        return [zone.name for zone in self.zones if points_in_polygon(point, zone.polygon)[0]]
 
     def _signals(self, stop: _Stop, phase: Phase, stopped_ms: int, **extra: Any) -> list[Signal]:
         assert stop.latest is not None
