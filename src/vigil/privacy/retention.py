@@ -25,6 +25,7 @@ from vigil.auth.tables import case_events, cases
 from vigil.config import CameraConfig, RetentionConfig
 from vigil.domain.frames import now_ms
 from vigil.privacy.audit import AuditLog
+from vigil.privacy.quota import evict_oldest
 from vigil.recording.retention import RecordingRetention
 from vigil.store.dialects import dialect_of
 from vigil.store.media import InvalidMediaKey, MediaStore
@@ -319,18 +320,19 @@ class RetentionJob:
         if quota_mb is None:
             return
         quota = int(quota_mb * 1024 * 1024)
-        used = self.media.total_bytes()
         report.quota_bytes = quota
-        while used > quota:
-            rows = self._select([events.c.snapshot.is_not(None)], order=True)
-            if not rows:
-                report.over_quota_locked = True
-                break
-            for row in rows:  # oldest first, one at a time, until under the quota
-                used -= self._forget_snapshots([row], report.tenants)
-                if used <= quota:
-                    break
+        used = evict_oldest(
+            self.media.total_bytes(), quota, self._oldest_snapshots(),
+            lambda row: self._forget_snapshots([row], report.tenants),
+        )
+        report.over_quota_locked = used > quota  # what is left, a case holds
         report.media_bytes = used
+
+    def _oldest_snapshots(self) -> Iterator[tuple[str, str, str | None]]:
+        """Events with a snapshot no case holds, oldest first, a batch at a time (each batch
+        read after the one before was evicted)."""
+        while rows := self._select([events.c.snapshot.is_not(None)], order=True):
+            yield from rows
 
     def _account(self, report: RetentionReport) -> None:
         self.runs += 1

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from vigil.config import CameraConfig, RecordingConfig
 from vigil.domain.frames import now_ms
 from vigil.privacy.audit import AuditLog
+from vigil.privacy.quota import evict_oldest
 from vigil.recording.index import SegmentIndex
 from vigil.recording.keys import HOUR_MS, KeyStore
 from vigil.recording.locks import LockedRange, hour_locked, locked_ranges
@@ -119,14 +120,17 @@ class RecordingRetention:
                 if used <= quota:
                     continue
                 ranges = locks.setdefault(tenant, locked_ranges(self.engine, tenant))
-                for camera_id, hour, size in self.index.hours_of_tenant(tenant):
-                    if used <= quota:
-                        break
-                    if hour_locked(ranges, camera_id, hour, HOUR_MS):
-                        continue
-                    self.shred(tenant, camera_id, hour, report, why="quota")
-                    used -= size
-                usage[tenant] = used
+                unlocked = (
+                    (camera_id, hour, size)
+                    for camera_id, hour, size in self.index.hours_of_tenant(tenant)
+                    if not hour_locked(ranges, camera_id, hour, HOUR_MS)
+                )
+
+                def shred(hour: tuple[str, int, int], tenant: str = tenant) -> int:
+                    self.shred(tenant, hour[0], hour[1], report, why="quota")
+                    return hour[2]
+
+                usage[tenant] = evict_oldest(used, quota, unlocked, shred)
             report.warned = sorted(
                 t for t, used in usage.items() if used >= quota * self.config.warn_ratio
             )
