@@ -55,3 +55,10 @@ def test_sync_config_mirrors_the_file_and_keeps_api_cameras(store: EventStore) -
     assert set(by_id) == {"added", "new", "taken"}
     assert by_id["added"].origin == "api"
     assert by_id["taken"].origin == "config" and by_id["taken"].config.name == "From file"
+
+
+def test_config_cameras_are_listed_in_the_files_order(store: EventStore) -> None:
+    """A cluster's engine lists its cameras from here: in the order of the config file, as a
+    single node's engine starts them, not by id."""
+    store.sync_config_cameras([camera("zulu"), camera("alpha"), camera("mike")])
+    assert [c.config.id for c in store.list_cameras()] == ["zulu", "alpha", "mike"]
