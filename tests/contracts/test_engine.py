@@ -1,7 +1,9 @@
 """The engine contract the API relies on (vigil.pipeline.control.EngineControl), one suite
 over both implementations: the single-node `LocalEngine` as `vigil serve` builds it
 (runtime.build_engine, real detector, face model and recording) and the cluster API node's
-`ClusterEngine` over a real NATS server and the store.
+`ClusterEngine` over a real NATS server and the store; and over the API suite's stand-in
+for the pipeline (tests/api/conftest.py `StaticEngine`), so that the suite's routes meet an
+engine that behaves as the real ones do.
 
 A camera is added, changed and removed as the API's camera routes do it: handed to the
 engine, then written to the store. Neither engine is started, so no camera has a picture yet:
@@ -16,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.api.conftest import StaticEngine
 from tests.media import CLIP
 from vigil.bus import MemoryBus
 from vigil.bus.nats import NatsBus
@@ -30,10 +33,13 @@ from vigil.store import EventStore, LocalMediaStore
 _prefixes = itertools.count()
 
 
-@pytest.fixture(params=["local", "cluster"])
+@pytest.fixture(params=["local", "cluster", "static"])
 def engine(
     request: pytest.FixtureRequest, store: EventStore, tmp_path: Path
 ) -> Iterator[EngineControl]:
+    if request.param == "static":
+        yield StaticEngine([])
+        return
     if request.param == "local":
         local = build_engine(
             parse_config({}), MemoryBus(), LocalMediaStore(tmp_path / "media"),
