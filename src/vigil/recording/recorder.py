@@ -128,17 +128,18 @@ class CameraRecorder:
 
     def _stamp(self, media_s: float, keyframe: bool) -> int:
         anchor = self._anchor
-        now = now_ms()
         if anchor is not None:
             ts = anchor[0] + round((media_s - anchor[1]) * 1000)
             backwards = media_s < self._last_media_s - 0.001
             jumped = media_s - self._last_media_s > _MAX_JUMP_S
-            drifted = self.live and keyframe and abs(ts - now) > _MAX_DRIFT_MS
+            # The wall clock is read per keyframe, not per packet: drift is only acted on
+            # where a segment may start anyway.
+            drifted = self.live and keyframe and abs(ts - now_ms()) > _MAX_DRIFT_MS
             if not (backwards or jumped or drifted):
                 self._last_media_s = media_s
                 return ts
             self._close_segment()
-        start = max(now, self._recorded_until_ms)
+        start = max(now_ms(), self._recorded_until_ms)
         self._anchor = (start, media_s)
         self._last_media_s = media_s
         return start

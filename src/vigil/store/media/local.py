@@ -1,10 +1,14 @@
-"""The media store in a local directory: one file per key under `root`."""
+"""The media store in a local directory: one file per key under `root`. Appended keys (a
+camera's recording hour) stay open between appends: one file creation per camera-hour instead
+of one per segment, and one fdatasync per file per batch."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 import tempfile
+import threading
 from collections.abc import Collection
 from pathlib import Path
 
@@ -19,6 +23,11 @@ class LocalMediaStore:
         self.root = Path(root).resolve()
         self.root.mkdir(parents=True, exist_ok=True)
         self._made: set[Path] = set()  # directories put_unsynced made (a mkdir call spared)
+        # Keys open for appending: (descriptor, end). Only the recording writer's thread
+        # appends; the lock guards against a delete or truncate from another thread.
+        self._open: dict[str, tuple[int, int]] = {}
+        self._new_names: set[Path] = set()  # directories holding names not yet fsynced
+        self._lock = threading.Lock()
 
     def _path(self, key: str) -> Path:
         path = self.root / validate_key(key)
@@ -43,22 +52,101 @@ class LocalMediaStore:
 
     def put_unsynced(self, key: str, data: bytes, content_type: str) -> None:
         """Written in place without waiting for the disk, for keys nothing names yet."""
-        path = self.root / validate_key(key)
-        if path.parent not in self._made:
-            self._path(key)  # a directory symlinked out of the root is refused here, once
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._made.add(path.parent)
+        path = self._made_parent(key)
         # O_EXCL|O_NOFOLLOW: a name planted since (a symlink included) is refused, not followed.
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
 
+    def _made_parent(self, key: str) -> Path:
+        path = self.root / validate_key(key)
+        if path.parent not in self._made:
+            self._path(key)  # a directory symlinked out of the root is refused here, once
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._made.add(path.parent)
+        return path
+
+    def append(self, key: str, data: bytes) -> int:
+        with self._lock:
+            fd, end = self._open.get(key) or self._open_for_append(key)
+            view = memoryview(data)
+            try:
+                while view:
+                    view = view[os.write(fd, view) :]
+            except OSError:
+                # A full disk: what did get written is an unindexed tail, and the next
+                # piece starts after it.
+                self._open[key] = (fd, os.fstat(fd).st_size)
+                raise
+            self._open[key] = (fd, end + len(data))
+            return end
+
+    def _open_for_append(self, key: str) -> tuple[int, int]:
+        path = self._made_parent(key)
+        # O_NOFOLLOW: a symlink planted under the name is refused, not followed.
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW
+        fd = os.open(path, flags, 0o644)
+        end = os.fstat(fd).st_size
+        if end == 0:
+            self._new_names.add(path.parent)
+        self._open[key] = (fd, end)
+        return fd, end
+
+    def end_append(self, key: str) -> None:
+        with self._lock:
+            opened = self._open.pop(key, None)
+        if opened is not None:
+            os.close(opened[0])
+
+    def read_range(self, key: str, offset: int, length: int) -> bytes | None:
+        try:
+            fd = os.open(self._path(key), os.O_RDONLY | os.O_NOFOLLOW)
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            return None
+        try:
+            data = os.pread(fd, length, offset)
+        finally:
+            os.close(fd)
+        return data if len(data) == length else None
+
+    def truncate(self, key: str, length: int) -> None:
+        path = self._path(key)
+        if length == 0:
+            self.delete(key)
+            return
+        with self._lock:
+            try:
+                os.truncate(path, length)
+            except FileNotFoundError:
+                return
+            if key in self._open:
+                self._open[key] = (self._open[key][0], length)
+
+    def delete_prefix(self, prefix: str) -> int:
+        directory = self._path(prefix)
+        if not directory.is_dir():
+            return 0
+        with self._lock:
+            for key in [k for k in self._open if k.startswith(f"{prefix}/")]:
+                os.close(self._open.pop(key)[0])
+        freed = sum(p.stat().st_size for p in directory.rglob("*") if p.is_file())
+        shutil.rmtree(directory)
+        self._made = {made for made in self._made if not made.is_relative_to(directory)}
+        return freed
+
     def sync(self, keys: Collection[str]) -> None:
-        """fsync the files, then their directories (which hold the new names). After the
-        first file the journal holds most of the rest, so a batch costs little more than one
+        """fsync the files (fdatasync for those open for appending: their new size is all the
+        metadata that changed), then the directories that got new names. After the first
+        file the journal holds most of the rest, so a batch costs little more than one
         file. The keys were checked when they were written."""
-        directories: set[Path] = set()
+        with self._lock:
+            directories, self._new_names = self._new_names, set()
+            for key in keys:
+                if key in self._open:
+                    os.fdatasync(self._open[key][0])
         for key in keys:
+            if key in self._open:
+                continue
             path = self.root / key
             fd = os.open(path, os.O_RDONLY)
             try:
@@ -80,7 +168,9 @@ class LocalMediaStore:
             return None
 
     def delete(self, key: str) -> None:
-        self._path(key).unlink(missing_ok=True)
+        path = self._path(key)
+        self.end_append(key)
+        path.unlink(missing_ok=True)
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
