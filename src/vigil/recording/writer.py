@@ -26,7 +26,7 @@ from vigil.domain.frames import now_ms
 from vigil.recording.crypto import seal
 from vigil.recording.hourfiles import HourFile, OpenFiles, hour_file_key, sweep
 from vigil.recording.index import SegmentIndex, SegmentRow
-from vigil.recording.keys import KeyStore, hour_of
+from vigil.recording.keys import HOUR_MS, KeyStore, hour_of
 from vigil.recording.segmenter import Segment
 from vigil.store.media import MediaStore
 
@@ -152,9 +152,15 @@ class SegmentWriter:
     def commit(self, rows: list[SegmentRow]) -> None:
         """Make stored segments durable, then index them all in one transaction, with the
         open-file rows of their files refreshed and those of finished files deleted."""
+        written = {row.media_key for row in rows}
+        now = now_ms()
+        for camera, file in list(self._files.items()):
+            # An hour that is over, and none of its file waits in this batch: the camera
+            # stopped or moved on, so its file is complete (no descriptor kept for it).
+            if file.key not in written and file.hour_ms + HOUR_MS <= now:
+                self._ending.append(self._files.pop(camera))
         if not rows and not self._ending:
             return
-        written = {row.media_key for row in rows}
         self.media.sync(written)
         ending = list(self._ending)
         still_open = [f for f in self._files.values() if f.key in written]
