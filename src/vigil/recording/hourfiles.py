@@ -66,15 +66,21 @@ class OpenFiles:
         files = list(files)
         if not files:
             return
-        rows = [
-            {"media_key": f.key, "tenant": f.tenant, "camera_id": f.camera_id,
-             "hour_ms": f.hour_ms, "updated_ms": now}
-            for f in files
-        ]
+        keys = [f.key for f in files]
         with _transaction(self.engine, connection) as c:
-            keys = [f.key for f in files]
-            c.execute(sa.delete(open_files).where(open_files.c.media_key.in_(keys)))
-            c.execute(sa.insert(open_files), rows)
+            # One statement per batch when every row is there (the usual case); a row a
+            # sweep removed, or a new file, is written again whole.
+            refreshed = c.execute(
+                sa.update(open_files).where(open_files.c.media_key.in_(keys))
+                .values(updated_ms=now)
+            ).rowcount
+            if refreshed != len(files):
+                c.execute(sa.delete(open_files).where(open_files.c.media_key.in_(keys)))
+                c.execute(sa.insert(open_files), [
+                    {"media_key": f.key, "tenant": f.tenant, "camera_id": f.camera_id,
+                     "hour_ms": f.hour_ms, "updated_ms": now}
+                    for f in files
+                ])
         for f in files:
             f.touched_ms = now
 

@@ -82,18 +82,22 @@ class CameraRecorder:
             self._time_base = float(stream.time_base) if stream.time_base else None
 
     def packet(self, packet: av.Packet) -> None:
-        stamp = packet.dts if packet.dts is not None else packet.pts
+        # Called for every packet of every camera: each PyAV attribute is read once.
+        stamp = packet.dts
+        if stamp is None:
+            stamp = packet.pts
         time_base = self._time_base
         if stamp is None or time_base is None or packet.size == 0:
             return
         media_s = stamp * time_base
+        keyframe = packet.is_keyframe
         with self._lock:
             segmenter = self._segmenter
             if segmenter is None:
                 return
             try:
-                ts_ms = self._stamp(media_s, packet.is_keyframe)
-                done = segmenter.add(packet, ts_ms, packet.is_keyframe)
+                ts_ms = self._stamp(media_s, keyframe)
+                done = segmenter.add(packet, ts_ms, keyframe)
             except av.FFmpegError as exc:
                 # A packet the muxer refuses costs its segment, never the camera's analysis.
                 self.errors += 1

@@ -13,6 +13,7 @@ than muxing the segment's packets.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 
 import av
@@ -32,17 +33,6 @@ class Segment:
     height: int
 
 
-class _Sink:
-    """Where the muxer writes: the bytes of the segment being filled."""
-
-    def __init__(self) -> None:
-        self.data = bytearray()
-
-    def write(self, data: bytes) -> int:
-        self.data += data
-        return len(data)
-
-
 class Segmenter:
     """Packets of one stream session in, complete segments out. A segment starts on a
     keyframe and is cut at the first keyframe at least `segment_s` after its start."""
@@ -57,7 +47,9 @@ class Segmenter:
         # A packet without a duration lasts one frame interval (or 40 ms, 25 fps, if unknown).
         self._frame_ms = int(1000 / float(rate)) if rate else 40
         self._tick_ms = 1000 * float(stream.time_base) if stream.time_base else 0.0
-        self._sink = _Sink()
+        # Where the muxer writes: the bytes of the segment being filled. A BytesIO, whose
+        # write is C, not a Python method called for every packet.
+        self._sink = io.BytesIO()
         self._out: av.container.OutputContainer | None = None
         self._ostream: av.VideoStream | None = None
         self._start_ms = 0
@@ -103,7 +95,7 @@ class Segmenter:
         """The bytes muxed so far are the segment; the next starts with the keyframe about
         to be muxed, which the muxer precedes with its tables."""
         segment = Segment(
-            data=bytes(self._sink.data),
+            data=self._sink.getvalue(),
             start_ms=self._start_ms,
             end_ms=self._end_ms,
             frames=self._frames,
@@ -111,12 +103,16 @@ class Segmenter:
             width=self._size[0],
             height=self._size[1],
         )
-        self._sink.data.clear()
+        # The muxer only ever writes on (MPEG-TS never seeks back), so the buffer can be
+        # emptied under it.
+        self._sink.seek(0)
+        self._sink.truncate()
         self._frames = 0
         return segment
 
     def _begin(self) -> None:
-        self._sink.data.clear()
+        self._sink.seek(0)
+        self._sink.truncate()
         # flush_packets: every packet's bytes reach the sink when `mux` returns, so a cut
         # between two packets is a cut between their bytes.
         self._out = av.open(self._sink, mode="w", format="mpegts", options={"flush_packets": "1"})
