@@ -73,14 +73,9 @@ class MediaStore(Protocol):
         """Bytes of everything stored: the store's use against retention's size quota."""
         ...
 
-    def put_unsynced(self, key: str, data: bytes, content_type: str) -> None:
-        """Store bytes that need not be durable before `sync` (a recorded segment is indexed
-        only after it): a local disk spares one fsync per file, since one fsync costs more
-        than remuxing the file. Until `sync`, a crash may leave the key missing or short."""
-        ...
-
     def sync(self, keys: Collection[str]) -> None:
-        """Make the listed keys, written with `put_unsynced` or `append`, durable."""
+        """Make what `append` added to the listed keys durable: a recorded segment is indexed
+        only after it, and one sync per batch of segments costs little more than one."""
         ...
 
     def append(self, key: str, data: bytes) -> int:

@@ -22,10 +22,10 @@ class LocalMediaStore:
     def __init__(self, root: Path) -> None:
         self.root = Path(root).resolve()
         self.root.mkdir(parents=True, exist_ok=True)
-        self._made: set[Path] = set()  # directories put_unsynced made (a mkdir call spared)
-        # Keys open for appending: (descriptor, end). Only the recording writer's thread
-        # appends; the lock guards against a delete or truncate from another thread.
-        self._open: dict[str, tuple[int, int]] = {}
+        self._made: set[Path] = set()  # directories appends made (a mkdir call spared)
+        # Descriptors of the keys open for appending. Only the recording writer's thread
+        # appends; the lock guards against a delete from another thread.
+        self._open: dict[str, int] = {}
         self._new_names: set[Path] = set()  # directories holding names not yet fsynced
         self._lock = threading.Lock()
 
@@ -50,14 +50,6 @@ class LocalMediaStore:
             Path(tmp).unlink(missing_ok=True)
             raise
 
-    def put_unsynced(self, key: str, data: bytes, content_type: str) -> None:
-        """Written in place without waiting for the disk, for keys nothing names yet."""
-        path = self._made_parent(key)
-        # O_EXCL|O_NOFOLLOW: a name planted since (a symlink included) is refused, not followed.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-
     def _made_parent(self, key: str) -> Path:
         path = self.root / validate_key(key)
         if path.parent not in self._made:
@@ -68,35 +60,31 @@ class LocalMediaStore:
 
     def append(self, key: str, data: bytes) -> int:
         with self._lock:
-            fd, end = self._open.get(key) or self._open_for_append(key)
+            fd = self._open.get(key)
+            if fd is None:
+                fd = self._open_for_append(key)
+            # O_APPEND writes at the file's end as it is (after a sweep's truncate, or a
+            # partial write a full disk left, too), and the offset is read back after.
             view = memoryview(data)
-            try:
-                while view:
-                    view = view[os.write(fd, view) :]
-            except OSError:
-                # A full disk: what did get written is an unindexed tail, and the next
-                # piece starts after it.
-                self._open[key] = (fd, os.fstat(fd).st_size)
-                raise
-            self._open[key] = (fd, end + len(data))
-            return end
+            while view:
+                view = view[os.write(fd, view) :]
+            return os.lseek(fd, 0, os.SEEK_CUR) - len(data)
 
-    def _open_for_append(self, key: str) -> tuple[int, int]:
+    def _open_for_append(self, key: str) -> int:
         path = self._made_parent(key)
         # O_NOFOLLOW: a symlink planted under the name is refused, not followed.
         flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW
         fd = os.open(path, flags, 0o644)
-        end = os.fstat(fd).st_size
-        if end == 0:
+        if os.fstat(fd).st_size == 0:
             self._new_names.add(path.parent)
-        self._open[key] = (fd, end)
-        return fd, end
+        self._open[key] = fd
+        return fd
 
     def end_append(self, key: str) -> None:
         with self._lock:
-            opened = self._open.pop(key, None)
-        if opened is not None:
-            os.close(opened[0])
+            fd = self._open.pop(key, None)
+        if fd is not None:
+            os.close(fd)
 
     def read_range(self, key: str, offset: int, length: int) -> bytes | None:
         try:
@@ -114,13 +102,10 @@ class LocalMediaStore:
         if length == 0:
             self.delete(key)
             return
-        with self._lock:
-            try:
-                os.truncate(path, length)
-            except FileNotFoundError:
-                return
-            if key in self._open:
-                self._open[key] = (self._open[key][0], length)
+        try:
+            os.truncate(path, length)
+        except FileNotFoundError:
+            return
 
     def delete_prefix(self, prefix: str) -> int:
         directory = self._path(prefix)
@@ -128,32 +113,34 @@ class LocalMediaStore:
             return 0
         with self._lock:
             for key in [k for k in self._open if k.startswith(f"{prefix}/")]:
-                os.close(self._open.pop(key)[0])
+                os.close(self._open.pop(key))
         freed = sum(p.stat().st_size for p in directory.rglob("*") if p.is_file())
         shutil.rmtree(directory)
         self._made = {made for made in self._made if not made.is_relative_to(directory)}
         return freed
 
     def sync(self, keys: Collection[str]) -> None:
-        """fsync the files (fdatasync for those open for appending: their new size is all the
-        metadata that changed), then the directories that got new names. After the first
-        file the journal holds most of the rest, so a batch costs little more than one
-        file. The keys were checked when they were written."""
+        """fdatasync each file (its new size is all the metadata an append changes), then
+        each directory that got a new name since the last sync. A file no longer open (its
+        appends ended) is opened again for it; one deleted since needs nothing. The keys were
+        checked when they were appended to."""
         with self._lock:
             directories, self._new_names = self._new_names, set()
+            closed = []
             for key in keys:
                 if key in self._open:
-                    os.fdatasync(self._open[key][0])
-        for key in keys:
-            if key in self._open:
-                continue
-            path = self.root / key
-            fd = os.open(path, os.O_RDONLY)
+                    os.fdatasync(self._open[key])
+                else:
+                    closed.append(key)
+        for key in closed:
             try:
-                os.fsync(fd)
+                fd = os.open(self.root / key, os.O_RDONLY | os.O_NOFOLLOW)
+            except FileNotFoundError:
+                continue
+            try:
+                os.fdatasync(fd)
             finally:
                 os.close(fd)
-            directories.add(path.parent)
         for directory in directories:
             fd = os.open(directory, os.O_RDONLY)
             try:

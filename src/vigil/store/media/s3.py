@@ -81,11 +81,8 @@ class S3MediaStore:
                 Bucket=self.bucket, Key=name, Body=data, ContentType=content_type
             )
 
-    def put_unsynced(self, key: str, data: bytes, content_type: str) -> None:
-        self.put(key, data, content_type)  # a put is durable when it returns
-
     def sync(self, keys: Collection[str]) -> None:
-        """Nothing to do: every put was durable already."""
+        """Nothing to do: every appended piece was durable when its put returned."""
 
     def append(self, key: str, data: bytes) -> int:
         with self._lock:
