@@ -74,6 +74,63 @@ def test_a_store_opened_again_finds_what_was_stored(open_store: Opener) -> None:
     assert again.get("cam/a.jpg") == b"\xff\xd8kept" and again.total_bytes() == 6
 
 
+def test_appended_pieces_read_back_by_offset(open_store: Opener) -> None:
+    """A recording hour file: segments appended, each read back by (offset, length) through
+    another instance (another API node), the whole sized and deleted as one key."""
+    media = open_store()
+    key = "recordings/t/cam/2026-12-07/01/1-abc.seg"
+    pieces = [b"first" * 10, b"second" * 100, b"third"]
+    offsets = [media.append(key, piece) for piece in pieces]
+    media.sync([key])
+    assert offsets == [0, 50, 650]
+    reader = open_store()
+    for offset, piece in zip(offsets, pieces, strict=True):
+        assert reader.read_range(key, offset, len(piece)) == piece
+    assert reader.read_range(key, 650, 6) is None  # not all stored
+    assert reader.read_range("recordings/t/cam/none.seg", 0, 5) is None
+    assert reader.size(key) == 655 and reader.exists(key) and reader.total_bytes() == 655
+    reader.delete(key)
+    assert reader.read_range(key, 0, 50) is None and reader.total_bytes() == 0
+
+
+def test_truncate_cuts_an_unindexed_tail_and_appends_continue(open_store: Opener) -> None:
+    """The orphan sweep: a crashed writer's pieces past the last indexed one are cut off; a
+    writer that appends again (this process or a new one) continues at the cut."""
+    media = open_store()
+    key = "recordings/t/cam/2026-12-07/01/2-abc.seg"
+    media.append(key, b"a" * 10)
+    media.append(key, b"b" * 20)
+    media.append(key, b"c" * 30)
+    media.sync([key])
+    media.truncate(key, 10)
+    assert media.size(key) == 10 and media.read_range(key, 10, 20) is None
+    assert media.append(key, b"d" * 5) == 10
+    media.sync([key])
+    media.end_append(key)
+    assert open_store().append(key, b"e") == 15
+    assert media.read_range(key, 0, 10) == b"a" * 10 and media.read_range(key, 10, 5) == b"d" * 5
+    media.truncate(key, 0)
+    assert not media.exists(key)
+
+
+def test_whole_objects_read_by_range(media: MediaStore) -> None:
+    """Segments recorded one per file before hour files existed are read the same way."""
+    media.put("recordings/t/cam/old.ts.sealed", b"0123456789", "application/octet-stream")
+    assert media.read_range("recordings/t/cam/old.ts.sealed", 0, 10) == b"0123456789"
+    assert media.read_range("recordings/t/cam/old.ts.sealed", 0, 11) is None
+
+
+def test_delete_prefix_removes_an_hour_whatever_it_holds(media: MediaStore) -> None:
+    media.put("recordings/t/cam/d/01/old.ts.sealed", b"x" * 7, "application/octet-stream")
+    media.append("recordings/t/cam/d/01/1-a.seg", b"y" * 11)
+    media.append("recordings/t/cam/d/02/1-a.seg", b"z" * 13)
+    media.sync(["recordings/t/cam/d/01/1-a.seg", "recordings/t/cam/d/02/1-a.seg"])
+    assert media.delete_prefix("recordings/t/cam/d/01") == 18
+    assert media.total_bytes() == 13
+    assert media.read_range("recordings/t/cam/d/02/1-a.seg", 0, 13) == b"z" * 13
+    assert media.delete_prefix("recordings/t/cam/d/09") == 0
+
+
 @pytest.mark.parametrize(
     "key",
     [
@@ -86,6 +143,8 @@ def test_hostile_keys_are_rejected(media: MediaStore, tmp_path: Path, key: str) 
     for operation in (
         lambda: media.put(key, b"x", "image/jpeg"), lambda: media.get(key),
         lambda: media.exists(key), lambda: media.delete(key), lambda: media.size(key),
+        lambda: media.append(key, b"x"), lambda: media.read_range(key, 0, 1),
+        lambda: media.truncate(key, 0), lambda: media.delete_prefix(key),
     ):
         with pytest.raises(InvalidMediaKey):
             operation()

@@ -16,10 +16,12 @@ from tests.media import FACE_PHOTO
 from tests.security.conftest import World, make_world
 from vigil.config import CameraConfig, RecordingConfig, parse_camera
 from vigil.recording.crypto import new_key
+from vigil.recording.index import SegmentRow
 from vigil.recording.keywrap import KeyWrap
 from vigil.recording.service import RecordingService
 from vigil.sources import CameraReader
 from vigil.store import EventStore, LocalMediaStore
+from vigil.store.media import MediaStore
 
 Record = Callable[[CameraConfig], list[object]]
 
@@ -44,6 +46,13 @@ def recording(store: EventStore, media: LocalMediaStore) -> Iterator[RecordingSe
     )
     yield service
     service.writer.close()
+
+
+def sealed_of(media: MediaStore, row: SegmentRow) -> bytes:
+    """The sealed bytes the index row names: its range of its camera-hour file."""
+    sealed = media.read_range(row.media_key, row.byte_offset, row.bytes)
+    assert sealed is not None, f"{row.media_key} holds no {row.bytes} bytes at {row.byte_offset}"
+    return sealed
 
 
 def fresh_wrap() -> KeyWrap:

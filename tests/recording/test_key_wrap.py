@@ -3,16 +3,18 @@ without `security.key_file`, and keys stored before wrapping are wrapped in plac
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from tests.media import CLIP
-from tests.recording.conftest import file_camera, record_file
+from tests.recording.conftest import file_camera, record_file, sealed_of
 from vigil.auth.secrets import SecretBox
 from vigil.config import RecordingConfig
-from vigil.recording.crypto import SegmentUnreadable, new_key, seal, unseal
+from vigil.recording.crypto import LEGACY_MAGIC, SegmentUnreadable, new_key, unseal
 from vigil.recording.keys import KeyStore, hour_of
 from vigil.recording.keywrap import WRAPPING, KeyWrap
 from vigil.recording.service import RecordingService
@@ -37,8 +39,7 @@ def test_the_database_alone_opens_no_segment(
     record_file(service, file_camera(CLIP))
     service.writer.close()
     row = service.index.between("cam", 0, FAR, None)[0]
-    sealed = media.get(row.media_key)
-    assert sealed is not None
+    sealed = sealed_of(media, row)
     stored = key_rows(store)
     assert stored and all(wrapping == WRAPPING for _, wrapping in stored)
     # Everything the database holds about the key, tried as the key: nothing opens.
@@ -46,7 +47,7 @@ def test_the_database_alone_opens_no_segment(
         blob = bytes(blob)
         for start in range(len(blob) - 31):
             with pytest.raises(SegmentUnreadable):
-                unseal(blob[start : start + 32], sealed, row.media_key)
+                unseal(blob[start : start + 32], sealed, row.media_key, row.id)
     # Another installation's key file cannot unwrap it either …
     other = SecretBox.from_key_file(tmp_path / "other.key")
     with pytest.raises(SegmentUnreadable):
@@ -58,7 +59,7 @@ def test_the_database_alone_opens_no_segment(
         row.tenant, row.camera_id, row.hour_ms
     )
     assert key is not None
-    assert unseal(key, sealed, row.media_key)
+    assert unseal(key, sealed, row.media_key, row.id)
 
 
 def test_a_wrapped_key_moved_to_another_hour_does_not_unwrap(store: EventStore) -> None:
@@ -78,7 +79,7 @@ def test_keys_stored_before_wrapping_are_wrapped_in_place_and_still_open_their_v
     hour = hour_of(1_800_000_000_000)
     plain_key = new_key()
     name = "recordings/default/cam/legacy.ts.sealed"
-    media.put(name, seal(plain_key, b"an old segment", name), "application/octet-stream")
+    media.put(name, legacy_seal(plain_key, b"an old segment", name), "application/octet-stream")
     with store.engine.begin() as c:  # a row as 0008_recordings wrote it: the key in the clear
         c.execute(
             sa.insert(recording_keys).values(
@@ -95,4 +96,10 @@ def test_keys_stored_before_wrapping_are_wrapped_in_place_and_still_open_their_v
     key = KeyStore(store.engine, wrap).key("default", "cam", hour)
     sealed = media.get(name)
     assert key is not None and sealed is not None
-    assert unseal(key, sealed, name) == b"an old segment"
+    assert unseal(key, sealed, name, "any id") == b"an old segment"
+
+
+def legacy_seal(key: bytes, plaintext: bytes, name: str) -> bytes:
+    """A segment as recorded before hour files: its own file, named by it alone."""
+    nonce = os.urandom(12)
+    return LEGACY_MAGIC + nonce + AESGCM(key).encrypt(nonce, plaintext, name.encode())

@@ -11,7 +11,7 @@ import av
 import pytest
 
 from tests.media import CLIP
-from tests.recording.conftest import file_camera, fresh_wrap, record_file
+from tests.recording.conftest import file_camera, fresh_wrap, record_file, sealed_of
 from vigil.config import RecordingConfig, parse_camera
 from vigil.domain.frames import now_ms
 from vigil.recording.crypto import MAGIC, SegmentUnreadable, new_key, unseal
@@ -52,13 +52,13 @@ def test_segments_are_sealed_on_disk_and_each_starts_on_a_keyframe(
     rows = recording.index.between("cam", 0, FAR, None)
     assert rows
     for row in rows:
-        sealed = (media.root / row.media_key).read_bytes()
+        sealed = sealed_of(media, row)
         assert sealed.startswith(MAGIC)
         assert b"ftyp" not in sealed and b"\x00\x00\x00\x01\x67" not in sealed
         assert not ts_sync_pattern(sealed), f"{row.media_key} is plain MPEG-TS"
         key = recording.keys.key(row.tenant, row.camera_id, row.hour_ms)
         assert key is not None
-        plain = unseal(key, sealed, row.media_key)
+        plain = unseal(key, sealed, row.media_key, row.id)
         assert ts_sync_pattern(plain)
         with av.open(io.BytesIO(plain), mode="r", format="mpegts") as container:
             frames = list(container.decode(video=0))
@@ -71,17 +71,20 @@ def test_a_segment_does_not_open_with_another_key_or_under_another_name(
 ) -> None:
     record_file(recording, file_camera(CLIP))
     first, second = recording.index.between("cam", 0, FAR, None)[:2]
-    sealed = (media.root / first.media_key).read_bytes()
+    sealed = sealed_of(media, first)
     key = recording.keys.key(first.tenant, first.camera_id, first.hour_ms)
     assert key is not None
+    assert unseal(key, sealed, first.media_key, first.id)
     with pytest.raises(SegmentUnreadable):
-        unseal(new_key(), sealed, first.media_key)
+        unseal(new_key(), sealed, first.media_key, first.id)
     with pytest.raises(SegmentUnreadable):
-        unseal(key, sealed, second.media_key)  # moved under another segment's name
+        unseal(key, sealed, first.media_key, second.id)  # swapped with another row's
+    with pytest.raises(SegmentUnreadable):
+        unseal(key, sealed, "recordings/default/other/x.sealed", first.id)  # another file
     altered = bytearray(sealed)
     altered[len(altered) // 2] ^= 1
     with pytest.raises(SegmentUnreadable):
-        unseal(key, bytes(altered), first.media_key)
+        unseal(key, bytes(altered), first.media_key, first.id)
 
 
 def test_off_records_nothing(store: EventStore, media: LocalMediaStore) -> None:

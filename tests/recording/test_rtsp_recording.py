@@ -13,7 +13,7 @@ import av
 import pytest
 
 from tests.media import CLIP
-from tests.recording.conftest import fresh_wrap
+from tests.recording.conftest import fresh_wrap, sealed_of
 from tests.sources.rtsp_process import RtspServerProcess, rtsp_server_unavailable
 from vigil.config import RecordingConfig, parse_camera
 from vigil.recording.archive import merge_ranges
@@ -52,7 +52,7 @@ def wait_for_segments(service: RecordingService, count: int, after_ms: int = 0) 
 def decoded_frames(service: RecordingService, media: LocalMediaStore, row: SegmentRow) -> int:
     key = service.keys.key(row.tenant, row.camera_id, row.hour_ms)
     assert key is not None
-    plain = unseal(key, (media.root / row.media_key).read_bytes(), row.media_key)
+    plain = unseal(key, sealed_of(media, row), row.media_key, row.id)
     with av.open(io.BytesIO(plain), mode="r", format="mpegts") as container:
         return sum(1 for _ in container.decode(video=0))
 

@@ -4,7 +4,7 @@ sealed objects, any reader with the database plays them, and shredding deletes t
 from __future__ import annotations
 
 from tests.media import CLIP
-from tests.recording.conftest import file_camera, fresh_wrap, record_file
+from tests.recording.conftest import file_camera, fresh_wrap, record_file, sealed_of
 from tests.store.test_media import s3_store
 from vigil.config import PrivacyConfig, RecordingConfig
 from vigil.domain.frames import now_ms
@@ -32,8 +32,7 @@ def test_segments_on_s3_are_sealed_playable_and_shredded(
     rows = service.index.between("cam", 0, FAR, None)
     assert rows and service.writer.stats.errors == 0
     for row in rows:
-        sealed = media.get(row.media_key)
-        assert sealed is not None and sealed.startswith(MAGIC)
+        assert sealed_of(media, row).startswith(MAGIC)
 
     config = RecordingConfig()
     privacy = PrivacyConfig()
@@ -45,4 +44,5 @@ def test_segments_on_s3_are_sealed_playable_and_shredded(
     later = now_ms() + int((config.retention_hours + 2) * HOUR_MS)
     RecordingRetention(store.engine, media, config, clock=lambda: later).run_once()
     assert service.index.between("cam", 0, FAR, None) == []
-    assert all(media.get(row.media_key) is None for row in rows)
+    assert all(media.read_range(r.media_key, r.byte_offset, r.bytes) is None for r in rows)
+    assert media.total_bytes() == 0

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from tests.media import CLIP
-from tests.recording.conftest import file_camera, record_file
+from tests.recording.conftest import file_camera, record_file, sealed_of
 from vigil.config import RecordingConfig
 from vigil.domain.events import Event, EventState, ObjectInfo, uuid7
 from vigil.domain.frames import now_ms
@@ -89,9 +89,9 @@ def test_a_shredded_hour_is_unreadable_even_from_a_backup_of_its_segments(
 ) -> None:
     record_file(recording, file_camera(CLIP))
     row = recording.index.between("cam", 0, FAR, None)[0]
-    backup = (media.root / row.media_key).read_bytes()
+    backup = sealed_of(media, row)
     key = recording.keys.key(row.tenant, row.camera_id, row.hour_ms)
-    assert key is not None and unseal(key, backup, row.media_key)
+    assert key is not None and unseal(key, backup, row.media_key, row.id)
 
     recording.keys.shred(row.tenant, row.camera_id, row.hour_ms)
 
@@ -106,7 +106,7 @@ def test_a_shredded_hour_is_unreadable_even_from_a_backup_of_its_segments(
         remaining = [bytes(k) for k in c.execute(sa.select(recording_keys.c.key)).scalars()]
     for other in remaining:
         try:
-            unseal(other, backup, row.media_key)
+            unseal(other, backup, row.media_key, row.id)
         except SegmentUnreadable:
             continue
         raise AssertionError("a shredded segment opened with another hour's key")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from tests.recording.conftest import fresh_wrap
+from tests.recording.conftest import fresh_wrap, sealed_of
 from vigil.recording.index import SegmentIndex
 from vigil.recording.keys import KeyStore
 from vigil.recording.segmenter import Segment
@@ -38,7 +38,8 @@ def test_a_batch_is_indexed_together_and_only_with_its_bytes_stored(
     writer.flush()
     rows = index.between("cam", 0, FAR, None)
     assert [row.start_ms for row in rows] == [BASE, BASE + 4000, BASE + 8000]
-    assert all(media.exists(row.media_key) for row in rows)
+    assert all(sealed_of(media, row) for row in rows)
+    assert len({row.media_key for row in rows}) == 1, "one hour of one camera is one file"
     assert writer.stats.segments == 3
     writer.close()
 

@@ -57,24 +57,28 @@ def test_a_symlink_inside_the_root_cannot_lead_out(tmp_path: Path) -> None:
     assert not (outside / "new.jpg").exists()
 
 
-def test_unsynced_writes_are_readable_synced_in_a_batch_and_follow_no_symlink(
+def test_appends_are_readable_synced_in_a_batch_and_follow_no_symlink(
     tmp_path: Path,
 ) -> None:
     store = LocalMediaStore(tmp_path / "media")
-    keys = [f"recordings/t/cam/{n}.ts.sealed" for n in range(3)]
+    keys = [f"recordings/t/cam/{n}.sealed" for n in range(3)]
     for n, key in enumerate(keys):
-        store.put_unsynced(key, bytes([n]) * 10, "video/mp2t")
+        assert store.append(key, bytes([n]) * 10) == 0
     store.sync(keys)
     assert [store.get(key) for key in keys] == [bytes([n]) * 10 for n in range(3)]
     outside = tmp_path / "outside.txt"
     outside.write_text("keep")
     (tmp_path / "media" / "recordings" / "t" / "cam" / "planted").symlink_to(outside)
-    with pytest.raises(FileExistsError):
-        store.put_unsynced("recordings/t/cam/planted", b"overwrite", "video/mp2t")
+    with pytest.raises(OSError):  # O_NOFOLLOW: ELOOP, not the file the link names
+        store.append("recordings/t/cam/planted", b"overwrite")
     assert outside.read_text() == "keep"
     (tmp_path / "media" / "away").symlink_to(tmp_path)
     with pytest.raises(InvalidMediaKey):
-        store.put_unsynced("away/escaped.ts.sealed", b"x", "video/mp2t")
+        store.append("away/escaped.sealed", b"x")
+    assert not (tmp_path / "escaped.sealed").exists()
+    (tmp_path / "media" / "recordings" / "t" / "cam" / "read").symlink_to(outside)
+    with pytest.raises(InvalidMediaKey):
+        store.read_range("recordings/t/cam/read", 0, 4)
 
 
 def test_s3_keeps_the_content_type_and_stays_under_its_prefix(

@@ -309,6 +309,11 @@ def record(
     shown_fps: Annotated[
         float, typer.Option(min=0.5, max=25, help="Frames a second of the second playback figure")
     ] = 5.0,
+    repeat: Annotated[
+        int,
+        typer.Option(min=1, max=20, help="Decoding and recording measured this many times, "
+                     "interleaved; the least CPU of each is kept"),
+    ] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
     """Recording cost against decoding, blurred playback against real time, export time."""
@@ -323,6 +328,7 @@ def record(
             commit_s=commit_s,
             cameras=cameras,
             shown_fps=shown_fps,
+            repeat=repeat,
             progress=update,
         )
     if as_json:

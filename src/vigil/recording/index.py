@@ -25,8 +25,9 @@ class SegmentRow:
     start_ms: int
     end_ms: int
     hour_ms: int
-    media_key: str
+    media_key: str  # the camera-hour file (or, recorded before hour files, the segment's own)
     bytes: int
+    byte_offset: int  # where the sealed segment starts in `media_key`
     frames: int
     codec: str
     width: int
@@ -37,12 +38,28 @@ class SegmentIndex:
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
 
-    def add(self, rows: Sequence[SegmentRow]) -> None:
-        """Index segments in one transaction (one commit, one WAL sync, for a whole batch)."""
+    def add(self, rows: Sequence[SegmentRow], connection: sa.Connection | None = None) -> None:
+        """Index segments in one transaction (one commit, one WAL sync, for a whole batch), or
+        in the caller's, when it has more to commit with them."""
         if not rows:
+            return
+        if connection is not None:
+            connection.execute(sa.insert(seg), [_values(row) for row in rows])
             return
         with self.engine.begin() as c:
             c.execute(sa.insert(seg), [_values(row) for row in rows])
+
+    def indexed_end(self, tenant: str, camera_id: str, hour_ms: int, media_key: str) -> int:
+        """Where the last indexed segment of a file ends: what a crash left after it is not
+        indexed (the orphan sweep cuts it off)."""
+        statement = sa.select(sa.func.max(seg.c.byte_offset + seg.c.bytes)).where(
+            seg.c.tenant == tenant,
+            seg.c.camera_id == camera_id,
+            seg.c.hour_ms == hour_ms,
+            seg.c.media_key == media_key,
+        )
+        with self.engine.connect() as c:
+            return int(c.execute(statement).scalar() or 0)
 
     def between(
         self,

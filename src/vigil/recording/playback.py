@@ -87,10 +87,10 @@ class Playback:
         key = self.keys.key(row.tenant, row.camera_id, row.hour_ms)
         if key is None:
             raise SegmentUnreadable(f"{row.media_key}: its hour's key was shredded")
-        sealed = self.media.get(row.media_key)
+        sealed = self.media.read_range(row.media_key, row.byte_offset, row.bytes)
         if sealed is None:
             raise SegmentUnreadable(f"{row.media_key}: no longer in the media store")
-        return unseal(key, sealed, row.media_key)
+        return unseal(key, sealed, row.media_key, row.id)
 
     def _decoded(self, row: SegmentRow) -> Iterator[tuple[int, av.VideoFrame]]:
         try:

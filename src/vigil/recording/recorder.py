@@ -82,18 +82,22 @@ class CameraRecorder:
             self._time_base = float(stream.time_base) if stream.time_base else None
 
     def packet(self, packet: av.Packet) -> None:
-        stamp = packet.dts if packet.dts is not None else packet.pts
+        # Called for every packet of every camera: each PyAV attribute is read once.
+        stamp = packet.dts
+        if stamp is None:
+            stamp = packet.pts
         time_base = self._time_base
         if stamp is None or time_base is None or packet.size == 0:
             return
         media_s = stamp * time_base
+        keyframe = packet.is_keyframe
         with self._lock:
             segmenter = self._segmenter
             if segmenter is None:
                 return
             try:
-                ts_ms = self._stamp(media_s, packet.is_keyframe)
-                done = segmenter.add(packet, ts_ms, packet.is_keyframe)
+                ts_ms = self._stamp(media_s, keyframe)
+                done = segmenter.add(packet, ts_ms, keyframe)
             except av.FFmpegError as exc:
                 # A packet the muxer refuses costs its segment, never the camera's analysis.
                 self.errors += 1
@@ -128,17 +132,18 @@ class CameraRecorder:
 
     def _stamp(self, media_s: float, keyframe: bool) -> int:
         anchor = self._anchor
-        now = now_ms()
         if anchor is not None:
             ts = anchor[0] + round((media_s - anchor[1]) * 1000)
             backwards = media_s < self._last_media_s - 0.001
             jumped = media_s - self._last_media_s > _MAX_JUMP_S
-            drifted = self.live and keyframe and abs(ts - now) > _MAX_DRIFT_MS
+            # The wall clock is read per keyframe, not per packet: drift is only acted on
+            # where a segment may start anyway.
+            drifted = self.live and keyframe and abs(ts - now_ms()) > _MAX_DRIFT_MS
             if not (backwards or jumped or drifted):
                 self._last_media_s = media_s
                 return ts
             self._close_segment()
-        start = max(now, self._recorded_until_ms)
+        start = max(now_ms(), self._recorded_until_ms)
         self._anchor = (start, media_s)
         self._last_media_s = media_s
         return start

@@ -19,6 +19,7 @@ from vigil.config import CameraConfig, RecordingConfig
 from vigil.domain.frames import now_ms
 from vigil.privacy.audit import AuditLog
 from vigil.privacy.quota import evict_oldest
+from vigil.recording.hourfiles import hour_prefix
 from vigil.recording.index import SegmentIndex
 from vigil.recording.keys import HOUR_MS, KeyStore
 from vigil.recording.locks import LockedRange, hour_locked, locked_ranges
@@ -94,8 +95,10 @@ class RecordingRetention:
     ) -> None:
         segments = self.index.hour_segments(tenant, camera_id, hour_ms)
         self.keys.shred(tenant, camera_id, hour_ms)  # first: from here on nothing opens
-        for row in segments:
-            self.media.delete(row.media_key)
+        # The hour's directory, whatever it holds: its hour files (every row's file is in
+        # its hour's directory), and files no row names — a crash's, or one file per
+        # segment from before hour files.
+        self.media.delete_prefix(hour_prefix(tenant, camera_id, hour_ms))
         self.index.forget([row.id for row in segments])
         freed = sum(row.bytes for row in segments)
         report.hours_shredded += 1

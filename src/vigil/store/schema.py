@@ -337,6 +337,8 @@ recording_segments = sa.Table(
     sa.Column("hour_ms", sa.BigInteger, nullable=False),
     sa.Column("media_key", sa.String(1024), nullable=False),
     sa.Column("bytes", sa.BigInteger, nullable=False),
+    # Where the sealed segment starts in its camera-hour file (0: a file of its own).
+    sa.Column("byte_offset", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("frames", sa.Integer, nullable=False),
     sa.Column("codec", sa.String(32), nullable=False),
     sa.Column("width", sa.Integer, nullable=False),
@@ -344,6 +346,18 @@ recording_segments = sa.Table(
     # Time-range reads filter by camera and start: one index range scan per camera.
     sa.Index(None, "camera_id", "start_ms"),
     sa.Index(None, "tenant", "camera_id", "hour_ms"),
+)
+
+# Recording hour files a writer still appends to: bytes past their last indexed segment are a
+# crash's leftovers, which the orphan sweep cuts off. A row goes when its file is complete.
+recording_open_files = sa.Table(
+    "recording_open_files",
+    metadata,
+    sa.Column("media_key", sa.String(1024), primary_key=True),
+    sa.Column("tenant", sa.String(64), nullable=False),
+    sa.Column("camera_id", sa.String(64), nullable=False),
+    sa.Column("hour_ms", sa.BigInteger, nullable=False),
+    sa.Column("updated_ms", sa.BigInteger, nullable=False),
 )
 
 # The per tenant/camera/hour AES-256-GCM keys of recordings, kept in the database and never

@@ -67,3 +67,48 @@ export function createRewind(onMoment) {
     stop: () => clearInterval(ticker),
   };
 }
+
+/**
+ * Plays a camera's recording into `image` on a clock: each frame asked for is the one recorded
+ * at the clock's moment then (`url(ms)`), at most `fps` a second. A frame the server is slow
+ * to redact costs that frame only — the next one is the clock's moment again, skipping what
+ * was missed — so a rewound tile never falls behind the wall (a paced stream would, frame by
+ * frame). The image's `data-frame-ms` is the recorded time of the frame it shows, and
+ * `data-asked-ms` the clock's moment it was asked for.
+ * @returns stop()
+ */
+export function playOnClock(image, url, clock, fps, onFail) {
+  let stopped = false;
+  let timer = null;
+  async function next() {
+    const asked = performance.now();
+    const moment = clock();
+    try {
+      const response = await fetch(url(moment), { cache: "no-store" });
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      const frame = await dataUrl(await response.blob());
+      if (stopped) return;
+      image.dataset.askedMs = String(moment);
+      image.dataset.frameMs = String(Date.parse(response.headers.get("X-Vigil-Frame-Time")));
+      image.src = frame;
+      timer = setTimeout(next, Math.max(0, 1000 / fps - (performance.now() - asked)));
+    } catch {
+      if (!stopped) onFail();
+    }
+  }
+  next();
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+    delete image.dataset.frameMs;
+    delete image.dataset.askedMs;
+  };
+}
+
+/** A fetched picture as a data: URL — the pages' Content-Security-Policy allows no blob: images. */
+const dataUrl = (blob) => new Promise((resolve, reject) => {
+  const reader = new FileReader();
+  reader.onload = () => resolve(reader.result);
+  reader.onerror = () => reject(reader.error);
+  reader.readAsDataURL(blob);
+});

@@ -3,6 +3,7 @@
 import { liveFrameUrl, liveStreamUrl } from "./api.js";
 import { h } from "./dom.js";
 import { ageLabel } from "./health.js";
+import { playOnClock } from "./rewind.js";
 
 const TILE_WIDTH = 640;
 const ENLARGED_WIDTH = 1280;
@@ -10,7 +11,8 @@ const FRAME_POLL_MS = 1000;
 const RETRY_MS = 5000;
 
 // A rewound wall shows recordings (multi-camera rewind): a few frames a second per tile keeps
-// the server's face redaction of several cameras within real time.
+// the server's face redaction of several cameras within real time. Each frame is the one at
+// the wall's clock (rewind.js playOnClock), so a slow frame never makes a tile drift behind.
 const PAST_FPS = 5;
 const recordingUrl = (id, rest, params) =>
   `/api/recordings/${encodeURIComponent(id)}/${rest}?${new URLSearchParams(params)}`;
@@ -130,12 +132,6 @@ export class CameraTile {
   }
 
   source() {
-    if (this.past) {
-      const at = new Date(this.pastMoment).toISOString();
-      return this.mjpeg
-        ? recordingUrl(this.id, "play.mjpeg", { start: at, speed: 1, fps: PAST_FPS, width: this.width })
-        : recordingUrl(this.id, "frame.jpg", { at, width: this.width });
-    }
     return this.mjpeg
       ? liveStreamUrl(this.id, this.width)
       : liveFrameUrl(this.id, this.width, Date.now());
@@ -147,12 +143,21 @@ export class CameraTile {
     this.state = "running";
     this.element.dataset.signal = "waiting";
     this.placeholder.textContent = this.past ? "Loading the recording…" : "Connecting…";
+    if (this.past) {
+      const url = (ms) => recordingUrl(this.id, "frame.jpg",
+        { at: new Date(ms).toISOString(), width: this.width });
+      this.stopPast = playOnClock(this.image, url, () => this.pastMoment, PAST_FPS,
+        () => this.onFail());
+      return;
+    }
     this.image.src = this.source();
   }
 
   stop() {
     this.state = "idle";
     clearTimeout(this.timer);
+    this.stopPast?.();
+    this.stopPast = null;
     // Removing src aborts the request, which frees the connection an MJPEG stream holds.
     this.image.removeAttribute("src");
   }
@@ -160,7 +165,7 @@ export class CameraTile {
   onFrame() {
     if (this.state !== "running") return;
     this.element.dataset.signal = "ok";
-    if (!this.mjpeg) {
+    if (!this.mjpeg && !this.past) {
       this.timer = setTimeout(() => {
         if (this.state === "running") this.image.src = this.source();
       }, FRAME_POLL_MS);

@@ -1,4 +1,4 @@
-"""The media store contract: face-blurred snapshots and recording segments by key.
+"""The media store contract: face-blurred snapshots and recordings by key.
 
 Everything a caller uses is here, so nothing probes an implementation for what it can do:
 `store.media.local` (a directory) and `store.media.s3` (an S3-compatible object store) both
@@ -73,12 +73,34 @@ class MediaStore(Protocol):
         """Bytes of everything stored: the store's use against retention's size quota."""
         ...
 
-    def put_unsynced(self, key: str, data: bytes, content_type: str) -> None:
-        """Store bytes that need not be durable before `sync` (a recorded segment is indexed
-        only after it): a local disk spares one fsync per file, since one fsync costs more
-        than remuxing the file. Until `sync`, a crash may leave the key missing or short."""
+    def sync(self, keys: Collection[str]) -> None:
+        """Make what `append` added to the listed keys durable: a recorded segment is indexed
+        only after it, and one sync per batch of segments costs little more than one."""
         ...
 
-    def sync(self, keys: Collection[str]) -> None:
-        """Make the listed keys, written with `put_unsynced`, durable."""
+    def append(self, key: str, data: bytes) -> int:
+        """Add `data` at the end of `key` (created when missing) and return the offset it
+        starts at, to be read back with `read_range`. Not durable before `sync`: a crash may
+        leave the key short or with a partial last piece, which `truncate` cuts off. One
+        writer per key: a recording hour file belongs to the writer that named it."""
+        ...
+
+    def end_append(self, key: str) -> None:
+        """No more appends to `key` from this process: what it held open for them is freed."""
+        ...
+
+    def read_range(self, key: str, offset: int, length: int) -> bytes | None:
+        """The `length` bytes at `offset`, or None when they are not all stored. `offset` is
+        0 or one that `append` returned: a store that keeps appended pieces as separate
+        objects (S3, which cannot append) reads one piece back whole."""
+        ...
+
+    def truncate(self, key: str, length: int) -> None:
+        """Drop everything stored under `key` from `length` on, where `length` is 0, an offset
+        `append` returned or the end (a crashed writer's unindexed tail); 0 removes the key."""
+        ...
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Delete every key under the directory `prefix` (given without a trailing '/') and
+        return the bytes freed: an expired hour of recording, whatever files it holds."""
         ...

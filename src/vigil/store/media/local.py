@@ -1,10 +1,14 @@
-"""The media store in a local directory: one file per key under `root`."""
+"""The media store in a local directory: one file per key under `root`. Appended keys (a
+camera's recording hour) stay open between appends: one file creation per camera-hour instead
+of one per segment, and one fdatasync per file per batch."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 import tempfile
+import threading
 from collections.abc import Collection
 from pathlib import Path
 
@@ -18,7 +22,12 @@ class LocalMediaStore:
     def __init__(self, root: Path) -> None:
         self.root = Path(root).resolve()
         self.root.mkdir(parents=True, exist_ok=True)
-        self._made: set[Path] = set()  # directories put_unsynced made (a mkdir call spared)
+        self._made: set[Path] = set()  # directories appends made (a mkdir call spared)
+        # Descriptors of the keys open for appending. Only the recording writer's thread
+        # appends; the lock guards against a delete from another thread.
+        self._open: dict[str, int] = {}
+        self._new_names: set[Path] = set()  # directories holding names not yet fsynced
+        self._lock = threading.Lock()
 
     def _path(self, key: str) -> Path:
         path = self.root / validate_key(key)
@@ -41,31 +50,97 @@ class LocalMediaStore:
             Path(tmp).unlink(missing_ok=True)
             raise
 
-    def put_unsynced(self, key: str, data: bytes, content_type: str) -> None:
-        """Written in place without waiting for the disk, for keys nothing names yet."""
+    def _made_parent(self, key: str) -> Path:
         path = self.root / validate_key(key)
         if path.parent not in self._made:
             self._path(key)  # a directory symlinked out of the root is refused here, once
             path.parent.mkdir(parents=True, exist_ok=True)
             self._made.add(path.parent)
-        # O_EXCL|O_NOFOLLOW: a name planted since (a symlink included) is refused, not followed.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+        return path
+
+    def append(self, key: str, data: bytes) -> int:
+        with self._lock:
+            fd = self._open.get(key)
+            if fd is None:
+                fd = self._open_for_append(key)
+            # O_APPEND writes at the file's end as it is (after a sweep's truncate, or a
+            # partial write a full disk left, too), and the offset is read back after.
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            return os.lseek(fd, 0, os.SEEK_CUR) - len(data)
+
+    def _open_for_append(self, key: str) -> int:
+        path = self._made_parent(key)
+        # O_NOFOLLOW: a symlink planted under the name is refused, not followed.
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW
+        fd = os.open(path, flags, 0o644)
+        if os.fstat(fd).st_size == 0:
+            self._new_names.add(path.parent)
+        self._open[key] = fd
+        return fd
+
+    def end_append(self, key: str) -> None:
+        with self._lock:
+            fd = self._open.pop(key, None)
+        if fd is not None:
+            os.close(fd)
+
+    def read_range(self, key: str, offset: int, length: int) -> bytes | None:
+        try:
+            fd = os.open(self._path(key), os.O_RDONLY | os.O_NOFOLLOW)
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            return None
+        try:
+            data = os.pread(fd, length, offset)
+        finally:
+            os.close(fd)
+        return data if len(data) == length else None
+
+    def truncate(self, key: str, length: int) -> None:
+        path = self._path(key)
+        if length == 0:
+            self.delete(key)
+            return
+        try:
+            os.truncate(path, length)
+        except FileNotFoundError:
+            return
+
+    def delete_prefix(self, prefix: str) -> int:
+        directory = self._path(prefix)
+        if not directory.is_dir():
+            return 0
+        with self._lock:
+            for key in [k for k in self._open if k.startswith(f"{prefix}/")]:
+                os.close(self._open.pop(key))
+        freed = sum(p.stat().st_size for p in directory.rglob("*") if p.is_file())
+        shutil.rmtree(directory)
+        self._made = {made for made in self._made if not made.is_relative_to(directory)}
+        return freed
 
     def sync(self, keys: Collection[str]) -> None:
-        """fsync the files, then their directories (which hold the new names). After the
-        first file the journal holds most of the rest, so a batch costs little more than one
-        file. The keys were checked when they were written."""
-        directories: set[Path] = set()
-        for key in keys:
-            path = self.root / key
-            fd = os.open(path, os.O_RDONLY)
+        """fdatasync each file (its new size is all the metadata an append changes), then
+        each directory that got a new name since the last sync. A file no longer open (its
+        appends ended) is opened again for it; one deleted since needs nothing. The keys were
+        checked when they were appended to."""
+        with self._lock:
+            directories, self._new_names = self._new_names, set()
+            closed = []
+            for key in keys:
+                if key in self._open:
+                    os.fdatasync(self._open[key])
+                else:
+                    closed.append(key)
+        for key in closed:
             try:
-                os.fsync(fd)
+                fd = os.open(self.root / key, os.O_RDONLY | os.O_NOFOLLOW)
+            except FileNotFoundError:
+                continue
+            try:
+                os.fdatasync(fd)
             finally:
                 os.close(fd)
-            directories.add(path.parent)
         for directory in directories:
             fd = os.open(directory, os.O_RDONLY)
             try:
@@ -80,7 +155,9 @@ class LocalMediaStore:
             return None
 
     def delete(self, key: str) -> None:
-        self._path(key).unlink(missing_ok=True)
+        path = self._path(key)
+        self.end_append(key)
+        path.unlink(missing_ok=True)
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
