@@ -15,7 +15,8 @@ from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Protocol
 
-_KEY = re.compile(r"^[A-Za-z0-9._/-]{1,1024}$")
+# ':' is in the ids of tenants' cameras ('acme:gate'), which name their media directories.
+_KEY = re.compile(r"^[A-Za-z0-9._/:-]{1,1024}$")
 
 
 class InvalidMediaKey(ValueError):
@@ -30,7 +31,7 @@ class MediaError(OSError):
 def validate_key(key: str) -> str:
     if not _KEY.match(key):
         raise InvalidMediaKey(
-            f"media key {key[:80]!r} must be 1-1024 characters of A-Z a-z 0-9 . _ / -"
+            f"media key {key[:80]!r} must be 1-1024 characters of A-Z a-z 0-9 . _ / : -"
         )
     if ".." in key or key.startswith("/") or key.endswith("/"):
         raise InvalidMediaKey(f"media key {key!r} must be relative and must not contain '..'")
