@@ -140,7 +140,7 @@ CONFIG = {
             "lines": [{"name": "door", "start": [0, 50], "end": [100, 50]}],
             "modules": {"line": {}, "zone": {}},
         },
-        {"id": "dock", "tenant": "harbour", "url": "media/dock.mp4"},
+        {"id": "harbour:dock", "tenant": "harbour", "url": "media/dock.mp4"},
     ]
 }
 

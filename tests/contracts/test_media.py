@@ -51,6 +51,18 @@ def test_round_trip_replace_and_delete(media: MediaStore) -> None:
     assert media.get(key) is None and not media.exists(key)
 
 
+def test_a_tenants_camera_id_names_its_media(media: MediaStore) -> None:
+    """Cameras of tenants other than default have ids 'acme:gate'; their media lie under
+    'acme.gate' (keys keep out ':'), apart from a camera 'acme-gate' or 'acme_gate'."""
+    when, event = 1_795_000_000_000, "0191e8c0-0000-7000-8000-000000000000"
+    key = media_key("acme", "acme:gate", when, event)
+    assert key == "acme/acme.gate/2026-11-18/0191e8c0-0000-7000-8000-000000000000.jpg"
+    others = {media_key("acme", other, when, event) for other in ("acme-gate", "acme_gate")}
+    assert key not in others
+    media.put(key, b"\xff\xd8acme", "image/jpeg")
+    assert media.get(key) == b"\xff\xd8acme" and media.size(key) == 6
+
+
 def test_a_prefix_of_other_keys_is_not_an_object(media: MediaStore) -> None:
     media.put("default/cam-a/day/one.jpg", b"\xff\xd8", "image/jpeg")
     assert media.get("default") is None and not media.exists("default/cam-a")

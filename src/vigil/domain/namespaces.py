@@ -76,3 +76,10 @@ def misplaced(identifier: str, tenant: str | None, kind: str, noun: str) -> str 
         f"a {kind} of tenant {tenant!r} has {_article(noun)} {noun} "
         f"'{tenant}{SEPARATOR}<name>'; write {wanted!r}"
     )
+
+
+def path_segment(camera_id: str) -> str:
+    """`camera_id` as one segment of a media key or file name: 'acme:gate' is 'acme.gate'.
+    Media keys keep to a portable alphabet without ':' (a drive letter or a stream name on
+    some file systems); no id contains '.', so two cameras never share a directory."""
+    return camera_id.replace(SEPARATOR, ".")

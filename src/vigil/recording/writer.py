@@ -21,6 +21,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from vigil.domain.namespaces import path_segment
 from vigil.recording.crypto import seal
 from vigil.recording.index import SegmentIndex, SegmentRow
 from vigil.recording.keys import KeyStore, hour_of
@@ -40,7 +41,8 @@ BATCH = 64
 def segment_key(tenant: str, camera_id: str, start_ms: int, segment_id: str) -> str:
     """recordings/<tenant>/<camera>/<YYYY-MM-DD>/<HH>/<start ms>-<id>.ts.sealed (UTC)."""
     when = datetime.fromtimestamp(start_ms / 1000, tz=UTC).strftime("%Y-%m-%d/%H")
-    return validate_key(f"recordings/{tenant}/{camera_id}/{when}/{start_ms}-{segment_id}.ts.sealed")
+    camera = path_segment(camera_id)  # 'acme:gate' is 'acme.gate'
+    return validate_key(f"recordings/{tenant}/{camera}/{when}/{start_ms}-{segment_id}.ts.sealed")
 
 
 @dataclass

@@ -15,8 +15,9 @@ from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Protocol
 
-# ':' is in the ids of tenants' cameras ('acme:gate'), which name their media directories.
-_KEY = re.compile(r"^[A-Za-z0-9._/:-]{1,1024}$")
+from vigil.domain.namespaces import path_segment
+
+_KEY = re.compile(r"^[A-Za-z0-9._/-]{1,1024}$")
 
 
 class InvalidMediaKey(ValueError):
@@ -31,7 +32,7 @@ class MediaError(OSError):
 def validate_key(key: str) -> str:
     if not _KEY.match(key):
         raise InvalidMediaKey(
-            f"media key {key[:80]!r} must be 1-1024 characters of A-Z a-z 0-9 . _ / : -"
+            f"media key {key[:80]!r} must be 1-1024 characters of A-Z a-z 0-9 . _ / -"
         )
     if ".." in key or key.startswith("/") or key.endswith("/"):
         raise InvalidMediaKey(f"media key {key!r} must be relative and must not contain '..'")
@@ -43,7 +44,7 @@ def validate_key(key: str) -> str:
 def media_key(tenant: str, camera_id: str, ts_ms: int, event_id: str, ext: str = "jpg") -> str:
     """The key of an event's snapshot: tenant/camera/YYYY-MM-DD (UTC)/<event id>.<ext>."""
     day = datetime.fromtimestamp(ts_ms / 1000, tz=UTC).strftime("%Y-%m-%d")
-    return validate_key(f"{tenant}/{camera_id}/{day}/{event_id}.{ext}")
+    return validate_key(f"{tenant}/{path_segment(camera_id)}/{day}/{event_id}.{ext}")
 
 
 class MediaStore(Protocol):
