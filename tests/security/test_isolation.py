@@ -191,7 +191,7 @@ def own_records_removed(text: str, attacker: str) -> str:
         return text
     if not isinstance(data, dict) or not isinstance(data.get("items"), list):
         return text
-    own = attacker.split("-")[0]
+    own = attacker.split(":")[0]  # "bravo:auditor" is of tenant bravo
     data["items"] = [
         item
         for item in data["items"]

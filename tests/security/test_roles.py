@@ -44,7 +44,7 @@ ALLOWED = {
 
 @pytest.mark.parametrize("role", sorted(ALLOWED))
 def test_role_matrix(world: World, role: str) -> None:
-    client = world.client(f"alpha-{role}", **PURPOSE)
+    client = world.client(f"alpha:{role}", **PURPOSE)
     got = {}
     for name, (method, path) in requests(world).items():
         got[name] = client.request(method, path).status_code
@@ -81,7 +81,7 @@ def test_tenant_admin_metrics_show_only_their_tenants_alert_series(world: World)
     service = world.app.state.alerts
     for tenant in ("alpha", "bravo"):
         service.save_rule(RuleConfig(id=f"{tenant}-any", tenant=tenant,
-                                     cameras=[f"{tenant}-gate" if tenant == "alpha"
+                                     cameras=["alpha:gate" if tenant == "alpha"
                                               else "bravo:yard"]), create=True)
         assert service.handle(EventMessage(phase=Phase.END, event=world.events[tenant]))
     text = world.client("alpha:admin").get("/metrics").text
@@ -164,9 +164,9 @@ def test_camera_groups_narrow_a_user_to_some_cameras(world: World) -> None:
     assert admin.put("/api/groups/stolen", json={"cameras": ["bravo:yard"]}).status_code == 422
     made = admin.post("/api/users", json={"username": "dock-watch", "password": "dock watch pass 1",
                                           "role": "operator", "camera_groups": ["docks"]})
-    assert made.status_code == 201
+    assert (made.status_code, made.json()["username"]) == (201, "alpha:dock-watch")
     client = world.client()
-    login = client.post("/api/auth/login", json={"username": "dock-watch",
+    login = client.post("/api/auth/login", json={"username": "alpha:dock-watch",
                                                  "password": "dock watch pass 1"})
     assert login.status_code == 200
     assert [c["id"] for c in client.get("/api/cameras").json()] == ["alpha:dock"]

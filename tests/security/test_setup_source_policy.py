@@ -107,11 +107,11 @@ def test_an_import_row_with_a_refused_url_is_reported_for_that_row(
     text = yaml.safe_dump(
         {
             "cameras": [
-                {"id": "alpha-meta", "tenant": "alpha", "url": METADATA},
-                {"id": "alpha-self", "tenant": "alpha", "url": loopback},
-                {"id": "alpha-lane", "tenant": "alpha", "url": "rtsp://10.1.2.3/stream"},
+                {"id": "alpha:meta", "tenant": "alpha", "url": METADATA},
+                {"id": "alpha:self", "tenant": "alpha", "url": loopback},
+                {"id": "alpha:lane", "tenant": "alpha", "url": "rtsp://10.1.2.3/stream"},
                 {
-                    "id": "alpha-rec",
+                    "id": "alpha:rec",
                     "tenant": "alpha",
                     "url": "rtsp://10.1.2.4/stream",
                     "main_url": loopback,
@@ -125,19 +125,19 @@ def test_an_import_row_with_a_refused_url_is_reported_for_that_row(
         )
         assert response.status_code == 200, response.text
         body = response.json()
-        assert body["created"] == ["alpha-lane"]
+        assert body["created"] == ["alpha:lane"]
         rejected = {
             (item["row"], item["camera_id"]): item["problems"] for item in body["rejected"]
         }
         assert rejected == {
-            (1, "alpha-meta"): [{"field": "url", "message": "refused by policy"}],
-            (2, "alpha-self"): [{"field": "url", "message": "refused by policy"}],
-            (4, "alpha-rec"): [{"field": "main_url", "message": "refused by policy"}],
+            (1, "alpha:meta"): [{"field": "url", "message": "refused by policy"}],
+            (2, "alpha:self"): [{"field": "url", "message": "refused by policy"}],
+            (4, "alpha:rec"): [{"field": "main_url", "message": "refused by policy"}],
         }
-    for refused in ("alpha-meta", "alpha-self", "alpha-rec"):
+    for refused in ("alpha:meta", "alpha:self", "alpha:rec"):
         assert world.store.get_camera(refused) is None
         assert refused not in {c.id for c in world.engine.cameras()}
-    assert world.store.get_camera("alpha-lane") is not None
+    assert world.store.get_camera("alpha:lane") is not None
     assert not contacted(listener)
 
 
