@@ -230,7 +230,12 @@ async def import_cameras(
     for number, row in enumerate(rows, start=1):
         camera_id = row.get("id") if isinstance(row.get("id"), str) else None
         tenant = row.get("tenant", namespaces.DEFAULT_TENANT)
-        if camera_id and isinstance(tenant, str) and re.match(namespaces.NAME_PATTERN, tenant):
+        if (
+            camera_id
+            and namespaces.CAMERA_ID.match(camera_id)
+            and isinstance(tenant, str)
+            and re.match(namespaces.NAME_PATTERN, tenant)
+        ):
             try:  # a bare id names a camera of the row's tenant, as POST /api/cameras does
                 camera_id = namespaces.qualify(camera_id, tenant, "camera", "id")
             except namespaces.NamespaceError as error:
