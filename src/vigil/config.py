@@ -18,9 +18,11 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from vigil import module_checks
 from vigil.alerts.config import AlertsConfig
+from vigil.domain import namespaces
 from vigil.domain.geometry import check_calibration
 from vigil.domain.schedule import check_timezone
 from vigil.text import check_label
@@ -38,7 +40,6 @@ URL_MAX_LENGTH = 2048
 Label = Annotated[str, Field(max_length=200), AfterValidator(check_label)]
 
 ROOT = Path(__file__).resolve().parents[2]
-_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
 # Upper bounds of admin-only numbers: far above any real installation, low enough that a
@@ -479,7 +480,10 @@ class CameraPtzConfig(Strict):
 
 
 class CameraConfig(Strict):
-    id: str = Field(description="Lower-case letters, digits, '-' and '_'; unique")
+    id: str = Field(
+        description="Lower-case letters, digits, '-' and '_'; unique. A camera of a tenant other "
+        "than `default` has an id `TENANT:NAME` (the API adds the prefix to a bare id)"
+    )
     name: Label = ""
     tenant: str = Field("default", pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
     url: str = Field(
@@ -537,9 +541,10 @@ class CameraConfig(Strict):
     @field_validator("id")
     @classmethod
     def _valid_id(cls, value: str) -> str:
-        if not _ID.match(value):
+        if not namespaces.CAMERA_ID.match(value) or len(value) > namespaces.MAX_LENGTH:
             raise ValueError(
-                "use 1-64 lower-case letters, digits, '-' or '_', starting alphanumeric"
+                "use 1-64 lower-case letters, digits, '-' or '_', starting alphanumeric, "
+                "after the tenant's prefix ('acme:gate') for a tenant other than 'default'"
             )
         return value
 
@@ -757,6 +762,23 @@ class VigilConfig(Strict):
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
             raise ValueError(f"camera ids must be unique; repeated: {', '.join(duplicates)}")
+        return self
+
+    @model_validator(mode="after")
+    def _camera_ids_in_their_tenants(self) -> VigilConfig:
+        """The file's cameras are written with their tenant's prefix, never renamed silently:
+        stored events and recordings carry the id."""
+        problems = [
+            InitErrorDetails(
+                type=PydanticCustomError("camera_namespace", "{message}", {"message": message}),
+                loc=("cameras", index, "id"),
+                input=camera.id,
+            )
+            for index, camera in enumerate(self.cameras)
+            if (message := namespaces.misplaced(camera.id, camera.tenant, "camera", "id"))
+        ]
+        if problems:
+            raise ValidationError.from_exception_data(type(self).__name__, problems)
         return self
 
     @model_validator(mode="after")

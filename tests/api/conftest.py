@@ -68,8 +68,9 @@ class StaticEngine:
     def set_frame(self, camera_id: str, ts_ms: int, width: int = 320, height: int = 240) -> None:
         gradient = np.linspace(0, 255, width, dtype=np.uint8)
         image = np.dstack([np.tile(gradient, (height, 1))] * 3)
-        cv2.putText(image, str(ts_ms)[-6:], (10, height // 2), cv2.FONT_HERSHEY_SIMPLEX, 1,
-                    (0, 0, 255), 2)
+        cv2.putText(
+            image, str(ts_ms)[-6:], (10, height // 2), cv2.FONT_HERSHEY_SIMPLEX, 1, (0, 0, 255), 2
+        )
         with self._lock:
             self._frames[camera_id] = (image, ts_ms)
 
@@ -93,9 +94,18 @@ class StaticEngine:
             return None
         height, width = frame[0].shape[:2] if frame else (None, None)
         return CameraStatus(
-            camera_id=camera.id, name=camera.name, tenant=camera.tenant, online=frame is not None,
-            input_fps=25.0, analysed_fps=5.0, lag_ms=120.0, dropped_frames=3, reconnects=1,
-            last_error=None, width=width, height=height,
+            camera_id=camera.id,
+            name=camera.name,
+            tenant=camera.tenant,
+            online=frame is not None,
+            input_fps=25.0,
+            analysed_fps=5.0,
+            lag_ms=120.0,
+            dropped_frames=3,
+            reconnects=1,
+            last_error=None,
+            width=width,
+            height=height,
             extra={"queue_depth": 2.0, "Bad-Name": 1.0},
         )
 
@@ -190,10 +200,12 @@ class ClusterUnderTest(ClusterEngine):
 
     def settle(self) -> None:
         """Wait until the worker runs every enabled camera and the API sees their status."""
+
         def settled() -> bool:
             wanted = {camera.id for camera in self.cameras()}
             shown = {status.camera_id for status in self.statuses()}
             return set(self.worker.cameras) == wanted and shown == wanted
+
         wait_until(settled, what="the worker to run the store's cameras")
 
     def set_frame(self, camera_id: str, ts_ms: int, width: int = 320, height: int = 240) -> None:
@@ -203,6 +215,7 @@ class ClusterUnderTest(ClusterEngine):
         def shown() -> bool:
             status = self.status(camera_id)
             return status is not None and status.online and status.width == width
+
         wait_until(shown, what=f"a heartbeat with {camera_id} online")
 
     @property
@@ -225,7 +238,7 @@ CONFIG = {
             "lines": [{"name": "door", "start": [0, 50], "end": [100, 50]}],
             "modules": {"line": {}, "zone": {}},
         },
-        {"id": "dock", "tenant": "harbour", "url": "media/dock.mp4"},
+        {"id": "harbour:dock", "tenant": "harbour", "url": "media/dock.mp4"},
     ]
 }
 
@@ -251,8 +264,9 @@ def build_event(
         module=type.split(".")[0],
         type=type,
         state=state,
-        object=ObjectInfo(class_name=class_name, class_id=0, track_id=4, score=0.9,
-                          box=(1.0, 2.0, 30.0, 40.0)),
+        object=ObjectInfo(
+            class_name=class_name, class_id=0, track_id=4, score=0.9, box=(1.0, 2.0, 30.0, 40.0)
+        ),
         line=line,
         direction=direction,
         zone=zone,
@@ -302,7 +316,9 @@ def api_nats() -> Iterator[str]:
 
 @pytest.fixture
 def engine(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, config: VigilConfig,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+    config: VigilConfig,
     store: EventStore,
 ) -> Iterator[StaticEngine | ClusterUnderTest]:
     """The engine the API talks to: the pipeline itself on a single node, or a cluster's
@@ -339,7 +355,10 @@ def api_app(
 
 @pytest.fixture
 def app(
-    config: VigilConfig, engine: StaticEngine, store: EventStore, media: LocalMediaStore,
+    config: VigilConfig,
+    engine: StaticEngine,
+    store: EventStore,
+    media: LocalMediaStore,
     bus: MemoryBus,
 ) -> FastAPI:
     # As `vigil serve` does at start: the config file's cameras are recorded in the store.

@@ -256,7 +256,7 @@ def test_test_this_rule_counts_the_last_24_hours(
         [make_event(start_ms=now - 3600_000 + i * 60_000) for i in range(6)]  # in the last hour
         + [make_event(start_ms=now - 3600_000 + i, direction="out") for i in range(2)]
         + [make_event(start_ms=now - 30 * 3600_000)]  # before the 24 hours
-        + [make_event(start_ms=now - 60_000, camera_id="dock", tenant="harbour")]
+        + [make_event(start_ms=now - 60_000, camera_id="harbour:dock", tenant="harbour")]
     )
     inbound = {"line": "door", "direction": "in"}
     result = client.post("/api/alert-rules/preview", json=inbound).json()

@@ -214,7 +214,7 @@ def test_yaml_export_import_round_trip_with_errors_per_row(
     client: TestClient, engine: StaticEngine, store: EventStore
 ) -> None:
     exported = yaml.safe_load(client.get("/api/cameras/export.yaml").text)
-    assert sorted(c["id"] for c in exported["cameras"]) == ["dock", "gate"]
+    assert sorted(c["id"] for c in exported["cameras"]) == ["gate", "harbour:dock"]
     assert "s3cret" not in client.get("/api/cameras/export.yaml").text
     text = yaml.safe_dump(
         {

@@ -29,7 +29,7 @@ def test_list_shows_config_cameras_with_status_and_masked_urls(
 ) -> None:
     engine.set_frame("gate", 1000)
     cameras = {c["id"]: c for c in client.get("/api/cameras").json()}
-    assert list(cameras) == ["gate", "dock"]
+    assert list(cameras) == ["gate", "harbour:dock"]
     gate = cameras["gate"]
     assert gate["url"] == "rtsp://***@10.0.0.5:554/stream1?token=***&channel=1"
     assert (gate["origin"], gate["tenant"], gate["name"]) == ("config", "default", "Main gate")
@@ -49,7 +49,7 @@ def test_list_shows_config_cameras_with_status_and_masked_urls(
         "recording": "off",
         "load_shed": False,
     }
-    dock = cameras["dock"]
+    dock = cameras["harbour:dock"]
     assert dock["status"]["online"] is False and dock["url"] == "media/dock.mp4"
     assert "s3cret" not in client.get("/api/cameras/gate").text
 
@@ -177,12 +177,12 @@ def test_api_cameras_are_kept_for_the_next_start(
     assert client.post("/api/cameras", json=NEW_CAMERA).status_code == 201
     # What the next start reads to restart every camera.
     origins = {c.config.id: c.origin for c in store.sync_config_cameras(config.cameras)}
-    assert origins == {"gate": "config", "dock": "config", "lobby": "api"}
+    assert origins == {"gate": "config", "harbour:dock": "config", "lobby": "api"}
 
 
 def test_tenant_scope_hides_other_tenants_cameras(app: FastAPI, client: TestClient) -> None:
     app.dependency_overrides[tenant_scope] = lambda: ["harbour"]
-    assert [c["id"] for c in client.get("/api/cameras").json()] == ["dock"]
+    assert [c["id"] for c in client.get("/api/cameras").json()] == ["harbour:dock"]
     assert client.get("/api/cameras/gate").status_code == 404
     assert client.get("/api/cameras/gate/stats").status_code == 404
     assert client.get("/api/cameras/gate/live.jpg").status_code == 404

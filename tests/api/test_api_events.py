@@ -170,7 +170,7 @@ def test_tenant_scope_applies_to_events(
 ) -> None:
     from vigil.api.access import tenant_scope
 
-    mine = make_event(tenant="harbour", camera_id="dock")
+    mine = make_event(tenant="harbour", camera_id="harbour:dock")
     theirs = make_event(start_ms=BASE_MS + 1)
     store.upsert_events([mine, theirs])
     app.dependency_overrides[tenant_scope] = lambda: ["harbour"]  # type: ignore[attr-defined]

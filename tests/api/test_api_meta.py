@@ -185,7 +185,7 @@ def test_metrics_from_engine_and_sink(
     }
     assert samples[("vigil_cameras", None)] == 2
     assert samples[("vigil_camera_online", "gate")] == 1
-    assert samples[("vigil_camera_online", "dock")] == 0
+    assert samples[("vigil_camera_online", "harbour:dock")] == 0
     assert samples[("vigil_camera_input_fps", "gate")] == 25.0
     assert samples[("vigil_camera_analysed_fps", "gate")] == 5.0
     assert samples[("vigil_camera_lag_seconds", "gate")] == 0.12

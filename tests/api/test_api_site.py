@@ -112,10 +112,10 @@ def test_tiles_come_through_the_server(
 def test_other_tenants_places_are_not_shown(app: FastAPI, client: TestClient) -> None:
     place = {"x": 1, "y": 2}
     client.put("/api/site/cameras/gate", json=place)  # tenant default
-    client.put("/api/site/cameras/dock", json=place)  # tenant harbour
+    client.put("/api/site/cameras/harbour:dock", json=place)  # tenant harbour
     app.dependency_overrides[tenant_scope] = lambda: ["harbour"]
     site = client.get("/api/site").json()
     assert site["tenant"] == "harbour"
-    assert [p["camera_id"] for p in site["places"]] == ["dock"]
+    assert [p["camera_id"] for p in site["places"]] == ["harbour:dock"]
     assert client.put("/api/site/cameras/gate", json=place).status_code == 404
     assert client.get("/api/site", params={"tenant": "default"}).status_code == 404

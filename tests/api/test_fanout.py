@@ -101,17 +101,17 @@ def test_each_subscriber_gets_only_its_tenant_and_camera_group(world: World) -> 
     users = world.auth.store
     gate_only = users.create_user(
         "alpha-gatewatch", PASSWORD, Role.OPERATOR, "alpha", ["alpha-group"]
-    )  # the group holds alpha-gate only
+    )  # the group holds alpha:gate only
     _, gate_token = users.create_token(gate_only.id, "t", None, now_ms() + 86_400_000)
     with serve(world.app) as url:
         listeners = {
-            "alpha-all": Listener(url, world.tokens["alpha-operator"]),
-            "alpha-gate": Listener(url, gate_token),
-            "alpha-gate-2": Listener(url, gate_token),
+            "alpha-all": Listener(url, world.tokens["alpha:operator"]),
+            "alpha:gate": Listener(url, gate_token),
+            "alpha:gate-2": Listener(url, gate_token),
             # Asking for a camera outside one's group, or another tenant's, widens nothing.
-            "alpha-gate-asks-dock": Listener(url, gate_token, camera="alpha-dock"),
-            "bravo-all": Listener(url, world.tokens["bravo-operator"]),
-            "bravo-asks-alpha": Listener(url, world.tokens["bravo-operator"], camera="alpha-gate"),
+            "alpha:gate-asks-dock": Listener(url, gate_token, camera="alpha:dock"),
+            "bravo-all": Listener(url, world.tokens["bravo:operator"]),
+            "bravo-asks-alpha": Listener(url, world.tokens["bravo:operator"], camera="alpha:gate"),
         }
         try:
             assert all(listener.connected.wait(10) for listener in listeners.values())
@@ -119,16 +119,16 @@ def test_each_subscriber_gets_only_its_tenant_and_camera_group(world: World) -> 
             hub: FanoutHub = world.app.state.fanout
             # The two connections of alpha-gatewatch share one key: 5 keys for 6 streams.
             assert (hub.subscribers, hub.keys) == (6, 5)
-            gate = publish(world.bus, "alpha", "alpha-gate")
-            dock = publish(world.bus, "alpha", "alpha-dock")
-            yard = publish(world.bus, "bravo", "bravo-yard")
+            gate = publish(world.bus, "alpha", "alpha:gate")
+            dock = publish(world.bus, "alpha", "alpha:dock")
+            yard = publish(world.bus, "bravo", "bravo:yard")
             # A bravo camera that shares alpha's camera id reaches no alpha subscriber.
-            twin = publish(world.bus, "bravo", "alpha-gate")
+            twin = publish(world.bus, "bravo", "alpha:gate")
             expected = {
                 "alpha-all": {gate, dock},
-                "alpha-gate": {gate},
-                "alpha-gate-2": {gate},
-                "alpha-gate-asks-dock": set(),
+                "alpha:gate": {gate},
+                "alpha:gate-2": {gate},
+                "alpha:gate-asks-dock": set(),
                 "bravo-all": {yard, twin},
                 "bravo-asks-alpha": {twin},
             }
@@ -145,15 +145,15 @@ def test_metrics_count_streams_and_deliveries_per_tenant_and_show_a_tenant_only_
 ) -> None:
     with serve(world.app) as url:
         listeners = [
-            Listener(url, world.tokens["alpha-operator"]),
-            Listener(url, world.tokens["alpha-admin"]),
-            Listener(url, world.tokens["bravo-operator"]),
+            Listener(url, world.tokens["alpha:operator"]),
+            Listener(url, world.tokens["alpha:admin"]),
+            Listener(url, world.tokens["bravo:operator"]),
         ]
         try:
             assert all(listener.connected.wait(10) for listener in listeners)
-            event = publish(world.bus, "alpha", "alpha-gate")
+            event = publish(world.bus, "alpha", "alpha:gate")
             assert wait(lambda: all(event in n.ids() for n in listeners[:2]))
-            alpha = world.client("alpha-admin").get("/metrics").text
+            alpha = world.client("alpha:admin").get("/metrics").text
             system = world.client("root").get("/metrics").text
         finally:
             for listener in listeners:
@@ -168,7 +168,7 @@ def test_metrics_count_streams_and_deliveries_per_tenant_and_show_a_tenant_only_
 
 def test_streams_over_the_limit_get_429_with_retry_after(world: World) -> None:
     world.config.security.streams_per_user = 2
-    token = world.tokens["alpha-operator"]
+    token = world.tokens["alpha:operator"]
     with serve(world.app) as url:
         held = [Listener(url, token), Listener(url, token)]
         try:
@@ -178,8 +178,8 @@ def test_streams_over_the_limit_get_429_with_retry_after(world: World) -> None:
             )
             assert refused.status_code == 429
             assert int(refused.headers["Retry-After"]) > 0
-            assert "alpha-operator" in refused.json()["detail"]
-            other = Listener(url, world.tokens["alpha-admin"])  # other users are not held up
+            assert "alpha:operator" in refused.json()["detail"]
+            other = Listener(url, world.tokens["alpha:admin"])  # other users are not held up
             assert other.connected.wait(10) and other.status == 200
             other.close()
             held.pop().close()
@@ -206,13 +206,13 @@ def test_a_revoked_token_closes_its_streams_and_no_other(world: World) -> None:
     phone, secret = users.create_token(user.id, "phone", None, now_ms() + 86_400_000)
     with serve(world.app) as url:
         revoked = Listener(url, secret)
-        kept = Listener(url, world.tokens["alpha-operator"])
+        kept = Listener(url, world.tokens["alpha:operator"])
         try:
             assert revoked.connected.wait(10) and kept.connected.wait(10)
             assert users.revoke_token(phone.id)
             assert revoked.ended.wait(10), "the revoked token's stream ended"
             assert ("closed", json.dumps({"reason": "revoked"})) in revoked.blocks
-            after = publish(world.bus, "alpha", "alpha-gate")
+            after = publish(world.bus, "alpha", "alpha:gate")
             assert wait(lambda: after in kept.ids())
             assert not kept.ended.is_set()
         finally:
@@ -228,23 +228,23 @@ def test_a_narrowed_camera_group_closes_the_stream_it_no_longer_covers(world: Wo
         revalidate_s=0.2,
     )
     users = world.auth.store
-    users.put_group("alpha", "alpha-both", ["alpha-gate", "alpha-dock"])
+    users.put_group("alpha", "alpha-both", ["alpha:gate", "alpha:dock"])
     guard = users.create_user("alpha-guard", PASSWORD, Role.OPERATOR, "alpha", ["alpha-both"])
     _, guard_token = users.create_token(guard.id, "t", None, now_ms() + 86_400_000)
     with serve(world.app) as url:
         stream = Listener(url, guard_token)
-        kept = Listener(url, world.tokens["alpha-operator"])
+        kept = Listener(url, world.tokens["alpha:operator"])
         try:
             assert stream.connected.wait(10) and kept.connected.wait(10)
-            users.put_group("alpha", "alpha-both", ["alpha-gate"])  # the dock is taken away
+            users.put_group("alpha", "alpha-both", ["alpha:gate"])  # the dock is taken away
             assert stream.ended.wait(10), "the stream with the old scope ended"
             assert ("closed", json.dumps({"reason": "changed"})) in stream.blocks
             assert not kept.ended.is_set()  # a user whose scope did not change keeps streaming
             again = Listener(url, guard_token)  # reconnecting gets the narrowed scope
             try:
                 assert again.connected.wait(10)
-                dock = publish(world.bus, "alpha", "alpha-dock")
-                gate = publish(world.bus, "alpha", "alpha-gate")
+                dock = publish(world.bus, "alpha", "alpha:dock")
+                gate = publish(world.bus, "alpha", "alpha:gate")
                 assert wait(lambda: gate in again.ids() and dock in kept.ids())
                 assert dock not in again.ids()
             finally:
@@ -261,7 +261,7 @@ def test_logging_out_closes_the_sessions_stream(world: World) -> None:
         check=store_check(world.auth.store.engine),
         revalidate_s=0.2,
     )
-    browser = world.session("alpha-operator")  # logged in with a password: a session cookie
+    browser = world.session("alpha:operator")  # logged in with a password: a session cookie
     cookie = browser.cookies.get(SESSION_COOKIE)
     assert cookie
     with serve(world.app) as url:

@@ -29,8 +29,11 @@ def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> Opener:
     server: SeaweedServer = request.getfixturevalue("seaweed_server")
     prefix = f"contract-{os.getpid()}-{next(_places)}"
     return lambda: S3MediaStore(
-        "vigil-contract-media", prefix, endpoint_url=server.s3_endpoint,
-        access_key=server.access_key, secret_key=server.secret_key,
+        "vigil-contract-media",
+        prefix,
+        endpoint_url=server.s3_endpoint,
+        access_key=server.access_key,
+        secret_key=server.secret_key,
     )
 
 
@@ -49,6 +52,18 @@ def test_round_trip_replace_and_delete(media: MediaStore) -> None:
     media.delete(key)
     media.delete(key)  # deleting a missing key is not an error
     assert media.get(key) is None and not media.exists(key)
+
+
+def test_a_tenants_camera_id_names_its_media(media: MediaStore) -> None:
+    """Cameras of tenants other than default have ids 'acme:gate'; their media lie under
+    'acme.gate' (keys keep out ':'), apart from a camera 'acme-gate' or 'acme_gate'."""
+    when, event = 1_795_000_000_000, "0191e8c0-0000-7000-8000-000000000000"
+    key = media_key("acme", "acme:gate", when, event)
+    assert key == "acme/acme.gate/2026-11-18/0191e8c0-0000-7000-8000-000000000000.jpg"
+    others = {media_key("acme", other, when, event) for other in ("acme-gate", "acme_gate")}
+    assert key not in others
+    media.put(key, b"\xff\xd8acme", "image/jpeg")
+    assert media.get(key) == b"\xff\xd8acme" and media.size(key) == 6
 
 
 def test_a_prefix_of_other_keys_is_not_an_object(media: MediaStore) -> None:
@@ -134,17 +149,35 @@ def test_delete_prefix_removes_an_hour_whatever_it_holds(media: MediaStore) -> N
 @pytest.mark.parametrize(
     "key",
     [
-        "../outside.jpg", "a/../../outside.jpg", "a/..", "..", "/etc/passwd", "a\\b.jpg",
-        "a\x00b.jpg", "a b.jpg", "", "a//b.jpg", "./a.jpg", "a/./b.jpg", "a/", "caf\u00e9.jpg",
-        "a:b.jpg", "x" * 1025,
+        "../outside.jpg",
+        "a/../../outside.jpg",
+        "a/..",
+        "..",
+        "/etc/passwd",
+        "a\\b.jpg",
+        "a\x00b.jpg",
+        "a b.jpg",
+        "",
+        "a//b.jpg",
+        "./a.jpg",
+        "a/./b.jpg",
+        "a/",
+        "caf\u00e9.jpg",
+        "a:b.jpg",
+        "x" * 1025,
     ],
 )
 def test_hostile_keys_are_rejected(media: MediaStore, tmp_path: Path, key: str) -> None:
     for operation in (
-        lambda: media.put(key, b"x", "image/jpeg"), lambda: media.get(key),
-        lambda: media.exists(key), lambda: media.delete(key), lambda: media.size(key),
-        lambda: media.append(key, b"x"), lambda: media.read_range(key, 0, 1),
-        lambda: media.truncate(key, 0), lambda: media.delete_prefix(key),
+        lambda: media.put(key, b"x", "image/jpeg"),
+        lambda: media.get(key),
+        lambda: media.exists(key),
+        lambda: media.delete(key),
+        lambda: media.size(key),
+        lambda: media.append(key, b"x"),
+        lambda: media.read_range(key, 0, 1),
+        lambda: media.truncate(key, 0),
+        lambda: media.delete_prefix(key),
     ):
         with pytest.raises(InvalidMediaKey):
             operation()

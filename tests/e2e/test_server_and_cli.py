@@ -141,6 +141,7 @@ def test_cli_lists_adds_and_removes_cameras(server: Server) -> None:
                                                                     "corrupt"}
     added = cli(server, "cameras", "add", "extra", str(CLIP), "--fps", "2")
     assert added.returncode == 0, added.stderr
+    assert added.stdout.strip() == "camera extra added"  # the id the server gave it
     assert wait_until(lambda: statuses(server).get("extra", {}).get("online"), timeout=30)
     duplicate = cli(server, "cameras", "add", "extra", str(CLIP))
     assert duplicate.returncode != 0 and "extra" in duplicate.stderr

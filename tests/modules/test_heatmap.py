@@ -127,7 +127,7 @@ def client_for(tmp_path: Path, grid: dict[str, Any] | None, blur_live: bool = Tr
             "store": {"url": database_url(tmp_path), "media_dir": str(tmp_path / "media")},
             "cameras": [
                 {"id": "gate", "url": "a.mp4", "modules": {"heatmap": {}}},
-                {"id": "dock", "tenant": "harbour", "url": "b.mp4"},
+                {"id": "harbour:dock", "tenant": "harbour", "url": "b.mp4"},
             ],
         }
     )

@@ -112,13 +112,13 @@ def face_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-RECORDED_CAMERA = "alpha-gate"
+RECORDED_CAMERA = "alpha:gate"
 
 
 @pytest.fixture
 def recorded(tmp_path: Path, face_clip: Path) -> Iterator[tuple[World, int, int]]:
     """Tenant alpha's world (tests/security) with the face clip recorded as its camera
-    `alpha-gate`: the world, and the start and end of what was recorded."""
+    `alpha:gate`: the world, and the start and end of what was recorded."""
     world = make_world(tmp_path)
     service = RecordingService(
         world.store.engine,

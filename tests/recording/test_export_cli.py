@@ -22,7 +22,7 @@ def test_a_range_is_exported_in_verifiable_parts_with_progress_to_the_end(
     recorded: tuple[World, int, int], tmp_path: Path
 ) -> None:
     world, start_ms, end_ms = recorded
-    client = world.client("alpha-investigator", **{"X-Vigil-Purpose": PURPOSE})
+    client = world.client("alpha:investigator", **{"X-Vigil-Purpose": PURPOSE})
     reported: list[int] = []
     # 1 s parts, and one more second past the recording: a part with nothing recorded.
     done = export_parts(
@@ -42,7 +42,7 @@ def test_a_range_is_exported_in_verifiable_parts_with_progress_to_the_end(
 
 def test_a_refused_export_says_why(recorded: tuple[World, int, int], tmp_path: Path) -> None:
     world, start_ms, end_ms = recorded
-    viewer = world.client("alpha-viewer", **{"X-Vigil-Purpose": PURPOSE})
+    viewer = world.client("alpha:viewer", **{"X-Vigil-Purpose": PURPOSE})
     with pytest.raises(ExportFailed, match="403"):
         export_parts(viewer, CAMERA, start_ms, end_ms, tmp_path / "out")
 
@@ -53,7 +53,7 @@ def test_the_command_writes_the_parts_and_names_their_hashes(
     world, start_ms, end_ms = recorded
 
     def investigator(_api: str, purpose: str) -> httpx.Client:
-        return world.client("alpha-investigator", **{"X-Vigil-Purpose": purpose})
+        return world.client("alpha:investigator", **{"X-Vigil-Purpose": purpose})
 
     monkeypatch.setattr(export_cli, "open_client", investigator)  # the real app, in process
     out = tmp_path / "parts"

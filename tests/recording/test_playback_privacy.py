@@ -45,7 +45,7 @@ def test_served_frames_clips_and_exports_have_no_detectable_face(
     recorded: tuple[World, int, int], faces: FaceDetector
 ) -> None:
     world, start_ms, end_ms = recorded
-    client = world.client("alpha-investigator", **PURPOSE)
+    client = world.client("alpha:investigator", **PURPOSE)
     span = {"start": iso(start_ms), "end": iso(end_ms)}
 
     frame = client.get(f"/api/recordings/{CAMERA}/frame.jpg", params={"at": iso(start_ms)})
@@ -76,7 +76,7 @@ def test_an_event_clip_covers_the_event_with_faces_blurred(
     world, start_ms, _end_ms = recorded
     event = build_event(tenant="alpha", camera_id=CAMERA, start_ms=start_ms + 1000)
     world.store.upsert_events([event])
-    response = world.client("alpha-investigator", **PURPOSE).get(f"/api/events/{event.id}/clip")
+    response = world.client("alpha:investigator", **PURPOSE).get(f"/api/events/{event.id}/clip")
     assert response.status_code == 200, response.text
     frames = mp4_frames(response.content)
     assert len(frames) == FRAMES  # 5 s either side of a 1 s event: the whole recording
@@ -87,7 +87,7 @@ def test_an_export_is_verified_against_the_audit_log_and_a_changed_byte_is_not(
     recorded: tuple[World, int, int],
 ) -> None:
     world, start_ms, _end_ms = recorded
-    client = world.client("alpha-investigator", **PURPOSE)
+    client = world.client("alpha:investigator", **PURPOSE)
     export = client.post(
         f"/api/recordings/{CAMERA}/export",
         json={
@@ -100,7 +100,7 @@ def test_an_export_is_verified_against_the_audit_log_and_a_changed_byte_is_not(
     verdict = verify(world.store.engine, export.content)
     assert verdict.ok and verdict.sha256 == export.headers["X-Vigil-SHA256"]
     assert verdict.record is not None
-    assert verdict.record["actor"].startswith("alpha-investigator")
+    assert verdict.record["actor"].startswith("alpha:investigator")
     details = verdict.record["details"]
     assert details["purpose"] == PURPOSE["X-Vigil-Purpose"]
     assert details["case_id"] == world.case_ids["alpha"]
@@ -114,7 +114,7 @@ def test_an_export_is_verified_against_the_audit_log_and_a_changed_byte_is_not(
     assert manifest.status_code == 200, manifest.text
     assert manifest.json()["manifest"]["sha256"] == verdict.sha256
     assert (
-        world.client("bravo-admin").get(f"/api/recordings/exports/{verdict.sha256}").status_code
+        world.client("bravo:admin").get(f"/api/recordings/exports/{verdict.sha256}").status_code
         == 404
     )
 
@@ -125,10 +125,10 @@ def test_roles_tenants_and_purpose_are_enforced_on_recordings(
     world, start_ms, end_ms = recorded
     frame = f"/api/recordings/{CAMERA}/frame.jpg?at={iso(start_ms)}"
     timeline = f"/api/recordings/{CAMERA}/timeline?start={iso(start_ms - 60_000)}"
-    assert world.client("alpha-operator", **PURPOSE).get(frame).status_code == 403
-    assert world.client("alpha-viewer", **PURPOSE).get(timeline).status_code == 403
-    assert world.client("alpha-investigator").get(frame).status_code == 403  # no purpose
-    for intruder in ("bravo-investigator", "bravo-admin"):
+    assert world.client("alpha:operator", **PURPOSE).get(frame).status_code == 403
+    assert world.client("alpha:viewer", **PURPOSE).get(timeline).status_code == 403
+    assert world.client("alpha:investigator").get(frame).status_code == 403  # no purpose
+    for intruder in ("bravo:investigator", "bravo:admin"):
         client = world.client(intruder, **PURPOSE)
         assert client.get(frame).status_code == 404
         assert client.get(timeline).status_code == 404
@@ -136,7 +136,7 @@ def test_roles_tenants_and_purpose_are_enforced_on_recordings(
             f"/api/recordings/{CAMERA}/export", json={"start": iso(start_ms), "end": iso(end_ms)}
         )
         assert export.status_code == 404
-    line = world.client("alpha-admin").get(timeline)
+    line = world.client("alpha:admin").get(timeline)
     assert line.status_code == 200, line.text
     recorded_ranges = line.json()["recorded"]
     assert len(recorded_ranges) == 1
@@ -147,7 +147,7 @@ def test_usage_and_metrics_report_recorded_bytes_after_a_retention_run(
     recorded: tuple[World, int, int],
 ) -> None:
     world, _start_ms, _end_ms = recorded
-    admin = world.client("alpha-admin")
+    admin = world.client("alpha:admin")
     before = admin.get("/api/recordings/usage")
     assert before.status_code == 200, before.text
     assert before.json() == {
@@ -159,7 +159,7 @@ def test_usage_and_metrics_report_recorded_bytes_after_a_retention_run(
     world.app.state.retention.run_once()
     after = admin.get("/api/recordings/usage").json()
     assert after["used_bytes"] > 0
-    assert world.client("alpha-operator").get("/api/recordings/usage").status_code == 403
+    assert world.client("alpha:operator").get("/api/recordings/usage").status_code == 403
     # The stored bytes of every tenant together are for the system administrator only
     # (docs/security.md, /metrics); a tenant admin learns nothing of other tenants there.
     metrics = world.client("root").get("/metrics").text
@@ -177,7 +177,7 @@ def test_mjpeg_playback_at_4x_serves_blurred_frames_in_time_order(
     recorded: tuple[World, int, int], faces: FaceDetector
 ) -> None:
     world, start_ms, _end_ms = recorded
-    client = world.client("alpha-investigator", **PURPOSE)
+    client = world.client("alpha:investigator", **PURPOSE)
     response = client.get(
         f"/api/recordings/{CAMERA}/play.mjpeg",
         params={"start": iso(start_ms), "speed": 4, "fps": 25, "width": 640},

@@ -72,7 +72,10 @@ def events(api: tuple[FastAPI, EventStore]) -> list[Event]:
     for i in range(4):
         made.append(
             build_event(
-                start_ms=BASE_MS + i * 1000, camera_id="dock", tenant="harbour", class_name="truck"
+                start_ms=BASE_MS + i * 1000,
+                camera_id="harbour:dock",
+                tenant="harbour",
+                class_name="truck",
             )
         )
     made.append(
@@ -172,7 +175,7 @@ def test_tenant_scope_limits_results(app: FastAPI, client: TestClient, events: l
     body = client.get("/api/search", params={"q": "trucks"}).json()
     assert body["total"] == 4
     assert {i["event"]["tenant"] for i in body["items"]} == {"harbour"}
-    assert [f["value"] for f in body["facets"]["camera"]] == ["dock"]
+    assert [f["value"] for f in body["facets"]["camera"]] == ["harbour:dock"]
     # The gate camera's names mean nothing to this caller.
     body = client.get("/api/search", params={"q": "trucks in the lot"}).json()
     assert all(f["kind"] != "place" for f in body["query"]["filters"])

@@ -127,6 +127,14 @@ def test_synonyms_types_directions_and_places() -> None:
     assert p("lamp post").filters.places[0].lines == frozenset({"lamp-post"})
 
 
+def test_a_tenants_camera_is_named_without_its_tenant_prefix() -> None:
+    names = PlaceNames(cameras={"acme:yard-north": "acme:yard-north"}, zones=frozenset(),
+                       lines=frozenset(), types=NAMES.types)
+    for query in ("trucks in yard-north", "trucks in acme:yard-north"):
+        places = parse(query, names, tz="Europe/Berlin", now_ms=NOW).filters.places
+        assert [place.cameras for place in places] == [frozenset({"acme:yard-north"})], query
+
+
 def test_types_that_do_not_exist_rank_instead() -> None:
     parsed = p("speeding cars")
     assert parsed.filters.types is None

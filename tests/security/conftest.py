@@ -29,12 +29,12 @@ from vigil.store import EventStore, LocalMediaStore, media_key
 PASSWORD = "correct horse battery staple"
 CONFIG: dict[str, Any] = {
     "cameras": [
-        {"id": "alpha-gate", "name": "Alpha gate", "tenant": "alpha",
+        {"id": "alpha:gate", "name": "Alpha gate", "tenant": "alpha",
          "url": "rtsp://alphauser:alphasecret@10.0.0.5/stream",
          "zones": [{"name": "alpha-lot", "polygon": [[0, 0], [100, 0], [100, 100]]}],
          "modules": {"zone": {}}},
-        {"id": "alpha-dock", "name": "Alpha dock", "tenant": "alpha", "url": "media/a.mp4"},
-        {"id": "bravo-yard", "name": "Bravo yard", "tenant": "bravo", "url": "media/b.mp4"},
+        {"id": "alpha:dock", "name": "Alpha dock", "tenant": "alpha", "url": "media/a.mp4"},
+        {"id": "bravo:yard", "name": "Bravo yard", "tenant": "bravo", "url": "media/b.mp4"},
     ]
 }
 ROLES = [Role.ADMIN, Role.OPERATOR, Role.INVESTIGATOR, Role.VIEWER, Role.AUDITOR]
@@ -85,7 +85,7 @@ def make_world(tmp_path: Path, **config_overrides: Any) -> World:
     app = api_app(config, engine, store, media, bus)
     world = World(app, store, media, engine, config, app.state.auth, bus)
     users = world.auth.store
-    for tenant, camera in (("alpha", "alpha-gate"), ("bravo", "bravo-yard")):
+    for tenant, camera in (("alpha", "alpha:gate"), ("bravo", "bravo:yard")):
         event = build_event(tenant=tenant, camera_id=camera, start_ms=now_ms() - 60_000)
         key = media_key(tenant, camera, event.start_ms, event.id)
         media.put(key, b"\xff\xd8" + tenant.encode() + b" snapshot", "image/jpeg")
@@ -94,7 +94,7 @@ def make_world(tmp_path: Path, **config_overrides: Any) -> World:
         world.events[tenant] = event
         users.put_group(tenant, f"{tenant}-group", [camera])
         for role in ROLES:
-            name = f"{tenant}-{role.value}"
+            name = f"{tenant}:{role.value}"
             user = users.create_user(name, PASSWORD, role, tenant)
             world.user_ids[name] = user.id
             _token, secret = users.create_token(
@@ -109,7 +109,7 @@ def make_world(tmp_path: Path, **config_overrides: Any) -> World:
 
     cases = CaseStore(store.engine)
     for tenant in ("alpha", "bravo"):
-        case = cases.create(tenant, f"{tenant}-case", "investigation", f"{tenant}-admin")
+        case = cases.create(tenant, f"{tenant}-case", "investigation", f"{tenant}:admin")
         cases.add_events(case, [world.events[tenant].id])
         world.case_ids[tenant] = case.id
     assert set(ROLE_PERMISSIONS) == {*ROLES, Role.SYSADMIN}

@@ -46,7 +46,7 @@ def test_every_operation_keeps_the_documented_contract(tmp_path: Path) -> None:
     checks = [check for check in CHECKS.get_all() if check.__name__ not in LEFT_OUT]
     assert len(checks) >= 13  # all of them but those listed, not a chosen few
     world = make_world(tmp_path)
-    auth = {"Authorization": f"Bearer {world.tokens['alpha-admin']}"}
+    auth = {"Authorization": f"Bearer {world.tokens['alpha:admin']}"}
     schema = schemathesis.openapi.from_asgi("/openapi.json", world.app, headers=auth)
     failures: dict[str, list[str]] = {}
     statuses: Counter[int] = Counter()
@@ -125,7 +125,7 @@ def _quiet_server_errors(caplog: pytest.LogCaptureFixture) -> None:
 
 def test_every_operation_documents_its_errors_with_one_schema(tmp_path: Path) -> None:
     world = make_world(tmp_path)
-    document = world.client("alpha-admin").get("/openapi.json").json()
+    document = world.client("alpha:admin").get("/openapi.json").json()
     assert "HTTPValidationError" not in document["components"]["schemas"]
     public = {("post", "/api/auth/login"), ("get", "/api/auth/status"), ("post", "/api/auth/setup"),
               ("get", "/api/auth/link"), ("get", "/healthz")}

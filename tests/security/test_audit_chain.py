@@ -128,19 +128,19 @@ def test_verify_cli_proves_the_chain_or_names_the_bad_record(tmp_path: Path) -> 
 
 
 def test_logins_searches_views_exports_and_changes_are_recorded(world: World) -> None:
-    admin = world.session("alpha-admin")
+    admin = world.session("alpha:admin")
     event = world.events["alpha"].id
-    admin.get("/api/events", params={"camera": "alpha-gate"})
+    admin.get("/api/events", params={"camera": "alpha:gate"})
     admin.get(f"/api/events/{event}")
     admin.get(f"/api/events/{event}/snapshot.jpg")
     admin.get("/api/events", params={"format": "csv"})
-    admin.put("/api/cameras/alpha-dock", json={"id": "alpha-dock", "tenant": "alpha",
+    admin.put("/api/cameras/alpha:dock", json={"id": "alpha:dock", "tenant": "alpha",
                                                "url": "media/a.mp4", "analysis_fps": 2})
     user = admin.post("/api/users", json={"username": "alpha-new", "role": "viewer",
                                           "password": "new user password"})
     admin.patch(f"/api/users/{user.json()['id']}", json={"role": "operator"})
-    world.client().post("/api/auth/login", json={"username": "alpha-admin", "password": "no"})
-    items = world.client("alpha-auditor").get("/api/audit", params={"limit": 100}).json()["items"]
+    world.client().post("/api/auth/login", json={"username": "alpha:admin", "password": "no"})
+    items = world.client("alpha:auditor").get("/api/audit", params={"limit": 100}).json()["items"]
     actions = [(r["action"], r["outcome"]) for r in items]
     for expected in [("auth.login", "ok"), ("auth.login", "denied"), ("event.search", "allowed"),
                      ("event.view", "allowed"), ("media.view", "allowed"),
@@ -148,18 +148,18 @@ def test_logins_searches_views_exports_and_changes_are_recorded(world: World) ->
                      ("user.create", "ok"), ("user.update", "ok")]:
         assert expected in actions, expected
     search = next(r for r in items if r["action"] == "event.search")
-    assert search["details"] == {"camera": "alpha-gate"} and search["tenant"] == "alpha"
-    assert search["actor"] == "alpha-admin" and search["ip"] == "testclient"
+    assert search["details"] == {"camera": "alpha:gate"} and search["tenant"] == "alpha"
+    assert search["actor"] == "alpha:admin" and search["ip"] == "testclient"
     update = next(r for r in items if r["action"] == "user.update")
     assert update["details"] == {"before": {"role": "viewer"}, "after": {"role": "operator"}}
-    verdict = world.client("alpha-auditor").get("/api/audit/verify").json()
+    verdict = world.client("alpha:auditor").get("/api/audit/verify").json()
     assert verdict["ok"] is True and verdict["head_seq"] >= len(items)
 
 
 def test_auditors_browse_their_tenant_and_export_csv(world: World) -> None:
-    world.client("bravo-operator").get("/api/events")
-    world.client("alpha-operator").get("/api/events")
-    alpha = world.client("alpha-auditor").get("/api/audit", params={"limit": 1000}).json()
+    world.client("bravo:operator").get("/api/events")
+    world.client("alpha:operator").get("/api/events")
+    alpha = world.client("alpha:auditor").get("/api/audit", params={"limit": 1000}).json()
     assert {r["tenant"] for r in alpha["items"]} == {"alpha"}
     dpo = world.client("dpo").get("/api/audit", params={"limit": 1000}).json()
     assert {"alpha", "bravo"} <= {r["tenant"] for r in dpo["items"]}
@@ -167,23 +167,23 @@ def test_auditors_browse_their_tenant_and_export_csv(world: World) -> None:
     older = world.client("dpo").get("/api/audit", params={"before": page["next_before"],
                                                            "limit": 2}).json()
     assert older["items"][0]["seq"] < page["items"][-1]["seq"]
-    csv = world.client("alpha-auditor").get("/api/audit", params={"format": "csv"})
+    csv = world.client("alpha:auditor").get("/api/audit", params={"format": "csv"})
     assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
     header, *rows = csv.text.strip().splitlines()
     assert header.startswith("seq,time,actor,role,tenant,action")
     assert rows and all(",alpha," in row for row in rows)
     # Browsing and exporting are themselves recorded.
-    last = world.client("dpo").get("/api/audit", params={"actor": "alpha-auditor (token"})
+    last = world.client("dpo").get("/api/audit", params={"actor": "alpha:auditor (token"})
     assert last.status_code == 200
-    actions = {r["action"] for r in world.client("alpha-auditor").get(
+    actions = {r["action"] for r in world.client("alpha:auditor").get(
         "/api/audit", params={"limit": 1000}).json()["items"]}
     assert {"audit.view", "audit.export"} <= actions
-    assert world.client("alpha-admin").get("/api/audit").status_code == 403
+    assert world.client("alpha:admin").get("/api/audit").status_code == 403
 
 
 def test_other_code_records_through_the_simple_function(world: World) -> None:
     set_default(world.app.state.audit)
-    written = record("search.semantic", actor="alpha-investigator", role="investigator",
+    written = record("search.semantic", actor="alpha:investigator", role="investigator",
                      tenant="alpha", target="query", purpose="case 5", details={"q": "red car"})
     assert written is not None and written.action == "search.semantic"
     second = record("search.semantic", actor="x", tenant="alpha")
@@ -194,13 +194,13 @@ def test_other_code_records_through_the_simple_function(world: World) -> None:
 
 
 def test_a_refused_read_retried_by_a_page_is_audited_once(world: World) -> None:
-    viewer = world.client("alpha-viewer")
+    viewer = world.client("alpha:viewer")
     for _ in range(4):  # the live page of a viewer retrying the event stream every few seconds
         assert viewer.get("/api/events/stream").status_code == 403
     assert viewer.get("/api/events").status_code == 403  # another path: its own record
-    items = world.client("alpha-auditor").get("/api/audit", params={"limit": 100}).json()["items"]
+    items = world.client("alpha:auditor").get("/api/audit", params={"limit": 100}).json()["items"]
     denied = [(r["action"], r["target"]) for r in items
-              if r["outcome"] == "denied" and r["actor"].startswith("alpha-viewer")]
+              if r["outcome"] == "denied" and r["actor"].startswith("alpha:viewer")]
     assert denied == [("event.search", "/api/events"), ("event.stream", "/api/events/stream")]
 
 

@@ -13,8 +13,8 @@ def records(world: World, action: str) -> list[Any]:
 
 
 def test_a_refused_camera_is_recorded_as_failed_with_the_reason(world: World) -> None:
-    admin = world.client("alpha-admin")
-    body = {"id": "alpha-probe", "tenant": "alpha", "url": "http://169.254.169.254/"}
+    admin = world.client("alpha:admin")
+    body = {"id": "alpha:probe", "tenant": "alpha", "url": "http://169.254.169.254/"}
     assert admin.post("/api/cameras", json=body).status_code == 422
     [record] = [r for r in records(world, "camera.change")]
     assert record.outcome == "failed"
@@ -23,8 +23,8 @@ def test_a_refused_camera_is_recorded_as_failed_with_the_reason(world: World) ->
 
 
 def test_a_conflict_and_a_success_are_told_apart(world: World) -> None:
-    admin = world.client("alpha-admin")
-    body = {"id": "alpha-new", "tenant": "alpha", "url": "rtsp://10.0.0.7/s"}
+    admin = world.client("alpha:admin")
+    body = {"id": "alpha:new", "tenant": "alpha", "url": "rtsp://10.0.0.7/s"}
     assert admin.post("/api/cameras", json=body).status_code == 201
     assert admin.post("/api/cameras", json=body).status_code == 409
     outcomes = [(r.outcome, r.details.get("status")) for r in records(world, "camera.change")]
@@ -32,7 +32,7 @@ def test_a_conflict_and_a_success_are_told_apart(world: World) -> None:
 
 
 def test_a_denied_change_is_recorded_as_denied(world: World) -> None:
-    operator = world.client("alpha-operator")
-    body = {"id": "alpha-x", "tenant": "alpha", "url": "rtsp://10.0.0.7/s"}
+    operator = world.client("alpha:operator")
+    body = {"id": "alpha:x", "tenant": "alpha", "url": "rtsp://10.0.0.7/s"}
     assert operator.post("/api/cameras", json=body).status_code == 403
     assert [r.outcome for r in records(world, "camera.change")] == ["denied"]

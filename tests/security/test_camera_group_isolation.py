@@ -1,7 +1,7 @@
 """The OpenAPI walk of test_isolation, for users of the same tenant limited to a camera group.
 
-Users limited to alpha's "docks" group (camera alpha-dock) try every route on alpha-gate's
-objects: its camera id, its event, its snapshot, its zone. Nothing of alpha-gate may come
+Users limited to alpha's "docks" group (camera alpha:dock) try every route on alpha:gate's
+objects: its camera id, its event, its snapshot, its zone. Nothing of alpha:gate may come
 back, and nothing of alpha may change. Streams are walked by test_stream_scope below.
 """
 
@@ -32,9 +32,9 @@ LIMITED = [Role.OPERATOR, Role.INVESTIGATOR, Role.VIEWER]
 
 @pytest.fixture
 def limited(world: World) -> list[str]:
-    """Users of alpha who see alpha-dock only, with a token each."""
+    """Users of alpha who see alpha:dock only, with a token each."""
     users = world.auth.store
-    users.put_group("alpha", "docks", ["alpha-dock"])
+    users.put_group("alpha", "docks", ["alpha:dock"])
     names = []
     for role in LIMITED:
         name = f"docks-{role.value}"
@@ -46,7 +46,7 @@ def limited(world: World) -> list[str]:
 
 
 def gate_leaks(text: str, world: World) -> list[str]:
-    markers = ["alpha-gate", world.events["alpha"].id, "alpha-lot", "alpha snapshot", "alphasecret"]
+    markers = ["alpha:gate", world.events["alpha"].id, "alpha-lot", "alpha snapshot", "alphasecret"]
     return [marker for marker in markers if marker in text]
 
 
@@ -81,8 +81,8 @@ def test_every_route_keeps_camera_group_users_to_their_cameras(
 
 
 def test_streams_keep_camera_group_users_to_their_cameras(world: World, limited: list[str]) -> None:
-    """The live feed and live view, opened by docks-only users on alpha-gate's objects and
-    unfiltered while alpha-gate publishes an event: nothing of alpha-gate arrives."""
+    """The live feed and live view, opened by docks-only users on alpha:gate's objects and
+    unfiltered while alpha:gate publishes an event: nothing of alpha:gate arrives."""
     from tests.api.conftest import serve
     from tests.security.test_isolation import read_stream
 

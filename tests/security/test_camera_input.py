@@ -13,7 +13,7 @@ from tests.security.conftest import World
 from vigil.store.schema import cameras
 
 GOOD: dict[str, Any] = {
-    "id": "alpha-new",
+    "id": "alpha:new",
     "name": "Alpha new",
     "tenant": "alpha",
     "url": "rtsp://10.0.0.9/stream",
@@ -35,7 +35,7 @@ REFUSED_URLS = [
 
 
 def post(world: World, body: Any) -> Any:
-    return world.client("alpha-admin").post(
+    return world.client("alpha:admin").post(
         "/api/cameras", content=json.dumps(body), headers={"Content-Type": "application/json"}
     )
 
@@ -45,8 +45,8 @@ def test_refused_urls_get_422_naming_url_and_nothing_more(world: World, url: str
     response = post(world, {**GOOD, "url": url})
     assert response.status_code == 422, response.text
     assert response.json()["detail"] == "body.url: refused by policy"
-    assert world.client("alpha-admin").get("/api/cameras/alpha-new").status_code == 404
-    assert "alpha-new" not in [c.id for c in world.engine.cameras()]
+    assert world.client("alpha:admin").get("/api/cameras/alpha:new").status_code == 404
+    assert "alpha:new" not in [c.id for c in world.engine.cameras()]
 
 
 @pytest.mark.parametrize(
@@ -94,7 +94,7 @@ def test_non_finite_coordinates_are_422(world: World, literal: str) -> None:
     """Python's JSON parser accepts NaN and Infinity literals; the API must not."""
     body = json.dumps(GOOD).replace("[100, 0]", f"[{literal}, 0]", 1)
     assert literal in body
-    response = world.client("alpha-admin").post(
+    response = world.client("alpha:admin").post(
         "/api/cameras", content=body, headers={"Content-Type": "application/json"}
     )
     assert response.status_code == 422, response.text
@@ -103,7 +103,7 @@ def test_non_finite_coordinates_are_422(world: World, literal: str) -> None:
 
 def test_lone_surrogate_in_a_name_is_422(world: World) -> None:
     body = json.dumps(GOOD).replace('"Alpha new"', '"Alpha \\ud800 new"')
-    response = world.client("alpha-admin").post(
+    response = world.client("alpha:admin").post(
         "/api/cameras", content=body, headers={"Content-Type": "application/json"}
     )
     assert response.status_code == 422, response.text
@@ -111,9 +111,9 @@ def test_lone_surrogate_in_a_name_is_422(world: World) -> None:
 
 
 def test_rejected_update_leaves_the_running_camera_as_it_was(world: World) -> None:
-    client = world.client("alpha-admin")
-    before = client.get("/api/cameras/alpha-gate").json()
-    running_before = next(c for c in world.engine.cameras() if c.id == "alpha-gate")
+    client = world.client("alpha:admin")
+    before = client.get("/api/cameras/alpha:gate").json()
+    running_before = next(c for c in world.engine.cameras() if c.id == "alpha:gate")
     for change in (
         {"url": "http://169.254.169.254/"},
         {"url": "/etc/passwd"},
@@ -121,20 +121,20 @@ def test_rejected_update_leaves_the_running_camera_as_it_was(world: World) -> No
         {"name": "x\x00y"},
     ):
         body = {**{k: v for k, v in before.items() if k not in ("origin", "status")}, **change}
-        response = client.put("/api/cameras/alpha-gate", json=body)
+        response = client.put("/api/cameras/alpha:gate", json=body)
         assert response.status_code == 422, (change, response.text)
-    assert client.get("/api/cameras/alpha-gate").json() == before
-    assert next(c for c in world.engine.cameras() if c.id == "alpha-gate") == running_before
+    assert client.get("/api/cameras/alpha:gate").json() == before
+    assert next(c for c in world.engine.cameras() if c.id == "alpha:gate") == running_before
 
 
 def test_config_camera_keeps_its_trusted_url_but_a_changed_one_is_checked(world: World) -> None:
     """The config file's camera reads a local file no tenant could choose; editing its other
     settings keeps working, pointing it elsewhere on the server does not."""
-    client = world.client("alpha-admin")
-    dock = client.get("/api/cameras/alpha-dock").json()
+    client = world.client("alpha:admin")
+    dock = client.get("/api/cameras/alpha:dock").json()
     body = {k: v for k, v in dock.items() if k not in ("origin", "status")}
-    assert client.put("/api/cameras/alpha-dock", json={**body, "name": "Dock"}).status_code == 200
-    moved = client.put("/api/cameras/alpha-dock", json={**body, "url": "media/b.mp4"})
+    assert client.put("/api/cameras/alpha:dock", json={**body, "name": "Dock"}).status_code == 200
+    moved = client.put("/api/cameras/alpha:dock", json={**body, "url": "media/b.mp4"})
     assert moved.status_code == 422
     assert moved.json()["detail"] == "body.url: refused by policy"
 
@@ -163,7 +163,7 @@ def test_a_stored_camera_with_invalid_settings_can_be_listed_edited_and_deleted(
                 updated_ms=1,
             )
         )
-    client = world.client("alpha-admin")
+    client = world.client("alpha:admin")
     listed = client.get("/api/cameras")
     assert listed.status_code == 200
     old = next(c for c in listed.json() if c["id"] == "alpha-old")
@@ -178,7 +178,7 @@ def test_a_stored_camera_with_invalid_settings_can_be_listed_edited_and_deleted(
 
 
 def bravo_cannot_see(world: World, camera_id: str) -> bool:
-    return world.client("bravo-admin").get(f"/api/cameras/{camera_id}").status_code == 404
+    return world.client("bravo:admin").get(f"/api/cameras/{camera_id}").status_code == 404
 
 
 def test_valid_camera_is_accepted(world: World) -> None:

@@ -34,28 +34,30 @@ def test_users_cli_creates_lists_disables_resets_and_makes_tokens(tmp_path: Path
     generated = run(config, "create", "night-shift", "--role", "operator", "--tenant", "harbour",
                     "--generate")
     assert generated.returncode == 0
+    # A user of a tenant other than default lives in its namespace, whatever was typed.
+    assert "created operator harbour:night-shift of tenant harbour" in generated.stdout
     password = generated.stdout.split("password: ")[1].strip()
     assert len(password) >= 12
     listed = json.loads(run(config, "list", "--json").stdout)
     assert {(u["username"], u["role"], u["tenant"]) for u in listed} == {
-        ("chief", "admin", "default"), ("night-shift", "operator", "harbour")}
-    assert run(config, "disable", "night-shift").returncode == 0
+        ("chief", "admin", "default"), ("harbour:night-shift", "operator", "harbour")}
+    assert run(config, "disable", "harbour:night-shift").returncode == 0
     token = run(config, "tokens", "create", "chief", "--name", "grafana", "--days", "30",
                 "--scope", "stats:read")
     assert token.returncode == 0 and token.stdout.startswith("vgl_")
     token_id = token.stdout.split("_")[1]
-    too_broad = run(config, "tokens", "create", "night-shift", "--scope", "media:read")
+    too_broad = run(config, "tokens", "create", "harbour:night-shift", "--scope", "media:read")
     assert too_broad.returncode == 2 and "does not have media:read" in too_broad.stderr
     assert token_id in run(config, "tokens", "list", "chief").stdout
     assert run(config, "tokens", "revoke", token_id).returncode == 0
-    reset = run(config, "reset", "night-shift", "--generate")
+    reset = run(config, "reset", "harbour:night-shift", "--generate")
     assert reset.returncode == 0 and "password: " in reset.stdout
     link = run(config, "login-link", "chief")
     assert link.returncode == 0 and "/api/auth/link?code=" in link.stdout
 
     store = EventStore(url)
     users = AuthStore(store.engine)
-    night = users.find_user("night-shift")
+    night = users.find_user("harbour:night-shift")
     assert night is not None and night.disabled
     found = users.check_token(token.stdout.strip(), now_ms())
     assert found is None  # revoked

@@ -68,7 +68,7 @@ def test_a_revocation_elsewhere_applies_within_the_cache_time(tmp_path: Path) ->
     auth, clock, store = service(tmp_path, 2.0)
     token_id, header = token_for(auth, clock, "night-shift", 86_400_000)
     first = auth.authenticate(header, None)
-    assert first is not None and first.username == "night-shift"
+    assert first is not None and first.username == "alpha:night-shift"
     revoke_elsewhere(store, token_id, clock.ms)
     clock.ms += 1_999
     assert auth.authenticate(header, None) is not None  # the documented bound, not longer

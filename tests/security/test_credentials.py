@@ -16,10 +16,10 @@ def token_count(world: World, user: str) -> int:
 @pytest.mark.parametrize(
     ("caller", "target"),
     [
-        ("root", "alpha-admin"),  # sysadmin → media rights
+        ("root", "alpha:admin"),  # sysadmin → media rights
         ("root", "dpo"),  # sysadmin → the whole audit log
-        ("alpha-admin", "alpha-auditor"),  # tenant admin → audit rights
-        ("alpha-admin", "alpha-operator"),
+        ("alpha:admin", "alpha:auditor"),  # tenant admin → audit rights
+        ("alpha:admin", "alpha:operator"),
     ],
 )
 def test_nobody_mints_a_token_for_someone_else(world: World, caller: str, target: str) -> None:
@@ -34,14 +34,14 @@ def test_nobody_mints_a_token_for_someone_else(world: World, caller: str, target
 
 
 def test_own_token_through_the_users_route_needs_a_session(world: World) -> None:
-    own = world.user_ids["alpha-admin"]
+    own = world.user_ids["alpha:admin"]
     assert (
-        world.client("alpha-admin")
+        world.client("alpha:admin")
         .post(f"/api/users/{own}/tokens", json={"name": "chained"})
         .status_code
         == 403
     )
-    created = world.session("alpha-admin").post(
+    created = world.session("alpha:admin").post(
         f"/api/users/{own}/tokens", json={"name": "mine", "scopes": ["stats:read"]}
     )
     assert created.status_code == 201, created.text
@@ -49,7 +49,7 @@ def test_own_token_through_the_users_route_needs_a_session(world: World) -> None
 
 
 def test_a_session_cannot_create_a_token_wider_than_itself(world: World) -> None:
-    viewer = world.session("alpha-viewer")
+    viewer = world.session("alpha:viewer")
     wide = viewer.post("/api/auth/tokens", json={"name": "x", "scopes": ["media:read"]})
     assert wide.status_code == 422
-    assert token_count(world, "alpha-viewer") == 1  # the fixture's own
+    assert token_count(world, "alpha:viewer") == 1  # the fixture's own

@@ -19,7 +19,7 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "vigil"
 
 
 def test_security_headers_on_every_answer(world: World) -> None:
-    admin = world.client("alpha-admin")
+    admin = world.client("alpha:admin")
     for client, path in ((world.client(), "/"), (world.client(), "/api/cameras"),
                          (admin, "/api/events"), (world.client(), "/static/app.js"),
                          (admin, "/nowhere")):
@@ -32,7 +32,7 @@ def test_security_headers_on_every_answer(world: World) -> None:
 
 
 def test_request_bodies_are_limited(world: World) -> None:
-    admin = world.session("alpha-admin")
+    admin = world.session("alpha:admin")
     big = {"name": "x" * (2 * 1024 * 1024), "purpose": "big"}
     assert admin.post("/api/cases", json=big).status_code == 413
     login = world.client().post("/api/auth/login", content=b"{" + b" " * (1024 * 1024 + 10),
@@ -43,7 +43,7 @@ def test_request_bodies_are_limited(world: World) -> None:
 def test_nul_characters_are_refused_everywhere(world: World) -> None:
     """PostgreSQL cannot store NUL in text: the same requests are a 422 on both stores, never a
     500 (and the hint, `\\u0000` spelled out, is still accepted)."""
-    admin = world.session("alpha-admin")
+    admin = world.session("alpha:admin")
     refused = [
         admin.get("/api/events", params={"camera": "alpha\x00gate"}),
         admin.get("/api/events/%00"),
@@ -60,7 +60,7 @@ def test_nul_characters_are_refused_everywhere(world: World) -> None:
 
 
 def test_no_cross_origin_access_by_default(world: World) -> None:
-    client = world.client("alpha-admin")
+    client = world.client("alpha:admin")
     simple = client.get("/api/events", headers={"Origin": "https://evil.example"})
     assert "access-control-allow-origin" not in simple.headers
     preflight = client.options("/api/events", headers={
@@ -70,7 +70,7 @@ def test_no_cross_origin_access_by_default(world: World) -> None:
 
 def test_cors_allows_exactly_the_configured_origins_without_cookies(tmp_path: Path) -> None:
     world = make_world(tmp_path, security={"cors_origins": ["https://wall.city.example"]})
-    client = world.client("alpha-admin")
+    client = world.client("alpha:admin")
     good = client.get("/api/events", headers={"Origin": "https://wall.city.example"})
     assert good.headers["access-control-allow-origin"] == "https://wall.city.example"
     assert "access-control-allow-credentials" not in good.headers
@@ -89,10 +89,10 @@ def test_camera_credentials_are_encrypted_at_rest_and_never_returned(tmp_path: P
     with store.engine.connect() as connection:
         raw = " ".join(str(row) for row in connection.execute(sa.select(cameras.c.config)))
     assert "alphasecret" not in raw and "alphauser" not in raw and "enc:v1:" in raw
-    stored = store.get_camera("alpha-gate")
+    stored = store.get_camera("alpha:gate")
     assert stored is not None and "alphasecret" in stored.config.url  # decrypted for the engine
-    admin = world.client("alpha-admin")
-    for path in ("/api/cameras", "/api/cameras/alpha-gate"):
+    admin = world.client("alpha:admin")
+    for path in ("/api/cameras", "/api/cameras/alpha:gate"):
         text = admin.get(path).text
         assert "alphasecret" not in text and "***" in text
     audit = world.client("dpo").get("/api/audit", params={"limit": 1000}).text
@@ -108,10 +108,10 @@ def test_camera_credentials_are_encrypted_at_rest_and_never_returned(tmp_path: P
 
 
 def test_media_cannot_be_guessed_or_traversed(world: World) -> None:
-    admin = world.client("alpha-admin")
+    admin = world.client("alpha:admin")
     for path in ("/api/events/..%2F..%2Fvigil.db/snapshot.jpg",
                  "/api/events/../../etc/passwd", "/static/../vigil.key",
-                 "/static/..%2F..%2F..%2Fvigil.db", "/media/alpha/alpha-gate/x.jpg",
+                 "/static/..%2F..%2F..%2Fvigil.db", "/media/alpha/alpha.gate/x.jpg",
                  "/api/events/00000000-0000-0000-0000-000000000000/snapshot.jpg"):
         response = admin.get(path)
         assert response.status_code in (404, 422), (path, response.status_code)
@@ -151,8 +151,8 @@ def test_sql_is_built_from_bound_parameters_only() -> None:
 
 
 def test_user_input_in_filters_is_data_not_sql(world: World) -> None:
-    admin = world.client("alpha-admin")
-    for hostile in ("' OR '1'='1", "alpha-gate'; DROP TABLE events; --", "bravo-yard"):
+    admin = world.client("alpha:admin")
+    for hostile in ("' OR '1'='1", "alpha:gate'; DROP TABLE events; --", "bravo:yard"):
         response = admin.get("/api/events", params={"camera": hostile})
         assert response.status_code == 200 and response.json()["items"] == []
     assert len(admin.get("/api/events").json()["items"]) == 1

@@ -43,12 +43,12 @@ def test_public_routes_and_everything_else_needs_a_login(world: World) -> None:
 def test_login_sets_strict_http_only_cookies_and_csrf_guards_changes(world: World) -> None:
     client = TestClient(world.app, base_url="https://testserver")
     response = client.post(
-        "/api/auth/login", json={"username": "alpha-admin", "password": PASSWORD}
+        "/api/auth/login", json={"username": "alpha:admin", "password": PASSWORD}
     )
     assert response.status_code == 200
     me = response.json()
     assert (me["username"], me["role"], me["tenant"], me["via"]) == (
-        "alpha-admin",
+        "alpha:admin",
         "admin",
         "alpha",
         "session",
@@ -81,7 +81,7 @@ def test_login_sets_strict_http_only_cookies_and_csrf_guards_changes(world: Worl
 def test_cookies_are_not_secure_over_plain_http(world: World) -> None:
     client = TestClient(world.app)  # http://testserver
     response = client.post(
-        "/api/auth/login", json={"username": "alpha-admin", "password": PASSWORD}
+        "/api/auth/login", json={"username": "alpha:admin", "password": PASSWORD}
     )
     assert "secure" not in response.headers["set-cookie"].lower()
 
@@ -95,18 +95,18 @@ def test_passwords_are_argon2id_and_wrong_ones_lock_the_account(world: World) ->
     attempts = world.config.security.lockout_failures
     for _ in range(attempts):
         wrong = client.post(
-            "/api/auth/login", json={"username": "bravo-viewer", "password": "wrong password!"}
+            "/api/auth/login", json={"username": "bravo:viewer", "password": "wrong password!"}
         )
         assert wrong.status_code == 401
-    locked = client.post("/api/auth/login", json={"username": "bravo-viewer", "password": PASSWORD})
+    locked = client.post("/api/auth/login", json={"username": "bravo:viewer", "password": PASSWORD})
     # Even the right password is refused now, answered as for an unknown user.
     assert locked.status_code == 401 and locked.json()["detail"] == "wrong user name or password"
     # The tenant's admin unlocks it; then the right password works again.
-    user_id = world.user_ids["bravo-viewer"]
-    assert world.client("bravo-admin").post(f"/api/users/{user_id}/unlock").status_code == 204
+    user_id = world.user_ids["bravo:viewer"]
+    assert world.client("bravo:admin").post(f"/api/users/{user_id}/unlock").status_code == 204
     assert (
         client.post(
-            "/api/auth/login", json={"username": "bravo-viewer", "password": PASSWORD}
+            "/api/auth/login", json={"username": "bravo:viewer", "password": PASSWORD}
         ).status_code
         == 200
     )
@@ -117,19 +117,19 @@ def test_logins_are_rate_limited_per_client_address(tmp_path: Path) -> None:
     client = world.client()
     for _ in range(3):
         client.post("/api/auth/login", json={"username": "nobody", "password": "x"})
-    limited = client.post("/api/auth/login", json={"username": "alpha-admin", "password": PASSWORD})
+    limited = client.post("/api/auth/login", json={"username": "alpha:admin", "password": PASSWORD})
     assert limited.status_code == 429 and "retry-after" in limited.headers
 
 
 def test_searches_are_rate_limited_per_user(tmp_path: Path) -> None:
     world = make_world(tmp_path, security={"search_per_minute": 2})
-    client = world.client("alpha-operator")
+    client = world.client("alpha:operator")
     assert [client.get("/api/events").status_code for _ in range(3)] == [200, 200, 429]
-    assert world.client("alpha-admin").get("/api/events").status_code == 200
+    assert world.client("alpha:admin").get("/api/events").status_code == 200
 
 
 def test_tokens_are_hashed_scoped_expiring_and_revocable(world: World) -> None:
-    admin = world.session("alpha-admin")
+    admin = world.session("alpha:admin")
     created = admin.post(
         "/api/auth/tokens", json={"name": "dashboard", "scopes": ["events:read"], "days": 1}
     )
@@ -145,18 +145,18 @@ def test_tokens_are_hashed_scoped_expiring_and_revocable(world: World) -> None:
     bearer.headers["Authorization"] = f"Bearer {secret}"
     assert bearer.get("/api/events").status_code == 200
     # Narrowed to events:read: no live view, no snapshots, though the owner is an admin.
-    assert bearer.get("/api/cameras/alpha-gate/live.jpg").status_code == 403
+    assert bearer.get("/api/cameras/alpha:gate/live.jpg").status_code == 403
     assert bearer.get(f"/api/events/{world.events['alpha'].id}/snapshot.jpg").status_code == 403
     # A token cannot mint tokens, and scopes beyond the role are refused.
     assert bearer.post("/api/auth/tokens", json={"name": "x"}).status_code == 403
-    viewer = world.session("alpha-viewer")
+    viewer = world.session("alpha:viewer")
     too_much = viewer.post("/api/auth/tokens", json={"name": "x", "scopes": ["media:read"]})
     assert too_much.status_code == 422
     # Revoked or expired tokens stop at once; garbage is simply not a login.
     assert admin.delete(f"/api/auth/tokens/{token_id}").status_code == 204
     assert bearer.get("/api/events").status_code == 401
     _expired, secret2 = world.auth.store.create_token(
-        world.user_ids["alpha-admin"], "old", None, now_ms() - 1
+        world.user_ids["alpha:admin"], "old", None, now_ms() - 1
     )
     bearer.headers["Authorization"] = f"Bearer {secret2}"
     assert bearer.get("/api/events").status_code == 401
@@ -167,16 +167,16 @@ def test_tokens_are_hashed_scoped_expiring_and_revocable(world: World) -> None:
 
 
 def test_disabling_a_user_ends_their_sessions_and_tokens(world: World) -> None:
-    operator = world.session("alpha-operator")
-    token_client = world.client("alpha-operator")
-    user_id = world.user_ids["alpha-operator"]
-    changed = world.client("alpha-admin").patch(f"/api/users/{user_id}", json={"disabled": True})
+    operator = world.session("alpha:operator")
+    token_client = world.client("alpha:operator")
+    user_id = world.user_ids["alpha:operator"]
+    changed = world.client("alpha:admin").patch(f"/api/users/{user_id}", json={"disabled": True})
     assert changed.status_code == 200 and changed.json()["disabled"] is True
     assert operator.get("/api/events").status_code == 401
     assert token_client.get("/api/events").status_code == 401
     assert (
         world.client()
-        .post("/api/auth/login", json={"username": "alpha-operator", "password": PASSWORD})
+        .post("/api/auth/login", json={"username": "alpha:operator", "password": PASSWORD})
         .status_code
         == 401
     )
@@ -247,7 +247,7 @@ def test_demo_link_logs_in_once_and_only_locally(world: World) -> None:
 
 
 def test_changing_your_password_checks_the_old_one_and_ends_sessions(world: World) -> None:
-    client = world.session("bravo-auditor")
+    client = world.session("bravo:auditor")
     bad = client.post(
         "/api/auth/password",
         json={"current_password": "wrong", "new_password": "another long password"},
@@ -267,7 +267,7 @@ def test_changing_your_password_checks_the_old_one_and_ends_sessions(world: Worl
         world.client()
         .post(
             "/api/auth/login",
-            json={"username": "bravo-auditor", "password": "another long password"},
+            json={"username": "bravo:auditor", "password": "another long password"},
         )
         .status_code
         == 200
@@ -281,17 +281,17 @@ def test_rehash_keeps_working_for_old_parameters(world: World) -> None:
     old = PasswordHasher(time_cost=2, memory_cost=512, parallelism=2).hash(PASSWORD)
     with world.store.engine.begin() as connection:
         connection.execute(
-            sa.update(users).where(users.c.username == "alpha-viewer").values(password_hash=old)
+            sa.update(users).where(users.c.username == "alpha:viewer").values(password_hash=old)
         )
     assert (
         world.client()
-        .post("/api/auth/login", json={"username": "alpha-viewer", "password": PASSWORD})
+        .post("/api/auth/login", json={"username": "alpha:viewer", "password": PASSWORD})
         .status_code
         == 200
     )
     with world.store.engine.connect() as connection:
         now = connection.execute(
-            sa.select(users.c.password_hash).where(users.c.username == "alpha-viewer")
+            sa.select(users.c.password_hash).where(users.c.username == "alpha:viewer")
         ).scalar_one()
     assert now != old and now.startswith("$argon2id$")
     assert hash_password("x" * 12).startswith("$argon2id$")

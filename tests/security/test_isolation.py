@@ -35,11 +35,11 @@ PUBLIC = {
 }
 STREAMING = ("text/event-stream", "multipart/x-mixed-replace")
 ATTACKERS = [
-    "bravo-admin",
-    "bravo-operator",
-    "bravo-investigator",
-    "bravo-viewer",
-    "bravo-auditor",
+    "bravo:admin",
+    "bravo:operator",
+    "bravo:investigator",
+    "bravo:viewer",
+    "bravo:auditor",
     "root",
 ]
 REFUSED = {403, 404, 405, 409, 422}
@@ -47,7 +47,7 @@ PURPOSE = {"X-Vigil-Purpose": "isolation test"}
 
 
 def operations(world: World) -> list[tuple[str, str, dict[str, Any]]]:
-    document = world.client("alpha-admin").get("/openapi.json").json()
+    document = world.client("alpha:admin").get("/openapi.json").json()
     return [
         (method, path, operation)
         for path, item in document["paths"].items()
@@ -62,15 +62,15 @@ def is_streaming(operation: dict[str, Any]) -> bool:
 
 def alpha_objects(world: World) -> dict[str, str]:
     """Ids of alpha's objects, one per kind of path parameter."""
-    admin = world.client("alpha-admin")
+    admin = world.client("alpha:admin")
     # Made as the operator would make it: nobody mints tokens for someone else.
     token = world.auth.store.create_token(
-        world.user_ids["alpha-operator"], "alpha-token", None, now_ms() + 86_400_000
+        world.user_ids["alpha:operator"], "alpha-token", None, now_ms() + 86_400_000
     )[0].id
     objects = {
-        "camera": "alpha-gate",
+        "camera": "alpha:gate",
         "event": world.events["alpha"].id,
-        "user": world.user_ids["alpha-admin"],
+        "user": world.user_ids["alpha:admin"],
         "case": world.case_ids["alpha"],
         "token": token,
         "name": "alpha-group",
@@ -191,7 +191,7 @@ def own_records_removed(text: str, attacker: str) -> str:
         return text
     if not isinstance(data, dict) or not isinstance(data.get("items"), list):
         return text
-    own = attacker.split("-")[0]
+    own = attacker.split(":")[0]  # "bravo:auditor" is of tenant bravo
     data["items"] = [
         item
         for item in data["items"]
@@ -305,7 +305,7 @@ def test_streams_never_carry_other_tenants_data(world: World) -> None:
                     assert status in REFUSED or status == 200, where
                     if status == 200:  # a refusal may name what the caller asked for
                         assert not leaks(text, world, attacker), f"{where}: {text[:300]}"
-                if "stream" in template and attacker == "bravo-admin":
+                if "stream" in template and attacker == "bravo:admin":
                     # Unfiltered, the stream works: the own tenant's event arrives, alpha's not.
                     status, text = read_stream(world, url + template, headers, {})
                     assert status == 200 and world.events["bravo"].id in text
@@ -326,7 +326,7 @@ def read_stream(
 
         def publish() -> None:
             time.sleep(0.3)
-            for tenant, camera in (("alpha", "alpha-gate"), ("bravo", "bravo-yard")):
+            for tenant, camera in (("alpha", "alpha:gate"), ("bravo", "bravo:yard")):
                 event = build_event(tenant=tenant, camera_id=camera, start_ms=now_ms())
                 world.bus.publish(
                     EventMessage(

@@ -16,7 +16,7 @@ def client_at(world: World, address: str) -> TestClient:
 
 def login(client: TestClient, password: str) -> int:
     return client.post(
-        "/api/auth/login", json={"username": "alpha-viewer", "password": password}
+        "/api/auth/login", json={"username": "alpha:viewer", "password": password}
     ).status_code
 
 
@@ -33,8 +33,8 @@ def test_a_guesser_locks_the_account_only_for_their_own_address(tmp_path: Path) 
     # Their success does not lift the attacker's lock.
     assert login(attacker, PASSWORD) == 401
     # The administrator sees the lock and lifts it for every address.
-    admin = world.client("alpha-admin")
-    user_id = world.user_ids["alpha-viewer"]
+    admin = world.client("alpha:admin")
+    user_id = world.user_ids["alpha:viewer"]
     listed = {u["id"]: u for u in admin.get("/api/users").json()}
     assert listed[user_id]["locked"] is True
     assert admin.post(f"/api/users/{user_id}/unlock").status_code == 204

@@ -173,19 +173,19 @@ def test_switching_person_colours_on_is_an_audited_admin_action(world: World) ->
     attributes: AttributePolicy = world.app.state.attributes
     assert attributes.person_colors("alpha") is False
     assert (
-        world.client("alpha-operator")
+        world.client("alpha:operator")
         .put("/api/settings/privacy", json={"person_colors": True})
         .status_code
         == 403
     )
-    admin = world.client("alpha-admin")
+    admin = world.client("alpha:admin")
     turned = admin.put("/api/settings/privacy", json={"person_colors": True})
     assert turned.status_code == 200 and turned.json()["person_colors"] is True
     assert attributes.person_colors("alpha") and not attributes.person_colors("bravo")
-    record = world.client("alpha-auditor").get("/api/audit").json()["items"][1]
+    record = world.client("alpha:auditor").get("/api/audit").json()["items"][1]
     assert record["action"] == "settings.person_colors"
     assert record["details"] == {"before": False, "after": True}
-    assert record["actor"].startswith("alpha-admin")
+    assert record["actor"].startswith("alpha:admin")
     # The choice survives a restart: it is read back from the tenant's settings.
     from vigil.auth.wiring import build_identity
 

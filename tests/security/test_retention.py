@@ -157,26 +157,26 @@ def test_the_media_quota_removes_the_oldest_unlocked_snapshots(tmp_path: Path) -
 
 
 def test_the_api_shows_and_changes_a_tenants_retention(world: World) -> None:
-    admin = world.session("alpha-admin")
+    admin = world.session("alpha:admin")
     shown = admin.get("/api/retention").json()
     assert shown["global"] == {"events_days": 30.0, "media_hours": 72.0, "source": "global"}
-    assert {c["camera_id"] for c in shown["cameras"]} == {"alpha-gate", "alpha-dock"}
+    assert {c["camera_id"] for c in shown["cameras"]} == {"alpha:gate", "alpha:dock"}
     changed = admin.put("/api/retention", json={"events_days": 7, "media_hours": 24})
     assert changed.status_code == 200
     assert changed.json()["tenant_override"] == {"events_days": 7.0, "media_hours": 24.0}
-    assert world.client("bravo-admin").get("/api/retention").json()["tenant_override"] == {}
+    assert world.client("bravo:admin").get("/api/retention").json()["tenant_override"] == {}
     run = admin.post("/api/retention/run")
     assert run.status_code == 200 and set(run.json()) == {
         "ran", "events_deleted", "snapshots_deleted", "bytes_freed"}
-    assert world.client("alpha-operator").put("/api/retention", json={}).status_code == 403
+    assert world.client("alpha:operator").put("/api/retention", json={}).status_code == 403
     metrics = world.client("root").get("/metrics").text
     assert "vigil_retention_runs_total 1.0" in metrics
-    actions = {r["action"] for r in world.client("alpha-auditor").get("/api/audit").json()["items"]}
+    actions = {r["action"] for r in world.client("alpha:auditor").get("/api/audit").json()["items"]}
     assert {"retention.settings", "retention.run"} <= actions
 
 
 def test_cases_through_the_api(world: World) -> None:
-    investigator = world.client("alpha-investigator", **{"X-Vigil-Purpose": "case 3"})
+    investigator = world.client("alpha:investigator", **{"X-Vigil-Purpose": "case 3"})
     event = world.events["alpha"].id
     made = investigator.post("/api/cases", json={"name": "Theft", "purpose": "police request 3",
                                                   "event_ids": [event]})
@@ -185,7 +185,7 @@ def test_cases_through_the_api(world: World) -> None:
     other = world.events["bravo"].id
     refused = investigator.post(f"/api/cases/{case_id}/events", json={"event_ids": [other]})
     assert refused.status_code == 404
-    assert world.client("bravo-admin").get(f"/api/cases/{case_id}").status_code == 404
+    assert world.client("bravo:admin").get(f"/api/cases/{case_id}").status_code == 404
     released = investigator.post(f"/api/cases/{case_id}/release")
     assert released.status_code == 200 and released.json()["released"] is not None
     assert investigator.post(f"/api/cases/{case_id}/release").status_code == 409

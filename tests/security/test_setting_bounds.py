@@ -87,18 +87,18 @@ def test_a_config_number_beyond_its_bound_is_an_error_naming_it(
 def test_a_module_number_beyond_its_bound_is_422_naming_it(
     world: World, modules: dict[str, Any], field: str
 ) -> None:
-    response = world.client("alpha-admin").post(
+    response = world.client("alpha:admin").post(
         "/api/cameras",
         content=json.dumps({**GOOD, "modules": modules}),
         headers={"Content-Type": "application/json"},
     )
     assert response.status_code == 422, response.text
     assert field in response.json()["detail"]
-    assert world.client("alpha-admin").get("/api/cameras/alpha-new").status_code == 404
+    assert world.client("alpha:admin").get("/api/cameras/alpha-new").status_code == 404
 
 
 def test_a_retention_override_beyond_its_bound_is_422_naming_it(world: World) -> None:
     camera = {**GOOD, "retention": {"events_days": 1e9}}
-    response = world.client("alpha-admin").post("/api/cameras", json=camera)
+    response = world.client("alpha:admin").post("/api/cameras", json=camera)
     assert response.status_code == 422, response.text
     assert "retention.events_days" in response.json()["detail"]

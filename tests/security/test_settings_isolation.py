@@ -53,7 +53,7 @@ def test_a_failing_tenant_is_audited_as_failed_and_the_others_still_run(
 
 
 def test_the_api_refuses_non_finite_and_out_of_range_retention(world: Any) -> None:
-    admin = world.client("alpha-admin")
+    admin = world.client("alpha:admin")
     for body in (
         '{"events_days": NaN}',
         '{"events_days": Infinity}',

@@ -57,7 +57,7 @@ def test_a_probe_of_loopback_or_metadata_is_refused_without_contact(
     world: World, listener: socket.socket
 ) -> None:
     for url in (f"http://127.0.0.1:{port_of(listener)}/snapshot.jpg", METADATA):
-        body = probe(world, "alpha-admin", {"url": url})
+        body = probe(world, "alpha:admin", {"url": url})
         assert (body["ok"], body["problem"], body["preview"]) == (False, "policy", None)
         assert str(body["message"]).endswith("refused by policy")
         assert "loopback" not in str(body["message"]) and "link-local" not in str(body["message"])
@@ -71,7 +71,7 @@ def test_the_listener_would_have_seen_an_allowed_probe(
     probe does reach the listener, so "not contacted" there means refused."""
     world = make_world(tmp_path, sources={"allow_networks": ["127.0.0.1/32"]})
     try:
-        body = probe(world, "alpha-admin", {"url": f"http://127.0.0.1:{port_of(listener)}/x.jpg"})
+        body = probe(world, "alpha:admin", {"url": f"http://127.0.0.1:{port_of(listener)}/x.jpg"})
         assert body["problem"] != "policy"
         assert contacted(listener)
     finally:
@@ -94,7 +94,7 @@ def test_a_probe_of_a_stored_cameras_main_stream_is_held_to_the_policy(
         ),
         "api",
     )
-    body = probe(world, "alpha-admin", {"url": redact_url(main_url), "camera_id": "alpha-old"})
+    body = probe(world, "alpha:admin", {"url": redact_url(main_url), "camera_id": "alpha-old"})
     assert (body["ok"], body["problem"]) == (False, "policy")
     assert "secret" not in str(body["message"])
     assert not contacted(listener)
@@ -107,11 +107,11 @@ def test_an_import_row_with_a_refused_url_is_reported_for_that_row(
     text = yaml.safe_dump(
         {
             "cameras": [
-                {"id": "alpha-meta", "tenant": "alpha", "url": METADATA},
-                {"id": "alpha-self", "tenant": "alpha", "url": loopback},
-                {"id": "alpha-lane", "tenant": "alpha", "url": "rtsp://10.1.2.3/stream"},
+                {"id": "alpha:meta", "tenant": "alpha", "url": METADATA},
+                {"id": "alpha:self", "tenant": "alpha", "url": loopback},
+                {"id": "alpha:lane", "tenant": "alpha", "url": "rtsp://10.1.2.3/stream"},
                 {
-                    "id": "alpha-rec",
+                    "id": "alpha:rec",
                     "tenant": "alpha",
                     "url": "rtsp://10.1.2.4/stream",
                     "main_url": loopback,
@@ -120,24 +120,24 @@ def test_an_import_row_with_a_refused_url_is_reported_for_that_row(
         }
     )
     for dry_run in ("true", "false"):
-        response = world.client("alpha-admin").post(
+        response = world.client("alpha:admin").post(
             f"/api/cameras/import?format=yaml&dry_run={dry_run}", content=text
         )
         assert response.status_code == 200, response.text
         body = response.json()
-        assert body["created"] == ["alpha-lane"]
+        assert body["created"] == ["alpha:lane"]
         rejected = {
             (item["row"], item["camera_id"]): item["problems"] for item in body["rejected"]
         }
         assert rejected == {
-            (1, "alpha-meta"): [{"field": "url", "message": "refused by policy"}],
-            (2, "alpha-self"): [{"field": "url", "message": "refused by policy"}],
-            (4, "alpha-rec"): [{"field": "main_url", "message": "refused by policy"}],
+            (1, "alpha:meta"): [{"field": "url", "message": "refused by policy"}],
+            (2, "alpha:self"): [{"field": "url", "message": "refused by policy"}],
+            (4, "alpha:rec"): [{"field": "main_url", "message": "refused by policy"}],
         }
-    for refused in ("alpha-meta", "alpha-self", "alpha-rec"):
+    for refused in ("alpha:meta", "alpha:self", "alpha:rec"):
         assert world.store.get_camera(refused) is None
         assert refused not in {c.id for c in world.engine.cameras()}
-    assert world.store.get_camera("alpha-lane") is not None
+    assert world.store.get_camera("alpha:lane") is not None
     assert not contacted(listener)
 
 
@@ -145,8 +145,8 @@ def test_apply_to_does_not_restart_a_camera_whose_url_the_policy_refuses(world: 
     world.store.put_camera(
         CameraConfig(id="alpha-old", tenant="alpha", url=METADATA, enabled=False), "api"
     )
-    body = world.client("alpha-admin").post(
-        "/api/cameras/alpha-gate/apply-to", json={"cameras": ["alpha-old"], "parts": ["zones"]}
+    body = world.client("alpha:admin").post(
+        "/api/cameras/alpha:gate/apply-to", json={"cameras": ["alpha-old"], "parts": ["zones"]}
     ).json()
     assert body["updated"] == []
     assert body["rejected"][0]["problems"] == [{"field": "url", "message": "refused by policy"}]
@@ -158,7 +158,7 @@ def test_apply_to_does_not_restart_a_camera_whose_url_the_policy_refuses(world: 
 def test_onvif_requests_to_refused_hosts_are_refused_without_contact(
     world: World, listener: socket.socket, host: str
 ) -> None:
-    client = world.client("alpha-admin")
+    client = world.client("alpha:admin")
     port = port_of(listener)
     device = {"host": host, "port": port, "username": "u", "password": "p"}
     for path, extra in (
@@ -177,7 +177,7 @@ def test_directed_onvif_discovery_of_loopback_sends_nothing(world: World) -> Non
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
         udp.bind(("127.0.0.1", 0))
         udp.setblocking(False)
-        response = world.client("alpha-admin").post(
+        response = world.client("alpha:admin").post(
             "/api/onvif/discover",
             json={"address": "127.0.0.1", "port": port_of(udp), "timeout_s": 0.5},
         )

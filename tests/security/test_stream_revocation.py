@@ -51,40 +51,40 @@ def stream_ends_after(url: str, path: str, secret: str, change: Callable[[], obj
 
 
 SSE = "/api/events/stream"
-LIVE = "/api/cameras/alpha-gate/live.mjpeg?fps=5"
+LIVE = "/api/cameras/alpha:gate/live.mjpeg?fps=5"
 
 
 @pytest.mark.parametrize("path", [SSE, LIVE])
 def test_revoking_the_token_ends_the_stream(world: World, url: str, path: str) -> None:
-    token_id, secret = fresh_token(world, "alpha-operator")
+    token_id, secret = fresh_token(world, "alpha:operator")
     assert stream_ends_after(url, path, secret, lambda: world.auth.store.revoke_token(token_id))
 
 
 @pytest.mark.parametrize("path", [SSE, LIVE])
 def test_disabling_or_deleting_the_user_ends_the_stream(world: World, url: str, path: str) -> None:
-    user = world.user_ids["alpha-operator"]
-    _, secret = fresh_token(world, "alpha-operator")
+    user = world.user_ids["alpha:operator"]
+    _, secret = fresh_token(world, "alpha:operator")
     assert stream_ends_after(
         url, path, secret, lambda: world.auth.store.update_user(user, disabled=True)
     )
-    _, secret = fresh_token(world, "alpha-admin")
-    admin = world.user_ids["alpha-admin"]
+    _, secret = fresh_token(world, "alpha:admin")
+    admin = world.user_ids["alpha:admin"]
     assert stream_ends_after(url, path, secret, lambda: world.auth.store.delete_user(admin))
 
 
 def test_a_role_that_loses_the_permission_ends_the_event_feed(world: World, url: str) -> None:
-    user = world.user_ids["alpha-operator"]
-    _, secret = fresh_token(world, "alpha-operator")
+    user = world.user_ids["alpha:operator"]
+    _, secret = fresh_token(world, "alpha:operator")
     assert stream_ends_after(
         url, SSE, secret, lambda: world.auth.store.update_user(user, role=Role.VIEWER)
     )
 
 
 def test_a_camera_group_change_ends_the_live_view(world: World, url: str) -> None:
-    user = world.user_ids["alpha-operator"]
-    world.auth.store.update_user(user, camera_groups=["alpha-group"])  # alpha-gate
-    _, secret = fresh_token(world, "alpha-operator")
-    world.auth.store.put_group("alpha", "docks", ["alpha-dock"])
+    user = world.user_ids["alpha:operator"]
+    world.auth.store.update_user(user, camera_groups=["alpha-group"])  # alpha:gate
+    _, secret = fresh_token(world, "alpha:operator")
+    world.auth.store.put_group("alpha", "docks", ["alpha:dock"])
     assert stream_ends_after(
         url, LIVE, secret, lambda: world.auth.store.update_user(user, camera_groups=["docks"])
     )
@@ -92,7 +92,7 @@ def test_a_camera_group_change_ends_the_live_view(world: World, url: str) -> Non
 
 def test_an_untouched_stream_keeps_running(world: World, url: str) -> None:
     """The control: without a change the feed outlives several re-checks."""
-    _, secret = fresh_token(world, "alpha-operator")
+    _, secret = fresh_token(world, "alpha:operator")
     headers = {"Authorization": f"Bearer {secret}"}
     with httpx.stream("GET", url + SSE, headers=headers, timeout=GIVE_UP_S) as response:
         started = time.monotonic()

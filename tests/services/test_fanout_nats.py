@@ -48,7 +48,7 @@ def test_two_api_nodes_get_only_the_subjects_their_subscribers_need(nats_url: st
         hub_a = FanoutHub(node_a, keepalive_s=lambda: 15.0)
         hub_b = FanoutHub(node_b, keepalive_s=lambda: 15.0)
         gate = await hub_a.join(
-            StreamKey(frozenset({"alpha"}), frozenset({"gate"})),
+            StreamKey(frozenset({"alpha"}), frozenset({"alpha:gate"})),
             user="a1",
             tenant="alpha",
             credential=None,
@@ -61,10 +61,11 @@ def test_two_api_nodes_get_only_the_subjects_their_subscribers_need(nats_url: st
         )
         feed_a, feed_b = hub_a._feed, hub_b._feed
         assert isinstance(feed_a, NatsFeed) and isinstance(feed_b, NatsFeed)
-        assert feed_a.subjects == {"fan.events.alpha.gate", "fan.events.alpha.>"}
+        assert feed_a.subjects == {"fan.events.alpha.alpha=gate", "fan.events.alpha.>"}
         assert feed_b.subjects == {"fan.events.bravo.>"}
         published = {}
-        for tenant, camera in (("alpha", "gate"), ("alpha", "dock"), ("bravo", "gate")):
+        cameras = (("alpha", "alpha:gate"), ("alpha", "alpha:dock"), ("bravo", "bravo:gate"))
+        for tenant, camera in cameras:
             event = build_event(tenant=tenant, camera_id=camera, start_ms=now_ms())
             published[(tenant, camera)] = event.id
             await asyncio.to_thread(engine.publish, EventMessage(phase=Phase.START, event=event))
@@ -74,15 +75,15 @@ def test_two_api_nodes_get_only_the_subjects_their_subscribers_need(nats_url: st
             await asyncio.sleep(0.02)
         await asyncio.sleep(0.3)  # a duplicate or a stray would have arrived by now
         # Node A received alpha's two events once each (overlapping subjects deliver once);
-        # node B only bravo's, though bravo's camera shares alpha's camera id.
+        # node B only bravo's, though bravo's camera has the same name in its own namespace.
         assert (hub_a.events, hub_b.events) == (2, 1)
-        assert ids(gate) == [published[("alpha", "gate")]]
+        assert ids(gate) == [published[("alpha", "alpha:gate")]]
         assert sorted(ids(alpha)) == sorted(
-            [published[("alpha", "gate")], published[("alpha", "dock")]]
+            [published[("alpha", "alpha:gate")], published[("alpha", "alpha:dock")]]
         )
-        assert ids(bravo) == [published[("bravo", "gate")]]
+        assert ids(bravo) == [published[("bravo", "bravo:gate")]]
         hub_a.leave(alpha)  # the tenant-wide subject goes; the camera's stays
-        assert feed_a.subjects == {"fan.events.alpha.gate"}
+        assert feed_a.subjects == {"fan.events.alpha.alpha=gate"}
         for subscriber in (gate,):
             hub_a.leave(subscriber)
         hub_b.leave(bravo)

@@ -19,7 +19,7 @@ from tests.store.conftest import BASE_MS, build_event
 from tests.waiting import wait_until
 from vigil.bus import MemoryBus
 from vigil.bus.nats import NatsBus
-from vigil.bus.nats_codec import decode, message_id, pack
+from vigil.bus.nats_codec import decode, message_id, pack, token
 from vigil.bus.nats_errors import BusClosedError, PublishTimeoutError
 from vigil.bus.nats_subscription import NatsSubscription
 from vigil.config import StoreConfig
@@ -304,3 +304,21 @@ def test_a_closed_bus_says_so(nats_server: NatsServer, prefix: str) -> None:
     bus.close()
     with pytest.raises(BusClosedError, match="is closed"):
         bus.publish_many(messages(1))
+
+
+def test_a_tenants_camera_id_is_one_subject_token_of_its_own(
+    nats_server: NatsServer, prefix: str
+) -> None:
+    """'acme:gate' must not share a subject (live frames, RPC) or a lease key with a camera
+    'acme_gate' of the default tenant: the ':' maps to a character no id contains."""
+    assert token("acme:gate") == "acme=gate" != token("acme_gate")
+    bus = NatsBus(nats_server.url, prefix=prefix)
+    try:
+        bucket = bus.call(bus.js.create_key_value(bucket=f"{prefix}_ids"), timeout=5)
+        for camera in ("acme:gate", "acme_gate"):
+            bus.call(bucket.create(token(camera), camera.encode()), timeout=5)
+        held = {camera: bus.call(bucket.get(token(camera)), timeout=5).value
+                for camera in ("acme:gate", "acme_gate")}
+        assert held == {"acme:gate": b"acme:gate", "acme_gate": b"acme_gate"}
+    finally:
+        bus.close()

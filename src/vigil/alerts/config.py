@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from vigil import module_checks
+from vigil.domain.namespaces import CAMERA_ID, MAX_LENGTH
 from vigil.domain.schedule import TimeWindow, check_timezone, in_windows
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
@@ -136,7 +137,11 @@ class RuleSpec(Strict):
     @classmethod
     def _camera_ids(cls, value: list[str] | None) -> list[str] | None:
         for camera in value or []:
-            check_id(camera, "camera id")
+            if not CAMERA_ID.match(camera) or len(camera) > MAX_LENGTH:
+                raise ValueError(
+                    f"camera id {camera!r}: use 1-64 lower-case letters, digits, '-' or '_', "
+                    "starting alphanumeric, after the tenant's prefix ('acme:gate')"
+                )
         return value
 
     @field_validator("actions")

@@ -6,9 +6,12 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+from vigil.domain.namespaces import CAMERA_ID_PATTERN as CAMERA_ID_PATTERN
+from vigil.domain.namespaces import MAX_LENGTH
+from vigil.domain.namespaces import NAME_PATTERN as NAME_PATTERN
 from vigil.store.query import QueryError
 
-CAMERA_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+CAMERA_ID_MAX = MAX_LENGTH  # 'acme:gate': the tenant's prefix counts
 EVENT_ID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 MAX_FILTER_VALUES = 100
 MAX_FILTER_LENGTH = 128

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Collection
 from typing import Annotated, Any, Literal
 
@@ -22,16 +23,19 @@ from vigil.api.camera_changes import apply_camera
 from vigil.api.context import AppContext, Context, Ptz
 from vigil.api.csv_export import render, text_cells
 from vigil.api.errors import error_responses
-from vigil.api.params import CAMERA_ID_PATTERN
+from vigil.api.params import CAMERA_ID_MAX, CAMERA_ID_PATTERN
 from vigil.api.redact import redact_ptz, redact_url, restore_ptz, restore_url
 from vigil.api.routes_setup import FieldProblem, field_problems
 from vigil.api.source_check import source_refusal
 from vigil.config import CameraConfig
+from vigil.domain import namespaces
 from vigil.modules.schedules import copy_schedules
 from vigil.store.cameras import Origin
 
 Scope = Annotated[Collection[str] | None, Depends(tenant_scope)]
-CameraId = Annotated[str, Path(pattern=CAMERA_ID_PATTERN, description="Camera id")]
+CameraId = Annotated[
+    str, Path(pattern=CAMERA_ID_PATTERN, max_length=CAMERA_ID_MAX, description="Camera id")
+]
 # The flat part of a camera; zones, lines, masks and modules need YAML.
 CSV_COLUMNS = ("id", "name", "tenant", "url", "main_url", "analysis_fps", "enabled")
 Part = Literal["zones", "lines", "privacy_masks", "calibration", "modules", "schedules"]
@@ -61,7 +65,9 @@ class ImportOut(BaseModel):
 
 
 class ApplyIn(BaseModel):
-    cameras: list[Annotated[str, Field(pattern=CAMERA_ID_PATTERN)]] = Field(min_length=1)
+    cameras: list[Annotated[str, Field(pattern=CAMERA_ID_PATTERN, max_length=CAMERA_ID_MAX)]] = (
+        Field(min_length=1)
+    )
     parts: list[Part] = Field(default=list(COPYABLE), min_length=1)
 
 
@@ -207,6 +213,20 @@ async def import_cameras(
     seen: set[str] = set()
     for number, row in enumerate(rows, start=1):
         camera_id = row.get("id") if isinstance(row.get("id"), str) else None
+        tenant = row.get("tenant", namespaces.DEFAULT_TENANT)
+        if (
+            camera_id
+            and namespaces.CAMERA_ID.match(camera_id)
+            and isinstance(tenant, str)
+            and re.match(namespaces.NAME_PATTERN, tenant)
+        ):
+            try:  # a bare id names a camera of the row's tenant, as POST /api/cameras does
+                camera_id = namespaces.qualify(camera_id, tenant, "camera", "id")
+            except namespaces.NamespaceError as error:
+                problem = FieldProblem(field="id", message=str(error))
+                rejected.append(RowProblem(row=number, camera_id=camera_id, problems=[problem]))
+                continue
+            row = {**row, "id": camera_id}
 
         def reject(
             field: str, message: str, number: int = number, cid: str | None = camera_id

@@ -15,15 +15,18 @@ from vigil.api.access import tenant_scope, visible
 from vigil.api.camera_changes import apply_camera
 from vigil.api.context import AppContext, Context, Ptz
 from vigil.api.errors import error_responses
-from vigil.api.params import CAMERA_ID_PATTERN
+from vigil.api.params import CAMERA_ID_MAX, CAMERA_ID_PATTERN
 from vigil.api.redact import redact_ptz, redact_url, restore_ptz, restore_url
 from vigil.api.schemas import CameraOut, CameraStatusOut
 from vigil.api.source_check import source_refusal
 from vigil.config import CameraConfig
+from vigil.domain import namespaces
 from vigil.domain.frames import CameraStatus
 from vigil.store.cameras import Origin
 
-CameraId = Annotated[str, Path(pattern=CAMERA_ID_PATTERN, description="Camera id")]
+CameraId = Annotated[
+    str, Path(pattern=CAMERA_ID_PATTERN, max_length=CAMERA_ID_MAX, description="Camera id")
+]
 Scope = Annotated[Collection[str] | None, Depends(tenant_scope)]
 
 
@@ -105,6 +108,17 @@ def running(ctx: AppContext, camera_id: str) -> bool:
     return any(camera.id == camera_id for camera in ctx.engine.cameras())
 
 
+def in_namespace(camera: CameraConfig) -> CameraConfig:
+    """The camera with its id in its tenant's namespace: 'gate' posted for tenant acme is
+    'acme:gate'. An id in another tenant's namespace is a 422 naming `body.id`; the answer
+    depends only on the request, so whether another tenant has a camera never shows."""
+    try:
+        camera_id = namespaces.qualify(camera.id, camera.tenant, "camera", "id")
+    except namespaces.NamespaceError as error:
+        raise HTTPException(422, f"body.id: {error}") from None
+    return camera if camera_id == camera.id else camera.model_copy(update={"id": camera_id})
+
+
 def check_source(ctx: AppContext, camera: CameraConfig) -> None:
     """422 for a URL the source policy refuses, before anything is started or stored."""
     refused = source_refusal(ctx.sources, camera)
@@ -130,6 +144,7 @@ def list_cameras(ctx: Context, tenants: Scope) -> list[CameraOut]:
 def add_camera(ctx: Context, camera: CameraConfig, response: Response, tenants: Scope) -> CameraOut:
     if not visible(camera.tenant, tenants):
         raise HTTPException(403, f"tenant {camera.tenant!r} is not yours")
+    camera = in_namespace(camera)
     if camera.id in known(ctx, None):
         raise HTTPException(409, f"camera {camera.id!r} already exists")
     check_source(ctx, camera)
@@ -169,6 +184,8 @@ def replace_camera(
     ctx: Context, ptz: Ptz, camera_id: CameraId, camera: CameraConfig, tenants: Scope
 ) -> CameraOut:
     if camera.id != camera_id:
+        camera = in_namespace(camera)  # a bare id names the camera of the body's tenant
+    if camera.id != camera_id:
         raise HTTPException(
             422,
             f"id: the body's id {camera.id!r} differs from the path's {camera_id!r}",
@@ -176,6 +193,11 @@ def replace_camera(
     current, origin = find(ctx, camera_id, tenants)
     if not visible(camera.tenant, tenants):
         raise HTTPException(403, f"tenant {camera.tenant!r} is not yours")
+    if camera.tenant != current.tenant:
+        # A camera stored before the namespaces keeps its bare id while it stays where it is.
+        misplaced = namespaces.misplaced(camera.id, camera.tenant, "camera", "id")
+        if misplaced:
+            raise HTTPException(422, f"body.id: {misplaced}; add it anew to move it")
     main_url = camera.main_url
     if main_url and current.main_url:
         main_url = restore_url(main_url, current.main_url)

@@ -17,10 +17,12 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 from vigil.api.access import tenant_scope, visible
 from vigil.api.context import AppContext, Config, Context
 from vigil.api.errors import error_responses
-from vigil.api.params import CAMERA_ID_PATTERN
+from vigil.api.params import CAMERA_ID_MAX, CAMERA_ID_PATTERN
 from vigil.vision.heatmap import render_heatmap
 
-CameraId = Annotated[str, Path(pattern=CAMERA_ID_PATTERN, description="Camera id")]
+CameraId = Annotated[
+    str, Path(pattern=CAMERA_ID_PATTERN, max_length=CAMERA_ID_MAX, description="Camera id")
+]
 Scope = Annotated[Collection[str] | None, Depends(tenant_scope)]
 Width = Annotated[int, Query(ge=16, le=4096, description="Image width in pixels at most")]
 Background = Annotated[

@@ -18,10 +18,12 @@ from starlette.concurrency import run_in_threadpool
 from vigil.api.access import tenant_scope, visible
 from vigil.api.context import AppContext, Context
 from vigil.api.errors import error_responses
-from vigil.api.params import CAMERA_ID_PATTERN
+from vigil.api.params import CAMERA_ID_MAX, CAMERA_ID_PATTERN
 from vigil.auth.streams import StreamGuard
 
-CameraId = Annotated[str, Path(pattern=CAMERA_ID_PATTERN, description="Camera id")]
+CameraId = Annotated[
+    str, Path(pattern=CAMERA_ID_PATTERN, max_length=CAMERA_ID_MAX, description="Camera id")
+]
 Overlay = Annotated[bool, Query(description="Draw boxes, track ids, zones and lines")]
 Width = Annotated[
     int | None, Query(ge=16, le=4096, description="Scale down to at most this width in pixels")

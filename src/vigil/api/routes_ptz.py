@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from vigil.api.access import tenant_scope
 from vigil.api.context import AppContext, Context, Ptz
 from vigil.api.errors import error_responses
-from vigil.api.params import CAMERA_ID_PATTERN
+from vigil.api.params import CAMERA_ID_MAX, CAMERA_ID_PATTERN
 from vigil.api.routes_cameras import find
 from vigil.config import CameraConfig
 from vigil.sources import onvif
@@ -22,7 +22,9 @@ from vigil.sources.base import SourceError
 from vigil.sources.policy import PolicyRefusal
 
 Scope = Annotated[Collection[str] | None, Depends(tenant_scope)]
-CameraId = Annotated[str, Path(pattern=CAMERA_ID_PATTERN, description="Camera id")]
+CameraId = Annotated[
+    str, Path(pattern=CAMERA_ID_PATTERN, max_length=CAMERA_ID_MAX, description="Camera id")
+]
 
 router = APIRouter(prefix="/api/cameras", tags=["onvif"])
 

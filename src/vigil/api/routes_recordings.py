@@ -18,7 +18,14 @@ from starlette.concurrency import run_in_threadpool
 from vigil.api.access import tenant_scope, visible
 from vigil.api.context import AppContext, Context
 from vigil.api.errors import error_responses
-from vigil.api.params import CAMERA_ID_PATTERN, EVENT_ID_PATTERN, iso, parse_time, time_range
+from vigil.api.params import (
+    CAMERA_ID_MAX,
+    CAMERA_ID_PATTERN,
+    EVENT_ID_PATTERN,
+    iso,
+    parse_time,
+    time_range,
+)
 from vigil.auth.deps import require_principal
 from vigil.config import PrivacyMaskConfig, VigilConfig
 from vigil.domain.frames import now_ms
@@ -34,7 +41,9 @@ from vigil.vision.overlay import encode_jpeg
 
 router = APIRouter(tags=["recordings"])
 
-CameraId = Annotated[str, Path(pattern=CAMERA_ID_PATTERN, description="Camera id")]
+CameraId = Annotated[
+    str, Path(pattern=CAMERA_ID_PATTERN, max_length=CAMERA_ID_MAX, description="Camera id")
+]
 EventId = Annotated[str, Path(pattern=EVENT_ID_PATTERN, description="Event id")]
 Scope = Annotated[Collection[str] | None, Depends(tenant_scope)]
 Width = Annotated[

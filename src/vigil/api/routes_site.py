@@ -25,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from vigil.api.access import tenant_scope, visible
 from vigil.api.context import AppContext, Context
 from vigil.api.errors import error_responses
-from vigil.api.params import CAMERA_ID_PATTERN
+from vigil.api.params import CAMERA_ID_MAX, CAMERA_ID_PATTERN
 from vigil.api.routes_setup import face_detector
 from vigil.config import VigilConfig
 from vigil.privacy.redact import redact_faces
@@ -33,7 +33,9 @@ from vigil.store import site
 from vigil.vision.overlay import encode_jpeg
 
 Scope = Annotated[Collection[str] | None, Depends(tenant_scope)]
-CameraId = Annotated[str, Path(pattern=CAMERA_ID_PATTERN, description="Camera id")]
+CameraId = Annotated[
+    str, Path(pattern=CAMERA_ID_PATTERN, max_length=CAMERA_ID_MAX, description="Camera id")
+]
 TenantParam = Annotated[
     str | None, Query(description="Whose map, for callers who see several tenants")
 ]

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from vigil.api.access import tenant_cameras
 from vigil.api.context import Accounts, Auth, Retention
 from vigil.api.errors import error_responses
-from vigil.api.params import CAMERA_ID_PATTERN, iso
+from vigil.api.params import NAME_PATTERN, iso
 from vigil.api.routes_auth import (
     TOKEN_ID,
     TokenCreatedOut,
@@ -32,8 +32,8 @@ from vigil.auth.store import AuthError, AuthStore, User
 from vigil.privacy.audit import audit
 
 UserId = Annotated[str, Path(pattern=r"^[0-9a-f-]{36}$", description="User id")]
-TenantId = Annotated[str, Path(pattern=CAMERA_ID_PATTERN, description="Tenant id")]
-GroupName = Annotated[str, Path(pattern=CAMERA_ID_PATTERN, description="Camera group name")]
+TenantId = Annotated[str, Path(pattern=NAME_PATTERN, description="Tenant id")]
+GroupName = Annotated[str, Path(pattern=NAME_PATTERN, description="Camera group name")]
 TENANT_ROLES = frozenset({Role.ADMIN, Role.OPERATOR, Role.INVESTIGATOR, Role.VIEWER, Role.AUDITOR})
 
 
@@ -81,7 +81,7 @@ class GroupOut(BaseModel):
 
 
 class TenantIn(BaseModel):
-    id: str = Field(pattern=CAMERA_ID_PATTERN)
+    id: str = Field(pattern=NAME_PATTERN)
     name: str = Field("", max_length=256)
 
 

@@ -29,10 +29,12 @@ from vigil.auth.tables import (
     tenants,
     users,
 )
+from vigil.domain import namespaces
 from vigil.domain.frames import now_ms
 from vigil.store.db import dialect_insert
 
-USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,63}$")
+# A user of a tenant other than 'default' is 'acme:bob' (see vigil.domain.namespaces).
+USERNAME = re.compile(r"^([a-z0-9][a-z0-9_-]{0,63}:)?[a-z0-9][a-z0-9._@-]{0,63}$")
 TENANT = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 TOKEN = re.compile(r"^vgl_([a-z0-9]{12})_([A-Za-z0-9_-]{32,64})$")
 
@@ -130,10 +132,11 @@ def _token(row: sa.RowMapping) -> ApiToken:
 
 
 def check_username(username: str) -> str:
-    if not USERNAME.match(username):
+    if not USERNAME.match(username) or len(username) > namespaces.MAX_LENGTH:
         raise AuthError(
             "username: use 1-64 lower-case letters, digits, '.', '_', '@' or '-', "
-            "starting with a letter or digit"
+            "starting with a letter or digit, after the tenant's prefix ('acme:bob') for a "
+            "tenant other than 'default'"
         )
     return username
 
@@ -269,6 +272,10 @@ class AuthStore:
                 raise AuthError("tenant: every role but sysadmin and auditor has a tenant")
         else:
             self.ensure_tenant(tenant)
+        try:  # 'bob' for tenant acme is 'acme:bob': "taken" never speaks of another tenant
+            username = check_username(namespaces.qualify(username, tenant, "user", "name"))
+        except namespaces.NamespaceError as error:
+            raise AuthError(f"username: {error}") from None
         check_strength(password, username)
         ts = now_ms()
         row = {

@@ -40,8 +40,14 @@ _SERIES_BATCH = TypeAdapter(list[SeriesMessage])
 
 @functools.lru_cache(maxsize=4096)  # tenants and cameras repeat: one regex per name, not message
 def token(value: str) -> str:
-    """`value` made a single subject token (dots, wildcards and spaces become '_')."""
-    return _UNSAFE.sub("_", value) or "_"
+    """`value` made a single subject (and KV key) token: dots, wildcards and spaces become
+    '_'; the ':' of a tenant's camera id ('acme:gate') becomes '=', which no id contains, so
+    'acme:gate' and a camera 'acme_gate' of another tenant never share a subject or lease."""
+    return _UNSAFE.sub(_replacement, value) or "_"
+
+
+def _replacement(match: re.Match[str]) -> str:
+    return "=" if match.group() == ":" else "_"
 
 
 def subject_for(message: BusMessage, prefix: str = "vigil") -> str:

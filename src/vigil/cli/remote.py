@@ -84,8 +84,8 @@ def add_camera(
         except (OSError, yaml.YAMLError) as error:
             fail(f"cannot read {settings}: {error}")
     body.update({"id": camera_id, "url": url, "analysis_fps": fps, "name": name or camera_id})
-    _request("POST", api, "/api/cameras", json=body)
-    typer.echo(f"camera {camera_id} added")
+    created = _request("POST", api, "/api/cameras", json=body).json()
+    typer.echo(f"camera {created['id']} added")  # a tenant's camera: with the tenant's prefix
 
 
 @cameras.command("remove")

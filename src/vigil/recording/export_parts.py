@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 
+from vigil.domain.namespaces import path_segment
 from vigil.recording.archive import MAX_CLIP_MS
 
 
@@ -67,7 +68,7 @@ def export_parts(
         elif response.status_code != 200:
             raise ExportFailed(_detail(response))
         else:
-            path = out_dir / f"{camera_id}-{start}-part{number:03d}.mp4"
+            path = out_dir / f"{path_segment(camera_id)}-{start}-part{number:03d}.mp4"
             path.write_bytes(response.content)
             done.append(Part(start, end, path, response.headers.get("X-Vigil-SHA256")))
         progress(end - start)

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 
 from vigil.domain.frames import now_ms
+from vigil.domain.namespaces import path_segment
 from vigil.recording.index import SegmentIndex
 from vigil.store.media import MediaStore, validate_key
 from vigil.store.schema import recording_open_files as open_files
@@ -35,13 +36,14 @@ def hour_file_key(tenant: str, camera_id: str, start_ms: int, run: str) -> str:
     (UTC): each writer run names its own files, so two writers of one hour (a camera moving
     between workers) never append to the same one."""
     when = datetime.fromtimestamp(start_ms / 1000, tz=UTC).strftime("%Y-%m-%d/%H")
-    return validate_key(f"recordings/{tenant}/{camera_id}/{when}/{start_ms}-{run}.sealed")
+    camera = path_segment(camera_id)  # 'acme:gate' is 'acme.gate'
+    return validate_key(f"recordings/{tenant}/{camera}/{when}/{start_ms}-{run}.sealed")
 
 
 def hour_prefix(tenant: str, camera_id: str, hour_ms: int) -> str:
     """The directory of one camera-hour: every file recorded for it, whoever wrote it."""
     when = datetime.fromtimestamp(hour_ms / 1000, tz=UTC).strftime("%Y-%m-%d/%H")
-    return validate_key(f"recordings/{tenant}/{camera_id}/{when}")
+    return validate_key(f"recordings/{tenant}/{path_segment(camera_id)}/{when}")
 
 
 @dataclass(slots=True)

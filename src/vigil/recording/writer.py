@@ -143,8 +143,9 @@ class SegmentWriter:
             return current
         if current is not None:
             self._ending.append(current)
-        file = HourFile(hour_file_key(tenant, camera_id, start_ms, self._run_id),
-                        tenant, camera_id, hour)
+        file = HourFile(
+            hour_file_key(tenant, camera_id, start_ms, self._run_id), tenant, camera_id, hour
+        )
         self._open_files.touch([file])  # listed before its first byte
         self._files[(tenant, camera_id)] = file
         return file

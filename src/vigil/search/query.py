@@ -568,7 +568,8 @@ def _build_phrase_table(names: PlaceNames) -> dict[str, PlaceFilter]:
                 kind].add(value)
 
     for camera_id, camera_name in names.cameras.items():
-        for spelling in (camera_id, camera_name):
+        # A tenant's camera 'acme:gate' is also "gate" to its users: the prefix is the tenant.
+        for spelling in (camera_id, camera_id.rpartition(":")[2], camera_name):
             key = name_key(spelling)
             add(key, "cameras", camera_id)
             trimmed = " ".join(w for w in key.split() if w not in _GENERIC_PLACE_WORDS)

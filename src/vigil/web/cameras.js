@@ -179,7 +179,7 @@ function mountCamera(container, cameraId) {
     const readOnly = camera?.origin === "config";
     const me = currentUser();
     const inputs = {
-      id: h("input", { name: "id", required: true, value: camera?.id ?? "", disabled: !isNew, pattern: "[a-z0-9][a-z0-9_\\-]*",
+      id: h("input", { name: "id", required: true, value: camera?.id ?? "", disabled: !isNew, pattern: "([a-z0-9][a-z0-9_\\-]*:)?[a-z0-9][a-z0-9_\\-]*",
         placeholder: "gate-north", "data-field": "id", "data-testid": "camera-id" }),
       name: h("input", { name: "name", value: camera?.name ?? "", placeholder: "North gate", "data-field": "name", "data-testid": "camera-name" }),
       url: h("input", { name: "url", required: true, value: camera?.url ?? "", class: "wide", "data-field": "url",
@@ -244,15 +244,17 @@ function mountCamera(container, cameraId) {
         saved.textContent = "Not saved: see the problems marked below.";
         return;
       }
+      let stored;
       try {
-        if (isNew) await sendJson("POST", "/api/cameras", body);
+        if (isNew) stored = await sendJson("POST", "/api/cameras", body);
         else await sendJson("PUT", cameraPath(cameraId), body);
       } catch (error) {
         general.replaceChildren(errorBox(error.message));
         return;
       }
       if (isNew) {
-        location.hash = `#/cameras/${encodeURIComponent(body.id)}`;
+        // The server's id: a tenant's camera gets its tenant's prefix ("gate" → "acme:gate").
+        location.hash = `#/cameras/${encodeURIComponent(stored.id)}`;
         return;
       }
       saved.textContent = "Saved; the camera restarted with these settings.";

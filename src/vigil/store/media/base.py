@@ -15,6 +15,8 @@ from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Protocol
 
+from vigil.domain.namespaces import path_segment
+
 _KEY = re.compile(r"^[A-Za-z0-9._/-]{1,1024}$")
 
 
@@ -42,7 +44,7 @@ def validate_key(key: str) -> str:
 def media_key(tenant: str, camera_id: str, ts_ms: int, event_id: str, ext: str = "jpg") -> str:
     """The key of an event's snapshot: tenant/camera/YYYY-MM-DD (UTC)/<event id>.<ext>."""
     day = datetime.fromtimestamp(ts_ms / 1000, tz=UTC).strftime("%Y-%m-%d")
-    return validate_key(f"{tenant}/{camera_id}/{day}/{event_id}.{ext}")
+    return validate_key(f"{tenant}/{path_segment(camera_id)}/{day}/{event_id}.{ext}")
 
 
 class MediaStore(Protocol):
