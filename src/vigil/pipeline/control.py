@@ -59,6 +59,14 @@ class EngineControl(Protocol):
         """Restart a camera with new settings. Raises KeyError if it is not analysed."""
         ...
 
+    def analyse_as(self, camera: CameraConfig, preset: str | None, paused: bool) -> None:
+        """Analyse `camera` (its saved settings) as a PTZ camera pointing at `preset`: with
+        that preset's zones and lines, and without modules while `paused` (moving, or off
+        every preset); `cameras()` then lists it so. Raises KeyError if it is not analysed.
+        The single node restarts it here; a cluster records the position in the store, where
+        the camera's worker (after a failover too) reads it."""
+        ...
+
     def remove_camera(self, camera_id: str) -> None:
         """Stop a camera and end its open events. Raises KeyError if it is not analysed."""
         ...
