@@ -115,7 +115,10 @@ class StaticEngine:
                 raise KeyError(camera.id)
             self._cameras[camera.id] = camera
 
-    def analyse_as(self, camera: CameraConfig, preset: str | None, paused: bool) -> None:
+    def analyse_as(
+        self, camera: CameraConfig, preset: str | None, paused: bool,
+        resume_after_s: float | None = None,
+    ) -> None:
         self.replace_camera(analysed_at(camera, preset, paused))
 
     def remove_camera(self, camera_id: str) -> None:

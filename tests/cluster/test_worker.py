@@ -20,7 +20,7 @@ from vigil.cluster.remote import ClusterEngine
 from vigil.cluster.rpc import CameraUnavailable, Responder, ask, live_frame
 from vigil.cluster.worker import Worker
 from vigil.config import CameraConfig, VigilConfig
-from vigil.domain.frames import CameraStatus
+from vigil.domain.frames import CameraStatus, now_ms
 from vigil.pipeline.control import PipelineMetric
 from vigil.privacy.masks import AttributePolicy
 from vigil.services.nats import NatsServer
@@ -232,6 +232,27 @@ def test_where_a_ptz_camera_points_reaches_its_owner_and_the_next_one(
     taken_over = cluster.workers[next_id].engine.running["yard"]  # type: ignore[attr-defined]
     assert next_id != owner_id and taken_over.modules == {"zone": {"zones": ["lot"]}}
     assert [z.polygon[0] for z in taken_over.zones] == [(400, 300)]
+
+
+def test_a_moves_pause_ends_by_itself_when_nobody_records_its_end(
+    cluster: Cluster, store: EventStore
+) -> None:
+    """A move pauses the modules until the API node that moved the camera says it settled;
+    should that node have stopped first, the pause ends at the time recorded with it. A
+    camera off every preset stays paused until it is sent to one."""
+    store.put_camera(cam("yard", modules={"zone": {}}), "api")
+    cluster.add("w1")
+    cluster.round()
+    engine: RecordingEngine = cluster.workers["w1"].engine  # type: ignore[assignment]
+    store.put_ptz_position("yard", PtzPosition("2", paused=True, resume_ms=now_ms() + 60_000))
+    cluster.round()
+    assert engine.running["yard"].modules == {}
+    store.put_ptz_position("yard", PtzPosition("2", paused=True, resume_ms=now_ms() - 1))
+    cluster.round()
+    assert engine.running["yard"].modules == {"zone": {}}
+    store.put_ptz_position("yard", PtzPosition("2", paused=True))
+    cluster.round()
+    assert engine.running["yard"].modules == {}
 
 
 def test_a_worker_cut_off_from_nats_stops_its_cameras_before_the_lease_expires(

@@ -21,7 +21,7 @@ from vigil.cluster.analysed import analysed_cameras
 from vigil.cluster.registry import ClusterRegistry, WorkerInfo
 from vigil.cluster.rpc import CameraUnavailable, ask, json_reply, live_frame
 from vigil.config import CameraConfig
-from vigil.domain.frames import CameraStatus
+from vigil.domain.frames import CameraStatus, now_ms
 from vigil.pipeline.control import PipelineMetric
 from vigil.privacy.masks import AttributePolicy
 from vigil.recording.service import RecordingService
@@ -100,11 +100,17 @@ class ClusterEngine:
         self._analysed(camera.id, expected=True)
         self._check_classes(camera)
 
-    def analyse_as(self, camera: CameraConfig, preset: str | None, paused: bool) -> None:
+    def analyse_as(
+        self, camera: CameraConfig, preset: str | None, paused: bool,
+        resume_after_s: float | None = None,
+    ) -> None:
         """Recorded in the store: the camera's worker reads it each heartbeat and restarts the
         camera so, and whichever worker takes the camera over after a failover starts it so."""
         self._analysed(camera.id, expected=True)
-        self.store.put_ptz_position(camera.id, PtzPosition(preset, paused))
+        resume_ms = None
+        if paused and resume_after_s is not None:
+            resume_ms = now_ms() + round(resume_after_s * 1000)
+        self.store.put_ptz_position(camera.id, PtzPosition(preset, paused, resume_ms))
 
     def _analysed(self, camera_id: str, *, expected: bool) -> None:
         """KeyError when the camera is analysed (enabled in the store) and `expected` says

@@ -182,7 +182,10 @@ class LocalEngine:
         self._prioritise(camera)
         built.reader.start()
 
-    def analyse_as(self, camera: CameraConfig, preset: str | None, paused: bool) -> None:
+    def analyse_as(
+        self, camera: CameraConfig, preset: str | None, paused: bool,
+        resume_after_s: float | None = None,
+    ) -> None:
         self.replace_camera(analysed_at(camera, preset, paused))
 
     def _build(self, camera: CameraConfig, recorder: PacketSink | None = None) -> _Camera:

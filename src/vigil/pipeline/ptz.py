@@ -21,8 +21,9 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 from vigil.config import CameraConfig
 from vigil.domain.onvif_address import parse_onvif_url
@@ -32,6 +33,18 @@ from vigil.sources import onvif
 from vigil.sources.policy import SourcePolicy
 
 log = logging.getLogger(__name__)
+# The longest a camera is waited for to accept a move. It also bounds a move's pause on a
+# cluster: should this API node stop before the camera settled, its worker resumes the
+# modules by itself this long after the settling was due (EngineControl.analyse_as).
+MOVE_TIMEOUT_S = 30.0
+
+
+def _ask(call: Coroutine[Any, Any, None]) -> None:
+    """Run one ONVIF call to a camera, given up after MOVE_TIMEOUT_S."""
+    try:
+        asyncio.run(asyncio.wait_for(call, MOVE_TIMEOUT_S))
+    except TimeoutError:
+        raise onvif.OnvifProblem(f"the camera did not answer within {MOVE_TIMEOUT_S:g} s") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,9 +125,11 @@ class PtzControl:
             state.moving = True
         running = any(c.id == camera_id for c in self.engine.cameras())
         if running:
-            self.engine.analyse_as(camera, preset, paused=True)
+            self.engine.analyse_as(
+                camera, preset, paused=True, resume_after_s=MOVE_TIMEOUT_S + ptz.settle_s
+            )
         try:
-            asyncio.run(
+            _ask(
                 onvif.goto_preset(
                     host,
                     address.port,
@@ -157,7 +172,7 @@ class PtzControl:
         if running and not was_off:
             self.engine.analyse_as(camera, state.preset, paused=True)
         try:
-            asyncio.run(
+            _ask(
                 onvif.relative_move(
                     host,
                     address.port,

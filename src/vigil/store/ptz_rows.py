@@ -20,19 +20,31 @@ from vigil.store.schema import cameras, ptz_positions
 class PtzPosition:
     preset: str | None  # the preset it was last sent to; None: never sent to one
     paused: bool  # moving, or moved off every preset: analysed without modules
+    # Epoch ms when a move's pause ends by itself, should nobody record the end first (the
+    # API node that moved the camera stopped before it settled); None: paused until the next
+    # position is recorded (off every preset).
+    resume_ms: int | None = None
+
+    def paused_at(self, ts_ms: int) -> bool:
+        return self.paused and (self.resume_ms is None or ts_ms < self.resume_ms)
 
 
 def put(engine: sa.Engine, camera_id: str, position: PtzPosition) -> None:
     insert = dialect_insert(engine, ptz_positions).values(
         camera_id=camera_id, preset=position.preset, paused=position.paused,
-        updated_ms=now_ms(),
+        resume_ms=position.resume_ms, updated_ms=now_ms(),
     )
     new = insert.excluded
     with engine.begin() as connection:
         connection.execute(
             insert.on_conflict_do_update(
                 index_elements=[ptz_positions.c.camera_id],
-                set_={"preset": new.preset, "paused": new.paused, "updated_ms": new.updated_ms},
+                set_={
+                    "preset": new.preset,
+                    "paused": new.paused,
+                    "resume_ms": new.resume_ms,
+                    "updated_ms": new.updated_ms,
+                },
             )
         )
 
@@ -40,7 +52,10 @@ def put(engine: sa.Engine, camera_id: str, position: PtzPosition) -> None:
 def all_positions(engine: sa.Engine) -> dict[str, PtzPosition]:
     with engine.connect() as connection:
         rows = connection.execute(sa.select(ptz_positions)).mappings()
-        return {row["camera_id"]: PtzPosition(row["preset"], bool(row["paused"])) for row in rows}
+        return {
+            row["camera_id"]: PtzPosition(row["preset"], bool(row["paused"]), row["resume_ms"])
+            for row in rows
+        }
 
 
 def forget_deleted(connection: sa.Connection) -> None:

@@ -140,6 +140,7 @@ ptz_positions = sa.Table(
     sa.Column("camera_id", sa.String(64), primary_key=True),
     sa.Column("preset", sa.String(64), nullable=True),
     sa.Column("paused", sa.Boolean, nullable=False),
+    sa.Column("resume_ms", sa.BigInteger, nullable=True),
     sa.Column("updated_ms", sa.BigInteger, nullable=False),
 )
 

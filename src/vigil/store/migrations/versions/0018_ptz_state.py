@@ -23,6 +23,7 @@ def upgrade() -> None:
         sa.Column("camera_id", sa.String(64), nullable=False),
         sa.Column("preset", sa.String(64), nullable=True),
         sa.Column("paused", sa.Boolean, nullable=False),
+        sa.Column("resume_ms", sa.BigInteger, nullable=True),
         sa.Column("updated_ms", sa.BigInteger, nullable=False),
         sa.PrimaryKeyConstraint("camera_id", name="pk_ptz_positions"),
     )
