@@ -44,6 +44,7 @@ from vigil.config import CameraConfig, ClusterConfig, VigilConfig, parse_config
 from vigil.domain.events import Event, EventState, ObjectInfo, uuid7
 from vigil.domain.frames import CameraStatus
 from vigil.pipeline.control import EngineControl, PipelineMetric
+from vigil.pipeline.ptz_geometry import analysed_at
 from vigil.privacy.masks import AttributePolicy
 from vigil.runtime import api_services
 from vigil.store import EventSink, EventStore, LocalMediaStore
@@ -123,6 +124,15 @@ class StaticEngine:
             if camera.id not in self._cameras:
                 raise KeyError(camera.id)
             self._cameras[camera.id] = camera
+
+    def analyse_as(
+        self,
+        camera: CameraConfig,
+        preset: str | None,
+        paused: bool,
+        resume_after_s: float | None = None,
+    ) -> None:
+        self.replace_camera(analysed_at(camera, preset, paused))
 
     def remove_camera(self, camera_id: str) -> None:
         with self._lock:

@@ -20,11 +20,12 @@ from vigil.cluster.remote import ClusterEngine
 from vigil.cluster.rpc import CameraUnavailable, Responder, ask, live_frame
 from vigil.cluster.worker import Worker
 from vigil.config import CameraConfig, VigilConfig
-from vigil.domain.frames import CameraStatus
+from vigil.domain.frames import CameraStatus, now_ms
 from vigil.pipeline.control import PipelineMetric
 from vigil.privacy.masks import AttributePolicy
 from vigil.services.nats import NatsServer
 from vigil.store import EventStore
+from vigil.store.ptz_rows import PtzPosition
 
 _names = itertools.count()
 
@@ -199,6 +200,59 @@ def test_a_worker_that_stops_hands_its_cameras_over_at_once(
     leaving.stop()
     cluster.round()
     assert len(cluster.workers["w2"].cameras) == 6
+
+
+def test_where_a_ptz_camera_points_reaches_its_owner_and_the_next_one(
+    cluster: Cluster, store: EventStore
+) -> None:
+    """The position the API recorded for a moved PTZ camera (ClusterEngine.analyse_as) is
+    what its worker analyses, and what the worker taking the camera over starts with."""
+    home = {"name": "lot", "polygon": [[10, 10], [300, 10], [300, 200]]}
+    gate = {"name": "lot", "polygon": [[400, 300], [700, 300], [700, 550]]}
+    store.put_camera(cam(
+        "yard", zones=[home], modules={"zone": {"zones": ["lot"]}},
+        ptz={"onvif_url": "http://127.0.0.1:8000", "profile": "main",
+             "presets": {"2": {"zones": [gate]}}},
+    ), "api")
+    cluster.add("w1")
+    cluster.add("w2")
+    cluster.round()
+    cluster.round()
+    [(owner_id,)] = cluster.running().values()
+    owner: RecordingEngine = cluster.workers[owner_id].engine  # type: ignore[assignment]
+    store.put_ptz_position("yard", PtzPosition("2", paused=True))
+    cluster.round()
+    assert owner.running["yard"].modules == {}
+    assert [z.polygon[0] for z in owner.running["yard"].zones] == [(400, 300)]
+
+    store.put_ptz_position("yard", PtzPosition("2", paused=False))
+    cluster.workers.pop(owner_id).stop()
+    cluster.round()
+    [(next_id,)] = cluster.running().values()
+    taken_over = cluster.workers[next_id].engine.running["yard"]  # type: ignore[attr-defined]
+    assert next_id != owner_id and taken_over.modules == {"zone": {"zones": ["lot"]}}
+    assert [z.polygon[0] for z in taken_over.zones] == [(400, 300)]
+
+
+def test_a_moves_pause_ends_by_itself_when_nobody_records_its_end(
+    cluster: Cluster, store: EventStore
+) -> None:
+    """A move pauses the modules until the API node that moved the camera says it settled;
+    should that node have stopped first, the pause ends at the time recorded with it. A
+    camera off every preset stays paused until it is sent to one."""
+    store.put_camera(cam("yard", modules={"zone": {}}), "api")
+    cluster.add("w1")
+    cluster.round()
+    engine: RecordingEngine = cluster.workers["w1"].engine  # type: ignore[assignment]
+    store.put_ptz_position("yard", PtzPosition("2", paused=True, resume_ms=now_ms() + 60_000))
+    cluster.round()
+    assert engine.running["yard"].modules == {}
+    store.put_ptz_position("yard", PtzPosition("2", paused=True, resume_ms=now_ms() - 1))
+    cluster.round()
+    assert engine.running["yard"].modules == {"zone": {}}
+    store.put_ptz_position("yard", PtzPosition("2", paused=True))
+    cluster.round()
+    assert engine.running["yard"].modules == {}
 
 
 def test_a_worker_cut_off_from_nats_stops_its_cameras_before_the_lease_expires(

@@ -149,3 +149,43 @@ def test_a_disabled_camera_is_not_analysed_until_it_is_enabled(
     engine.add_camera(camera)
     store.put_camera(camera, "api")
     assert ids(engine) == ["gate"]
+
+
+PTZ = {
+    "zones": [{"name": "lot", "polygon": [[10, 10], [300, 10], [300, 200], [10, 200]]}],
+    "modules": {"zone": {"zones": ["lot"]}},
+    "ptz": {
+        "onvif_url": "http://admin:secret@127.0.0.1:8000",
+        "profile": "main",
+        "presets": {"2": {
+            "zones": [{"name": "lot", "polygon": [[400, 300], [700, 300], [700, 550]]}],
+            "lines": [{"name": "barrier", "start": [400, 420], "end": [700, 420]}],
+        }},
+    },
+}
+
+
+def test_a_ptz_camera_is_analysed_at_its_preset_and_without_modules_while_paused(
+    engine: EngineControl, store: EventStore
+) -> None:
+    """As vigil.pipeline.ptz has it around a move: no modules while the camera moves, the
+    preset's zones and lines once it settled; deleted and added again, it starts afresh."""
+    camera = add(engine, store, "yard", **PTZ)
+    engine.analyse_as(camera, "2", paused=True)
+    [moving] = engine.cameras()
+    assert moving.modules == {} and [z.polygon[0] for z in moving.zones] == [(400, 300)]
+    engine.analyse_as(camera, "2", paused=False)
+    [settled] = engine.cameras()
+    assert settled.modules == camera.modules
+    assert [z.polygon[0] for z in settled.zones] == [(400, 300)]
+    assert [line.name for line in settled.lines] == ["barrier"]
+    with pytest.raises(KeyError):
+        engine.analyse_as(camera.model_copy(update={"id": "nowhere"}), "2", paused=True)
+    assert ids(engine) == ["yard"]
+
+    engine.remove_camera("yard")
+    store.delete_camera("yard")
+    add(engine, store, "yard", **PTZ)
+    [again] = engine.cameras()
+    assert again.modules == camera.modules and again.lines == []
+    assert [z.polygon[0] for z in again.zones] == [(10, 10)]

@@ -8,6 +8,7 @@ import pytest
 
 from vigil.config import CameraConfig
 from vigil.store import EventStore
+from vigil.store.ptz_rows import PtzPosition
 
 
 def camera(camera_id: str, tenant: str = "default", **fields: object) -> CameraConfig:
@@ -62,3 +63,23 @@ def test_config_cameras_are_listed_in_the_files_order(store: EventStore) -> None
     single node's engine starts them, not by id."""
     store.sync_config_cameras([camera("zulu"), camera("alpha"), camera("mike")])
     assert [c.config.id for c in store.list_cameras()] == ["zulu", "alpha", "mike"]
+
+
+def test_a_ptz_position_is_kept_until_its_camera_is_deleted(store: EventStore) -> None:
+    """Where the API last moved a PTZ camera is cluster state; a camera deleted (through the
+    API, or dropped from the config file) takes it along, so one added again under the same
+    id is analysed at its saved settings."""
+    store.put_camera(camera("yard"), "api")
+    store.put_camera(camera("gate"), "config")
+    store.put_ptz_position("yard", PtzPosition("2", paused=True, resume_ms=1_795_000_000_000))
+    store.put_ptz_position("gate", PtzPosition("3", paused=True))
+    assert store.ptz_positions()["yard"].resume_ms == 1_795_000_000_000
+    store.put_ptz_position("gate", PtzPosition("3", paused=False))
+    store.put_ptz_position("yard", PtzPosition("2", paused=False))
+    assert store.ptz_positions() == {
+        "yard": PtzPosition("2", paused=False), "gate": PtzPosition("3", paused=False),
+    }
+    store.delete_camera("yard")
+    assert set(store.ptz_positions()) == {"gate"}
+    store.sync_config_cameras([])
+    assert store.ptz_positions() == {}

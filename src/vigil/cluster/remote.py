@@ -3,8 +3,9 @@ analyse them, and their heartbeats carry each camera's status.
 
 Adding, changing or removing a camera is a store write (the API route does it); every worker
 reads the store each heartbeat and the placement follows, so the control methods here have
-nothing to start or stop. Live frames and module counters come from the owning worker by
-request/reply.
+nothing to start or stop. Where a PTZ camera points (its preset's geometry, modules paused
+while it moves) is a store row too, written by `analyse_as` (vigil.cluster.analysed).
+Live frames and module counters come from the owning worker by request/reply.
 """
 
 from __future__ import annotations
@@ -16,13 +17,15 @@ from collections.abc import Iterable
 from typing import Any
 
 from vigil.bus.nats import NatsBus
+from vigil.cluster.analysed import analysed_cameras
 from vigil.cluster.registry import ClusterRegistry, WorkerInfo
 from vigil.cluster.rpc import CameraUnavailable, ask, json_reply, live_frame
 from vigil.config import CameraConfig
-from vigil.domain.frames import CameraStatus
+from vigil.domain.frames import CameraStatus, now_ms
 from vigil.pipeline.control import PipelineMetric
 from vigil.privacy.masks import AttributePolicy
 from vigil.recording.service import RecordingService
+from vigil.store.ptz_rows import PtzPosition
 from vigil.store.store import EventStore
 from vigil.vision.detector import ModelError
 
@@ -73,7 +76,7 @@ class ClusterEngine:
     # EngineControl ---------------------------------------------------------------------------
 
     def cameras(self) -> list[CameraConfig]:
-        return [stored.config for stored in self.store.list_cameras(None) if stored.config.enabled]
+        return analysed_cameras(self.store)
 
     def status(self, camera_id: str) -> CameraStatus | None:
         return next((s for s in self.statuses() if s.camera_id == camera_id), None)
@@ -96,6 +99,18 @@ class ClusterEngine:
         """Workers see the changed settings in the store and restart the camera."""
         self._analysed(camera.id, expected=True)
         self._check_classes(camera)
+
+    def analyse_as(
+        self, camera: CameraConfig, preset: str | None, paused: bool,
+        resume_after_s: float | None = None,
+    ) -> None:
+        """Recorded in the store: the camera's worker reads it each heartbeat and restarts the
+        camera so, and whichever worker takes the camera over after a failover starts it so."""
+        self._analysed(camera.id, expected=True)
+        resume_ms = None
+        if paused and resume_after_s is not None:
+            resume_ms = now_ms() + round(resume_after_s * 1000)
+        self.store.put_ptz_position(camera.id, PtzPosition(preset, paused, resume_ms))
 
     def _analysed(self, camera_id: str, *, expected: bool) -> None:
         """KeyError when the camera is analysed (enabled in the store) and `expected` says

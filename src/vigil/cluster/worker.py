@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass
 from vigil.auth.store import AuthStore
 from vigil.auth.wiring import load_tenant_choices
 from vigil.bus.nats import NatsBus
+from vigil.cluster.analysed import analysed_cameras
 from vigil.cluster.assign import assign
 from vigil.cluster.registry import FENCE_SHARE, ClusterRegistry, WorkerInfo, process_name
 from vigil.cluster.rpc import Responder
@@ -116,11 +117,9 @@ class Worker:
         self.registry.heartbeat(info)
         workers = self.registry.workers()
         workers.setdefault(self.id, info)  # our own heartbeat may not be listed yet
-        cameras = {
-            stored.config.id: stored.config
-            for stored in self.store.list_cameras(None)
-            if stored.config.enabled
-        }
+        # At the PTZ position the API recorded: a moved camera restarts with its preset's
+        # geometry, or without modules while it moves, as any changed settings do.
+        cameras = {camera.id: camera for camera in analysed_cameras(self.store)}
         load_tenant_choices(self.auth, self.engine.attributes)
         placement = assign(cameras, {w.id: w.capacity for w in workers.values()})
         mine = {camera for camera, worker in placement.items() if worker == self.id}

@@ -59,6 +59,21 @@ class EngineControl(Protocol):
         """Restart a camera with new settings. Raises KeyError if it is not analysed."""
         ...
 
+    def analyse_as(
+        self, camera: CameraConfig, preset: str | None, paused: bool,
+        resume_after_s: float | None = None,
+    ) -> None:
+        """Analyse `camera` (its saved settings) as a PTZ camera pointing at `preset`: with
+        that preset's zones and lines, and without modules while `paused` (moving, or off
+        every preset); `cameras()` then lists it so. Raises KeyError if it is not analysed.
+        The single node restarts it here; a cluster records the position in the store, where
+        the camera's worker (after a failover too) reads it. `resume_after_s`: a pause that
+        ends by itself this long after it began unless a later call ends it first (a move's
+        settling), so a cluster's camera resumes even when the API node that moved it stops
+        before it settled; a single node's pipeline stops with that node, so it has no use
+        for it."""
+        ...
+
     def remove_camera(self, camera_id: str) -> None:
         """Stop a camera and end its open events. Raises KeyError if it is not analysed."""
         ...

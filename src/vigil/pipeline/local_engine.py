@@ -22,6 +22,7 @@ from vigil.pipeline.camera import CameraPipeline, Output
 from vigil.pipeline.control import PipelineMetric
 from vigil.pipeline.deadline import Batcher, DeadlineBatcher, make_batcher
 from vigil.pipeline.output import EventOutput
+from vigil.pipeline.ptz_geometry import analysed_at
 from vigil.privacy.masks import AttributePolicy, apply_masks
 from vigil.privacy.redact import FaceRedactor, redact_faces
 from vigil.recording.service import RecordingService
@@ -180,6 +181,12 @@ class LocalEngine:
             self._cameras[camera.id] = built
         self._prioritise(camera)
         built.reader.start()
+
+    def analyse_as(
+        self, camera: CameraConfig, preset: str | None, paused: bool,
+        resume_after_s: float | None = None,
+    ) -> None:
+        self.replace_camera(analysed_at(camera, preset, paused))
 
     def _build(self, camera: CameraConfig, recorder: PacketSink | None = None) -> _Camera:
         trusted = self.sources.trusts(camera.id, camera.url)

@@ -2,10 +2,12 @@
 while the camera moves, and a camera left away from its home preset returns there by itself.
 
 Analytics need geometry that matches the picture; a PTZ camera turned to another preset shows
-another scene, where the home preset's zones and lines mean nothing. So a move (1) restarts the
-camera's analysis without modules, (2) asks the camera to go (ONVIF GotoPreset, with the
-credentials stored with the camera), and (3) once it has settled, restarts the analysis with
-the modules and that preset's geometry. One timer per camera brings it home after
+another scene, where the home preset's zones and lines mean nothing. So a move (1) has the
+camera analysed without modules, (2) asks the camera to go (ONVIF GotoPreset, with the
+credentials stored with the camera), and (3) once it has settled, has it analysed with the
+modules and that preset's geometry. The engine does (1) and (3) (`EngineControl.analyse_as`):
+a single node restarts the camera; a cluster records the position in the store, where the
+camera's worker reads it. One timer per camera brings it home after
 `return_home_s` without a move. A manual move (pan, tilt, zoom by a step) leaves every preset,
 so no zone or line fits the picture: the modules stay paused until the camera is sent to a
 preset again, by the operator or by the return home. Only moves made through Vigil are known
@@ -19,29 +21,30 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 from vigil.config import CameraConfig
 from vigil.domain.onvif_address import parse_onvif_url
 from vigil.pipeline.control import EngineControl
+from vigil.pipeline.ptz_geometry import analysed_at
 from vigil.sources import onvif
 from vigil.sources.policy import SourcePolicy
 
 log = logging.getLogger(__name__)
+# The longest a camera is waited for to accept a move. It also bounds a move's pause on a
+# cluster: should this API node stop before the camera settled, its worker resumes the
+# modules by itself this long after the settling was due (EngineControl.analyse_as).
+MOVE_TIMEOUT_S = 30.0
 
 
-def at_preset(camera: CameraConfig, preset: str | None) -> CameraConfig:
-    """The camera as analysed at `preset`: that preset's zones and lines where it has them."""
-    geometry = camera.ptz.presets.get(preset) if camera.ptz and preset is not None else None
-    if geometry is None:
-        return camera
-    return camera.model_copy(
-        update={
-            "zones": camera.zones if geometry.zones is None else geometry.zones,
-            "lines": camera.lines if geometry.lines is None else geometry.lines,
-        }
-    )
+def _ask(call: Coroutine[Any, Any, None]) -> None:
+    """Run one ONVIF call to a camera, given up after MOVE_TIMEOUT_S."""
+    try:
+        asyncio.run(asyncio.wait_for(call, MOVE_TIMEOUT_S))
+    except TimeoutError:
+        raise onvif.OnvifProblem(f"the camera did not answer within {MOVE_TIMEOUT_S:g} s") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,8 +106,7 @@ class PtzControl:
             state = self._cameras.get(camera.id)
             preset = state.preset if state else None
             paused = state is not None and (state.moving or state.off_preset)
-        current = at_preset(camera, preset)
-        return current.model_copy(update={"modules": {}}) if paused else current
+        return analysed_at(camera, preset, paused)
 
     def goto(self, camera_id: str, preset: str) -> None:
         """Move the camera to `preset` and analyse it with that preset's geometry.
@@ -119,14 +121,15 @@ class PtzControl:
         with self._lock:
             state = self._cameras.setdefault(camera_id, _Camera())
             state.cancel()
-            previous = state.preset
+            previous, was_off = state.preset, state.off_preset
             state.moving = True
         running = any(c.id == camera_id for c in self.engine.cameras())
         if running:
-            paused = at_preset(camera, preset).model_copy(update={"modules": {}})
-            self.engine.replace_camera(paused)
+            self.engine.analyse_as(
+                camera, preset, paused=True, resume_after_s=MOVE_TIMEOUT_S + ptz.settle_s
+            )
         try:
-            asyncio.run(
+            _ask(
                 onvif.goto_preset(
                     host,
                     address.port,
@@ -141,7 +144,7 @@ class PtzControl:
             with self._lock:
                 state.moving = False
             if running:
-                self.engine.replace_camera(at_preset(camera, previous))
+                self.engine.analyse_as(camera, previous, paused=was_off)
             raise
         with self._lock:
             state.preset = preset
@@ -167,9 +170,9 @@ class PtzControl:
             state.off_preset = True
         running = any(c.id == camera_id for c in self.engine.cameras())
         if running and not was_off:
-            self.engine.replace_camera(camera.model_copy(update={"modules": {}}))
+            self.engine.analyse_as(camera, state.preset, paused=True)
         try:
-            asyncio.run(
+            _ask(
                 onvif.relative_move(
                     host,
                     address.port,
@@ -184,7 +187,7 @@ class PtzControl:
             with self._lock:
                 state.off_preset = was_off
             if running and not was_off:
-                self.engine.replace_camera(at_preset(camera, state.preset))
+                self.engine.analyse_as(camera, state.preset, paused=False)
             raise
         with self._lock:
             self._schedule_home(camera_id, state, camera)
@@ -223,7 +226,7 @@ class PtzControl:
         if camera is None or not any(c.id == camera_id for c in self.engine.cameras()):
             return
         try:
-            self.engine.replace_camera(at_preset(camera, preset))
+            self.engine.analyse_as(camera, preset, paused=False)
         except (KeyError, ValueError) as error:
             log.warning(
                 "camera %s at preset %s could not resume analysis: %s", camera_id, preset, error

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from vigil.auth.scope import scope_clauses
 from vigil.config import CameraConfig
 from vigil.domain.frames import now_ms
+from vigil.store import ptz_rows
 from vigil.store.db import dialect_insert
 from vigil.store.schema import cameras
 
@@ -114,6 +115,7 @@ def put(engine: sa.Engine, camera: CameraConfig, origin: Origin) -> None:
 def delete(engine: sa.Engine, camera_id: str) -> bool:
     with engine.begin() as connection:
         result = connection.execute(sa.delete(cameras).where(cameras.c.id == camera_id))
+        ptz_rows.forget_deleted(connection)
     return result.rowcount > 0
 
 
@@ -132,4 +134,5 @@ def sync_config(engine: sa.Engine, declared: Sequence[CameraConfig]) -> list[Sto
                 cameras.c.origin == "config", cameras.c.id.not_in([c.id for c in declared])
             )
         )
+        ptz_rows.forget_deleted(connection)
     return list_all(engine, None)

@@ -132,6 +132,18 @@ alerts = sa.Table(
     sa.Index(None, "event_id"),
 )
 
+# Where each PTZ camera points as the API last moved it (vigil.store.ptz_rows): workers
+# analyse the camera with that preset's geometry, without modules while it is paused.
+ptz_positions = sa.Table(
+    "ptz_positions",
+    metadata,
+    sa.Column("camera_id", sa.String(64), primary_key=True),
+    sa.Column("preset", sa.String(64), nullable=True),
+    sa.Column("paused", sa.Boolean, nullable=False),
+    sa.Column("resume_ms", sa.BigInteger, nullable=True),
+    sa.Column("updated_ms", sa.BigInteger, nullable=False),
+)
+
 # Identity, audit chain and evidence (issue 4; vigil.auth, vigil.privacy.audit/retention).
 tenants = sa.Table(
     "tenants",

@@ -15,9 +15,10 @@ from vigil.domain.events import Event
 from vigil.domain.series_points import SeriesPoint
 from vigil.store import cameras as camera_rows
 from vigil.store import events as event_rows
-from vigil.store import series_rows
+from vigil.store import ptz_rows, series_rows
 from vigil.store.cameras import Origin, StoredCamera
 from vigil.store.db import make_engine, migrate
+from vigil.store.ptz_rows import PtzPosition
 from vigil.store.query import (
     CountQuery,
     CountRow,
@@ -113,3 +114,10 @@ class EventStore:
     def sync_config_cameras(self, declared: Sequence[CameraConfig]) -> list[StoredCamera]:
         sealed = [self._seal(camera) for camera in declared]
         return [self._open(row) for row in camera_rows.sync_config(self.engine, sealed)]
+
+    def put_ptz_position(self, camera_id: str, position: PtzPosition) -> None:
+        ptz_rows.put(self.engine, camera_id, position)
+
+    def ptz_positions(self) -> dict[str, PtzPosition]:
+        """camera id → where the API last moved it, for the cameras moved since created."""
+        return ptz_rows.all_positions(self.engine)

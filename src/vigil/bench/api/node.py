@@ -47,6 +47,12 @@ class NoCameras:
     def replace_camera(self, camera: CameraConfig) -> None:
         raise KeyError(camera.id)
 
+    def analyse_as(
+        self, camera: CameraConfig, preset: str | None, paused: bool,
+        resume_after_s: float | None = None,
+    ) -> None:
+        raise KeyError(camera.id)
+
     def remove_camera(self, camera_id: str) -> None:
         raise KeyError(camera_id)
 
