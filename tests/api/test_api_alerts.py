@@ -293,7 +293,7 @@ def test_other_tenants_rules_and_alerts_are_invisible(
         "/api/alert-rules", json={"id": "mine", "tenant": "default", "classes": ["car"]}
     )
     assert refused.status_code == 403 and "tenant 'default' is not yours" in refused.text
-    # The caller's one tenant.
+    # The caller's one tenant, whose namespace the chosen id lives in.
     created = client.post("/api/alert-rules", json={"id": "mine", "classes": ["car"]})
     assert created.status_code == 201 and created.json()["tenant"] == "harbour"
-    assert [r["id"] for r in client.get("/api/alert-rules").json()] == ["mine"]
+    assert [r["id"] for r in client.get("/api/alert-rules").json()] == ["harbour:mine"]
