@@ -1,7 +1,7 @@
 """Tenant namespaces for the identifiers tenants choose: camera ids and usernames, and the
 ids of alert rules and names of alert actions added through the API.
 
-Both must be unique across the installation (events, recordings and logins carry them), and a
+All must be unique across the installation (events, recordings and logins carry them), and a
 single installation-wide space would make "taken" an answer about other tenants: a 409 for a
 camera id or username another organisation uses. So a tenant's identifiers live in its own
 namespace, written `TENANT:NAME`, and whether one is free never depends on another tenant.
