@@ -293,7 +293,37 @@ def test_other_tenants_rules_and_alerts_are_invisible(
         "/api/alert-rules", json={"id": "mine", "tenant": "default", "classes": ["car"]}
     )
     assert refused.status_code == 403 and "tenant 'default' is not yours" in refused.text
-    # The caller's one tenant.
+    # The caller's one tenant, whose namespace the chosen id lives in.
     created = client.post("/api/alert-rules", json={"id": "mine", "classes": ["car"]})
     assert created.status_code == 201 and created.json()["tenant"] == "harbour"
-    assert [r["id"] for r in client.get("/api/alert-rules").json()] == ["mine"]
+    assert [r["id"] for r in client.get("/api/alert-rules").json()] == ["harbour:mine"]
+
+
+def test_chosen_ids_and_action_names_live_in_the_tenants_namespace(
+    alerts_client: tuple[TestClient, AlertService],
+) -> None:
+    client, _ = alerts_client  # a caller of every tenant
+    own = client.post("/api/alert-rules", json={"id": "desk-watch", "line": "door"})
+    assert (own.status_code, own.json()["id"]) == (201, "desk-watch")  # 'default' keeps bare
+    prefixed = client.post("/api/alert-rules", json={"id": "harbour:x", "line": "door"})
+    assert (prefixed.status_code, prefixed.json()["detail"]) == (
+        422,
+        "body.id: a rule of tenant 'default' has a bare id, without a tenant prefix; write 'x'",
+    )
+    theirs = client.post(
+        "/api/alert-rules", json={"id": "gate-watch", "tenant": "harbour", "line": "door"}
+    )
+    assert (theirs.status_code, theirs.json()["id"]) == (201, "harbour:gate-watch")
+    assert theirs.headers["Location"] == "/api/alert-rules/harbour:gate-watch"
+    # Moved to another tenant, a chosen id would sit in the wrong namespace.
+    moved = client.put("/api/alert-rules/harbour:gate-watch", json={"line": "door"})
+    assert moved.status_code == 422
+    assert moved.json()["detail"] == (
+        "tenant: a rule of tenant 'default' has a bare id, without a tenant prefix; write "
+        "'gate-watch'; add it anew to move it"
+    )
+    hook = {"type": "webhook", "url": "https://hooks.example.org/in"}
+    bare = client.post("/api/alert-actions/desk", json=hook)
+    assert (bare.status_code, bare.json()["name"]) == (201, "desk")
+    named = client.post("/api/alert-actions/desk", json={**hook, "tenant": "harbour"})
+    assert (named.status_code, named.json()["name"]) == (201, "harbour:desk")

@@ -81,7 +81,7 @@ def alpha_objects(world: World) -> dict[str, str]:
         "/api/alert-rules", json={"id": "alpha-rule", "tenant": "alpha", "classes": ["person"]}
     )
     if rule.status_code == 201:
-        objects["rule"] = "alpha-rule"
+        objects["rule"] = rule.json()["id"]  # 'alpha:alpha-rule', in alpha's namespace
     alerts = admin.get("/api/alerts")
     if alerts.status_code == 200 and alerts.json().get("items"):
         objects["alert"] = alerts.json()["items"][0]["id"]

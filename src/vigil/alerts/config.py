@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from vigil import module_checks
+from vigil.domain import namespaces
 from vigil.domain.namespaces import CAMERA_ID, MAX_LENGTH
 from vigil.domain.schedule import TimeWindow, check_timezone, in_windows
 
@@ -35,6 +36,17 @@ def check_id(value: str, what: str) -> str:
         raise ValueError(
             f"{what} {value!r}: use 1-64 lower-case letters, digits, '-' or '_', "
             "starting alphanumeric"
+        )
+    return value
+
+
+def check_rule_id(value: str, what: str = "rule id") -> str:
+    """A rule id: a name, with its tenant's prefix for tenants other than `default`
+    ('acme:door'; vigil.domain.namespaces), or a generated uuid7."""
+    if not CAMERA_ID.match(value) or len(value) > MAX_LENGTH:
+        raise ValueError(
+            f"{what} {value!r}: use 1-64 lower-case letters, digits, '-' or '_', starting "
+            "alphanumeric, after the tenant's prefix ('acme:door')"
         )
     return value
 
@@ -171,12 +183,15 @@ class RuleSpec(Strict):
 
 
 class RuleConfig(RuleSpec):
-    id: str = Field(description="Lower-case letters, digits, '-' and '_'; unique")
+    id: str = Field(
+        description="Lower-case letters, digits, '-' and '_'; unique. A rule of a tenant other "
+        "than 'default' has its tenant's prefix ('acme:door'), unless its id was generated"
+    )
 
     @field_validator("id")
     @classmethod
     def _valid_id(cls, value: str) -> str:
-        return check_id(value, "rule id")
+        return check_rule_id(value)
 
     @property
     def title(self) -> str:
@@ -333,6 +348,9 @@ class AlertsConfig(Strict):
             if rule.id in ids:
                 raise ValueError(f"rules[{index}].id: rule id {rule.id!r} is used twice")
             ids.add(rule.id)
+            # As camera ids: a tenant's rule lives in its namespace, never renamed silently.
+            if message := namespaces.misplaced(rule.id, rule.tenant, "rule", "id"):
+                raise ValueError(f"rules[{index}].id: {message}")
             problem = unknown_actions(rule.actions, self.actions)
             if problem:
                 raise ValueError(f"rules[{index}].actions: {problem}")

@@ -12,6 +12,8 @@ from vigil.domain.namespaces import NAME_PATTERN as NAME_PATTERN
 from vigil.store.query import QueryError
 
 CAMERA_ID_MAX = MAX_LENGTH  # 'acme:gate': the tenant's prefix counts
+# Alert-rule ids and alert-action names: a name, with its tenant's prefix ('acme:door').
+NAMESPACED_PATTERN = CAMERA_ID_PATTERN
 EVENT_ID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 MAX_FILTER_VALUES = 100
 MAX_FILTER_LENGTH = 128

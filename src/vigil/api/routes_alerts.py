@@ -7,6 +7,7 @@ their names, types and targets are shown.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from typing import Annotated, Any, Literal
 
@@ -14,7 +15,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 from pydantic import BaseModel, Field, field_validator
 
 from vigil.alerts.alert import iso
-from vigil.alerts.config import ID_PATTERN, RuleConfig, RuleSpec, check_id
+from vigil.alerts.config import RuleConfig, RuleSpec, check_rule_id
 from vigil.alerts.preview import empty_condition, preview, too_broad
 from vigil.alerts.service import AlertService, RuleError
 from vigil.alerts.stored_actions import public
@@ -27,7 +28,8 @@ from vigil.api.alert_acks import (
 )
 from vigil.api.context import Alerts, AppContext, Context
 from vigil.api.errors import error_responses
-from vigil.api.params import EVENT_ID_PATTERN, split_values, time_range
+from vigil.api.params import EVENT_ID_PATTERN, NAMESPACED_PATTERN, split_values, time_range
+from vigil.domain import namespaces
 from vigil.domain.events import Event, uuid7
 from vigil.domain.frames import now_ms
 from vigil.store import acks as ack_rows
@@ -36,20 +38,25 @@ from vigil.store.acks import Ack
 from vigil.store.alerts import AlertQuery, StoredAlert, StoredRule
 from vigil.store.events import get_many
 
-RuleId = Annotated[str, Path(pattern=ID_PATTERN, description="Rule id")]
+RuleId = Annotated[
+    str, Path(pattern=NAMESPACED_PATTERN, max_length=namespaces.MAX_LENGTH, description="Rule id")
+]
 AlertId = Annotated[str, Path(pattern=EVENT_ID_PATTERN, description="Alert id")]
 Scope = Annotated[Collection[str] | None, Depends(tenant_scope)]
 
 
 class RuleIn(RuleSpec):
     id: str | None = Field(
-        None, description="Lower-case letters, digits, '-' and '_'; generated when left out"
+        None,
+        description="Lower-case letters, digits, '-' and '_'; generated when left out. For a "
+        "tenant other than 'default' the server prefixes it with the tenant ('door' → "
+        "'acme:door'); another tenant's prefix is refused",
     )
 
     @field_validator("id")
     @classmethod
     def _valid_id(cls, value: str | None) -> str | None:
-        return None if value is None else check_id(value, "rule id")
+        return None if value is None else check_rule_id(value)
 
 
 class RuleOut(RuleConfig):
@@ -196,16 +203,32 @@ def find_rule(alerts: AlertService, rule_id: str, tenants: Collection[str] | Non
     return stored
 
 
+def in_namespace(rule_id: str, tenant: str) -> str:
+    """A chosen rule id in its tenant's namespace ('door' of tenant acme is 'acme:door'), so
+    whether it is free never depends on another tenant; another tenant's prefix is a 422 that
+    depends only on the request."""
+    try:
+        return namespaces.qualify(rule_id, tenant, "rule", "id")
+    except namespaces.NamespaceError as error:
+        raise HTTPException(422, f"body.id: {error}") from None
+
+
 def from_body(
-    ctx: AppContext, body: RuleIn, rule_id: str, tenants: Collection[str] | None
+    ctx: AppContext, body: RuleIn, rule_id: str | None, tenants: Collection[str] | None
 ) -> RuleConfig:
-    values = {**body.model_dump(), "id": rule_id}
+    """The rule of the body; with `rule_id` None (a new rule), its id is the body's, in the
+    tenant's namespace, or a generated uuid7. Generated ids stay bare: 74 random bits cannot
+    be guessed, and a chosen id of a tenant other than `default` always carries its prefix,
+    so a free generated id never answers for another tenant's."""
+    values = {**body.model_dump(), "id": rule_id or uuid7()}
     # A caller of one tenant need not name it.
     if "tenant" not in body.model_fields_set and tenants is not None and len(tenants) == 1:
         values["tenant"] = next(iter(tenants))
     rule = RuleConfig(**values)
     if not visible(rule.tenant, tenants):
         raise HTTPException(403, f"tenant {rule.tenant!r} is not yours")
+    if rule_id is None and body.id is not None:
+        rule = rule.model_copy(update={"id": in_namespace(body.id, rule.tenant)})
     # An empty form must not become a rule that pages someone for every event.
     problem = empty_condition(rule) or too_broad(
         preview(ctx.store.engine, rule, tenants, now_ms=now_ms())
@@ -268,7 +291,7 @@ def list_rules(alerts: Alerts, tenants: Scope) -> list[RuleOut]:
 def add_rule(
     ctx: Context, alerts: Alerts, body: RuleIn, response: Response, tenants: Scope
 ) -> RuleOut:
-    rule = from_body(ctx, body, body.id or uuid7(), tenants)
+    rule = from_body(ctx, body, None, tenants)
     created = save(alerts, rule, create=True)
     response.headers["Location"] = f"/api/alert-rules/{rule.id}"
     return created
@@ -295,12 +318,22 @@ def get_rule(alerts: Alerts, rule_id: RuleId, tenants: Scope) -> RuleOut:
 def replace_rule(
     ctx: Context, alerts: Alerts, rule_id: RuleId, body: RuleIn, tenants: Scope
 ) -> RuleOut:
-    if body.id is not None and body.id != rule_id:
+    current = find_rule(alerts, rule_id, tenants).rule
+    # A bare id in the body names the rule of its tenant, as in a new rule's body.
+    if body.id is not None and body.id != rule_id and (
+        namespaces.SEPARATOR in body.id or in_namespace(body.id, current.tenant) != rule_id
+    ):
         raise HTTPException(
             422, f"id: the body's id {body.id!r} differs from the path's {rule_id!r}"
         )
-    find_rule(alerts, rule_id, tenants)
-    return save(alerts, from_body(ctx, body, rule_id, tenants), create=False)
+    rule = from_body(ctx, body, rule_id, tenants)
+    generated = re.match(EVENT_ID_PATTERN, rule_id) is not None
+    if rule.tenant != current.tenant and not generated:
+        # A chosen id stays in its tenant's namespace: moved, it would answer for another.
+        misplaced = namespaces.misplaced(rule_id, rule.tenant, "rule", "id")
+        if misplaced:
+            raise HTTPException(422, f"tenant: {misplaced}; add it anew to move it")
+    return save(alerts, rule, create=False)
 
 
 @router.delete(

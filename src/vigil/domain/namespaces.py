@@ -1,6 +1,7 @@
-"""Tenant namespaces for the identifiers tenants choose: camera ids and usernames.
+"""Tenant namespaces for the identifiers tenants choose: camera ids and usernames, and the
+ids of alert rules and names of alert actions added through the API.
 
-Both must be unique across the installation (events, recordings and logins carry them), and a
+All must be unique across the installation (events, recordings and logins carry them), and a
 single installation-wide space would make "taken" an answer about other tenants: a 409 for a
 camera id or username another organisation uses. So a tenant's identifiers live in its own
 namespace, written `TENANT:NAME`, and whether one is free never depends on another tenant.
@@ -35,7 +36,8 @@ def prefix_of(tenant: str | None) -> str | None:
 
 
 def _article(noun: str) -> str:
-    return "an" if noun[0] in "aeiou" else "a"
+    # Enough for the words used here: "an id", "an action", but "a user", "a name".
+    return "an" if noun[0] in "aeio" else "a"
 
 
 def qualify(identifier: str, tenant: str | None, kind: str, noun: str) -> str:
@@ -44,7 +46,9 @@ def qualify(identifier: str, tenant: str | None, kind: str, noun: str) -> str:
     ("a camera of tenant 'acme' has an id …", "a user of tenant 'acme' has a name …")."""
     owner, separator, name = identifier.partition(SEPARATOR)
     own = prefix_of(tenant)
-    whose = f"a {kind} of tenant {tenant!r}" if tenant is not None else f"a {kind} without a tenant"
+    whose = f"{_article(kind)} {kind} " + (
+        f"of tenant {tenant!r}" if tenant is not None else "without a tenant"
+    )
     if not separator:
         result = identifier if own is None else f"{own}{SEPARATOR}{identifier}"
     elif owner == own:
@@ -73,7 +77,7 @@ def misplaced(identifier: str, tenant: str | None, kind: str, noun: str) -> str 
     if wanted == identifier:
         return None
     return (
-        f"a {kind} of tenant {tenant!r} has {_article(noun)} {noun} "
+        f"{_article(kind)} {kind} of tenant {tenant!r} has {_article(noun)} {noun} "
         f"'{tenant}{SEPARATOR}<name>'; write {wanted!r}"
     )
 
