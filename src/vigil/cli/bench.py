@@ -168,12 +168,21 @@ def fanout(
     processes: Annotated[int, typer.Option(help="Subscriber processes")] = 4,
     baseline: Annotated[
         int | None,
-        typer.Option(help="Subscribers of the baseline run (default: as many as --subscribers)"),
+        typer.Option(
+            help="Subscribers of the baseline run (default: as many as --subscribers; 0: none)"
+        ),
     ] = None,
     step: Annotated[
         list[int] | None,
         typer.Option(help="Further subscriber counts to run the fan-out at (repeat the option)"),
     ] = None,
+    streaming: Annotated[
+        int,
+        typer.Option(
+            help="Subscribers of a run of the fan-out's previous write path "
+            "(StreamingResponse per connection); 0: no such run"
+        ),
+    ] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
     """Publish-to-receipt delay of live events to many SSE subscribers of one API node (fan-out
@@ -189,6 +198,7 @@ def fanout(
         processes=processes,
         baseline_subscribers=baseline,
         steps=tuple(step or ()),
+        streaming_subscribers=streaming,
     )
     console = Console(stderr=True)
     result = run_fanout(settings, lambda text: console.print(f"[dim]{text}[/]"))
