@@ -343,13 +343,14 @@ def _raw_counts(q: CountQuery, start_ms: int, end_ms: int) -> sa.Select[Any]:
     return sa.select(*keys, sa.func.count().label("n")).group_by(*keys)
 
 
-def counts(engine: sa.Engine, q: CountQuery) -> list[CountRow]:
+def counts(engine: sa.Engine, q: CountQuery, *, rollups: bool = True) -> list[CountRow]:
     """Counted events per bucket. With buckets of whole hours, the whole hours of the range
     come from the hourly rollups (`vigil.store.count_rollups`, exact: kept by triggers) and
-    only its partial first and last hours from the events themselves."""
+    only its partial first and last hours from the events themselves. `rollups=False` counts
+    everything from the events (what `vigil bench api` compares against)."""
     ranges = [(q.start_ms, q.end_ms)]
     hours: tuple[int, int] | None = None
-    if q.interval_s % (HOUR_MS // 1000) == 0:
+    if rollups and q.interval_s % (HOUR_MS // 1000) == 0:
         first, last = -(-q.start_ms // HOUR_MS), q.end_ms // HOUR_MS  # whole hours inside
         if first < last:
             hours = (first, last)
