@@ -167,7 +167,7 @@ def run_api(settings: ApiSettings, url: str, media_dir: Path, progress: Progress
     token = _token(url)
     baseline = store_only(url)
     runs = [
-        {"workers": workers, **_load(settings, url, media_dir, token, workers)}
+        {"workers": workers, **load_run(settings, url, media_dir, token, workers)}
         for workers in settings.workers
     ]
     return {
@@ -184,14 +184,22 @@ def run_api(settings: ApiSettings, url: str, media_dir: Path, progress: Progress
     }
 
 
-def _load(
-    settings: ApiSettings, url: str, media_dir: Path, token: str, workers: int
+def load_run(
+    settings: ApiSettings,
+    url: str,
+    media_dir: Path,
+    token: str,
+    workers: int,
+    source: Path | None = None,
 ) -> dict[str, Any]:
-    """One load run against a node of `workers` API processes on one port."""
+    """One load run against a node of `workers` API processes on one port; `source`: the
+    `src` directory of another version of Vigil to run the node from (bench/api_ab.py)."""
     port = free_port()
+    env = None if source is None else {**os.environ, "PYTHONPATH": str(source)}
     nodes = [
         subprocess.Popen(
-            [sys.executable, "-m", "vigil.bench.api.node", str(port), url, str(media_dir)]
+            [sys.executable, "-m", "vigil.bench.api.node", str(port), url, str(media_dir)],
+            env=env,
         )
         for _ in range(workers)
     ]
