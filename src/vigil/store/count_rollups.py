@@ -8,9 +8,9 @@ upsert, PostgreSQL's COPY, retention's deletes, an event whose end changes its c
 rollup answer is the raw count exactly:
 
 * SQLite: row triggers; an update only touches the rollups when a counted column changed.
-* PostgreSQL: statement triggers over the transition tables, one aggregated upsert per
-  statement in key order (concurrent sinks lock rollup rows in the same order). A batch's
-  updates that leave an event's counted columns alone add up to zero and write nothing.
+* PostgreSQL: inserts and deletes by statement triggers over the transition tables, one
+  aggregated upsert per statement in key order (concurrent sinks lock rollup rows in the same
+  order); updates by a row trigger that fires only when a counted column changed.
 
 Counts of zero stay as rows (an event deleted or changed); readers keep `n > 0`. NULL line,
 zone, class and direction are stored as '' (key columns of a primary key cannot be NULL) and
@@ -73,6 +73,11 @@ def _pg_rows(table: str, delta: int) -> str:
     return f"SELECT {_key_of(table)}, {delta} AS d FROM {table} WHERE {table}.type IN {COUNTED}"
 
 
+def _pg_record(record: str, delta: int) -> str:
+    """One row (NEW or OLD of a row trigger) as a delta, when it is counted."""
+    return f"SELECT {_key_of(record)}, {delta} AS d WHERE {record}.type IN {COUNTED}"
+
+
 def _pg_apply(parts: list[str]) -> str:
     return (
         f"INSERT INTO count_rollups ({_KEY_LIST}, n) "
@@ -88,8 +93,6 @@ CREATE OR REPLACE FUNCTION count_rollups_apply() RETURNS trigger LANGUAGE plpgsq
 BEGIN
     IF TG_OP = 'INSERT' THEN
         {_pg_apply([_pg_rows("new_rows", 1)])}
-    ELSIF TG_OP = 'UPDATE' THEN
-        {_pg_apply([_pg_rows("new_rows", 1), _pg_rows("old_rows", -1)])}
     ELSE
         {_pg_apply([_pg_rows("old_rows", -1)])}
     END IF;
@@ -98,12 +101,32 @@ END
 $$
 """
 
+# An update (an event's end) rarely changes what is counted: a row trigger whose WHEN clause
+# PostgreSQL evaluates per row, in C, runs the function only for the few that do. A statement
+# trigger would aggregate every updated row twice to find that they cancel out (measured:
+# ≈ 30 % more PostgreSQL CPU per ingested event).
+POSTGRES_ROW_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION count_rollups_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    {_pg_apply([_pg_record("NEW", 1), _pg_record("OLD", -1)])}
+    RETURN NULL;
+END
+$$
+"""
+
+_PG_CHANGED = " OR ".join(
+    [f"OLD.start_ms / {HOUR_MS} IS DISTINCT FROM NEW.start_ms / {HOUR_MS}"]
+    + [
+        f"OLD.{name} IS DISTINCT FROM NEW.{name}"
+        for name in ("tenant", "camera_id", "type", "line", "zone", "class_name", "direction")
+    ]
+)
+
 POSTGRES_TRIGGERS = (
     "CREATE TRIGGER count_rollups_insert AFTER INSERT ON events "
     "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION count_rollups_apply()",
-    "CREATE TRIGGER count_rollups_update AFTER UPDATE ON events "
-    "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows "
-    "FOR EACH STATEMENT EXECUTE FUNCTION count_rollups_apply()",
+    f"CREATE TRIGGER count_rollups_update AFTER UPDATE ON events FOR EACH ROW "
+    f"WHEN ({_PG_CHANGED}) EXECUTE FUNCTION count_rollups_change()",
     "CREATE TRIGGER count_rollups_delete AFTER DELETE ON events "
     "REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION count_rollups_apply()",
 )
@@ -118,6 +141,7 @@ def install_triggers(connection: sa.Connection) -> None:
         connection.execute(sa.text(f"DROP TRIGGER IF EXISTS {name}" + (" ON events" * postgres)))
     if postgres:
         connection.execute(sa.text(POSTGRES_FUNCTION))
+        connection.execute(sa.text(POSTGRES_ROW_FUNCTION))
     for statement in POSTGRES_TRIGGERS if postgres else SQLITE_TRIGGERS:
         connection.execute(sa.text(statement))
 

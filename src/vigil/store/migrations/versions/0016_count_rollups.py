@@ -49,4 +49,5 @@ def downgrade() -> None:
         op.execute(f"DROP TRIGGER IF EXISTS {name}" + (" ON events" * postgres))
     if postgres:
         op.execute("DROP FUNCTION IF EXISTS count_rollups_apply()")
+        op.execute("DROP FUNCTION IF EXISTS count_rollups_change()")
     op.drop_table("count_rollups")
