@@ -346,14 +346,16 @@ def test_a_client_that_stops_reading_fills_its_socket_and_is_told_what_it_missed
             assert wait(lambda: hub.subscribers == 2)
             # ≈ 12 MB in all: more than the kernel's socket buffers and the transport's hold.
             padding = {"note": "x" * 4000}
-            sent = []
-            for _ in range(3000):
-                event = build_event(
-                    tenant="alpha", camera_id="alpha-gate", start_ms=now_ms(), attributes=padding
-                )
-                world.bus.publish(EventMessage(phase=Phase.START, event=event))
-                sent.append(event.id)
-            assert wait(lambda: reader.ids() >= set(sent), 30), "the reader was held back"
+            sent: list[str] = []
+            for _ in range(30):  # in steps the reader keeps up with (its buffer is 256)
+                for _ in range(100):
+                    event = build_event(
+                        tenant="alpha", camera_id="alpha-gate", start_ms=now_ms(),
+                        attributes=padding,
+                    )
+                    world.bus.publish(EventMessage(phase=Phase.START, event=event))
+                    sent.append(event.id)
+                assert wait(lambda: reader.ids() >= set(sent), 30), "the reader was held back"
             assert hub.stats.missed.get("alpha", 0) >= 1  # the stalled one overflowed
             received = b""
             stalled.settimeout(10)
