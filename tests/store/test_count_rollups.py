@@ -115,6 +115,7 @@ QUERIES = [
     # Partial first and last hours: those come from the events, the rest from rollups.
     CountQuery(start_ms=T0 + 1_234_567, end_ms=T0 + 20 * HOUR + 77_000, interval_s=7200),
     CountQuery(start_ms=T0 + 123, end_ms=T0 + HOUR - 5, interval_s=3600),  # no whole hour
+    CountQuery(start_ms=T0 + HOUR, end_ms=T0 + HOUR, interval_s=3600),  # empty
     CountQuery(start_ms=T0, end_ms=T0 + 30 * HOUR, interval_s=3600, lines=["door"]),
     CountQuery(start_ms=T0, end_ms=T0 + 30 * HOUR, interval_s=3600, zones=["yard"],
                class_names=["car"]),

@@ -355,15 +355,17 @@ def counts(engine: sa.Engine, q: CountQuery, *, rollups: bool = True) -> list[Co
         if first < last:
             hours = (first, last)
             ranges = [(q.start_ms, first * HOUR_MS), (last * HOUR_MS, q.end_ms)]
+    parts = [_raw_counts(q, start_ms, end_ms) for start_ms, end_ms in ranges if start_ms < end_ms]
+    if hours is not None:
+        parts.append(rollup_counts(q, *hours))
+    if not parts:
+        return []  # an empty range
     totals: Counter[tuple[Any, ...]] = Counter()
     with engine.connect() as connection:
-        for start_ms, end_ms in ranges:
-            if start_ms < end_ms:
-                for row in connection.execute(_raw_counts(q, start_ms, end_ms)):
-                    totals[_count_key(row)] += int(row.n)
-        if hours is not None:
-            for row in connection.execute(rollup_counts(q, *hours)):
-                totals[_count_key(row)] += int(row.n)
+        # One statement, one round trip: on PostgreSQL three were slower than the raw count
+        # at 100,000 events.
+        for row in connection.execute(sa.union_all(*parts) if len(parts) > 1 else parts[0]):
+            totals[_count_key(row)] += int(row.n)
     rows = [(*key, n) for key, n in totals.items()]
     result = [
         CountRow(
