@@ -109,6 +109,7 @@ class _LiveResponse(Response):
         "open for the user or tenant: 429 with Retry-After."
     ),
     response_class=_LiveResponse,
+    status_code=200,  # _LiveResponse takes no status, so OpenAPI cannot read it from there
     responses={200: {"content": {"text/event-stream": {}}}, **error_responses(422, 429)},
 )
 async def stream_events(
