@@ -72,10 +72,13 @@ class _LiveResponse(Response):
     subscriber's messages itself (`Subscriber.attach`), so this only waits for the client to
     go away (or for the hub's last write, which completes the response) and then leaves."""
 
-    media_type = "text/event-stream"
-
     def __init__(self, subscriber: Subscriber, leave: Callable[[], None]) -> None:
-        super().__init__(headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+        # The media type is given here, not as a class attribute: OpenAPI would list the
+        # route's JSON error responses under it too.
+        super().__init__(
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        )
         # No length: the body is chunked until the stream ends.
         self.raw_headers = [(k, v) for k, v in self.raw_headers if k != b"content-length"]
         self._subscriber = subscriber

@@ -131,14 +131,20 @@ POSTGRES_TRIGGERS = (
     "REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION count_rollups_apply()",
 )
 TRIGGER_NAMES = ("count_rollups_insert", "count_rollups_update", "count_rollups_delete")
+SQLITE_DROPS = tuple(f"DROP TRIGGER IF EXISTS {name}" for name in TRIGGER_NAMES)
+POSTGRES_DROPS = (
+    *(f"DROP TRIGGER IF EXISTS {name} ON events" for name in TRIGGER_NAMES),
+    "DROP FUNCTION IF EXISTS count_rollups_apply()",
+    "DROP FUNCTION IF EXISTS count_rollups_change()",
+)
 
 
 def install_triggers(connection: sa.Connection) -> None:
     """(Re)create the triggers on `events`: by the migration, and on PostgreSQL again after
     `partition_events` replaced the table (its triggers went with the old one)."""
     postgres = connection.dialect.name == "postgresql"
-    for name in TRIGGER_NAMES:
-        connection.execute(sa.text(f"DROP TRIGGER IF EXISTS {name}" + (" ON events" * postgres)))
+    for statement in POSTGRES_DROPS[: len(TRIGGER_NAMES)] if postgres else SQLITE_DROPS:
+        connection.execute(sa.text(statement))
     if postgres:
         connection.execute(sa.text(POSTGRES_FUNCTION))
         connection.execute(sa.text(POSTGRES_ROW_FUNCTION))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from vigil.store.count_rollups import TRIGGER_NAMES, backfill, install_triggers
+from vigil.store.count_rollups import POSTGRES_DROPS, SQLITE_DROPS, backfill, install_triggers
 
 revision = "0016_count_rollups"
 down_revision = "0014_console_alerting"
@@ -43,11 +43,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    connection = op.get_bind()
-    postgres = connection.dialect.name == "postgresql"
-    for name in TRIGGER_NAMES:
-        op.execute(f"DROP TRIGGER IF EXISTS {name}" + (" ON events" * postgres))
-    if postgres:
-        op.execute("DROP FUNCTION IF EXISTS count_rollups_apply()")
-        op.execute("DROP FUNCTION IF EXISTS count_rollups_change()")
+    postgres = op.get_bind().dialect.name == "postgresql"
+    for statement in POSTGRES_DROPS if postgres else SQLITE_DROPS:
+        op.execute(statement)
     op.drop_table("count_rollups")
