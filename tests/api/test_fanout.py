@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -320,6 +321,57 @@ def test_a_slow_subscriber_is_told_what_it_missed_and_the_store_has_it(
         EventQuery(camera_ids=["gate"], start_ms=missed["since_ms"], limit=100)
     ).items
     assert {e.id for e in resynced} | set(kept) == set(published)
+
+
+def test_a_client_that_stops_reading_fills_its_socket_and_is_told_what_it_missed(
+    world: World,
+) -> None:
+    """Over a real socket: a client that reads nothing fills the kernel's buffers until the
+    node's writes have to wait (the writer's suspended path); the reader beside it still gets
+    every event, and the stalled one, once it reads again, is told it missed events and then
+    gets new ones on the same connection."""
+    with serve(world.app) as url:
+        reader = Listener(url, world.tokens["alpha-operator"], camera="alpha-gate")
+        stalled = socket.socket()
+        stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        port = int(url.rsplit(":", 1)[1])
+        stalled.connect(("127.0.0.1", port))
+        stalled.sendall(
+            b"GET /api/events/stream?camera=alpha-gate HTTP/1.1\r\nHost: t\r\n"
+            + f"Authorization: Bearer {world.tokens['alpha-operator']}\r\n\r\n".encode()
+        )
+        try:
+            assert reader.connected.wait(10) and reader.status == 200
+            hub: FanoutHub = world.app.state.fanout
+            assert wait(lambda: hub.subscribers == 2)
+            # ≈ 12 MB in all: more than the kernel's socket buffers and the transport's hold.
+            padding = {"note": "x" * 4000}
+            sent: list[str] = []
+            for _ in range(30):  # in steps the reader keeps up with (its buffer is 256)
+                for _ in range(100):
+                    event = build_event(
+                        tenant="alpha",
+                        camera_id="alpha-gate",
+                        start_ms=now_ms(),
+                        attributes=padding,
+                    )
+                    world.bus.publish(EventMessage(phase=Phase.START, event=event))
+                    sent.append(event.id)
+                assert wait(lambda: reader.ids() >= set(sent), 30), "the reader was held back"
+            assert hub.stats.missed.get("alpha", 0) >= 1  # the stalled one overflowed
+            received = b""
+            stalled.settimeout(10)
+            last = publish(world.bus, "alpha", "alpha-gate")
+            while last.encode() not in received:
+                chunk = stalled.recv(65536)
+                assert chunk, "the stalled stream was closed"
+                received += chunk
+            assert b"event: missed" in received
+            # What it did get is a subset of what was sent, the new event after the notice.
+            assert received.index(b"event: missed") < received.index(last.encode())
+        finally:
+            stalled.close()
+            reader.close()
 
 
 def _ids(chunk: str) -> list[str]:

@@ -24,6 +24,7 @@ from vigil.services.postgres import PostgresServer
 from vigil.store import EventStore
 from vigil.store import postgres as pg
 from vigil.store.db import MIGRATIONS
+from vigil.store.query import CountQuery
 from vigil.store.sink import EventSink
 
 DAY = pg.DAY_MS
@@ -102,9 +103,18 @@ def test_retention_drops_old_partitions_but_keeps_evidence(pg_store: EventStore)
     assert dropped == sorted(pg.partition_name((now - d * DAY) // DAY) for d in (3, 4))
     assert count(pg_store) == 4
     assert pg_store.get_event(locked_id) is not None
+    # Dropping a partition fires no trigger: its day's hourly counts went with it.
+    assert total_counted(pg_store, now) == 4
     # A late event for a dropped day recreates its partition.
     pg_store.upsert_events([build_event(start_ms=now - 4 * DAY)])
     assert count(pg_store) == 5
+    assert total_counted(pg_store, now) == 5
+
+
+def total_counted(store: EventStore, now: int) -> int:
+    """Line crossings counted over the last week in daily buckets (whole hours: rollups)."""
+    q = CountQuery(start_ms=now - 7 * DAY, end_ms=now + DAY, interval_s=86_400)
+    return sum(row.count for row in store.counts(q))
 
 
 def test_sink_survives_a_postgres_restart_under_load() -> None:

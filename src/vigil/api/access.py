@@ -22,9 +22,10 @@ from vigil.config import CameraConfig
 from vigil.privacy.retention import RetentionJob
 
 
-def tenant_scope(
+async def tenant_scope(
     principal: Annotated[Principal | None, Depends(optional_principal)],
 ) -> Collection[str] | None:
+    # async: no I/O here, so no thread-pool hand-off (see `vigil.api.context._from_state`).
     if principal is None:
         return frozenset()  # anonymous callers never get this far; if they did, they see nothing
     return principal.scope()

@@ -45,7 +45,9 @@ T = TypeVar("T")
 def _from_state(name: str, kind: type[T]) -> Any:
     """A dependency answering `app.state.<name>` (set by `create_app`), typed as `kind`."""
 
-    def dependency(request: Request) -> T:
+    # async: FastAPI runs a plain `def` dependency in the thread pool, a hand-off per request
+    # that costs more than this attribute read (docs/benchmarks.md, the API under load).
+    async def dependency(request: Request) -> T:
         return cast(T, getattr(request.app.state, name))
 
     dependency.__name__ = f"app_{name}"

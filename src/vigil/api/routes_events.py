@@ -43,7 +43,7 @@ def csv_lines(store: EventStore, query: EventQuery) -> Iterator[str]:
         query = replace(query, cursor=page.next_cursor)
 
 
-def event_filters(
+async def event_filters(
     tenants: Scope,
     start: Annotated[str | None, Query(description="ISO 8601, inclusive")] = None,
     end: Annotated[str | None, Query(description="ISO 8601, exclusive")] = None,
@@ -56,7 +56,8 @@ def event_filters(
     state: EventState | None = None,
 ) -> EventQuery:
     """The event filters of the query string in the caller's scope, shared by the event
-    search and the event count so that both always mean the same events."""
+    search and the event count so that both always mean the same events. async: parsing
+    only, so no thread-pool hand-off."""
     start_ms, end_ms = time_range(start, end, default_span_ms=None, now_ms=now_ms())
     return EventQuery(
         tenants=tenants,

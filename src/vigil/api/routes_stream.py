@@ -9,11 +9,11 @@ the stream ends. Too many streams for one user or tenant: 429 with Retry-After.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Collection
+from collections.abc import Callable, Collection
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from vigil.api.access import tenant_scope
@@ -25,8 +25,9 @@ from vigil.config import SecurityConfig
 from vigil.fanout import FanoutHub, StreamKey, StreamLimitError, Subscriber
 from vigil.fanout.limits import StreamLimits
 from vigil.fanout.revocation import Credential, Grant, grant_of, store_check
-from vigil.fanout.subscriber import closed_message
+from vigil.fanout.writer import SseWriter
 
+CONNECTED = b": connected\n\n"
 router = APIRouter(prefix="/api/events", tags=["events"])
 
 
@@ -66,35 +67,36 @@ def holder(
     return principal.username, principal.tenant, credential, grant
 
 
-class _SubscriberResponse(StreamingResponse):
-    """Leaves the hub however the response ends, even if its body never started."""
+class _LiveResponse(Response):
+    """The stream as a raw ASGI response: after the head and `: connected` the hub writes the
+    subscriber's messages itself (`Subscriber.attach`), so this only waits for the client to
+    go away (or for the hub's last write, which completes the response) and then leaves."""
 
-    def __init__(self, content: AsyncIterator[str], leave: Callable[[], None]) -> None:
+    def __init__(self, subscriber: Subscriber, leave: Callable[[], None]) -> None:
+        # The media type is given here, not as a class attribute: OpenAPI would list the
+        # route's JSON error responses under it too.
         super().__init__(
-            content,
             media_type="text/event-stream",
             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
         )
+        # No length: the body is chunked until the stream ends.
+        self.raw_headers = [(k, v) for k, v in self.raw_headers if k != b"content-length"]
+        self._subscriber = subscriber
         self._leave = leave
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        writer = SseWriter(send)
         try:
-            await super().__call__(scope, receive, send)
+            await send(
+                {"type": "http.response.start", "status": 200, "headers": self.raw_headers}
+            )
+            await send({"type": "http.response.body", "body": CONNECTED, "more_body": True})
+            self._subscriber.attach(writer)
+            while (await receive())["type"] != "http.disconnect":
+                pass
         finally:
+            writer.cancel()
             self._leave()
-
-
-async def _messages(subscriber: Subscriber) -> AsyncIterator[str]:
-    yield ": connected\n\n"
-    while True:
-        await subscriber.wait()
-        chunk = subscriber.drain()
-        if chunk:
-            yield chunk
-        if subscriber.closed:
-            if subscriber.close_reason:
-                yield closed_message(subscriber.close_reason)
-            return
 
 
 @router.get(
@@ -109,7 +111,8 @@ async def _messages(subscriber: Subscriber) -> AsyncIterator[str]:
         "user's role or camera groups changed: reconnect). Too many streams "
         "open for the user or tenant: 429 with Retry-After."
     ),
-    response_class=StreamingResponse,
+    response_class=_LiveResponse,
+    status_code=200,  # _LiveResponse takes no status, so OpenAPI cannot read it from there
     responses={200: {"content": {"text/event-stream": {}}}, **error_responses(422, 429)},
 )
 async def stream_events(
@@ -120,7 +123,7 @@ async def stream_events(
     type_: Annotated[
         list[str] | None, Query(alias="type", description="Only these event types")
     ] = None,
-) -> StreamingResponse:
+) -> Response:
     key = StreamKey.build(tenants, split_values(camera, "camera"), split_values(type_, "type"))
     user, tenant, credential, grant = holder(getattr(request.state, "principal", None))
     try:
@@ -131,4 +134,4 @@ async def stream_events(
         raise HTTPException(
             429, error.detail, headers={"Retry-After": str(error.retry_after_s)}
         ) from None
-    return _SubscriberResponse(_messages(subscriber), lambda: hub.leave(subscriber))
+    return _LiveResponse(subscriber, lambda: hub.leave(subscriber))

@@ -168,12 +168,21 @@ def fanout(
     processes: Annotated[int, typer.Option(help="Subscriber processes")] = 4,
     baseline: Annotated[
         int | None,
-        typer.Option(help="Subscribers of the baseline run (default: as many as --subscribers)"),
+        typer.Option(
+            help="Subscribers of the baseline run (default: as many as --subscribers; 0: none)"
+        ),
     ] = None,
     step: Annotated[
         list[int] | None,
         typer.Option(help="Further subscriber counts to run the fan-out at (repeat the option)"),
     ] = None,
+    streaming: Annotated[
+        int,
+        typer.Option(
+            help="Subscribers of a run of the fan-out's previous write path "
+            "(StreamingResponse per connection); 0: no such run"
+        ),
+    ] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
     """Publish-to-receipt delay of live events to many SSE subscribers of one API node (fan-out
@@ -189,6 +198,7 @@ def fanout(
         processes=processes,
         baseline_subscribers=baseline,
         steps=tuple(step or ()),
+        streaming_subscribers=streaming,
     )
     console = Console(stderr=True)
     result = run_fanout(settings, lambda text: console.print(f"[dim]{text}[/]"))
@@ -248,6 +258,13 @@ def api(
     data: Annotated[Path, typer.Option(help="Where the seeded SQLite store is kept")] = Path(
         "data/bench-api"
     ),
+    workers: Annotated[
+        list[int] | None,
+        typer.Option(
+            help="API processes sharing the node's port (SO_REUSEPORT); repeat the option for "
+            "one load run per count, in the same run (default 1)"
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
     """Event pages and counts under concurrent clients over a large stored set: p50/p99 per
@@ -255,7 +272,13 @@ def api(
     from vigil.bench.api.run import ApiSettings, run_api
 
     data.mkdir(parents=True, exist_ok=True)
-    settings = ApiSettings(events=events, clients=clients, processes=processes, duration_s=duration)
+    settings = ApiSettings(
+        events=events,
+        clients=clients,
+        processes=processes,
+        duration_s=duration,
+        workers=tuple(workers or (1,)),
+    )
     with ExitStack() as stack:
         if store == "postgres":
             from vigil.bench.api.run import throwaway_postgres
@@ -268,27 +291,33 @@ def api(
     if as_json:
         typer.echo(json.dumps(result))
         return
-    table = Table(
-        "request",
-        "requests",
-        "p50 ms",
-        "p99 ms",
-        "store alone, p50 ms",
-        title=f"vigil bench api — {events:,} events ({result['store']}), "
-        f"{clients} clients, {duration:g} s",
-    )
-    for kind, row in result["kinds"].items():
-        table.add_row(
-            kind,
-            f"{row['requests']:,}",
-            str(row["p50_ms"]),
-            str(row["p99_ms"]),
-            str(result["store_only_p50_ms"].get(kind, "")),
+    for run in result["runs"]:
+        table = Table(
+            "request",
+            "requests",
+            "p50 ms",
+            "p99 ms",
+            "store alone, p50 ms",
+            title=f"vigil bench api — {events:,} events ({result['store']}), "
+            f"{clients} clients, {duration:g} s, {run['workers']} API process(es)",
         )
-    Console().print(table)
+        for kind, row in run["kinds"].items():
+            table.add_row(
+                kind,
+                f"{row['requests']:,}",
+                str(row["p50_ms"]),
+                str(row["p99_ms"]),
+                str(result["store_only_p50_ms"].get(kind, "")),
+            )
+        Console().print(table)
+        Console().print(
+            f"[dim]{run['requests_per_s']} requests/s, node CPU "
+            f"{run['node_cpu_ms_per_request']} ms/request, load average {run['load_average']}; "
+            f"statuses {run['statuses']}[/]"
+        )
     Console().print(
-        f"[dim]{result['machine']}; {result['requests_per_s']} requests/s; "
-        f"statuses {result['statuses']}[/]"
+        f"[dim]{result['machine']}; counts of a camera's day from the events alone: "
+        f"{result['store_only_p50_ms'].get('counts_day_from_events')} ms (p50)[/]"
     )
 
 
@@ -311,8 +340,12 @@ def record(
     ] = 5.0,
     repeat: Annotated[
         int,
-        typer.Option(min=1, max=20, help="Decoding and recording measured this many times, "
-                     "interleaved; the least CPU of each is kept"),
+        typer.Option(
+            min=1,
+            max=20,
+            help="Decoding and recording measured this many times, "
+            "interleaved; the least CPU of each is kept",
+        ),
     ] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:

@@ -2,10 +2,11 @@
 
 An event is looked up in an index by (tenant, camera), so the work per event is proportional
 to the keys that match it, not to every key, let alone every connection; its SSE text is
-encoded once and shared by every subscriber it goes to. A subscriber is never waited for: its
-bounded buffer drops and reports (`Subscriber.push`). One timer sends the keep-alives of every
-idle connection, and one query every `revalidate_s` re-checks every session and token that
-holds a stream, closing those that were revoked.
+encoded once and shared by every subscriber it goes to, and each subscriber's messages of one
+batch go to its socket in one write made by the hub (no task per connection wakes up). A
+subscriber is never waited for: its bounded buffer drops and reports (`Subscriber.push`). One
+timer sends the keep-alives of every idle connection, and one query every `revalidate_s`
+re-checks every session and token that holds a stream, closing those that were revoked.
 
 Everything here runs on the event loop of the API server; the feed hands events over to it.
 """
@@ -183,6 +184,7 @@ class FanoutHub:
         by_camera, by_tenant = self._by_camera, self._by_tenant
         by_camera_any, everything = self._by_camera_any, self._everything
         delivered = self.stats.delivered
+        touched: set[_Group] = set()
         for message in messages:
             event = message.event
             self.events += 1
@@ -205,9 +207,15 @@ class FanoutHub:
                 for subscriber in group.subscribers:
                     if subscriber.push(text, event.start_ms):
                         self._fell_behind(subscriber)
+                touched.add(group)
                 self.delivered += len(group.subscribers)
                 for tenant, count in group.tenants.items():
                     delivered[tenant] += count
+        # One write per subscriber for the whole batch, made here rather than by waking a task
+        # per connection (`Subscriber.flush`, `vigil.fanout.writer`).
+        for group in touched:
+            for subscriber in group.subscribers:
+                subscriber.flush()
 
     def _fell_behind(self, subscriber: Subscriber) -> None:
         """Count what a slow subscriber lost: its buffer of messages, and (once per notice it

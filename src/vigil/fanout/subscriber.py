@@ -1,6 +1,8 @@
 """One connected subscriber: a bounded buffer of encoded SSE messages, and what it missed.
 
-The hub pushes into the buffer on its event loop; the connection's writer drains it. A
+The hub pushes into the buffer on its event loop. A subscriber with an attached `SseWriter`
+(a connection) is then flushed by the hub itself, once per batch of events, straight to the
+socket; one without (a caller that reads by itself) is woken and drains the buffer. A
 subscriber whose buffer is full is not waited for: its buffer is emptied, the loss counted,
 and the next thing it is sent is a `missed` message naming where to resume from the store.
 """
@@ -14,6 +16,7 @@ from collections import deque
 
 from vigil.fanout.key import StreamKey
 from vigil.fanout.revocation import Grant
+from vigil.fanout.writer import SseWriter
 
 KEEP_ALIVE = ": keep-alive\n\n"
 
@@ -35,6 +38,7 @@ class Subscriber:
         "missed_since_ms",
         "tenant",
         "user",
+        "writer",
     )
 
     def __init__(
@@ -64,6 +68,7 @@ class Subscriber:
         self.close_reason: str | None = None
         self._heartbeat = False
         self._buffered_since_ms: int | None = None  # the earliest event start in the buffer
+        self.writer: SseWriter | None = None
 
     # -- hub side --------------------------------------------------------------------------
 
@@ -87,18 +92,44 @@ class Subscriber:
         buffer.append(text)
         if self._buffered_since_ms is None or start_ms < self._buffered_since_ms:
             self._buffered_since_ms = start_ms
-        self._wake.set()
+        if self.writer is None:
+            self._wake.set()  # a writer is flushed by the hub after the whole batch instead
         return dropped
 
     def heartbeat(self, now: float, interval_s: float) -> None:
         if now - self.last_sent >= interval_s and not self._buffer:
             self._heartbeat = True
-            self._wake.set()
+            self.flush()
 
     def close(self, reason: str | None = None) -> None:
         self.closed = True
         self.close_reason = reason
-        self._wake.set()
+        self.flush()
+
+    # -- connection side -------------------------------------------------------------------
+
+    def attach(self, writer: SseWriter) -> None:
+        """From now on the hub writes this subscriber's messages to `writer` itself."""
+        self.writer = writer
+        writer.on_ready = self.flush
+        self.flush()
+
+    def flush(self) -> None:
+        """Send what is buffered (and the closing message once closed) in one write; without a
+        writer, wake whoever drains. A busy writer is flushed again when its write is done."""
+        writer = self.writer
+        if writer is None:
+            self._wake.set()
+            return
+        if writer.busy or writer.finished:
+            return
+        chunk = self.drain()
+        if self.closed:
+            if self.close_reason:
+                chunk += closed_message(self.close_reason)
+            writer.write(chunk, last=True)
+        elif chunk:
+            writer.write(chunk)
 
     # -- writer side -----------------------------------------------------------------------
 

@@ -81,9 +81,11 @@ class PostgresDialect(Dialect):
         connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
 
     def migrated(self, connection: sa.Connection) -> None:
+        from vigil.store.count_rollups import install_triggers
         from vigil.store.postgres import partition_events
 
-        partition_events(connection)
+        if partition_events(connection):
+            install_triggers(connection)  # the replaced table took its triggers with it
 
 
 _DIALECTS: dict[str, Dialect] = {d.name: d for d in (SqliteDialect(), PostgresDialect())}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Collection, Iterable
 from typing import Any
 
@@ -13,6 +14,7 @@ from vigil.auth.scope import scope_clauses
 from vigil.domain.event_rows import COLUMNS, JSON_COLUMNS, Row, copy_row
 from vigil.domain.event_rows import supersedes as newer_state
 from vigil.domain.events import Event, EventState, ObjectInfo
+from vigil.store.count_rollups import HOUR_MS, rollup_counts
 from vigil.store.db import dialect_insert
 from vigil.store.dialects import dialect_of
 from vigil.store.query import (
@@ -291,7 +293,20 @@ def changed_since(
         return [from_row(row) for row in connection.execute(statement).mappings()]
 
 
-def counts(engine: sa.Engine, q: CountQuery) -> list[CountRow]:
+def _count_key(row: sa.Row[Any]) -> tuple[Any, ...]:
+    """Bucket and grouping columns, NULL for '' (how rollups store a missing line or zone)."""
+    return (
+        int(row.bucket),
+        row.camera_id,
+        row.line or None,
+        row.zone or None,
+        row.class_name or None,
+        row.direction or None,
+    )
+
+
+def _raw_counts(q: CountQuery, start_ms: int, end_ms: int) -> sa.Select[Any]:
+    """The counts of [start_ms, end_ms) aggregated from the events themselves."""
     c = events.c
     interval_ms = sa.bindparam("interval_ms", q.interval_s * 1000, type_=sa.BigInteger)
     kinds: list[Any] = []
@@ -315,8 +330,8 @@ def counts(engine: sa.Engine, q: CountQuery) -> list[CountRow]:
         )
         .where(
             sa.or_(*kinds),
-            c.start_ms >= q.start_ms,
-            c.start_ms < q.end_ms,
+            c.start_ms >= start_ms,
+            c.start_ms < end_ms,
             *scope_clauses(q.tenants, c.tenant, c.camera_id, "stats"),
             *_in(c.camera_id, q.camera_ids),
             *_in(c.class_name, q.class_names),
@@ -325,20 +340,44 @@ def counts(engine: sa.Engine, q: CountQuery) -> list[CountRow]:
     )
     names = ("bucket", "camera_id", "line", "zone", "class_name", "direction")
     keys = [bucketed.c[name] for name in names]
-    statement = sa.select(*keys, sa.func.count().label("n")).group_by(*keys)
+    return sa.select(*keys, sa.func.count().label("n")).group_by(*keys)
+
+
+def counts(engine: sa.Engine, q: CountQuery, *, rollups: bool = True) -> list[CountRow]:
+    """Counted events per bucket. With buckets of whole hours, the whole hours of the range
+    come from the hourly rollups (`vigil.store.count_rollups`, exact: kept by triggers) and
+    only its partial first and last hours from the events themselves. `rollups=False` counts
+    everything from the events (what `vigil bench api` compares against)."""
+    ranges = [(q.start_ms, q.end_ms)]
+    hours: tuple[int, int] | None = None
+    if rollups and q.interval_s % (HOUR_MS // 1000) == 0:
+        first, last = -(-q.start_ms // HOUR_MS), q.end_ms // HOUR_MS  # whole hours inside
+        if first < last:
+            hours = (first, last)
+            ranges = [(q.start_ms, first * HOUR_MS), (last * HOUR_MS, q.end_ms)]
+    parts = [_raw_counts(q, start_ms, end_ms) for start_ms, end_ms in ranges if start_ms < end_ms]
+    if hours is not None:
+        parts.append(rollup_counts(q, *hours))
+    if not parts:
+        return []  # an empty range
+    totals: Counter[tuple[Any, ...]] = Counter()
     with engine.connect() as connection:
-        rows = connection.execute(statement).mappings().all()
+        # One statement, one round trip: on PostgreSQL three were slower than the raw count
+        # at 100,000 events.
+        for row in connection.execute(sa.union_all(*parts) if len(parts) > 1 else parts[0]):
+            totals[_count_key(row)] += int(row.n)
+    rows = [(*key, n) for key, n in totals.items()]
     result = [
         CountRow(
-            bucket_start_ms=int(row["bucket"]) * q.interval_s * 1000,
-            camera_id=row["camera_id"],
-            line=row["line"],
-            zone=row["zone"],
-            class_name=row["class_name"],
-            direction=row["direction"],
-            count=int(row["n"]),
+            bucket_start_ms=bucket * q.interval_s * 1000,
+            camera_id=camera_id,
+            line=line,
+            zone=zone,
+            class_name=class_name,
+            direction=direction,
+            count=n,
         )
-        for row in rows
+        for bucket, camera_id, line, zone, class_name, direction, n in rows
     ]
     # Sorted here because databases disagree on where NULLs sort.
     result.sort(

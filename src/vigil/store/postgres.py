@@ -28,6 +28,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from vigil.domain.event_rows import COLUMNS, JSON_COLUMNS, Row, probably_new
+from vigil.store.count_rollups import HOUR_MS
+from vigil.store.schema import count_rollups
 
 DAY_MS = 86_400_000
 # Batches at least this large go through COPY; smaller ones use a plain multi-row upsert.
@@ -178,6 +180,13 @@ def drop_partitions_older_than(
                 if held is not None:
                     continue
             connection.execute(sa.text(f"DROP TABLE {name}"))
+            # Dropping a table fires no trigger: its day's hourly counts go with it here.
+            hours = DAY_MS // HOUR_MS
+            connection.execute(
+                sa.delete(count_rollups).where(
+                    count_rollups.c.hour >= day * hours, count_rollups.c.hour < (day + 1) * hours
+                )
+            )
         dropped.append(name)
     if dropped:
         forget_partitions(engine)

@@ -52,6 +52,35 @@ events = sa.Table(
     sa.Index(None, "class_name"),
 )
 
+# Hourly counts of line crossings and zone entries, kept by triggers on `events`
+# (vigil.store.count_rollups): GET /api/counts reads whole hours here instead of every event.
+count_rollups = sa.Table(
+    "count_rollups",
+    metadata,
+    sa.Column("tenant", sa.String(64), nullable=False),
+    sa.Column("camera_id", sa.String(64), nullable=False),
+    sa.Column("hour", sa.BigInteger, nullable=False),  # start_ms // 3,600,000
+    sa.Column("type", sa.String(64), nullable=False),
+    # '' for NULL: primary key columns cannot be NULL.
+    sa.Column("line", sa.String(128), nullable=False),
+    sa.Column("zone", sa.String(128), nullable=False),
+    sa.Column("class_name", sa.String(64), nullable=False),
+    sa.Column("direction", sa.String(8), nullable=False),
+    sa.Column("n", sa.BigInteger, nullable=False),
+    sa.PrimaryKeyConstraint(
+        "tenant",
+        "camera_id",
+        "hour",
+        "type",
+        "line",
+        "zone",
+        "class_name",
+        "direction",
+        name="pk_count_rollups",
+    ),
+    sa.Index(None, "tenant", "hour"),
+)
+
 cameras = sa.Table(
     "cameras",
     metadata,

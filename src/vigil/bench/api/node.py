@@ -1,8 +1,13 @@
 """The API node under test: `create_app` over a seeded store, no cameras running.
-`python -m vigil.bench.api.node PORT STORE_URL MEDIA_DIR`."""
+`python -m vigil.bench.api.node PORT STORE_URL MEDIA_DIR`.
+
+Its socket is bound with SO_REUSEPORT, so several of these processes on one port make one
+node of several API processes: the kernel spreads connections over them, and they share
+nothing but the store (audit chain, tokens, events), like API nodes of a cluster."""
 
 from __future__ import annotations
 
+import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -48,7 +53,10 @@ class NoCameras:
         raise KeyError(camera.id)
 
     def analyse_as(
-        self, camera: CameraConfig, preset: str | None, paused: bool,
+        self,
+        camera: CameraConfig,
+        preset: str | None,
+        paused: bool,
         resume_after_s: float | None = None,
     ) -> None:
         raise KeyError(camera.id)
@@ -81,7 +89,12 @@ def main() -> None:
     engine, media = NoCameras(), LocalMediaStore(Path(media_dir))
     services = api_services(config, engine, store, media)
     app = create_app(config, engine, store, media, MemoryBus(), services)
-    uvicorn.run(app, host="127.0.0.1", port=int(port), log_level="warning", backlog=1024)
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    listener.bind(("127.0.0.1", int(port)))
+    listener.listen(1024)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", backlog=1024))
+    server.run(sockets=[listener])
 
 
 if __name__ == "__main__":

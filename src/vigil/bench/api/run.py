@@ -27,6 +27,7 @@ from vigil.bench.synthetic import generated_cameras, synthetic_events
 from vigil.domain.frames import now_ms
 from vigil.services.common import free_port, wait_port
 from vigil.store import EventStore
+from vigil.store.events import counts
 from vigil.store.query import CountQuery, EventQuery
 from vigil.store.schema import events as events_table
 
@@ -44,6 +45,7 @@ class ApiSettings:
     clients: int = 50
     processes: int = 2
     duration_s: float = 30.0
+    workers: tuple[int, ...] = (1,)  # API processes of the node, one load run per entry
 
 
 def seed(url: str, events: int, progress: Progress) -> None:
@@ -101,15 +103,20 @@ def store_only(url: str, repeat: int = 30) -> dict[str, float]:
                 camera = rng.choice(cameras)
                 started = time.perf_counter()
                 if kind == "counts_day":
-                    store.counts(
-                        CountQuery(
-                            start_ms=day_start,
-                            end_ms=day_start + DAY_MS,
-                            interval_s=3600,
-                            tenants=tenants,
-                            camera_ids=[camera],
-                        )
+                    q = CountQuery(
+                        start_ms=day_start,
+                        end_ms=day_start + DAY_MS,
+                        interval_s=3600,
+                        tenants=tenants,
+                        camera_ids=[camera],
                     )
+                    store.counts(q)
+                    # The same from the events alone, as before the hourly rollups.
+                    raw_started = time.perf_counter()
+                    counts(store.engine, q, rollups=False)
+                    timings["counts_day_from_events"].append(time.perf_counter() - raw_started)
+                    timings[kind].append(raw_started - started)
+                    continue
                 elif kind == "events_camera_day":
                     store.query_events(
                         EventQuery(
@@ -159,14 +166,49 @@ def run_api(settings: ApiSettings, url: str, media_dir: Path, progress: Progress
     seed_s = time.monotonic() - started
     token = _token(url)
     baseline = store_only(url)
+    runs = [
+        {"workers": workers, **load_run(settings, url, media_dir, token, workers)}
+        for workers in settings.workers
+    ]
+    return {
+        "events": settings.events,
+        "store": url.split(":", 1)[0],
+        "clients": settings.clients,
+        "duration_s": settings.duration_s,
+        "seed_s": round(seed_s, 1),
+        **runs[0],
+        "runs": runs,
+        "store_only_p50_ms": baseline,
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs (shared), "
+        f"Python {platform.python_version()}",
+    }
+
+
+def load_run(
+    settings: ApiSettings,
+    url: str,
+    media_dir: Path,
+    token: str,
+    workers: int,
+    source: Path | None = None,
+) -> dict[str, Any]:
+    """One load run against a node of `workers` API processes on one port; `source`: the
+    `src` directory of another version of Vigil to run the node from (bench/api_ab.py)."""
     port = free_port()
-    node = subprocess.Popen(
-        [sys.executable, "-m", "vigil.bench.api.node", str(port), url, str(media_dir)]
-    )
+    env = None if source is None else {**os.environ, "PYTHONPATH": str(source)}
+    nodes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "vigil.bench.api.node", str(port), url, str(media_dir)],
+            env=env,
+        )
+        for _ in range(workers)
+    ]
     context = multiprocessing.get_context("spawn")
     processes = []
     try:
-        wait_port(port, 60, node)
+        for node in nodes:
+            wait_port(port, 60, node)
+        time.sleep(2.0 * (workers - 1))  # every process listens (the port answers at the first)
         go, results = context.Event(), context.Queue()
         cameras = [camera.id for camera in generated_cameras(CAMERAS)]
         per = settings.clients // settings.processes
@@ -191,15 +233,18 @@ def run_api(settings: ApiSettings, url: str, media_dir: Path, progress: Progress
             process.start()
             processes.append(process)
         time.sleep(3.0)  # the client processes are up
+        cpu_start = sum(_cpu_s(node.pid) for node in nodes)
         go.set()
         samples: list[tuple[str, float, int]] = []
         for _ in processes:
             samples.extend(results.get(timeout=settings.duration_s + 300))
+        node_cpu_s = sum(_cpu_s(node.pid) for node in nodes) - cpu_start
     finally:
         for process in processes:
             process.join(10)
-        node.terminate()
-        node.wait(10)
+        for node in nodes:
+            node.terminate()
+            node.wait(10)
     by_kind: dict[str, list[float]] = defaultdict(list)
     statuses: dict[str, int] = defaultdict(int)
     for kind, seconds, status in samples:
@@ -214,16 +259,16 @@ def run_api(settings: ApiSettings, url: str, media_dir: Path, progress: Progress
             "p50_ms": round(_percentile(values, 0.5) * 1000, 1),
             "p99_ms": round(_percentile(values, 0.99) * 1000, 1),
         }
+    requests = sum(statuses.values())
     return {
-        "events": settings.events,
-        "store": url.split(":", 1)[0],
-        "clients": settings.clients,
-        "duration_s": settings.duration_s,
-        "seed_s": round(seed_s, 1),
-        "requests_per_s": round(sum(statuses.values()) / settings.duration_s, 1),
+        "requests_per_s": round(requests / settings.duration_s, 1),
+        "node_cpu_ms_per_request": round(node_cpu_s * 1000 / max(requests, 1), 2),
+        "load_average": round(os.getloadavg()[0], 1),
         "statuses": dict(statuses),
         "kinds": rows,
-        "store_only_p50_ms": baseline,
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs (shared), "
-        f"Python {platform.python_version()}",
     }
+
+
+def _cpu_s(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

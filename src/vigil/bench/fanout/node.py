@@ -18,7 +18,7 @@ from vigil.api import routes_stream
 from vigil.api.context import AppContext
 from vigil.auth.deps import optional_principal
 from vigil.auth.principal import internal_principal
-from vigil.bench.fanout import baseline
+from vigil.bench.fanout import baseline, streaming
 from vigil.bus.nats import NatsBus
 from vigil.config import VigilConfig
 
@@ -37,6 +37,7 @@ def build(nats_url: str, prefix: str, subscribers: int) -> FastAPI:
     app.dependency_overrides[optional_principal] = lambda: internal_principal("bench")
     app.include_router(routes_stream.router)
     app.include_router(baseline.router)
+    app.include_router(streaming.router)
     return app
 
 

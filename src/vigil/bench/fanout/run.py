@@ -22,7 +22,12 @@ from vigil.bench.fanout.load import cameras_of, publish, subscribe
 from vigil.services.common import free_port, wait_port
 
 Progress = Callable[[str], None]
-MODES = {"fanout": "/api/events/stream", "baseline": "/baseline/stream"}
+MODES = {
+    "fanout": "/api/events/stream",
+    "baseline": "/baseline/stream",
+    # The fan-out with its previous write path (a StreamingResponse task per connection).
+    "streaming": "/streaming/stream",
+}
 P99_TARGET_S = 1.0
 
 
@@ -34,8 +39,9 @@ class FanoutSettings:
     watched: int = 10  # cameras per subscriber
     duration_s: float = 30.0
     processes: int = 4  # subscriber processes
-    baseline_subscribers: int | None = None  # default: as many as the fan-out gets
+    baseline_subscribers: int | None = None  # default: as many as the fan-out gets; 0: none
     steps: tuple[int, ...] = ()  # more subscriber counts to try, for the largest that passes
+    streaming_subscribers: int = 0  # a run of the previous write path too, at this count
 
 
 def _rss_kib(pid: int) -> int:
@@ -197,11 +203,13 @@ def run_fanout(settings: FanoutSettings, progress: Progress) -> dict[str, Any]:
     directory = Path(tempfile.mkdtemp(prefix="vigil-bench-fanout-"))
     try:
         with NatsServer(directory / "nats", max_memory="256MB") as nats:
-            plan = [
-                ("fanout", settings.subscribers),
-                ("baseline", settings.baseline_subscribers or settings.subscribers),
-                *(("fanout", count) for count in settings.steps),
-            ]
+            baseline = settings.baseline_subscribers
+            plan = [("fanout", settings.subscribers)]
+            if settings.streaming_subscribers:
+                plan.append(("streaming", settings.streaming_subscribers))
+            if baseline != 0:
+                plan.append(("baseline", baseline or settings.subscribers))
+            plan.extend(("fanout", count) for count in settings.steps)
             runs = []
             for mode, count in plan:
                 runs.append(measure(mode, count, settings, nats.url, progress))
