@@ -2,7 +2,7 @@
 issue 18), filled from the events already stored.
 
 Revision ID: 0016_count_rollups
-Revises: 0014_console_alerting
+Revises: 0015_recording_hour_files
 Create Date: 2026-12-07
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from vigil.store.count_rollups import POSTGRES_DROPS, SQLITE_DROPS, backfill, install_triggers
 
 revision = "0016_count_rollups"
-down_revision = "0014_console_alerting"
+down_revision = "0015_recording_hour_files"
 branch_labels = None
 depends_on = None
 

@@ -2,7 +2,7 @@
 whether its modules pause), read by the worker that analyses it.
 
 Revision ID: 0018_ptz_state
-Revises: 0015_recording_hour_files
+Revises: 0016_count_rollups
 Create Date: 2026-12-07
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0018_ptz_state"
-down_revision = "0015_recording_hour_files"
+down_revision = "0016_count_rollups"
 branch_labels = None
 depends_on = None
 
