@@ -331,14 +331,14 @@ def test_a_client_that_stops_reading_fills_its_socket_and_is_told_what_it_missed
     every event, and the stalled one, once it reads again, is told it missed events and then
     gets new ones on the same connection."""
     with serve(world.app) as url:
-        reader = Listener(url, world.tokens["alpha-operator"], camera="alpha-gate")
+        reader = Listener(url, world.tokens["alpha:operator"], camera="alpha:gate")
         stalled = socket.socket()
         stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         port = int(url.rsplit(":", 1)[1])
         stalled.connect(("127.0.0.1", port))
         stalled.sendall(
-            b"GET /api/events/stream?camera=alpha-gate HTTP/1.1\r\nHost: t\r\n"
-            + f"Authorization: Bearer {world.tokens['alpha-operator']}\r\n\r\n".encode()
+            b"GET /api/events/stream?camera=alpha:gate HTTP/1.1\r\nHost: t\r\n"
+            + f"Authorization: Bearer {world.tokens['alpha:operator']}\r\n\r\n".encode()
         )
         try:
             assert reader.connected.wait(10) and reader.status == 200
@@ -351,7 +351,7 @@ def test_a_client_that_stops_reading_fills_its_socket_and_is_told_what_it_missed
                 for _ in range(100):
                     event = build_event(
                         tenant="alpha",
-                        camera_id="alpha-gate",
+                        camera_id="alpha:gate",
                         start_ms=now_ms(),
                         attributes=padding,
                     )
@@ -361,7 +361,7 @@ def test_a_client_that_stops_reading_fills_its_socket_and_is_told_what_it_missed
             assert hub.stats.missed.get("alpha", 0) >= 1  # the stalled one overflowed
             received = b""
             stalled.settimeout(10)
-            last = publish(world.bus, "alpha", "alpha-gate")
+            last = publish(world.bus, "alpha", "alpha:gate")
             while last.encode() not in received:
                 chunk = stalled.recv(65536)
                 assert chunk, "the stalled stream was closed"
