@@ -241,6 +241,9 @@ def run_record_bench(
         "cameras_recorded_per_camera_decoded": round(1 / alone, 1),
         "cameras_on_one_writer": cameras,
         "record_over_decode_shared_writer": shared,
+        # The measure ("one core records N times as many cameras as it decodes") is a
+        # node's: its cameras share the writer's commits, which alone one camera pays in full.
+        "cameras_recorded_per_camera_decoded_shared_writer": round(1 / shared, 1),
         # What recording adds to a camera that is analysed: its packets are demuxed once, for
         # the decoder and the recorder both.
         "record_over_decode_without_demux": round(

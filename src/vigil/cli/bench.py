@@ -386,7 +386,10 @@ def record(
         f"{result['record_over_decode_shared_writer_without_demux']}",
     )
     table.add_row(
-        "cameras recorded per camera decoded", str(result["cameras_recorded_per_camera_decoded"])
+        f"cameras recorded per camera decoded (alone / {result['cameras_on_one_writer']} on "
+        "one writer)",
+        f"{result['cameras_recorded_per_camera_decoded']} / "
+        f"{result['cameras_recorded_per_camera_decoded_shared_writer']}",
     )
     table.add_row("stored (MB per camera-day)", str(result["stored_mb_per_camera_day"]))
     for label, figures in (
