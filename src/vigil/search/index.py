@@ -142,6 +142,10 @@ class SearchIndex:
         self.tz = tz or ZoneInfo("UTC")
         path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
+        # Every thread's connection, so that close() closes them all (a thread pool's
+        # connections would otherwise hold the file open until the process ends).
+        self._connections: list[sqlite3.Connection] = []
+        self._connections_lock = threading.Lock()
         self._write_lock = threading.Lock()
         self._mirror_lock = threading.Lock()
         self._init_schema()
@@ -157,13 +161,17 @@ class SearchIndex:
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA busy_timeout=30000")
             self._local.db = db
+            with self._connections_lock:
+                self._connections.append(db)
         return db
 
     def close(self) -> None:
-        db = getattr(self._local, "db", None)
-        if db is not None:
+        """Close every thread's connection; a thread that searches again opens a new one."""
+        with self._connections_lock:
+            connections, self._connections = self._connections, []
+        for db in connections:
             db.close()
-            self._local.db = None
+        self._local = threading.local()
 
     def _init_schema(self) -> None:
         db = self._db()

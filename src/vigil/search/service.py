@@ -14,7 +14,6 @@ import logging
 import os
 import threading
 import time
-import weakref
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -155,6 +154,7 @@ class SearchService:
                 index = SearchIndex(path, embedder or _embedder(store, config), zone_info(tz))
                 service = cls(store, index, default_tz=tz)
                 _SHARED[store] = service
+                store.on_close(lambda: _release(store))
             return service
 
     # ------------------------------------------------------------------ search
@@ -312,8 +312,17 @@ class SearchService:
         return [i for i in event_ids if i not in present]
 
 
-_SHARED: weakref.WeakKeyDictionary[EventStore, SearchService] = weakref.WeakKeyDictionary()
+# Released when its store is closed: a weak mapping would never let go, since each service
+# holds its store.
+_SHARED: dict[EventStore, SearchService] = {}
 _SHARED_LOCK = threading.Lock()
+
+
+def _release(store: EventStore) -> None:
+    with _SHARED_LOCK:
+        service = _SHARED.pop(store, None)
+    if service is not None:
+        service.index.close()
 
 
 def reason(parsed: ParsedQuery, words: list[str], similarity: float | None) -> str:

@@ -6,7 +6,7 @@ no restriction (single-tenant deployments and internal callers).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 
 from vigil.auth.secrets import SecretBox
@@ -36,6 +36,7 @@ class EventStore:
         self.engine = make_engine(url, busy_timeout_ms=busy_timeout_ms)
         # Camera URLs (which carry credentials) are encrypted at rest when a key is given.
         self.secrets = secrets
+        self._on_close: list[Callable[[], None]] = []
 
     def _seal(self, camera: CameraConfig) -> CameraConfig:
         if self.secrets is None:
@@ -68,7 +69,14 @@ class EventStore:
         """Create or upgrade the schema (Alembic `upgrade head`); safe to call at every start."""
         migrate(self.engine)
 
+    def on_close(self, release: Callable[[], None]) -> None:
+        """Run `release` when the store is closed: what was opened for this store (the search
+        index beside it) goes with it, not when the process ends."""
+        self._on_close.append(release)
+
     def close(self) -> None:
+        while self._on_close:
+            self._on_close.pop()()
         self.engine.dispose()
 
     def upsert_events(self, events: list[Event]) -> int:
