@@ -29,7 +29,8 @@ from vigil.store.query import CountQuery
 from vigil.store.schema import count_rollups
 
 HOUR_MS = 3_600_000
-COUNTED = "('line.crossing', 'zone.presence')"
+COUNTED_TYPES = ("line.crossing", "zone.presence")
+COUNTED = "(" + ", ".join(f"'{kind}'" for kind in COUNTED_TYPES) + ")"
 KEY = ("tenant", "camera_id", "hour", "type", "line", "zone", "class_name", "direction")
 _KEY_LIST = ", ".join(KEY)
 
@@ -51,13 +52,19 @@ def _sqlite_add(row: str, delta: int) -> str:
     )
 
 
-_SQLITE_CHANGED = " OR ".join(
-    [f"OLD.start_ms / {HOUR_MS} IS NOT NEW.start_ms / {HOUR_MS}"]
-    + [
-        f"OLD.{name} IS NOT NEW.{name}"
-        for name in ("tenant", "camera_id", "type", "line", "zone", "class_name", "direction")
-    ]
-)
+def _changed(differs: str) -> str:
+    """SQL true when an update changed the row's rollup key; `differs` is the dialect's
+    NULL-safe inequality."""
+    return " OR ".join(
+        [f"OLD.start_ms / {HOUR_MS} {differs} NEW.start_ms / {HOUR_MS}"]
+        + [
+            f"OLD.{name} {differs} NEW.{name}"
+            for name in ("tenant", "camera_id", "type", "line", "zone", "class_name", "direction")
+        ]
+    )
+
+
+_SQLITE_CHANGED = _changed("IS NOT")
 
 SQLITE_TRIGGERS = (
     f"CREATE TRIGGER count_rollups_insert AFTER INSERT ON events "
@@ -114,13 +121,7 @@ END
 $$
 """
 
-_PG_CHANGED = " OR ".join(
-    [f"OLD.start_ms / {HOUR_MS} IS DISTINCT FROM NEW.start_ms / {HOUR_MS}"]
-    + [
-        f"OLD.{name} IS DISTINCT FROM NEW.{name}"
-        for name in ("tenant", "camera_id", "type", "line", "zone", "class_name", "direction")
-    ]
-)
+_PG_CHANGED = _changed("IS DISTINCT FROM")
 
 POSTGRES_TRIGGERS = (
     "CREATE TRIGGER count_rollups_insert AFTER INSERT ON events "
@@ -163,18 +164,25 @@ def backfill(connection: sa.Connection) -> None:
     )
 
 
+def counted_kinds(columns: Any, q: CountQuery) -> list[Any]:
+    """What `q` counts, as clauses over `columns` (of `events` or of the rollups, which share
+    the names type, line and zone), to be OR-ed: every counted type, or its lines and zones."""
+    kinds: list[Any] = []
+    if q.lines is None and q.zones is None:
+        kinds.append(columns.type.in_(COUNTED_TYPES))
+    if q.lines is not None:
+        kinds.append(sa.and_(columns.type == "line.crossing", columns.line.in_(list(q.lines))))
+    if q.zones is not None:
+        kinds.append(sa.and_(columns.type == "zone.presence", columns.zone.in_(list(q.zones))))
+    return kinds
+
+
 def rollup_counts(q: CountQuery, first_hour: int, end_hour: int) -> sa.Select[Any]:
     """The counts of the whole hours [first_hour, end_hour) in `q`'s buckets (whole hours),
     from the rollups: the same columns as the raw aggregate, '' where that has NULL."""
     r = count_rollups.c
     interval_ms = sa.bindparam("interval_ms", q.interval_s * 1000, type_=sa.BigInteger)
-    kinds: list[Any] = []
-    if q.lines is None and q.zones is None:
-        kinds.append(r.type.in_(("line.crossing", "zone.presence")))
-    if q.lines is not None:
-        kinds.append(sa.and_(r.type == "line.crossing", r.line.in_(list(q.lines))))
-    if q.zones is not None:
-        kinds.append(sa.and_(r.type == "zone.presence", r.zone.in_(list(q.zones))))
+    kinds = counted_kinds(r, q)
     bucketed = (
         sa.select(
             ((r.hour * HOUR_MS) // interval_ms).label("bucket"),

@@ -17,6 +17,8 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from vigil.store.count_rollups import install_triggers
+
 MIGRATION_LOCK = 0x56494749  # "VIGI": the advisory lock key that serialises migrations
 
 
@@ -81,7 +83,6 @@ class PostgresDialect(Dialect):
         connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
 
     def migrated(self, connection: sa.Connection) -> None:
-        from vigil.store.count_rollups import install_triggers
         from vigil.store.postgres import partition_events
 
         if partition_events(connection):

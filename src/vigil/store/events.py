@@ -14,7 +14,7 @@ from vigil.auth.scope import scope_clauses
 from vigil.domain.event_rows import COLUMNS, JSON_COLUMNS, Row, copy_row
 from vigil.domain.event_rows import supersedes as newer_state
 from vigil.domain.events import Event, EventState, ObjectInfo
-from vigil.store.count_rollups import HOUR_MS, rollup_counts
+from vigil.store.count_rollups import HOUR_MS, counted_kinds, rollup_counts
 from vigil.store.db import dialect_insert
 from vigil.store.dialects import dialect_of
 from vigil.store.query import (
@@ -49,7 +49,6 @@ _UPDATABLE = (
     "snapshot",
     "attributes",
 )
-COUNTED_TYPES = ("line.crossing", "zone.presence")
 
 
 def to_row(event: Event) -> dict[str, Any]:
@@ -309,13 +308,7 @@ def _raw_counts(q: CountQuery, start_ms: int, end_ms: int) -> sa.Select[Any]:
     """The counts of [start_ms, end_ms) aggregated from the events themselves."""
     c = events.c
     interval_ms = sa.bindparam("interval_ms", q.interval_s * 1000, type_=sa.BigInteger)
-    kinds: list[Any] = []
-    if q.lines is None and q.zones is None:
-        kinds.append(c.type.in_(COUNTED_TYPES))
-    if q.lines is not None:
-        kinds.append(sa.and_(c.type == "line.crossing", c.line.in_(list(q.lines))))
-    if q.zones is not None:
-        kinds.append(sa.and_(c.type == "zone.presence", c.zone.in_(list(q.zones))))
+    kinds = counted_kinds(c, q)
     # Integer division of epoch ms gives epoch-aligned buckets. The bucket is computed in a
     # subquery so GROUP BY names a column, not an expression with a bound parameter, which
     # PostgreSQL would not recognise as the same expression as the one in the select list.
