@@ -56,6 +56,29 @@ def test_an_unrenewed_lease_expires_and_another_worker_takes_it(bus: NatsBus) ->
     assert registry.renew("cam-c", "w1", revision) is None
 
 
+def test_a_lease_that_expires_while_another_worker_asks_for_it_goes_to_that_worker(
+    bus: NatsBus,
+) -> None:
+    """The expiry lands between the refused create and the client's read-back of the key: the
+    lease is free then, and taking it must not fail."""
+    registry = ClusterRegistry(bus, ttl_s=30)
+    assert registry.acquire("cam-d", "w1") is not None
+    leases = registry._leases
+    read_back = leases._get
+    expired = []
+
+    async def expire_then_read(key: str, revision: int | None = None) -> object:
+        if not expired:  # what JetStream's max-age does: the key's messages are gone, no marker
+            await leases._js.purge_stream(leases._stream, subject=f"{leases._pre}{key}")
+            expired.append(key)
+        return await read_back(key, revision)
+
+    leases._get = expire_then_read  # type: ignore[method-assign]
+    assert registry.acquire("cam-d", "w2") is not None
+    assert expired == ["cam-d"]
+    assert registry.owner("cam-d") == "w2"
+
+
 def test_a_silent_worker_disappears_from_the_live_set(bus: NatsBus) -> None:
     registry = ClusterRegistry(bus, ttl_s=TTL_S)
     assert registry.workers() == {}

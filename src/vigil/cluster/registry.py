@@ -37,6 +37,7 @@ KV_TIMEOUT_S = 10.0
 # renewal: before the lease can expire and pass to someone else.
 FENCE_SHARE = 0.75
 WRONG_LAST_SEQUENCE = 10071  # JetStream's error code for a failed revision check
+CREATE_ATTEMPTS = 3  # a key expiring mid-create is free; more misses than this mean contention
 
 
 def process_name() -> str:
@@ -161,10 +162,16 @@ class ClusterRegistry:
 
 
 async def _create(bucket: KeyValue, key: str, holder: str) -> int | None:
-    try:
-        return int(await bucket.create(token(key), holder.encode()))
-    except js_errors.KeyWrongLastSequenceError:
-        return None
+    # A create refused because the key exists makes nats-py read the key back; when the
+    # lease expires in between, that read finds nothing. The key is free then: try again.
+    for _ in range(CREATE_ATTEMPTS):
+        try:
+            return int(await bucket.create(token(key), holder.encode()))
+        except js_errors.KeyWrongLastSequenceError:
+            return None
+        except js_errors.KeyNotFoundError:
+            continue
+    return None
 
 
 async def _update(bucket: KeyValue, key: str, holder: str, revision: int) -> int | None:
