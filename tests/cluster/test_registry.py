@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import time
 
+from nats.js.kv import KeyValue
+
 from vigil.bus.nats import NatsBus
 from vigil.cluster.registry import ClusterRegistry, WorkerInfo
 
@@ -65,9 +67,9 @@ def test_a_lease_that_expires_while_another_worker_asks_for_it_goes_to_that_work
     assert registry.acquire("cam-d", "w1") is not None
     leases = registry._leases
     read_back = leases._get
-    expired = []
+    expired: list[str] = []
 
-    async def expire_then_read(key: str, revision: int | None = None) -> object:
+    async def expire_then_read(key: str, revision: int | None = None) -> KeyValue.Entry:
         if not expired:  # what JetStream's max-age does: the key's messages are gone, no marker
             await leases._js.purge_stream(leases._stream, subject=f"{leases._pre}{key}")
             expired.append(key)
