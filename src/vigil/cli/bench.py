@@ -265,12 +265,29 @@ def api(
             "one load run per count, in the same run (default 1)"
         ),
     ] = None,
+    kinds: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--kinds",
+            help="Requests of the mix: 'events', 'counts', 'search', 'all' or single kinds "
+            "(events_page, search_camera_day, …); repeat the option or separate by commas "
+            "(default all)",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
-    """Event pages and counts under concurrent clients over a large stored set: p50/p99 per
-    request kind and requests/s, through the whole API stack on a real server."""
+    """Event pages, counts and search under concurrent clients over a large stored set:
+    p50/p99 per request kind and requests/s, through the whole API stack on a real server.
+    The search index is built once beside the seeded store and reused."""
+    from vigil.bench.api.load import kinds_of
     from vigil.bench.api.run import ApiSettings, run_api
 
+    try:
+        mix = kinds_of([name.strip() for value in kinds or ["all"] for name in value.split(",")])
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--kinds") from None
+    if not mix:
+        raise typer.BadParameter("name at least one kind", param_hint="--kinds")
     data.mkdir(parents=True, exist_ok=True)
     settings = ApiSettings(
         events=events,
@@ -278,6 +295,7 @@ def api(
         processes=processes,
         duration_s=duration,
         workers=tuple(workers or (1,)),
+        kinds=mix,
     )
     with ExitStack() as stack:
         if store == "postgres":
@@ -298,6 +316,7 @@ def api(
             "p50 ms",
             "p99 ms",
             "store alone, p50 ms",
+            "with hits",
             title=f"vigil bench api — {events:,} events ({result['store']}), "
             f"{clients} clients, {duration:g} s, {run['workers']} API process(es)",
         )
@@ -308,6 +327,7 @@ def api(
                 str(row["p50_ms"]),
                 str(row["p99_ms"]),
                 str(result["store_only_p50_ms"].get(kind, "")),
+                f"{row['with_hits']:.1%}" if "with_hits" in row else "",
             )
         Console().print(table)
         Console().print(
@@ -315,10 +335,21 @@ def api(
             f"{run['node_cpu_ms_per_request']} ms/request, load average {run['load_average']}; "
             f"statuses {run['statuses']}[/]"
         )
+        if run["searches_with_hits"] is not None:
+            Console().print(f"searches with at least one hit: {run['searches_with_hits']:.1%}")
+    from_events = result["store_only_p50_ms"].get("counts_day_from_events")
     Console().print(
-        f"[dim]{result['machine']}; counts of a camera's day from the events alone: "
-        f"{result['store_only_p50_ms'].get('counts_day_from_events')} ms (p50)[/]"
+        f"[dim]{result['machine']}"
+        + (f"; counts of a camera's day from the events alone: {from_events} ms (p50)"
+           if from_events is not None else "")
+        + "[/]"
     )
+    index = result["search_index"]
+    if index is not None:
+        Console().print(
+            f"[dim]search index {index['path']}: {index['events']:,} events, "
+            f"{index['captions']:,} distinct captions (ready in {index['build_s']} s)[/]"
+        )
 
 
 @app.command("record")

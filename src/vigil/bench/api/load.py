@@ -1,58 +1,116 @@
 """A client process of `vigil bench api`: `clients` concurrent request loops for a fixed time,
-each request drawn from the mix; returns (kind, seconds, status) samples."""
+each request drawn from the mix; returns (kind, seconds, status, hits) samples (hits: the items
+of a search answer, None for other kinds)."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-KINDS = ("events_page", "events_next_page", "events_camera_day", "counts_day")
+EVENT_KINDS = ("events_page", "events_next_page", "events_camera_day")
+COUNT_KINDS = ("counts_day",)
+SEARCH_KINDS = ("search", "search_camera", "search_camera_day")
+KINDS = EVENT_KINDS + COUNT_KINDS + SEARCH_KINDS
+# Names `--kinds` accepts besides single kinds.
+GROUPS = {"events": EVENT_KINDS, "counts": COUNT_KINDS, "search": SEARCH_KINDS, "all": KINDS}
+# Plain-language queries of the kind `vigil bench search` asks, without relative time words:
+# the stored events end at a fixed past date, so "last night" would match nothing; the time
+# filter is the `start`/`end` of one stored day instead. PLACE_QUERIES name cameras, zones and
+# lines of `generated_cameras(40)` in the benchmark user's tenant; the searches that also
+# filter by camera draw from QUERIES only (a place and another camera would match nothing).
+QUERIES = (
+    "person loitering at night",
+    "white van in the loading zone",
+    "red car",
+    "DHL truck",
+    "abandoned suitcase",
+    "bus with line 42",
+    "black motorcycle speeding",
+    "gray car parked for a long time",
+    "person crossing in the evening",
+    "camera covered",
+)
+PLACE_QUERIES = (
+    "people running near river north",
+    "cyclists crossing the bridge line going in",
+    "stopped vehicle on station south",
+    "crowded north area",
+)
+
+Sample = tuple[str, float, int, int | None]
+
+
+@dataclass(frozen=True)
+class Cameras:
+    all: list[str]  # every stored camera, of both tenants
+    own: list[str]  # those of the benchmark user's tenant
+
+
+def kinds_of(names: list[str]) -> tuple[str, ...]:
+    """The kinds that `names` (kinds or groups, in any order) select, in `KINDS` order."""
+    chosen: set[str] = set()
+    for name in names:
+        if name in GROUPS:
+            chosen.update(GROUPS[name])
+        elif name in KINDS:
+            chosen.add(name)
+        else:
+            raise ValueError(
+                f"unknown kind {name!r}: one of {', '.join([*GROUPS, *KINDS])}"
+            )
+    return tuple(kind for kind in KINDS if kind in chosen)
 
 
 def _iso(ms: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ms / 1000))
 
 
+def request_for(
+    kind: str, rng: random.Random, cameras: Cameras, end_ms: int, days: int
+) -> tuple[str, dict[str, Any]]:
+    """The path and parameters of one request of `kind`: one camera and one day of the stored
+    span, drawn by `rng`, where the kind filters by camera or time. Searches name one of the
+    caller's own cameras: one it may not see would find nothing, and an empty answer costs
+    more than a real one (the node then tries the query without each of its filters)."""
+    day_start = end_ms - rng.randrange(days) * 86_400_000 - 86_400_000
+    day = {"start": _iso(day_start), "end": _iso(day_start + 86_400_000)}
+    camera = rng.choice(cameras.all)
+    if kind in ("events_page", "events_next_page"):
+        return "/api/events", {"limit": 50}
+    if kind == "events_camera_day":
+        return "/api/events", {"camera": camera, **day, "limit": 50}
+    if kind == "counts_day":
+        return "/api/counts", {"camera": camera, **day, "interval": 3600}
+    if kind == "search":
+        return "/api/search", {"q": rng.choice(QUERIES + PLACE_QUERIES), "tz": "UTC", "limit": 24}
+    search: dict[str, Any] = {"q": rng.choice(QUERIES), "tz": "UTC", "limit": 24}
+    camera = rng.choice(cameras.own)
+    if kind == "search_camera":
+        return "/api/search", {**search, "camera": camera}
+    if kind == "search_camera_day":
+        return "/api/search", {**search, "camera": camera, **day}
+    raise ValueError(f"unknown kind {kind!r}")
+
+
 async def _loop(
     client: httpx.AsyncClient,
     rng: random.Random,
-    cameras: list[str],
+    kinds: tuple[str, ...],
+    cameras: Cameras,
     end_ms: int,
     days: int,
     until: float,
-    samples: list[tuple[str, float, int]],
+    samples: list[Sample],
 ) -> None:
     while time.monotonic() < until:
-        kind = rng.choice(KINDS)
-        day_start = end_ms - rng.randrange(days) * 86_400_000 - 86_400_000
-        camera = rng.choice(cameras)
-        params: dict[str, Any]
-        if kind == "events_page" or kind == "events_next_page":
-            path, params = "/api/events", {"limit": 50}
-        elif kind == "events_camera_day":
-            path, params = (
-                "/api/events",
-                {
-                    "camera": camera,
-                    "start": _iso(day_start),
-                    "end": _iso(day_start + 86_400_000),
-                    "limit": 50,
-                },
-            )
-        else:
-            path, params = (
-                "/api/counts",
-                {
-                    "camera": camera,
-                    "start": _iso(day_start),
-                    "end": _iso(day_start + 86_400_000),
-                    "interval": 3600,
-                },
-            )
+        kind = rng.choice(kinds)
+        path, params = request_for(kind, rng, cameras, end_ms, days)
         started = time.perf_counter()
         response = await client.get(path, params=params)
         if kind == "events_next_page" and response.status_code == 200:
@@ -60,14 +118,20 @@ async def _loop(
             if cursor:  # the second page is what is timed
                 started = time.perf_counter()
                 response = await client.get(path, params={**params, "cursor": cursor})
-        samples.append((kind, time.perf_counter() - started, response.status_code))
+        seconds = time.perf_counter() - started
+        hits = None
+        if kind in SEARCH_KINDS and response.status_code == 200:
+            # Counted so that a broken index (fast, empty answers) shows in the result.
+            hits = len(response.json()["items"])
+        samples.append((kind, seconds, response.status_code, hits))
 
 
 def run_clients(
     port: int,
     token: str,
     clients: int,
-    cameras: list[str],
+    kinds: tuple[str, ...],
+    cameras: Cameras,
     end_ms: int,
     days: int,
     duration_s: float,
@@ -75,8 +139,11 @@ def run_clients(
     go: Any,
     result: Any,
 ) -> None:
-    async def run() -> list[tuple[str, float, int]]:
-        samples: list[tuple[str, float, int]] = []
+    # A log line per request would spend CPU that the node shares with these processes.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+    async def run() -> list[Sample]:
+        samples: list[Sample] = []
         limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
         headers = {"Authorization": f"Bearer {token}", "X-Vigil-Purpose": "benchmark"}
         async with httpx.AsyncClient(
@@ -88,7 +155,14 @@ def run_clients(
             await asyncio.gather(
                 *(
                     _loop(
-                        client, random.Random(rng.random()), cameras, end_ms, days, until, samples
+                        client,
+                        random.Random(rng.random()),
+                        kinds,
+                        cameras,
+                        end_ms,
+                        days,
+                        until,
+                        samples,
                     )
                     for _ in range(clients)
                 )

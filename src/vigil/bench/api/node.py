@@ -76,14 +76,22 @@ class NoCameras:
         raise KeyError(camera_id)
 
 
-def main() -> None:
-    port, url, media_dir = sys.argv[1:4]
+def node_config(url: str, media_dir: Path) -> VigilConfig:
+    """The node's settings. The coordinator builds the search index with the same ones, so
+    that the index lies where the node looks for it (beside a SQLite store; for a database
+    server's, in the media directory's parent) and its captions are in the node's time zone."""
     config = VigilConfig()
     config.store.url = url
-    config.store.media_dir = Path(media_dir)
+    config.store.media_dir = media_dir
     # 50 clients of one token would hit the per-user search limit (120/min) at once; the
     # benchmark measures the queries, not the limiter.
     config.security.search_per_minute = 1_000_000
+    return config
+
+
+def main() -> None:
+    port, url, media_dir = sys.argv[1:4]
+    config = node_config(url, Path(media_dir))
     store = EventStore(url)
     store.migrate()
     engine, media = NoCameras(), LocalMediaStore(Path(media_dir))
