@@ -195,6 +195,19 @@ def get(engine: sa.Engine, event_id: str, tenants: Collection[str] | None) -> Ev
     return from_row(row) if row is not None else None
 
 
+def by_ids(event_ids: Collection[str], tenants: Collection[str] | None) -> sa.Select[Any]:
+    """The events among `event_ids` in the scope: what `get_many` runs."""
+    # The scope is applied to the columns as expressions (`|| ''`), which no index serves: the
+    # ids are then looked up by primary key and the few rows found are filtered. On the bare
+    # columns SQLite walked the tenant's index instead, 240 ms at 1M events against 1 ms.
+    return sa.select(events).where(
+        events.c.id.in_(list(event_ids)),
+        *scope_clauses(
+            tenants, events.c.tenant.concat(""), events.c.camera_id.concat(""), "events"
+        ),
+    )
+
+
 def get_many(
     engine: sa.Engine, event_ids: Collection[str], tenants: Collection[str] | None
 ) -> dict[str, Event]:
@@ -202,10 +215,7 @@ def get_many(
     Search resolves its hits here, so a hit outside the caller's cameras is never returned."""
     if not event_ids:
         return {}
-    statement = sa.select(events).where(
-        events.c.id.in_(list(event_ids)),
-        *scope_clauses(tenants, events.c.tenant, events.c.camera_id, "events"),
-    )
+    statement = by_ids(event_ids, tenants)
     with engine.connect() as connection:
         rows = connection.execute(statement).mappings().all()
     return {row["id"]: from_row(row) for row in rows}
