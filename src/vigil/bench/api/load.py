@@ -5,13 +5,13 @@ of a search answer, None for other kinds)."""
 from __future__ import annotations
 
 import asyncio
-import logging
+import json
 import random
 import time
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
+from vigil.bench.api.http_client import Connection
 
 EVENT_KINDS = ("events_page", "events_next_page", "events_camera_day")
 COUNT_KINDS = ("counts_day",)
@@ -99,7 +99,7 @@ def request_for(
 
 
 async def _loop(
-    client: httpx.AsyncClient,
+    connection: Connection,
     rng: random.Random,
     kinds: tuple[str, ...],
     cameras: Cameras,
@@ -108,22 +108,25 @@ async def _loop(
     until: float,
     samples: list[Sample],
 ) -> None:
-    while time.monotonic() < until:
-        kind = rng.choice(kinds)
-        path, params = request_for(kind, rng, cameras, end_ms, days)
-        started = time.perf_counter()
-        response = await client.get(path, params=params)
-        if kind == "events_next_page" and response.status_code == 200:
-            cursor = response.json().get("next_cursor")
-            if cursor:  # the second page is what is timed
-                started = time.perf_counter()
-                response = await client.get(path, params={**params, "cursor": cursor})
-        seconds = time.perf_counter() - started
-        hits = None
-        if kind in SEARCH_KINDS and response.status_code == 200:
-            # Counted so that a broken index (fast, empty answers) shows in the result.
-            hits = len(response.json()["items"])
-        samples.append((kind, seconds, response.status_code, hits))
+    try:
+        while time.monotonic() < until:
+            kind = rng.choice(kinds)
+            path, params = request_for(kind, rng, cameras, end_ms, days)
+            started = time.perf_counter()
+            status, body = await connection.get(path, params)
+            if kind == "events_next_page" and status == 200:
+                cursor = json.loads(body).get("next_cursor")
+                if cursor:  # the second page is what is timed
+                    started = time.perf_counter()
+                    status, body = await connection.get(path, {**params, "cursor": cursor})
+            seconds = time.perf_counter() - started
+            hits = None
+            if kind in SEARCH_KINDS and status == 200:
+                # Counted so that a broken index (fast, empty answers) shows in the result.
+                hits = len(json.loads(body)["items"])
+            samples.append((kind, seconds, status, hits))
+    finally:
+        await connection.close()
 
 
 def run_clients(
@@ -139,34 +142,27 @@ def run_clients(
     go: Any,
     result: Any,
 ) -> None:
-    # A log line per request would spend CPU that the node shares with these processes.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-
     async def run() -> list[Sample]:
         samples: list[Sample] = []
-        limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
         headers = {"Authorization": f"Bearer {token}", "X-Vigil-Purpose": "benchmark"}
-        async with httpx.AsyncClient(
-            base_url=f"http://127.0.0.1:{port}", headers=headers, limits=limits, timeout=60
-        ) as client:
-            await asyncio.get_running_loop().run_in_executor(None, go.wait)
-            until = time.monotonic() + duration_s
-            rng = random.Random(seed)
-            await asyncio.gather(
-                *(
-                    _loop(
-                        client,
-                        random.Random(rng.random()),
-                        kinds,
-                        cameras,
-                        end_ms,
-                        days,
-                        until,
-                        samples,
-                    )
-                    for _ in range(clients)
+        await asyncio.get_running_loop().run_in_executor(None, go.wait)
+        until = time.monotonic() + duration_s
+        rng = random.Random(seed)
+        await asyncio.gather(
+            *(
+                _loop(
+                    Connection(port, headers),
+                    random.Random(rng.random()),
+                    kinds,
+                    cameras,
+                    end_ms,
+                    days,
+                    until,
+                    samples,
                 )
+                for _ in range(clients)
             )
+        )
         return samples
 
     result.put(asyncio.run(run()))
