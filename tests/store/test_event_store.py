@@ -66,6 +66,33 @@ def test_scene_event_without_object_round_trips(store: EventStore, make_event: M
     assert store.get_event(event.id) == event
 
 
+def test_a_page_read_as_json_fields_is_the_events_json(
+    store: EventStore, make_event: MakeEvent
+) -> None:
+    """The API answers event pages from the rows' JSON fields, without a model per event: they
+    must be exactly what the events serialise to, whatever the event holds."""
+    full = make_event(
+        module="zone", type="zone.presence", state=EventState.ACTIVE, line=None, direction=None,
+        zone="sidewalk", dwell_s=12.5, snapshot="default/cam-a/2026-11-17/x.jpg",
+        attributes={"speed_kmh": 4.2, "tags": ["a", "b"], "name": "Gare du Nord é"},
+    )
+    scene = make_event(start_ms=full.start_ms + 1, module="tamper", type="tamper.covered")
+    scene = scene.model_copy(update={"object": None, "line": None, "direction": None})
+    bare = make_event(start_ms=full.start_ms + 2)
+    assert bare.object is not None
+    bare = bare.model_copy(
+        update={"object": bare.object.model_copy(update={"box": None, "track_id": None})}
+    )
+    store.upsert_events([full, scene, bare])
+    query = EventQuery(limit=2)
+    fields, events = store.query_event_fields(query), store.query_events(query)
+    assert fields.items == [event.model_dump(mode="json") for event in events.items]
+    assert fields.items == [e.model_dump(mode="json") for e in (bare, scene)]
+    assert fields.next_cursor == events.next_cursor is not None
+    rest = store.query_event_fields(EventQuery(limit=2, cursor=fields.next_cursor))
+    assert rest.items == [full.model_dump(mode="json")] and rest.next_cursor is None
+
+
 def test_upsert_is_idempotent_by_id(store: EventStore, make_event: MakeEvent) -> None:
     event = make_event()
     store.upsert_events([event])

@@ -13,13 +13,14 @@ from sqlalchemy.dialects import postgresql as pg_dialect
 from vigil.auth.scope import scope_clauses
 from vigil.domain.event_rows import COLUMNS, JSON_COLUMNS, Row, copy_row
 from vigil.domain.event_rows import supersedes as newer_state
-from vigil.domain.events import Event, EventState, ObjectInfo
+from vigil.domain.events import SCHEMA_VERSION, Event, EventState
 from vigil.store.count_rollups import HOUR_MS, counted_kinds, rollup_counts
 from vigil.store.db import dialect_insert
 from vigil.store.dialects import dialect_of
 from vigil.store.query import (
     CountQuery,
     CountRow,
+    EventFieldsPage,
     EventPage,
     EventQuery,
     newest_first,
@@ -79,36 +80,44 @@ def to_row(event: Event) -> dict[str, Any]:
     }
 
 
-def from_row(row: sa.RowMapping) -> Event:
+def fields_of(row: sa.RowMapping) -> dict[str, Any]:
+    """A stored event as the JSON of `Event` (equal to `Event.model_dump(mode="json")`), read
+    straight from its row: a page of events answered as JSON needs no model per event, which
+    cost the API about 1 ms of its 4 per page. The row was validated as an `Event` when written."""
     box = row["box"]
-    return Event(
-        id=row["id"],
-        tenant=row["tenant"],
-        camera_id=row["camera_id"],
-        camera_name=row["camera_name"],
-        module=row["module"],
-        type=row["type"],
-        state=EventState(row["state"]),
-        object=None
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "id": row["id"],
+        "tenant": row["tenant"],
+        "camera_id": row["camera_id"],
+        "camera_name": row["camera_name"],
+        "module": row["module"],
+        "type": row["type"],
+        "state": row["state"],
+        "object": None
         if row["class_name"] is None
-        else ObjectInfo(
-            class_name=row["class_name"],
-            class_id=row["class_id"],
-            track_id=row["track_id"],
-            score=row["score"],
-            box=tuple(box) if box is not None else None,
-            color=row["color"],
-        ),
-        zone=row["zone"],
-        line=row["line"],
-        direction=row["direction"],
-        dwell_s=row["dwell_s"],
-        start_ms=row["start_ms"],
-        end_ms=row["end_ms"],
-        updated_ms=row["updated_ms"],
-        snapshot=row["snapshot"],
-        attributes=row["attributes"] or {},
-    )
+        else {
+            "class_name": row["class_name"],
+            "class_id": row["class_id"],
+            "track_id": row["track_id"],
+            "score": row["score"],
+            "box": [float(value) for value in box] if box is not None else None,
+            "color": row["color"],
+        },
+        "zone": row["zone"],
+        "line": row["line"],
+        "direction": row["direction"],
+        "dwell_s": row["dwell_s"],
+        "start_ms": row["start_ms"],
+        "end_ms": row["end_ms"],
+        "updated_ms": row["updated_ms"],
+        "snapshot": row["snapshot"],
+        "attributes": row["attributes"] or {},
+    }
+
+
+def from_row(row: sa.RowMapping) -> Event:
+    return Event.model_validate(fields_of(row))
 
 
 def supersedes(new: Event, old: Event) -> bool:
@@ -253,15 +262,24 @@ def count(engine: sa.Engine, q: EventQuery) -> int:
 
 
 def query(engine: sa.Engine, q: EventQuery) -> EventPage:
+    found = query_fields(engine, q)
+    return EventPage(
+        items=[Event.model_validate(fields) for fields in found.items],
+        next_cursor=found.next_cursor,
+    )
+
+
+def query_fields(engine: sa.Engine, q: EventQuery) -> EventFieldsPage:
+    """`query`'s page as the events' JSON fields (`fields_of`)."""
     c = events.c
     where = _filters(q)
     statement = newest_first(sa.select(events).where(*where), c.start_ms, c.id, q.cursor, q.limit)
     with engine.connect() as connection:
         rows = connection.execute(statement).mappings().all()
     items, next_cursor = page(
-        [from_row(row) for row in rows], q.limit, lambda event: (event.start_ms, event.id)
+        [fields_of(row) for row in rows], q.limit, lambda fields: (fields["start_ms"], fields["id"])
     )
-    return EventPage(items=items, next_cursor=next_cursor)
+    return EventFieldsPage(items=items, next_cursor=next_cursor)
 
 
 # How long before a window an event may have started and still count in it: bounds the

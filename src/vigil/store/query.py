@@ -61,6 +61,14 @@ class EventPage:
 
 
 @dataclass(frozen=True, slots=True)
+class EventFieldsPage:
+    """A page of events as their JSON fields (`vigil.store.events.fields_of`)."""
+
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class CountQuery:
     """Line crossings per camera, line, class and direction, and zone entries per camera, zone
     and class, in buckets of `interval_s` aligned to the epoch, over `start_ms <= t < end_ms`.

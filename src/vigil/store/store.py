@@ -22,6 +22,7 @@ from vigil.store.ptz_rows import PtzPosition
 from vigil.store.query import (
     CountQuery,
     CountRow,
+    EventFieldsPage,
     EventPage,
     EventQuery,
     SeriesQuery,
@@ -93,6 +94,10 @@ class EventStore:
 
     def query_events(self, q: EventQuery) -> EventPage:
         return event_rows.query(self.engine, q)
+
+    def query_event_fields(self, q: EventQuery) -> EventFieldsPage:
+        """`query_events` as the events' JSON fields: what the API answers a page with."""
+        return event_rows.query_fields(self.engine, q)
 
     def counts(self, q: CountQuery) -> list[CountRow]:
         return event_rows.counts(self.engine, q)
