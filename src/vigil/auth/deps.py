@@ -9,6 +9,7 @@ import time
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, HTTPException, Request
+from starlette.concurrency import run_in_threadpool
 
 from vigil.auth.policy import SAFE_METHODS, rule_for
 from vigil.auth.principal import Principal
@@ -29,14 +30,20 @@ MAX_PURPOSE = 512
 DENIED_READ_DEDUPE_S = 300.0
 
 
-def optional_principal(request: Request) -> Principal | None:
-    """The caller, from `Authorization: Bearer` or the session cookie; None if anonymous."""
+async def optional_principal(request: Request) -> Principal | None:
+    """The caller, from `Authorization: Bearer` or the session cookie; None if anonymous.
+    A caller checked in the last `security.auth_cache_s` is answered from memory on the event
+    loop; only a lookup in the store goes to a worker thread (a hand-off costs more than the
+    check)."""
     service: AuthService | None = getattr(request.app.state, "auth", None)
     if service is None:
         return None
-    return service.authenticate(
-        request.headers.get("authorization"), request.cookies.get(SESSION_COOKIE)
-    )
+    authorization = request.headers.get("authorization")
+    cookie = request.cookies.get(SESSION_COOKIE)
+    cached = service.cached(authorization, cookie)
+    if cached is not None:
+        return cached
+    return await run_in_threadpool(service.authenticate, authorization, cookie)
 
 
 CurrentPrincipal = Annotated[Principal | None, Depends(optional_principal)]
@@ -89,7 +96,7 @@ def _details(request: Request) -> dict[str, Any]:
     return details
 
 
-def authorize(
+async def authorize(
     request: Request,
     principal: CurrentPrincipal,
     purpose: Annotated[
@@ -103,7 +110,9 @@ def authorize(
     ] = None,
 ) -> None:
     """Applied to every route: authentication, CSRF, role permission, purpose, rate limit and
-    the audit record. Handlers and the data layer then narrow what is returned."""
+    the audit record. Handlers and the data layer then narrow what is returned. Runs on the
+    event loop; what reads or writes the store (the first-user check, audit records) runs in a
+    worker thread."""
     route = request.scope.get("route")
     template = getattr(route, "path", request.url.path)
     method = request.method
@@ -115,7 +124,7 @@ def authorize(
         and template != "/healthz"
         and not is_loopback(client)
         and principal is None
-        and not service.has_users()
+        and not await run_in_threadpool(service.has_users)
     ):
         raise HTTPException(
             503,
@@ -150,7 +159,8 @@ def authorize(
                 (principal.actor, f"denied {request.url.path}"), DENIED_READ_DEDUPE_S
             )
         ):
-            audit(
+            await run_in_threadpool(
+                audit,
                 request,
                 action,
                 target=request.url.path,
@@ -189,6 +199,11 @@ def authorize(
                 "details": _details(request),
             }
             return
-        audit(
-            request, action, target=request.url.path, outcome="allowed", details=_details(request)
+        await run_in_threadpool(
+            audit,
+            request,
+            action,
+            target=request.url.path,
+            outcome="allowed",
+            details=_details(request),
         )

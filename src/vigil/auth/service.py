@@ -183,16 +183,21 @@ class AuthService:
         )
         return principal, api_token.expires_ms
 
+    def cached(self, authorization: str | None, session_cookie: str | None) -> Principal | None:
+        """The caller of these credentials if `authenticate` checked them in the last
+        `security.auth_cache_s` and identity did not change on this node since; no I/O."""
+        return self._cache.get((authorization or "", session_cookie or ""))
+
     def authenticate(
         self, authorization: str | None, session_cookie: str | None
     ) -> Principal | None:
         """A bearer token wins over a cookie; an invalid one is not silently ignored. A caller
         checked in the last `security.auth_cache_s` is answered from memory unless identity
         changed on this node since (CredentialCache)."""
-        key = (authorization or "", session_cookie or "")
-        cached = self._cache.get(key)
+        cached = self.cached(authorization, session_cookie)
         if cached is not None:
             return cached
+        key = (authorization or "", session_cookie or "")
         changes = AuthStore.changes  # read before the lookup: a change during it drops the entry
         found: tuple[Principal, int] | None = None
         if authorization:
