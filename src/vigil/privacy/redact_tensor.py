@@ -9,10 +9,14 @@ reflected borders), so the same code on CPU torch is tested against the host pat
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from vigil.config import PrivacyMaskConfig
+from vigil.domain.frames import DeviceImage
+from vigil.privacy.masks import apply_masks
 from vigil.privacy.redact import BLOCKS, blur_kernel, redact_until_clean, regions
 from vigil.vision.faces import FaceDetector
 
@@ -44,6 +48,31 @@ def redact_faces_tensor(image: Any, detector: FaceDetector, *, solid: bool = Fal
         return redact_regions_tensor(image, faces, solid=solid)
 
     return redact_until_clean(image, detector.detect_tensor, redact)
+
+
+def redacted_on_device(
+    image: DeviceImage, masks: Sequence[PrivacyMaskConfig], detector: FaceDetector
+) -> np.ndarray:
+    """A host copy of a device frame, made after its privacy masks were blacked out and its
+    faces redacted on the device (the order `EventOutput` follows on host arrays): what
+    crosses to the host is already the image that may be served. The frame itself is left
+    as it was, for the modules and the live view."""
+    tensor = image.tensor.clone()
+    if masks:
+        _black_out(tensor, masks)
+    redact_faces_tensor(tensor, detector)
+    return np.ascontiguousarray(tensor.cpu().numpy())
+
+
+def _black_out(tensor: Any, masks: Sequence[PrivacyMaskConfig]) -> None:
+    """`masks.apply_masks` on a tensor: the polygons are filled by cv2 into a small host
+    bitmap (one byte per pixel, the same pixels cv2 fills on a host frame), which is
+    uploaded and applied where the frame is."""
+    import torch
+
+    height, width = int(tensor.shape[0]), int(tensor.shape[1])
+    keep = apply_masks(np.ones((height, width), dtype=np.uint8), masks)
+    tensor[torch.from_numpy(keep == 0).to(tensor.device)] = 0
 
 
 def _gaussian_blur(planes: Any, kernel: int) -> Any:
