@@ -269,9 +269,8 @@ class LocalEngine:
         and the scale applied."""
         pixels = frame.pixels
         if isinstance(pixels, DeviceImage) and self.config.privacy.blur_live:
-            # Redacted where it is, at the camera's size, and only then copied and scaled.
-            full = redacted_on_device(pixels, masks, self.redactor.detector)
-            return fit_width(full, max_width)
+            # Scaled, masked and redacted where it is; only the result is copied.
+            return redacted_on_device(pixels, masks, self.redactor.detector, max_width)
         # Scale first: redaction then costs what the viewer's size needs, not the camera's.
         image, scale = fit_width(frame.image, max_width)
         # Privacy masks first: what lies under them is never encoded or served.

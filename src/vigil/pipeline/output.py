@@ -171,7 +171,7 @@ class EventOutput:
         masks = self.masks(camera_id) if self.masks is not None else ()
         source = request.image
         if isinstance(source, DeviceImage):  # redacted on the GPU, then copied
-            redacted = redacted_on_device(source, masks, self.redactor.detector)
+            redacted, _scale = redacted_on_device(source, masks, self.redactor.detector)
         else:
             image = apply_masks(source.copy(), masks) if masks else source
             redacted = self.redactor.redact(image)

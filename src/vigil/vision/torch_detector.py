@@ -45,6 +45,8 @@ class TorchDetector:
         self.labels = self.classes.labels
         self._torch = torch
         self._device = torch.device(device)
+        if self._device.type == "cuda" and not torch.cuda.is_available():
+            raise ModelError("detector.provider torch runs on a CUDA GPU, and torch sees none")
         half = self._device.type == "cuda"
         self._dtype = torch.float16 if half else torch.float32
         model = convert(onnx.load(str(config.model))).eval().to(self._device)
