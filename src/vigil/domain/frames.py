@@ -20,10 +20,12 @@ class DeviceImage:
     an H×W×3 uint8 BGR torch tensor, with its host copy made lazily and at most once.
 
     The detector's batch is letterboxed from the tensor where it is (`vision.tensor_frames`),
-    and snapshots and live frames are face-redacted there (`privacy.redact_tensor`); only
-    consumers that read pixels on the host (pixel-reading modules, object colours, the live
-    view's drawing and encoding) call `host()`, and they share the one copy. Holding `torch`
-    only through the tensor's own methods keeps this module importable without it.
+    and snapshots and live frames are face-redacted there (`privacy.redact_tensor`), then only
+    the redacted picture is copied. Consumers that read the frame's pixels on the host call
+    `host()` and share the one copy: modules that look at pixels, an event's object colour,
+    a detector that is not the torch one, and the live view when face blurring is off.
+    Holding `torch` only through the tensor's own methods keeps this module importable
+    without it.
     """
 
     __slots__ = ("_host", "_lock", "host_copies", "tensor")

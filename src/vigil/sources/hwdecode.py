@@ -18,8 +18,12 @@ tampering, stream health, object removed), the colour of an event's object, the 
 drawing and JPEG encoding, and a snapshot's encoding (after redaction on the device). Cameras
 whose modules read only detections never copy their analysed frames.
 
-The PyAV `cuda` path still downloads each frame to host memory in FFmpeg (PyAV's default);
-it is the fallback for streams NVDEC's file decoder cannot open (RTSP).
+The PyAV `cuda` path (RTSP, and files NVDEC's file decoder cannot open) still has FFmpeg
+download each frame to host memory. PyAV could leave it on the GPU (`HWAccel(is_hw_owned=True)`
+exports NV12 planes through DLPack), but it refuses a CUDA stream to order that export on and
+asks callers to synchronise first: a device-wide synchronisation per frame would hold every
+decoder thread behind the detector's running batch, so it stays a host path until that
+ordering can be had per stream and measured on a GPU.
 """
 
 from __future__ import annotations
