@@ -269,3 +269,29 @@ def test_live_view_of_a_device_frame_is_redacted_like_a_host_frame(
         assert pixels.host_copies == 0
     finally:
         engine.stop()
+
+
+def test_object_colours_of_device_frames_copy_only_the_box(street: list[np.ndarray]) -> None:
+    from vigil.modules.base import Signal
+    from vigil.pipeline.lifecycle import EventLifecycle
+
+    camera = parse_config({"cameras": [{"id": "gate", "url": "x.mp4"}]}).cameras[0]
+    found = OnnxDetector(DetectorConfig()).detect(street[:3])
+    colours: dict[str, list[str | None]] = {"device": [], "host": []}
+    for seq, (image, detections) in enumerate(zip(street, found, strict=False)):
+        boxes = [tuple(float(v) for v in box) for box in detections.xyxy]
+        boxes.append((-5.5, 300.2, 90.7, 575.9))  # across the frame's left and bottom edges
+        pixels = on_device(image)
+        for where, frame in (("device", Frame("gate", seq, seq, pixels)),
+                             ("host", Frame("gate", seq, seq, image))):
+            lifecycle = EventLifecycle(camera)
+            for n, box in enumerate(boxes):
+                signal = Signal(key=(n,), phase=Phase.END, type="zone.enter", track_id=n,
+                                class_id=0, class_name="person", score=0.9,
+                                box=box, instant=True)  # type: ignore[arg-type]
+                message, _snapshot = lifecycle.apply("zone", [signal], frame, seq)[0]
+                assert message.event.object is not None
+                colours[where].append(message.event.object.color)
+        assert pixels.host_copies == 0  # only each box crossed to the host
+    assert sum(colour is not None for colour in colours["host"]) > 3
+    assert colours["device"] == colours["host"]

@@ -22,8 +22,9 @@ class DeviceImage:
     The detector's batch is letterboxed from the tensor where it is (`vision.tensor_frames`),
     and snapshots and live frames are face-redacted there (`privacy.redact_tensor`), then only
     the redacted picture is copied. Consumers that read the frame's pixels on the host call
-    `host()` and share the one copy: modules that look at pixels, an event's object colour,
-    a detector that is not the torch one, and the live view when face blurring is off.
+    `host()` and share the one copy: modules that look at pixels, a detector that is not the
+    torch one, and the live view when face blurring is off (an event's object colour copies
+    only the object's box).
     Holding `torch` only through the tensor's own methods keeps this module importable
     without it.
     """

@@ -170,8 +170,20 @@ def _object(signal: Signal, frame: Frame | None) -> ObjectInfo | None:
         track_id=signal.track_id,
         score=round(signal.score or 0.0, 4),
         box=_rounded(box) if box else None,
-        color=color_name(frame.image, box) if frame is not None and box else None,
+        color=_color(frame, box) if frame is not None and box else None,
     )
+
+
+def _color(frame: Frame, box: tuple[float, float, float, float]) -> str | None:
+    """The object's colour; of a frame on the GPU only the box is copied to the host, with the
+    box moved by whole pixels so that `color_name` picks the same pixels as on the frame."""
+    tensor = frame.device_image
+    if tensor is None:
+        return color_name(frame.image, box)
+    x1, y1, x2, y2 = box
+    left, top = max(int(x1), 0), max(int(y1), 0)
+    crop = tensor[top : max(int(y2) + 1, top), left : max(int(x2) + 1, left)]
+    return color_name(crop.cpu().numpy(), (x1 - left, y1 - top, x2 - left, y2 - top))
 
 
 def _rounded(box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:

@@ -12,11 +12,12 @@ unchanged, only with the reason shown.
 NVDEC frames stay in GPU memory: the source hands the pipeline a `DeviceImage` (a BGR uint8
 torch tensor on the GPU), which is letterboxed into the detector's batch there when the detector
 is the torch one (`vision/tensor_frames.py`), and face-redacted there for snapshots and live
-frames (`privacy/redact_tensor.py`). A frame is copied to host memory lazily, at most once, and
-only when something reads its pixels on the host: modules that look at pixels (motion,
-tampering, stream health, object removed), the colour of an event's object, the live view's
-drawing and JPEG encoding, and a snapshot's encoding (after redaction on the device). Cameras
-whose modules read only detections never copy their analysed frames.
+frames (`privacy/redact_tensor.py`), so that only the redacted picture is copied to be encoded.
+The frame itself is copied to host memory lazily, at most once, and only when something reads
+its pixels on the host: modules that look at pixels (motion, tampering, stream health, object
+removed), a detector other than the torch one, the live view with face blurring off (an
+event's object colour copies only the object's box). Cameras whose modules read only
+detections never copy their frames.
 
 The PyAV `cuda` path (RTSP, and files NVDEC's file decoder cannot open) still has FFmpeg
 download each frame to host memory. PyAV could leave it on the GPU (`HWAccel(is_hw_owned=True)`
