@@ -15,12 +15,11 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.api.conftest import build_event
 from tests.media import CLIP, FACE_PHOTO
 from tests.vision.torch_devices import DEVICES, NEEDS_TORCH
 from vigil.bus import MemoryBus
 from vigil.config import DetectorConfig, PrivacyConfig, parse_config
-from vigil.domain.events import EventMessage, Phase
+from vigil.domain.events import Event, EventMessage, EventState, Phase, uuid7
 from vigil.domain.frames import DeviceImage, Frame
 from vigil.pipeline.batcher import FrameBatcher
 from vigil.pipeline.feeds import decode_clip
@@ -184,7 +183,10 @@ def test_the_host_copy_is_made_once_and_only_for_cameras_that_read_pixels(
 def snapshot_of(pixels: Any, faces: FaceDetector, tmp_path: Path, masks: list[Any]) -> bytes:
     media = LocalMediaStore(tmp_path)
     output = EventOutput(MemoryBus(), media, FaceRedactor(faces), masks=lambda camera: masks)
-    event = build_event(camera_id="door")
+    event = Event(
+        id=uuid7(1_000), tenant="default", camera_id="door", camera_name="Door", module="zone",
+        type="zone.enter", state=EventState.ACTIVE, start_ms=1_000, updated_ms=1_000,
+    )
     output.submit(EventMessage(phase=Phase.START, event=event),
                   SnapshotRequest("default/door/a.jpg", pixels, 1, None))
     output.close()
