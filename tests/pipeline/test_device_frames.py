@@ -142,9 +142,11 @@ def test_the_host_copy_is_made_once_and_only_for_cameras_that_read_pixels(
             "cameras": [
                 # Reads only detections: its frames never leave the device.
                 {"id": "counts", "url": str(tmp_path / "none.mp4"), "modules": {"heatmap": {}}},
-                # Reads pixels (is the lens covered?): each frame is copied, once.
+                # Reads pixels (is the lens covered?): each frame is copied, once. Its own
+                # input size: its frames go to a variant of the torch detector, still on the
+                # device.
                 {"id": "lens", "url": str(tmp_path / "none.mp4"),
-                 "modules": {"tamper_covered": {}}},
+                 "modules": {"tamper_covered": {}}, "detector": {"input_size": 320}},
             ]
         }
     )
@@ -164,6 +166,7 @@ def test_the_host_copy_is_made_once_and_only_for_cameras_that_read_pixels(
                 pixels = on_device(image)
                 images.append(pixels)
                 engine.batcher.put(Frame(camera_id, seq, 1_000 + seq * 200, pixels))
+        assert sorted(camera.id for camera in engine.cameras()) == ["counts", "lens"]
         wait_for(lambda: engine.frames_analysed() == 2 * len(street))
         assert engine.inference.frames == 2 * len(street)
         assert [p.host_copies for p in sent["counts"]] == [0] * len(street)
@@ -297,3 +300,25 @@ def test_object_colours_of_device_frames_copy_only_the_box(street: list[np.ndarr
         assert pixels.host_copies == 0  # only each box crossed to the host
     assert sum(colour is not None for colour in colours["host"]) > 3
     assert colours["device"] == colours["host"]
+
+
+def test_cameras_own_input_size_and_tiles_work_on_device_frames(
+    street: list[np.ndarray],
+) -> None:
+    from vigil.config import CameraDetectorConfig
+
+    base = torch_detector()
+    router = DetectorRouter(base, DetectorConfig(), base.variant)
+    wide = CameraDetectorConfig(input_size=320, tiles=(2, 1))
+    router.check(wide)  # the torch detector makes a 320 variant of itself
+    settings = [None, wide]
+    device_frames = [Frame(f"cam-{i}", 0, 0, on_device(street[i])) for i in range(2)]
+    from_device = router.detect([router.image_of(f) for f in device_frames], settings)
+    from_host = router.detect(street[:2], settings)
+    assert all(isinstance(f.pixels, DeviceImage) and f.pixels.host_copies == 0
+               for f in device_frames)
+    assert len(from_host[1]) > 0
+    for device, host in zip(from_device, from_host, strict=True):
+        assert len(device) == len(host)
+        if len(host):
+            assert np.abs(np.sort(device.xyxy, 0) - np.sort(host.xyxy, 0)).max() < 2.0

@@ -35,7 +35,8 @@ from vigil.store.media import MediaStore
 from vigil.vision.detector import Detector, ModelError, OnnxDetector
 from vigil.vision.ocr import OcrSettings, SceneTextReader
 from vigil.vision.overlay import draw_geometry, draw_tracks, encode_jpeg, fit_width
-from vigil.vision.routing import DetectorRouter
+from vigil.vision.routing import DetectorRouter, Variant
+from vigil.vision.torch_detector import TorchDetector
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +83,11 @@ class LocalEngine:
         self.recording = None if offline else recording
         self.detector = detector
         # Per-camera input size, classes, threshold and tiles (cameras[].detector).
-        variant = OnnxDetector if isinstance(detector, OnnxDetector) else None
+        variant: Variant | None = None
+        if isinstance(detector, OnnxDetector):
+            variant = OnnxDetector
+        elif isinstance(detector, TorchDetector):
+            variant = detector.variant
         self.router = DetectorRouter(detector, config.detector, variant)
         self.redactor = redactor
         self.offline = offline

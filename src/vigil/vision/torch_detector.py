@@ -68,6 +68,10 @@ class TorchDetector:
             self._scale = torch.full((3,), 1 / 255, device=self._device)
             self._bgr = False
 
+    def variant(self, config: DetectorConfig) -> TorchDetector:
+        """The same model on the same device with other settings (a camera's input size)."""
+        return TorchDetector(config, device=str(self._device))
+
     def detect(self, images: Sequence[Any]) -> list[sv.Detections]:
         """Like every Detector, on BGR uint8 host arrays; or on H×W×3 BGR uint8 tensors, which
         are letterboxed on the device they are on. A batch mixing both (cameras that fell back
