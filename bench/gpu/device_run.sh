@@ -59,8 +59,10 @@ $PY -m vigil bench cameras $CAMERAS $RUN --videos "$STAGE/substreams" --json \
   > "$OUT/cameras.json" 2> "$OUT/cameras.log" || { tail -40 "$OUT/cameras.log"; exit 1; }
 $PY bench/gpu/summarise.py "$OUT/cameras.json" | tee "$OUT/summary.md"
 # The device paths on CUDA after the figures (they must not eat the benchmark's time): the
-# letterbox, face redaction and torch detector tests, whose "cuda" cases are skipped elsewhere.
+# letterbox, face redaction, torch detector and device-frame pipeline tests, whose "cuda" cases
+# are skipped elsewhere.
 $PY -m pytest -q -rs --noconftest -p no:cacheprovider tests/vision/test_tensor_frames.py \
   tests/vision/test_tensor_redaction.py tests/vision/test_torch_detector.py \
+  tests/pipeline/test_device_frames.py \
   > "$OUT/device_tests.txt" 2>&1 || true
 tail -5 "$OUT/device_tests.txt"

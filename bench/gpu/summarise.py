@@ -19,6 +19,8 @@ ROWS = [
     ("least / most analysed camera", "fairness_min_max"),
     ("frames the decoders fell behind on", "frames_behind_decode"),
     ("GPU utilisation (%)", "gpu_utilisation_pct"),
+    ("frames kept on the GPU from decoding", "device_frames"),
+    ("… of which copied to host memory", "device_frames_copied_to_host"),
 ]
 
 

@@ -164,8 +164,11 @@ class DetectorConfig(Strict):
     threads: int = Field(
         0, ge=0, le=1024, description="onnxruntime intra-op threads; 0 = all cores"
     )
-    provider: Literal["cpu", "cuda", "tensorrt"] = Field(
-        "cpu", description="onnxruntime execution provider; cuda and tensorrt need onnxruntime-gpu"
+    provider: Literal["cpu", "cuda", "tensorrt", "torch"] = Field(
+        "cpu",
+        description="onnxruntime execution provider; cuda and tensorrt need onnxruntime-gpu; "
+        "torch runs the model under PyTorch on a CUDA GPU (the gpu extra), fed frames that "
+        "hardware decoding left on the GPU",
     )
     tensorrt_cache: Path = Field(
         Path("data/tensorrt"), description="Where TensorRT keeps the engines it compiled"

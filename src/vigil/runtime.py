@@ -21,7 +21,7 @@ from vigil.cluster.registry import ClusterRegistry, process_name
 from vigil.cluster.remote import ClusterEngine
 from vigil.cluster.role import RoleLease
 from vigil.cluster.worker import Worker
-from vigil.config import VigilConfig, default_key_file
+from vigil.config import DetectorConfig, VigilConfig, default_key_file
 from vigil.pipeline.control import EngineControl
 from vigil.pipeline.local_engine import LocalEngine
 from vigil.privacy.redact import FaceRedactor
@@ -31,8 +31,9 @@ from vigil.search.indexer import SearchIndexer, start_indexer
 from vigil.search.service import SearchService
 from vigil.store import EventSink, EventStore
 from vigil.store.media import MediaStore, open_media
-from vigil.vision.detector import OnnxDetector
+from vigil.vision.detector import Detector, OnnxDetector
 from vigil.vision.faces import FaceDetector
+from vigil.vision.torch_detector import TorchDetector
 
 log = logging.getLogger(__name__)
 # Events once committed by a store sink travel on their own streams, so that every API node
@@ -94,6 +95,14 @@ def open_nats(config: VigilConfig, suffix: str = "") -> NatsBus:
     )
 
 
+def build_detector(config: DetectorConfig) -> Detector:
+    """onnxruntime's detector, or with `provider: torch` the PyTorch one, which takes the
+    frames NVDEC decoded as they lie in GPU memory (vision/torch_detector.py)."""
+    if config.provider == "torch":
+        return TorchDetector(config)
+    return OnnxDetector(config)
+
+
 def build_engine(
     config: VigilConfig,
     bus: Bus,
@@ -102,7 +111,7 @@ def build_engine(
     offline: bool,
     store: EventStore | None = None,
 ) -> LocalEngine:
-    detector = OnnxDetector(config.detector)
+    detector = build_detector(config.detector)
     faces = FaceDetector(config.privacy.face_model, config.privacy.face_threshold)
     # Segments go to the media store (S3 in a cluster), their index and keys to the database.
     recording = (

@@ -22,13 +22,15 @@ import supervision as sv
 
 from vigil.config import BatchingConfig, CameraConfig, TrackerConfig
 from vigil.domain.coco import COCO_CLASSES
-from vigil.domain.frames import Frame, now_ms
+from vigil.domain.frames import DeviceImage, Frame, now_ms
 from vigil.pipeline.batcher import FrameBatcher
 from vigil.pipeline.camera import CameraPipeline
 from vigil.pipeline.deadline import Batcher, DeadlineBatcher
 from vigil.pipeline.feeds import Feed
 from vigil.sources.base import SourceError
 from vigil.vision.detector import Detector
+from vigil.vision.routing import detector_input
+from vigil.vision.torch_detector import TorchDetector
 from vigil.vision.tracker import CameraTracker
 
 STAGES = ("decode", "inference", "tracking", "modules")
@@ -124,6 +126,10 @@ class _Run:
     analysed: list[int] = field(default_factory=list)
     lags: list[list[float]] = field(default_factory=list)
     batches: int = 0
+    # Frames that stayed on the GPU from decoding, and how many of them were copied to host
+    # memory anyway (by modules that read pixels).
+    device_frames: int = 0
+    host_copies: int = 0
     stop: threading.Event = field(default_factory=threading.Event)
 
     def in_window(self, t: float) -> bool:
@@ -232,7 +238,8 @@ def _decode_forever(run: _Run, ids: list[str], part: int) -> None:
 
 def _analyse(run: _Run, batch: list[Frame], index: dict[str, int]) -> None:
     started = time.perf_counter()
-    found = run.detector.detect([frame.image for frame in batch])
+    device = isinstance(run.detector, TorchDetector)
+    found = run.detector.detect([detector_input(frame, device) for frame in batch])
     inference_s = time.perf_counter() - started
     measuring = run.in_window(time.monotonic())
     if measuring:
@@ -245,6 +252,9 @@ def _analyse(run: _Run, batch: list[Frame], index: dict[str, int]) -> None:
         took = time.perf_counter() - started
         captured = run.captured.pop((frame.camera_id, frame.seq))
         if run.in_window(captured):
+            if isinstance(frame.pixels, DeviceImage):
+                run.device_frames += 1
+                run.host_copies += frame.pixels.host_copies
             run.stages.add("tracking", run.trackers[i].last_s)
             run.stages.add("modules", took - run.trackers[i].last_s)
             run.analysed[i] += 1
@@ -280,6 +290,8 @@ def _summary(run: _Run) -> dict[str, Any]:
         "fairness_min_max": round(min(run.analysed) / max(run.analysed), 3)
         if max(run.analysed, default=0)
         else 0.0,
+        "device_frames": run.device_frames,
+        "device_frames_copied_to_host": run.host_copies,
         "time_share": run.stages.shares(),
         "busy_s": {k: round(v, 2) for k, v in run.stages.seconds.items()},
         "source_errors": sorted(set(run.errors.values()))[:3],

@@ -300,7 +300,12 @@ def print_table(result: dict[str, Any]) -> None:
             "fairness_min_max",
         ]
         if "time_share" in base:
-            keys += ["frames_behind_decode", "gpu_utilisation_pct"]
+            keys += [
+                "frames_behind_decode",
+                "gpu_utilisation_pct",
+                "device_frames",
+                "device_frames_copied_to_host",
+            ]
         if "high_priority_sustained" in base:
             keys.append("high_priority_sustained")
         for key in keys:

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
 from vigil.config import CameraConfig
 from vigil.domain.events import Phase
-from vigil.domain.frames import SourceStatus
+from vigil.domain.frames import Frame, SourceStatus
 
 MODULE_NUMBER_LIMIT = 1e9
 
@@ -46,13 +46,21 @@ class Tracks:
     `detections` carries `tracker_id`, `class_id`, `confidence` and `data["class_name"]`.
     `image` is the frame itself (BGR), for modules that look at pixels (motion, tampering);
     modules must never store or send it: images leave the pipeline only face-blurred.
+    `source` is that image, or the frame it comes from: a frame still on the GPU is copied to
+    the host only when a module reads `image`, so cameras whose modules read only detections
+    never copy their frames.
     """
 
     camera_id: str
     ts_ms: int
     detections: sv.Detections
     frame_shape: tuple[int, int]  # height, width
-    image: np.ndarray | None = None
+    source: Frame | np.ndarray | None = None
+
+    @property
+    def image(self) -> np.ndarray | None:
+        source = self.source
+        return source.image if isinstance(source, Frame) else source
 
     def class_names(self) -> np.ndarray:
         return np.asarray(self.detections.data.get("class_name", np.array([], dtype=str)))

@@ -96,7 +96,7 @@ class CameraPipeline:
         self.analysed.tick()
         self.lag_ms = max(0.0, float(now_ms() - frame.ts_ms))
         self._remember_tracks(tracks)
-        view = Tracks(frame.camera_id, frame.ts_ms, tracks, frame.image.shape[:2], frame.image)
+        view = Tracks(frame.camera_id, frame.ts_ms, tracks, frame.shape, frame)
         out: list[Output] = []
         for module in self.modules:
             out.extend(self.lifecycle.apply(module.name, module.update(view), frame, frame.ts_ms))

@@ -14,12 +14,14 @@ import av
 import cv2
 import numpy as np
 
+from vigil.domain.frames import Pixels
 from vigil.sources.base import FrameSource, SourceError
 
 
 class Feed(Protocol):
-    def next_image(self) -> np.ndarray:
-        """The camera's next frame, H×W×3 uint8 BGR; SourceError if it cannot be had."""
+    def next_image(self) -> Pixels:
+        """The camera's next frame, H×W×3 uint8 BGR (on the GPU from hardware decoding);
+        SourceError if it cannot be had."""
         ...
 
     def close(self) -> None: ...
@@ -61,14 +63,14 @@ class SourceFeed:
         self._source = source
         self._opened = False
 
-    def next_image(self) -> np.ndarray:
+    def next_image(self) -> Pixels:
         if not self._opened:
             self._source.open()
             self._opened = True
         raw = self._source.read()
         if raw is None:
             raise SourceError("the source ended although it was asked to loop")
-        return raw.to_bgr()
+        return raw.pixels()
 
     def close(self) -> None:
         self._source.close()

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
 from vigil.config import CameraConfig
 from vigil.domain.events import Event, EventMessage, EventState, ObjectInfo, Phase, uuid7
-from vigil.domain.frames import Frame
+from vigil.domain.frames import Frame, Pixels
 from vigil.modules.base import Signal
 from vigil.store.media import media_key
 from vigil.vision.color import color_name
@@ -23,7 +21,7 @@ class SnapshotRequest:
     """Store this frame, face-blurred, as the event's snapshot, with the object's box drawn."""
 
     key: str
-    image: np.ndarray
+    image: Pixels  # a frame on the GPU is redacted there before it is copied (EventOutput)
     frame_seq: int
     box: tuple[float, float, float, float] | None
 
@@ -104,7 +102,7 @@ class EventLifecycle:
             attributes=dict(signal.attributes),
         )
         if frame is not None:
-            height, width = frame.image.shape[:2]
+            height, width = frame.shape
             event.attributes["frame_size"] = [width, height]
             event.snapshot = snapshot_key(event)
         self.events_by_module[module] = self.events_by_module.get(module, 0) + 1
@@ -117,7 +115,7 @@ class EventLifecycle:
         event = current.event
         request = None
         if first and frame is not None and event.snapshot:
-            request = SnapshotRequest(event.snapshot, frame.image, frame.seq, signal.box)
+            request = SnapshotRequest(event.snapshot, frame.pixels, frame.seq, signal.box)
         phase = Phase.END if event.state is EventState.ENDED else phase
         return EventMessage(phase=phase, event=event.model_copy()), request
 
@@ -141,7 +139,7 @@ class EventLifecycle:
         if improved and current.best_frame is not None and event.object is not None:
             request = SnapshotRequest(
                 event.snapshot or snapshot_key(event),
-                current.best_frame.image,
+                current.best_frame.pixels,
                 current.best_frame.seq,
                 current.best_box,
             )
@@ -172,8 +170,20 @@ def _object(signal: Signal, frame: Frame | None) -> ObjectInfo | None:
         track_id=signal.track_id,
         score=round(signal.score or 0.0, 4),
         box=_rounded(box) if box else None,
-        color=color_name(frame.image, box) if frame is not None and box else None,
+        color=_color(frame, box) if frame is not None and box else None,
     )
+
+
+def _color(frame: Frame, box: tuple[float, float, float, float]) -> str | None:
+    """The object's colour; of a frame on the GPU only the box is copied to the host, with the
+    box moved by whole pixels so that `color_name` picks the same pixels as on the frame."""
+    tensor = frame.device_image
+    if tensor is None:
+        return color_name(frame.image, box)
+    x1, y1, x2, y2 = box
+    left, top = max(int(x1), 0), max(int(y1), 0)
+    crop = tensor[top : max(int(y2) + 1, top), left : max(int(x2) + 1, left)]
+    return color_name(crop.cpu().numpy(), (x1 - left, y1 - top, x2 - left, y2 - top))
 
 
 def _rounded(box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:

@@ -12,11 +12,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import supervision as sv
 
 from vigil.bus import Bus
 from vigil.config import CameraConfig, CameraDetectorConfig, PrivacyMaskConfig, VigilConfig
-from vigil.domain.frames import CameraStatus, Frame, now_ms
+from vigil.domain.frames import CameraStatus, DeviceImage, Frame, now_ms
 from vigil.domain.series_points import SeriesMessage
 from vigil.pipeline.camera import CameraPipeline, Output
 from vigil.pipeline.control import PipelineMetric
@@ -25,6 +26,7 @@ from vigil.pipeline.output import EventOutput
 from vigil.pipeline.ptz_geometry import analysed_at
 from vigil.privacy.masks import AttributePolicy, apply_masks
 from vigil.privacy.redact import FaceRedactor, redact_faces
+from vigil.privacy.redact_tensor import redacted_on_device
 from vigil.recording.service import RecordingService
 from vigil.sources import CameraReader
 from vigil.sources.policy import SourcePolicy
@@ -33,7 +35,8 @@ from vigil.store.media import MediaStore
 from vigil.vision.detector import Detector, ModelError, OnnxDetector
 from vigil.vision.ocr import OcrSettings, SceneTextReader
 from vigil.vision.overlay import draw_geometry, draw_tracks, encode_jpeg, fit_width
-from vigil.vision.routing import DetectorRouter
+from vigil.vision.routing import DetectorRouter, Variant
+from vigil.vision.torch_detector import TorchDetector
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +83,11 @@ class LocalEngine:
         self.recording = None if offline else recording
         self.detector = detector
         # Per-camera input size, classes, threshold and tiles (cameras[].detector).
-        variant = OnnxDetector if isinstance(detector, OnnxDetector) else None
+        variant: Variant | None = None
+        if isinstance(detector, OnnxDetector):
+            variant = OnnxDetector
+        elif isinstance(detector, TorchDetector):
+            variant = detector.variant
         self.router = DetectorRouter(detector, config.detector, variant)
         self.redactor = redactor
         self.offline = offline
@@ -246,12 +253,7 @@ class LocalEngine:
         key = (camera_id, live.frame.seq, overlay, max_width)
         cached = self._live_cache.get(key)
         if cached is None:
-            # Scale first: redaction then costs what the viewer's size needs, not the camera's.
-            image, scale = fit_width(live.frame.image, max_width)
-            # Privacy masks first: what lies under them is never encoded or served.
-            apply_masks(image, camera.config.privacy_masks, scale)
-            if self.config.privacy.blur_live:
-                redact_faces(image, self.redactor.detector)
+            image, scale = self._live_picture(live.frame, camera.config.privacy_masks, max_width)
             if overlay:
                 draw_geometry(image, camera.config, scale)
                 draw_tracks(image, live.tracks, scale)
@@ -264,6 +266,23 @@ class LocalEngine:
             }
             self._live_cache[key] = cached
         return cached, live.frame.ts_ms
+
+    def _live_picture(
+        self, frame: Frame, masks: list[PrivacyMaskConfig], max_width: int | None
+    ) -> tuple[np.ndarray, float]:
+        """The frame scaled to `max_width`, masked and (with privacy.blur_live) face-redacted,
+        and the scale applied."""
+        pixels = frame.pixels
+        if isinstance(pixels, DeviceImage) and self.config.privacy.blur_live:
+            # Scaled, masked and redacted where it is; only the result is copied.
+            return redacted_on_device(pixels, masks, self.redactor.detector, max_width)
+        # Scale first: redaction then costs what the viewer's size needs, not the camera's.
+        image, scale = fit_width(frame.image, max_width)
+        # Privacy masks first: what lies under them is never encoded or served.
+        apply_masks(image, masks, scale)
+        if self.config.privacy.blur_live:
+            redact_faces(image, self.redactor.detector)
+        return image, scale
 
     def _detector_settings(self, frame: Frame) -> CameraDetectorConfig | None:
         with self._lock:
@@ -369,7 +388,8 @@ class LocalEngine:
         if todo:
             started = time.perf_counter()
             results = self.router.detect(
-                [frame.image for frame in todo], [self._detector_settings(f) for f in todo]
+                [self.router.image_of(frame) for frame in todo],
+                [self._detector_settings(f) for f in todo],
             )
             elapsed = time.perf_counter() - started
             stats.batches += 1

@@ -22,9 +22,11 @@ import numpy as np
 from vigil.bus import Bus
 from vigil.config import PrivacyMaskConfig
 from vigil.domain.events import EventMessage
+from vigil.domain.frames import DeviceImage
 from vigil.pipeline.lifecycle import SnapshotRequest
 from vigil.privacy.masks import AttributePolicy, apply_masks
 from vigil.privacy.redact import FaceRedactor
+from vigil.privacy.redact_tensor import redacted_on_device
 from vigil.store.media import MediaStore
 from vigil.vision.ocr import SceneTextReader
 from vigil.vision.overlay import draw_box, encode_jpeg
@@ -167,7 +169,11 @@ class EventOutput:
         if cached is not None and cached[0] == id(request.image) and cached[1] == request.frame_seq:
             return cached[2].copy()
         masks = self.masks(camera_id) if self.masks is not None else ()
-        image = apply_masks(request.image.copy(), masks) if masks else request.image
-        redacted = self.redactor.redact(image)
+        source = request.image
+        if isinstance(source, DeviceImage):  # redacted on the GPU, then copied
+            redacted, _scale = redacted_on_device(source, masks, self.redactor.detector)
+        else:
+            image = apply_masks(source.copy(), masks) if masks else source
+            redacted = self.redactor.redact(image)
         self._last_redacted = (id(request.image), request.frame_seq, redacted)
         return redacted.copy()

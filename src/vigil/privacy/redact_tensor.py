@@ -9,10 +9,14 @@ reflected borders), so the same code on CPU torch is tested against the host pat
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from vigil.config import PrivacyMaskConfig
+from vigil.domain.frames import DeviceImage
+from vigil.privacy.masks import apply_masks
 from vigil.privacy.redact import BLOCKS, blur_kernel, redact_until_clean, regions
 from vigil.vision.faces import FaceDetector
 
@@ -44,6 +48,49 @@ def redact_faces_tensor(image: Any, detector: FaceDetector, *, solid: bool = Fal
         return redact_regions_tensor(image, faces, solid=solid)
 
     return redact_until_clean(image, detector.detect_tensor, redact)
+
+
+def redacted_on_device(
+    image: DeviceImage,
+    masks: Sequence[PrivacyMaskConfig],
+    detector: FaceDetector,
+    max_width: int | None = None,
+) -> tuple[np.ndarray, float]:
+    """A host copy of a device frame, no wider than `max_width`, made after it was scaled,
+    its privacy masks blacked out and its faces redacted on the device (the order the live
+    view and `EventOutput` follow on host arrays), and the scale applied: what crosses to the
+    host is already the image that may be served. The frame itself is left as it was."""
+    tensor, scale = _fit_width(image.tensor, max_width)
+    if masks:
+        _black_out(tensor, masks, scale)
+    redact_faces_tensor(tensor, detector)
+    return np.ascontiguousarray(tensor.cpu().numpy()), scale
+
+
+def _fit_width(tensor: Any, max_width: int | None) -> tuple[Any, float]:
+    """`overlay.fit_width` on the device: a new tensor (the frame is never written), shrunk
+    by area averaging as cv2's INTER_AREA does."""
+    import torch.nn.functional as F
+
+    height, width = int(tensor.shape[0]), int(tensor.shape[1])
+    if not max_width or width <= max_width:
+        return tensor.clone(), 1.0
+    scale = max_width / width
+    size = (max(1, round(height * scale)), max_width)
+    planes = tensor.permute(2, 0, 1)[None].float()
+    small = F.interpolate(planes, size=size, mode="area").round().clamp(0, 255)
+    return small.to(tensor.dtype)[0].permute(1, 2, 0).contiguous(), scale
+
+
+def _black_out(tensor: Any, masks: Sequence[PrivacyMaskConfig], scale: float) -> None:
+    """`masks.apply_masks` on a tensor: the polygons are filled by cv2 into a small host
+    bitmap (one byte per pixel, the same pixels cv2 fills on a host frame), which is
+    uploaded and applied where the frame is."""
+    import torch
+
+    height, width = int(tensor.shape[0]), int(tensor.shape[1])
+    keep = apply_masks(np.ones((height, width), dtype=np.uint8), masks, scale)
+    tensor[torch.from_numpy(keep == 0).to(tensor.device)] = 0
 
 
 def _gaussian_blur(planes: Any, kernel: int) -> Any:

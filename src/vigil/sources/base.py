@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from vigil.domain.frames import DeviceImage, Pixels
+
 if TYPE_CHECKING:
     from vigil.sources.policy import SourcePolicy
     from vigil.sources.pyav import PacketSink
@@ -43,6 +45,13 @@ class RawFrame:
 
     pts_s: float | None  # media time in seconds on the source's own clock; None if unknown
     to_bgr: Callable[[], np.ndarray]  # H×W×3 uint8, BGR
+    # Hardware-decoded sources: the frame left where it was decoded (GPU memory), for the
+    # pipeline; `to_bgr` stays for callers that want host pixels right away (probe, tests).
+    to_device: Callable[[], DeviceImage] | None = None
+
+    def pixels(self) -> Pixels:
+        """What the pipeline analyses: the device frame where there is one, else the host one."""
+        return self.to_bgr() if self.to_device is None else self.to_device()
 
 
 @dataclass(frozen=True, slots=True)

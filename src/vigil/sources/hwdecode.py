@@ -9,8 +9,22 @@ that camera to the next path, and `decoder` says which path it uses and why it i
 which the reader copies into the camera's status. CPU-only machines therefore run such cameras
 unchanged, only with the reason shown.
 
-Decoded frames are still copied to host memory once each (Frame.image is a numpy array that the
-modules, live view and snapshots read); what the hardware saves is the decoding itself.
+NVDEC frames stay in GPU memory: the source hands the pipeline a `DeviceImage` (a BGR uint8
+torch tensor on the GPU), which is letterboxed into the detector's batch there when the detector
+is the torch one (`vision/tensor_frames.py`), and face-redacted there for snapshots and live
+frames (`privacy/redact_tensor.py`), so that only the redacted picture is copied to be encoded.
+The frame itself is copied to host memory lazily, at most once, and only when something reads
+its pixels on the host: modules that look at pixels (motion, tampering, stream health, object
+removed), a detector other than the torch one, the live view with face blurring off (an
+event's object colour copies only the object's box). Cameras whose modules read only
+detections never copy their frames.
+
+The PyAV `cuda` path (RTSP, and files NVDEC's file decoder cannot open) still has FFmpeg
+download each frame to host memory. PyAV could leave it on the GPU (`HWAccel(is_hw_owned=True)`
+exports NV12 planes through DLPack), but it refuses a CUDA stream to order that export on and
+asks callers to synchronise first: a device-wide synchronisation per frame would hold every
+decoder thread behind the detector's running batch, so it stays a host path until that
+ordering can be had per stream and measured on a GPU.
 """
 
 from __future__ import annotations
@@ -22,9 +36,9 @@ from typing import Any, Protocol, runtime_checkable
 
 import av
 import av.container
-import numpy as np
 from av.codec.hwaccel import HWAccel
 
+from vigil.domain.frames import DeviceImage
 from vigil.domain.source_urls import SourceKind, classify, local_path, redact
 from vigil.sources.base import FrameSource, RawFrame, SourceError, SourceOptions
 from vigil.sources.pyav import VideoDecoder, first_video_stream, nominal_fps, raw_frame, reason
@@ -42,7 +56,7 @@ class ReportsDecoder(Protocol):
 
 
 class NvdecFileSource:
-    """A video file decoded by NVDEC (PyNvVideoCodec), frames copied to host as BGR."""
+    """A video file decoded by NVDEC (PyNvVideoCodec); frames stay on the GPU as BGR tensors."""
 
     live = False
 
@@ -83,17 +97,23 @@ class NvdecFileSource:
         index, self._next = self._next, self._next + 1
         frame = self._decoder[index]
         pts = index / self._fps if self._fps else None
-        return RawFrame(pts_s=pts, to_bgr=lambda: _device_rgb_to_host_bgr(frame))
+        return RawFrame(
+            pts_s=pts,
+            to_bgr=lambda: _device_bgr(frame).host(),
+            to_device=lambda: _device_bgr(frame),
+        )
 
     def close(self) -> None:
         self._decoder = None
 
 
-def _device_rgb_to_host_bgr(frame: Any) -> np.ndarray:
+def _device_bgr(frame: Any) -> DeviceImage:
+    """The decoder's RGB frame as a BGR tensor of its own on the GPU: the flip is the one copy,
+    made on the device, and it frees the decoder to reuse its output buffer."""
     import torch  # present wherever PyNvVideoCodec is
 
     rgb = torch.from_dlpack(frame)  # H×W×3 uint8 on the GPU, no copy
-    return np.ascontiguousarray(rgb.flip(-1).cpu().numpy())
+    return DeviceImage(rgb.flip(-1))
 
 
 class CudaPyAvSource:

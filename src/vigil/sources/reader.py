@@ -211,7 +211,7 @@ class CameraReader:
         self._count_read()
         if not self._sampler.accept(media_s):
             return
-        image = raw.to_bgr()
+        image = raw.pixels()
         frame = Frame(self.camera_id, self._seq, self._timestamp(media_s, live), image)
         self._seq += 1
         with self._lock:

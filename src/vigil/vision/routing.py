@@ -8,15 +8,18 @@ classes and threshold are applied to its own results.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import supervision as sv
 
 from vigil.config import CameraDetectorConfig, DetectorConfig
+from vigil.domain.frames import Frame
 from vigil.vision.detector import Detector, ModelError
 from vigil.vision.tiles import Window, merge_tiles, tile_windows
+from vigil.vision.torch_detector import TorchDetector
 
 Variant = Callable[[DetectorConfig], Detector]
 _Key = tuple[int, float]  # input size, score threshold of the network's own decoding
@@ -39,6 +42,9 @@ class DetectorRouter:
     def __init__(self, base: Detector, config: DetectorConfig, variant: Variant | None) -> None:
         self.config = config
         self.labels = base.labels
+        # The torch detector letterboxes frames on the device they are on: frames decoded
+        # into GPU memory go to it as they are, with no round trip through host memory.
+        self.takes_device_images = isinstance(base, TorchDetector)
         self._variant = variant
         self._detectors: dict[_Key, Detector] = {self._key(None): base}
 
@@ -53,11 +59,16 @@ class DetectorRouter:
             )
         self._detector(self._key(settings))
 
+    def image_of(self, frame: Frame) -> Any:
+        return detector_input(frame, self.takes_device_images)
+
     def detect(
-        self, images: list[np.ndarray], settings: list[CameraDetectorConfig | None]
+        self, images: Sequence[Any], settings: list[CameraDetectorConfig | None]
     ) -> list[sv.Detections]:
+        """`images`: host arrays, or (see `image_of`) device tensors; tiles are cut from
+        either alike."""
         if all(camera is None for camera in settings):  # the common case: one plain call
-            return self._detectors[self._key(None)].detect(images)
+            return self._detectors[self._key(None)].detect(list(images))
         pieces = [
             _Piece(i, window, self._key(camera))
             for i, (image, camera) in enumerate(zip(images, settings, strict=True))
@@ -113,7 +124,14 @@ class DetectorRouter:
         return detector
 
 
-def _windows(image: np.ndarray, settings: CameraDetectorConfig | None) -> list[Window]:
+def detector_input(frame: Frame, device: bool) -> Any:
+    """The frame as a detector takes it: its device tensor where the frame is on the device
+    and the detector takes those (`device`), else its host array (copied once if need be)."""
+    tensor = frame.device_image if device else None
+    return frame.image if tensor is None else tensor
+
+
+def _windows(image: Any, settings: CameraDetectorConfig | None) -> list[Window]:
     height, width = image.shape[:2]
     whole = (0, 0, width, height)
     if settings is None or settings.tiles is None:
@@ -122,7 +140,7 @@ def _windows(image: np.ndarray, settings: CameraDetectorConfig | None) -> list[W
     return [whole, *tile_windows(width, height, columns, rows, settings.tile_overlap)]
 
 
-def _crop(image: np.ndarray, window: Window) -> np.ndarray:
+def _crop(image: Any, window: Window) -> Any:
     x0, y0, x1, y1 = window
     return image if (x0, y0) == (0, 0) and image.shape[:2] == (y1, x1) else image[y0:y1, x0:x1]
 

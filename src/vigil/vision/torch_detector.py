@@ -45,6 +45,8 @@ class TorchDetector:
         self.labels = self.classes.labels
         self._torch = torch
         self._device = torch.device(device)
+        if self._device.type == "cuda" and not torch.cuda.is_available():
+            raise ModelError("detector.provider torch runs on a CUDA GPU, and torch sees none")
         half = self._device.type == "cuda"
         self._dtype = torch.float16 if half else torch.float32
         model = convert(onnx.load(str(config.model))).eval().to(self._device)
@@ -66,15 +68,25 @@ class TorchDetector:
             self._scale = torch.full((3,), 1 / 255, device=self._device)
             self._bgr = False
 
+    def variant(self, config: DetectorConfig) -> TorchDetector:
+        """The same model on the same device with other settings (a camera's input size)."""
+        return TorchDetector(config, device=str(self._device))
+
     def detect(self, images: Sequence[Any]) -> list[sv.Detections]:
         """Like every Detector, on BGR uint8 host arrays; or on H×W×3 BGR uint8 tensors, which
-        are letterboxed on the device they are on."""
+        are letterboxed on the device they are on. A batch mixing both (cameras that fell back
+        to CPU decoding beside NVDEC ones) uploads its host frames and letterboxes all there."""
         if not images:
             return []
         torch = self._torch
         with torch.inference_mode():
-            if isinstance(images[0], torch.Tensor):
-                on_device = [image.to(self._device, non_blocking=True) for image in images]
+            if any(isinstance(image, torch.Tensor) for image in images):
+                on_device = [
+                    (image if isinstance(image, torch.Tensor) else torch.from_numpy(image)).to(
+                        self._device, non_blocking=True
+                    )
+                    for image in images
+                ]
                 batch, boxes = letterbox_tensors(on_device, self._size, self._pad)
             else:
                 canvas = np.empty((len(images), self._size, self._size, 3), dtype=np.uint8)
