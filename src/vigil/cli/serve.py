@@ -19,7 +19,7 @@ log = logging.getLogger("vigil")
 
 def serve_config(config: VigilConfig, *, demo: bool = False) -> None:
     from vigil.api import create_app
-    from vigil.api.heap import settle_startup_heap
+    from vigil.api.serving import settle_for_serving
     from vigil.cli.common import fail
 
     logging.basicConfig(
@@ -45,7 +45,7 @@ def serve_config(config: VigilConfig, *, demo: bool = False) -> None:
     log.info("Vigil is serving on http://%s:%d", host, port)
     _announce_login(app, f"http://{host}:{port}", demo)
     app.state.retention.start()
-    settle_startup_heap()
+    settle_for_serving()
     try:
         uvicorn.run(app, host=host, port=port, log_level="warning")
     finally:

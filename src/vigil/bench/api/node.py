@@ -15,7 +15,7 @@ from typing import Any
 import uvicorn
 
 from vigil.api import create_app
-from vigil.api.heap import settle_startup_heap
+from vigil.api.serving import settle_for_serving
 from vigil.bus import MemoryBus
 from vigil.config import CameraConfig, VigilConfig
 from vigil.domain.frames import CameraStatus
@@ -102,7 +102,7 @@ def main() -> None:
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     listener.bind(("127.0.0.1", int(port)))
     listener.listen(1024)
-    settle_startup_heap()  # as `vigil serve` does
+    settle_for_serving()  # as `vigil serve` does
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", backlog=1024))
     server.run(sockets=[listener])
 
