@@ -15,10 +15,10 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.media import CLIP, FACE_PHOTO
-from tests.vision.torch_devices import DEVICES, NEEDS_TORCH
+from tests.media import CLIP
+from tests.vision.torch_devices import DEVICES, NEEDS_TORCH, face_detector, face_photo
 from vigil.bus import MemoryBus
-from vigil.config import DetectorConfig, PrivacyConfig, parse_config
+from vigil.config import DetectorConfig, VigilConfig, parse_config
 from vigil.domain.events import Event, EventMessage, EventState, Phase, uuid7
 from vigil.domain.frames import DeviceImage, Frame
 from vigil.pipeline.batcher import FrameBatcher
@@ -47,15 +47,27 @@ def street() -> list[np.ndarray]:
 
 @pytest.fixture(scope="module")
 def faces() -> FaceDetector:
-    privacy = PrivacyConfig()
-    return FaceDetector(privacy.face_model, privacy.face_threshold)
+    return face_detector()
 
 
 @pytest.fixture(scope="module")
 def photo() -> np.ndarray:
-    image = cv2.imread(str(FACE_PHOTO))
-    assert image is not None
-    return image
+    return face_photo()
+
+
+def started_engine(config: VigilConfig, faces: FaceDetector, tmp_path: Path) -> LocalEngine:
+    """An offline engine over `config`'s cameras with the torch detector; frames are put
+    into its batcher by the test."""
+    engine = LocalEngine(
+        config,
+        detector=torch_detector(),
+        redactor=FaceRedactor(faces),
+        bus=MemoryBus(),
+        media=LocalMediaStore(tmp_path / "media"),
+        offline=True,
+    )
+    engine.start(config.cameras)
+    return engine
 
 
 def on_device(image: np.ndarray, on: str = "cpu") -> DeviceImage:
@@ -150,15 +162,7 @@ def test_the_host_copy_is_made_once_and_only_for_cameras_that_read_pixels(
             ]
         }
     )
-    engine = LocalEngine(
-        config,
-        detector=torch_detector(),
-        redactor=FaceRedactor(faces),
-        bus=MemoryBus(),
-        media=LocalMediaStore(tmp_path / "media"),
-        offline=True,
-    )
-    engine.start(config.cameras)
+    engine = started_engine(config, faces, tmp_path)
     try:
         sent: dict[str, list[DeviceImage]] = {"counts": [], "lens": []}
         for seq, image in enumerate(street):
@@ -246,15 +250,7 @@ def test_live_view_of_a_device_frame_is_redacted_like_a_host_frame(
         {"cameras": [{"id": camera, "url": str(tmp_path / "none.mp4")}
                      for camera in ("device", "host")]}
     )
-    engine = LocalEngine(
-        config,
-        detector=torch_detector(),
-        redactor=FaceRedactor(faces),
-        bus=MemoryBus(),
-        media=LocalMediaStore(tmp_path / "media"),
-        offline=True,
-    )
-    engine.start(config.cameras)
+    engine = started_engine(config, faces, tmp_path)
     try:
         pixels = on_device(photo)
         engine.batcher.put(Frame("device", 0, 1_000, pixels))

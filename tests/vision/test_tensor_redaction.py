@@ -4,13 +4,10 @@ afterwards the face detector finds no face. Skipped where torch is not installed
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 import pytest
 
-from tests.media import FACE_PHOTO
-from tests.vision.torch_devices import DEVICES, NEEDS_TORCH
-from vigil.config import PrivacyConfig
+from tests.vision.torch_devices import DEVICES, NEEDS_TORCH, face_detector, face_photo
 from vigil.privacy.redact import redact_faces, redact_regions, regions
 from vigil.vision.faces import FaceDetector
 
@@ -19,15 +16,12 @@ pytestmark = NEEDS_TORCH
 
 @pytest.fixture(scope="module")
 def detector() -> FaceDetector:
-    privacy = PrivacyConfig()
-    return FaceDetector(privacy.face_model, privacy.face_threshold)
+    return face_detector()
 
 
 @pytest.fixture(scope="module")
 def photo() -> np.ndarray:
-    image = cv2.imread(str(FACE_PHOTO))
-    assert image is not None
-    return image
+    return face_photo()
 
 
 def iou(a: np.ndarray, b: np.ndarray) -> float:
