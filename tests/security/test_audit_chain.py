@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 from itertools import pairwise
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 import yaml
 
@@ -227,4 +229,31 @@ def test_concurrent_appends_share_commits_and_each_caller_gets_its_own_committed
         assert stored[seq].details == {"i": i} and stored[seq].actor == f"user{i}"
     result = log.verify()
     assert result.ok and result.checked == 200
+    store.close()
+
+
+def test_two_api_processes_appending_at_once_keep_one_chain_without_alarming_logs(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two API processes (two logs, each with its own writer) take the same next seq in turn:
+    the loser retries on the new head. Every caller's record is stored once, the chain
+    verifies, and the retry leaves nothing in the logs that reads like a fault."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    store = EventStore(database_url(tmp_path, "a"))
+    store.migrate()
+    logs = [AuditLog(store.engine), AuditLog(store.engine)]
+
+    def one(i: int) -> tuple[int, int]:
+        made = logs[i % 2].append("event.search", actor=f"user{i}", details={"i": i})
+        return i, made.seq
+
+    with caplog.at_level(logging.WARNING), ThreadPoolExecutor(8) as pool:
+        returned = list(pool.map(one, range(120)))
+    stored = {row.seq: row for row in logs[0].query(tenants=None, limit=1000)}
+    assert sorted(stored) == list(range(1, 121))
+    for i, seq in returned:
+        assert stored[seq].details == {"i": i}
+    assert logs[1].verify().ok
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
     store.close()

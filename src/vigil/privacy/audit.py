@@ -188,7 +188,10 @@ class AuditLog:
                 record["hash"] = prev = record_hash(record)
                 rows.append(record)
                 seq += 1
-            c.execute(sa.insert(audit_log), rows)
+            # One multi-row INSERT, not executemany: psycopg runs executemany as a pipeline,
+            # and a pipeline aborted by another process taking the same seq (retried above)
+            # logs a warning an operator would take for a fault.
+            c.execute(sa.insert(audit_log).values(rows))
         return [AuditRecord(**row) for row in rows]
 
     def head(self) -> tuple[int, str]:
