@@ -166,3 +166,40 @@ def test_filters_only_queries_are_newest_first(filled: list[Event], service: Sea
                                                ) -> None:
     hits = ask(service, "last week", limit=30)
     assert hits and [e.start_ms for e in hits] == sorted((e.start_ms for e in hits), reverse=True)
+
+
+def test_results_are_the_same_before_and_after_the_postings_are_rebuilt(
+    store: EventStore, filled: list[Event], service: SearchService,
+    cached_embedder: CachedEmbedder, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Events written after the postings were built (new, changed, removed) are found as if the
+    postings held them: a reader that never rebuilds answers as one that builds afresh."""
+    monkeypatch.setattr("vigil.search.postings.REBUILD_MIN", 10**9)
+    questions = [("person", None), ("cars at the dock", None), ("line crossings", {"harbour"}),
+                 ("last week", None), ("people loitering for more than a minute", None)]
+
+    def answers(reader: SearchService) -> list[tuple[object, ...]]:
+        out = []
+        for q, tenants in questions:
+            result = reader.search(SearchRequest(q=q, tz="UTC", limit=50), tenants,
+                                   now=NOW_MS).result
+            out.append((q, result.total, [h.event.id for h in result.hits],
+                        {k: [(f.value, f.count) for f in v] for k, v in result.facets.items()},
+                        result.timeline["counts"]))
+        return out
+
+    answers(service)  # builds the postings over the first 200 events
+    newer = list(synthetic_events(60, seed=7, end_ms=NOW_MS, days=3))
+    store.upsert_events(newer)
+    service.index.index_events(newer)
+    longer = [e.model_copy(update={"dwell_s": 900.0, "updated_ms": NOW_MS})
+              for e in filled[:40] if e.dwell_s is not None]
+    store.upsert_events(longer)
+    assert service.index.index_events(longer) > 0
+    service.index.remove([e.id for e in filled[40:50]])
+
+    stale = answers(service)
+    fresh = answers(SearchService(store, SearchIndex(service.index.path, cached_embedder),
+                                  audit=lambda **_: None))
+    assert stale == fresh
+    assert all(total for _, total, *_ in stale)

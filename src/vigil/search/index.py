@@ -14,8 +14,9 @@ the event store's write lock. Tables:
 
 Many events share a caption (the same kind of thing happening at the same place and time of
 day), so vectors are stored and compared once per caption, not per event: scoring a query is a
-matrix-vector product over the distinct captions, exact, and filters, facets and paging run over
-compact numpy columns of the events held in memory (about 20 bytes per event).
+matrix-vector product over the distinct captions, exact. The events of the matching captions
+are gathered from postings (events grouped by caption, `postings.py`), and filters, facets and
+paging run over compact numpy columns of the events held in memory (about 25 bytes per event).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from vigil.search.captions import CaptionFacts, caption, facts
 from vigil.search.columns import Codes, Grow
 from vigil.search.embedding import Embedder
 from vigil.search.figures import OPERATORS, counts_any, event_figures
+from vigil.search.postings import Changed, Postings
 from vigil.search.query import Filters, ParsedQuery, PlaceNames
 from vigil.search.ranking import (
     FTS_WORD,
@@ -230,6 +232,8 @@ class SearchIndex:
             self._doc_counted = Grow(np.int32)
             self._names_cache: dict[tuple[Any, ...], PlaceNames] = {}
             self._df_cache: dict[str, tuple[int, int]] = {}
+            self._postings: Postings | None = None
+            self._changed = Changed()
 
     def refresh(self) -> None:
         """Pick up what was written since the last call (by this or another process)."""
@@ -275,6 +279,17 @@ class SearchIndex:
                 self._doc_seq.data[array[:, 0]] = array[:, 3]
                 self._max_doc = max(self._max_doc, top)
                 self._seq_last = max(self._seq_last, int(array[:, 3].max()))
+                self._changed.add(array[:, 0])
+
+    def _current_postings(self) -> Postings:
+        """The postings, rebuilt first when too many docs changed since. Under the mirror lock."""
+        postings = self._postings
+        if postings is None or self._changed.too_many(len(postings.docs)):
+            postings = self._postings = Postings(
+                self._doc_row.data[: self._max_doc + 1], self._n_captions, self._seq_last
+            )
+            self._changed = Changed()
+        return postings
 
     def _add_captions(self, rows: list[tuple[Any, ...]]) -> None:
         start = self._n_captions
@@ -525,12 +540,16 @@ class SearchIndex:
             has_vector = self._has_vector.data[rows]
             bits = self._bits.data[:n]
             texts = self._texts
-            columns = {name: self._columns[name].data[:n].copy() for name in FACET_COLUMNS}
-            # Copied: a concurrent refresh may point a doc at a caption added after `n`.
-            doc_row = self._doc_row.data[: max_doc + 1].copy()
+            # Views, no copies: rows below `n` never change, and the arrays behind a view stay
+            # as they are when a refresh grows the columns.
+            columns = {name: self._columns[name].data[:n] for name in FACET_COLUMNS}
+            postings = self._current_postings()
+            changed = self._changed.docs()
+            changed_mark = self._changed.marked(max_doc + 1)
+            changed_rows = self._doc_row.data[changed]
             doc_start = self._doc_start.data[: max_doc + 1]
             doc_seq = self._doc_seq.data[: max_doc + 1]
-            figures_ok = self._figures_mask(parsed.filters, max_doc + 1)
+            figures = self._figure_columns(parsed.filters, max_doc + 1)
         clock.lap("filter")
 
         # Caption scores: similarity and keyword ranks, fused by reciprocal rank.
@@ -549,42 +568,52 @@ class SearchIndex:
         sim_of = np.full(n + 1, np.nan, dtype=np.float32)
         sim_of[rows] = similarity
 
-        # Events: those of matching captions, in the time range, seen at `as_of`. A doc
-        # without a caption has row -1, which reads the last entry: "no caption", never kept.
-        caption_ok = np.isfinite(caption_score)
-        keep = caption_ok[doc_row]
+        # Events: those of matching captions (from the postings, and of the docs changed since
+        # they were built), in the time range, seen at `as_of`.
+        docs, doc_rows = postings.docs_of(rows[matched])
+        if len(changed):
+            fresh = ~changed_mark[docs]
+            # A caption added after `n` (by a concurrent refresh) is not seen here; a doc without
+            # one has row -1, which reads entry n, "no caption", never kept.
+            changed_rows = np.where(changed_rows >= n, n, changed_rows)
+            ok = np.isfinite(caption_score[changed_rows])
+            docs = np.concatenate([docs[fresh], changed[ok]])
+            doc_rows = np.concatenate([doc_rows[fresh], changed_rows[ok]])
+        starts = doc_start[docs]
+        keep = np.ones(len(docs), dtype=np.bool_)
         if seq_as_of < seq_now:
-            keep &= doc_seq <= seq_as_of
-        if figures_ok is not None:
-            keep &= figures_ok
+            keep &= doc_seq[docs] <= seq_as_of
+        if figures is not None:
+            keep &= self._figures_ok(parsed.filters, docs, *figures)
         start_ms = _max_opt(parsed.filters.start_ms, explicit.start_ms)
         end_ms = _min_opt(parsed.filters.end_ms, explicit.end_ms)
         if start_ms is not None:
-            keep &= doc_start >= start_ms
+            keep &= starts >= start_ms
         if end_ms is not None:
-            keep &= doc_start < end_ms
-        docs = np.flatnonzero(keep)
+            keep &= starts < end_ms
         if parsed.filters.hours is not None:
-            docs = docs[in_hours(doc_start[docs], parsed.filters.hours, ZoneInfo(parsed.tz))]
+            keep &= in_hours(starts, parsed.filters.hours, ZoneInfo(parsed.tz))
+        docs, doc_rows, starts = docs[keep], doc_rows[keep], starts[keep]
         clock.lap("events")
         total = len(docs)
-        doc_rows = doc_row[docs]
-        counts = np.bincount(doc_rows, minlength=n + 1)[:n]
+        counts = np.bincount(doc_rows, minlength=n)[:n]
         facets = self._facets(counts, columns)
-        timeline = timeline_histogram(doc_start[docs], start_ms, end_ms, timeline_buckets)
+        timeline = timeline_histogram(starts, start_ms, end_ms, timeline_buckets)
         clock.lap("facets")
 
-        page_docs = top(docs, doc_rows, doc_start[docs], caption_score, offset + limit + 1)
+        page_docs = top(docs, doc_rows, starts, caption_score, offset + limit + 1)
         has_more = len(page_docs) > offset + limit
         page_docs = page_docs[offset : offset + limit]
         ids = self._event_ids(page_docs.tolist())
+        on_page = np.isin(docs, page_docs)
+        row_of = dict(zip(docs[on_page].tolist(), doc_rows[on_page].tolist(), strict=True))
         events = fetch([ids[d] for d in page_docs.tolist() if d in ids])
         hits = []
         for d in page_docs.tolist():
             event = events.get(ids.get(d, ""))
             if event is None or (tenants is not None and event.tenant not in tenants):
                 continue
-            row = int(doc_row[d])
+            row = row_of[d]
             text = texts[row]
             sim = float(sim_of[row])
             hits.append(
@@ -659,23 +688,37 @@ class SearchIndex:
             mask &= anywhere
         return mask
 
-    def _figures_mask(self, filters: Filters, n: int) -> np.ndarray | None:
-        """Docs whose figures meet every numeric condition; a missing figure (NaN) never does.
-        None: the query has no numeric condition. Called under the mirror lock."""
+    def _figure_columns(
+        self, filters: Filters, n: int
+    ) -> tuple[dict[str, np.ndarray], np.ndarray, list[str | None]] | None:
+        """What the query's numeric conditions read (views of the first `n` docs' figures, and
+        what their counts counted), or None when it has none. Under the mirror lock."""
         if not filters.figures:
             return None
-        keep = np.ones(n, dtype=np.bool_)
+        values = {name: grow.data[:n] for name, grow in self._doc_figures.items()}
+        return values, self._doc_counted.data[:n], list(self._counted.values)
+
+    @staticmethod
+    def _figures_ok(
+        filters: Filters,
+        docs: np.ndarray,
+        values: dict[str, np.ndarray],
+        counted: np.ndarray,
+        counted_values: list[str | None],
+    ) -> np.ndarray:
+        """Whether each of `docs` has figures that meet every numeric condition; a missing
+        figure (NaN) never does."""
+        keep = np.ones(len(docs), dtype=np.bool_)
         for condition in filters.figures:
-            values = self._doc_figures[condition.figure].data[:n]
             with np.errstate(invalid="ignore"):
-                keep &= OPERATORS[condition.op](values, condition.value)
+                keep &= OPERATORS[condition.op](values[condition.figure][docs], condition.value)
             if condition.figure == "count":
                 wanted = [
                     code
-                    for code, counted in enumerate(self._counted.values)
-                    if counts_any(counted, condition.classes)
+                    for code, what in enumerate(counted_values)
+                    if counts_any(what, condition.classes)
                 ]
-                keep &= np.isin(self._doc_counted.data[:n], wanted)
+                keep &= np.isin(counted[docs], wanted)
         return keep
 
     def _member(self, column: str, values: Collection[str]) -> np.ndarray:
