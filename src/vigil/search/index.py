@@ -785,9 +785,12 @@ class SearchIndex:
         out: dict[str, list[Facet]] = {}
         # cached per caption count; the caller has just refreshed
         names = self.names(refresh=False).cameras if counts.any() else {}
+        # Only the captions with events: a query's few hundred, not all the captions.
+        held = np.flatnonzero(counts)
+        weights = counts[held]
         for column in FACET_COLUMNS:
-            codes = columns[column]
-            per_code = np.bincount(codes, weights=counts, minlength=len(self._codes[column].values))
+            codes = columns[column][held]
+            per_code = np.bincount(codes, weights=weights, minlength=len(self._codes[column].values))
             items = []
             for code in np.flatnonzero(per_code).tolist():
                 value = self._codes[column].values[code]
