@@ -124,6 +124,12 @@ def create_app(
     app.add_middleware(NulMiddleware)
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
+    # Busiest first: a request's route is found by trying the routers in this order.
+    # tests/api/test_routing.py proves that no route claims another's paths.
+    app.include_router(routes_stream.router)  # before events, whose /{event_id} is broader
+    app.include_router(routes_events.router)
+    app.include_router(routes_counts.router)
+    app.include_router(routes_search.router)
     app.include_router(routes_meta.router)
     app.include_router(metrics.router)
     # Before the cameras router, whose /{camera_id} would otherwise claim /export.yaml.
@@ -132,10 +138,6 @@ def create_app(
     app.include_router(routes_cameras.router)
     app.include_router(routes_live.router)
     app.include_router(routes_heatmap.router)
-    # Before the events router, whose /{event_id} would otherwise claim /stream.
-    app.include_router(routes_stream.router)
-    app.include_router(routes_events.router)
-    app.include_router(routes_counts.router)
     app.include_router(routes_site.router)
     app.include_router(routes_onvif.router)
     app.state.ptz = PtzControl(engine, ctx.sources, routes_ptz.camera_lookup(ctx))
@@ -156,7 +158,6 @@ def create_app(
     app.state.metrics_collectors = [app.state.alert_metrics]
     app.include_router(routes_series.router)
     app.state.search = services.search
-    app.include_router(routes_search.router)
     app.state.demo = demo
     app.include_router(routes_auth.router)
     app.include_router(routes_users.router)
