@@ -8,12 +8,13 @@ from collections.abc import Callable, Collection
 from dataclasses import replace
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from vigil.api.access import tenant_scope
 from vigil.api.context import Search
 from vigil.api.errors import error_responses
+from vigil.api.json_body import json_response
 from vigil.api.params import split_values, time_range
 from vigil.domain.events import Event
 from vigil.domain.frames import now_ms
@@ -183,7 +184,7 @@ def search(
     start: Annotated[str | None, Query(description="ISO 8601, inclusive")] = None,
     end: Annotated[str | None, Query(description="ISO 8601, exclusive")] = None,
     purpose: Annotated[str | None, Query(max_length=512)] = None,
-) -> SearchOut:
+) -> Response:
     if not q.strip():
         raise QueryError("q", "must not be blank: say what to look for")
     start_ms, end_ms = time_range(start, end, default_span_ms=None, now_ms=now_ms())
@@ -217,7 +218,7 @@ def search(
     out = _out(response)
     if out.total == 0 and not cursor:
         out.suggestions = _suggestions(service, search_request, response.parsed, tenants)
-    return out
+    return json_response(out)
 
 MAX_SUGGESTIONS = 5  # filters tried left out, at most (each is one more search)
 
