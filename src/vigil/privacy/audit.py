@@ -191,7 +191,12 @@ class AuditLog:
             # One multi-row INSERT, not executemany: psycopg runs executemany as a pipeline,
             # and a pipeline aborted by another process taking the same seq (retried above)
             # logs a warning an operator would take for a fault.
-            c.execute(sa.insert(audit_log).values(rows))
+            if len(rows) == 1:
+                # Most appends: SQLAlchemy caches this statement's compiled form; a multi-row
+                # `.values(rows)` is compiled anew each time.
+                c.execute(sa.insert(audit_log), rows[0])
+            else:
+                c.execute(sa.insert(audit_log).values(rows))
         return [AuditRecord(**row) for row in rows]
 
     def head(self) -> tuple[int, str]:
