@@ -188,15 +188,12 @@ class AuditLog:
                 record["hash"] = prev = record_hash(record)
                 rows.append(record)
                 seq += 1
-            # One multi-row INSERT, not executemany: psycopg runs executemany as a pipeline,
-            # and a pipeline aborted by another process taking the same seq (retried above)
-            # logs a warning an operator would take for a fault.
-            if len(rows) == 1:
-                # Most appends: SQLAlchemy caches this statement's compiled form; a multi-row
-                # `.values(rows)` is compiled anew each time.
-                c.execute(sa.insert(audit_log), rows[0])
-            else:
-                c.execute(sa.insert(audit_log).values(rows))
+            # RETURNING makes SQLAlchemy send the rows as one multi-row INSERT ("insertmanyvalues")
+            # from a statement compiled once and cached. Plain executemany would be a pipeline
+            # on psycopg, and a pipeline aborted by another process taking the same seq
+            # (retried above) logs a warning an operator would take for a fault; a literal
+            # multi-row `.values(rows)` is compiled anew for every batch.
+            c.execute(sa.insert(audit_log).returning(audit_log.c.seq), rows).all()
         return [AuditRecord(**row) for row in rows]
 
     def head(self) -> tuple[int, str]:
