@@ -13,6 +13,15 @@ from vigil.store.dialects import dialect_of
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
+# Connections each process keeps open, and how many more it opens (and closes after) when
+# they are all in use. The API answers its plain routes on up to 40 threads (anyio's default);
+# past the pool a connection is opened and closed per request, which cost a busy node 5% of
+# its time on SQLite and a server process per connection on PostgreSQL. PostgreSQL's pool is
+# smaller: its connections are server processes, and `max_connections` (100 by default) is
+# shared by every process of a cluster (docs/scale.md).
+SQLITE_POOL = {"pool_size": 40, "max_overflow": 10}
+POSTGRESQL_POOL = {"pool_size": 20, "max_overflow": 10}
+
 
 def make_engine(url: str, *, busy_timeout_ms: int = 5000) -> sa.Engine:
     """An engine for `url`. For SQLite: WAL (readers never block the writer), a busy timeout
@@ -22,7 +31,10 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000) -> sa.Engine:
         # preserve_rowcount: with SQLAlchemy 2.1 and psycopg 3.3 an INSERT's `rowcount` reads
         # -1 unless captured right after execution, and "inserted or not" relies on it.
         engine = sa.create_engine(
-            parsed, pool_pre_ping=True, execution_options={"preserve_rowcount": True}
+            parsed,
+            pool_pre_ping=True,
+            execution_options={"preserve_rowcount": True},
+            **POSTGRESQL_POOL,
         )
         dialect_of(engine)  # refuse an unsupported database now, not at the first write
         return engine
@@ -31,7 +43,7 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000) -> sa.Engine:
         # the API never reads.
         raise ValueError(f"{url}: an in-memory SQLite database cannot be shared; use a file path")
     Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(parsed)
+    engine = sa.create_engine(parsed, **SQLITE_POOL)
     dialect_of(engine)  # refuse an unsupported database now, not at the first write
 
     @sa.event.listens_for(engine, "connect")
