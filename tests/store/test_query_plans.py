@@ -37,7 +37,7 @@ def test_search_hits_are_fetched_by_primary_key_in_any_scope(
     store = EventStore(f"sqlite:///{tmp_path / 'events.db'}")
     store.migrate()
     try:
-        text = plan(store, by_ids([f"event-{n}" for n in range(HITS)], scope))
+        text = plan(store, by_ids(scope).params(ids=[f"event-{n}" for n in range(HITS)]))
     finally:
         store.close()
     assert "events USING INDEX sqlite_autoindex_events_1 (id=?)" in text, text

@@ -235,9 +235,18 @@ class SearchIndex:
             self._postings: Postings | None = None
             self._changed = Changed()
 
-    def refresh(self) -> None:
-        """Pick up what was written since the last call (by this or another process)."""
+    def refresh(self, *, written: bool = False) -> None:
+        """Pick up what was written since the last call (by this or another process);
+        `written`: this thread has just written, which its own connection does not notice."""
         db = self._db()
+        # Every search starts here: when no other connection committed since this one last
+        # looked (SQLite's data_version, read without touching a table), the mirror is current
+        # and neither the lock nor the three reads below are needed.
+        version = db.execute("PRAGMA data_version").fetchone()[0]
+        seen = getattr(self._local, "seen", None)
+        self._local.seen = (db, version)
+        if not written and seen == (db, version):
+            return
         if self._meta("generation") != self._generation:
             self._reset_mirror()
         with self._mirror_lock:
@@ -415,7 +424,7 @@ class SearchIndex:
                     for e, key, ended, figures in writes
                 ],
             )
-        self.refresh()
+        self.refresh(written=True)
         return len(writes)
 
     def remove(self, event_ids: Iterable[str]) -> int:
@@ -433,7 +442,7 @@ class SearchIndex:
                     "AND caption_id != 0",
                     (seq, *chunk),
                 ).rowcount
-        self.refresh()
+        self.refresh(written=True)
         return removed
 
     def clear(self) -> None:

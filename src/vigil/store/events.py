@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import Counter
 from collections.abc import Collection, Iterable
@@ -10,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg_dialect
 
-from vigil.auth.scope import scope_clauses
+from vigil.auth.scope import AccessScope, scope_clauses
 from vigil.domain.event_rows import COLUMNS, JSON_COLUMNS, Row, copy_row
 from vigil.domain.event_rows import supersedes as newer_state
 from vigil.domain.events import SCHEMA_VERSION, Event, EventState
@@ -204,16 +205,28 @@ def get(engine: sa.Engine, event_id: str, tenants: Collection[str] | None) -> Ev
     return from_row(row) if row is not None else None
 
 
-def by_ids(event_ids: Collection[str], tenants: Collection[str] | None) -> sa.Select[Any]:
-    """The events among `event_ids` in the scope: what `get_many` runs."""
+def by_ids(tenants: Collection[str] | None) -> sa.Select[Any]:
+    """The events whose ids are the `ids` parameter (a list) in the scope: what `get_many`
+    runs. One statement per scope, built once: building it per call cost a third of a search's
+    fetch (0.6 of 1.7 ms)."""
+    if isinstance(tenants, AccessScope):
+        return _by_ids(frozenset(tenants), tenants.cameras, tenants.kinds)
+    return _by_ids(None if tenants is None else frozenset(tenants), None, None)
+
+
+@functools.lru_cache(maxsize=256)
+def _by_ids(
+    tenants: frozenset[str] | None, cameras: frozenset[str] | None, kinds: frozenset[str] | None
+) -> sa.Select[Any]:
+    scope = tenants if tenants is None or (cameras is None and kinds is None) else (
+        AccessScope(tenants, cameras=cameras, kinds=kinds)
+    )
     # The scope is applied to the columns as expressions (`|| ''`), which no index serves: the
     # ids are then looked up by primary key and the few rows found are filtered. On the bare
     # columns SQLite walked the tenant's index instead, 240 ms at 1M events against 1 ms.
     return sa.select(events).where(
-        events.c.id.in_(list(event_ids)),
-        *scope_clauses(
-            tenants, events.c.tenant.concat(""), events.c.camera_id.concat(""), "events"
-        ),
+        events.c.id.in_(sa.bindparam("ids", expanding=True)),
+        *scope_clauses(scope, events.c.tenant.concat(""), events.c.camera_id.concat(""), "events"),
     )
 
 
@@ -224,9 +237,8 @@ def get_many(
     Search resolves its hits here, so a hit outside the caller's cameras is never returned."""
     if not event_ids:
         return {}
-    statement = by_ids(event_ids, tenants)
     with engine.connect() as connection:
-        rows = connection.execute(statement).mappings().all()
+        rows = connection.execute(by_ids(tenants), {"ids": list(event_ids)}).mappings().all()
     return {row["id"]: from_row(row) for row in rows}
 
 
