@@ -798,11 +798,11 @@ class SearchIndex:
         held = np.flatnonzero(counts)
         weights = counts[held]
         for column in FACET_COLUMNS:
-            codes = columns[column][held]
-            per_code = np.bincount(codes, weights=weights, minlength=len(self._codes[column].values))
+            values = self._codes[column].values
+            per_code = np.bincount(columns[column][held], weights=weights, minlength=len(values))
             items = []
             for code in np.flatnonzero(per_code).tolist():
-                value = self._codes[column].values[code]
+                value = values[code]
                 if value is None:
                     continue
                 label = names.get(value, value) if column == "camera_id" else value
