@@ -1,5 +1,5 @@
 """Compact numpy columns of the search index's in-memory mirror: strings as small integer codes,
-arrays that grow by doubling. About 20 bytes per event, so filters, facets and paging over
+arrays that grow by doubling. About 40 bytes per event, so filters, facets and paging over
 millions of events run in numpy instead of SQL."""
 
 from __future__ import annotations

@@ -545,18 +545,40 @@ def _format_range(start: datetime, end: datetime) -> str:
 # ----------------------------------------------------------------------------- names
 
 
-def _phrase_table(names: PlaceNames) -> dict[str, PlaceFilter]:
-    """Every spelling of every place → the places it names (cached per set of names)."""
+class _Places:
+    """What a query's words are matched against to find places, built once per set of names:
+    every spelling of every place (`table`, also as `phrases`), and each distinctive word of
+    those spellings (`words`: "north" alone for "river north")."""
+
+    def __init__(self, table: dict[str, PlaceFilter]) -> None:
+        self.table = table
+        self.phrases = _Phrases(table)
+        found: dict[str, tuple[set[str], set[str], set[str]]] = {}
+        for key, place in table.items():
+            for word in key.split():
+                if len(word) >= 4 and word not in _VOCAB:
+                    cameras, zones, lines = found.setdefault(word, (set(), set(), set()))
+                    cameras |= place.cameras
+                    zones |= place.zones
+                    lines |= place.lines
+        self.words = {
+            word: PlaceFilter(word, frozenset(cameras), frozenset(zones), frozenset(lines))
+            for word, (cameras, zones, lines) in found.items()
+        }
+
+
+def _places(names: PlaceNames) -> _Places:
+    """The places of `names`, ready to match (cached per set of names)."""
     key = (tuple(sorted(names.cameras.items())), names.zones, names.lines)
-    cached = _PHRASES.get(key)
+    cached = _PLACES.get(key)
     if cached is None:
-        if len(_PHRASES) > 32:
-            _PHRASES.clear()
-        cached = _PHRASES[key] = _build_phrase_table(names)
+        if len(_PLACES) > 32:
+            _PLACES.clear()
+        cached = _PLACES[key] = _Places(_build_phrase_table(names))
     return cached
 
 
-_PHRASES: dict[tuple[object, ...], dict[str, PlaceFilter]] = {}
+_PLACES: dict[tuple[object, ...], _Places] = {}
 
 
 def _build_phrase_table(names: PlaceNames) -> dict[str, PlaceFilter]:
@@ -616,19 +638,38 @@ def resolve_types(concepts: Iterable[str], names: PlaceNames) -> set[str]:
     return found
 
 
-def _consume_phrases(tokens: list[str], phrases: Iterable[str]) -> list[tuple[int, int, str]]:
+class _Phrases:
+    """Phrases to find among a query's words, grouped by their number of words, so that a
+    query is read once per length rather than once per phrase (the place names of a site are
+    hundreds of phrases)."""
+
+    def __init__(self, phrases: Iterable[str]) -> None:
+        by_length: dict[int, dict[tuple[str, ...], str]] = {}
+        for phrase in phrases:
+            words = tuple(phrase.split())
+            by_length.setdefault(len(words), {})[words] = phrase
+        self.by_length = sorted(by_length.items(), reverse=True)
+
+
+def _consume_phrases(tokens: list[str], phrases: _Phrases) -> list[tuple[int, int, str]]:
     """(start, end, phrase) of each phrase found in `tokens`, longest first, no overlaps."""
     taken = [False] * len(tokens)
     found = []
-    for phrase in sorted(set(phrases), key=lambda p: -len(p.split())):
-        words = phrase.split()
-        n = len(words)
+    for n, group in phrases.by_length:
         for i in range(len(tokens) - n + 1):
-            if tokens[i : i + n] == words and not any(taken[i : i + n]):
+            phrase = group.get(tuple(tokens[i : i + n]))
+            if phrase is not None and not any(taken[i : i + n]):
                 found.append((i, i + n, phrase))
                 for j in range(i, i + n):
                     taken[j] = True
     return sorted(found)
+
+
+_DIRECTIONS = dict(DIRECTION_PHRASES)
+_DIRECTION_PHRASES = _Phrases(_DIRECTIONS)
+_TYPES = {name_key(phrase): concepts for phrase, concepts in TYPE_PHRASES}
+_TYPE_PHRASES = _Phrases(_TYPES)
+_CLASS_PHRASES = _Phrases(CLASS_PHRASES)
 
 
 def parse(text: str, names: PlaceNames, *, tz: str | None = None, now_ms: int,
@@ -675,15 +716,14 @@ def parse(text: str, names: PlaceNames, *, tz: str | None = None, now_ms: int,
         return fresh
 
     # Directions and event types first: "going in" is not a place, "crossing" is not a word.
-    for i, j, phrase in take(_consume_phrases(tokens, [p for p, _ in DIRECTION_PHRASES])):
-        value = dict(DIRECTION_PHRASES)[phrase]
+    for i, j, phrase in take(_consume_phrases(tokens, _DIRECTION_PHRASES)):
+        value = _DIRECTIONS[phrase]
         filters.directions = (filters.directions or set()) | {value}
         seen.append(Interpretation("direction", " ".join(tokens[i:j]), value))
-    type_map = {name_key(p): c for p, c in TYPE_PHRASES}
-    for i, j, phrase in _consume_phrases(tokens, type_map):
+    for i, j, phrase in _consume_phrases(tokens, _TYPE_PHRASES):
         if any(used[i:j]):
             continue
-        types = resolve_types(type_map[phrase], names)
+        types = resolve_types(_TYPES[phrase], names)
         words = " ".join(tokens[i:j])
         if not types:
             notes.append(f"no {words!r} events are indexed; the words rank results instead")
@@ -694,32 +734,22 @@ def parse(text: str, names: PlaceNames, *, tz: str | None = None, now_ms: int,
         seen.append(Interpretation("type", words, " or ".join(sorted(types))))
 
     # Places: full names (longest first), then distinctive single words of names.
-    table = _phrase_table(names)
+    places = _places(names)
     free = [t if not used[k] else "\0" for k, t in enumerate(tokens)]
-    for i, j, phrase in take(_consume_phrases(free, table)):
-        place = table[phrase]
+    for i, j, phrase in take(_consume_phrases(free, places.phrases)):
+        place = places.table[phrase]
         filters.places.append(place)
         seen.append(Interpretation("place", " ".join(tokens[i:j]), _place_meaning(place, names)))
-    partial: dict[str, dict[str, set[str]]] = {}
-    for key, place in table.items():
-        for word in key.split():
-            if len(word) >= 4 and word not in _VOCAB:
-                entry = partial.setdefault(word, {"cameras": set(), "zones": set(), "lines": set()})
-                entry["cameras"] |= place.cameras
-                entry["zones"] |= place.zones
-                entry["lines"] |= place.lines
     for k, token in enumerate(tokens):
-        if not used[k] and token in partial:
+        if not used[k] and token in places.words:
             used[k] = True
-            entry = partial[token]
-            place = PlaceFilter(token, frozenset(entry["cameras"]), frozenset(entry["zones"]),
-                                frozenset(entry["lines"]))
+            place = places.words[token]
             filters.places.append(place)
             seen.append(Interpretation("place", token, _place_meaning(place, names)))
 
     # Classes and colours.
     free = [t if not used[k] else "\0" for k, t in enumerate(tokens)]
-    for _i, _j, phrase in take(_consume_phrases(free, CLASS_PHRASES)):
+    for _i, _j, phrase in take(_consume_phrases(free, _CLASS_PHRASES)):
         filters.classes = (filters.classes or set()) | set(CLASS_PHRASES[phrase])
         seen.append(Interpretation("class", phrase, " or ".join(CLASS_PHRASES[phrase])))
     for k, token in enumerate(tokens):
