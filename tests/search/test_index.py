@@ -168,13 +168,15 @@ def test_filters_only_queries_are_newest_first(filled: list[Event], service: Sea
     assert hits and [e.start_ms for e in hits] == sorted((e.start_ms for e in hits), reverse=True)
 
 
+@pytest.mark.parametrize("rebuild_min", [10**9, 1], ids=["never rebuilt", "rebuilt on the way"])
 def test_results_are_the_same_before_and_after_the_postings_are_rebuilt(
     store: EventStore, filled: list[Event], service: SearchService,
-    cached_embedder: CachedEmbedder, monkeypatch: pytest.MonkeyPatch,
+    cached_embedder: CachedEmbedder, monkeypatch: pytest.MonkeyPatch, rebuild_min: int,
 ) -> None:
     """Events written after the postings were built (new, changed, removed) are found as if the
-    postings held them: a reader that never rebuilds answers as one that builds afresh."""
-    monkeypatch.setattr("vigil.search.postings.REBUILD_MIN", 10**9)
+    postings held them: a reader that never rebuilds, or drops them on the way and rebuilds,
+    answers as one that builds afresh."""
+    monkeypatch.setattr("vigil.search.postings.REBUILD_MIN", rebuild_min)
     questions = [("person", None), ("cars at the dock", None), ("line crossings", {"harbour"}),
                  ("last week", None), ("people loitering for more than a minute", None)]
 

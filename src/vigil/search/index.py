@@ -288,17 +288,22 @@ class SearchIndex:
                 self._doc_seq.data[array[:, 0]] = array[:, 3]
                 self._max_doc = max(self._max_doc, top)
                 self._seq_last = max(self._seq_last, int(array[:, 3].max()))
-                self._changed.add(array[:, 0])
+                if self._postings is not None:
+                    self._changed.add(array[:, 0])
+                    if self._changed.too_many(len(self._postings.docs)):
+                        # Dropped now, rebuilt by the next search: a process that only writes
+                        # never holds more than a rebuild's worth of changed docs.
+                        self._postings, self._changed = None, Changed()
 
     def _current_postings(self) -> Postings:
-        """The postings, rebuilt first when too many docs changed since. Under the mirror lock."""
-        postings = self._postings
-        if postings is None or self._changed.too_many(len(postings.docs)):
-            postings = self._postings = Postings(
+        """The postings, built first when there are none (at the start, or after `refresh`
+        dropped them because too many docs changed). Under the mirror lock."""
+        if self._postings is None:
+            self._postings = Postings(
                 self._doc_row.data[: self._max_doc + 1], self._n_captions, self._seq_last
             )
             self._changed = Changed()
-        return postings
+        return self._postings
 
     def _add_captions(self, rows: list[tuple[Any, ...]]) -> None:
         start = self._n_captions
