@@ -16,7 +16,7 @@ Many events share a caption (the same kind of thing happening at the same place 
 day), so vectors are stored and compared once per caption, not per event: scoring a query is a
 matrix-vector product over the distinct captions, exact. The events of the matching captions
 are gathered from postings (events grouped by caption, `postings.py`), and filters, facets and
-paging run over compact numpy columns of the events held in memory (about 25 bytes per event).
+paging run over compact numpy columns of the events held in memory (41 bytes per event at 1M).
 """
 
 from __future__ import annotations
