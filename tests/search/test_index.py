@@ -146,6 +146,35 @@ def test_a_second_reader_sees_writes_and_rebuilds(
     assert ask(other, "abandoned suitcase")
 
 
+def test_a_refresh_that_failed_is_tried_again_by_the_next_search(
+    store: EventStore, filled: list[Event], service: SearchService,
+    cached_embedder: CachedEmbedder, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A reader whose refresh failed (a locked database) must not take its mirror for current:
+    the next search picks up what was written, without waiting for another commit."""
+    import sqlite3
+
+    reader = SearchService(store, SearchIndex(service.index.path, cached_embedder))
+    assert ask(reader, "abandoned suitcase")  # the reader's mirror is current
+    visit = Event(
+        id="01a1a666-e467-73b4-bcf1-5e3a6eec8214", tenant="default", camera_id="dock",
+        camera_name="Dock", module="loitering", type="loitering", state=EventState.ACTIVE,
+        object=ObjectInfo(class_name="person", class_id=0, score=0.8, color="red"),
+        zone="yard", dwell_s=5.0, start_ms=NOW_MS - 60_000, updated_ms=NOW_MS - 60_000,
+    )
+    store.upsert_events([visit])
+    service.index.index_events([visit])  # written by another reader's connection
+
+    def locked(*_: object) -> None:
+        raise sqlite3.OperationalError("database is locked")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(reader.index, "_add_captions", locked)
+        with pytest.raises(sqlite3.OperationalError):
+            ask(reader, "person loitering in the yard")
+    assert visit.id in {e.id for e in ask(reader, "person loitering in the yard")}
+
+
 def test_top_matches_a_full_sort() -> None:
     import numpy as np
 

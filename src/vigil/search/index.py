@@ -243,9 +243,7 @@ class SearchIndex:
         # looked (SQLite's data_version, read without touching a table), the mirror is current
         # and neither the lock nor the three reads below are needed.
         version = db.execute("PRAGMA data_version").fetchone()[0]
-        seen = getattr(self._local, "seen", None)
-        self._local.seen = (db, version)
-        if not written and seen == (db, version):
+        if not written and getattr(self._local, "seen", None) == (db, version):
             return
         if self._meta("generation") != self._generation:
             self._reset_mirror()
@@ -294,6 +292,10 @@ class SearchIndex:
                         # Dropped now, rebuilt by the next search: a process that only writes
                         # never holds more than a rebuild's worth of changed docs.
                         self._postings, self._changed = None, Changed()
+        # Noted only once the mirror holds it: a refresh that failed (a locked database, say)
+        # is tried again by the next search instead of leaving the mirror behind until the
+        # next commit.
+        self._local.seen = (db, version)
 
     def _current_postings(self) -> Postings:
         """The postings, built first when there are none (at the start, or after `refresh`
