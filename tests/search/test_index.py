@@ -24,6 +24,16 @@ def ask(service: SearchService, q: str, tenants: set[str] | None = None, **field
     return [hit.event for hit in service.search(request, tenants, now=NOW_MS).result.hits]
 
 
+def loitering(event_id: str) -> Event:
+    """A person loitering in the dock's yard for five seconds, a minute ago."""
+    return Event(
+        id=event_id, tenant="default", camera_id="dock", camera_name="Dock", module="loitering",
+        type="loitering", state=EventState.ACTIVE,
+        object=ObjectInfo(class_name="person", class_id=0, score=0.8, color="red"),
+        zone="yard", dwell_s=5.0, start_ms=NOW_MS - 60_000, updated_ms=NOW_MS - 60_000,
+    )
+
+
 @pytest.fixture
 def filled(store: EventStore, service: SearchService) -> list[Event]:
     events = list(synthetic_events(200))
@@ -45,12 +55,7 @@ def test_index_path_sits_beside_the_store(tmp_path: Path) -> None:
 def test_an_event_is_indexed_when_it_starts_and_again_when_it_changes(
     store: EventStore, service: SearchService
 ) -> None:
-    visit = Event(
-        id="01a1a666-e467-73b4-bcf1-5e3a6eec8213", tenant="default", camera_id="dock",
-        camera_name="Dock", module="loitering", type="loitering", state=EventState.ACTIVE,
-        object=ObjectInfo(class_name="person", class_id=0, score=0.8, color="red"),
-        zone="yard", dwell_s=5.0, start_ms=NOW_MS - 60_000, updated_ms=NOW_MS - 60_000,
-    )
+    visit = loitering("01a1a666-e467-73b4-bcf1-5e3a6eec8213")
     store.upsert_events([visit])
     assert service.index.index_events([visit]) == 1
     assert service.index.index_events([visit]) == 0  # same caption: nothing to write
@@ -156,12 +161,7 @@ def test_a_refresh_that_failed_is_tried_again_by_the_next_search(
 
     reader = SearchService(store, SearchIndex(service.index.path, cached_embedder))
     assert ask(reader, "abandoned suitcase")  # the reader's mirror is current
-    visit = Event(
-        id="01a1a666-e467-73b4-bcf1-5e3a6eec8214", tenant="default", camera_id="dock",
-        camera_name="Dock", module="loitering", type="loitering", state=EventState.ACTIVE,
-        object=ObjectInfo(class_name="person", class_id=0, score=0.8, color="red"),
-        zone="yard", dwell_s=5.0, start_ms=NOW_MS - 60_000, updated_ms=NOW_MS - 60_000,
-    )
+    visit = loitering("01a1a666-e467-73b4-bcf1-5e3a6eec8214")
     store.upsert_events([visit])
     service.index.index_events([visit])  # written by another reader's connection
 
