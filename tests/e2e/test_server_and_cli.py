@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import time
 import urllib.request
@@ -197,3 +198,16 @@ def test_analyze_and_serve_explain_bad_input(tmp_path: Path) -> None:
                             capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 2
     assert "cameras[0].id" in result.stderr and "cameras[0].fps: unknown key" in result.stderr
+
+
+def test_serve_on_a_taken_port_says_so_before_starting_cameras(tmp_path: Path) -> None:
+    port = free_port()
+    config = tmp_path / "vigil.yaml"
+    config.write_text(f"server:\n  host: 127.0.0.1\n  port: {port}\n"
+                      f"store:\n  url: sqlite:///{tmp_path / 'vigil.db'}\n")
+    with socket.create_server(("127.0.0.1", port)):  # another server holds the port
+        result = subprocess.run([*vigil_command(), "serve", "--config", str(config)],
+                                capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr and "--port" in result.stderr
+    assert not (tmp_path / "vigil.db").exists()  # nothing was started

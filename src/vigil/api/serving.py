@@ -12,11 +12,17 @@
   generation: with two API processes over 1M events the event pages' p99 fell 15-25 %.
 
 Figures: `vigil bench api`, docs/benchmarks.md.
+
+The listening socket is opened before the server starts (`listen`): from then on a connection
+waits in the backlog instead of being refused, so an address printed for a user (the demo's
+login link) works the moment it appears, and a port already taken is reported before the
+cameras start.
 """
 
 from __future__ import annotations
 
 import gc
+import socket
 
 from threadpoolctl import threadpool_limits
 
@@ -26,3 +32,20 @@ def settle_for_serving() -> None:
     threadpool_limits(limits=1, user_api="blas")
     gc.collect()
     gc.freeze()
+
+
+def listen(host: str, port: int, *, backlog: int = 2048, shared: bool = False) -> socket.socket:
+    """A TCP socket bound to host:port and listening, for `uvicorn.Server.run(sockets=...)`;
+    `shared` lets several processes listen on one port (SO_REUSEPORT). Raises OSError."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if shared:
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        listener.bind((host, port))
+        listener.listen(backlog)
+    except OSError:
+        listener.close()
+        raise
+    return listener

@@ -19,12 +19,18 @@ log = logging.getLogger("vigil")
 
 def serve_config(config: VigilConfig, *, demo: bool = False) -> None:
     from vigil.api import create_app
-    from vigil.api.serving import settle_for_serving
+    from vigil.api.serving import listen, settle_for_serving
     from vigil.cli.common import fail
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    host, port = config.server.host, config.server.port
+    try:
+        listener = listen(host, port)
+    except OSError as error:
+        fail(f"cannot listen on {host}:{port}: {error.strerror or error} "
+             "(another server on that port? choose one with --port or server.port)")
     for camera in config.cameras:
         _warn_missing_file(camera.url)
     try:
@@ -41,13 +47,12 @@ def serve_config(config: VigilConfig, *, demo: bool = False) -> None:
         sink=runtime.sink, demo=demo,
     )
     start_runtime(runtime)
-    host, port = config.server.host, config.server.port
     log.info("Vigil is serving on http://%s:%d", host, port)
     _announce_login(app, f"http://{host}:{port}", demo)
     app.state.retention.start()
     settle_for_serving()
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[listener])
     finally:
         app.state.retention.stop()
         runtime.stop()

@@ -7,7 +7,6 @@ nothing but the store (audit chain, tokens, events), like API nodes of a cluster
 
 from __future__ import annotations
 
-import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ from typing import Any
 import uvicorn
 
 from vigil.api import create_app
-from vigil.api.serving import settle_for_serving
+from vigil.api.serving import listen, settle_for_serving
 from vigil.bus import MemoryBus
 from vigil.config import CameraConfig, VigilConfig
 from vigil.domain.frames import CameraStatus
@@ -98,10 +97,7 @@ def main() -> None:
     engine, media = NoCameras(), LocalMediaStore(Path(media_dir))
     services = api_services(config, engine, store, media)
     app = create_app(config, engine, store, media, MemoryBus(), services)
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    listener.bind(("127.0.0.1", int(port)))
-    listener.listen(1024)
+    listener = listen("127.0.0.1", int(port), backlog=1024, shared=True)
     settle_for_serving()  # as `vigil serve` does
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", backlog=1024))
     server.run(sockets=[listener])
