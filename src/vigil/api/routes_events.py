@@ -13,7 +13,7 @@ from vigil.api.access import tenant_scope, visible
 from vigil.api.context import Context
 from vigil.api.csv_export import COLUMNS, event_row, render
 from vigil.api.errors import error_responses
-from vigil.api.json_body import json_response
+from vigil.api.json_body import page_response
 from vigil.api.params import EVENT_ID_PATTERN, split_values, time_range
 from vigil.api.schemas import EventPageOut
 from vigil.domain.events import Event, EventState
@@ -107,8 +107,7 @@ def search_events(
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="vigil-events.csv"'},
         )
-    page = ctx.store.query_event_fields(query)
-    return json_response({"items": page.items, "next_cursor": page.next_cursor})
+    return page_response(ctx.store.query_event_json(query))
 
 
 @router.get(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import fcntl
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
@@ -36,6 +36,11 @@ class Dialect(ABC):
         module: Any = sqlite if self.name == "sqlite" else postgresql
         return module.insert(table)
 
+    def sql(self, expression: sa.ColumnElement[Any]) -> str:
+        """An expression without parameters as this database's SQL text."""
+        module: Any = sqlite if self.name == "sqlite" else postgresql
+        return str(expression.compile(dialect=module.dialect()))
+
     @abstractmethod
     @contextmanager
     def migration_turn(self, engine: sa.Engine) -> Iterator[None]:
@@ -48,6 +53,36 @@ class Dialect(ABC):
     def migrated(self, connection: sa.Connection) -> None:
         """Inside the migration's transaction, after the upgrade to head."""
         return None
+
+    # JSON built by the database: a row rendered by the query that reads it, so that the API
+    # answers a page without a Python object per row (store/events.py, `page_json`).
+    @abstractmethod
+    def json_object(self, fields: Mapping[str, sa.ColumnElement[Any]]) -> sa.ColumnElement[Any]:
+        """A JSON object of `fields`, in their order; a value that is itself a `json_object`,
+        `json_float` or `json_column` is nested as JSON."""
+
+    @abstractmethod
+    def json_float(self, value: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+        """A floating-point value as a JSON number that parses back to the same double."""
+
+    @abstractmethod
+    def json_column(self, column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+        """A JSON column's value nested as JSON (not as a string holding it)."""
+
+    @abstractmethod
+    def json_text(self, value: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
+        """A JSON value as the text the query returns."""
+
+
+def _key(name: str) -> sa.ColumnElement[str]:
+    """An object key inlined as an SQL literal: keys come from code, never from a request."""
+    if not name.isidentifier():
+        raise ValueError(f"not a JSON key Vigil builds: {name!r}")
+    return sa.literal_column(f"'{name}'")
+
+
+def _pairs(fields: Mapping[str, sa.ColumnElement[Any]]) -> list[sa.ColumnElement[Any]]:
+    return [part for name, value in fields.items() for part in (_key(name), value)]
 
 
 class SqliteDialect(Dialect):
@@ -67,6 +102,23 @@ class SqliteDialect(Dialect):
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
+    def json_object(self, fields: Mapping[str, sa.ColumnElement[Any]]) -> sa.ColumnElement[Any]:
+        return sa.func.json_object(*_pairs(fields))
+
+    def json_float(self, value: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+        # json_object prints a REAL with 15 significant digits, so a score converted from
+        # float32 (0.8700000047683716) would come back as another number. 17 digits identify
+        # every double (SQLite's printf with `!` is exact to them in every finite double
+        # tested but the very largest, which no score, dwell time or coordinate comes near).
+        printed = sa.func.json(sa.func.printf(sa.literal_column("'%!.17g'"), value))
+        return sa.case((value.is_(None), sa.null()), else_=printed)
+
+    def json_column(self, column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+        return sa.func.json(column)
+
+    def json_text(self, value: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
+        return value  # SQLite's JSON is text already
+
 
 class PostgresDialect(Dialect):
     name = "postgresql"
@@ -77,6 +129,18 @@ class PostgresDialect(Dialect):
     @contextmanager
     def migration_turn(self, engine: sa.Engine) -> Iterator[None]:
         yield  # an advisory lock inside the migration's transaction: `migrating`
+
+    def json_object(self, fields: Mapping[str, sa.ColumnElement[Any]]) -> sa.ColumnElement[Any]:
+        return sa.func.json_build_object(*_pairs(fields), type_=postgresql.JSON)
+
+    def json_float(self, value: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+        return value  # a double prints as the shortest text that parses back to it
+
+    def json_column(self, column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+        return column
+
+    def json_text(self, value: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
+        return sa.cast(value, sa.Text)  # psycopg would parse json into Python objects
 
     def migrating(self, connection: sa.Connection) -> None:
         # The lock ends with the transaction.

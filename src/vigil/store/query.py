@@ -61,10 +61,11 @@ class EventPage:
 
 
 @dataclass(frozen=True, slots=True)
-class EventFieldsPage:
-    """A page of events as their JSON fields (`vigil.store.events.fields_of`)."""
+class EventJsonPage:
+    """A page of events as one JSON array, rendered by the database
+    (`vigil.store.events.page_json`)."""
 
-    items: list[dict[str, Any]]
+    items_json: str
     next_cursor: str | None
 
 

@@ -22,7 +22,7 @@ from vigil.store.ptz_rows import PtzPosition
 from vigil.store.query import (
     CountQuery,
     CountRow,
-    EventFieldsPage,
+    EventJsonPage,
     EventPage,
     EventQuery,
     SeriesQuery,
@@ -95,9 +95,10 @@ class EventStore:
     def query_events(self, q: EventQuery) -> EventPage:
         return event_rows.query(self.engine, q)
 
-    def query_event_fields(self, q: EventQuery) -> EventFieldsPage:
-        """`query_events` as the events' JSON fields: what the API answers a page with."""
-        return event_rows.query_fields(self.engine, q)
+    def query_event_json(self, q: EventQuery) -> EventJsonPage:
+        """`query_events` as one JSON array rendered by the database: what the API answers a
+        page with."""
+        return event_rows.page_json(self.engine, q)
 
     def counts(self, q: CountQuery) -> list[CountRow]:
         return event_rows.counts(self.engine, q)
