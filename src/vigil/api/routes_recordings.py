@@ -31,7 +31,8 @@ from vigil.config import PrivacyMaskConfig, VigilConfig
 from vigil.domain.frames import now_ms
 from vigil.privacy.audit import audit
 from vigil.privacy.retention import CaseStore
-from vigil.recording.archive import MAX_CLIP_MS, RecordingArchive
+from vigil.recording import MAX_CLIP_MS
+from vigil.recording.archive import RecordingArchive
 from vigil.recording.export import EXPORT_ACTION, lookup, manifest, sha256_hex
 from vigil.recording.keywrap import KeyWrap
 from vigil.recording.locks import CLIP_PAD_MS, lock_range

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from vigil.cli.common import fail, load_or_exit
-from vigil.privacy.audit import AuditLog
-from vigil.store import EventStore
+
+if TYPE_CHECKING:
+    from vigil.privacy.audit import AuditLog
+    from vigil.store import EventStore
 
 app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
 ConfigPath = Annotated[
@@ -19,6 +21,9 @@ ConfigPath = Annotated[
 
 
 def open_log(config_path: Path) -> tuple[EventStore, AuditLog]:
+    from vigil.privacy.audit import AuditLog
+    from vigil.store import EventStore
+
     config = load_or_exit(config_path)
     store = EventStore(config.store.url)
     store.migrate()

@@ -17,34 +17,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from vigil.bench.cameras import (
-    LoadSettings,
-    PacedDetector,
-    baseline_batcher,
-    camera_ids,
-    deadline_batcher,
-    run_load,
-)
-from vigil.bench.sharded import ShardJob, run_sharded_load
 from vigil.cli.common import load_or_exit
 from vigil.config import ROOT, CameraConfig, VigilConfig
-from vigil.pipeline.feeds import Feed, SourceFeed, SyntheticFeed, decode_clip
-from vigil.pipeline.simulation import (
-    BASELINE,
-    DetectorModel,
-    Policy,
-    simulate,
-    sustained_among,
-)
-from vigil.sources.base import SourceOptions
-from vigil.sources.factory import create_source
-from vigil.vision.detector import Detector, OnnxDetector
+
+if TYPE_CHECKING:
+    from vigil.pipeline.feeds import Feed
+    from vigil.vision.detector import Detector
 
 SUBSTREAM = (640, 360)
 # The demo's settings, as `vigil bench pipeline` uses (vigil.cli.serve.DEMO_CONFIG).
@@ -113,6 +97,9 @@ def card_name() -> str:
 def make_detector(
     kind: str, config: VigilConfig, fps: float, per_call_ms: float, gpu: bool
 ) -> Detector:
+    from vigil.bench.cameras import PacedDetector
+    from vigil.vision.detector import OnnxDetector
+
     if kind == "fake":
         return PacedDetector(fps, per_call_ms / 1000)
     if gpu:
@@ -123,6 +110,10 @@ def make_detector(
 
 
 def make_feeds(cameras: int, videos: Path | None, gpu: bool, fps: float, clip: Path) -> list[Feed]:
+    from vigil.pipeline.feeds import SourceFeed, SyntheticFeed, decode_clip
+    from vigil.sources.base import SourceOptions
+    from vigil.sources.factory import create_source
+
     if videos is None:
         frames = decode_clip(clip, SUBSTREAM)
         return [SyntheticFeed(frames, start=i * 7) for i in range(cameras)]
@@ -210,6 +201,22 @@ def cameras(
 ) -> None:
     """Cameras sustained with lag < 1 s, frames/s and time per stage, today's batching vs the
     deadline scheduler."""
+    from vigil.bench.cameras import (
+        LoadSettings,
+        baseline_batcher,
+        camera_ids,
+        deadline_batcher,
+        run_load,
+    )
+    from vigil.bench.sharded import ShardJob, run_sharded_load
+    from vigil.pipeline.simulation import (
+        BASELINE,
+        DetectorModel,
+        Policy,
+        simulate,
+        sustained_among,
+    )
+
     if detector not in ("fake", "model"):
         raise typer.BadParameter("must be 'fake' or 'model'", param_hint="--detector")
     if shards > 1 and (detector != "fake" or videos is not None or simulate_only):

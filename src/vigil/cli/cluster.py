@@ -98,6 +98,7 @@ def up(
     demo cameras; Ctrl-C stops everything."""
     from rich.console import Console
 
+    import vigil.modules.registry  # noqa: F401  (the cluster's config names modules to check)
     from vigil.cluster.local import LocalCluster
     from vigil.services.common import ServiceError
 

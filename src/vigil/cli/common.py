@@ -16,6 +16,10 @@ def fail(message: str, code: int = 2) -> NoReturn:
 
 
 def load_or_exit(path: Path) -> VigilConfig:
+    """The config at `path`, checked whole (each camera's module settings against the modules
+    themselves), or a clear failure naming every problem."""
+    import vigil.modules.registry  # noqa: F401  (registers the modules the check needs)
+
     try:
         return load_config(path)
     except ConfigError as error:

@@ -11,13 +11,8 @@ from typing import Annotated
 import httpx
 import typer
 
-from vigil.api.params import parse_time
 from vigil.cli.common import fail, load_or_exit
-from vigil.recording.archive import MAX_CLIP_MS
-from vigil.recording.export import verify as verify_export
-from vigil.recording.export_parts import ExportFailed, export_parts
-from vigil.store import EventStore
-from vigil.store.query import QueryError
+from vigil.recording import MAX_CLIP_MS
 
 app = typer.Typer(help="Evidence exports of recordings.", no_args_is_help=True)
 
@@ -50,6 +45,10 @@ def export_range(
     """Export a range of any length as face-blurred MP4 parts, each audited and verifiable,
     with a percentage progress bar (the server encodes each part again after redaction, so a
     long range takes minutes)."""
+    from vigil.api.params import parse_time
+    from vigil.recording.export_parts import ExportFailed, export_parts
+    from vigil.store.query import QueryError
+
     try:
         start_ms = parse_time(start, "start")
         end_ms = parse_time(end, "end")
@@ -90,6 +89,9 @@ def verify(
 ) -> None:
     """Exit 0 and say who exported it when the file's SHA-256 is in the audit log; exit 1
     when it is not (a changed byte, or not an export of this Vigil)."""
+    from vigil.recording.export import verify as verify_export
+    from vigil.store import EventStore
+
     if not file.is_file():
         fail(f"{file}: no such file")
     settings = load_or_exit(config)

@@ -10,20 +10,18 @@ import secrets
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from vigil.auth.passwords import WeakPassword
 from vigil.auth.roles import ROLE_PERMISSIONS, Permission, Role
-from vigil.auth.service import LINK_TTL_MS
-from vigil.auth.store import AuthError, AuthStore, User
 from vigil.cli.common import fail, load_or_exit
 from vigil.domain.frames import now_ms
-from vigil.privacy.audit import AuditLog
-from vigil.store import EventStore
+
+if TYPE_CHECKING:
+    from vigil.auth.store import AuthStore, User
 
 app = typer.Typer(help="Users, roles and API tokens (on the server machine).",
                   no_args_is_help=True)
@@ -50,6 +48,14 @@ def actor() -> str:
 
 @contextmanager
 def opened(config_path: Path):  # type: ignore[no-untyped-def]
+    """The users and the audit log of a config's store; a refused change (a taken name, a
+    weak password) ends the command with its reason. Imported here, not at the top: the store
+    costs every other `vigil` command a second of start-up."""
+    from vigil.auth.passwords import WeakPassword
+    from vigil.auth.store import AuthError, AuthStore
+    from vigil.privacy.audit import AuditLog
+    from vigil.store import EventStore
+
     config = load_or_exit(config_path)
     url = config.store.url
     if url.startswith("sqlite:///"):
@@ -58,6 +64,8 @@ def opened(config_path: Path):  # type: ignore[no-untyped-def]
     try:
         store.migrate()
         yield AuthStore(store.engine), AuditLog(store.engine)
+    except (AuthError, WeakPassword) as error:
+        fail(str(error))
     finally:
         store.close()
 
@@ -84,10 +92,7 @@ def create(config: Path, username: str, role: Role, tenant: str | None, groups: 
            stdin: bool, generate: bool) -> None:
     password, show = read_password(stdin, generate, username)
     with opened(config) as (auth, audit):
-        try:
-            user = auth.create_user(username.strip().lower(), password, role, tenant, groups)
-        except (AuthError, WeakPassword) as error:
-            fail(str(error))
+        user = auth.create_user(username.strip().lower(), password, role, tenant, groups)
         audit.append("user.create", actor=actor(), role="cli", tenant=user.tenant,
                      target=f"user:{user.username}",
                      details={"role": user.role.value, "camera_groups": groups})
@@ -185,10 +190,7 @@ def reset(
     password, show = read_password(password_stdin, generate, username)
     with opened(config) as (auth, audit):
         user = find(auth, username)
-        try:
-            auth.set_password(user.id, password)
-        except (AuthError, WeakPassword) as error:
-            fail(str(error))
+        auth.set_password(user.id, password)
         audit.append("user.password", actor=actor(), role="cli", tenant=user.tenant,
                      target=f"user:{user.username}")
     typer.echo(f"password of {username} reset")
@@ -202,6 +204,8 @@ def login_link(
     config: ConfigPath,
 ) -> None:
     """Print a one-time login link (10 minutes; works only from the server machine)."""
+    from vigil.auth.service import LINK_TTL_MS
+
     loaded = load_or_exit(config)
     with opened(config) as (auth, audit):
         user = find(auth, username)

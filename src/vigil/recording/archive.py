@@ -19,7 +19,6 @@ from vigil.vision.faces import FaceDetector
 
 # Segments closer than this are one recorded range; a wider hole is a gap on the timeline.
 GAP_MS = 1_500
-MAX_CLIP_MS = 10 * 60_000
 
 
 @dataclass(frozen=True, slots=True)

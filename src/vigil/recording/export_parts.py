@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 
 from vigil.domain.namespaces import path_segment
-from vigil.recording.archive import MAX_CLIP_MS
+from vigil.recording import MAX_CLIP_MS
 
 
 class ExportFailed(Exception):
