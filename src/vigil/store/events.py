@@ -376,18 +376,6 @@ def changed_since(
         return [from_row(row) for row in connection.execute(statement).mappings()]
 
 
-def _count_key(row: sa.Row[Any]) -> tuple[Any, ...]:
-    """Bucket and grouping columns, NULL for '' (how rollups store a missing line or zone)."""
-    return (
-        int(row.bucket),
-        row.camera_id,
-        row.line or None,
-        row.zone or None,
-        row.class_name or None,
-        row.direction or None,
-    )
-
-
 def _raw_counts(q: CountQuery, start_ms: int, end_ms: int) -> sa.Select[Any]:
     """The counts of [start_ms, end_ms) aggregated from the events themselves."""
     c = events.c
@@ -441,30 +429,25 @@ def counts(engine: sa.Engine, q: CountQuery, *, rollups: bool = True) -> list[Co
     with engine.connect() as connection:
         # One statement, one round trip: on PostgreSQL three were slower than the raw count
         # at 100,000 events.
-        for row in connection.execute(sa.union_all(*parts) if len(parts) > 1 else parts[0]):
-            totals[_count_key(row)] += int(row.n)
-    rows = [(*key, n) for key, n in totals.items()]
-    result = [
+        statement = sa.union_all(*parts) if len(parts) > 1 else parts[0]
+        for bucket, camera_id, line, zone, class_name, direction, n in connection.execute(
+            statement
+        ):
+            # '' for a missing value, as the rollups store it: one key whichever part counted
+            # it, and an order that does not depend on where a database sorts NULLs.
+            totals[
+                (int(bucket), camera_id, line or "", zone or "", class_name or "", direction or "")
+            ] += int(n)
+    step_ms = q.interval_s * 1000
+    return [
         CountRow(
-            bucket_start_ms=bucket * q.interval_s * 1000,
+            bucket_start_ms=bucket * step_ms,
             camera_id=camera_id,
-            line=line,
-            zone=zone,
+            line=line or None,
+            zone=zone or None,
             class_name=class_name,
-            direction=direction,
+            direction=direction or None,
             count=n,
         )
-        for bucket, camera_id, line, zone, class_name, direction, n in rows
+        for (bucket, camera_id, line, zone, class_name, direction), n in sorted(totals.items())
     ]
-    # Sorted here because databases disagree on where NULLs sort.
-    result.sort(
-        key=lambda r: (
-            r.bucket_start_ms,
-            r.camera_id,
-            r.line or "",
-            r.zone or "",
-            r.class_name,
-            r.direction or "",
-        )
-    )
-    return result
