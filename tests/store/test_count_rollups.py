@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 import sqlalchemy as sa
 from alembic import command
@@ -153,6 +153,33 @@ def test_rollups_answer_what_the_events_count(store: EventStore, make_event: Mak
     with store.engine.begin() as connection:
         connection.execute(sa.delete(events).where(events.c.start_ms < T0 + 6 * HOUR))
     assert_exact(store)
+
+
+def test_a_count_of_one_shape_answers_each_scope_and_range_of_its_own(
+    store: EventStore, make_event: MakeEvent
+) -> None:
+    """Counts reuse the statement built for a query's shape with other times: a scope of the
+    same tenants but other cameras or kinds (an AccessScope equals a plain set of its tenants)
+    and another range must each get their own answer, never the one asked before."""
+    store.upsert_events(random_events(make_event, 400, seed=3))
+    cameras = ["cam-a", "cam-b"]
+    scopes: list[Collection[str]] = [
+        AccessScope(["default"], cameras=["cam-a"]),
+        AccessScope(["default"], cameras=["cam-b"]),
+        frozenset({"default"}),
+    ]
+    answers = []
+    for start, end in ((T0 + 1_000, T0 + 9 * HOUR + 5), (T0 + 3 * HOUR, T0 + 20 * HOUR + 17)):
+        for scope in scopes:
+            q = CountQuery(start_ms=start, end_ms=end, interval_s=3600, tenants=scope,
+                           camera_ids=cameras)
+            answers.append(answered(store, q))
+            assert answers[-1] == expected(store, q), q
+        live_only = AccessScope(["default"], kinds=["live"])  # may not read statistics
+        q = CountQuery(start_ms=start, end_ms=end, interval_s=3600, tenants=live_only,
+                       camera_ids=cameras)
+        assert store.counts(q) == []
+    assert all(answers) and len({frozenset(a.items()) for a in answers}) == len(answers)
 
 
 def test_an_upgrade_fills_the_rollups_from_the_events_already_stored(

@@ -177,7 +177,9 @@ def counted_kinds(columns: Any, q: CountQuery) -> list[Any]:
     return kinds
 
 
-def rollup_counts(q: CountQuery, first_hour: int, end_hour: int) -> sa.Select[Any]:
+def rollup_counts(
+    q: CountQuery, first_hour: sa.BindParameter[int], end_hour: sa.BindParameter[int]
+) -> sa.Select[Any]:
     """The counts of the whole hours [first_hour, end_hour) in `q`'s buckets (whole hours),
     from the rollups: the same columns as the raw aggregate, '' where that has NULL."""
     r = count_rollups.c
