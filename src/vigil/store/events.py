@@ -425,7 +425,6 @@ class _CountShape:
     tenants: frozenset[str] | None
     scope_cameras: frozenset[str] | None
     scope_kinds: frozenset[str] | None
-    access_scope: bool
     camera_ids: tuple[str, ...] | None
     lines: tuple[str, ...] | None
     zones: tuple[str, ...] | None
@@ -442,7 +441,6 @@ class _CountShape:
             tenants=None if q.tenants is None else frozenset(q.tenants),
             scope_cameras=None if scope is None else scope.cameras,
             scope_kinds=None if scope is None else scope.kinds,
-            access_scope=scope is not None,
             camera_ids=_values(q.camera_ids),
             lines=_values(q.lines),
             zones=_values(q.zones),
@@ -455,10 +453,9 @@ class _CountShape:
 
     def query(self) -> CountQuery:
         """A query of this shape, for the builders (its time range is never read)."""
-        tenants: Collection[str] | None = self.tenants
-        if self.access_scope:
-            assert self.tenants is not None
-            tenants = AccessScope(self.tenants, cameras=self.scope_cameras, kinds=self.scope_kinds)
+        tenants = None if self.tenants is None else AccessScope(
+            self.tenants, cameras=self.scope_cameras, kinds=self.scope_kinds
+        )  # without cameras and kinds, a scope restricts as its set of tenants does
         return CountQuery(
             start_ms=0, end_ms=0, interval_s=self.interval_s, tenants=tenants,
             camera_ids=self.camera_ids, lines=self.lines, zones=self.zones,
