@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 import numpy as np
@@ -14,8 +14,10 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from vigil.auth.scope import AccessScope
 from vigil.domain.events import Event, EventState, uuid7
 from vigil.store import CountQuery, CountRow, EventQuery, EventStore, QueryError
+from vigil.store.events import count as count_events
 from vigil.store.schema import metadata
 
 BASE_MS = 1_795_000_000_000
@@ -204,6 +206,55 @@ def test_filters(store: EventStore, make_event: MakeEvent) -> None:
     assert ids(tenants=[]) == set()
     assert store.get_event(other_tenant.id, tenants=["default"]) is None
     assert store.get_event(other_tenant.id, tenants=["harbour"]) == other_tenant
+
+
+def test_pages_of_one_shape_answer_each_scope_filter_and_cursor_of_their_own(
+    store: EventStore, make_event: MakeEvent
+) -> None:
+    """Event pages reuse the statement built for a query's shape with other values: a scope of
+    the same tenants but other cameras or kinds (an AccessScope equals a plain set of its
+    tenants), another filter value and another cursor must each get their own page, rows and
+    JSON alike, never the one asked before."""
+    events = [
+        make_event(start_ms=BASE_MS + (i // 3) * 1000, camera_id=f"cam-{'abc'[i % 3]}",
+                   class_name=("person", "car")[i % 2], tenant="default" if i % 5 else "harbour")
+        for i in range(90)
+    ]
+    store.upsert_events(events)
+    scopes: list[tuple[Collection[str], set[str] | None]] = [
+        (AccessScope(["default"], cameras=["cam-a"]), {"cam-a"}),
+        (AccessScope(["default"], cameras=["cam-b", "cam-c"]), {"cam-b", "cam-c"}),
+        (frozenset({"default"}), None),
+        (AccessScope(["default"], kinds=["live"]), set()),  # may not read events
+    ]
+    longest = 0
+    for scope, cameras in scopes:
+        for class_name in ("person", "car"):
+            expected = [
+                event.id
+                for event in sorted(events, key=lambda e: (e.start_ms, e.id), reverse=True)
+                if event.tenant == "default" and event.object is not None
+                and event.object.class_name == class_name
+                and (cameras is None or event.camera_id in cameras)
+            ]
+            rows: list[str] = []
+            rendered: list[str] = []
+            cursor = None
+            while True:  # pages of 4 from a cursor each, as rows and as JSON
+                q = EventQuery(tenants=scope, class_names=[class_name], limit=4, cursor=cursor)
+                page = store.query_events(q)
+                rows += [event.id for event in page.items]
+                json_page = store.query_event_json(q)
+                rendered += [item["id"] for item in json.loads(json_page.items_json)]
+                assert json_page.next_cursor == page.next_cursor
+                if page.next_cursor is None:
+                    break
+                cursor = page.next_cursor
+            assert rows == rendered == expected, (scope, class_name)
+            whole = EventQuery(tenants=scope, class_names=[class_name])
+            assert count_events(store.engine, whole) == len(expected)
+            longest = max(longest, len(expected))
+    assert longest > 3 * 4  # some scopes took several pages
 
 
 @pytest.mark.parametrize(

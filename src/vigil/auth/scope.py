@@ -46,6 +46,28 @@ def _rebuild(
     return AccessScope(tenants, cameras=cameras, kinds=kinds)
 
 
+# A scope spelled out as a cache key: tenants, cameras, kinds.
+ScopeKey = tuple[frozenset[str] | None, frozenset[str] | None, frozenset[str] | None]
+
+
+def scope_key(tenants: Collection[str] | None) -> ScopeKey:
+    """The scope as a key for statements built once per scope. An `AccessScope` compares
+    equal to any set of the same tenants whatever its cameras and kinds, so keyed on itself
+    it would hand one camera group the statement built for another."""
+    if tenants is None:
+        return None, None, None
+    if isinstance(tenants, AccessScope):
+        return frozenset(tenants), tenants.cameras, tenants.kinds
+    return frozenset(tenants), None, None
+
+
+def scope_of(key: ScopeKey) -> AccessScope | None:
+    """The scope a key spells (without cameras and kinds, a scope restricts as its set of
+    tenants does)."""
+    tenants, cameras, kinds = key
+    return None if tenants is None else AccessScope(tenants, cameras=cameras, kinds=kinds)
+
+
 def allows(
     tenants: Collection[str] | None, tenant: str, camera_id: str | None = None,
     kind: str | None = None,

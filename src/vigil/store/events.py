@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg_dialect
 
-from vigil.auth.scope import AccessScope, scope_clauses
+from vigil.auth.scope import ScopeKey, scope_clauses, scope_key, scope_of
 from vigil.domain.event_rows import COLUMNS, JSON_COLUMNS, Row, copy_row
 from vigil.domain.event_rows import supersedes as newer_state
 from vigil.domain.events import SCHEMA_VERSION, Event, EventState
@@ -25,7 +25,8 @@ from vigil.store.query import (
     EventJsonPage,
     EventPage,
     EventQuery,
-    newest_first,
+    decode_cursor,
+    keyset,
     page,
 )
 from vigil.store.schema import events
@@ -209,24 +210,19 @@ def by_ids(tenants: Collection[str] | None) -> sa.Select[Any]:
     """The events whose ids are the `ids` parameter (a list) in the scope: what `get_many`
     runs. One statement per scope, built once: building it per call cost a third of a search's
     fetch (0.6 of 1.7 ms)."""
-    if isinstance(tenants, AccessScope):
-        return _by_ids(frozenset(tenants), tenants.cameras, tenants.kinds)
-    return _by_ids(None if tenants is None else frozenset(tenants), None, None)
+    return _by_ids(scope_key(tenants))
 
 
 @functools.lru_cache(maxsize=256)
-def _by_ids(
-    tenants: frozenset[str] | None, cameras: frozenset[str] | None, kinds: frozenset[str] | None
-) -> sa.Select[Any]:
-    scope = tenants if tenants is None or (cameras is None and kinds is None) else (
-        AccessScope(tenants, cameras=cameras, kinds=kinds)
-    )
+def _by_ids(scope: ScopeKey) -> sa.Select[Any]:
     # The scope is applied to the columns as expressions (`|| ''`), which no index serves: the
     # ids are then looked up by primary key and the few rows found are filtered. On the bare
     # columns SQLite walked the tenant's index instead, 240 ms at 1M events against 1 ms.
     return sa.select(events).where(
         events.c.id.in_(sa.bindparam("ids", expanding=True)),
-        *scope_clauses(scope, events.c.tenant.concat(""), events.c.camera_id.concat(""), "events"),
+        *scope_clauses(
+            scope_of(scope), events.c.tenant.concat(""), events.c.camera_id.concat(""), "events"
+        ),
     )
 
 
@@ -242,46 +238,96 @@ def get_many(
     return {row["id"]: from_row(row) for row in rows}
 
 
-def _filters(q: EventQuery) -> list[Any]:
-    """The WHERE clauses of a query's filters and scope (not its cursor)."""
+AnyRow = sa.Row[*tuple[Any, ...]]  # a row of any columns
+
+# The filters of an event query that compare a column with one value, by the query's field.
+_EQUAL = {"module": events.c.module, "type": events.c.type, "zone": events.c.zone,
+          "line": events.c.line, "state": events.c.state}
+
+
+@dataclass(frozen=True, slots=True)
+class _EventShape:
+    """Everything that shapes an event query's statement but the values it takes as
+    parameters: the scope (spelled out, `scope_key`), which filters are set, and whether the
+    page starts after a cursor."""
+
+    scope: ScopeKey
+    filters: frozenset[str]
+    after: bool
+
+    @classmethod
+    def of(cls, q: EventQuery) -> _EventShape:
+        return cls(scope_key(q.tenants), frozenset(_parameters(q)), q.cursor is not None)
+
+
+def _parameters(q: EventQuery) -> dict[str, Any]:
+    """The values of the query's filters that are set, by field: what `_filters` binds."""
+    values: dict[str, Any] = {
+        "start_ms": q.start_ms, "end_ms": q.end_ms, "module": q.module, "type": q.type,
+        "zone": q.zone, "line": q.line, "state": None if q.state is None else q.state.value,
+        "camera_ids": None if q.camera_ids is None else list(q.camera_ids),
+        "class_names": None if q.class_names is None else list(q.class_names),
+    }
+    return {name: value for name, value in values.items() if value is not None}
+
+
+def _filters(shape: _EventShape) -> list[Any]:
+    """The WHERE clauses of a query's scope and filters (not its cursor), the filters' values
+    as bind parameters named as `_parameters` names them."""
     c = events.c
-    where: list[Any] = [
-        *scope_clauses(q.tenants, c.tenant, c.camera_id, "events"),
-        *_in(c.camera_id, q.camera_ids),
-        *_in(c.class_name, q.class_names),
-    ]
-    for column, value in (
-        (c.module, q.module),
-        (c.type, q.type),
-        (c.zone, q.zone),
-        (c.line, q.line),
-        (c.state, q.state.value if q.state is not None else None),
-    ):
-        if value is not None:
-            where.append(column == value)
-    if q.start_ms is not None:
-        where.append(c.start_ms >= q.start_ms)
-    if q.end_ms is not None:
-        where.append(c.start_ms < q.end_ms)
+    where: list[Any] = scope_clauses(scope_of(shape.scope), c.tenant, c.camera_id, "events")
+    for name, column in (("camera_ids", c.camera_id), ("class_names", c.class_name)):
+        if name in shape.filters:
+            where.append(column.in_(sa.bindparam(name, expanding=True)))
+    where += [column == sa.bindparam(name) for name, column in _EQUAL.items()
+              if name in shape.filters]
+    if "start_ms" in shape.filters:
+        where.append(c.start_ms >= _bound("start_ms"))
+    if "end_ms" in shape.filters:
+        where.append(c.start_ms < _bound("end_ms"))
     return where
+
+
+@functools.lru_cache(maxsize=256)
+def _count_statement(shape: _EventShape) -> sa.Select[Any]:
+    return sa.select(sa.func.count()).select_from(events).where(*_filters(shape))
+
+
+@functools.lru_cache(maxsize=256)
+def _page_statement(shape: _EventShape, as_json: Dialect | None) -> sa.Select[Any]:
+    """A page's statement: whole rows, or with `as_json` (the database's dialect) each
+    event's (start_ms, id, JSON)."""
+    c = events.c
+    columns = [events] if as_json is None else [c.start_ms, c.id, _event_json(as_json)]
+    after: tuple[Any, Any] | None = None
+    if shape.after:
+        after = _bound("after_ms"), sa.bindparam("after_id")
+    rows = sa.bindparam("page_rows", type_=sa.Integer)
+    return keyset(sa.select(*columns).where(*_filters(shape)), c.start_ms, c.id, after, rows)
+
+
+def _page(engine: sa.Engine, q: EventQuery, as_json: Dialect | None) -> list[AnyRow]:
+    """The rows of the query's page, one more than its limit (`keyset`). The statement is
+    built once per shape and run with the query's values: building it on every call cost
+    SQLAlchemy 0.8-1.0 ms of a 1.6-1.75 ms page (docs/benchmarks.md)."""
+    params = {**_parameters(q), "page_rows": q.limit + 1}
+    if q.cursor is not None:
+        params["after_ms"], params["after_id"] = decode_cursor(q.cursor)
+    with engine.connect() as connection:
+        return list(connection.execute(_page_statement(_EventShape.of(q), as_json), params))
 
 
 def count(engine: sa.Engine, q: EventQuery) -> int:
     """How many events match the query's filters in its scope (all pages together)."""
-    statement = sa.select(sa.func.count()).select_from(events).where(*_filters(q))
     with engine.connect() as connection:
-        return int(connection.execute(statement).scalar_one())
+        return int(connection.execute(_count_statement(_EventShape.of(q)), _parameters(q))
+                   .scalar_one())
 
 
 def query(engine: sa.Engine, q: EventQuery) -> EventPage:
-    c = events.c
-    statement = newest_first(
-        sa.select(events).where(*_filters(q)), c.start_ms, c.id, q.cursor, q.limit
-    )
-    with engine.connect() as connection:
-        rows = connection.execute(statement).mappings().all()
+    rows = _page(engine, q, None)
     items, next_cursor = page(
-        [from_row(row) for row in rows], q.limit, lambda event: (event.start_ms, event.id)
+        [from_row(row._mapping) for row in rows], q.limit, lambda event: (event.start_ms, event.id)
     )
     return EventPage(items=items, next_cursor=next_cursor)
 
@@ -289,15 +335,8 @@ def query(engine: sa.Engine, q: EventQuery) -> EventPage:
 def page_json(engine: sa.Engine, q: EventQuery) -> EventJsonPage:
     """`query`'s page with every event rendered to its JSON (`Event.model_dump(mode="json")`,
     once parsed) by the database. Read into Python and serialised there, a page of 50 cost
-    2.4-3.0 ms of CPU against 1.6-1.75 ms this way, most of it now SQLAlchemy building and
-    running the statement (1M events, docs/benchmarks.md)."""
-    c = events.c
-    statement = newest_first(
-        sa.select(c.start_ms, c.id, _event_json(dialect_of(engine))).where(*_filters(q)),
-        c.start_ms, c.id, q.cursor, q.limit,
-    )
-    with engine.connect() as connection:
-        rows = connection.execute(statement).all()
+    2.4-3.0 ms of CPU against 1.6-1.75 ms this way (1M events, docs/benchmarks.md)."""
+    rows = _page(engine, q, dialect_of(engine))
     kept, next_cursor = page(rows, q.limit, lambda row: (row[0], row[1]))
     items_json = f"[{','.join(row[2] for row in kept)}]"
     return EventJsonPage(items_json=items_json, next_cursor=next_cursor)
@@ -418,13 +457,9 @@ def _values(values: Collection[str] | None) -> tuple[str, ...] | None:
 @dataclass(frozen=True, slots=True)
 class _CountShape:
     """Everything that shapes a count's statement but its time range, which the statement
-    takes as parameters. The scope is spelled out: an `AccessScope` compares equal to another
-    of the same tenants whatever their cameras and kinds, so as a key it would hand one camera
-    group the statement built for another."""
+    takes as parameters; the scope spelled out (`scope_key`)."""
 
-    tenants: frozenset[str] | None
-    scope_cameras: frozenset[str] | None
-    scope_kinds: frozenset[str] | None
+    scope: ScopeKey
     camera_ids: tuple[str, ...] | None
     lines: tuple[str, ...] | None
     zones: tuple[str, ...] | None
@@ -436,11 +471,8 @@ class _CountShape:
 
     @classmethod
     def of(cls, q: CountQuery, head: bool, tail: bool, hours: bool) -> _CountShape:
-        scope = q.tenants if isinstance(q.tenants, AccessScope) else None
         return cls(
-            tenants=None if q.tenants is None else frozenset(q.tenants),
-            scope_cameras=None if scope is None else scope.cameras,
-            scope_kinds=None if scope is None else scope.kinds,
+            scope=scope_key(q.tenants),
             camera_ids=_values(q.camera_ids),
             lines=_values(q.lines),
             zones=_values(q.zones),
@@ -453,11 +485,8 @@ class _CountShape:
 
     def query(self) -> CountQuery:
         """A query of this shape, for the builders (its time range is never read)."""
-        tenants = None if self.tenants is None else AccessScope(
-            self.tenants, cameras=self.scope_cameras, kinds=self.scope_kinds
-        )  # without cameras and kinds, a scope restricts as its set of tenants does
         return CountQuery(
-            start_ms=0, end_ms=0, interval_s=self.interval_s, tenants=tenants,
+            start_ms=0, end_ms=0, interval_s=self.interval_s, tenants=scope_of(self.scope),
             camera_ids=self.camera_ids, lines=self.lines, zones=self.zones,
             class_names=self.class_names,
         )

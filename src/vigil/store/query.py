@@ -131,12 +131,22 @@ def newest_first(
     """Keyset pagination, newest first by (time, id): the rows after `cursor`, one more than
     `limit` so that `page` can tell whether another page exists. Events, alerts and any other
     time-sorted table page this one way."""
-    if cursor is not None:
-        after_ms, after_id = decode_cursor(cursor)
+    after = None if cursor is None else decode_cursor(cursor)
+    return keyset(statement, time, id_, after, limit + 1)
+
+
+def keyset(
+    statement: sa.Select[Any], time: sa.ColumnElement[int], id_: sa.ColumnElement[str],
+    after: tuple[Any, Any] | None, rows: Any,
+) -> sa.Select[Any]:
+    """`newest_first` from the (time, id) after which the page starts and the rows it selects,
+    as values or as bind parameters (a statement built once and run with each page's)."""
+    if after is not None:
+        after_time, after_id = after
         statement = statement.where(
-            sa.or_(time < after_ms, sa.and_(time == after_ms, id_ < after_id))
+            sa.or_(time < after_time, sa.and_(time == after_time, id_ < after_id))
         )
-    return statement.order_by(time.desc(), id_.desc()).limit(limit + 1)
+    return statement.order_by(time.desc(), id_.desc()).limit(rows)
 
 
 def page(
