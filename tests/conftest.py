@@ -49,8 +49,8 @@ def demo_config(tmp_path: Path) -> VigilConfig:
 def pytest_configure(config: pytest.Config) -> None:
     # Registered here, not in pyproject.toml: scripts/setup reinstalls when that file changes.
     config.addinivalue_line(
-        "markers", "sqlite_only(reason): about SQLite itself; skipped when "
-        "VIGIL_TEST_DATABASE=postgresql",
+        "markers", "sqlite_only(reason): about SQLite itself, or opening no store at all; "
+        "skipped when VIGIL_TEST_DATABASE=postgresql",
     )
     config.addinivalue_line(
         "markers", "single_node(reason): needs the engine in the API's process; skipped when "

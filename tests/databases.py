@@ -8,8 +8,9 @@ that tests/services/fixtures.py starts, or the server VIGIL_TEST_POSTGRES_URL na
 needs CREATEDB). A database made during a test is dropped when the test ends, one made for a
 module or session fixture when the session ends (tests/conftest.py drives both).
 
-Tests that are about SQLite itself (the file, WAL, `vigil analyze`'s scratch store) carry
-`@pytest.mark.sqlite_only(reason=...)` and are skipped on PostgreSQL.
+Tests that are about SQLite itself (the file, WAL, `vigil analyze`'s scratch store), or that
+open no store at all, carry `@pytest.mark.sqlite_only(reason=...)` and are skipped on
+PostgreSQL.
 """
 
 from __future__ import annotations

@@ -167,6 +167,7 @@ def test_cli_explains_an_unreachable_server() -> None:
     assert result.returncode == 2 and "Is `vigil serve`" in result.stderr
 
 
+@pytest.mark.sqlite_only(reason="vigil analyze writes a SQLite scratch store")
 def test_analyze_prints_json_summary_and_progress(tmp_path: Path) -> None:
     config = tmp_path / "site.yaml"
     config.write_text(json.dumps({"cameras": [{
@@ -186,6 +187,7 @@ def test_analyze_prints_json_summary_and_progress(tmp_path: Path) -> None:
     assert "analysing vtest.mp4" in result.stderr  # the progress bar goes to stderr
 
 
+@pytest.mark.sqlite_only(reason="opens no store: a corrupt clip and a bad config are refused")
 def test_analyze_and_serve_explain_bad_input(tmp_path: Path) -> None:
     corrupt = tmp_path / "broken.mp4"
     corrupt.write_bytes(b"\x00not a video" * 1000)
