@@ -29,10 +29,12 @@ import sqlalchemy as sa
 
 from vigil.auth.tables import audit_log
 from vigil.domain.frames import now_ms
+from vigil.store.dialects import dialect_of
 
 log = logging.getLogger(__name__)
 
 GENESIS = "0" * 64
+AUDIT_TURN = 0x41554454  # "AUDT": processes append to the chain one at a time (`write_turn`)
 CANONICAL_FIELDS = (
     "seq", "ts_ms", "actor", "role", "tenant", "action", "target", "purpose", "outcome", "ip",
     "details", "prev_hash",
@@ -159,7 +161,8 @@ class AuditLog:
         for attempt in range(20):
             try:
                 records = self._append([pending.fields for pending in batch])
-            except sa.exc.IntegrityError as error:  # another process took the same seq: retry
+            except sa.exc.IntegrityError as error:  # a process without the turn (an older
+                # version during a rolling upgrade) took the same seq: retry
                 if attempt == 19:
                     for pending in batch:
                         pending.error = error
@@ -177,6 +180,7 @@ class AuditLog:
 
     def _append(self, batch: list[dict[str, Any]]) -> list[AuditRecord]:
         with self.engine.begin() as c:
+            dialect_of(c).write_turn(c, AUDIT_TURN)
             last = c.execute(
                 sa.select(audit_log.c.seq, audit_log.c.hash).order_by(audit_log.c.seq.desc())
                 .limit(1)

@@ -50,6 +50,13 @@ class Dialect(ABC):
         """Inside the migration's transaction, before the upgrade."""
         return None
 
+    @abstractmethod
+    def write_turn(self, connection: sa.Connection, key: int) -> None:
+        """First in a transaction that reads what it is about to extend (the audit chain's
+        head): waits until no other transaction taking the turn of `key`, in any process,
+        is in progress, and holds the turn until this one ends. Without it two processes
+        read the same head and one of them must start again."""
+
     def migrated(self, connection: sa.Connection) -> None:
         """Inside the migration's transaction, after the upgrade to head."""
         return None
@@ -102,6 +109,11 @@ class SqliteDialect(Dialect):
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
+    def write_turn(self, connection: sa.Connection, key: int) -> None:
+        # The database's one write lock, taken before the first read (SQLite has no finer
+        # lock); a writer holding it is waited for up to the busy timeout.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
     def json_object(self, fields: Mapping[str, sa.ColumnElement[Any]]) -> sa.ColumnElement[Any]:
         return sa.func.json_object(*_pairs(fields))
 
@@ -141,6 +153,9 @@ class PostgresDialect(Dialect):
 
     def json_text(self, value: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
         return sa.cast(value, sa.Text)  # psycopg would parse json into Python objects
+
+    def write_turn(self, connection: sa.Connection, key: int) -> None:
+        connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
     def migrating(self, connection: sa.Connection) -> None:
         # The lock ends with the transaction.
