@@ -309,7 +309,7 @@ def _page_statement(shape: _EventShape, as_json: Dialect | None) -> sa.Select[An
 def _page(engine: sa.Engine, q: EventQuery, as_json: Dialect | None) -> list[AnyRow]:
     """The rows of the query's page, one more than its limit (`keyset`). The statement is
     built once per shape and run with the query's values: building it on every call cost
-    SQLAlchemy 0.8-1.0 ms of a 1.6-1.75 ms page (docs/benchmarks.md)."""
+    0.6-1.1 ms of the 1.8-2.9 ms a page took (docs/benchmarks.md)."""
     params = {**_parameters(q), "page_rows": q.limit + 1}
     if q.cursor is not None:
         params["after_ms"], params["after_id"] = decode_cursor(q.cursor)
@@ -335,7 +335,8 @@ def query(engine: sa.Engine, q: EventQuery) -> EventPage:
 def page_json(engine: sa.Engine, q: EventQuery) -> EventJsonPage:
     """`query`'s page with every event rendered to its JSON (`Event.model_dump(mode="json")`,
     once parsed) by the database. Read into Python and serialised there, a page of 50 cost
-    2.4-3.0 ms of CPU against 1.6-1.75 ms this way (1M events, docs/benchmarks.md)."""
+    2.4-3.0 ms of CPU against 1.6-1.75 ms this way, before its statement was kept per shape
+    (1M events, docs/benchmarks.md)."""
     rows = _page(engine, q, dialect_of(engine))
     kept, next_cursor = page(rows, q.limit, lambda row: (row[0], row[1]))
     items_json = f"[{','.join(row[2] for row in kept)}]"
