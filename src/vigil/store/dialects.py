@@ -158,8 +158,7 @@ class PostgresDialect(Dialect):
         connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
     def migrating(self, connection: sa.Connection) -> None:
-        # The lock ends with the transaction.
-        connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+        self.write_turn(connection, MIGRATION_LOCK)  # ends with the transaction
 
     def migrated(self, connection: sa.Connection) -> None:
         from vigil.store.postgres import partition_events
