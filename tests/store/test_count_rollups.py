@@ -121,6 +121,10 @@ QUERIES = [
                class_names=["car"]),
     CountQuery(start_ms=T0, end_ms=T0 + 30 * HOUR, interval_s=3600, tenants=["other"],
                camera_ids=["cam-a", "cam-c"]),
+    # A camera's day as a dashboard asks it: hours, partial first and last hours, a scope.
+    CountQuery(start_ms=T0 + 1_234_567, end_ms=T0 + 20 * HOUR + 77_000, interval_s=3600,
+               tenants=AccessScope(["default"], cameras=["cam-a", "cam-b"]),
+               camera_ids=["cam-a"]),
     CountQuery(start_ms=T0, end_ms=T0 + 30 * HOUR, interval_s=10800,
                tenants=AccessScope(["default"], cameras=["cam-b"])),
 ]

@@ -181,31 +181,32 @@ def rollup_counts(
     q: CountQuery, first_hour: sa.BindParameter[int], end_hour: sa.BindParameter[int]
 ) -> sa.Select[Any]:
     """The counts of the whole hours [first_hour, end_hour) in `q`'s buckets (whole hours),
-    from the rollups: the same columns as the raw aggregate, '' where that has NULL."""
+    from the rollups: the same columns as the raw aggregate, '' where that has NULL. A key may
+    come more than once: the caller adds up what the parts of a count return."""
     r = count_rollups.c
     interval_ms = sa.bindparam("interval_ms", q.interval_s * 1000, type_=sa.BigInteger)
-    kinds = counted_kinds(r, q)
-    bucketed = (
-        sa.select(
-            ((r.hour * HOUR_MS) // interval_ms).label("bucket"),
-            r.camera_id,
-            r.line,
-            r.zone,
-            r.class_name,
-            r.direction,
-            r.n,
-        )
-        .where(
-            sa.or_(*kinds),
-            r.hour >= first_hour,
-            r.hour < end_hour,
-            r.n > 0,  # rows whose events were deleted or changed stay at zero
-            *scope_clauses(q.tenants, r.tenant, r.camera_id, "stats"),
-            *([] if q.camera_ids is None else [r.camera_id.in_(list(q.camera_ids))]),
-            *([] if q.class_names is None else [r.class_name.in_(list(q.class_names))]),
-        )
-        .subquery()
+    rows = sa.select(
+        ((r.hour * HOUR_MS) // interval_ms).label("bucket"),
+        r.camera_id,
+        r.line,
+        r.zone,
+        r.class_name,
+        r.direction,
+        r.n,
+    ).where(
+        sa.or_(*counted_kinds(r, q)),
+        r.hour >= first_hour,
+        r.hour < end_hour,
+        r.n > 0,  # rows whose events were deleted or changed stay at zero
+        *scope_clauses(q.tenants, r.tenant, r.camera_id, "stats"),
+        *([] if q.camera_ids is None else [r.camera_id.in_(list(q.camera_ids))]),
+        *([] if q.class_names is None else [r.class_name.in_(list(q.class_names))]),
     )
+    if q.interval_s * 1000 == HOUR_MS:
+        # Buckets of an hour are the rollups' own: adding up in SQL would merge next to
+        # nothing, and SQLite's GROUP BY took 2.0 of a camera's day's 2.4 ms (281 rows).
+        return rows
+    bucketed = rows.subquery()
     names = ("bucket", "camera_id", "line", "zone", "class_name", "direction")
     keys = [bucketed.c[name] for name in names]
     return sa.select(*keys, sa.func.sum(bucketed.c.n).label("n")).group_by(*keys)

@@ -433,6 +433,11 @@ def _raw_counts(
     c = events.c
     interval_ms = sa.bindparam("interval_ms", q.interval_s * 1000, type_=sa.BigInteger)
     kinds = counted_kinds(c, q)
+    # Counts named by camera walk the camera's index: with the tenant on its bare column SQLite
+    # took the tenant's instead and read every camera's events of the range (1.6 ms against
+    # 0.3 for the partial first hour of a camera's day, 1M events). `|| ''` keeps the tenant
+    # clause off every index.
+    tenant = c.tenant if q.camera_ids is None else c.tenant.concat("")
     # Integer division of epoch ms gives epoch-aligned buckets. The bucket is computed in a
     # subquery so GROUP BY names a column, not an expression with a bound parameter, which
     # PostgreSQL would not recognise as the same expression as the one in the select list.
@@ -449,7 +454,7 @@ def _raw_counts(
             sa.or_(*kinds),
             c.start_ms >= start_ms,
             c.start_ms < end_ms,
-            *scope_clauses(q.tenants, c.tenant, c.camera_id, "stats"),
+            *scope_clauses(q.tenants, tenant, c.camera_id, "stats"),
             *_in(c.camera_id, q.camera_ids),
             *_in(c.class_name, q.class_names),
         )
@@ -538,24 +543,16 @@ def counts(engine: sa.Engine, q: CountQuery, *, rollups: bool = True) -> list[Co
     statement = _counts_statement(_CountShape.of(q, head, tail, hours))
     totals: Counter[tuple[Any, ...]] = Counter()
     with engine.connect() as connection:
-        for bucket, camera_id, line, zone, class_name, direction, n in connection.execute(
-            statement, params
-        ):
-            # '' for a missing value, as the rollups store it: one key whichever part counted
-            # it, and an order that does not depend on where a database sorts NULLs.
-            totals[
-                (int(bucket), camera_id, line or "", zone or "", class_name or "", direction or "")
-            ] += int(n)
+        rows = connection.execute(statement, params).all()
+    for bucket, camera_id, line, zone, class_name, direction, n in rows:
+        # '' for a missing value, as the rollups store it: one key whichever part counted it,
+        # and an order that does not depend on where a database sorts NULLs.
+        totals[
+            (int(bucket), camera_id, line or "", zone or "", class_name or "", direction or "")
+        ] += int(n)
     step_ms = q.interval_s * 1000
     return [
-        CountRow(
-            bucket_start_ms=bucket * step_ms,
-            camera_id=camera_id,
-            line=line or None,
-            zone=zone or None,
-            class_name=class_name,
-            direction=direction or None,
-            count=n,
-        )
+        CountRow(bucket * step_ms, camera_id, line or None, zone or None, class_name,
+                 direction or None, n)
         for (bucket, camera_id, line, zone, class_name, direction), n in sorted(totals.items())
     ]
