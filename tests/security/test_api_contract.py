@@ -41,8 +41,9 @@ LEFT_OUT = {
 }
 
 
-# Ten generated cases per operation and mode, checked in this process: about 90 CPU s, which a
-# four-run scripts/test on two cores stretched to 302 s (past the suite's 300 s hang guard).
+# Ten generated cases per operation and mode, checked in this process: about 90 CPU s, which
+# scripts/test's runs side by side on two cores stretch to 190-225 s, and four runs to 302 s
+# (past the suite's 300 s hang guard).
 @pytest.mark.timeout(900)
 def test_every_operation_keeps_the_documented_contract(tmp_path: Path) -> None:
     load_all_checks()
