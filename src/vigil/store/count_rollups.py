@@ -203,8 +203,8 @@ def rollup_counts(
         *([] if q.class_names is None else [r.class_name.in_(list(q.class_names))]),
     )
     if q.interval_s * 1000 == HOUR_MS:
-        # Buckets of an hour are the rollups' own: adding up in SQL would merge next to
-        # nothing, and SQLite's GROUP BY took 2.0 of a camera's day's 2.4 ms (281 rows).
+        # Buckets of an hour are the rollups' own: adding up in SQL merges next to nothing,
+        # and SQLite's GROUP BY made a camera's day (281 rows) take 2.3-2.4 ms, not 1.2-1.7.
         return rows
     bucketed = rows.subquery()
     names = ("bucket", "camera_id", "line", "zone", "class_name", "direction")
